@@ -1,0 +1,68 @@
+"""The ``geosoc`` command line: a thin shell over the library.
+
+Each subcommand lives in its own module under ``geosoc.cli`` and exposes
+``register(subparsers)``, which adds its parser and sets ``func(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+
+from geosoc.errors import GeosocError
+
+#: Subcommand modules, in the order they appear in ``geosoc --help``.
+SUBCOMMAND_MODULES = (
+    "demo",
+    "ingest",
+    "profile",
+    "assets",
+    "sites",
+    "phases",
+    "audit",
+    "export",
+    "users",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="geosoc",
+        description="Clear, Hold, Build analysis: harm hotspots, assets, sites, displacement.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        try:  # INTEGRATION: made strict once every subcommand module exists
+            module = importlib.import_module(f"geosoc.cli.{name}_cmd")
+        except ModuleNotFoundError as err:
+            if err.name != f"geosoc.cli.{name}_cmd":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit code.
+
+    A :class:`~geosoc.errors.GeosocError` is printed (as JSON with ``--json``) and gives
+    exit code 2; anything else is a bug and propagates.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except GeosocError as err:
+        if getattr(args, "json", False):
+            print(json.dumps(err.to_dict(), indent=2))
+        else:
+            print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
