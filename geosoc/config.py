@@ -1,0 +1,145 @@
+"""Explicit, frozen configuration loaded from a TOML file (never module-level globals).
+
+A configuration is passed to whoever needs it, so two users of one Streamlit server cannot
+leak settings into each other. Example ``geosoc.toml``::
+
+    workspace = "workspace/geosoc.sqlite"
+    harm_weights = "data/harm_weights.csv"   # optional: an edited weight table
+    asb_weight = 1.0                         # 0 or 1: count ASB as harm or not
+    resolution = 9                           # default H3 resolution (7-10)
+    partner_min_count = 5                    # partner suppression threshold (5 or more)
+
+    [map]
+    tiles = ""                               # "" = no tiles (offline); or a tile URL template
+    attribution = ""
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geosoc.errors import ConfigError, Problem
+
+DEFAULT_WORKSPACE = Path("workspace") / "geosoc.sqlite"
+
+
+@dataclass(frozen=True)
+class MapSettings:
+    """Base map settings.
+
+    Parameters
+    ----------
+    tiles : str or None
+        A tile URL template (``https://…/{z}/{x}/{y}.png``) or ``None`` for no tiles, in
+        which case boundaries are drawn as the base layer (works offline).
+    attribution : str
+        Attribution text required by the tile provider.
+    """
+
+    tiles: str | None = None
+    attribution: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about a geosoc installation.
+
+    Parameters
+    ----------
+    workspace : pathlib.Path
+        The workspace database file.
+    harm_weights : pathlib.Path or None
+        An edited harm-weight table; ``None`` uses ``data/harm_weights.csv``.
+    asb_weight : float or None
+        Override of the anti-social behaviour weight (0 or 1); ``None`` keeps the table's.
+    resolution : int
+        Default H3 resolution (7 to 10).
+    partner_min_count : int
+        Partner suppression threshold (counts below it are hidden); at least 5.
+    map : MapSettings
+        Base map settings.
+    """
+
+    workspace: Path = DEFAULT_WORKSPACE
+    harm_weights: Path | None = None
+    asb_weight: float | None = None
+    resolution: int = 9
+    partner_min_count: int = 5
+    map: MapSettings = field(default_factory=MapSettings)
+
+
+_KNOWN = {"workspace", "harm_weights", "asb_weight", "resolution", "partner_min_count", "map"}
+
+
+def load_config(path: str | Path | None) -> Settings:
+    """Read settings from a TOML file, reporting every problem at once.
+
+    Parameters
+    ----------
+    path : str, pathlib.Path or None
+        The TOML file; ``None`` returns the defaults.
+
+    Returns
+    -------
+    Settings
+        The validated settings. Relative paths are resolved against the file's folder.
+
+    Raises
+    ------
+    ConfigError
+        When the file cannot be read or any value is invalid (all problems listed).
+    """
+    if path is None:
+        return Settings()
+    path = Path(path)
+    name = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {name} not found",
+                          [Problem("file does not exist", file=name,
+                                   fix="check the path or omit it to use defaults")]) from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{name} is not valid TOML",
+                          [Problem(str(err), file=name, fix="fix the TOML syntax")]) from None
+    problems: list[Problem] = []
+
+    def bad(key: str, message: str, fix: str) -> None:
+        problems.append(Problem(message, file=name, column=key, fix=fix))
+
+    for key in sorted(set(raw) - _KNOWN):
+        known = ", ".join(sorted(_KNOWN))
+        bad(key, f"unknown setting '{key}'", f"remove it; known settings: {known}")
+    base = path.parent
+    resolution = raw.get("resolution", 9)
+    if not isinstance(resolution, int) or not 7 <= resolution <= 10:
+        bad("resolution", f"resolution {resolution!r} is not an integer from 7 to 10",
+            "use 7, 8, 9 or 10")
+    min_count = raw.get("partner_min_count", 5)
+    if not isinstance(min_count, int) or min_count < 5:
+        bad("partner_min_count", f"partner_min_count {min_count!r} is below 5",
+            "use 5 or more (DOMAIN.md section 6)")
+    asb = raw.get("asb_weight")
+    if asb is not None and asb not in (0, 1, 0.0, 1.0):
+        bad("asb_weight", f"asb_weight {asb!r} must be 0 or 1", "use 0 (ASB not harm) or 1")
+    map_raw = raw.get("map", {})
+    if not isinstance(map_raw, dict):
+        bad("map", "[map] must be a table", "write it as a [map] section")
+        map_raw = {}
+    tiles = map_raw.get("tiles") or None
+    if tiles is not None and not (isinstance(tiles, str) and "{z}" in tiles and "{x}" in tiles):
+        bad("map.tiles", f"tiles {tiles!r} is not a tile URL template",
+            "use a template with {z}, {x} and {y}, or leave it empty for no tiles")
+    if problems:
+        raise ConfigError(f"{name} has {len(problems)} problem(s)", problems)
+    weights = raw.get("harm_weights")
+    return Settings(
+        workspace=base / raw.get("workspace", str(DEFAULT_WORKSPACE)),
+        harm_weights=base / weights if weights else None,
+        asb_weight=None if asb is None else float(asb),
+        resolution=resolution,
+        partner_min_count=min_count,
+        map=MapSettings(tiles=tiles, attribution=str(map_raw.get("attribution", ""))),
+    )
