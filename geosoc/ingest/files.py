@@ -1,0 +1,214 @@
+"""Safe opening of tabular files: size caps, encoding and delimiter checks, clear errors.
+
+:func:`read_csv_checked` is the one door every CSV reader goes through. It refuses empty,
+binary, UTF-16 and single-giant-line files before pandas sees them, tries UTF-8 (with or
+without a byte-order mark) and falls back to Windows-1252 with a note, and tells the user
+when the file is split on the wrong delimiter. All columns are read as strings (``""`` for
+blanks) so each reader can report exactly which cells fail to parse.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from geosoc.errors import InputFileError, Problem, SchemaError
+
+#: Largest CSV accepted, in bytes.
+MAX_FILE_BYTES = 4 * 1024**3
+#: Bytes inspected to sniff encoding, binary content and line length.
+SNIFF_BYTES = 1024**2
+_DELIMITERS = (",", ";", "\t", "|")
+_MAGIC = {
+    b"PK\x03\x04": "a zip archive or Excel .xlsx workbook",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls / Office document",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"SQLite format 3\x00": "a SQLite database / GeoPackage",
+    b"PAR1": "a Parquet file",
+}
+
+
+def _fail(path: Path, summary: str, message: str, fix: str) -> InputFileError:
+    return InputFileError(f"{path.name}: {summary}", [Problem(message, file=str(path), fix=fix)])
+
+
+def sniff_text(path: Path) -> bytes:
+    """Check that ``path`` looks like a line-based text file and return its first bytes.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to check.
+
+    Returns
+    -------
+    bytes
+        Up to :data:`SNIFF_BYTES` bytes from the start of the file.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing, empty, too large, binary, UTF-16/32, or has no line break
+        in its first megabyte.
+    """
+    if not path.is_file():
+        raise _fail(path, "not found", "no such file", "check the path and spelling")
+    size = path.stat().st_size
+    if size == 0:
+        raise _fail(path, "empty file", "the file is empty (0 bytes)",
+                    "export the data again; the download or save may have failed")
+    if size > MAX_FILE_BYTES:
+        raise _fail(path, "file too large", f"{size:,} bytes (limit {MAX_FILE_BYTES:,})",
+                    "split the file (for example by month) and ingest the parts")
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[1:200:2].count(0) > 50:
+        raise _fail(path, "UTF-16 text", "the file is UTF-16 encoded text, not UTF-8",
+                    "save it as 'CSV UTF-8 (comma delimited)' (Excel) or re-encode to UTF-8")
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            raise _fail(path, "not a text file", f"the file is {what}, not a CSV",
+                        "export the data as CSV (comma-separated text) and ingest that")
+    if b"\x00" in head:
+        raise _fail(path, "binary file", "the file contains binary (NUL) bytes, not CSV text",
+                    "export the data as CSV (comma-separated text) and ingest that")
+    if len(head) == SNIFF_BYTES and b"\n" not in head and b"\r" not in head:
+        raise _fail(path, "no line breaks",
+                    f"no line break in the first {SNIFF_BYTES:,} bytes: not a row-per-line CSV",
+                    "check the file is a CSV with one record per line")
+    return head
+
+
+def _header_fields(head: bytes, encoding: str) -> tuple[list[str], str]:
+    """Return the header fields (split on commas) and the raw first line."""
+    first = head.split(b"\n", 1)[0].rstrip(b"\r").decode(encoding, errors="replace")
+    fields = next(csv.reader(io.StringIO(first)), [])
+    return [f.strip() for f in fields], first
+
+
+def check_header(
+    path: Path, head: bytes, required: Sequence[str], encoding: str = "utf-8-sig"
+) -> list[str]:
+    """Check the header of a comma-separated file names every required column.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file (for messages).
+    head : bytes
+        Its first bytes (from :func:`sniff_text`).
+    required : sequence of str
+        Column names that must appear.
+    encoding : str
+        Encoding used to decode the header.
+
+    Returns
+    -------
+    list of str
+        The header fields.
+
+    Raises
+    ------
+    InputFileError
+        If the file is split on ``;``, tab or ``|`` rather than commas.
+    SchemaError
+        Listing every missing column (with near matches when the case differs).
+    """
+    fields, first = _header_fields(head, encoding)
+    missing = [c for c in required if c not in fields]
+    if not missing:
+        return fields
+    counts = {d: first.count(d) for d in _DELIMITERS}
+    best = max(counts, key=counts.__getitem__)
+    if best != "," and counts[best] > counts[","]:
+        shown = {"\t": "tab", ";": "semicolon ';'", "|": "pipe '|'"}[best]
+        raise InputFileError(
+            f"{path.name}: wrong delimiter",
+            [Problem(f"the header is separated by {shown}, not commas", file=str(path), row=1,
+                     fix="save the file as comma-separated CSV (in Excel: 'CSV UTF-8 "
+                     "(comma delimited)'), or change the list separator in regional settings")],
+        )
+    lower = {f.lower(): f for f in fields}
+    problems = []
+    for col in missing:
+        near = lower.get(col.lower())
+        hint = f" (found '{near}': names are case-sensitive)" if near else ""
+        problems.append(Problem(
+            f"required column '{col}' is missing{hint}; the header has: "
+            + ", ".join(f"'{f}'" for f in fields[:20]),
+            file=str(path), row=1, column=col,
+            fix=f"rename the matching column to '{col}' or map it in the column mapping",
+        ))
+    raise SchemaError(f"{path.name}: {len(missing)} required column(s) missing", problems)
+
+
+def read_csv_checked(
+    path: str | Path,
+    *,
+    required: Sequence[str] = (),
+    header: bool = True,
+    names: Sequence[str] | None = None,
+    notes: list[str] | None = None,
+) -> pd.DataFrame:
+    """Read a CSV safely, every column as strings with ``""`` for blanks.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The CSV file.
+    required : sequence of str
+        Columns that must be in the header (ignored when ``header`` is False).
+    header : bool
+        Whether row 1 is a header. When False, ``names`` name the columns.
+    names : sequence of str, optional
+        Column names for a header-less file.
+    notes : list of str, optional
+        Receives a note when the file is not UTF-8 and Windows-1252 is used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data row (file row ``i + 2`` with a header, ``i + 1`` without),
+        RangeIndex, string columns.
+
+    Raises
+    ------
+    InputFileError
+        Empty, header-only, binary, wrongly encoded or wrongly delimited files, or rows that
+        do not split into the header's number of fields.
+    SchemaError
+        Missing required columns.
+    """
+    path = Path(path)
+    head = sniff_text(path)
+    if header:
+        check_header(path, head, required)
+    options = {
+        "dtype": str, "keep_default_na": False, "na_filter": False,
+        "header": 0 if header else None, "names": list(names) if names else None,
+        "skipinitialspace": False,
+    }
+    try:
+        try:
+            frame = pd.read_csv(path, encoding="utf-8-sig", **options)
+        except UnicodeDecodeError:
+            frame = pd.read_csv(path, encoding="cp1252", **options)
+            if notes is not None:
+                notes.append(f"{path.name} is not UTF-8; read it as Windows-1252 (cp1252)")
+    except pd.errors.EmptyDataError as err:
+        raise _fail(path, "no data", "the file has no columns or rows",
+                    "export the data again with a header row and data rows") from err
+    except pd.errors.ParserError as err:
+        raise _fail(path, "malformed CSV", f"rows do not split cleanly into columns ({err})",
+                    "check for stray delimiters or unbalanced quotes on the line named") from err
+    if frame.empty:
+        raise _fail(path, "no data rows", "the file has a header but no data rows",
+                    "export the data again; check the date range or filters used")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame

@@ -1,0 +1,221 @@
+"""Read police.uk street-level crime CSVs into the incidents contract.
+
+Decisions (documented for users in the report):
+
+- Rows without coordinates ("No location") are dropped and counted as ``"no location"``.
+- Anti-social behaviour rows (no Crime ID) are kept with ``incident_id == ""``.
+- Points outside the UK box (``schema.UK_BOUNDS_LONLAT``) are **dropped and reported**, not
+  errors: police.uk itself publishes them (it snaps anonymised locations to map points), so
+  the user cannot fix the file. Points inside the UK but over 50 km from the median location
+  are kept and mentioned in a note.
+- A Crime ID repeated *within one monthly file* is normal police.uk output (one crime
+  listed at several locations or with several outcomes): every row is kept and a note says
+  how many. A Crime ID found in *more than one file* is an error (the same month was
+  ingested twice, or files overlap).
+- Unknown crime types, cross-file duplicate Crime IDs, unreadable coordinates, bad or
+  future months are errors: they mean the file is not what it claims to be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geosoc import schema
+from geosoc.errors import InputFileError, Problem, SchemaError
+from geosoc.ingest.archives import local_input
+from geosoc.ingest.checks import (
+    FILE,
+    ROW,
+    duplicate_ids,
+    future_months,
+    numeric,
+    outside_uk,
+    parse_months,
+    row_problems,
+)
+from geosoc.ingest.files import read_csv_checked
+from geosoc.ingest.report import Ingested, IngestReport
+
+REQUIRED = ("Crime ID", "Month", "Longitude", "Latitude", "Crime type")
+_OPTIONAL = {
+    "LSOA code": "lsoa_code",
+    "LSOA name": "lsoa_name",
+    "Location": "location",
+    "Last outcome category": "outcome",
+}
+#: Points further than this from the median location get a note (kept, not dropped).
+FAR_AWAY_M = 50_000.0
+
+
+def _csv_files(root: Path) -> tuple[list[Path], list[Path]]:
+    """Return the street CSVs under ``root`` and the other CSVs that were skipped."""
+    if root.is_file():
+        return [root], []
+    every = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".csv")
+    street = [p for p in every if p.stem.endswith("-street")]
+    if street:
+        return street, [p for p in every if p not in set(street)]
+    return every, []
+
+
+def _display(file: Path, root: Path, given: Path) -> str:
+    """Name a file for messages: the path given, or ``archive.zip!member`` inside a zip."""
+    if given.is_file() and given.suffix.lower() == ".zip":
+        return f"{given}!{file.relative_to(root).as_posix()}"
+    return str(file)
+
+
+def _read_all(files: Sequence[Path], root: Path, given: Path, notes: list[str]) -> pd.DataFrame:
+    frames = []
+    for file in files:
+        frame = read_csv_checked(file, required=REQUIRED, notes=notes)
+        frame[FILE] = _display(file, root, given)
+        frame[ROW] = np.arange(2, len(frame) + 2)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _problems(raw: pd.DataFrame, months: pd.Series, bad_month: np.ndarray,
+              lon_bad: np.ndarray, lat_bad: np.ndarray) -> list[Problem]:
+    problems = row_problems(
+        raw, bad_month, column="Month", value_column="Month",
+        message="month '{value}' is not in YYYY-MM form",
+        fix="police.uk months look like 2024-01; re-download the file from data.police.uk",
+    )
+    problems += row_problems(
+        raw, future_months(months), column="Month", value_column="Month",
+        message="month '{value}' is in the future",
+        fix="check the Month column; police.uk only publishes past months",
+    )
+    for col, bad in (("Longitude", lon_bad), ("Latitude", lat_bad)):
+        problems += row_problems(
+            raw, bad, column=col, value_column=col, message="'{value}' is not a number",
+            fix=f"{col} must be decimal degrees such as -0.1062 or blank for no location",
+        )
+    types = raw["Crime type"]
+    unknown = ~types.isin(schema.POLICEUK_CRIME_TYPES)
+    if unknown.any():
+        valid = ", ".join(schema.POLICEUK_CRIME_TYPES)
+        firsts = raw.loc[unknown].drop_duplicates("Crime type").head(25)
+        counts = types[unknown].value_counts()
+        problems += [
+            Problem(f"unknown crime type '{t}' ({counts[t]:,} rows, first here)", file=f,
+                    row=int(r), column="Crime type",
+                    fix=f"use one of the 14 police.uk crime types: {valid}")
+            for t, f, r in zip(firsts["Crime type"], firsts[FILE], firsts[ROW], strict=True)
+        ]
+    problems += row_problems(
+        raw, _ids_in_several_files(raw), column="Crime ID", value_column="Crime ID",
+        message="Crime ID '{value}' appears in more than one file",
+        fix="remove the duplicated file or rows (was the same month ingested twice?)",
+    )
+    return problems
+
+
+def _ids_in_several_files(raw: pd.DataFrame) -> np.ndarray:
+    """Return True on rows whose non-empty Crime ID also occurs in another file."""
+    pairs = raw[["Crime ID", FILE]].drop_duplicates()
+    shared = pairs["Crime ID"][duplicate_ids(pairs["Crime ID"])]
+    return (raw["Crime ID"].isin(shared) & (raw["Crime ID"] != "")).to_numpy()
+
+
+def read_policeuk(path: str | Path) -> Ingested:
+    """Read police.uk street-level crime into the incidents contract.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        One ``*-street.csv``, a folder tree of monthly ``YYYY-MM/YYYY-MM-<force>-street.csv``
+        files (as unpacked from data.police.uk), or a ``.zip`` of them. Months are merged.
+
+    Returns
+    -------
+    Ingested
+        ``data``: GeoDataFrame (RangeIndex) with ``incident_id`` (``""`` for ASB),
+        ``month`` (Period[M]), ``category`` (police.uk crime type), ``source``
+        (``"police"``), ``lon``/``lat`` (WGS84 degrees), ``lsoa_code``, ``lsoa_name``,
+        ``location``, ``outcome`` and Point geometry in EPSG:4326. ``report``: rows read
+        and kept, ``"no location"`` and ``"outside the UK"`` drops, notes.
+
+    Raises
+    ------
+    InputFileError
+        Unreadable, empty or unsafe files (see :mod:`geosoc.ingest.files`).
+    SchemaError
+        Missing columns, unknown crime types, Crime IDs repeated across files, bad or future months,
+        non-numeric coordinates; every problem is listed with file, row and column.
+    """
+    given = Path(path)
+    report = IngestReport(source=str(path), kind="policeuk")
+    with local_input(given) as root:
+        files, skipped = _csv_files(root)
+        if not files:
+            raise InputFileError(
+                f"no CSV files in {given}",
+                [Problem("the folder or archive holds no .csv files", file=str(given),
+                         fix="point at a police.uk download (YYYY-MM folders of *-street.csv)")],
+            )
+        if skipped:
+            report.note(f"skipped {len(skipped)} non-street CSV(s) (outcomes, stop and search)")
+        raw = _read_all(files, root, given, report.notes)
+    report.rows_read = len(raw)
+    months, bad_month = parse_months(raw["Month"], date_format="%Y-%m")
+    lon, lon_blank, lon_bad = numeric(raw["Longitude"])
+    lat, lat_blank, lat_bad = numeric(raw["Latitude"])
+    problems = _problems(raw, months, bad_month, lon_bad, lat_bad)
+    if problems:
+        raise SchemaError(f"{given.name}: {len(problems)} problem(s) in police.uk data", problems)
+
+    repeats = duplicate_ids(raw["Crime ID"])
+    if repeats.any():
+        report.note(f"{int(repeats.sum()):,} rows share a Crime ID with another row of the same "
+                    "month file (police.uk lists some crimes more than once); all kept")
+    no_location = lon_blank | lat_blank
+    far = ~no_location & outside_uk(lon, lat)
+    report.drop("no location", int(no_location.sum()))
+    report.drop("outside the UK", int(far.sum()))
+    if far.any():
+        report.note(f"{int(far.sum())} point(s) lie outside the UK and were dropped "
+                    "(police.uk sometimes places anonymised locations far away)")
+    keep = ~(no_location | far)
+    kept = raw.loc[keep]
+    out = pd.DataFrame({
+        schema.INCIDENT_ID: kept["Crime ID"].array,
+        schema.MONTH: months.array[keep],
+        schema.CATEGORY: kept["Crime type"].array,
+        schema.SOURCE: schema.POLICE_SOURCE,
+        schema.LON: lon[keep],
+        schema.LAT: lat[keep],
+    })
+    for col, name in _OPTIONAL.items():
+        out[name] = kept[col].array if col in raw.columns else ""
+    _note_far_points(out, report)
+    report.rows_kept = len(out)
+    asb = raw["Crime type"] == "Anti-social behaviour"
+    if asb.any():
+        report.note(f"{int(asb.sum()):,} anti-social behaviour rows accepted without a Crime ID; "
+                    f"{int((asb.to_numpy() & keep).sum()):,} kept after location checks")
+    geometry = gpd.points_from_xy(out[schema.LON], out[schema.LAT], crs=schema.CRS_STORE)
+    return Ingested(gpd.GeoDataFrame(out, geometry=geometry), report)
+
+
+def _note_far_points(out: pd.DataFrame, report: IngestReport) -> None:
+    """Note points kept but more than :data:`FAR_AWAY_M` from the median location.
+
+    Distances use an equirectangular approximation (metres), ample for a 50 km threshold.
+    """
+    if out.empty:
+        return
+    lon, lat = out[schema.LON].to_numpy(), out[schema.LAT].to_numpy()
+    lon0, lat0 = np.median(lon), np.median(lat)
+    dx = (lon - lon0) * 111_320.0 * np.cos(np.radians(lat0))
+    dy = (lat - lat0) * 110_540.0
+    n = int((np.hypot(dx, dy) > FAR_AWAY_M).sum())
+    if n:
+        report.note(f"{n} point(s) lie more than {FAR_AWAY_M / 1000:.0f} km from the median "
+                    "location (kept; police.uk snaps some locations far away)")
