@@ -132,8 +132,11 @@ def describe_displacement(
     ring: str,
     wdq: float | None,
     refused_reason: str | None = None,
+    *,
+    control_pct: float | None = None,
+    wdd_significant: bool | None = None,
 ) -> str:
-    """Combine site change, ring change and WDQ into one sentence.
+    """Combine site change, ring change, WDQ and WDD significance into one sentence.
 
     Parameters
     ----------
@@ -149,6 +152,11 @@ def describe_displacement(
         The weighted displacement quotient.
     refused_reason : str, optional
         Why no WDQ was computed.
+    control_pct : float, optional
+        Change in the control; WDQ is relative to it, so it is shown when given.
+    wdd_significant : bool, optional
+        Whether the WDD confidence interval excludes zero; when given the sentence ends with
+        whether the net change is statistically significant.
 
     Returns
     -------
@@ -156,10 +164,17 @@ def describe_displacement(
         E.g. ``"harm fell 38% in the site during Hold; the 250 m ring rose 6%
         (WDQ -0.2: some displacement, net gain)"``.
     """
-    return (
-        f"{describe_pct_change(measure, site_pct, 'the site', phase)}; "
-        f"{describe_ring_change(ring_pct, ring)} ({describe_wdq(wdq, refused_reason)})"
-    )
+    context = describe_wdq(wdq, refused_reason)
+    if control_pct is not None and math.isfinite(control_pct):
+        moved = "was unchanged" if round(control_pct) == 0 else (
+            f"{'rose' if control_pct > 0 else 'fell'} {abs(control_pct):.0f}%")
+        context = f"control {moved}; {context}"
+    text = (f"{describe_pct_change(measure, site_pct, 'the site', phase)}; "
+            f"{describe_ring_change(ring_pct, ring)} ({context})")
+    if wdd_significant is not None:
+        text += ("; the net change is statistically significant" if wdd_significant
+                 else "; the net change is not statistically significant")
+    return text
 
 
 def describe_wdd(
