@@ -63,6 +63,10 @@ PARTNER_PREFIX = "partner_harm__"
 NORMALISATIONS = ("rank", "minmax")
 
 
+def _is_finite(value: object) -> bool:
+    return isinstance(value, int | float) and bool(np.isfinite(value))
+
+
 @dataclass(frozen=True)
 class ScoreWeights:
     """User-set weights of the score components (saved with an analysis as JSON).
@@ -176,10 +180,6 @@ class ScoreWeights:
 
 #: The default weights (police harm leads; counts, partners, context follow).
 DEFAULT_WEIGHTS = ScoreWeights()
-
-
-def _is_finite(value: object) -> bool:
-    return isinstance(value, int | float) and bool(np.isfinite(value))
 
 
 def component_label(component: str) -> str:

@@ -169,7 +169,7 @@ def _locate(points: np.ndarray, candidates: gpd.GeoSeries) -> tuple[np.ndarray, 
 def _cell_points(cells: pd.DataFrame) -> np.ndarray:
     """Return the cells' centre points (EPSG:4326) from geometry, or from the h3 index."""
     if isinstance(cells, gpd.GeoDataFrame) and cells.geometry.notna().all():
-        return cells.geometry.to_crs(CRS_STORE).centroid.to_numpy()
+        return shapely.centroid(cells.geometry.to_crs(CRS_STORE).to_numpy())
     latlng = np.array([h3.cell_to_latlng(str(c)) for c in cells.index], dtype=float)
     return shapely.points(latlng[:, 1], latlng[:, 0])
 
@@ -207,7 +207,7 @@ def _monthly_panel(months: pd.Series, cand: np.ndarray, values: np.ndarray,
     lo, n_months = ords.min(), ords.max() - ords.min() + 1
     flat = np.bincount(cand * n_months + (ords - lo), weights=values,
                        minlength=len(index) * n_months)
-    columns = pd.period_range(pd.Period.from_ordinal(int(lo), "M"), periods=int(n_months),
+    columns = pd.period_range(pd.Period(ordinal=int(lo), freq="M"), periods=int(n_months),
                               freq="M")
     return pd.DataFrame(flat.reshape(len(index), n_months), index=index, columns=columns)
 
