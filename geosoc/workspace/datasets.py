@@ -1,0 +1,82 @@
+"""Datasets loaded into a workspace: what file, its checksum, size and who loaded it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from geosoc.errors import Problem, WorkspaceError
+from geosoc.workspace import audit
+from geosoc.workspace.db import Clock, transaction
+from geosoc.workspace.roles import ANALYSTS, require_role
+
+
+def file_sha256(path: str | Path) -> str:
+    """Return the SHA-256 hex digest of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class DatasetStore:
+    """The register of datasets loaded into one workspace (written by analysts)."""
+
+    def __init__(self, conn: sqlite3.Connection, clock: Clock) -> None:
+        self._conn = conn
+        self._clock = clock
+
+    def register(self, name: str, kind: str, path: str | Path, *, rows: int, user: str,
+                 role: str, metadata: Mapping[str, object] | None = None) -> dict[str, object]:
+        """Record (or refresh) a loaded dataset with its file checksum; return the record.
+
+        Parameters
+        ----------
+        name : str
+            Unique dataset name (``"police_2024"``, ``"council_asb"``).
+        kind : str
+            ``"incidents"``, ``"area_counts"``, ``"boundaries"``, ``"postcodes"``, ``"imd"``...
+        path : str or Path
+            The file loaded (hashed to detect later changes).
+        rows : int
+            Rows accepted.
+        user, role : str
+            Who loaded it.
+        metadata : mapping, optional
+            JSON-ready extras (ingest report summary, CRS, months covered).
+        """
+        require_role(role, ANALYSTS, "load datasets")
+        path = Path(path)
+        if not path.is_file():
+            raise WorkspaceError("dataset not registered", [Problem(
+                "file not found", file=str(path), fix="check the path")])
+        now = self._clock()
+        record = (name, kind, str(path), file_sha256(path), int(rows),
+                  audit.canonical_json(dict(metadata or {})), user, now.isoformat())
+        with transaction(self._conn):
+            self._conn.execute(
+                "INSERT OR REPLACE INTO datasets (name, kind, path, sha256, rows, metadata, "
+                "loaded_by, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", record)
+            audit.record(self._conn, who=user, role=role, at=now, action="dataset.load",
+                         target=f"dataset:{name}",
+                         details={"kind": kind, "rows": int(rows), "sha256": record[3]})
+        return self.get(name)
+
+    def get(self, name: str) -> dict[str, object]:
+        """Return one dataset record (``metadata`` parsed to a dict)."""
+        row = self._conn.execute("SELECT * FROM datasets WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise WorkspaceError("dataset not found", [Problem(
+                f"no dataset named '{name}'", column="name")])
+        return {**dict(row), "metadata": json.loads(row["metadata"])}
+
+    def list(self) -> pd.DataFrame:
+        """Return every dataset record (without metadata), by name."""
+        return pd.read_sql_query("SELECT name, kind, path, sha256, rows, loaded_by, loaded_at "
+                                 "FROM datasets ORDER BY name", self._conn)

@@ -1,0 +1,181 @@
+"""The workspace database connection: SQLite in WAL mode, migrations, transactions, backup.
+
+One user action is one transaction (:func:`transaction`, ``BEGIN IMMEDIATE`` so the write
+lock is taken up front and two writers queue on ``busy_timeout`` instead of failing late).
+The schema is built by ordered migrations recorded in ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from geosoc.errors import Problem, WorkspaceError
+from geosoc.workspace.migrations import MIGRATIONS
+
+#: How long a writer waits for another writer's lock before giving up, milliseconds.
+BUSY_TIMEOUT_MS = 10_000
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Return the current time as an aware UTC datetime (the default clock)."""
+    return datetime.now(UTC)
+
+
+def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
+    """Open (and migrate) the workspace database at ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.sqlite`` file. Its parent folder must exist.
+    create : bool
+        Create the file when it does not exist; otherwise a missing file raises.
+
+    Returns
+    -------
+    sqlite3.Connection
+        In autocommit mode (``isolation_level=None``): use :func:`transaction` to write.
+
+    Raises
+    ------
+    WorkspaceError
+        The file is missing (with ``create=False``), not a database, or newer than this code.
+    """
+    path = Path(path)
+    if not create and not path.is_file():
+        raise WorkspaceError(
+            "workspace not found",
+            [Problem(f"no workspace database at {path}", file=str(path),
+                     fix="check the path, or create it with create=True")],
+        )
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn)
+    except sqlite3.DatabaseError as err:
+        raise WorkspaceError(
+            "workspace cannot be opened",
+            [Problem(str(err), file=str(path),
+                     fix="restore the workspace from a backup (geosoc keeps none implicitly)")],
+        ) from err
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run one user action atomically: commit on success, roll back on any exception.
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        A connection from :func:`connect`.
+
+    Yields
+    ------
+    sqlite3.Connection
+        The same connection, inside ``BEGIN IMMEDIATE``.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """Return the highest migration applied to ``conn`` (0 for an empty database)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if not exists:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every pending migration in order, each in its own transaction.
+
+    Returns
+    -------
+    int
+        The schema version after migrating.
+    """
+    current = schema_version(conn)
+    if current > len(MIGRATIONS):
+        raise WorkspaceError(
+            "workspace was written by a newer geosoc",
+            [Problem(f"schema version {current} > {len(MIGRATIONS)} known to this code",
+                     fix="upgrade geosoc")],
+        )
+    for version, sql in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        with transaction(conn):
+            for statement in _split_sql(sql):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (version, utc_now().isoformat()),
+            )
+    return len(MIGRATIONS)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration script into complete statements (triggers stay whole)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def integrity_check(conn: sqlite3.Connection) -> str:
+    """Return SQLite's ``PRAGMA integrity_check`` verdict (``"ok"`` when healthy)."""
+    return "; ".join(str(row[0]) for row in conn.execute("PRAGMA integrity_check"))
+
+
+def backup(conn: sqlite3.Connection, destination: str | Path) -> Path:
+    """Copy the live database to ``destination`` with SQLite's online backup API.
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        The open workspace connection (readers and writers may keep working).
+    destination : str or Path
+        The backup file to write; an existing file is replaced.
+
+    Returns
+    -------
+    Path
+        ``destination``.
+    """
+    destination = Path(destination)
+    if destination.resolve() == Path(conn.execute("PRAGMA database_list").fetchone()[2]).resolve():
+        raise WorkspaceError(
+            "backup would overwrite the workspace",
+            [Problem("destination is the live database", file=str(destination),
+                     fix="choose another file name")],
+        )
+    target = sqlite3.connect(destination)
+    try:
+        conn.backup(target)
+    finally:
+        target.close()
+    return destination

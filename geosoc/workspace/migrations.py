@@ -1,0 +1,122 @@
+"""Ordered schema migrations of the workspace database.
+
+Append new migrations to :data:`MIGRATIONS`; never edit one that has shipped. Migration *n*
+takes a database from schema version *n-1* to *n*.
+"""
+
+from __future__ import annotations
+
+_V1_CORE = """
+CREATE TABLE schema_version (
+    version INTEGER PRIMARY KEY,
+    applied_at TEXT NOT NULL
+);
+
+CREATE TABLE users (
+    username TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('analyst', 'partner', 'public')),
+    password_hash TEXT NOT NULL,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    who TEXT NOT NULL,
+    role TEXT NOT NULL,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    purpose TEXT,
+    details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE
+);
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be updated');
+END;
+
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only: rows cannot be deleted');
+END;
+
+CREATE TABLE datasets (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    metadata TEXT NOT NULL,
+    loaded_by TEXT NOT NULL,
+    loaded_at TEXT NOT NULL
+);
+
+CREATE TABLE analyses (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    parameters TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+_V1_ASSETS = """
+CREATE TABLE assets (
+    asset_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    sector TEXT NOT NULL,
+    services TEXT NOT NULL,
+    serves TEXT NOT NULL,
+    opening_times TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    source TEXT NOT NULL,
+    last_verified TEXT,
+    lon REAL NOT NULL,
+    lat REAL NOT NULL,
+    postcode TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'retired')),
+    version INTEGER NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE INDEX assets_category ON assets (category);
+
+CREATE TABLE asset_history (
+    asset_id TEXT NOT NULL REFERENCES assets (asset_id),
+    version INTEGER NOT NULL,
+    change TEXT NOT NULL,
+    record TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (asset_id, version)
+);
+"""
+
+_V1_SITES = """
+CREATE TABLE sites (
+    site_id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    geometry BLOB NOT NULL,
+    reason TEXT NOT NULL,
+    chosen_by TEXT NOT NULL,
+    chosen_on TEXT NOT NULL,
+    score TEXT NOT NULL
+);
+
+CREATE TABLE phases (
+    site_id INTEGER NOT NULL REFERENCES sites (site_id) ON DELETE CASCADE,
+    phase TEXT NOT NULL CHECK (phase IN ('baseline', 'clear', 'hold', 'build')),
+    start_month TEXT NOT NULL,
+    end_month TEXT,
+    PRIMARY KEY (site_id, phase)
+);
+"""
+
+#: Migration scripts in order; index 0 is schema version 1.
+MIGRATIONS: tuple[str, ...] = (_V1_CORE + _V1_ASSETS + _V1_SITES,)

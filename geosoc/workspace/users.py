@@ -1,0 +1,179 @@
+"""Workspace users: salted argon2id password hashes, sign-in and lockout.
+
+A wrong password increments ``failed_attempts``; at ``max_attempts`` the account is locked for
+``lockout`` (5 and 15 minutes by default). Unknown user names cost the same argon2 work as a
+real check and give the same message, so sign-in does not reveal which names exist.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from geosoc.errors import AuthenticationError, Problem, WorkspaceError
+from geosoc.workspace import audit
+from geosoc.workspace.db import Clock, transaction
+from geosoc.workspace.roles import ANALYSTS, ROLES, require_role
+
+#: Shortest password accepted.
+MIN_PASSWORD_LENGTH = 12
+_SIGN_IN_FAILED = "sign-in failed: unknown user name or wrong password"
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in (or listed) user: ``username`` and ``role``."""
+
+    username: str
+    role: str
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """How many failures lock an account, and for how long."""
+
+    max_attempts: int = 5
+    lockout: timedelta = timedelta(minutes=15)
+
+
+class UserStore:
+    """Users of one workspace.
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        The workspace connection.
+    clock : callable
+        Returns the current aware UTC datetime (injectable for tests).
+    hasher : argon2.PasswordHasher, optional
+        argon2id parameters (the library defaults when omitted).
+    policy : LockoutPolicy, optional
+        Lockout threshold and duration.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, clock: Clock,
+                 hasher: PasswordHasher | None = None, policy: LockoutPolicy | None = None):
+        self._conn = conn
+        self._clock = clock
+        self._hasher = hasher or PasswordHasher()
+        self._policy = policy or LockoutPolicy()
+        self._dummy_hash = self._hasher.hash("geosoc-timing-equaliser")
+
+    def create_user(self, username: str, password: str, role: str, *,
+                    by: str = "system", by_role: str = "analyst") -> User:
+        """Add a user with a freshly salted argon2id hash of ``password``.
+
+        Raises
+        ------
+        WorkspaceError
+            Bad name, unknown role, short password or the name is taken.
+        AccessDeniedError
+            ``by_role`` is not an analyst.
+        """
+        require_role(by_role, ANALYSTS, "add users")
+        problems = []
+        if not username.strip() or username != username.strip():
+            problems.append(Problem("user name is empty or has surrounding spaces",
+                                    column="username", fix="use a plain name"))
+        if role not in ROLES:
+            problems.append(Problem(f"role '{role}' is unknown", column="role",
+                                    fix=f"use one of {', '.join(ROLES)}"))
+        if len(password) < MIN_PASSWORD_LENGTH:
+            problems.append(Problem(f"password is shorter than {MIN_PASSWORD_LENGTH} characters",
+                                    column="password", fix="choose a longer passphrase"))
+        if problems:
+            raise WorkspaceError("user not created", problems)
+        now = self._clock()
+        with transaction(self._conn):
+            taken = self._conn.execute("SELECT 1 FROM users WHERE username = ?",
+                                       (username,)).fetchone()
+            if taken:
+                raise WorkspaceError("user not created", [Problem(
+                    f"user '{username}' already exists", column="username",
+                    fix="choose another name")])
+            self._conn.execute(
+                "INSERT INTO users (username, role, password_hash, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (username, role, self._hasher.hash(password), now.isoformat()),
+            )
+            audit.record(self._conn, who=by, role=by_role, at=now, action="user.create",
+                         target=f"user:{username}", details={"role": role})
+        return User(username, role)
+
+    def authenticate(self, username: str, password: str) -> User:
+        """Return the user when ``password`` is right, else raise :class:`AuthenticationError`.
+
+        Failures (and lockouts) are counted, committed and audited before raising.
+        """
+        now = self._clock()
+        row = self._conn.execute("SELECT * FROM users WHERE username = ?",
+                                 (username,)).fetchone()
+        if row is None:
+            self._verify(self._dummy_hash, password)
+            self._log_attempt(username, "public", "sign_in.failed", {"reason": "unknown"})
+            raise AuthenticationError(_SIGN_IN_FAILED)
+        locked_until = row["locked_until"] and datetime.fromisoformat(row["locked_until"])
+        if locked_until and locked_until > now:
+            self._verify(self._dummy_hash, password)
+            self._log_attempt(username, row["role"], "sign_in.locked", {})
+            raise AuthenticationError(
+                "account locked",
+                [Problem(f"too many failed sign-ins; locked until {locked_until.isoformat()}",
+                         fix="wait, or ask an analyst to reset the password")],
+            )
+        if not self._verify(row["password_hash"], password):
+            self._record_failure(row, now)
+            raise AuthenticationError(_SIGN_IN_FAILED)
+        with transaction(self._conn):
+            new_hash = (self._hasher.hash(password)
+                        if self._hasher.check_needs_rehash(row["password_hash"])
+                        else row["password_hash"])
+            self._conn.execute(
+                "UPDATE users SET failed_attempts = 0, locked_until = NULL, password_hash = ? "
+                "WHERE username = ?", (new_hash, username))
+            audit.record(self._conn, who=username, role=row["role"], at=now,
+                         action="sign_in.ok", target=f"user:{username}")
+        return User(username, row["role"])
+
+    def get(self, username: str) -> User | None:
+        """Return the user named ``username``, or ``None``."""
+        row = self._conn.execute("SELECT username, role FROM users WHERE username = ?",
+                                 (username,)).fetchone()
+        return User(row["username"], row["role"]) if row else None
+
+    def list(self) -> pd.DataFrame:
+        """Return users (never hashes): username, role, failed_attempts, locked_until."""
+        return pd.read_sql_query(
+            "SELECT username, role, failed_attempts, locked_until, created_at FROM users "
+            "ORDER BY username", self._conn)
+
+    def _verify(self, stored: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _record_failure(self, row: sqlite3.Row, now: datetime) -> None:
+        attempts = row["failed_attempts"] + 1
+        locked = attempts >= self._policy.max_attempts
+        with transaction(self._conn):
+            self._conn.execute(
+                "UPDATE users SET failed_attempts = ?, locked_until = ? WHERE username = ?",
+                (0 if locked else attempts,
+                 (now + self._policy.lockout).isoformat() if locked else None,
+                 row["username"]),
+            )
+            audit.record(self._conn, who=row["username"], role=row["role"], at=now,
+                         action="sign_in.failed", target=f"user:{row['username']}",
+                         details={"attempt": attempts, "locked": locked})
+
+    def _log_attempt(self, username: str, role: str, action: str,
+                     details: dict[str, object]) -> None:
+        with transaction(self._conn):
+            audit.record(self._conn, who=username, role=role, at=self._clock(),
+                         action=action, target=f"user:{username}", details=details)
