@@ -89,10 +89,11 @@ def _months(raw: pd.DataFrame, cols: dict[str, str], path: Path, first: int
     else:
         months, bad = parse_months(values.astype(str))
         label = col
-    problems = _flag(raw[col], bad, path, first, column=label, message="month '{value}' is not a valid month",
+    problems = _flag(raw[col], bad, path, first, column=label,
+                     message="month '{value}' is not a valid month",
                      fix="write months as YYYY-MM (or integer year and month 1-12 columns)")
-    problems += _flag(months, future_months(months), path, first, column=label, message="month {value} is in the future",
-                      fix="correct the month")
+    problems += _flag(months, future_months(months), path, first, column=label,
+                      message="month {value} is in the future", fix="correct the month")
     return months.array, problems
 
 

@@ -143,8 +143,8 @@ def _locate(path: Path, raw: pd.DataFrame, m: PointMapping, postcodes: pd.DataFr
         raw[m.postcode] = normalised
         return lon, lat, []
     xcol, ycol = (m.lon, m.lat) if m.location_kind == "lonlat" else (m.easting, m.northing)
-    x, x_blank, x_bad = numeric(raw[xcol])
-    y, y_blank, y_bad = numeric(raw[ycol])
+    x, _, x_bad = numeric(raw[xcol])
+    y, _, y_bad = numeric(raw[ycol])
     problems = []
     for col, bad in ((xcol, x_bad), (ycol, y_bad)):
         problems += row_problems(raw, bad, column=col, value_column=col,
@@ -158,7 +158,7 @@ def _locate(path: Path, raw: pd.DataFrame, m: PointMapping, postcodes: pd.DataFr
     else:
         ok = ~(np.isnan(x) | np.isnan(y))
         if ok.any() and np.abs(np.concatenate([x[ok], y[ok]])).max() <= 180:
-            return x, y, problems + [Problem(
+            return x, y, [*problems, Problem(
                 f"'{xcol}'/'{ycol}' hold values under 180: they look like degrees, not metres",
                 file=str(path), column=xcol, fix=f"map them as lon='{xcol}', lat='{ycol}'")]
         lon, lat = bng_to_lonlat(x, y)
@@ -235,7 +235,8 @@ def read_points(
     ids = raw[mapping.id].str.strip() if mapping.id else pd.Series("", index=raw.index,
                                                                    dtype="str")
     if mapping.id:
-        problems += row_problems(raw, duplicate_ids(ids), column=mapping.id, value_column=mapping.id,
+        problems += row_problems(raw, duplicate_ids(ids), column=mapping.id,
+                                 value_column=mapping.id,
                                  message="id '{value}' appears more than once",
                                  fix="remove the duplicated rows or make the ids unique")
     lon, lat, located = _locate(path, raw, mapping, postcodes, report)
