@@ -346,6 +346,11 @@ def contribution_differences(ranked: pd.DataFrame, a: str, b: str) -> pd.Series:
     return diff.sort_values(ascending=False, kind="stable")
 
 
+def _signed(value: float) -> str:
+    """Format a score difference with a sign, keeping small ones visible (+0.004)."""
+    return f"{value:+.2f}" if abs(value) >= 0.005 else f"{value:+.3f}"
+
+
 def explain(ranked: pd.DataFrame, a: str, b: str, *, top: int = 2) -> str:
     """Say in plain English which components put candidate A above (or below) B.
 
@@ -379,9 +384,9 @@ def explain(ranked: pd.DataFrame, a: str, b: str, *, top: int = 2) -> str:
     if pros.empty:
         text += " only on the tie-break (police harm, then code)"
     else:
-        parts = [f"{component_label(c)} ({v:+.2f})" for c, v in pros.items()]
+        parts = [f"{component_label(c)} ({_signed(v)})" for c, v in pros.items()]
         text += " mainly because of " + " and ".join(parts)
     if not cons.empty:
         c, v = next(iter(cons.items()))
-        text += f"; {second} scores higher on {component_label(c)} ({v:+.2f})"
+        text += f"; {second} scores higher on {component_label(c)} ({_signed(v)})"
     return text + "."
