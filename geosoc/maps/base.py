@@ -48,7 +48,7 @@ def build_map(
     """
     if bounds is None and boundaries is not None and len(boundaries):
         bounds = tuple(boundaries.to_crs("EPSG:4326").total_bounds)
-    m = folium.Map(tiles=None, max_zoom=MAX_ZOOM, zoom_start=13, control_scale=True,
+    m = folium.Map(tiles=None, maxZoom=MAX_ZOOM, zoom_start=13, control_scale=True,
                    height=height, location=_centre(bounds))
     if tile_url:
         folium.TileLayer(tiles=tile_url, attr=safe_text(attribution or "Map tiles"),
