@@ -1,0 +1,52 @@
+"""``geosoc audit``: verify the audit hash chain and list entries."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from geosoc.workspace import Workspace
+
+#: Exit code when the audit chain is broken.
+EXIT_TAMPERED = 3
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``audit verify|list`` to the top-level parser."""
+    parser = subparsers.add_parser("audit", help="append-only audit log")
+    sub = parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = sub.add_parser("verify", help="recompute the hash chain; exit 3 if tampered")
+    verify.add_argument("--workspace", required=True, type=Path)
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(func=run_verify)
+    lst = sub.add_parser("list", help="print the audit log")
+    lst.add_argument("--workspace", required=True, type=Path)
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=run_list)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Print the verdict; 0 when intact, :data:`EXIT_TAMPERED` when broken."""
+    with Workspace.open(args.workspace, create=False) as ws:
+        result = ws.verify_audit_chain()
+    if args.json:
+        print(json.dumps(asdict(result)))
+    elif result.ok:
+        print(f"audit log intact: {result.rows_checked} entries, head {result.head_hash}")
+    else:
+        print(f"audit log BROKEN at entry {result.first_broken_seq}: {result.reason}")
+    return 0 if result.ok else EXIT_TAMPERED
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print every entry, oldest first."""
+    with Workspace.open(args.workspace, create=False) as ws:
+        log = ws.audit_log()
+    if args.json:
+        print(log.to_json(orient="records", force_ascii=False))
+    else:
+        print(log[["seq", "at", "who", "role", "action", "target", "purpose"]]
+              .to_string(index=False) if len(log) else "audit log is empty")
+    return 0

@@ -1,0 +1,61 @@
+"""``geosoc users``: add and list workspace users (passwords never on the command line)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from geosoc.errors import Problem, WorkspaceError
+from geosoc.workspace import Workspace
+from geosoc.workspace.roles import ROLES
+
+#: Environment variable holding the new password (stdin is read when it is unset).
+PASSWORD_ENV = "GEOSOC_PASSWORD"  # noqa: S105 - the variable's name, not a password
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``users add|list`` to the top-level parser."""
+    parser = subparsers.add_parser("users", help="workspace users")
+    sub = parser.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = sub.add_parser("add", help=f"add a user; password from ${PASSWORD_ENV} or stdin")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--workspace", required=True, type=Path)
+    add.add_argument("--by", default=os.environ.get("GEOSOC_USER", "cli"),
+                     help="the analyst adding the user (audited)")
+    add.set_defaults(func=run_add)
+    lst = sub.add_parser("list", help="list users (no hashes)")
+    lst.add_argument("--workspace", required=True, type=Path)
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=run_list)
+
+
+def read_password() -> str:
+    """Return the new password from ``$GEOSOC_PASSWORD``, else the first line of stdin."""
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise WorkspaceError("no password given", [Problem(
+            "the password is empty", column="password",
+            fix=f"pipe it on stdin or set {PASSWORD_ENV} (never pass it as an argument)")])
+    return password
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """Create the user with a salted argon2id hash."""
+    with Workspace.open(args.workspace) as ws:
+        user = ws.users.create_user(args.username, read_password(), args.role, by=args.by)
+    print(f"added {user.username} ({user.role})")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print the users."""
+    with Workspace.open(args.workspace, create=False) as ws:
+        table = ws.users.list()
+    print(table.to_json(orient="records") if args.json
+          else table.to_string(index=False) if len(table) else "no users")
+    return 0
