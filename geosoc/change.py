@@ -229,7 +229,8 @@ def _phase_table(
     long = long.reset_index()
     long["months"] = long["phase"].map(months).astype("int64")
     base = long[long["phase"] == "baseline"].set_index(keys)
-    joined = long.join(base[[COUNT, HARM, "months"]], on=keys, rsuffix="_baseline")
+    joined = long.merge(base[[COUNT, HARM, "months"]].add_suffix("_baseline"),
+                        left_on=keys, right_index=True, how="left")
     out = pd.DataFrame({
         "phase": joined["phase"], **{k: joined[k] for k in keys},
         "months": joined["months"], COUNT: joined[COUNT].astype("int64"), HARM: joined[HARM],
