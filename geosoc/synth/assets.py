@@ -17,7 +17,8 @@ YOUTH_GAP_RADIUS_M = 800.0
 #: category -> (how many, sectors to draw from, services, who it serves, name suffixes).
 ASSET_TYPES = {
     "youth": (14, ("voluntary/community", "statutory"),
-              "youth club; detached youth work; mentoring", "young people 11-19", ("Youth Club", "Youth Project", "Young People's Hub")),
+              "youth club; detached youth work; mentoring", "young people 11-19",
+              ("Youth Club", "Youth Project", "Young People's Hub")),
     "sport": (16, ("voluntary/community", "private"), "football; boxing; gym sessions",
               "all ages", ("Boxing Club", "Juniors FC", "Leisure Centre", "Cricket Club")),
     "faith": (14, ("faith",), "worship; community meals; pastoral support", "all ages",
