@@ -1,0 +1,430 @@
+"""Roles and statistical disclosure control, applied in the library before anything renders.
+
+Three roles (``../shared/DOMAIN.md`` section 6):
+
+========  ================  ==============  =====================  =========  ============
+role      point data        min count       rounding               finest     time grain
+========  ================  ==============  =====================  =========  ============
+analyst   yes               none            none                   any        month
+partner   never             suppress 1–4    none                   H3 res 8   month
+public    never             suppress 1–9    nearest 5 (ONS 10-5)   H3 res 7,  quarter
+                                                                   ward
+========  ================  ==============  =====================  =========  ============
+
+Zero counts are shown as zero (absence of recorded crime identifies nobody); counts from 1 to
+``min_count - 1`` are suppressed (``NaN``) together with their harm, because harm divided by
+a known weight would give the count back.
+
+**Secondary suppression.** A suppressed value must not be recoverable by subtraction:
+
+* *from a total*: within every group whose total is published (the whole layer, and each
+  parent cell or area of an overlapping coarser layer), the suppressed values of that group
+  are either none, or at least two values whose sum is itself at least ``min_count``.
+  Otherwise the next smallest non-zero value of the group (or, when none is left, a zero)
+  is suppressed too, repeated until the rule holds or the whole group is hidden.
+* *across columns*: a row whose per-category columns (``count__<key>``) sum to the row
+  total gets the same rule across its columns.
+
+The public role's values are rounded to the nearest 5 after suppression (so a total of
+rounded values is not the rounded total; headline figures are rounded separately).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geosoc import cells as h3cells
+from geosoc.errors import AccessDeniedError, Problem
+from geosoc.schema import COUNT, HARM, INCIDENT_ID, LAT, LON, MONTH
+
+
+class Role(StrEnum):
+    """Who is looking: decides what may be disclosed."""
+
+    ANALYST = "analyst"
+    PARTNER = "partner"
+    PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class DisclosureRules:
+    """What a role may see.
+
+    Parameters
+    ----------
+    role : Role
+        The role these rules are for.
+    point_data : bool
+        Whether point-level incidents (coordinates, IDs) may be disclosed.
+    min_count : int
+        Counts ``1 .. min_count - 1`` are suppressed; 0 disables suppression.
+    rounding_base : int
+        Disclosed counts are rounded to a multiple of this (1 = no rounding).
+    finest_h3_resolution : int
+        The finest H3 resolution that may be shown; finer cells are merged to parents.
+    area_kinds : tuple of str
+        Area kinds that may be shown.
+    time_grain : {"M", "Q"}
+        Finest time period that may be shown (month or quarter).
+    """
+
+    role: Role
+    point_data: bool
+    min_count: int
+    rounding_base: int
+    finest_h3_resolution: int
+    area_kinds: tuple[str, ...]
+    time_grain: str
+
+
+ALL_AREA_KINDS = ("ward", "lsoa", "lad", "postcode_sector", "postcode_district", "site", "custom")
+
+DEFAULT_RULES: dict[Role, DisclosureRules] = {
+    Role.ANALYST: DisclosureRules(Role.ANALYST, True, 0, 1, 15, ALL_AREA_KINDS, "M"),
+    Role.PARTNER: DisclosureRules(Role.PARTNER, False, 5, 1, 8, ALL_AREA_KINDS, "M"),
+    Role.PUBLIC: DisclosureRules(Role.PUBLIC, False, 10, 5, 7, ("ward", "lad", "site"), "Q"),
+}
+
+#: Marking carried by outputs for each role (Government Security Classifications).
+PROTECTIVE_MARKING: dict[Role, str] = {
+    Role.ANALYST: "OFFICIAL-SENSITIVE",
+    Role.PARTNER: "OFFICIAL-SENSITIVE",
+    Role.PUBLIC: "OFFICIAL",
+}
+
+
+def as_role(value: Role | str) -> Role:
+    """Return ``value`` as a :class:`Role`, raising :class:`AccessDeniedError` if unknown."""
+    try:
+        return Role(str(value).lower())
+    except ValueError:
+        raise AccessDeniedError(
+            f"unknown role {value!r}",
+            [Problem(f"role {value!r} is not one of analyst, partner, public",
+                     fix="sign in with an analyst, partner or public account")],
+        ) from None
+
+
+def rules_for(role: Role | str, *, min_count: int | None = None) -> DisclosureRules:
+    """Return the disclosure rules for ``role``, optionally with a stricter ``min_count``.
+
+    Parameters
+    ----------
+    role : Role or str
+        The role.
+    min_count : int, optional
+        Override of the suppression threshold. It may only make the rules stricter for
+        partner and public roles.
+    """
+    rules = DEFAULT_RULES[as_role(role)]
+    if min_count is not None:
+        if rules.role is not Role.ANALYST and min_count < rules.min_count:
+            raise AccessDeniedError(
+                "suppression threshold cannot be lowered",
+                [Problem(f"min_count {min_count} is below the {rules.role} minimum "
+                         f"{rules.min_count}", fix=f"use {rules.min_count} or more")],
+            )
+        rules = replace(rules, min_count=min_count)
+    return rules
+
+
+def require_point_access(role: Role | str, what: str = "point-level incident data") -> None:
+    """Raise :class:`AccessDeniedError` unless ``role`` may see point-level data."""
+    rules = rules_for(role)
+    if not rules.point_data:
+        raise AccessDeniedError(
+            f"the {rules.role} role may not see {what}",
+            [Problem(f"{what} is restricted to analysts",
+                     fix="use the aggregated views (H3 cells or areas) instead")],
+        )
+
+
+def allowed_resolution(role: Role | str, resolution: int) -> int:
+    """Return the finest H3 resolution ``role`` may see, no finer than ``resolution``."""
+    return min(int(resolution), rules_for(role).finest_h3_resolution)
+
+
+def require_area_kind(role: Role | str, kind: str) -> None:
+    """Raise :class:`AccessDeniedError` unless ``role`` may see areas of ``kind``."""
+    rules = rules_for(role)
+    if kind not in rules.area_kinds:
+        raise AccessDeniedError(
+            f"the {rules.role} role may not see {kind} areas",
+            [Problem(f"{kind} areas are too small for the {rules.role} view",
+                     fix=f"use one of: {', '.join(rules.area_kinds)}")],
+        )
+
+
+def _count_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c == COUNT or c.startswith(f"{COUNT}__")]
+
+
+def _harm_partner(column: str) -> str:
+    return HARM + column[len(COUNT):]
+
+
+def _secondary_mask(values: pd.Series, suppressed: pd.Series, groups: pd.Series,
+                    min_count: int) -> pd.Series:
+    """Extend ``suppressed`` until every group satisfies the secondary-suppression rule.
+
+    Vectorised per round: each round adds, in every violating group, the smallest
+    non-zero unsuppressed value. Rounds are bounded by the largest group size.
+    """
+    suppressed = suppressed.copy()
+    # Prefer the smallest non-zero value; a zero is hidden only when nothing else is left.
+    preference = values.where(values > 0, np.inf)
+    for _ in range(int(groups.value_counts().max()) + 1):
+        n_hidden = suppressed.groupby(groups).transform("sum")
+        sum_hidden = values.where(suppressed, 0).groupby(groups).transform("sum")
+        violating = (n_hidden > 0) & ((n_hidden < 2) | (sum_hidden < min_count))
+        eligible = violating & ~suppressed
+        if not eligible.any():
+            break
+        pick = preference[eligible].groupby(groups[eligible]).idxmin()
+        suppressed.loc[pick.to_numpy()] = True
+    return suppressed
+
+
+def suppress(
+    frame: pd.DataFrame,
+    rules: DisclosureRules,
+    *,
+    groups: Iterable[pd.Series] = (),
+) -> pd.DataFrame:
+    """Apply primary and secondary suppression and rounding to every count column.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows of a layer with ``count`` (and optionally ``count__<key>``) columns and the
+        matching ``harm`` / ``harm__<key>`` columns (harm in days).
+    rules : DisclosureRules
+        The role's rules.
+    groups : iterable of pandas.Series
+        Extra groupings whose totals are published (e.g. parent cell ids of an
+        overlapping coarser layer), aligned to ``frame.index``. The whole layer is always
+        one group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with suppressed counts and harm set to ``NaN``, counts rounded to
+        ``rules.rounding_base``, and a boolean ``suppressed`` column for the row total.
+    """
+    out = frame.copy()
+    if rules.min_count <= 0 and rules.rounding_base <= 1:
+        out["suppressed"] = False
+        return out
+    count_cols = _count_columns(out)
+    whole = pd.Series(0, index=out.index)
+    group_list = [whole, *groups]
+    masks: dict[str, pd.Series] = {}
+    for col in count_cols:
+        values = out[col].fillna(0).astype(float)
+        mask = (values > 0) & (values < rules.min_count)
+        for grouping in group_list:
+            mask = _secondary_mask(values, mask, grouping.reindex(out.index), rules.min_count)
+        masks[col] = mask
+    breakdown = [c for c in count_cols if c != COUNT]
+    if COUNT in masks and breakdown:
+        masks = _suppress_across_columns(out, masks, breakdown, rules.min_count)
+    for col, mask in masks.items():
+        out[col] = out[col].astype(float).mask(mask)
+        harm_col = _harm_partner(col)
+        if harm_col in out.columns:
+            out[harm_col] = out[harm_col].astype(float).mask(mask)
+        if rules.rounding_base > 1:
+            base = rules.rounding_base
+            out[col] = (out[col] / base).round() * base
+            if harm_col in out.columns:
+                out[harm_col] = (out[harm_col] / base).round() * base
+    out["suppressed"] = masks.get(COUNT, False)
+    return out
+
+
+def _suppress_across_columns(frame: pd.DataFrame, masks: dict[str, pd.Series],
+                             breakdown: list[str], min_count: int) -> dict[str, pd.Series]:
+    """Apply the secondary rule across a row's breakdown columns (vectorised in long form)."""
+    long_values = frame[breakdown].fillna(0).astype(float).stack()
+    long_mask = pd.concat({c: masks[c] for c in breakdown}, axis=1).stack()
+    rows = pd.Series(long_values.index.get_level_values(0), index=long_values.index)
+    # A row whose total is hidden publishes no total to subtract from.
+    total_shown = ~masks[COUNT].reindex(rows.to_numpy()).to_numpy()
+    long_mask = long_mask.reindex(long_values.index)
+    shown_rows = pd.Series(total_shown, index=long_values.index)
+    extended = _secondary_mask(long_values[shown_rows], long_mask[shown_rows],
+                               rows[shown_rows], min_count)
+    long_mask.loc[extended.index] = extended
+    wide = long_mask.unstack()
+    out = dict(masks)
+    for c in breakdown:
+        out[c] = wide[c].reindex(frame.index).fillna(False).astype(bool)
+    return out
+
+
+def disclose_cells(cells: gpd.GeoDataFrame, role: Role | str, *,
+                   min_count: int | None = None) -> gpd.GeoDataFrame:
+    """Return an H3 cell layer fit for ``role``: coarsened, suppressed and rounded.
+
+    Parameters
+    ----------
+    cells : geopandas.GeoDataFrame
+        Cells contract (index ``h3`` str, ``attrs["h3_resolution"]``, ``count``, ``harm``,
+        optional ``count__<key>``/``harm__<key>``), geometry EPSG:4326.
+    role : Role or str
+        Who will see the result.
+    min_count : int, optional
+        Stricter suppression threshold.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Cells at ``min(resolution, finest allowed)``; statistics columns other than counts
+        and harm (e.g. ``gi_z``) are dropped when cells are merged, as they no longer apply.
+        Suppression groups are the whole layer and each resolution-7 parent (the public
+        layer), so the two layers cannot be differenced.
+    """
+    rules = rules_for(role, min_count=min_count)
+    resolution = int(cells.attrs["h3_resolution"])
+    target = allowed_resolution(rules.role, resolution)
+    layer = cells if target == resolution else _merge_to_parent(cells, target)
+    if rules.role is Role.ANALYST:
+        return layer
+    groups = []
+    public_res = DEFAULT_RULES[Role.PUBLIC].finest_h3_resolution
+    if target > public_res:
+        ids = h3cells.h3_strs_to_int(layer.index.to_numpy())
+        groups.append(pd.Series(h3cells.parent_cells(ids, public_res), index=layer.index))
+    out = gpd.GeoDataFrame(suppress(layer, rules, groups=groups), geometry="geometry",
+                           crs=cells.crs)
+    out.attrs = {**layer.attrs, "role": str(rules.role), "min_count": rules.min_count}
+    return out
+
+
+def _merge_to_parent(cells: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFrame:
+    """Sum counts and harm of ``cells`` into their parents at ``resolution``."""
+    sums = [c for c in cells.columns if c in (COUNT, HARM) or c.startswith(("count__", "harm__"))]
+    ids = h3cells.h3_strs_to_int(cells.index.to_numpy())
+    parents = h3cells.h3_ints_to_str(h3cells.parent_cells(ids, resolution))
+    merged = cells[sums].groupby(pd.Index(parents, name=cells.index.name)).sum()
+    geometry = h3cells.cell_polygons(merged.index.to_numpy())
+    out = gpd.GeoDataFrame(merged, geometry=np.asarray(geometry), crs=cells.crs)
+    out.attrs = {**cells.attrs, "h3_resolution": resolution}
+    return out
+
+
+def disclose_areas(areas: gpd.GeoDataFrame, role: Role | str, *,
+                   parent: pd.Series | None = None,
+                   min_count: int | None = None) -> gpd.GeoDataFrame:
+    """Return an area layer fit for ``role``.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Areas contract with ``count``/``harm`` (index ``area_code``), EPSG:4326.
+    role : Role or str
+        Who will see the result.
+    parent : pandas.Series, optional
+        Parent area code per area (e.g. LSOA -> ward) when the parent layer is published
+        too; its totals then count as groups for secondary suppression.
+    min_count : int, optional
+        Stricter suppression threshold.
+    """
+    rules = rules_for(role, min_count=min_count)
+    kinds = set(areas["kind"].unique()) if "kind" in areas.columns else set()
+    for kind in kinds:
+        require_area_kind(rules.role, kind)
+    if rules.role is Role.ANALYST:
+        return areas.copy()
+    groups = [parent.reindex(areas.index)] if parent is not None else []
+    out = gpd.GeoDataFrame(suppress(areas, rules, groups=groups), geometry="geometry",
+                           crs=areas.crs)
+    out.attrs = {**areas.attrs, "role": str(rules.role), "min_count": rules.min_count}
+    return out
+
+
+def disclose_series(series: pd.DataFrame, role: Role | str, *, by: Iterable[str] = (),
+                    min_count: int | None = None) -> pd.DataFrame:
+    """Return a monthly table (``month``, ``count``, ``harm``...) fit for ``role``.
+
+    The public role gets quarters (``month`` replaced by ``quarter`` Period[Q]); partner and
+    public counts are suppressed and rounded like layers, each period being one row.
+
+    Parameters
+    ----------
+    series : pandas.DataFrame
+        Tidy table with a ``month`` Period[M] column, ``count`` and ``harm``.
+    role : Role or str
+        Who will see the result.
+    by : iterable of str
+        Extra key columns kept in the grouping (e.g. ``zone``, ``category``).
+    min_count : int, optional
+        Stricter suppression threshold.
+    """
+    rules = rules_for(role, min_count=min_count)
+    keys = list(by)
+    table = series.copy()
+    if rules.time_grain == "Q":
+        table["quarter"] = table[MONTH].dt.asfreq("Q")
+        value_cols = [c for c in table.columns if c in (COUNT, HARM)]
+        table = table.groupby([*keys, "quarter"], as_index=False)[value_cols].sum()
+    if rules.role is Role.ANALYST:
+        return table
+    groups = [table[k] for k in keys]
+    return suppress(table, rules, groups=groups).reset_index(drop=True)
+
+
+def disclose_headline(value: float, role: Role | str) -> float | None:
+    """Return a single published figure for ``role``: suppressed (``None``) or rounded."""
+    rules = rules_for(role)
+    if 0 < value < rules.min_count:
+        return None
+    if rules.rounding_base > 1:
+        return float(round(value / rules.rounding_base) * rules.rounding_base)
+    return float(value)
+
+
+def find_point_leaks(payload: str, incidents: pd.DataFrame, *, decimals: int = 5) -> list[str]:
+    """Return incident IDs or coordinates that appear verbatim in ``payload``.
+
+    Used as a last guard before a partner or public output is written, and by the tests.
+    Coordinates are matched at ``decimals`` decimal places (the precision maps write).
+
+    Parameters
+    ----------
+    payload : str
+        The HTML, JSON or CSV text about to leave the server.
+    incidents : pandas.DataFrame
+        The incidents that must not be disclosed (``incident_id``, ``lon``, ``lat``).
+    """
+    leaks: list[str] = []
+    if INCIDENT_ID in incidents.columns:
+        ids = incidents[INCIDENT_ID].astype(str)
+        ids = ids[ids.str.len() >= 8].unique()
+        leaks += [i for i in ids if i in payload]
+    if LON in incidents.columns and LAT in incidents.columns:
+        pairs = (incidents[LON].round(decimals).map(f"{{:.{decimals}f}}".format) + ","
+                 + incidents[LAT].round(decimals).map(f"{{:.{decimals}f}}".format)).unique()
+        compact = payload.replace(" ", "")
+        leaks += [p for p in pairs if p in compact]
+    return leaks
+
+
+def guard_payload(payload: str, incidents: pd.DataFrame, role: Role | str) -> str:
+    """Return ``payload`` unchanged, or raise if a non-analyst payload holds point data."""
+    rules = rules_for(role)
+    if rules.point_data:
+        return payload
+    leaks = find_point_leaks(payload, incidents)
+    if leaks:
+        raise AccessDeniedError(
+            f"refusing to release a {rules.role} output that contains point-level data",
+            [Problem(f"found incident identifier or coordinates {leak!r}") for leak in leaks[:5]],
+        )
+    return payload

@@ -1,0 +1,194 @@
+"""Roles and disclosure control: primary and secondary suppression, rounding, leaks."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Point, Polygon
+
+from geosoc.access import (
+    PROTECTIVE_MARKING,
+    Role,
+    disclose_areas,
+    disclose_cells,
+    disclose_headline,
+    disclose_series,
+    find_point_leaks,
+    guard_payload,
+    require_area_kind,
+    require_point_access,
+    rules_for,
+    suppress,
+)
+from geosoc.errors import AccessDeniedError
+
+
+def _layer(counts: list[int]) -> pd.DataFrame:
+    counts_arr = np.asarray(counts, dtype=float)
+    return pd.DataFrame({"count": counts_arr, "harm": counts_arr * 10.0},
+                        index=pd.Index([f"a{i}" for i in range(len(counts))], name="area_code"))
+
+
+def _check_group_rule(values: pd.Series, hidden: pd.Series, k: int) -> None:
+    if hidden.any() and not hidden.all():
+        assert hidden.sum() >= 2
+        assert values[hidden].sum() >= k
+
+
+def test_primary_suppression_hides_small_nonzero_counts_and_their_harm() -> None:
+    out = suppress(_layer([0, 1, 4, 5, 12, 30]), rules_for("partner"))
+    assert out["count"].isna().tolist() == [False, True, True, False, False, False]
+    assert out["harm"].isna().tolist() == out["count"].isna().tolist()
+    assert out.loc["a0", "count"] == 0  # zeros stay visible
+
+
+def test_single_suppressed_value_gets_a_partner_so_the_total_does_not_reveal_it() -> None:
+    out = suppress(_layer([3, 20, 7, 50]), rules_for("partner"))
+    # 3 alone would be total - shown; the next smallest non-zero (7) is hidden too.
+    assert out["count"].isna().tolist() == [True, False, True, False]
+
+
+def test_public_rounds_to_five_and_suppresses_below_ten() -> None:
+    out = suppress(_layer([9, 12, 13, 28, 40]), rules_for("public"))
+    shown = out["count"].dropna()
+    assert (shown % 5 == 0).all()
+    assert np.isnan(out.loc["a0", "count"])
+    assert out.loc["a3", "count"] == 30
+
+
+def test_parent_groups_protect_against_differencing_overlapping_layers() -> None:
+    layer = _layer([2, 40, 40, 6, 30, 30])
+    parent = pd.Series(["p1", "p1", "p1", "p2", "p2", "p2"], index=layer.index)
+    out = suppress(layer, rules_for("partner"), groups=[parent])
+    for _, idx in parent.groupby(parent).groups.items():
+        _check_group_rule(layer.loc[idx, "count"], out.loc[idx, "count"].isna(), 5)
+
+
+def test_breakdown_columns_get_secondary_suppression_within_the_row() -> None:
+    frame = pd.DataFrame(
+        {"count": [30.0, 40.0], "harm": [300.0, 400.0],
+         "count__robbery": [2.0, 20.0], "harm__robbery": [730.0, 7300.0],
+         "count__burglary": [8.0, 10.0], "harm__burglary": [1960.0, 2450.0],
+         "count__theft": [20.0, 10.0], "harm__theft": [40.0, 20.0]},
+        index=pd.Index(["x", "y"], name="area_code"))
+    out = suppress(frame, rules_for("partner"))
+    row = out.loc["x"]
+    hidden = [c for c in ("count__robbery", "count__burglary", "count__theft") if np.isnan(row[c])]
+    assert "count__robbery" in hidden and len(hidden) >= 2
+    assert np.isnan(row["harm__robbery"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=60), min_size=1, max_size=40),
+       st.sampled_from(["partner", "public"]))
+def test_property_no_small_count_is_disclosed_or_recoverable(counts: list[int], role: str) -> None:
+    rules = rules_for(role)
+    layer = _layer(counts)
+    out = suppress(layer, rules)
+    values = layer["count"]
+    hidden = out["count"].isna()
+    shown_true = values[~hidden]
+    assert not ((shown_true > 0) & (shown_true < rules.min_count)).any()
+    _check_group_rule(values, hidden, rules.min_count)
+    assert out["harm"].isna().equals(hidden)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=30), min_size=2, max_size=30),
+       st.permutations(list(range(30))))
+def test_property_row_order_changes_nothing(counts: list[int], order: list[int]) -> None:
+    layer = _layer(counts)
+    perm = [i for i in order if i < len(counts)]
+    a = suppress(layer, rules_for("partner"))["count"].isna()
+    b = suppress(layer.iloc[perm], rules_for("partner"))["count"].isna()
+    # Which values are hidden may differ on ties, but the number hidden may not.
+    assert a.sum() == b.sum()
+
+
+def _cells(resolution: int = 9) -> gpd.GeoDataFrame:
+    centre = h3.latlng_to_cell(52.98, -2.05, resolution)
+    ids = sorted(h3.grid_disk(centre, 3))
+    rng = np.random.default_rng(1)
+    counts = rng.integers(0, 12, len(ids)).astype(np.int64)
+    polys = [Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in ids]
+    frame = gpd.GeoDataFrame({"count": counts, "harm": counts * 7.5},
+                             index=pd.Index(ids, name="h3"), geometry=polys, crs="EPSG:4326")
+    frame.attrs["h3_resolution"] = resolution
+    return frame
+
+
+def test_partner_cells_are_coarsened_to_resolution_8_with_totals_conserved() -> None:
+    cells = _cells(9)
+    analyst = disclose_cells(cells, "analyst")
+    assert analyst.attrs["h3_resolution"] == 9 and len(analyst) == len(cells)
+    partner = disclose_cells(cells, Role.PARTNER)
+    assert partner.attrs["h3_resolution"] == 8
+    assert all(h3.get_resolution(c) == 8 for c in partner.index)
+    shown = partner["count"].fillna(0).sum()
+    assert shown <= cells["count"].sum()
+    assert not ((partner["count"] > 0) & (partner["count"] < 5)).any()
+
+
+def test_public_cells_are_resolution_7_rounded() -> None:
+    public = disclose_cells(_cells(9), "public")
+    assert public.attrs["h3_resolution"] == 7
+    assert (public["count"].dropna() % 5 == 0).all()
+
+
+def test_public_may_not_see_lsoas_and_partners_may_not_see_points() -> None:
+    with pytest.raises(AccessDeniedError, match="lsoa"):
+        require_area_kind("public", "lsoa")
+    with pytest.raises(AccessDeniedError):
+        require_point_access("partner")
+    require_point_access("analyst")
+    areas = gpd.GeoDataFrame({"name": ["L"], "kind": ["lsoa"], "count": [3], "harm": [3.0]},
+                             index=pd.Index(["E01"], name="area_code"),
+                             geometry=[Point(0, 51).buffer(0.01)], crs="EPSG:4326")
+    with pytest.raises(AccessDeniedError):
+        disclose_areas(areas, "public")
+    assert np.isnan(disclose_areas(areas, "partner")["count"].iloc[0])
+
+
+def test_threshold_can_be_raised_but_not_lowered() -> None:
+    assert rules_for("partner", min_count=10).min_count == 10
+    with pytest.raises(AccessDeniedError, match="cannot be lowered"):
+        rules_for("partner", min_count=2)
+    with pytest.raises(AccessDeniedError, match="unknown role"):
+        rules_for("superuser")
+
+
+def test_public_series_are_quarters() -> None:
+    months = pd.period_range("2024-01", "2024-09", freq="M")
+    series = pd.DataFrame({"month": months, "count": [5, 5, 5, 1, 1, 1, 10, 10, 12],
+                           "harm": 1.0})
+    out = disclose_series(series, "public")
+    assert list(out["quarter"].astype(str)) == ["2024Q1", "2024Q2", "2024Q3"]
+    # Q2 (3) < 10 is hidden; so is Q1 (15), else the total would give Q2 back.
+    assert out["count"].isna().tolist() == [True, True, False]
+    assert out["count"].iloc[2] == 30
+    monthly = disclose_series(series, "partner")
+    # The three 1s sum to 3 < 5, so one 5 joins them.
+    assert "month" in monthly.columns and monthly["count"].isna().sum() == 4
+
+
+def test_headline_figures() -> None:
+    assert disclose_headline(1234, "public") == 1235.0
+    assert disclose_headline(7, "public") is None
+    assert disclose_headline(7, "analyst") == 7.0
+    assert PROTECTIVE_MARKING[Role.PUBLIC] == "OFFICIAL"
+
+
+def test_point_leaks_are_found_and_guarded() -> None:
+    incidents = pd.DataFrame({"incident_id": ["e7b720d0e1302d2d06db"], "lon": [-0.10622],
+                              "lat": [51.518275]})
+    assert find_point_leaks('{"coordinates": [-0.10622, 51.51828]}', incidents)
+    assert find_point_leaks("id e7b720d0e1302d2d06db", incidents)
+    assert not find_point_leaks('{"coordinates": [-0.2, 51.6]}', incidents)
+    with pytest.raises(AccessDeniedError, match="point-level"):
+        guard_payload("id e7b720d0e1302d2d06db", incidents, "partner")
+    assert guard_payload("id e7b720d0e1302d2d06db", incidents, "analyst")
