@@ -1,0 +1,162 @@
+"""``geosoc sites rank``: ranked, explainable candidate CHB sites (demo town by default)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geosoc.asset_io import neutralise_formulas
+from geosoc.cli.assets_cmd import acting_user
+from geosoc.errors import ConfigError, Problem
+from geosoc.harm import apply_harm_weights
+from geosoc.schema import HARM
+from geosoc.site_pipeline import SCALES, baseline_period, in_period, rank_sites
+from geosoc.site_scoring import explain
+from geosoc.site_weights import ScoreWeights
+
+#: Protective marking written beside analyst exports.
+MARKING = "OFFICIAL-SENSITIVE"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``sites rank`` to the top-level parser."""
+    parser = subparsers.add_parser("sites", help="rank candidate CHB sites")
+    sub = parser.add_subparsers(dest="sites_command", required=True, metavar="ACTION")
+    rank = sub.add_parser("rank", help="rank wards, postcode sectors or H3 regions")
+    rank.add_argument("--scale", choices=SCALES, default="ward")
+    rank.add_argument("--weights", nargs="*", default=[], metavar="NAME=VALUE",
+                      help="component weights, e.g. police_harm=1 vulnerability=0.8 "
+                           "partner_harm__fire=0.2 normalisation=minmax")
+    rank.add_argument("--gap-led", action="store_true",
+                      help="count fewer community assets as more need (default: more assets "
+                           "count for a site, as Build needs partners)")
+    rank.add_argument("--target-km2", type=float, default=1.0, help="H3 region size (km²)")
+    rank.add_argument("--resolution", type=int, default=9, help="H3 resolution of the cells")
+    rank.add_argument("--max-regions", type=int, default=10)
+    rank.add_argument("--from", dest="start", help="first month YYYY-MM (default: baseline)")
+    rank.add_argument("--to", dest="end", help="last month YYYY-MM (default: baseline)")
+    rank.add_argument("--demo-dir", type=Path, help="demo town folder (default: built in)")
+    rank.add_argument("--top", type=int, default=10, help="rows to print")
+    rank.add_argument("--out", type=Path, help="folder for the ranking CSV and GeoJSON")
+    rank.add_argument("--gpkg", action="store_true", help="also write a GeoPackage")
+    rank.add_argument("--save-site", metavar="NAME", help="record the chosen site in --workspace")
+    rank.add_argument("--site-code", help="candidate to save (default: rank 1)")
+    rank.add_argument("--reason", help="why it was chosen (default: the explanation)")
+    rank.add_argument("--workspace", type=Path)
+    rank.add_argument("--user", default=None, help="who chooses (default: $GEOSOC_USER/login)")
+    rank.add_argument("--json", action="store_true", help="print the result as JSON")
+    rank.set_defaults(func=run_rank)
+
+
+def parse_weights(pairs: list[str]) -> ScoreWeights:
+    """Turn ``NAME=VALUE`` strings into :class:`ScoreWeights`, listing every bad one."""
+    problems, values = [], {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            problems.append(Problem(f"weight {pair!r} is not NAME=VALUE", column="--weights",
+                                    fix="write e.g. police_harm=1.5"))
+        else:
+            values[name.strip()] = value.strip()
+    if problems:
+        raise ConfigError("invalid --weights", problems)
+    return ScoreWeights.from_dict(values)
+
+
+def _load_inputs(args: argparse.Namespace) -> tuple[object, gpd.GeoDataFrame, tuple]:
+    """Load the demo town; return it, its baseline incidents (with harm) and the period."""
+    from geosoc.demo import load_demo
+
+    demo = load_demo(args.demo_dir) if args.demo_dir else load_demo()
+    incidents = demo.incidents
+    if HARM not in incidents.columns:
+        incidents = apply_harm_weights(incidents)
+    start, end = baseline_period(demo.manifest.site.get("phases", {}))
+    start, end = args.start or start, args.end or end
+    return demo, in_period(incidents, start, end), (start, end)
+
+
+def run_rank(args: argparse.Namespace) -> int:
+    """Rank candidates, print the top, write files, optionally save the chosen site."""
+    weights = parse_weights(args.weights)
+    demo, incidents, period = _load_inputs(args)
+    ranked = rank_sites(
+        incidents, wards=demo.wards, scale=args.scale,
+        sectors=demo.sectors, lsoas=demo.lsoas,
+        imd=demo.imd, assets=demo.assets, weights=weights,
+        higher_is_worse={"assets": False} if args.gap_led else None,
+        target_km2=args.target_km2, resolution=args.resolution, max_regions=args.max_regions)
+    why = explain(ranked, ranked.index[0], ranked.index[1]) if len(ranked) > 1 else ""
+    written = _write(ranked, args, period) if args.out else []
+    saved = _save_site(ranked, args, why) if args.save_site else None
+    top = ranked.head(args.top)
+    if args.json:
+        rows = pd.DataFrame(top.drop(columns="geometry")).reset_index()
+        print(json.dumps({"scale": args.scale, "period": list(period),
+                          "weights": ranked.attrs["weights"], "explanation": why,
+                          "ranking": json.loads(rows.to_json(orient="records")),
+                          "files": [str(p) for p in written], "saved_site": saved}, indent=2))
+        return 0
+    cols = ["rank", "name", "score", *ranked.attrs["components"], "missing"]
+    print(f"{args.scale} candidates, {period[0] or 'start'} to {period[1] or 'end'}")
+    print(pd.DataFrame(top[cols]).to_string(float_format=lambda v: f"{v:.3g}"))
+    if why:
+        print(why)
+    for path in written:
+        print(f"wrote {path}")
+    if saved:
+        print(f"saved site {saved['name']!r} (site_id {saved['site_id']})")
+    return 0
+
+
+def _write(ranked: gpd.GeoDataFrame, args: argparse.Namespace, period: tuple) -> list[Path]:
+    """Write ranking CSV (formulas neutralised), GeoJSON (+ GPKG) and a JSON sidecar."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"site_ranking_{args.scale}"
+    table = pd.DataFrame(ranked.drop(columns="geometry")).reset_index()
+    neutralise_formulas(table).to_csv(stem.with_suffix(".csv"), index=False)
+    ranked.to_file(stem.with_suffix(".geojson"), driver="GeoJSON")
+    paths = [stem.with_suffix(".csv"), stem.with_suffix(".geojson")]
+    if args.gpkg:
+        ranked.to_file(stem.with_suffix(".gpkg"), driver="GPKG", layer="candidates")
+        paths.append(stem.with_suffix(".gpkg"))
+    meta = {"marking": MARKING, "scale": args.scale, "period": list(period),
+            "weights": ranked.attrs["weights"], "components": ranked.attrs["components"],
+            "target_km2": args.target_km2, "resolution": args.resolution}
+    stem.with_suffix(".json").write_text(json.dumps(meta, indent=2))
+    return [*paths, stem.with_suffix(".json")]
+
+
+def _save_site(ranked: gpd.GeoDataFrame, args: argparse.Namespace, why: str) -> dict:
+    """Record the chosen candidate as a CHB site and the ranking as a saved analysis."""
+    from geosoc.workspace import Workspace
+
+    if args.workspace is None:
+        raise ConfigError("--save-site needs --workspace", [Problem(
+            "no workspace given", column="--workspace", fix="add --workspace PATH")])
+    code = args.site_code or ranked.index[0]
+    if code not in ranked.index:
+        raise ConfigError("unknown --site-code", [Problem(
+            f"{code!r} is not a candidate", column="--site-code",
+            fix="use a code from the ranking")])
+    row = ranked.loc[code]
+    comps = ranked.attrs["components"]
+    score = {"code": str(code), "scale": args.scale, "rank": int(row["rank"]),
+             "score": float(row["score"]), "weights": ranked.attrs["weights"],
+             "contributions": {c: float(row[f"{c}__contrib"]) for c in comps}}
+    with Workspace.open(args.workspace) as ws:
+        username, role = acting_user(ws, args.user)
+        site_id = ws.sites.add(args.save_site, row.geometry, reason=args.reason or why,
+                               chosen_by=username, chosen_on=dt.date.today(), score=score,
+                               user=username, role=role)
+        ws.analyses.save(f"site ranking for {args.save_site}", "site_ranking",
+                         {"scale": args.scale, "weights": ranked.attrs["weights"],
+                          "period": ranked.attrs.get("period"), "target_km2": args.target_km2,
+                          "resolution": args.resolution, "chosen": str(code)},
+                         user=username, role=role, replace=True)
+    return {"name": args.save_site, "site_id": site_id, "code": str(code)}
