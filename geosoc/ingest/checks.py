@@ -137,14 +137,20 @@ def bng_to_lonlat(easting: np.ndarray, northing: np.ndarray) -> tuple[np.ndarray
     """Convert British National Grid metres (EPSG:27700) to WGS84 lon/lat degrees."""
     transformer = Transformer.from_crs(CRS_METRIC, CRS_STORE, always_xy=True)
     lon, lat = transformer.transform(np.asarray(easting, float), np.asarray(northing, float))
-    return np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+    return _finite(lon), _finite(lat)
 
 
 def lonlat_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Convert WGS84 lon/lat degrees to British National Grid metres (EPSG:27700)."""
     transformer = Transformer.from_crs(CRS_STORE, CRS_METRIC, always_xy=True)
     x, y = transformer.transform(np.asarray(lon, float), np.asarray(lat, float))
-    return np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+    return _finite(x), _finite(y)
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """Return float64 values with pyproj's ``inf`` (from NaN or out-of-range input) as NaN."""
+    values = np.asarray(values, dtype="float64")
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def duplicate_ids(ids: pd.Series) -> np.ndarray:

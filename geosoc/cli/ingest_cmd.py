@@ -1,0 +1,71 @@
+"""``geosoc ingest PATH --kind ...``: read a file, print what was read (or the error)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from geosoc import ingest
+from geosoc.errors import ConfigError, Problem
+from geosoc.ingest import Ingested
+
+KINDS = ("policeuk", "points", "counts", "boundaries", "postcodes", "imd")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``ingest`` subcommand to ``subparsers``."""
+    parser = subparsers.add_parser(
+        "ingest", help="check and read a data file, printing an ingest report",
+        description="Read a police.uk, partner, boundary, postcode, counts or IMD file and "
+        "report rows read, kept and dropped. Exit code 2 and a list of problems (file, row, "
+        "column, fix) when the file cannot be used.")
+    parser.add_argument("path", help="file, folder or .zip to read")
+    parser.add_argument("--kind", required=True, choices=KINDS, help="what the file holds")
+    parser.add_argument("--json", action="store_true", help="print a JSON object")
+    points = parser.add_argument_group("points (partner CSV) column mapping")
+    for name in ("lon", "lat", "easting", "northing", "postcode", "date", "category", "id"):
+        points.add_argument(f"--{name}", metavar="COLUMN", help=f"column holding the {name}")
+    points.add_argument("--date-format", help="strftime format of --date (e.g. %%d/%%m/%%Y)")
+    points.add_argument("--category-value", help="fixed category for every row")
+    points.add_argument("--source", default=None,
+                        help="source name (points: required, e.g. council_asb; counts: "
+                        "default police)")
+    points.add_argument("--postcodes", metavar="PATH",
+                        help="postcode file/folder for postcode-located points")
+    parser.add_argument("--area-kind", default="ward",
+                        help="boundaries: area kind (ward, lsoa, lad, ...; default ward)")
+    parser.set_defaults(func=run)
+
+
+def _read(args: argparse.Namespace) -> Ingested:
+    if args.kind == "points":
+        missing = [f"--{n}" for n in ("date", "source") if not getattr(args, n)]
+        if missing:
+            raise ConfigError("points need " + " and ".join(missing), [Problem(
+                f"{' and '.join(missing)} not given", file=args.path,
+                fix="e.g. --date Date --source council_asb --category Type "
+                "--easting Easting --northing Northing")])
+        mapping = ingest.PointMapping(
+            date=args.date, date_format=args.date_format, id=args.id, category=args.category,
+            category_value=args.category_value, lon=args.lon, lat=args.lat,
+            easting=args.easting, northing=args.northing, postcode=args.postcode)
+        postcodes = ingest.read_postcodes(args.postcodes).data if args.postcodes else None
+        return ingest.read_points(args.path, mapping, source=args.source,
+                                  postcodes=postcodes)
+    if args.kind == "counts":
+        return ingest.read_area_counts(args.path, source=args.source or "police")
+    if args.kind == "boundaries":
+        return ingest.read_boundaries(args.path, kind=args.area_kind)
+    readers = {"policeuk": ingest.read_policeuk, "postcodes": ingest.read_postcodes,
+               "imd": ingest.read_imd}
+    return readers[args.kind](args.path)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read ``args.path`` as ``args.kind`` and print the report; return 0."""
+    result = _read(args)
+    if args.json:
+        print(json.dumps({"ok": True, "report": result.report.to_dict()}, indent=2))
+    else:
+        print(result.report.summary())
+    return 0
