@@ -123,7 +123,8 @@ def h3_strs_to_int(ids: np.ndarray | Sequence[str] | pd.Index) -> np.ndarray:
                                    fix="use 15-character hex ids such as '89195da49b7ffff'")
                            for i, v in zip(np.flatnonzero(bad), text[bad], strict=True)])
     cells = np.asarray(parsed.to_numpy(dtype=object), dtype=np.uint64)
-    valid = np.asarray(h3ronpy.cells_valid(cells)) if cells.size else np.zeros(0, dtype=bool)
+    valid = (np.asarray(h3ronpy.cells_valid(cells, booleanarray=True)).astype(bool)
+             if cells.size else np.zeros(0, dtype=bool))
     if not valid.all():
         raise SchemaError("some H3 ids are not valid cells",
                           [Problem(f"{v!r} is not a valid H3 cell", row=int(i) + 1, column=H3,
