@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from scipy import stats
@@ -200,6 +201,8 @@ def weighted_displacement_difference(
     *,
     months_before: float | None = None,
     months_after: float | None = None,
+    scale_controls: bool = False,
+    dispersion: Mapping[str, float] | None = None,
     confidence: float = 0.95,
 ) -> WDDResult:
     """Compute the weighted displacement difference test (Wheeler & Ratcliffe 2018).
@@ -217,6 +220,13 @@ def weighted_displacement_difference(
     months_before, months_after : float, optional
         Period lengths in months. When given, before counts are scaled by
         ``months_after/months_before`` and their variance by its square (module docstring).
+    scale_controls : bool
+        Scale each control to its treated zone's baseline volume (see
+        :data:`CONTROL_SCALING_NOTE`); use it when the control is much bigger or smaller
+        than the site. ``False`` is the published test.
+    dispersion : mapping of str to float, optional
+        Variance inflation per zone, keys ``"t"``, ``"ct"``, ``"d"``, ``"cd"`` (quasi-Poisson
+        ``Var = φ·mean``; see :func:`baseline_dispersion`). Default 1 (pure Poisson).
     confidence : float
         Level of the normal confidence interval (default 0.95).
 
@@ -224,7 +234,8 @@ def weighted_displacement_difference(
     -------
     WDDResult
         Negative WDD = net fall across site and buffer relative to control. Refused (NaN with
-        ``refused_reason``) when a control area has no events in either period.
+        ``refused_reason``) when a control area has no events in either period (or, with
+        ``scale_controls``, in the before period).
 
     Examples
     --------
@@ -236,11 +247,60 @@ def weighted_displacement_difference(
     r = _period_scale(months_before, months_after)
     if ct0 + ct1 == 0 or cd0 + cd1 == 0:
         return _refused_wdd("a control area has no events in either period")
-    local = float((t1 - r * t0) - (ct1 - r * ct0))
-    disp = float((d1 - r * d0) - (cd1 - r * cd0))
-    local_var = t1 + ct1 + r * r * (t0 + ct0)
-    disp_var = d1 + cd1 + r * r * (d0 + cd0)
+    if scale_controls and (ct0 == 0 or cd0 == 0):
+        return _refused_wdd("a control area has no events in the before period to scale by")
+    phi = {"t": 1.0, "ct": 1.0, "d": 1.0, "cd": 1.0, **(dispersion or {})}
+    local, local_var = _difference(t0, t1, ct0, ct1, r, scale_controls, phi["t"], phi["ct"])
+    disp, disp_var = _difference(d0, d1, cd0, cd1, r, scale_controls, phi["d"], phi["cd"])
     return _finish_wdd(local, local_var, disp, disp_var, confidence)
+
+
+#: How :func:`weighted_displacement_difference` scales controls (``scale_controls=True``).
+CONTROL_SCALING_NOTE = (
+    "Each control is multiplied by k = X0/C0 (treated before count over control before "
+    "count), so the difference becomes X1 - X0*C1/C0: the treated zone's after count minus "
+    "what it would have been had it moved like the control (the month scaling cancels). "
+    "This equals minus the matching term of the WDQ's total net effect. The variance is the "
+    "delta-method variance of that expression with every count Poisson: "
+    "X1 + (C1/C0)^2 X0 + (X0/C0)^2 C1 + (X0 C1/C0^2)^2 C0."
+)
+
+
+def _difference(
+    x0: float, x1: float, c0: float, c1: float, r: float, scaled: bool,
+    phi_x: float, phi_c: float,
+) -> tuple[float, float]:
+    """One WDD term (treated minus control change) and its variance."""
+    if not scaled:
+        return (float((x1 - r * x0) - (c1 - r * c0)),
+                phi_x * (x1 + r * r * x0) + phi_c * (c1 + r * r * c0))
+    ratio = c1 / c0
+    value = x1 - x0 * ratio
+    var = (phi_x * (x1 + ratio**2 * x0)
+           + phi_c * ((x0 / c0) ** 2 * c1 + (x0 * c1 / c0**2) ** 2 * c0))
+    return float(value), float(var)
+
+
+def baseline_dispersion(monthly_counts: Sequence[float]) -> float:
+    """Estimate the quasi-Poisson dispersion of a zone from its baseline monthly counts.
+
+    Parameters
+    ----------
+    monthly_counts : sequence of float
+        Event counts per baseline month (at least two months).
+
+    Returns
+    -------
+    float
+        Pearson dispersion ``Σ(x - x̄)² / x̄ / (M - 1)``, floored at 1 (never narrower than
+        Poisson). Seasonality and trend in the baseline also inflate it, which errs on the
+        side of not claiming an effect.
+    """
+    values = np.asarray(monthly_counts, dtype=float)
+    mean = values.mean() if len(values) else 0.0
+    if len(values) < 2 or mean <= 0:
+        return 1.0
+    return float(max(1.0, ((values - mean) ** 2).sum() / mean / (len(values) - 1)))
 
 
 def harm_weighted_wdd(
@@ -298,9 +358,26 @@ def _pct(before: float, after: float, months_before: int, months_after: int) -> 
     return (after / months_after) / (before / months_before) * 100 - 100
 
 
+def _zone_dispersion(series: pd.DataFrame, base: Phase) -> dict[str, float]:
+    """Quasi-Poisson dispersion of each zone's baseline monthly totals (all categories)."""
+    months = series[(series[MONTH] >= base.start) & (series[MONTH] <= base.end)]
+    monthly = months.groupby(["zone", MONTH], observed=True)[COUNT].sum()
+    return {str(z): baseline_dispersion(v.to_numpy()) for z, v in monthly.groupby(level="zone")}
+
+
+@dataclass(frozen=True)
+class _WDDOptions:
+    """How the report runs each WDD (see :func:`displacement_table`)."""
+
+    weights: Mapping[str, float] | None
+    scale_controls: bool
+    dispersion: Mapping[str, float]
+    confidence: float
+
+
 def _wdd_for(
     totals: pd.DataFrame, base: Phase, phase: Phase, zones: tuple[str, str, str],
-    measure: str, weights: Mapping[str, float] | None, confidence: float,
+    measure: str, options: _WDDOptions,
 ) -> WDDResult:
     """WDD on counts, or harm-weighted over categories when ``measure == "harm"``.
 
@@ -308,16 +385,22 @@ def _wdd_for(
     """
     site, ring, control = zones
     by_cat = totals[COUNT].unstack(CATEGORY)
+    phi = options.dispersion
+    dispersion = {"t": phi.get(site, 1.0), "ct": phi.get(control, 1.0),
+                  "d": phi.get(ring, 1.0), "cd": phi.get(control, 1.0)}
+    confidence = options.confidence
 
     def test(values: pd.Series | pd.DataFrame) -> WDDResult:
         counts = [float(values.loc[(p.name, z)]) for z in (site, control, ring, control)
                   for p in (base, phase)]
-        return weighted_displacement_difference(*counts, months_before=base.months,
-                                                months_after=phase.months,
-                                                confidence=confidence)
+        return weighted_displacement_difference(
+            *counts, months_before=base.months, months_after=phase.months,
+            scale_controls=options.scale_controls, dispersion=dispersion,
+            confidence=confidence)
     if measure == COUNT:
         return test(by_cat.sum(axis=1))
     per_category = {str(k): test(by_cat[k]) for k in by_cat.columns}
+    weights = options.weights
     if weights is None:
         sums = totals.groupby(CATEGORY)[[COUNT, HARM]].sum()
         weights = (sums[HARM] / sums[COUNT].where(sums[COUNT] > 0)).fillna(0).to_dict()
@@ -333,6 +416,8 @@ def displacement_table(
     control: str = "control",
     measure: str = COUNT,
     weights: Mapping[str, float] | None = None,
+    scale_controls: bool = True,
+    overdispersion: bool = True,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
     """WDQ and WDD for every phase x ring from a tidy monthly zone series.
@@ -354,6 +439,14 @@ def displacement_table(
         per-category count WDDs (weights from ``weights`` or harm per event in ``series``).
     weights : mapping of str to float, optional
         Harm weight per category (days).
+    scale_controls : bool
+        Scale the control to each zone's baseline volume before differencing (needed
+        whenever the control is not the same size as site and ring; see
+        :data:`CONTROL_SCALING_NOTE`). ``False`` gives the published unscaled WDD.
+    overdispersion : bool
+        Inflate each zone's Poisson variance by its baseline dispersion
+        (:func:`baseline_dispersion`); real crime counts vary more than Poisson, and without
+        this the test claims effects that are only month-to-month noise.
     confidence : float
         Level of the WDD confidence interval.
 
@@ -376,6 +469,8 @@ def displacement_table(
                                      "from harm-weighted incidents or pass weights")])
     base = plan.phases[0]
     totals = _phase_totals(series, plan)
+    options = _WDDOptions(weights, scale_controls,
+                          _zone_dispersion(series, base) if overdispersion else {}, confidence)
     overall = totals[measure].groupby(level=["phase", "zone"]).sum()
     rows = []
     for phase in plan.phases[1:]:
@@ -386,8 +481,7 @@ def displacement_table(
             q = weighted_displacement_quotient(v["site_before"], v["site_after"],
                                                v["ring_before"], v["ring_after"],
                                                v["control_before"], v["control_after"])
-            d = _wdd_for(totals, base, phase, (site, ring, control), measure, weights,
-                         confidence)
+            d = _wdd_for(totals, base, phase, (site, ring, control), measure, options)
             pct = {f"{z}_pct": _pct(v[f"{z}_before"], v[f"{z}_after"], base.months,
                                     phase.months) for z in ("site", "ring", "control")}
             title = phase.name.capitalize()
@@ -423,6 +517,8 @@ def displacement_report(
     control_geometry: shapely.Geometry,
     measure: str = COUNT,
     exclude_police_activity: bool = True,
+    scale_controls: bool = True,
+    overdispersion: bool = True,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
     """WDQ and WDD per phase x ring for a site drawn as a polygon (points path).
@@ -441,6 +537,8 @@ def displacement_report(
         What to compare.
     exclude_police_activity : bool
         Leave drugs and weapons possession out (they measure police activity, not harm).
+    scale_controls, overdispersion : bool
+        As in :func:`displacement_table`.
     confidence : float
         Level of the WDD confidence interval.
 
@@ -454,6 +552,7 @@ def displacement_report(
                             exclude_police_activity=exclude_police_activity)
     ring_names = [z for z in zones if z not in ("site", "control")]
     return displacement_table(series, plan, rings=ring_names, measure=measure,
+                              scale_controls=scale_controls, overdispersion=overdispersion,
                               confidence=confidence)
 
 
@@ -467,6 +566,8 @@ def displacement_report_counts(
     measure: str = COUNT,
     weights: Mapping[str, float] | None = None,
     exclude_police_activity: bool = True,
+    scale_controls: bool = True,
+    overdispersion: bool = True,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
     """WDQ and WDD per phase x buffer for a site made of areas (area-counts path).
@@ -481,7 +582,7 @@ def displacement_report_counts(
         Area codes of the site (e.g. the LSOAs of a ward) and of the control.
     ring_codes : mapping of str to iterable of str
         Buffer name to its area codes (e.g. ``{"adjacent LSOAs": [...]}``).
-    measure, exclude_police_activity, confidence
+    measure, exclude_police_activity, scale_controls, overdispersion, confidence
         As in :func:`displacement_report`.
     weights : mapping of str to float, optional
         Harm weight per category (days); required for ``measure="harm"``.
@@ -497,4 +598,5 @@ def displacement_report_counts(
                                    weights=weights,
                                    exclude_police_activity=exclude_police_activity)
     return displacement_table(series, plan, rings=list(ring_codes), measure=measure,
-                              weights=weights, confidence=confidence)
+                              weights=weights, scale_controls=scale_controls,
+                              overdispersion=overdispersion, confidence=confidence)
