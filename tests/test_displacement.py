@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -13,6 +14,7 @@ from geosoc.change import PhasePlan
 from geosoc.displacement import (
     SM_NOT_NEGATIVE,
     WDDResult,
+    baseline_dispersion,
     displacement_table,
     harm_weighted_wdd,
     weighted_displacement_difference,
@@ -185,3 +187,48 @@ def test_displacement_table_rejects_unknown_measure():
     with pytest.raises(AnalysisError):
         displacement_table(pd.DataFrame(columns=["month", "zone", "count", "harm"]), plan,
                            rings=["r"], measure="days")
+
+
+def test_scaled_controls_equal_minus_total_net_effect():
+    wdq = weighted_displacement_quotient(100, 60, 80, 90, 200, 190)
+    wdd = weighted_displacement_difference(100, 60, 200, 190, 80, 90, 200, 190,
+                                           scale_controls=True)
+    assert wdd.local == pytest.approx(60 - 100 * 190 / 200)
+    assert wdd.displacement == pytest.approx(90 - 80 * 190 / 200)
+    assert wdd.wdd == pytest.approx(-wdq.tne)
+
+
+def test_scaled_control_variance_is_the_delta_method():
+    x0, x1, c0, c1 = 100.0, 60.0, 2000.0, 1900.0
+    r = weighted_displacement_difference(x0, x1, c0, c1, 0, 0, 1, 1, scale_controls=True)
+
+    def f(v):
+        return v[1] - v[0] * v[3] / v[2]
+
+    v = np.array([x0, x1, c0, c1])
+    eps = 1e-4
+    grad = np.array([(f(v + eps * e) - f(v - eps * e)) / (2 * eps) for e in np.eye(4)])
+    assert r.local_se == pytest.approx(math.sqrt((grad**2 * v).sum()), rel=1e-6)
+
+
+def test_scaled_controls_are_independent_of_period_lengths():
+    a = weighted_displacement_difference(120, 20, 2400, 550, 60, 18, 1200, 300,
+                                         scale_controls=True)
+    b = weighted_displacement_difference(120, 20, 2400, 550, 60, 18, 1200, 300,
+                                         scale_controls=True, months_before=12, months_after=3)
+    assert b.wdd == pytest.approx(a.wdd)
+    assert b.se == pytest.approx(a.se)
+
+
+def test_dispersion_inflates_variance():
+    plain = weighted_displacement_difference(100, 60, 200, 190, 80, 90, 150, 150)
+    wide = weighted_displacement_difference(100, 60, 200, 190, 80, 90, 150, 150,
+                                            dispersion={"t": 2, "ct": 2, "d": 2, "cd": 2})
+    assert wide.se == pytest.approx(math.sqrt(2) * plain.se)
+    assert wide.wdd == plain.wdd
+
+
+def test_baseline_dispersion():
+    assert baseline_dispersion([20, 20, 20, 20]) == 1.0  # never below Poisson
+    assert baseline_dispersion([10, 30]) == pytest.approx(200 / 20 / 1)
+    assert baseline_dispersion([0, 0, 0]) == 1.0
