@@ -32,14 +32,16 @@ SCALES = ("ward", "sector", "h3")
 BASELINE_MONTHS = 12
 
 
-def baseline_period(phases: Mapping[str, Sequence[str | None]]) -> tuple[str | None, str | None]:
+def baseline_period(
+    phases: Mapping[str, Sequence[str | pd.Period | None]],
+) -> tuple[str | None, str | None]:
     """Return the ``(first, last)`` baseline months from a site's phase dates.
 
     Parameters
     ----------
     phases : mapping of str to (first, last) months
-        Phase name (``baseline``, ``clear``, ...) to ``"YYYY-MM"`` months, as in the demo
-        manifest and the workspace.
+        Phase name (``baseline``, ``clear``, ...) to ``"YYYY-MM"`` strings or monthly
+        Periods, as in the demo site and the workspace.
 
     Returns
     -------
@@ -49,7 +51,7 @@ def baseline_period(phases: Mapping[str, Sequence[str | None]]) -> tuple[str | N
     """
     if "baseline" in phases:
         first, last = phases["baseline"][0], phases["baseline"][1]
-        return first, last
+        return (None if first is None else str(first)), (None if last is None else str(last))
     if "clear" in phases and phases["clear"][0]:
         end = pd.Period(phases["clear"][0], freq="M") - 1
         return str(end - (BASELINE_MONTHS - 1)), str(end)

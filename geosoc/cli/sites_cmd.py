@@ -40,6 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rank.add_argument("--max-regions", type=int, default=10)
     rank.add_argument("--from", dest="start", help="first month YYYY-MM (default: baseline)")
     rank.add_argument("--to", dest="end", help="last month YYYY-MM (default: baseline)")
+    rank.add_argument("--unknown-harm", type=float, metavar="DAYS",
+                      help="harm weight for categories missing from the weights table "
+                           "(default: stop and list them)")
     rank.add_argument("--demo-dir", type=Path, help="demo town folder (default: built in)")
     rank.add_argument("--top", type=int, default=10, help="rows to print")
     rank.add_argument("--out", type=Path, help="folder for the ranking CSV and GeoJSON")
@@ -63,9 +66,13 @@ def parse_weights(pairs: list[str]) -> ScoreWeights:
                                     fix="write e.g. police_harm=1.5"))
         else:
             values[name.strip()] = value.strip()
+    try:
+        weights = ScoreWeights.from_dict(values)
+    except ConfigError as err:
+        problems += err.problems
     if problems:
         raise ConfigError("invalid --weights", problems)
-    return ScoreWeights.from_dict(values)
+    return weights
 
 
 def _load_inputs(args: argparse.Namespace) -> tuple[object, gpd.GeoDataFrame, tuple]:
@@ -75,8 +82,9 @@ def _load_inputs(args: argparse.Namespace) -> tuple[object, gpd.GeoDataFrame, tu
     demo = load_demo(args.demo_dir) if args.demo_dir else load_demo()
     incidents = demo.incidents
     if HARM not in incidents.columns:
-        incidents = apply_harm_weights(incidents)
-    start, end = baseline_period(demo.manifest.site.get("phases", {}))
+        unknown = "error" if args.unknown_harm is None else args.unknown_harm
+        incidents = apply_harm_weights(incidents, unknown=unknown)
+    start, end = baseline_period(demo.site.phases)
     start, end = args.start or start, args.end or end
     return demo, in_period(incidents, start, end), (start, end)
 
@@ -87,7 +95,7 @@ def run_rank(args: argparse.Namespace) -> int:
     demo, incidents, period = _load_inputs(args)
     ranked = rank_sites(
         incidents, wards=demo.wards, scale=args.scale,
-        sectors=demo.sectors, lsoas=demo.lsoas,
+        sectors=demo.postcode_sectors, lsoas=demo.lsoas,
         imd=demo.imd, assets=demo.assets, weights=weights,
         higher_is_worse={"assets": False} if args.gap_led else None,
         target_km2=args.target_km2, resolution=args.resolution, max_regions=args.max_regions)
