@@ -19,9 +19,9 @@ from geosoc.synth.scenario import MONTHS, Scenario
 
 N_MAP_POINTS = 4000
 #: Expected background police events per month over the whole town (before seasonality).
-BACKGROUND_PER_MONTH = 960.0
+BACKGROUND_PER_MONTH = 900.0
 #: How strongly latent deprivation raises the background rate (log-linear coefficient).
-DEPRIVATION_EFFECT = 0.6
+DEPRIVATION_EFFECT = 0.9
 #: Street-name cell size (m): map points in the same cell share a street.
 STREET_CELL_M = 160.0
 _STREET_STEMS = (

@@ -21,9 +21,9 @@ PHASES = {"baseline": (0, 11), "clear": (12, 14), "hold": (15, 20), "build": (21
 RING_BANDS_M = (250.0, 500.0)
 #: (id, kind, expected events per month in the first month, in the last month, sigma in m).
 HOTSPOT_SPECS = (
-    ("P1", "persistent", 75.0, 75.0, 170.0),
-    ("P2", "persistent", 45.0, 45.0, 160.0),
-    ("P3", "persistent", 35.0, 35.0, 190.0),
+    ("P1", "persistent", 90.0, 90.0, 170.0),
+    ("P2", "persistent", 55.0, 55.0, 160.0),
+    ("P3", "persistent", 45.0, 45.0, 190.0),
     ("E1", "emerging", 4.0, 60.0, 170.0),
     ("F1", "fading", 55.0, 5.0, 170.0),
 )
