@@ -29,9 +29,9 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-import shapely
 from pyproj import Transformer
 
+from geosoc.cells import cell_polygons
 from geosoc.errors import AnalysisError, Problem, SchemaError
 from geosoc.schema import AREA_CODE, CRS_METRIC, CRS_STORE, H3, KIND, NAME, require_columns
 
@@ -212,9 +212,6 @@ def grow_regions(
             **({"population": float(size[idx].sum())} if target_population is not None else {}),
             value: float(vals[idx].sum()),
             "complete": bool(size[idx].sum() >= target),
-            "geometry": shapely.unary_union(
-                [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)])
-                 for c in members]),
         })
     return _regions_frame(regions, value, target_population is not None)
 
@@ -267,9 +264,15 @@ def _regions_frame(
     columns = ["seed", "h3_cells", "n_cells", "area_km2"]
     columns += ["population"] if with_population else []
     columns += [value, "complete"]
-    frame = pd.DataFrame(regions, columns=[*columns, "geometry"])
+    frame = pd.DataFrame(regions, columns=columns)
     codes = pd.Index([f"H3R{k + 1:02d}" for k in range(len(frame))], name=AREA_CODE)
     frame.index = codes
+    members = frame["h3_cells"].str.split(",").explode()
+    hexagons = gpd.GeoDataFrame({AREA_CODE: members.index.to_numpy()},
+                                geometry=cell_polygons(members.to_numpy(dtype=str)).to_numpy(),
+                                crs=CRS_STORE)
+    unions = hexagons.dissolve(AREA_CODE).geometry
+    frame["geometry"] = unions.reindex(codes).to_numpy() if len(frame) else []
     frame.insert(0, NAME, [f"H3 region {k + 1}" for k in range(len(frame))])
     frame.insert(1, KIND, "custom")
     frame[NAME] = frame[NAME].astype(str)

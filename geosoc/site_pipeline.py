@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import geopandas as gpd
 import pandas as pd
 
+from geosoc.aggregate import harm_by_cell
 from geosoc.cells import cover_area
 from geosoc.errors import AnalysisError, Problem
 from geosoc.hotspots import gi_star
@@ -101,8 +102,6 @@ def hotspot_cells(incidents: gpd.GeoDataFrame, study_area: gpd.GeoDataFrame,
         Cells contract (index ``h3``) with ``gi_z``/``gi_p``/``hotspot_bin`` from Gi* with
         binary H3 k=1 weights and analytic p-values.
     """
-    from geosoc.aggregate import harm_by_cell
-
     cells = harm_by_cell(incidents, resolution, cover=cover_area(study_area, resolution))
     return gi_star(cells, HARM, h3_graph(cells.index), permutations=0)
 
