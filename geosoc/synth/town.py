@@ -37,7 +37,9 @@ def generate_demo_town(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> Demo
     """Generate the fictional demo town's data files into ``out_dir``.
 
     The folder is built next to ``out_dir`` and swapped in at the end, so a failure never
-    leaves a half-written demo. ``out_dir`` must be absent, empty or a previous demo.
+    leaves a half-written demo. ``out_dir`` must be absent, empty or a previous demo; files
+    a previous demo folder holds that the generator does not write (e.g. a demo workspace)
+    are carried over.
 
     Parameters
     ----------
@@ -70,6 +72,9 @@ def generate_demo_town(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> Demo
         manifest = _generate(tmp, seed)
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         if out.exists():
+            for entry in out.iterdir():
+                if not (tmp / entry.name).exists():
+                    entry.rename(tmp / entry.name)
             out.rename(old)
         tmp.rename(out)
         shutil.rmtree(old, ignore_errors=True)
