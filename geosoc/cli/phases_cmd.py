@@ -1,0 +1,200 @@
+"""``geosoc phases report``: change per phase and displacement for a CHB site.
+
+Without ``--workspace`` it runs on the demo town's site. With ``--workspace W --site NAME``
+the site outline and phase dates come from the workspace; police.uk incidents come from
+``--police`` (or the workspace's ``policeuk``/``incidents`` dataset) and the control is chosen
+from ward boundaries (``--wards`` or the workspace's ``boundaries`` dataset) by
+:func:`geosoc.rings.suggest_control`.
+
+Writes ``phases.csv``, ``displacement_count.csv``, ``displacement_harm.csv``,
+``monthly.csv`` (formulas neutralised), ``phases_count.png``, ``phases_harm.png`` and
+``summary.json`` / ``summary.md`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from geosoc.asset_io import neutralise_formulas
+from geosoc.change import LAYER_HARM, PhasePlan, compare_phases, monthly_series
+from geosoc.charts import phase_chart
+from geosoc.displacement import displacement_report
+from geosoc.errors import AnalysisError, ConfigError, Problem
+from geosoc.harm import apply_harm_weights
+from geosoc.rings import buffer_rings, suggest_control
+from geosoc.schema import HARM, MONTH, SOURCE
+
+#: Protective marking written on analyst outputs.
+MARKING = "OFFICIAL-SENSITIVE"
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """Everything the report needs about one site."""
+
+    name: str
+    geometry: shapely.Geometry
+    plan: PhasePlan
+    incidents: gpd.GeoDataFrame
+    control: shapely.Geometry
+    control_note: str
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``phases report`` to the top-level parser."""
+    parser = subparsers.add_parser("phases", help="track change and displacement per phase")
+    sub = parser.add_subparsers(dest="phases_command", required=True, metavar="ACTION")
+    report = sub.add_parser("report", help="tables, charts and readings for one site")
+    report.add_argument("--workspace", type=Path, help="workspace holding the site")
+    report.add_argument("--site", help="site name in the workspace")
+    report.add_argument("--police", type=Path, help="police.uk folder or CSV (workspace mode)")
+    report.add_argument("--wards", type=Path, help="ward boundaries for choosing a control")
+    report.add_argument("--source", default="police",
+                        help="incident source to analyse, or 'all' (default police)")
+    report.add_argument("--bands", default="0,250,500", help="buffer ring edges in metres")
+    report.add_argument("--demo-dir", type=Path, help="demo town folder (default: built in)")
+    report.add_argument("--out", type=Path, required=True, help="output folder")
+    report.add_argument("--json", action="store_true", help="print the summary as JSON")
+    report.set_defaults(func=run_report)
+
+
+def _bands(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError as err:
+        raise ConfigError("invalid --bands", [Problem(
+            f"{text!r} is not a list of metres", column="--bands",
+            fix="write e.g. 0,250,500")]) from err
+
+
+def _plan(phases: dict[str, tuple[object, object]], last_month: pd.Period) -> PhasePlan:
+    """Make a PhasePlan from ``{phase: (start, end)}``; an open last phase ends with the data."""
+    spans = {p: (s, last_month if pd.isna(e) else e) for p, (s, e) in phases.items()}
+    return PhasePlan.from_dates(**spans)  # type: ignore[arg-type]
+
+
+def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
+    from geosoc.demo import load_demo
+
+    demo = load_demo(args.demo_dir) if args.demo_dir else load_demo()
+    site = demo.site
+    plan = _plan(dict(site.phases), demo.incidents[MONTH].max())
+    controls = list(demo.manifest.truth.get("control_wards", []))
+    control = shapely.union_all(demo.wards.loc[controls].geometry.to_numpy())
+    note = f"control wards chosen for the demo: {', '.join(controls)}"
+    return SiteInputs(site.name, site.geometry, plan, demo.incidents, control, note)
+
+
+def _workspace_inputs(args: argparse.Namespace) -> SiteInputs:
+    from geosoc.ingest import read_boundaries, read_policeuk
+    from geosoc.workspace import Workspace
+
+    if not args.site:
+        raise ConfigError("--workspace needs --site", [Problem(
+            "no site named", column="--site", fix="add --site NAME")])
+    with Workspace.open(args.workspace, create=False) as ws:
+        geometry = ws.sites.frame().geometry.get(args.site)
+        phases = ws.sites.phases(args.site)  # raises WorkspaceError naming the site if absent
+        datasets = ws.datasets.list()
+    paths = {kind: Path(p) for kind, p in zip(datasets["kind"], datasets["path"], strict=True)}
+    police = args.police or paths.get("policeuk") or paths.get("incidents")
+    wards_path = args.wards or paths.get("boundaries")
+    missing = [Problem("no police.uk data", column="--police", fix="pass --police FOLDER")
+               ] if police is None else []
+    if wards_path is None:
+        missing.append(Problem("no ward boundaries to choose a control from",
+                               column="--wards", fix="pass --wards FILE"))
+    if missing:
+        raise ConfigError("phases report needs more inputs", missing)
+    incidents = read_policeuk(police).data
+    spans = {r.phase: (r.start_month, r.end_month) for r in phases.itertuples(index=False)}
+    plan = _plan(spans, incidents[MONTH].max())
+    wards = read_boundaries(wards_path, kind="ward").data
+    exclude = buffer_rings(geometry, (0, max(_bands(args.bands)))).union_all()
+    exclude = shapely.union(exclude, geometry)
+    best = suggest_control(geometry, wards, incidents, exclude=exclude,
+                           baseline=(plan.baseline.start, plan.baseline.end))
+    note = "control wards best matching the site's baseline trend: " + ", ".join(best.index)
+    return SiteInputs(args.site, geometry, plan, incidents,
+                      shapely.union_all(best.geometry.to_numpy()), note)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    neutralise_formulas(frame).to_csv(path, index=False)
+    return path
+
+
+def build_report(inputs: SiteInputs, bands_m: tuple[float, ...], out: Path) -> dict:
+    """Compute every table and chart for one site, write them to ``out``; return the summary."""
+    incidents = inputs.incidents
+    if HARM not in incidents.columns:
+        incidents = apply_harm_weights(incidents, unknown=1.0)
+    rings = buffer_rings(inputs.geometry, bands_m)
+    out.mkdir(parents=True, exist_ok=True)
+    phases = compare_phases(incidents, inputs.geometry, inputs.plan)
+    zones = {"site": inputs.geometry, **dict(zip(rings["ring"], rings.geometry, strict=True)),
+             "control": inputs.control}
+    series = monthly_series(incidents, zones, months=inputs.plan.span,
+                            exclude_police_activity=True)
+    written = [_write_csv(phases, out / "phases.csv"), _write_csv(series, out / "monthly.csv")]
+    readings: dict[str, list[str]] = {}
+    for measure in ("count", "harm"):
+        table = displacement_report(incidents, inputs.geometry, inputs.plan, rings=rings,
+                                    control_geometry=inputs.control, measure=measure)
+        written.append(_write_csv(table, out / f"displacement_{measure}.csv"))
+        readings[measure] = [f"{r} [{w}]" for r, w in zip(table["reading"],
+                                                          table["wdd_reading"], strict=True)]
+        chart = out / f"phases_{measure}.png"
+        phase_chart(series, inputs.plan, measure=measure, path=chart,
+                    title=f"{inputs.name}: {measure} per month (excluding police activity)")
+        written.append(chart)
+    totals = phases[(phases["layer"] == LAYER_HARM) & (phases["category"] == "all")]
+    summary = {
+        "marking": MARKING, "site": inputs.name, "phases": inputs.plan.to_dict(),
+        "control": inputs.control_note, "rings_m": list(bands_m),
+        "site_change": [f"{p}: {r}" for p, r in zip(totals["phase"], totals["reading"],
+                                                     strict=True) if p != "baseline"],
+        "displacement": readings, "files": [str(p) for p in written],
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    lines = [f"# {inputs.name}: phases and displacement ({MARKING})", "",
+             f"Control: {inputs.control_note}", "", "## Site change (harm layer)", "",
+             *[f"- {t}" for t in summary["site_change"]], ""]
+    for measure, texts in readings.items():
+        lines += [f"## Displacement ({measure})", "", *[f"- {t}" for t in texts], ""]
+    (out / "summary.md").write_text("\n".join(lines))
+    summary["files"] += [str(out / "summary.json"), str(out / "summary.md")]
+    return summary
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Build the phase report for the demo site or a workspace site."""
+    inputs = _workspace_inputs(args) if args.workspace else _demo_inputs(args)
+    if args.source != "all":
+        chosen = inputs.incidents[inputs.incidents[SOURCE] == args.source]
+        if chosen.empty:
+            raise AnalysisError("no incidents from that source", [Problem(
+                f"source {args.source!r} has no rows", column="--source",
+                fix="use 'all' or one of: "
+                    + ", ".join(sorted(inputs.incidents[SOURCE].unique())))])
+        inputs = SiteInputs(inputs.name, inputs.geometry, inputs.plan, chosen,
+                            inputs.control, inputs.control_note)
+    summary = build_report(inputs, _bands(args.bands), args.out)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"{summary['site']} ({MARKING})")
+    for line in summary["site_change"]:
+        print(f"  {line}")
+    for text in summary["displacement"]["harm"]:
+        print(f"  {text}")
+    for path in summary["files"]:
+        print(f"wrote {path}")
+    return 0
