@@ -115,6 +115,7 @@ def rank_sites(
     lsoas: gpd.GeoDataFrame | None = None,
     imd: pd.DataFrame | None = None,
     assets: gpd.GeoDataFrame | None = None,
+    emerging: pd.DataFrame | None = None,
     weights: ScoreWeights | Mapping[str, float] = DEFAULT_WEIGHTS,
     higher_is_worse: Mapping[str, bool] | None = None,
     target_km2: float = 1.0,
@@ -133,8 +134,9 @@ def rank_sites(
         Candidate scale.
     sectors : geopandas.GeoDataFrame or pandas.DataFrame, optional
         Postcode sector polygons or postcodes (needed for ``scale="sector"``).
-    lsoas, imd, assets : optional
-        Inputs of the vulnerability and asset components.
+    lsoas, imd, assets, emerging : optional
+        Inputs of the vulnerability, asset and emerging components (``emerging``: cells
+        with ``emerging_class`` from :func:`geosoc.emerging.emerging_hotspots`).
     weights, higher_is_worse
         As in :func:`geosoc.site_scoring.score_candidates`.
     target_km2, resolution, max_regions : optional
@@ -162,7 +164,7 @@ def rank_sites(
         regions = grow_regions(cells, target_km2=target_km2, max_regions=max_regions)
         candidates = as_candidates(regions, "h3")
     components = candidate_components(candidates, incidents, imd=imd, lsoas=lsoas,
-                                      assets=assets, hotspots=cells)
+                                      assets=assets, hotspots=cells, emerging=emerging)
     ranked = score_candidates(components, weights, higher_is_worse=higher_is_worse)
     months = incidents[MONTH]
     ranked.attrs["period"] = ([str(months.min()), str(months.max())] if len(months)

@@ -62,6 +62,7 @@ __all__ = [
     "score_candidates",
     "score_site",
     "sector_candidates",
+    "site_snapshot",
     "ward_candidates",
 ]
 
@@ -204,6 +205,42 @@ def compare_candidates(ranked: gpd.GeoDataFrame, codes: Sequence[str],
                                  incidents[HARM].to_numpy(float)[pts[police]], subset.index).T
         monthly.index.name = MONTH
     return Comparison(table=table, monthly=monthly)
+
+
+def site_snapshot(ranked: pd.DataFrame, code: str) -> dict[str, object]:
+    """Return a JSON-ready record of why a candidate was chosen (saved with the site).
+
+    Parameters
+    ----------
+    ranked : pandas.DataFrame
+        Output of :func:`score_candidates`.
+    code : str
+        The chosen candidate.
+
+    Returns
+    -------
+    dict
+        ``code``, ``name``, ``scale``, ``rank``, ``score``, ``weights``, ``period`` and per
+        component ``raw`` value and ``contribution``; for the workspace's
+        ``sites.add(..., score=...)``.
+    """
+    if code not in ranked.index:
+        raise AnalysisError("cannot record the site", [Problem(
+            f"{code!r} is not a candidate", column=AREA_CODE, fix="use a code from the ranking")])
+    row = ranked.loc[code]
+    comps = ranked.attrs.get("components") or component_columns(ranked)
+    raw = pd.to_numeric(row[comps], errors="coerce").astype(float)
+    return {
+        "code": str(code),
+        "name": str(row[NAME]) if NAME in ranked.columns else str(code),
+        "scale": str(row["scale"]) if "scale" in ranked.columns else None,
+        "rank": int(row["rank"]),
+        "score": float(row["score"]),
+        "weights": dict(ranked.attrs.get("weights", {})),
+        "period": ranked.attrs.get("period"),
+        "raw": {c: (None if np.isnan(v) else float(v)) for c, v in raw.items()},
+        "contributions": {c: float(row[f"{c}__contrib"]) for c in comps},
+    }
 
 
 def score_site(

@@ -23,6 +23,7 @@ from geosoc.sites import (
     compare_candidates,
     monthly_slope,
     score_site,
+    site_snapshot,
     ward_candidates,
 )
 
@@ -232,3 +233,15 @@ def test_compare_and_score_site() -> None:
     assert site["would_rank"].iloc[0] == 1 and site["name"].iloc[0] == "Mine"
     with pytest.raises(AnalysisError):
         score_site(shapely.Point(0, 51), ranked, inc)
+
+
+def test_site_snapshot_is_json_ready() -> None:
+    import json
+
+    ranked = score_candidates(frame(police_harm=[3.0, 1.0], vulnerability=[np.nan, 2.0]))
+    snap = site_snapshot(ranked, "C0")
+    assert json.loads(json.dumps(snap)) == snap
+    assert snap["rank"] == 1 and snap["raw"]["vulnerability"] is None
+    assert sum(snap["contributions"].values()) == pytest.approx(snap["score"])
+    with pytest.raises(AnalysisError):
+        site_snapshot(ranked, "C9")

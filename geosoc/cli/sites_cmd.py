@@ -18,6 +18,8 @@ from geosoc.schema import HARM
 from geosoc.site_pipeline import SCALES, baseline_period, in_period, rank_sites
 from geosoc.site_scoring import explain
 from geosoc.site_weights import ScoreWeights
+from geosoc.sites import site_snapshot
+from geosoc.workspace import Workspace
 
 #: Protective marking written beside analyst exports.
 MARKING = "OFFICIAL-SENSITIVE"
@@ -92,6 +94,9 @@ def _load_inputs(args: argparse.Namespace) -> tuple[object, gpd.GeoDataFrame, tu
 def run_rank(args: argparse.Namespace) -> int:
     """Rank candidates, print the top, write files, optionally save the chosen site."""
     weights = parse_weights(args.weights)
+    if args.save_site and args.workspace is None:
+        raise ConfigError("--save-site needs --workspace", [Problem(
+            "no workspace given", column="--workspace", fix="add --workspace PATH")])
     demo, incidents, period = _load_inputs(args)
     ranked = rank_sites(
         incidents, wards=demo.wards, scale=args.scale,
@@ -142,25 +147,13 @@ def _write(ranked: gpd.GeoDataFrame, args: argparse.Namespace, period: tuple) ->
 
 def _save_site(ranked: gpd.GeoDataFrame, args: argparse.Namespace, why: str) -> dict:
     """Record the chosen candidate as a CHB site and the ranking as a saved analysis."""
-    from geosoc.workspace import Workspace
-
-    if args.workspace is None:
-        raise ConfigError("--save-site needs --workspace", [Problem(
-            "no workspace given", column="--workspace", fix="add --workspace PATH")])
     code = args.site_code or ranked.index[0]
-    if code not in ranked.index:
-        raise ConfigError("unknown --site-code", [Problem(
-            f"{code!r} is not a candidate", column="--site-code",
-            fix="use a code from the ranking")])
-    row = ranked.loc[code]
-    comps = ranked.attrs["components"]
-    score = {"code": str(code), "scale": args.scale, "rank": int(row["rank"]),
-             "score": float(row["score"]), "weights": ranked.attrs["weights"],
-             "contributions": {c: float(row[f"{c}__contrib"]) for c in comps}}
+    score = site_snapshot(ranked, code)
     with Workspace.open(args.workspace) as ws:
         username, role = acting_user(ws, args.user)
-        site_id = ws.sites.add(args.save_site, row.geometry, reason=args.reason or why,
-                               chosen_by=username, chosen_on=dt.date.today(), score=score,
+        site_id = ws.sites.add(args.save_site, ranked.geometry.loc[code],
+                               reason=args.reason or why, chosen_by=username,
+                               chosen_on=dt.date.today(), score=score,
                                user=username, role=role)
         ws.analyses.save(f"site ranking for {args.save_site}", "site_ranking",
                          {"scale": args.scale, "weights": ranked.attrs["weights"],
