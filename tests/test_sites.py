@@ -23,6 +23,7 @@ from geosoc.sites import (
     compare_candidates,
     monthly_slope,
     score_site,
+    sector_candidates,
     site_snapshot,
     ward_candidates,
 )
@@ -245,3 +246,29 @@ def test_site_snapshot_is_json_ready() -> None:
     assert sum(snap["contributions"].values()) == pytest.approx(snap["score"])
     with pytest.raises(AnalysisError):
         site_snapshot(ranked, "C9")
+
+
+def test_as_candidates_maps_per_source_aggregates() -> None:
+    wards = squares(2).assign(harm__police=[5.0, 1.0], count__police=[2, 1],
+                              harm__fire=[3.0, 0.0], count__fire=[1, 0], harm=[8.0, 1.0])
+    out = ward_candidates(wards)
+    assert out["police_harm"].tolist() == [5.0, 1.0]
+    assert out["police_count"].tolist() == [2, 1]
+    assert out["partner_harm__fire"].tolist() == [3.0, 0.0]
+    assert (out["scale"] == "ward").all() and "harm__police" in wards.columns
+
+
+def test_sector_candidates_built_from_postcodes() -> None:
+    from pyproj import Transformer
+
+    lon = LON0 + np.array([0.2, 0.8, 1.2, 1.8, 2.2, 2.8]) * STEP
+    lat = np.full(6, LAT0 + STEP / 2)
+    east, north = Transformer.from_crs(4326, 27700, always_xy=True).transform(lon, lat)
+    sectors = ["ZZ1 1", "ZZ1 1", "ZZ1 2", "ZZ1 2", "ZZ1 3", "ZZ1 3"]
+    postcodes = pd.DataFrame({
+        "postcode": [f"{s}A{k}" for k, s in enumerate(sectors)], "sector": sectors,
+        "district": "ZZ1", "lon": lon, "lat": lat, "easting": east, "northing": north})
+    out = sector_candidates(postcodes, clip_to=squares(3))
+    assert sorted(out.index) == ["ZZ1 1", "ZZ1 2", "ZZ1 3"]
+    assert (out["scale"] == "sector").all()
+    assert out["area_km2"].sum() == pytest.approx(3 * 0.77, rel=0.02)
