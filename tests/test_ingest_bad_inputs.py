@@ -177,7 +177,7 @@ CASES: dict[str, Case] = {
         InputFileError, ["book.csv", "Excel"]),
     "ragged row": (
         lambda t: read_policeuk(police(t, [police_row(), police_row("id2") + ",extra,more"])),
-        InputFileError, ["malformed", "line 3"]),
+        InputFileError, ["malformed", "row 3", "Expected 12 fields"]),
     "negative counts": (
         lambda t: read_area_counts(counts(t, ["E01000001,2024-01,Burglary,3",
                                                "E01000001,2024-02,Burglary,-2"])),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -205,8 +206,11 @@ def read_csv_checked(
         raise _fail(path, "no data", "the file has no columns or rows",
                     "export the data again with a header row and data rows") from err
     except pd.errors.ParserError as err:
-        raise _fail(path, "malformed CSV", f"rows do not split cleanly into columns ({err})",
-                    "check for stray delimiters or unbalanced quotes on the line named") from err
+        line = re.search(r"line (\d+)", str(err))
+        raise InputFileError(f"{path.name}: malformed CSV", [Problem(
+            f"rows do not split cleanly into columns ({str(err).strip()})", file=str(path),
+            row=int(line.group(1)) if line else None,
+            fix="check for stray delimiters or unbalanced quotes on this row")]) from err
     if frame.empty:
         raise _fail(path, "no data rows", "the file has a header but no data rows",
                     "export the data again; check the date range or filters used")
