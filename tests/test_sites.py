@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geosoc.errors import AnalysisError, ConfigError, SchemaError
 from geosoc.site_scoring import (
@@ -272,3 +274,24 @@ def test_sector_candidates_built_from_postcodes() -> None:
     assert sorted(out.index) == ["ZZ1 1", "ZZ1 2", "ZZ1 3"]
     assert (out["scale"] == "sector").all()
     assert out["area_km2"].sum() == pytest.approx(3 * 0.77, rel=0.02)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), n=st.integers(1, 12))
+def test_scoring_properties(data: st.DataObject, n: int) -> None:
+    value = st.one_of(st.none(), st.floats(0, 1e4, allow_nan=False)).map(
+        lambda v: np.nan if v is None else v)
+    cands = frame(police_harm=data.draw(st.lists(st.floats(0, 1e4), min_size=n, max_size=n)),
+                  trend=data.draw(st.lists(value, min_size=n, max_size=n)),
+                  vulnerability=data.draw(st.lists(value, min_size=n, max_size=n)))
+    weights = {c: data.draw(st.floats(0.01, 5)) for c in ("police_harm", "trend",
+                                                         "vulnerability")}
+    ranked = score_candidates(cands, weights)
+    np.testing.assert_allclose(ranked.filter(like="__contrib").sum(axis=1), ranked["score"])
+    assert sorted(ranked["rank"]) == list(range(1, n + 1))
+    assert ranked["score"].between(0, 1).all()
+    # row order changes nothing; scaling every weight changes nothing
+    shuffled = cands.sample(frac=1.0, random_state=data.draw(st.integers(0, 99)))
+    assert score_candidates(shuffled, weights).index.tolist() == ranked.index.tolist()
+    scaled = score_candidates(cands, {k: 3 * v for k, v in weights.items()})
+    np.testing.assert_allclose(scaled.loc[ranked.index, "score"], ranked["score"])
