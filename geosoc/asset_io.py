@@ -273,7 +273,9 @@ def export_assets_csv(assets: pd.DataFrame, path: str | Path) -> Path:
     """Write the register to CSV (no geometry column) with formulas neutralised."""
     columns = [c for c in ASSET_COLUMNS if c in assets.columns]
     path = Path(path)
-    neutralise_formulas(pd.DataFrame(assets[columns])).to_csv(path, index=False)
+    # CRLF line ends (RFC 4180) make the writer quote cells holding a bare CR
+    neutralise_formulas(pd.DataFrame(assets[columns])).to_csv(path, index=False,
+                                                              lineterminator="\r\n")
     return path
 
 
