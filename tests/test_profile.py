@@ -120,3 +120,36 @@ def test_without_areas_uses_the_incident_hull(town):
     assert bare.areas == {}
     assert bare.cells["count"].sum() == len(incidents)
     assert bare.emerging is not None
+
+
+def test_cli_writes_layers_csvs_and_json(town, tmp_path, capsys):
+    import json
+
+    from geosoc.cli import main
+
+    incidents, areas = town
+    rows = pd.DataFrame({
+        "Crime ID": incidents["incident_id"], "Month": incidents["month"].astype(str),
+        "Reported by": "Test Police", "Falls within": "Test Police",
+        "Longitude": incidents["lon"].round(6), "Latitude": incidents["lat"].round(6),
+        "Location": "On or near Test Street", "LSOA code": "", "LSOA name": "",
+        "Crime type": incidents["category"], "Last outcome category": "", "Context": "",
+    })
+    csv = tmp_path / "2024-01-test-street.csv"
+    rows.to_csv(csv, index=False)
+    wards = tmp_path / "wards.geojson"
+    areas["ward"].reset_index().to_file(wards, driver="GeoJSON")
+    out = tmp_path / "out"
+    code = main(["profile", str(csv), "--areas", f"ward={wards}", "--out", str(out),
+                 "--format", "parquet", "--emerging", "Q", "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["protective_marking"] == "OFFICIAL-SENSITIVE"
+    assert summary["incidents"] == len(incidents)
+    assert summary["areas"] == {"ward": 4}
+    for name in ("cells.parquet", "areas_ward.parquet", "cells.csv", "monthly.csv",
+                 "hotspot_counts.csv", "emerging.csv", "lorenz.csv", "summary.json"):
+        assert (out / name).is_file(), name
+    cells = gpd.read_parquet(out / "cells.parquet")
+    assert "hotspot_bin" in cells.columns and cells.crs.to_epsg() == 4326
+    assert main(["profile", str(csv), "--areas", "nonsense", "--out", str(out)]) == 2
