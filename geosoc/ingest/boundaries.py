@@ -54,7 +54,7 @@ def _code_field(fields: list[str], kind: str) -> str | None:
     preferred = [f for f in ons if _ONS_CODE.match(f).group(1).upper()
                  in _KIND_PREFIXES.get(kind, ())]
     generic = [upper[g] for g in _GENERIC_CODES if g in upper]
-    return next(iter(preferred + ons + generic), None)
+    return next(iter(preferred + generic + ons), None)
 
 
 def _name_field(fields: list[str], code: str) -> str | None:
@@ -134,7 +134,8 @@ def read_boundaries(
     code_field, name_field : str, optional
         Attribute fields holding the area code and name. When omitted they are detected:
         ONS ``<PREFIX><yy>CD``/``NM`` fields (``WD13CD``, ``LSOA11CD``, ``LAD22CD``...,
-        preferring the prefix that matches ``kind``), then ``GSS_CODE``/``NAME``.
+        preferring the prefix that matches ``kind``), then ``GSS_CODE``/``NAME``, then any
+        other ONS code field.
 
     Returns
     -------

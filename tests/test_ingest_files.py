@@ -1,0 +1,59 @@
+"""Safe archive unpacking and text sniffing."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from geosoc.errors import InputFileError
+from geosoc.ingest.archives import extract_zip, local_input
+
+
+def test_extract_zip_writes_members_and_local_input_cleans_up(tmp_path: Path) -> None:
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("2024-01/x.csv", "a,b\n1,2\n")
+        z.writestr("2024-02/", "")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert extract_zip(archive, out) == [out / "2024-01" / "x.csv"]
+    with local_input(archive) as root:
+        assert (root / "2024-01" / "x.csv").read_text() == "a,b\n1,2\n"
+    assert not root.exists()
+
+
+def test_total_unpacked_bytes_are_capped(tmp_path: Path) -> None:
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("x.csv", "a" * 5000)
+        z.writestr("y.csv", "b" * 5000)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(InputFileError, match="unpack to 10,000 bytes"):
+        extract_zip(archive, out, max_bytes=8000)
+
+
+@pytest.mark.parametrize("name", ["/etc/evil.csv", "a/../../evil.csv", "C:\\evil.csv"])
+def test_unsafe_member_names(tmp_path: Path, name: str) -> None:
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr(zipfile.ZipInfo(name), "x")
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(InputFileError, match="path traversal"):
+        extract_zip(archive, out)
+    assert list(out.iterdir()) == []
+
+
+def test_not_a_zip(tmp_path: Path) -> None:
+    path = tmp_path / "fake.zip"
+    path.write_text("hello")
+    with pytest.raises(InputFileError, match="not a readable zip"), local_input(path):
+        pass
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="does not exist"), local_input(tmp_path / "no"):
+        pass
