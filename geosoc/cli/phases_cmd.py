@@ -28,6 +28,7 @@ from geosoc.charts import phase_chart
 from geosoc.displacement import displacement_report
 from geosoc.errors import AnalysisError, ConfigError, Problem
 from geosoc.harm import apply_harm_weights
+from geosoc.readings import describe_pct_change
 from geosoc.rings import buffer_rings, suggest_control
 from geosoc.schema import HARM, MONTH, SOURCE
 
@@ -159,8 +160,10 @@ def build_report(inputs: SiteInputs, bands_m: tuple[float, ...], out: Path) -> d
     summary = {
         "marking": MARKING, "site": inputs.name, "phases": inputs.plan.to_dict(),
         "control": inputs.control_note, "rings_m": list(bands_m),
-        "site_change": [f"{p}: {r}" for p, r in zip(totals["phase"], totals["reading"],
-                                                     strict=True) if p != "baseline"],
+        "site_change": [
+            f"{describe_pct_change(HARM, h, 'the site', p.capitalize())}; crime count: {r}"
+            for p, h, r in zip(totals["phase"], totals["harm_pct_change"], totals["reading"],
+                               strict=True) if p != "baseline"],
         "displacement": readings, "files": [str(p) for p in written],
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
