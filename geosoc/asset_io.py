@@ -36,6 +36,8 @@ COLUMN_ALIASES = {
     "latitude": "lat", "y": "lat", "post_code": "postcode", "opening_hours": "opening_times",
     "verified": "last_verified", "last_checked": "last_verified",
 }
+#: A canonical (hyphenated, lower-case) UUID.
+UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 #: Leading characters a spreadsheet reads as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -71,6 +73,7 @@ def _parse_dates(raw: pd.Series) -> pd.Series:
 
 def validate_assets(frame: pd.DataFrame, *, file: str | None = None,
                     postcodes: pd.DataFrame | None = None, first_row: int = 2,
+                    row_numbers: np.ndarray | None = None,
                     new_ids: bool = True) -> gpd.GeoDataFrame:
     """Check and clean raw asset records, collecting every problem.
 
@@ -87,6 +90,9 @@ def validate_assets(frame: pd.DataFrame, *, file: str | None = None,
     first_row : int
         Row number of the first record as a person counts it (2 for a CSV under its header,
         1 for the first GeoJSON feature).
+    row_numbers : numpy.ndarray, optional
+        The row number of each record, when records were dropped before validation (OSM
+        features no rule matched); overrides ``first_row``.
     new_ids : bool
         Give records without ``asset_id`` a new UUID (otherwise the id is left empty).
 
@@ -102,7 +108,8 @@ def validate_assets(frame: pd.DataFrame, *, file: str | None = None,
         Listing every problem (or :class:`GeocodeError` when only postcodes failed).
     """
     raw = _canonical_headers(frame).reset_index(drop=True)
-    rows = pd.Series(np.arange(len(raw)) + first_row, index=raw.index)
+    rows = pd.Series(np.arange(len(raw)) + first_row if row_numbers is None
+                     else np.asarray(row_numbers), index=raw.index)
     problems: list[Problem] = []
 
     def flag(mask: pd.Series, column: str, message: str, fix: str) -> None:
@@ -133,14 +140,16 @@ def validate_assets(frame: pd.DataFrame, *, file: str | None = None,
          "last_verified is not a date", "write dates as YYYY-MM-DD (or DD/MM/YYYY)")
     out["last_verified"] = dates.dt.strftime("%Y-%m-%d").astype("object").where(dates.notna())
 
-    ids = out["asset_id"]
-    valid_id = ids.map(_is_uuid)
+    ids = out["asset_id"].str.lower()
+    valid_id = ids.str.fullmatch(UUID_PATTERN)
     flag(ids.ne("") & ~valid_id, "asset_id", "asset_id is not a UUID",
          "leave it empty to have one made")
     flag(ids.ne("") & ids.duplicated(keep="first"), "asset_id", "asset_id appears twice",
          "give each asset its own id")
+    out["asset_id"] = ids
     if new_ids:
-        out["asset_id"] = ids.where(ids.ne(""), [str(uuid.uuid4()) for _ in range(len(ids))])
+        missing = ids.eq("")
+        out.loc[missing, "asset_id"] = [str(uuid.uuid4()) for _ in range(int(missing.sum()))]
 
     out["postcode"] = normalise_postcodes(out["postcode"])
     lon = pd.to_numeric(out["lon"].replace("", None), errors="coerce").astype("float64")
@@ -165,14 +174,6 @@ def validate_assets(frame: pd.DataFrame, *, file: str | None = None,
                    problems)
     out["lon"], out["lat"] = lon, lat
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs=CRS_STORE)
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _geocode(out: pd.DataFrame, needed: pd.Series, postcodes: pd.DataFrame | None,
@@ -234,10 +235,12 @@ def read_assets(path: str | Path, *, format: str | None = None,
         raise InputFileError("asset file cannot be read",
                              [Problem(str(err), file=str(path),
                                       fix="save it as UTF-8 CSV or GeoJSON")]) from err
+    first_row = 2 if is_csv else 1
     if fmt == "osm":
-        frame = assets_from_osm(frame)
-    return validate_assets(frame, file=str(path), postcodes=postcodes,
-                           first_row=2 if is_csv else 1)
+        frame = assets_from_osm(frame.reset_index(drop=True))
+        return validate_assets(frame, file=str(path), postcodes=postcodes,
+                               row_numbers=frame.index.to_numpy() + first_row)
+    return validate_assets(frame, file=str(path), postcodes=postcodes, first_row=first_row)
 
 
 def _read_geojson(path: Path) -> pd.DataFrame:

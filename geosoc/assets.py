@@ -6,13 +6,16 @@ and sectors are controlled vocabularies (:data:`CATEGORIES`, :data:`SECTORS`) wi
 unknown values are rejected with the nearest allowed value as the fix.
 
 Geometry is stored and passed as EPSG:4326 points; every distance here is measured in
-EPSG:27700 (British National Grid, metres). Reading files and OpenStreetMap tags lives in
-:mod:`geosoc.asset_io`.
+EPSG:27700 (British National Grid, metres). Reading and writing files lives in
+:mod:`geosoc.asset_io` and OpenStreetMap tags in :mod:`geosoc.asset_osm`; their public
+functions are also reachable from here (``geosoc.assets.read_assets`` etc.), loaded lazily
+because those modules build on this one.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Iterable, Sequence
 
 import geopandas as gpd
@@ -67,6 +70,19 @@ RECORD_COLUMNS = ("asset_id", "name", "category", "sector", "services", "serves"
 ASSET_COLUMNS = (*RECORD_COLUMNS, "version", "updated_by", "updated_at")
 #: Free-text columns (stored verbatim; escaped only when rendered).
 TEXT_COLUMNS = ("name", "services", "serves", "opening_times", "contact", "source")
+
+
+#: Names re-exported lazily from :mod:`geosoc.asset_io` and :mod:`geosoc.asset_osm`.
+_REEXPORTS = {"read_assets": "asset_io", "validate_assets": "asset_io",
+              "export_assets_csv": "asset_io", "export_assets_geojson": "asset_io",
+              "neutralise_formulas": "asset_io", "assets_from_osm": "asset_osm"}
+
+
+def __getattr__(name: str) -> object:
+    """Resolve the file-handling names of :data:`_REEXPORTS` on first use (PEP 562)."""
+    if name in _REEXPORTS:
+        return getattr(importlib.import_module(f"geosoc.{_REEXPORTS[name]}"), name)
+    raise AttributeError(f"module 'geosoc.assets' has no attribute {name!r}")
 
 
 def _lookup(synonyms: dict[str, tuple[str, ...]]) -> dict[str, str]:

@@ -162,6 +162,31 @@ def test_osm_tags_follow_the_documented_table() -> None:
     assert validate_assets(raw)["opening_times"].iloc[0] == "Mo-Fr 09:00-17:00"
 
 
+def test_osm_problems_name_the_feature_in_the_file(tmp_path: Path) -> None:
+    features = gpd.GeoDataFrame(
+        {"amenity": ["bench", "library", "community_centre"], "name": ["x", "Lib", "Hall"]},
+        geometry=[shapely.Point(-0.1, 51.5), shapely.Point(-0.1, 51.5),
+                  shapely.Point(2.35, 48.85)], crs="EPSG:4326")
+    path = tmp_path / "osm.geojson"
+    features.to_file(path, driver="GeoJSON")
+    with pytest.raises(SchemaError) as err:
+        read_assets(path, format="osm")
+    assert [(p.row, p.column) for p in err.value.problems] == [(3, "lon")]  # 3rd feature
+
+
+def test_upper_case_ids_are_normalised_and_reexports_resolve() -> None:
+    import geosoc.assets
+
+    upper = "A1B2C3D4-0000-4000-8000-00000000000F"
+    assets = geosoc.assets.validate_assets(pd.DataFrame(
+        {"asset_id": [upper, ""], "name": "x", "category": "food", "lon": "-1",
+         "lat": "53"}))
+    assert assets["asset_id"].iloc[0] == upper.lower()
+    assert len(assets["asset_id"].iloc[1]) == 36
+    with pytest.raises(AttributeError):
+        geosoc.assets.no_such_name  # noqa: B018
+
+
 def test_unknown_format_and_empty_files_are_input_errors(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="format"):
         read_assets(_csv(tmp_path, "x", "assets.xlsx"))

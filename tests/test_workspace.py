@@ -71,6 +71,22 @@ def test_transaction_rolls_back_everything_on_error(ws: Workspace) -> None:
     assert not ws._conn.in_transaction
 
 
+def test_a_held_write_lock_gives_a_busy_error_not_a_hang(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "busy.sqlite"
+    Workspace.open(path).close()
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 100)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with Workspace.open(path) as ws, pytest.raises(WorkspaceError, match="busy"):
+            ws.analyses.save("a", "k", {}, user="ana", role="analyst")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with Workspace.open(path) as ws:
+        assert ws.analyses.list().empty
+
+
 def test_backup_copies_the_live_database(ws: Workspace, tmp_path: Path) -> None:
     ws.analyses.save("ranking", "site_ranking", {"weights": {"harm": 0.7}}, user="ana",
                      role="analyst")

@@ -41,6 +41,8 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     -------
     sqlite3.Connection
         In autocommit mode (``isolation_level=None``): use :func:`transaction` to write.
+        It may be handed from thread to thread (``check_same_thread=False``, as Streamlit
+        reruns need) but must not be used by two threads at once: open one per session.
 
     Raises
     ------
@@ -54,8 +56,12 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
             [Problem(f"no workspace database at {path}", file=str(path),
                      fix="check the path, or create it with create=True")],
         )
+    if not path.parent.is_dir():
+        raise WorkspaceError("workspace folder missing", [Problem(
+            f"folder {path.parent} does not exist", file=str(path), fix="create it first")])
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=False)
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
@@ -63,11 +69,15 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn)
     except sqlite3.DatabaseError as err:
+        conn.close()
         raise WorkspaceError(
             "workspace cannot be opened",
             [Problem(str(err), file=str(path),
-                     fix="restore the workspace from a backup (geosoc keeps none implicitly)")],
+                     fix="check it is a geosoc workspace, or restore it from a backup")],
         ) from err
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -84,14 +94,25 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     ------
     sqlite3.Connection
         The same connection, inside ``BEGIN IMMEDIATE``.
+
+    Raises
+    ------
+    WorkspaceError
+        Another writer held the lock for longer than :data:`BUSY_TIMEOUT_MS`.
     """
-    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as err:
+        raise WorkspaceError("workspace is busy", [Problem(
+            f"could not take the write lock within {BUSY_TIMEOUT_MS / 1000:.0f} s: {err}",
+            fix="another user or process is writing; try again")]) from err
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

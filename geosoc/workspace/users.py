@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import pandas as pd
 from argon2 import PasswordHasher
@@ -62,7 +63,11 @@ class UserStore:
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
         self._policy = policy or LockoutPolicy()
-        self._dummy_hash = self._hasher.hash("geosoc-timing-equaliser")
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        """A hash with the store's parameters, checked for unknown names (made on first use)."""
+        return self._hasher.hash("geosoc-timing-equaliser")
 
     def create_user(self, username: str, password: str, role: str, *,
                     by: str = "system", by_role: str = "analyst") -> User:
