@@ -35,12 +35,15 @@ class SessionUser:
     role : Role
         Their role, which caps what any page may disclose.
     demo : bool
-        True in demo mode: only the synthetic town is served, nothing is written.
+        True in demo mode: only the synthetic town is served, nothing real is written.
+    workspace : str or None
+        The workspace file signed in to (``None`` in demo mode).
     """
 
     username: str
     role: Role
     demo: bool = False
+    workspace: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,180 @@
+"""Every ``st.cache_data``/``st.cache_resource`` of the app lives here.
+
+Cached functions take small hashable arguments (paths, fingerprints, ints, tuples of str)
+and anything role-specific takes the role in its key. ``cache_resource`` holds read-only
+objects shared by all sessions (the loaded :class:`~geosoc.ui.study.Study`); pages must not
+mutate them (the library never does). ``cache_data`` results are copied per call.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geosoc import aggregate, hotspots
+from geosoc.access import Role, disclose_areas, disclose_cells, disclose_series, rules_for
+from geosoc.asset_io import read_assets
+from geosoc.cells import assign_cells, cover_area, h3_ints_to_str
+from geosoc.change import PhasePlan
+from geosoc.config import DEFAULT_WORKSPACE
+from geosoc.demo import DEFAULT_DEMO_DIR
+from geosoc.displacement import displacement_report
+from geosoc.emerging import emerging_hotspots, to_panel
+from geosoc.rings import buffer_rings
+from geosoc.site_pipeline import rank_sites
+from geosoc.ui import state
+from geosoc.ui.study import Study, load_demo_study
+from geosoc.workspace import Workspace
+from geosoc.workspace.users import User
+
+
+def demo_dir() -> Path:
+    """Return where the demo town lives: ``$GEOSOC_DEMO_DIR`` or ``data/demo`` (``make app``)."""
+    return Path(os.environ.get("GEOSOC_DEMO_DIR", DEFAULT_DEMO_DIR))
+
+
+def default_workspace() -> Path:
+    """Return the workspace file offered on the sign-in page."""
+    return Path(os.environ.get("GEOSOC_WORKSPACE", DEFAULT_WORKSPACE))
+
+
+@st.cache_resource(show_spinner=False)
+def start_hotspot_warm_up() -> threading.Thread:
+    """Warm the hotspot code up once per process in a background thread."""
+    thread = threading.Thread(target=hotspots.warm_up, name="geosoc-hotspot-warm-up",
+                              daemon=True)
+    thread.start()
+    return thread
+
+
+def authenticate(workspace: str, username: str, password: str) -> User:
+    """Check a user's password against the workspace (never cached)."""
+    with Workspace.open(workspace, create=False) as ws:
+        return ws.users.authenticate(username, password)
+
+
+@st.cache_resource(show_spinner="Preparing the demo town…")
+def demo_study(demo_dir: str) -> Study:
+    """Load (generating it first if needed) the fictional demo town; shared read-only."""
+    return load_demo_study(demo_dir)
+
+
+def current_study() -> Study:
+    """Return the study the signed-in session works on."""
+    return demo_study(str(demo_dir()))
+
+
+def _study(key: str) -> Study:
+    return demo_study(key)
+
+
+def study_key() -> str:
+    """Return the cache key of the current study."""
+    return str(demo_dir())
+
+
+def _filtered(key: str, filters: state.Filters) -> gpd.GeoDataFrame:
+    return _study(key).filtered(filters.months, filters.categories, filters.sources)
+
+
+def filtered(filters: state.Filters) -> gpd.GeoDataFrame:
+    """Return the current study's incidents under the sidebar filters (point level)."""
+    return _filtered(study_key(), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cell_layer(key: str, filters: state.Filters, resolution: int, role: str,
+               with_hotspots: bool = True) -> gpd.GeoDataFrame:
+    """Harm and counts per H3 cell (zero-filled over the study area), disclosed for ``role``.
+
+    Per-source columns ``count__<source>``/``harm__<source>`` feed the layer toggles; Gi*
+    and Local Moran columns come from :func:`geosoc.hotspots.find_hotspots` (analytic Gi*,
+    FDR-binned) on log harm.
+    """
+    study = _study(key)
+    cover = cover_area(study.areas["ward"], resolution)
+    cells = aggregate.harm_by_cell(_filtered(key, filters), resolution, cover=cover,
+                                   by="source")
+    if with_hotspots and len(cells) > 2:
+        cells = hotspots.find_hotspots(cells, "harm", lisa_permutations=99,
+                                       transform_value="log1p")
+    return disclose_cells(cells, Role(role))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.GeoDataFrame:
+    """Harm and counts per area of ``kind`` (``ward``/``lsoa``), disclosed for ``role``."""
+    study = _study(key)
+    areas = aggregate.harm_by_area(_filtered(key, filters), study.areas[kind], by="source")
+    return disclose_areas(areas, Role(role))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def monthly(key: str, filters: state.Filters, role: str, by: str | None = None) -> pd.DataFrame:
+    """Monthly counts and harm (quarters for the public role), disclosed for ``role``."""
+    table = aggregate.harm_by_month(_filtered(key, filters), by=by)
+    return disclose_series(table, Role(role), by=[by] if by else [])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def emerging_layer(key: str, filters: state.Filters, resolution: int, role: str) -> pd.DataFrame:
+    """Emerging hot spot class per H3 cell (quarterly Gi* steps + Mann-Kendall trend).
+
+    Analysts and partners only: the class of a cell is computed at the disclosed resolution.
+    """
+    study = _study(key)
+    resolution = min(resolution, rules_for(Role(role)).finest_h3_resolution)
+    cover = cover_area(study.areas["ward"], resolution)
+    located = assign_cells(_filtered(key, filters).dropna(subset=["lon", "lat"]), resolution)
+    located = located.assign(h3=h3_ints_to_str(located["h3"].to_numpy()))
+    panel = to_panel(located, "h3", "Q", ids=cover.index)
+    result = emerging_hotspots(panel, hotspots.graph_for(cover))
+    return result[["emerging_class", "trend_tau", "trend_p"]]
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def ranked_sites(key: str, filters: state.Filters, scale: str,
+                 weights: tuple[tuple[str, float], ...]) -> gpd.GeoDataFrame:
+    """Candidate CHB sites of ``scale`` ranked with ``weights`` (analyst view only)."""
+    study = _study(key)
+    return rank_sites(
+        _filtered(key, filters), wards=study.areas["ward"], scale=scale,
+        sectors=study.areas.get("postcode_sector"), lsoas=study.areas.get("lsoa"),
+        imd=study.imd, assets=study.assets, weights=dict(weights),
+    )
+
+
+def workspace_path(user: state.SessionUser) -> Path:
+    """Return the workspace a user writes to; demo mode has its own, beside the demo town."""
+    return Path(user.workspace) if user.workspace else demo_dir() / "demo-workspace.sqlite"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def displacement(key: str, filters: state.Filters, site: str, plan: dict[str, tuple[str, str]],
+                 bands_m: tuple[float, ...], control: str, measure: str) -> pd.DataFrame:
+    """WDQ/WDD per phase and ring for a site of the study (analysts; point-level input)."""
+    study = _study(key)
+    geometry = study.site.geometry.loc[site]
+    return displacement_report(
+        _filtered(key, filters), geometry, PhasePlan.from_dates(**plan),
+        rings=buffer_rings(geometry, (0.0, *bands_m)),
+        control_geometry=study.areas["ward"].geometry.loc[control], measure=measure)
+
+
+def asset_register(user: state.SessionUser) -> gpd.GeoDataFrame:
+    """Return the active asset register of the user's workspace (never cached: it is edited).
+
+    In demo mode an empty demo register is first filled from the demo town's asset file.
+    """
+    with Workspace.open(workspace_path(user)) as ws:
+        register = ws.assets.frame()
+        if register.empty and user.demo:
+            records = read_assets(demo_dir() / "assets" / "community_assets.csv")
+            ws.assets.import_frame(records, user="demo", role="analyst", source="demo town")
+            register = ws.assets.frame()
+    return register

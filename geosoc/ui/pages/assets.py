@@ -1,0 +1,145 @@
+"""Community asset mapping (CHB foundation block FB5): the register over harm, gaps, edits."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geosoc import maps
+from geosoc.access import Role
+from geosoc.assets import CATEGORIES, SECTORS, asset_gaps
+from geosoc.errors import ConflictError, GeosocError
+from geosoc.ui import cache, state
+from geosoc.ui.feedback import show_error
+from geosoc.ui.mapview import show_legend, show_map
+from geosoc.workspace import Workspace
+
+EDITABLE = ("name", "category", "sector", "services", "serves", "opening_times", "contact",
+            "postcode")
+
+role = state.view_role()
+user = state.current_user()
+study = cache.current_study()
+key = cache.study_key()
+filters = state.filters()
+st.title("Community assets")
+st.caption("Voluntary, community, faith, sports, business and statutory groups and places "
+           "that the Build phase can work with (FB5).")
+
+try:
+    register = cache.asset_register(user)
+except GeosocError as error:
+    show_error(error)
+    register = study.assets.iloc[0:0]
+
+cols = st.columns([2, 2, 3])
+categories = cols[0].multiselect("Categories", sorted(register["category"].unique()),
+                                 key="as_categories", placeholder="All")
+sectors = cols[1].multiselect("Sectors", sorted(register["sector"].dropna().unique()),
+                              key="as_sectors", placeholder="All")
+search = cols[2].text_input("Name contains", key="as_search")
+shown = register
+if categories:
+    shown = shown[shown["category"].isin(categories)]
+if sectors:
+    shown = shown[shown["sector"].isin(sectors)]
+if search:
+    shown = shown[shown["name"].str.contains(search, case=False, regex=False)]
+
+resolution = 9
+cells = cache.cell_layer(key, filters, resolution, role.value, False)
+colours = maps.category_colours(register["category"])
+map_col, legend_col = st.columns([4, 1])
+with map_col:
+    m = maps.build_map(boundaries=study.areas["ward"])
+    scale = maps.quantile_scale(cells["harm"].fillna(0))
+    maps.value_layer(cells, "harm", scale, name="Harm (days)",
+                     tooltip={"harm": "Harm (days)", "count": "Events"}).add_to(m)
+    for group in maps.asset_layers(shown, colours):
+        group.add_to(m)
+    show_map(m, key="assets_map", height=560)
+with legend_col:
+    show_legend(maps.category_legend("Assets", {c: colours[c] for c in sorted(
+        shown["category"].unique())}))
+    show_legend(scale.legend("Harm (days)"))
+st.caption(f"{len(shown)} of {len(register)} active assets shown.")
+
+st.subheader("Gaps: high-harm places with no asset of a kind nearby")
+gap_cols = st.columns(3)
+wanted = gap_cols[0].multiselect("Wanted provision", CATEGORIES, default=["youth"],
+                                 key="gap_categories")
+reach = gap_cols[1].slider("Within (metres)", 100, 2000, 500, 50, key="gap_reach")
+quantile = gap_cols[2].slider("High harm = top share of cells", 0.05, 0.5, 0.1, 0.05,
+                              key="gap_quantile")
+if wanted and not register.empty:
+    try:
+        gaps = asset_gaps(cells.fillna({"harm": 0}), register, categories=wanted,
+                          distance_m=float(reach), harm_quantile=1 - quantile)
+    except GeosocError as error:
+        show_error(error)
+    else:
+        table = pd.DataFrame(gaps.drop(columns="geometry", errors="ignore"))
+        st.dataframe(table, width="stretch", height=260)
+
+if role is Role.PUBLIC or user is None:
+    st.stop()
+st.subheader("Keep the register up to date")
+add_tab, edit_tab = st.tabs(["Add an asset", "Edit or retire"])
+with add_tab, st.form("asset_add", clear_on_submit=True):
+    a = st.columns(3)
+    record = {
+        "name": a[0].text_input("Name"),
+        "category": a[1].selectbox("Category", CATEGORIES),
+        "sector": a[2].selectbox("Sector", SECTORS),
+        "services": st.text_input("Services"),
+        "postcode": a[0].text_input("Postcode (or give lon/lat)"),
+        "lon": a[1].text_input("Longitude"),
+        "lat": a[2].text_input("Latitude"),
+        "contact": st.text_input("Contact"),
+        "source": "app",
+    }
+    if st.form_submit_button("Add asset"):
+        try:
+            with Workspace.open(cache.workspace_path(user)) as ws:
+                ws.assets.add(record, user=user.username, role=role.value)
+        except GeosocError as error:
+            show_error(error)
+        else:
+            st.success(f"Added {record['name']}")
+with edit_tab:
+    if register.empty:
+        st.info("The register is empty.")
+    else:
+        asset_id = st.selectbox("Asset", list(register["asset_id"]), key="as_edit_id",
+                                format_func=lambda i: register.set_index("asset_id")
+                                .loc[i, "name"])
+        current = register.set_index("asset_id").loc[asset_id]
+        with st.form("asset_edit"):
+            changes = {f: st.text_input(f.replace("_", " ").capitalize(),
+                                        value=str(current.get(f) or ""), key=f"as_e_{f}")
+                       for f in EDITABLE}
+            version = int(current["version"])
+            save, retire = st.columns(2)
+            do_save = save.form_submit_button("Save changes")
+            do_retire = retire.form_submit_button("Retire asset")
+        if do_save or do_retire:
+            try:
+                with Workspace.open(cache.workspace_path(user)) as ws:
+                    if do_retire:
+                        ws.assets.retire(asset_id, expected_version=version,
+                                         user=user.username, role=role.value)
+                    else:
+                        edited = {k: v for k, v in changes.items()
+                                  if v != str(current.get(k) or "")}
+                        ws.assets.edit(asset_id, edited, expected_version=version,
+                                       user=user.username, role=role.value)
+            except ConflictError as error:
+                st.warning("Someone else saved this asset after you opened it. Your change "
+                           "was not saved: reload the page to see their version, then edit "
+                           "again.")
+                show_error(error)
+            except GeosocError as error:
+                show_error(error)
+            else:
+                st.success("Saved.")
+                st.rerun()

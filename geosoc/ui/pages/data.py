@@ -1,0 +1,142 @@
+"""Data: load police.uk files, partner CSVs (with a column mapping), boundaries, postcodes, IMD.
+
+Every file goes through the same :mod:`geosoc.ingest` readers as the CLI. A file with problems
+is refused with every problem listed (file, row, column, fix) and nothing is stored; an
+accepted file is copied into the workspace and registered with its checksum (audited).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from geosoc.errors import GeosocError
+from geosoc.ingest import (
+    Ingested,
+    PointMapping,
+    read_boundaries,
+    read_imd,
+    read_points,
+    read_policeuk,
+    read_postcodes,
+)
+from geosoc.ui import cache, state
+from geosoc.ui.feedback import show_error
+from geosoc.workspace import Workspace
+
+KINDS = {
+    "police.uk street CSVs (a .csv or a .zip of monthly folders)": "policeuk",
+    "Partner incidents CSV (map its columns)": "points",
+    "Boundaries (GeoJSON, GeoPackage or zipped shapefile)": "boundaries",
+    "Postcode centroids (Code-Point Open / ONSPD CSV)": "postcodes",
+    "Indices of Deprivation 2019 (LSOA CSV)": "imd",
+}
+NONE = "(none)"
+
+user = state.current_user()
+study = cache.current_study()
+st.title("Data")
+
+
+def report_table(reports: list) -> pd.DataFrame:
+    """Tabulate ingest reports: what was read, kept and dropped."""
+    return pd.DataFrame([{
+        "source": Path(r.source).name, "kind": r.kind, "rows read": r.rows_read,
+        "rows kept": r.rows_kept,
+        "dropped": "; ".join(f"{n:,} {why}" for why, n in r.dropped.items()),
+        "notes": " ".join(r.notes)} for r in reports])
+
+
+st.subheader(f"Loaded: {study.name}")
+if study.demo:
+    st.info("Demo mode: the fictional town below was loaded from its files without any "
+            "upload, through the same readers as your own data.")
+st.dataframe(report_table(list(study.reports)), hide_index=True, width="stretch")
+for error in study.errors:
+    show_error(error)
+
+st.subheader("Add a dataset")
+kind_label = st.selectbox("What is it?", list(KINDS), key="data_kind")
+kind = KINDS[kind_label]
+upload = st.file_uploader("File", type=["csv", "zip", "geojson", "json", "gpkg"],
+                          key="data_upload")
+name = st.text_input("Dataset name", value=Path(upload.name).stem if upload else "",
+                     key="data_name", max_chars=60)
+if upload is None:
+    st.stop()
+
+workdir = Path(tempfile.mkdtemp(prefix="geosoc-upload-"))
+path = workdir / Path(upload.name).name
+path.write_bytes(upload.getvalue())
+
+options: dict[str, object] = {}
+if kind == "points":
+    try:
+        header = list(pd.read_csv(path, nrows=0, dtype=str).columns)
+    except (ValueError, UnicodeDecodeError) as error:
+        st.error(f"Cannot read the header of {upload.name}: {error}")
+        st.stop()
+    st.markdown("**Which column holds what?**")
+    pick = [NONE, *header]
+    c = st.columns(4)
+    fields = {
+        "date": c[0].selectbox("Date", header, key="map_date"),
+        "category": c[1].selectbox("Category", pick, key="map_category"),
+        "id": c[2].selectbox("Record id", pick, key="map_id"),
+        "postcode": c[3].selectbox("Postcode", pick, key="map_postcode"),
+        "lon": c[0].selectbox("Longitude (WGS84)", pick, key="map_lon"),
+        "lat": c[1].selectbox("Latitude (WGS84)", pick, key="map_lat"),
+        "easting": c[2].selectbox("Easting (BNG)", pick, key="map_easting"),
+        "northing": c[3].selectbox("Northing (BNG)", pick, key="map_northing"),
+    }
+    fixed = st.text_input("…or one category for every row", key="map_fixed")
+    source = st.text_input("Source name (e.g. council_asb, fire, health_ae)", key="map_source")
+    options = {k: (None if v == NONE else v) for k, v in fields.items()}
+    if fixed:
+        options["category_value"], options["category"] = fixed, None
+elif kind == "boundaries":
+    area_kind = st.selectbox("Area kind", ["ward", "lsoa", "lad", "postcode_sector", "custom"],
+                             key="data_area_kind")
+
+if st.button("Check and load", type="primary", key="data_load"):
+    try:
+        with st.spinner("Checking every row…"):
+            if kind == "policeuk":
+                result: Ingested = read_policeuk(path)
+            elif kind == "points":
+                result = read_points(path, PointMapping(**options), source=source or "partner",
+                                     postcodes=study.postcodes)
+            elif kind == "boundaries":
+                result = read_boundaries(path, kind=area_kind)
+            elif kind == "postcodes":
+                result = read_postcodes(path)
+            else:
+                result = read_imd(path)
+    except GeosocError as error:
+        show_error(error)
+        st.stop()
+    st.success(f"{upload.name}: {result.report.rows_kept:,} of {result.report.rows_read:,} "
+               "rows accepted.")
+    st.dataframe(report_table([result.report]), hide_index=True, width="stretch")
+    if user is not None:
+        target = cache.workspace_path(user).parent / "datasets" / (name or path.stem)
+        target.mkdir(parents=True, exist_ok=True)
+        stored = target / path.name
+        stored.write_bytes(path.read_bytes())
+        try:
+            with Workspace.open(cache.workspace_path(user)) as ws:
+                ws.datasets.register(name or path.stem, kind, stored,
+                                     rows=result.report.rows_kept, user=user.username,
+                                     role=user.role.value, metadata=result.report.to_dict())
+        except GeosocError as error:
+            show_error(error)
+        else:
+            st.success(f"Registered '{name or path.stem}' in the workspace.")
+
+if user is not None:
+    with Workspace.open(cache.workspace_path(user)) as ws:
+        st.subheader("Datasets in this workspace")
+        st.dataframe(ws.datasets.list(), hide_index=True, width="stretch")

@@ -1,0 +1,64 @@
+"""Launch presentation (FB8): a clean, public-safe view for a multi-agency audience.
+
+Always disclosed for the public role whoever is signed in: wards or H3 resolution 7 at most,
+counts under 10 suppressed and the rest rounded to 5 (ONS 10-5 rule), quarters, no points.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geosoc import maps
+from geosoc.access import PROTECTIVE_MARKING, Role, disclose_headline
+from geosoc.ui import cache, state
+from geosoc.ui.mapview import show_legend, show_map
+
+ROLE = Role.PUBLIC
+study = cache.current_study()
+key = cache.study_key()
+filters = state.filters()
+site_name = study.site.index[0] if len(study.site) else None
+
+st.markdown(f"<div style='text-align:right;font-weight:600'>{PROTECTIVE_MARKING[ROLE]}</div>",
+            unsafe_allow_html=True)
+st.title(f"{maps.safe_text(site_name) if site_name else study.name}: locality profile")
+st.caption(f"{study.name} · Clear, Hold, Build · figures rounded to the nearest 5; "
+           "counts under 10 are not shown.")
+
+geography = st.radio("Show harm by", ("Wards", "H3 hexagons (~5 km²)"), horizontal=True,
+                     key="ln_geography")
+if geography == "Wards":
+    frame = cache.area_layer(key, filters, "ward", ROLE.value)
+else:
+    frame = cache.cell_layer(key, filters, 7, ROLE.value, False)
+trend = cache.monthly(key, filters, ROLE.value)
+
+events = disclose_headline(float(frame["count"].sum(skipna=True)), ROLE)
+harm = disclose_headline(float(frame["harm"].sum(skipna=True)), ROLE)
+figures = st.columns(3)
+figures[0].metric("Recorded events", f"{events:,.0f}" if events is not None else "fewer than 10")
+figures[1].metric("Harm (days of imprisonment equivalent)",
+                  f"{harm:,.0f}" if harm is not None else "not shown")
+figures[2].metric("Community assets mapped", f"{len(study.assets):,}")
+
+map_col, legend_col = st.columns([5, 1])
+with map_col:
+    m = maps.build_map(boundaries=study.areas["ward"], fullscreen=True)
+    scale = maps.quantile_scale(frame["harm"].fillna(0), classes=5)
+    tooltip = {"name": "Ward", "harm": "Harm (days)"} if "name" in frame.columns else {
+        "harm": "Harm (days)"}
+    maps.value_layer(frame.fillna({"harm": 0}), "harm", scale, name="Harm",
+                     tooltip=tooltip).add_to(m)
+    colours = maps.category_colours(study.assets["category"])
+    for group in maps.asset_layers(study.assets, colours):
+        group.add_to(m)
+    maps.site_layer(study.site).add_to(m)
+    show_map(m, key="launch_map", height=620)
+with legend_col:
+    show_legend(scale.legend("Harm (days)"))
+    show_legend(maps.category_legend("Community assets", colours))
+
+st.subheader("Harm and events by quarter")
+period = "quarter" if "quarter" in trend.columns else "month"
+st.bar_chart(trend.assign(**{period: trend[period].astype(str)}).set_index(period)[["count"]],
+             height=260, y_label="Events (rounded to 5)")

@@ -1,0 +1,122 @@
+"""Phases & displacement: phase dates, change per phase, WDQ/WDD in rings against a control."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geosoc import maps
+from geosoc.access import Role
+from geosoc.change import PhasePlan, compare_phases, monthly_series
+from geosoc.charts import phase_chart
+from geosoc.errors import GeosocError
+from geosoc.rings import buffer_rings, suggest_control
+from geosoc.ui import cache, state
+from geosoc.ui.feedback import show_error
+from geosoc.ui.mapview import show_legend, show_map
+
+role = state.view_role()
+st.title("Phases & displacement")
+if role is not Role.ANALYST:
+    st.info("Phase tracking works on point-level data and is for analysts and coordinators. "
+            "The Launch presentation page shows the public-safe figures.")
+    st.stop()
+key = cache.study_key()
+study = cache.current_study()
+filters = state.filters()
+incidents = cache.filtered(state.Filters(categories=filters.categories, sources=filters.sources))
+
+site_name = st.selectbox("Site", list(study.site.index), key="ph_site")
+site = study.site.geometry.loc[site_name]
+
+st.subheader("Phase dates")
+default_plan = study.plan.to_dict() if study.plan else {"clear": [study.months[0]] * 2}
+editor = st.data_editor(
+    pd.DataFrame([{"phase": p, "first month": v[0], "last month": v[1]}
+                  for p, v in default_plan.items()]),
+    key="ph_editor", hide_index=True, disabled=["phase"], width="stretch",
+    column_config={"first month": st.column_config.TextColumn(help="YYYY-MM"),
+                   "last month": st.column_config.TextColumn(help="YYYY-MM")})
+plan_dates = {r["phase"]: (str(r["first month"]), str(r["last month"]))
+              for r in editor.to_dict("records") if r["first month"] and r["last month"]}
+try:
+    plan = PhasePlan.from_dates(**plan_dates)
+except GeosocError as error:
+    show_error(error)
+    st.stop()
+
+rings = buffer_rings(site, (0.0, *study.ring_bands_m))
+baseline = (str(plan.baseline.start), str(plan.baseline.end))
+try:
+    controls = suggest_control(site, study.areas["ward"], incidents, baseline=baseline,
+                               exclude=rings.union_all())
+except GeosocError as error:
+    show_error(error)
+    st.stop()
+control_code = st.selectbox(
+    "Control area (wards whose baseline trend best matches the site, not touching the rings)",
+    list(controls.index), key="ph_control",
+    format_func=lambda c: f"{controls.loc[c, 'name']} (rank {controls.loc[c, 'rank']})")
+control = study.areas["ward"].loc[[control_code]]
+
+map_col, chart_col = st.columns([2, 3])
+with map_col:
+    m = maps.build_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
+    maps.rings_layer(rings, label="ring").add_to(m)
+    maps.outline_layer(control, name="Control", label="name", colour="#1b9e77", weight=2.5,
+                       fill_opacity=0.1).add_to(m)
+    maps.site_layer(study.site.loc[[site_name]]).add_to(m)
+    show_map(m, key="phases_map", height=420)
+with chart_col:
+    measure = st.radio("Measure", ("count", "harm"), horizontal=True, key="ph_measure")
+    zones = {"site": site, **dict(zip(rings["ring"], rings.geometry, strict=True)),
+             "control": control.geometry.iloc[0]}
+    series = monthly_series(incidents, zones, months=plan.span)
+    st.image(phase_chart(series, plan, measure=measure, title=f"{site_name}: monthly {measure}"))
+
+st.subheader("Change in the site, phase by phase")
+table = compare_phases(incidents, site, plan, by=("source",))
+wanted = ("phase", "layer", "source", "months", "count", "harm", f"{measure}_pct_change",
+          "rate_ratio", "rr_p", "reading")
+shown = [c for c in wanted if c in table.columns]
+st.dataframe(table[shown], hide_index=True, width="stretch")
+
+st.subheader("Displacement or diffusion of benefit (WDQ, WDD)")
+try:
+    with st.spinner("Weighted displacement quotient and difference…"):
+        report = cache.displacement(key, state.Filters(categories=filters.categories,
+                                                       sources=filters.sources),
+                                    site_name, {k: tuple(v) for k, v in plan.to_dict().items()},
+                                    study.ring_bands_m, control_code, measure)
+except GeosocError as error:
+    show_error(error)
+else:
+    for reading in report["reading"].dropna().unique():
+        st.markdown(f"- {reading}")
+    cols = [c for c in ("phase", "ring", "site_pct", "ring_pct", "control_pct", "wdq",
+                        "wdq_band", "tne", "wdd", "wdd_se", "wdd_p") if c in report.columns]
+    st.dataframe(report[cols], hide_index=True, width="stretch")
+
+st.subheader("Before and after")
+after_phase = st.selectbox("Compare the baseline with", [p.name for p in plan.phases[1:]],
+                           key="ph_after")
+phase = {p.name: p for p in plan.phases}
+resolution = 10
+layers = {
+    name: cache.cell_layer(key, state.Filters((str(p.start), str(p.end)), filters.categories,
+                                              filters.sources), resolution, role.value, False)
+    for name, p in (("baseline", plan.baseline), (after_phase, phase[after_phase]))
+}
+per_month = {name: layer[measure] / phase[name].months for name, layer in layers.items()}
+scale = maps.quantile_scale(pd.concat(per_month.values()).to_numpy())
+columns = st.columns(2)
+for column, (name, layer) in zip(columns, layers.items(), strict=True):
+    with column:
+        st.markdown(f"**{name.capitalize()}** ({phase[name].start} to {phase[name].end}), "
+                    f"{measure} per month")
+        m = maps.build_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
+        maps.fill_layer(layer, scale.colour(per_month[name]), name=f"{name} {measure}",
+                        tooltip={measure: measure.capitalize()}).add_to(m)
+        maps.site_layer(study.site.loc[[site_name]]).add_to(m)
+        show_map(m, key=f"phases_{name}", height=380, layer_control=False)
+show_legend(scale.legend(f"{measure.capitalize()} per month", decimals=1), columns=4)

@@ -1,0 +1,127 @@
+"""Sites: rank candidate CHB sites with transparent weights, compare them, draw or upload one."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import shapely
+import streamlit as st
+
+from geosoc import maps
+from geosoc.access import Role, require_point_access
+from geosoc.errors import GeosocError
+from geosoc.ingest.boundaries import read_boundaries
+from geosoc.site_weights import COMPONENTS, DEFAULT_WEIGHTS
+from geosoc.sites import compare_candidates, score_site
+from geosoc.ui import cache, state
+from geosoc.ui.feedback import show_error
+from geosoc.ui.mapview import show_legend, show_map
+from geosoc.workspace import Workspace
+
+SCALES = {"Wards": "ward", "Postcode sectors": "sector", "H3 regions (~1 km²)": "h3"}
+
+role = state.view_role()
+user = state.current_user()
+st.title("Sites")
+if role is not Role.ANALYST:
+    st.info("Site selection uses point-level data and is for analysts. Switch the sidebar "
+            "view back to analyst (if you are one) to rank sites.")
+    st.stop()
+require_point_access(role, "site ranking")
+key = cache.study_key()
+study = cache.current_study()
+filters = state.filters()
+
+with st.expander("Score weights (0 switches a component off)", expanded=False):
+    cols = st.columns(4)
+    weights = {}
+    names = [*COMPONENTS, "partner_harm"]
+    for i, name in enumerate(names):
+        label = COMPONENTS.get(name, ("partner harm (each source)", ""))[0]
+        weights[name] = cols[i % 4].slider(label, 0.0, 2.0, float(getattr(DEFAULT_WEIGHTS, name)),
+                                           0.05, key=f"w_{name}")
+scale_label = st.radio("Candidates", list(SCALES), horizontal=True, key="site_scale")
+scale = SCALES[scale_label]
+try:
+    with st.spinner("Ranking candidate sites…"):
+        ranked = cache.ranked_sites(key, filters, scale, tuple(sorted(weights.items())))
+except GeosocError as error:
+    show_error(error)
+    st.stop()
+
+top_n = min(10, len(ranked))
+map_col, table_col = st.columns([3, 2])
+with table_col:
+    st.subheader("Ranking")
+    shown = [c for c in ("name", "rank", "score", "area_km2", "police_harm", "hotspot")
+             if c in ranked.columns]
+    st.dataframe(ranked[shown].head(25), width="stretch", height=420)
+with map_col:
+    scale_colours = maps.quantile_scale(ranked["score"].clip(lower=0), classes=5)
+    m = maps.build_map(boundaries=study.areas["ward"])
+    maps.value_layer(ranked, "score", scale_colours, name="Site score",
+                     tooltip={"name": "Candidate", "rank": "Rank", "score": "Score"}
+                     if "name" in ranked.columns else {"rank": "Rank", "score": "Score"}
+                     ).add_to(m)
+    maps.site_layer(study.site).add_to(m)
+    maps.draw_control().add_to(m)
+    drawn = show_map(m, key="sites_map", height=480, returned_objects=["all_drawings"])
+    st.caption("Draw a polygon or rectangle (toolbar, top left) to score your own site.")
+show_legend(scale_colours.legend("Score"), columns=3)
+
+st.subheader("Compare candidates")
+choice = st.multiselect("Pick 2 to 4 candidates", list(ranked.index),
+                        default=list(ranked.index[:min(2, top_n)]), max_selections=4,
+                        key="site_compare")
+if len(choice) >= 2:
+    try:
+        comparison = compare_candidates(ranked, choice, cache.filtered(filters))
+    except GeosocError as error:
+        show_error(error)
+    else:
+        st.dataframe(comparison.table.astype(str), width="stretch")
+        if not comparison.monthly.empty:
+            st.line_chart(comparison.monthly.set_axis(comparison.monthly.index.astype(str)),
+                          height=240, y_label="Police harm (days)")
+
+st.subheader("Your own site")
+upload = st.file_uploader("…or upload a boundary (GeoJSON, GeoPackage or zipped shapefile)",
+                          type=["geojson", "json", "gpkg", "zip"], key="site_upload")
+geometry = None
+features = [d.get("geometry") for d in (drawn.get("all_drawings") or []) if d]
+if features:
+    geometry = shapely.union_all([shapely.geometry.shape(f) for f in features])
+elif upload is not None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        try:
+            geometry = read_boundaries(path, kind="site").data.union_all()
+        except GeosocError as error:
+            show_error(error)
+if geometry is not None:
+    try:
+        scored = score_site(geometry, ranked, cache.filtered(filters),
+                            imd=study.imd, lsoas=study.areas.get("lsoa"), assets=study.assets)
+    except GeosocError as error:
+        show_error(error)
+    else:
+        row = scored.iloc[0]
+        st.metric("Score", f"{row['score']:.3f}",
+                  help="Scored exactly as the candidates above, same weights")
+        st.write(f"It would rank **{int(row['would_rank'])}** of {len(ranked) + 1}.")
+        with st.form("save_site"):
+            name = st.text_input("Site name", max_chars=80)
+            reason = st.text_area("Why this site", max_chars=2000)
+            if st.form_submit_button("Save site") and user is not None:
+                try:
+                    with Workspace.open(cache.workspace_path(user)) as ws:
+                        ws.sites.add(name, geometry, reason=reason, chosen_by=user.username,
+                                     chosen_on=date.today(), score={"score": float(row["score"])},
+                                     user=user.username, role=user.role.value)
+                except GeosocError as error:
+                    show_error(error)
+                else:
+                    st.success(f"Saved site '{name}'" + (" (demo workspace)" if user.demo else ""))

@@ -1,0 +1,175 @@
+"""AppTest for every page of the Streamlit app, on the demo town (no browser, no JavaScript).
+
+Each page must load without an exception or an error box, and a key interaction must change
+what it shows. Maps appear as ``component_instance`` elements whose payload we can read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from geosoc.access import Role, find_point_leaks  # noqa: E402
+from geosoc.demo import ensure_demo, load_demo  # noqa: E402
+from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser  # noqa: E402
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = Path("geosoc/ui/pages")
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    return ensure_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture
+def app(demo_dir, monkeypatch):
+    monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
+
+    def make(page: str | None = None, role: Role = Role.ANALYST, view: Role | None = None):
+        at = AppTest.from_file(APP, default_timeout=180)
+        at.session_state[USER_KEY] = SessionUser("demo", role, demo=True)
+        if view is not None:
+            at.session_state[VIEW_ROLE_KEY] = view.value
+        at.run()
+        if page:
+            at.switch_page(str(PAGES / f"{page}.py"))
+            at.run()
+        return at
+
+    return make
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _map_payloads(at: AppTest) -> list[str]:
+    return [c.proto.json_args for c in at.get("component_instance")
+            if "streamlit_folium" in c.proto.component_name]
+
+
+def _widget(items, label: str):
+    return next(w for w in items if w.label == label)
+
+
+def test_sign_in_page_offers_demo_mode():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value.startswith("geosoc")
+    button = next(b for b in at.button if b.label == "Explore the demo town")
+    button.click().run()
+    assert at.session_state[USER_KEY].demo is True
+
+
+def test_profile_loads_and_geography_changes_the_map(app):
+    at = app()  # the default page is the locality profile
+    _ok(at)
+    hexes = _map_payloads(at)
+    assert hexes and "89" in hexes[0]  # H3 res 9 cell ids
+    _widget(at.radio, "Geography").set_value("Wards").run()
+    _ok(at)
+    wards = _map_payloads(at)
+    assert wards and wards[0] != hexes[0]
+    assert "E05" in wards[0]
+
+
+def test_profile_hotspot_layer_and_no_cdn(app):
+    at = app()
+    _widget(at.radio, "Layer").set_value("Gi* hot spots").run()
+    _ok(at)
+    payload = _map_payloads(at)[0]
+    assert "Gi* hot and cold spots" in [m.value.strip("*") for m in at.markdown]
+    args = json.loads(payload)
+    links = args["js_links"] + args["css_links"]
+    assert links and all(u.startswith("/app/static/vendor/") for u in links)
+
+
+def test_partner_view_is_coarse_and_has_no_points(app, demo_dir):
+    at = app(view=Role.PARTNER)
+    _ok(at)
+    payload = _map_payloads(at)[0]
+    assert '"89' not in payload  # no resolution-9 cells for partners (res 8 at most)
+    incidents = load_demo(demo_dir).incidents
+    assert find_point_leaks(payload, incidents.head(2000)) == []
+
+
+def test_sites_ranks_and_weights_change_the_ranking(app):
+    at = app("sites")
+    _ok(at)
+    before = at.dataframe[0].value
+    assert len(before) > 3
+    _widget(at.slider, "police harm").set_value(0.0)
+    _widget(at.slider, "vulnerability (IMD)").set_value(2.0).run()
+    _ok(at)
+    assert not at.dataframe[0].value["score"].equals(before["score"])
+
+
+def test_sites_closed_to_partner_view(app):
+    at = app("sites", view=Role.PARTNER)
+    assert not at.exception
+    assert any("for analysts" in i.value for i in at.info)
+    assert not at.dataframe
+
+
+def test_phases_readings_and_invalid_dates(app):
+    at = app("phases")
+    _ok(at)
+    assert at.get("imgs")  # the phase chart
+    assert any("WDQ" in s.value or "WDD" in s.value for s in at.subheader)
+    images = len(_map_payloads(at))
+    assert images == 3  # rings map + before/after pair
+    _widget(at.radio, "Measure").set_value("harm").run()
+    _ok(at)
+
+
+def test_assets_filter_changes_the_count(app):
+    at = app("assets")
+    assert not at.exception
+    shown = next(c.value for c in at.caption if "active assets shown" in c.value)
+    categories = _widget(at.multiselect, "Categories")
+    categories.set_value([categories.options[0]]).run()
+    assert not at.exception
+    after = next(c.value for c in at.caption if "active assets shown" in c.value)
+    assert after != shown
+
+
+def test_launch_is_public_safe(app, demo_dir):
+    at = app("launch")
+    _ok(at)
+    payload = _map_payloads(at)[0]
+    assert "OFFICIAL" in at.markdown[0].value
+    incidents = load_demo(demo_dir).incidents
+    assert find_point_leaks(payload, incidents.head(2000)) == []
+    _widget(at.radio, "Show harm by").set_value("H3 hexagons (~5 km²)").run()
+    _ok(at)
+    assert '"87' in _map_payloads(at)[0]  # resolution-7 cells only
+
+
+def test_data_page_shows_ingest_reports(app):
+    at = app("data")
+    _ok(at)
+    table = at.dataframe[0].value
+    assert {"policeuk", "points"} <= set(table["kind"])
+    _widget(at.selectbox, "What is it?").set_value(
+        "Partner incidents CSV (map its columns)").run()
+    assert not at.exception
+
+
+def test_audit_verifies_the_chain(app):
+    at = app("audit")
+    _ok(at)
+    assert any("Hash chain intact" in s.value for s in at.success)
+
+
+def test_public_user_sees_only_the_launch_page(app):
+    at = app(role=Role.PUBLIC)
+    _ok(at)
+    assert "locality profile" in at.title[0].value
