@@ -1,0 +1,125 @@
+"""Dated Clear, Hold, Build phases of a site: :class:`Phase` and :class:`PhasePlan`.
+
+Phases are whole months, start and end inclusive, and run baseline -> clear -> hold -> build
+without overlapping (gaps are allowed). The baseline defaults to the 12 months before Clear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from geosoc.errors import AnalysisError, Problem
+
+#: Phase names in the order they must run.
+PHASE_ORDER = ("baseline", "clear", "hold", "build")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One dated phase: whole months ``start`` to ``end`` inclusive."""
+
+    name: str
+    start: pd.Period
+    end: pd.Period
+
+    @property
+    def months(self) -> int:
+        """Number of months in the phase (inclusive)."""
+        return self.end.ordinal - self.start.ordinal + 1
+
+
+def _period(value: object, name: str, problems: list[Problem]) -> pd.Period | None:
+    try:
+        return pd.Period(value, freq="M")  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        problems.append(Problem(f"{name} date {value!r} is not a month", column=name,
+                                fix="write it as YYYY-MM"))
+        return None
+
+
+@dataclass(frozen=True)
+class PhasePlan:
+    """The dated phases of one site: baseline, then Clear, Hold and Build.
+
+    Build from strings with :meth:`from_dates`. Hold and Build may be ``None`` while they have
+    not started. Phases must run in order and must not overlap (gaps are allowed). The
+    baseline defaults to the 12 months before Clear.
+    """
+
+    clear: Phase
+    hold: Phase | None = None
+    build: Phase | None = None
+    baseline: Phase | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.baseline is None:
+            start = self.clear.start - 12
+            object.__setattr__(self, "baseline", Phase("baseline", start, self.clear.start - 1))
+        problems = []
+        for phase in self.phases:
+            if phase.end < phase.start:
+                problems.append(Problem(f"{phase.name} ends ({phase.end}) before it starts "
+                                        f"({phase.start})", column=phase.name,
+                                        fix="swap the start and end months"))
+        for before, after in zip(self.phases, self.phases[1:], strict=False):
+            if after.start <= before.end:
+                problems.append(Problem(
+                    f"{after.name} starts {after.start} before {before.name} ends {before.end}",
+                    column=after.name,
+                    fix=f"start {after.name} after {before.end}: phases run "
+                        "baseline, clear, hold, build without overlap"))
+        if problems:
+            raise AnalysisError("the phase plan is not valid", problems)
+
+    @classmethod
+    def from_dates(
+        cls,
+        *,
+        clear: tuple[object, object],
+        hold: tuple[object, object] | None = None,
+        build: tuple[object, object] | None = None,
+        baseline: tuple[object, object] | None = None,
+    ) -> PhasePlan:
+        """Make a plan from ``(start, end)`` month pairs such as ``("2024-01", "2024-03")``.
+
+        All unparseable months are reported together in one :class:`AnalysisError`.
+        """
+        problems: list[Problem] = []
+        made: dict[str, Phase | None] = {}
+        given = {"baseline": baseline, "clear": clear, "hold": hold, "build": build}
+        for name in PHASE_ORDER:
+            dates = given[name]
+            if dates is None:
+                made[name] = None
+                continue
+            start = _period(dates[0], name, problems)
+            end = _period(dates[1], name, problems)
+            made[name] = Phase(name, start, end) if start and end else None
+        if problems:
+            raise AnalysisError("the phase plan has dates that are not months", problems)
+        return cls(clear=made["clear"], hold=made["hold"], build=made["build"],  # type: ignore[arg-type]
+                   baseline=made["baseline"])
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        """The phases that are set, in order (baseline first)."""
+        named = (self.baseline, self.clear, self.hold, self.build)
+        return tuple(p for p in named if p is not None)
+
+    @property
+    def span(self) -> pd.PeriodIndex:
+        """Every month from the baseline start to the last phase end."""
+        return pd.period_range(self.phases[0].start, self.phases[-1].end, freq="M")
+
+    def label(self, months: pd.Series) -> pd.Series:
+        """Return the phase name of each month (missing outside every phase), same index."""
+        out = pd.Series(pd.NA, index=months.index, dtype="string")
+        for phase in self.phases:
+            out[(months >= phase.start) & (months <= phase.end)] = phase.name
+        return out
+
+    def to_dict(self) -> dict[str, list[str]]:
+        """Return ``{phase: [start, end]}`` with months as ``YYYY-MM`` strings."""
+        return {p.name: [str(p.start), str(p.end)] for p in self.phases}
