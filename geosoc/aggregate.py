@@ -20,7 +20,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geosoc.cells import cells_frame, h3_strs_to_int, lonlat_to_cells, parent_cells
+from geosoc.cells import (
+    cell_resolution,
+    cells_frame,
+    h3_strs_to_int,
+    lonlat_to_cells,
+    parent_cells,
+)
 from geosoc.errors import Problem, SchemaError
 from geosoc.pip_index import AreaIndex
 from geosoc.rollup import add_rates, roll_up_counts
@@ -78,17 +84,25 @@ def harm_by_cell(incidents: pd.DataFrame, resolution: int, *, cover: gpd.GeoData
     geopandas.GeoDataFrame
         Cells contract: index ``h3`` (str), ``count`` (int64), ``harm`` (float64), hexagons
         in EPSG:4326, ``attrs["h3_resolution"]`` plus the outside/unlocated counts.
+
+    Notes
+    -----
+    H3 nests only approximately: the parent of a point's fine cell is not always the coarse
+    cell holding the point (a few points near cell edges differ). Taking parents of stored ids
+    keeps every resolution consistent with the finest one (children sum to parents), which
+    is what the app's zoom levels need.
     """
     require_columns(incidents, (HARM,), what="incidents")
     _check_by(incidents, by)
     ids = _cell_ids(incidents, resolution)
     if cover is None:
         cover = cells_frame(ids, resolution)
-    elif cover.attrs.get("h3_resolution", resolution) != resolution:
-        raise SchemaError("cover resolution differs from the requested resolution", [Problem(
-            f"cover is at resolution {cover.attrs['h3_resolution']}, asked for {resolution}",
-            fix="build the cover with cover_area(areas, resolution)")])
     cover_ids = h3_strs_to_int(cover.index.to_numpy())
+    found_res = sorted(set(cell_resolution(cover_ids).tolist()) - {resolution})
+    if found_res:
+        raise SchemaError("cover resolution differs from the requested resolution", [Problem(
+            f"cover holds cells at resolution {found_res}, asked for {resolution}",
+            fix="build the cover with cover_area(areas, resolution)")])
     order = np.argsort(cover_ids, kind="stable")
     sorted_ids = cover_ids[order]
     slot = np.clip(np.searchsorted(sorted_ids, ids), 0, max(len(sorted_ids) - 1, 0))
@@ -131,6 +145,10 @@ def locate_in_areas(lon: np.ndarray, lat: np.ndarray, areas: gpd.GeoDataFrame | 
     numpy.ndarray of int64
     """
     index = build_area_index(areas) if index is None else index
+    if len(index.geometries) != len(areas):
+        raise SchemaError("the area index was built for other areas", [Problem(
+            f"index holds {len(index.geometries)} areas, the frame {len(areas)}",
+            fix="rebuild it with build_area_index(areas)")])
     return index.locate(np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64"))
 
 

@@ -272,7 +272,7 @@ def property_incidents(rows: list[tuple[int, str, int, float, float]]) -> pd.Dat
     return apply_harm_weights(frame, WEIGHTS)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(point_strategy, min_size=1, max_size=60), st.randoms(use_true_random=False),
        st.floats(0.1, 50))
 def test_totals_conserved_order_free_and_scale(rows, random, scale) -> None:
