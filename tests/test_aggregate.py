@@ -122,6 +122,11 @@ def test_invalid_area_geometry_is_reported() -> None:
     assert "make_valid" in str(info.value)
 
 
+def test_index_of_other_areas_is_rejected() -> None:
+    with pytest.raises(SchemaError, match="rebuild"):
+        locate_in_areas([-0.095], [51.505], AREAS.iloc[:3], index=INDEX)
+
+
 def test_assign_areas_codes_and_missing() -> None:
     frame = pd.DataFrame({"lon": [-0.095, -0.2], "lat": [51.505, 51.5]}, index=[7, 8])
     out = assign_areas(frame, AREAS, index=INDEX)
@@ -194,6 +199,9 @@ def test_harm_by_area_zero_filled_and_reports_outside() -> None:
     assert out.loc["E05000002", "count__a"] == 1
     assert (out["count"] == 0).sum() == len(AREAS) - 2
     assert out.attrs["outside_count"] == 1 and out.attrs["outside_harm"] == 100.0
+    no_place = harm_by_area(frame.assign(lon=[np.nan, -0.095, -0.075, -0.3]), AREAS, index=INDEX)
+    assert no_place.attrs["unlocated_count"] == 1 and no_place.attrs["unlocated_harm"] == 2.0
+    assert no_place["count"].sum() == 2
     assert list(out.columns[:3]) == ["name", "kind", "geometry"]
 
 
