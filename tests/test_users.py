@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -70,6 +71,25 @@ def test_unknown_users_still_pay_for_a_hash_check(ws: Workspace, monkeypatch) ->
     with pytest.raises(AuthenticationError):
         ws.users.authenticate("nobody", PASSWORD)
     assert len(calls) == 1 and calls[0].startswith("$argon2id$")
+
+
+def test_unknown_user_costs_about_as_much_as_a_wrong_password(tmp_path: Path) -> None:
+    hasher = PasswordHasher(time_cost=2, memory_cost=16384, parallelism=1)
+    with Workspace.open(tmp_path / "t.sqlite", hasher=hasher,
+                        lockout=LockoutPolicy(max_attempts=100)) as ws:
+        ws.users.create_user("ana", PASSWORD, "analyst")
+
+        def best_of(name: str) -> float:
+            times = []
+            for _ in range(5):
+                start = time.perf_counter()
+                with pytest.raises(AuthenticationError):
+                    ws.users.authenticate(name, "wrong password!!")
+                times.append(time.perf_counter() - start)
+            return min(times)
+
+        unknown, known = best_of("nobody"), best_of("ana")
+    assert 0.5 < unknown / known < 2.0
 
 
 def test_five_failures_lock_for_fifteen_minutes(ws: Workspace, clock: FakeClock) -> None:
