@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geosoc.change import PhasePlan
@@ -95,6 +95,7 @@ def test_negative_counts_collect_every_problem():
     assert [p.column for p in err.value.problems] == ["t0", "ct1", "cd1"]
 
 
+@settings(deadline=None)
 @given(counts, counts, positive, positive, counts, counts, positive, positive)
 def test_swapping_before_and_after_flips_signs(t0, t1, ct0, ct1, d0, d1, cd0, cd1):
     a = weighted_displacement_difference(t0, t1, ct0, ct1, d0, d1, cd0, cd1)
@@ -105,6 +106,7 @@ def test_swapping_before_and_after_flips_signs(t0, t1, ct0, ct1, d0, d1, cd0, cd
     assert b.se == pytest.approx(a.se)
 
 
+@settings(deadline=None)
 @given(counts, counts, positive, positive, counts, counts, positive, positive,
        st.integers(min_value=1, max_value=50))
 def test_scaling_counts_scales_wdd(t0, t1, ct0, ct1, d0, d1, cd0, cd1, k):
@@ -115,6 +117,7 @@ def test_scaling_counts_scales_wdd(t0, t1, ct0, ct1, d0, d1, cd0, cd1, k):
     assert b.se == pytest.approx(math.sqrt(k) * a.se)
 
 
+@settings(deadline=None)
 @given(counts, counts, positive, positive, counts, counts, positive, positive,
        st.floats(min_value=0.1, max_value=400))
 def test_harm_weighted_with_one_category_is_w_times_wdd(t0, t1, ct0, ct1, d0, d1, cd0, cd1, w):

@@ -126,3 +126,36 @@ def test_cli_rejects_unknown_source(tmp_path, capsys, cached_demo):
     assert code == 2
     error = json.loads(capsys.readouterr().out)
     assert error["problems"][0]["column"] == "--source"
+
+
+def test_cli_workspace_site(tmp_path, capsys, demo):
+    from geosoc.demo import ensure_demo
+    from geosoc.workspace import Workspace
+
+    root = ensure_demo()
+    path = tmp_path / "chb.sqlite"
+    phases = {k: (str(a), str(b)) for k, (a, b) in demo.site.phases.items() if k != "baseline"}
+    phases["build"] = (phases["build"][0], None)  # Build still running: open-ended
+    with Workspace.open(path) as ws:
+        ws.sites.add("Market Square", demo.site.geometry, reason="test", chosen_by="ana",
+                     chosen_on="2023-12-01", user="ana", role="analyst")
+        ws.sites.set_phases("Market Square", phases, user="ana", role="analyst")
+    code = main(["phases", "report", "--workspace", str(path), "--site", "Market Square",
+                 "--police", str(root / "police"),
+                 "--wards", str(root / "boundaries" / "wards.geojson"),
+                 "--out", str(tmp_path / "out"), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["site"] == "Market Square"
+    assert summary["phases"]["baseline"] == ["2023-01", "2023-12"]  # default: 12 months
+    assert summary["phases"]["build"][1] == demo.manifest.months[1]  # open end = data end
+    assert summary["control"].startswith("control wards best matching")
+    assert demo.site.ward_code not in summary["control"]
+    assert summary["site_change"][0].startswith("harm fell")
+
+
+def test_cli_workspace_needs_site(tmp_path, capsys):
+    code = main(["phases", "report", "--workspace", str(tmp_path / "w.sqlite"),
+                 "--out", str(tmp_path), "--json"])
+    assert code == 2
+    assert json.loads(capsys.readouterr().out)["problems"][0]["column"] == "--site"

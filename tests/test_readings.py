@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geosoc.readings import (
@@ -67,6 +67,7 @@ def test_wdq_refusal_reads_reason():
     assert describe_wdq(None, "because") == "no WDQ: because"
 
 
+@settings(deadline=None)
 @given(st.floats(-1e4, 1e4), st.floats(0.01, 1e4), st.floats(0, 1))
 def test_wdd_reading_never_claims_when_ci_includes_zero(wdd, half_width, p):
     low, high = wdd - half_width, wdd + half_width
