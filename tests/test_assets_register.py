@@ -111,9 +111,14 @@ def test_an_import_failing_inside_the_database_rolls_back(ws: Workspace) -> None
     assert ws._conn.execute("SELECT COUNT(*) FROM asset_history").fetchone()[0] == 1
 
 
-def test_get_unknown_asset(ws: Workspace) -> None:
+def test_unknown_assets_and_unvalidated_imports_are_refused(ws: Workspace) -> None:
     with pytest.raises(WorkspaceError, match="no asset"):
         ws.assets.get("00000000-0000-0000-0000-000000000000")
+    with pytest.raises(WorkspaceError, match="no asset"):
+        ws.assets.history("00000000-0000-0000-0000-000000000000")
+    with pytest.raises(SchemaError, match="missing"):
+        ws.assets.import_frame(pd.DataFrame({"name": ["x"]}), user="ana", role="analyst",
+                               source="raw")
 
 
 def test_two_handles_editing_one_asset_give_one_conflict(tmp_path: Path) -> None:

@@ -124,6 +124,13 @@ def test_bad_site_geometry_is_rejected(ws: Workspace, geometry, message: str) ->
     assert ws.sites.frame().empty
 
 
+def test_site_name_and_date_are_checked_together(ws: Workspace) -> None:
+    with pytest.raises(SchemaError) as err:
+        ws.sites.add(" ", SITE, reason="", chosen_by="", chosen_on="last Tuesday", user="ana",
+                     role="analyst")
+    assert {p.column for p in err.value.problems} == {"name", "chosen_on"}
+
+
 def test_only_analysts_record_sites(ws: Workspace) -> None:
     with pytest.raises(AccessDeniedError):
         ws.sites.add("x", SITE, reason="", chosen_by="", chosen_on="2025-01-01",

@@ -18,7 +18,7 @@ import pandas as pd
 from geosoc.asset_io import validate_assets
 from geosoc.assets import ASSET_COLUMNS, RECORD_COLUMNS, empty_register
 from geosoc.errors import ConflictError, Problem, SchemaError, WorkspaceError
-from geosoc.schema import CRS_STORE
+from geosoc.schema import CRS_STORE, require_columns
 from geosoc.workspace import audit
 from geosoc.workspace.db import Clock, transaction
 from geosoc.workspace.roles import ASSET_EDITORS, require_role
@@ -67,6 +67,7 @@ class AssetRegister:
 
     def history(self, asset_id: str) -> pd.DataFrame:
         """Return every version of ``asset_id``, oldest first, one column per field."""
+        self.get(asset_id)  # unknown ids raise
         rows = pd.read_sql_query(
             "SELECT version, change, record FROM asset_history WHERE asset_id = ? "
             "ORDER BY version", self._conn, params=(asset_id,))
@@ -102,6 +103,7 @@ class AssetRegister:
             Number of assets added.
         """
         require_role(role, ASSET_EDITORS, "import assets")
+        require_columns(records, RECORD_COLUMNS, what="asset records")
         with transaction(self._conn):
             self._insert(records, user=user, role=role, change="import",
                          audit_details={"source": source})

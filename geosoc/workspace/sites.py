@@ -136,8 +136,15 @@ class SiteStore:
         """Record a chosen site (polygon in EPSG:4326); return its ``site_id``."""
         require_role(role, ANALYSTS, "record sites")
         _check_geometry(geometry)
+        problems = []
         if not name.strip():
-            raise SchemaError("site not recorded", [Problem("site name is empty", column="name")])
+            problems.append(Problem("site name is empty", column="name"))
+        chosen = pd.to_datetime(pd.Series([str(chosen_on)]), format="ISO8601", errors="coerce")
+        if chosen.isna().iloc[0]:
+            problems.append(Problem(f"chosen_on '{chosen_on}' is not a date", column="chosen_on",
+                                    fix="write YYYY-MM-DD"))
+        if problems:
+            raise SchemaError("site not recorded", problems)
         with transaction(self._conn):
             if self._conn.execute("SELECT 1 FROM sites WHERE name = ?", (name,)).fetchone():
                 raise WorkspaceError("site not recorded", [Problem(
@@ -146,7 +153,8 @@ class SiteStore:
             cursor = self._conn.execute(
                 "INSERT INTO sites (name, geometry, reason, chosen_by, chosen_on, score) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (name, shapely.to_wkb(geometry), reason, chosen_by, str(chosen_on),
+                (name, shapely.to_wkb(geometry), reason, chosen_by,
+                 chosen.dt.strftime("%Y-%m-%d").iloc[0],
                  audit.canonical_json(dict(score or {}))))
             audit.record(self._conn, who=user, role=role, at=self._clock(),
                          action="site.add", target=f"site:{name}", details={"reason": reason})
