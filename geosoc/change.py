@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from geosoc.errors import AnalysisError, Problem
@@ -53,8 +54,8 @@ POLICE_ACTIVITY = "police_activity"
 #: Layer labels in the phase table.
 LAYER_HARM, LAYER_POLICE = "harm", "police activity"
 def rate_ratio_test(
-    count1: Iterable[float], months1: Iterable[float], count0: Iterable[float],
-    months0: Iterable[float], *, confidence: float = 0.95,
+    count1: ArrayLike, months1: ArrayLike, count0: ArrayLike, months0: ArrayLike, *,
+    confidence: float = 0.95,
 ) -> pd.DataFrame:
     """Exact conditional (binomial) test of two Poisson rates, vectorised.
 
@@ -74,8 +75,7 @@ def rate_ratio_test(
         (two-sided, central). NaN where there are no events at all; infinite ratio/upper
         bound when the baseline had none.
     """
-    c1, m1, c0, m0 = (np.asarray(list(x) if not hasattr(x, "__len__") else x, dtype=float)
-                      for x in (count1, months1, count0, months0))
+    c1, m1, c0, m0 = (np.asarray(x, dtype=float) for x in (count1, months1, count0, months0))
     n = c1 + c0
     p0 = m1 / (m1 + m0)
     alpha = 1 - confidence
@@ -309,12 +309,10 @@ def monthly_series(
     require_columns(incidents, (MONTH, CATEGORY, *by), what="incidents")
     if exclude_police_activity:
         incidents = incidents[~_police_activity(incidents)]
-    parts = [
-        pd.DataFrame({MONTH: incidents[MONTH][mask], "zone": name, COUNT: 1,
-                      HARM: _with_harm(incidents)[mask], **{k: incidents[k][mask] for k in by}})
-        for name, geometry in geometries.items()
-        for mask in [_inside(incidents, geometry)]
-    ]
+    events = pd.DataFrame({MONTH: incidents[MONTH], COUNT: 1, HARM: _with_harm(incidents),
+                           **{k: incidents[k] for k in by}})
+    parts = [events[_inside(incidents, geometry)].assign(zone=name)
+             for name, geometry in geometries.items()]
     return _zone_series(pd.concat(parts, ignore_index=True), list(geometries), months, by)
 
 
