@@ -175,7 +175,8 @@ def suggest_control(
     baseline : tuple
         First and last baseline month (inclusive), e.g. ``("2023-01", "2023-12")``.
     exclude : shapely geometry, optional
-        Zone no control may touch (EPSG:4326); default the site buffered by 500 m.
+        Zone no control may touch (EPSG:4326); default the site buffered by 500 m. Areas
+        touching the site itself are always excluded.
     n : int
         How many areas to return.
 
@@ -203,7 +204,8 @@ def suggest_control(
         raise AnalysisError("the site has no events in the baseline, so no control can match it",
                             [Problem("no baseline events in the site", column=MONTH,
                                      fix="widen the baseline or check the site boundary")])
-    allowed = ~shapely.intersects(areas.geometry.to_numpy(), exclude)
+    geoms = areas.geometry.to_numpy()
+    allowed = ~shapely.intersects(geoms, exclude) & ~shapely.intersects(geoms, site)
     values = table.to_numpy(dtype=float)
     totals = values.sum(axis=1)
     usable = allowed & (totals > 0)
