@@ -175,3 +175,28 @@ def test_monthly_series_counts_groups_areas():
     assert got.loc[("site", pd.Period("2024-02", "M")), "count"] == 0
     assert got.loc[("rest", pd.Period("2024-01", "M")), "harm"] == pytest.approx(3 * 365.0)
     assert got.loc[("site", pd.Period("2024-03", "M")), "harm"] == pytest.approx(5 * 245.0)
+
+
+def test_phase_chart_png_without_pyplot_state():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from geosoc.charts import phase_chart
+
+    series = monthly_series(FIXTURE, {"site": SITE, "control": shapely.box(-0.09, 51.5, -0.08,
+                                                                           51.51)},
+                            months=PLAN.span)
+    before = plt.get_fignums()
+    png = phase_chart(series, PLAN, measure="harm", title="Site")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plt.get_fignums() == before
+    with pytest.raises(AnalysisError):
+        phase_chart(series, PLAN, measure="days")
+
+
+def test_missing_harm_column_gives_nan_harm_not_an_error():
+    table = compare_phases(FIXTURE.drop(columns="harm"), SITE, PLAN)
+    assert table["harm"].isna().all()
+    assert table["count"].sum() > 0

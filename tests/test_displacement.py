@@ -235,3 +235,29 @@ def test_baseline_dispersion():
     assert baseline_dispersion([20, 20, 20, 20]) == 1.0  # never below Poisson
     assert baseline_dispersion([10, 30]) == pytest.approx(200 / 20 / 1)
     assert baseline_dispersion([0, 0, 0]) == 1.0
+
+
+def test_counts_report_harm_uses_weights_per_category():
+    from geosoc.displacement import displacement_report_counts
+
+    plan = PhasePlan.from_dates(baseline=("2023-01", "2023-12"), clear=("2024-01", "2024-12"))
+    rows = []
+    for code, cat, before, after in [("S", "Robbery", 100, 60), ("B", "Robbery", 80, 90),
+                                     ("C", "Robbery", 200, 190), ("S", "Burglary", 10, 4),
+                                     ("B", "Burglary", 8, 9), ("C", "Burglary", 20, 22)]:
+        rows += [{"area_code": code, "month": pd.Period("2023-06", "M"), "category": cat,
+                  "source": "police", "count": before},
+                 {"area_code": code, "month": pd.Period("2024-06", "M"), "category": cat,
+                  "source": "police", "count": after}]
+    counts = pd.DataFrame(rows)
+    weights = {"Robbery": 365.0, "Burglary": 245.0}
+    row = displacement_report_counts(counts, plan, site_codes=["S"], ring_codes={"B": ["B"]},
+                                     control_codes=["C"], measure="harm", weights=weights,
+                                     scale_controls=False, overdispersion=False).iloc[0]
+    rob = weighted_displacement_difference(100, 60, 200, 190, 80, 90, 200, 190)
+    bur = weighted_displacement_difference(10, 4, 20, 22, 8, 9, 20, 22)
+    assert row["wdd"] == pytest.approx(365 * rob.wdd + 245 * bur.wdd)
+    assert row["site_before"] == pytest.approx(365 * 100 + 245 * 10)
+    with pytest.raises(AnalysisError, match="harm"):
+        displacement_report_counts(counts, plan, site_codes=["S"], ring_codes={"B": ["B"]},
+                                   control_codes=["C"], measure="harm")
