@@ -9,6 +9,7 @@ happens when rendering); CSV export neutralises spreadsheet formulas.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -152,21 +153,8 @@ def validate_assets(frame: pd.DataFrame, *, file: str | None = None,
         out.loc[missing, "asset_id"] = [str(uuid.uuid4()) for _ in range(int(missing.sum()))]
 
     out["postcode"] = normalise_postcodes(out["postcode"])
-    lon = pd.to_numeric(out["lon"].replace("", None), errors="coerce").astype("float64")
-    lat = pd.to_numeric(out["lat"].replace("", None), errors="coerce").astype("float64")
-    for column, parsed in (("lon", lon), ("lat", lat)):
-        flag(parsed.isna() & out[column].ne(""), column, f"{column} is not a number",
-             "write decimal degrees (WGS84)")
-    has_xy = lon.notna() & lat.notna()
-    flag(lon.notna() ^ lat.notna(), "lon" if lat.notna().any() else "lat",
-         "only one of lon/lat is given", "give both or neither (then a postcode)")
-    west, south, east, north = UK_BOUNDS_LONLAT
-    flag(has_xy & ~(lon.between(west, east) & lat.between(south, north)), "lon",
-         "coordinates are outside the UK", "check lon/lat are WGS84 degrees and not swapped")
-    needs_geocode = ~has_xy & out["postcode"].ne("")
-    flag(~has_xy & out["postcode"].eq("") & lon.isna() & lat.isna(), "lon",
-         "asset has no location", "give lon/lat or a postcode")
-    geocode_problems = _geocode(out, needs_geocode, postcodes, lon, lat, file, rows)
+    lon, lat = _locate(out, flag)
+    geocode_problems = _geocode(out, postcodes, lon, lat, file, rows)
     problems += geocode_problems
     if problems:
         kind = GeocodeError if len(problems) == len(geocode_problems) else SchemaError
@@ -176,10 +164,33 @@ def validate_assets(frame: pd.DataFrame, *, file: str | None = None,
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs=CRS_STORE)
 
 
-def _geocode(out: pd.DataFrame, needed: pd.Series, postcodes: pd.DataFrame | None,
-             lon: pd.Series, lat: pd.Series, file: str | None,
-             rows: pd.Series) -> list[Problem]:
-    """Fill ``lon``/``lat`` in place from postcode centroids; return unmatched problems."""
+def _locate(out: pd.DataFrame,
+            flag: Callable[[pd.Series, str, str, str], None]) -> tuple[pd.Series, pd.Series]:
+    """Parse ``lon``/``lat`` and flag unparseable, half-given and non-UK coordinates."""
+    lon = pd.to_numeric(out["lon"].replace("", None), errors="coerce").astype("float64")
+    lat = pd.to_numeric(out["lat"].replace("", None), errors="coerce").astype("float64")
+    for column, parsed, other in (("lon", lon, "lat"), ("lat", lat, "lon")):
+        flag(parsed.isna() & out[column].ne(""), column, f"{column} is not a number",
+             "write decimal degrees (WGS84)")
+        flag(out[column].eq("") & out[other].ne(""), column, f"{column} is missing",
+             "give both lon and lat, or neither and a postcode")
+    west, south, east, north = UK_BOUNDS_LONLAT
+    has_xy = lon.notna() & lat.notna()
+    flag(has_xy & ~(lon.between(west, east) & lat.between(south, north)), "lon",
+         "coordinates are outside the UK", "check lon/lat are WGS84 degrees and not swapped")
+    flag(out["lon"].eq("") & out["lat"].eq("") & out["postcode"].eq(""), "lon",
+         "asset has no location", "give lon/lat or a postcode")
+    return lon, lat
+
+
+def _geocode(out: pd.DataFrame, postcodes: pd.DataFrame | None, lon: pd.Series,
+             lat: pd.Series, file: str | None, rows: pd.Series) -> list[Problem]:
+    """Fill ``lon``/``lat`` in place from postcode centroids where both are blank.
+
+    Returns a problem for each postcode not in the lookup (or for each such row when no
+    lookup was supplied).
+    """
+    needed = out["lon"].eq("") & out["lat"].eq("") & out["postcode"].ne("")
     if not needed.any():
         return []
     if postcodes is None:

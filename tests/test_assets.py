@@ -53,12 +53,14 @@ def test_every_problem_is_reported_with_row_and_column(tmp_path: Path) -> None:
                           "B,yuoth,,-0.1,51.5,,\n"                # row 3: typo
                           "C,sport,privat,2.35,48.85,,\n"         # row 4: Paris, bad sector
                           "D,library,,-0.1,51.5,31/02/2024,\n"    # row 5: impossible date
-                          "E,library,,abc,51.5,,not-a-uuid\n")    # row 6
+                          "E,library,,abc,51.5,,not-a-uuid\n"     # row 6
+                          "F,library,,-0.1,,,\n")                 # row 7: lat missing
     with pytest.raises(SchemaError) as err:
         read_assets(path)
     found = {(p.row, p.column) for p in err.value.problems}
     assert {(2, "name"), (3, "category"), (4, "lon"), (4, "sector"), (5, "last_verified"),
-            (6, "lon"), (6, "asset_id")} <= found
+            (6, "lon"), (6, "asset_id"), (7, "lat")} <= found
+    assert (7, "lon") not in found
     assert all(p.file == str(path) for p in err.value.problems)
     typo = next(p for p in err.value.problems if p.row == 3)
     assert "'youth'" in typo.fix

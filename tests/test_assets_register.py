@@ -72,6 +72,17 @@ def test_edits_are_validated_and_limited_to_record_fields(ws: Workspace) -> None
     assert ws.assets.history(asset["asset_id"])["version"].tolist() == [1]
 
 
+def test_changing_the_postcode_moves_the_asset(ws: Workspace) -> None:
+    postcodes = pd.DataFrame({"postcode": ["EC1A 1BB", "E1 6AN"], "lon": [-0.0977, -0.0729],
+                              "lat": [51.5202, 51.5168]})
+    asset = ws.assets.add({"name": "Food bank", "category": "food", "postcode": "EC1A 1BB"},
+                          user="ana", role="analyst", postcodes=postcodes)
+    assert (asset["lon"], asset["lat"]) == (-0.0977, 51.5202)
+    moved = ws.assets.edit(asset["asset_id"], {"postcode": "e16an"}, expected_version=1,
+                           user="ana", role="analyst", postcodes=postcodes)
+    assert (moved["postcode"], moved["lon"], moved["lat"]) == ("E1 6AN", -0.0729, 51.5168)
+
+
 def test_public_role_may_not_write(ws: Workspace) -> None:
     asset = ws.assets.add(HUB, user="ana", role="analyst")
     with pytest.raises(AccessDeniedError):

@@ -75,11 +75,15 @@ class AssetRegister:
         return pd.concat([rows[["change"]], records.drop(columns=["version"])
                           .assign(version=rows["version"])], axis=1)
 
-    def add(self, record: Mapping[str, object], *, user: str, role: str) -> dict[str, object]:
-        """Validate and add one asset; return the stored record (version 1)."""
+    def add(self, record: Mapping[str, object], *, user: str, role: str,
+            postcodes: pd.DataFrame | None = None) -> dict[str, object]:
+        """Validate and add one asset; return the stored record (version 1).
+
+        ``postcodes`` (postcode centroids) places a record given only a postcode.
+        """
         require_role(role, ASSET_EDITORS, "add assets")
         clean = validate_assets(pd.DataFrame([dict(record)], dtype="object"),
-                                file="new asset", first_row=1)
+                                file="new asset", first_row=1, postcodes=postcodes)
         with transaction(self._conn):
             self._insert(clean, user=user, role=role, change="add", audit_details={})
         return self.get(str(clean["asset_id"].iloc[0]))
@@ -110,8 +114,10 @@ class AssetRegister:
         return len(records)
 
     def edit(self, asset_id: str, changes: Mapping[str, object], *, expected_version: int,
-             user: str, role: str) -> dict[str, object]:
+             user: str, role: str, postcodes: pd.DataFrame | None = None) -> dict[str, object]:
         """Change fields of an asset based on ``expected_version``; return the new record.
+
+        Changing only the postcode re-places the asset from ``postcodes`` (centroids).
 
         Raises
         ------
@@ -133,7 +139,8 @@ class AssetRegister:
                 merged["lon"] = merged["lat"] = None
             merged = {k: "" if v is None else v for k, v in merged.items()}
             clean = validate_assets(pd.DataFrame([merged], dtype="object"),
-                                    file=f"asset {asset_id}", first_row=1, new_ids=False)
+                                    file=f"asset {asset_id}", first_row=1, new_ids=False,
+                                    postcodes=postcodes)
             return self._update(clean.iloc[0], current, user=user, role=role, change="edit",
                                 details={"fields": sorted(changes)})
 
