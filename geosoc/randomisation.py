@@ -24,7 +24,7 @@ _TIE_RTOL = 1e-9
 
 def _distinct_draws(n: int, size: int, permutations: int, rng: np.random.Generator) -> np.ndarray:
     """Return ``(permutations, size)`` positions in ``range(n)``, distinct within each row."""
-    if n * permutations <= 4_000_000:
+    if 4 * size > n:  # dense: rejection would rarely succeed, shuffle whole rows instead
         return np.argsort(rng.random((permutations, n)), axis=1)[:, :size]
     draws = rng.integers(0, n, size=(permutations, size))
     while True:

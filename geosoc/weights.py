@@ -12,7 +12,6 @@ import warnings
 from collections.abc import Sequence
 
 import geopandas as gpd
-import h3
 import h3ronpy
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ def _as_uint64(cell_ids: Sequence[str] | np.ndarray) -> np.ndarray:
     arr = np.asarray(cell_ids)
     if arr.dtype.kind in "iu":
         return arr.astype(np.uint64)
-    return np.fromiter((h3.str_to_int(str(c)) for c in arr), dtype=np.uint64, count=len(arr))
+    return np.asarray(h3ronpy.cells_parse(pa.array(arr.astype(str).tolist())), dtype=np.uint64)
 
 
 def _from_pairs(ids: pd.Index, focal: np.ndarray, neighbour: np.ndarray) -> Graph:
@@ -44,8 +43,11 @@ def _from_pairs(ids: pd.Index, focal: np.ndarray, neighbour: np.ndarray) -> Grap
     neighbour = np.concatenate([neighbour, lonely])
     weight = np.concatenate([np.ones(len(focal) - len(lonely)), np.zeros(len(lonely))])
     order = np.lexsort((neighbour, focal))
-    labels = ids.to_numpy()
-    return Graph.from_arrays(labels[focal[order]], labels[neighbour[order]], weight[order])
+    # codes into ``ids`` on both levels (no string factorising), sorted by position in
+    # ``ids``: libpysal's canonical order
+    index = pd.MultiIndex(levels=[ids, ids], codes=[focal[order], neighbour[order]],
+                          names=["focal", "neighbor"], verify_integrity=False)
+    return Graph(pd.Series(weight[order], index=index, name="weight"), is_sorted=True)
 
 
 def h3_graph(cell_ids: Sequence[str] | np.ndarray | pd.Index, k: int = 1) -> Graph:
