@@ -268,6 +268,10 @@ def _zone_series(
     keys = [MONTH, "zone", *by]
     sums = labelled.groupby(keys, observed=True)[[COUNT, HARM]].sum(min_count=1)
     if months is None:
+        if labelled.empty:
+            raise AnalysisError("no events fall in any zone", [Problem(
+                "every zone is empty", column=MONTH,
+                fix="check the zone geometries/area codes, or pass months= to zero-fill")])
         months = pd.period_range(labelled[MONTH].min(), labelled[MONTH].max(), freq="M")
     levels = [months, list(zones)] + [sorted(labelled[k].dropna().unique()) for k in by]
     full = pd.MultiIndex.from_product(levels, names=keys)
