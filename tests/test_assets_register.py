@@ -44,6 +44,14 @@ def test_add_edit_retire_keep_every_version(ws: Workspace) -> None:
     assert ws.verify_audit_chain().ok
 
 
+def test_an_edit_that_changes_nothing_makes_no_version(ws: Workspace) -> None:
+    asset = ws.assets.add(HUB, user="ana", role="analyst")
+    same = ws.assets.edit(asset["asset_id"], {"name": "Hub", "lon": -0.09},
+                          expected_version=1, user="pat", role="partner")
+    assert same["version"] == 1 and same["updated_by"] == "ana"
+    assert ws.assets.history(asset["asset_id"])["version"].tolist() == [1]
+
+
 def test_stale_edit_names_the_current_version_and_editor(ws: Workspace) -> None:
     asset = ws.assets.add(HUB, user="ana", role="analyst")
     ws.assets.edit(asset["asset_id"], {"name": "Hub 2"}, expected_version=1, user="pat",

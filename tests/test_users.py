@@ -112,6 +112,23 @@ def test_five_failures_lock_for_fifteen_minutes(ws: Workspace, clock: FakeClock)
     assert actions.count("sign_in.locked") == 2
 
 
+def test_an_analyst_reset_lifts_the_lockout(ws: Workspace) -> None:
+    for _ in range(5):
+        with pytest.raises(AuthenticationError):
+            ws.users.authenticate("ana", "not the password")
+    ws.users.create_user("boss", PASSWORD, "analyst")
+    with pytest.raises(AccessDeniedError):
+        ws.users.reset_password("ana", "a brand new passphrase", by="pat", by_role="partner")
+    with pytest.raises(WorkspaceError, match="shorter"):
+        ws.users.reset_password("ana", "short", by="boss", by_role="analyst")
+    ws.users.reset_password("ana", "a brand new passphrase", by="boss", by_role="analyst")
+    assert ws.users.authenticate("ana", "a brand new passphrase").username == "ana"
+    with pytest.raises(AuthenticationError):
+        ws.users.authenticate("ana", PASSWORD)  # the old one is gone
+    with pytest.raises(WorkspaceError, match="no user"):
+        ws.users.reset_password("zed", "a brand new passphrase", by="boss", by_role="analyst")
+
+
 def test_lockout_policy_is_configurable(tmp_path: Path, clock: FakeClock) -> None:
     policy = LockoutPolicy(max_attempts=2, lockout=timedelta(minutes=1))
     with Workspace.open(tmp_path / "p.sqlite", clock=clock, hasher=FAST,

@@ -141,7 +141,10 @@ class AssetRegister:
             clean = validate_assets(pd.DataFrame([merged], dtype="object"),
                                     file=f"asset {asset_id}", first_row=1, new_ids=False,
                                     postcodes=postcodes)
-            return self._update(clean.iloc[0], current, user=user, role=role, change="edit",
+            record = clean.iloc[0]
+            if all(_plain(record[c]) == current[c] for c in _EDITABLE):
+                return current  # nothing changed: no new version, nothing to audit
+            return self._update(record, current, user=user, role=role, change="edit",
                                 details={"fields": sorted(changes)})
 
     def retire(self, asset_id: str, *, expected_version: int, user: str, role: str,
@@ -166,7 +169,8 @@ class AssetRegister:
 
     def _update(self, record: pd.Series, current: Mapping[str, object], *, user: str,
                 role: str, change: str, details: dict[str, object]) -> dict[str, object]:
-        now = self._clock().isoformat()
+        at = self._clock()
+        now = at.isoformat()
         version = int(current["version"]) + 1
         values = {c: _plain(record[c]) for c in RECORD_COLUMNS if c != "asset_id"}
         values |= {"version": version, "updated_by": user, "updated_at": now}
@@ -179,7 +183,7 @@ class AssetRegister:
         stored = {"asset_id": current["asset_id"], **values}
         self._conn.execute(_HISTORY, (current["asset_id"], version, change,
                                       audit.canonical_json(stored), user, now))
-        audit.record(self._conn, who=user, role=role, at=self._clock(),
+        audit.record(self._conn, who=user, role=role, at=at,
                      action=f"asset.{change}", target=f"asset:{current['asset_id']}",
                      details={"version": version, **details})
         return stored
@@ -196,9 +200,9 @@ class AssetRegister:
             (json.dumps(ids),))}
         if taken:
             raise SchemaError("assets already in the register", [Problem(
-                f"asset_id '{i}' already exists", row=n + 1, column="asset_id",
+                f"asset_id '{i}' already exists", column="asset_id",
                 fix="edit the existing asset, or clear the id to add a new one")
-                for n, i in enumerate(ids) if i in taken])
+                for i in ids if i in taken])
         rows = list(table[list(ASSET_COLUMNS)].itertuples(index=False, name=None))
         self._conn.executemany(_INSERT, rows)
         self._conn.executemany(_HISTORY, [

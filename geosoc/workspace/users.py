@@ -44,6 +44,13 @@ class LockoutPolicy:
     lockout: timedelta = timedelta(minutes=15)
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WorkspaceError("password rejected", [Problem(
+            f"password is shorter than {MIN_PASSWORD_LENGTH} characters", column="password",
+            fix="choose a longer passphrase")])
+
+
 class UserStore:
     """Users of one workspace.
 
@@ -98,9 +105,10 @@ class UserStore:
         if role not in ROLES:
             problems.append(Problem(f"role '{role}' is unknown", column="role",
                                     fix=f"use one of {', '.join(ROLES)}"))
-        if len(password) < MIN_PASSWORD_LENGTH:
-            problems.append(Problem(f"password is shorter than {MIN_PASSWORD_LENGTH} characters",
-                                    column="password", fix="choose a longer passphrase"))
+        try:
+            _check_password(password)
+        except WorkspaceError as err:
+            problems += err.problems
         if problems:
             raise WorkspaceError("user not created", problems)
         now = self._clock()
@@ -119,6 +127,21 @@ class UserStore:
             audit.record(self._conn, who=by, role=by_role, at=now, action="user.create",
                          target=f"user:{username}", details={"role": role})
         return User(username, role)
+
+    def reset_password(self, username: str, password: str, *, by: str,
+                       by_role: str) -> None:
+        """Set a new password (freshly salted) and lift any lockout; analysts only."""
+        require_role(by_role, ANALYSTS, "reset passwords")
+        _check_password(password)
+        with transaction(self._conn):
+            cursor = self._conn.execute(
+                "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL "
+                "WHERE username = ?", (self._hasher.hash(password), username))
+            if cursor.rowcount != 1:
+                raise WorkspaceError("password not reset", [Problem(
+                    f"no user named '{username}'", column="username")])
+            audit.record(self._conn, who=by, role=by_role, at=self._clock(),
+                         action="user.reset_password", target=f"user:{username}")
 
     def authenticate(self, username: str, password: str) -> User:
         """Return the user when ``password`` is right, else raise :class:`AuthenticationError`.
