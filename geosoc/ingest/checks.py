@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyproj import Transformer
 
 from geosoc.errors import Problem
@@ -89,7 +91,8 @@ def parse_months(
     bad : numpy.ndarray of bool
         True where the value did not parse.
     """
-    text = values.astype(str).str.strip()
+    codes, uniques = pd.factorize(values.astype(str).str.strip())
+    text = pd.Series(uniques, dtype="str")
     if date_format:
         parsed = pd.to_datetime(text, format=date_format, errors="coerce")
     else:
@@ -99,7 +102,7 @@ def parse_months(
             if not missing.any():
                 break
             parsed = parsed.where(~missing, pd.to_datetime(text, format=fmt, errors="coerce"))
-    months = parsed.dt.to_period("M")
+    months = pd.Series(parsed.dt.to_period("M").array.take(codes), index=values.index)
     return months, months.isna().to_numpy()
 
 
@@ -121,10 +124,19 @@ def numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     invalid : numpy.ndarray of bool
         True where the cell held text that is not a number.
     """
-    text = values.astype(str).str.strip()
-    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-    blank = (text == "").to_numpy()
-    return numbers, blank, np.isnan(numbers) & ~blank
+    text = pc.utf8_trim_whitespace(pa.array(values.astype(str)))
+    blank = pc.equal(text, "")
+    try:  # fast path: every non-blank cell is a number
+        numbers = pc.cast(pc.if_else(blank, None, text), pa.float64())
+        array = numbers.to_numpy(zero_copy_only=False)
+        blank_mask = blank.to_numpy(zero_copy_only=False)
+        return np.where(blank_mask, np.nan, array), blank_mask, np.zeros(len(array), bool)
+    except pa.ArrowInvalid:
+        pass
+    stripped = values.astype(str).str.strip()
+    array = pd.to_numeric(stripped, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    blank_mask = (stripped == "").to_numpy()
+    return array, blank_mask, np.isnan(array) & ~blank_mask
 
 
 def outside_uk(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -155,4 +167,7 @@ def _finite(values: np.ndarray) -> np.ndarray:
 
 def duplicate_ids(ids: pd.Series) -> np.ndarray:
     """Return True on every row whose non-empty id occurs more than once."""
-    return (ids.duplicated(keep=False) & (ids != "")).to_numpy()
+    codes, uniques = pd.factorize(ids)
+    repeated = np.bincount(codes, minlength=len(uniques)) > 1
+    repeated[uniques == ""] = False
+    return repeated[codes]

