@@ -9,6 +9,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geosoc.asset_io import (
     export_assets_csv,
@@ -108,6 +110,15 @@ def test_csv_export_neutralises_formulas_but_not_numbers(tmp_path: Path) -> None
     assert back["lon"].eq("-0.1").all()  # negative numbers are numbers, not formulas
     assert not back.drop(columns=["lon", "lat"]).map(
         lambda v: v[:1] in "=+-@\t\r" if v else False).any().any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=20))
+def test_neutralised_text_never_starts_a_formula_and_loses_nothing(texts) -> None:
+    out = neutralise_formulas(pd.DataFrame({"t": texts}))["t"].tolist()
+    for original, safe in zip(texts, out, strict=True):
+        assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert safe in (original, "'" + original)
 
 
 def test_neutralise_formulas_returns_a_new_frame() -> None:

@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geosoc.cli import main
 from geosoc.errors import WorkspaceError
-from geosoc.workspace import Workspace
+from geosoc.workspace import Workspace, audit, db
 from geosoc.workspace.audit import GENESIS_HASH
 
 WHEN = datetime(2025, 4, 1, 9, 30, tzinfo=UTC)
@@ -123,3 +125,27 @@ def test_cli_list_json(ws_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_cli_verify_on_a_missing_workspace_fails(tmp_path: Path) -> None:
     assert main(["audit", "verify", "--workspace", str(tmp_path / "none.sqlite")]) == 2
+
+
+@settings(max_examples=25, deadline=None)
+@given(entries=st.lists(st.tuples(st.text(min_size=1, max_size=12),
+                                  st.dictionaries(st.text(max_size=6),
+                                                  st.one_of(st.integers(), st.text(max_size=8),
+                                                            st.floats(allow_nan=False)),
+                                                  max_size=3)),
+                        min_size=1, max_size=8),
+       data=st.data())
+def test_any_log_verifies_and_any_single_edit_is_located(entries, data) -> None:
+    conn = db.connect(":memory:")
+    with db.transaction(conn):
+        for who, details in entries:
+            audit.record(conn, who=who, role="analyst", at=WHEN, action="page.view",
+                         target="page:x", details=details)
+    assert audit.verify_audit_chain(conn).ok
+    seq = data.draw(st.integers(1, len(entries)))
+    column = data.draw(st.sampled_from(["who", "role", "at", "action", "target", "details"]))
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    conn.execute(f"UPDATE audit_log SET {column} = {column} || ' ' WHERE seq = ?", (seq,))
+    result = audit.verify_audit_chain(conn)
+    conn.close()
+    assert (result.ok, result.first_broken_seq) == (False, seq)

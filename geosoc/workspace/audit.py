@@ -144,19 +144,24 @@ def verify_audit_chain(conn: sqlite3.Connection) -> ChainVerification:
             reason = f"row {expected_seq} is missing (next row is {row['seq']})"
         elif row["prev_hash"] != prev:
             reason = "prev_hash does not match the previous row's hash (a row was removed)"
-        else:
-            try:
-                details = json.loads(row["details"])
-            except json.JSONDecodeError:
-                details = row["details"]
-            fields = {k: row[k] for k in ("seq", "who", "role", "at", "action", "target",
-                                          "purpose")}
-            if row_hash({**fields, "details": details}, prev) != row["hash"]:
-                reason = "hash does not match the row's contents (the row was altered)"
+        elif not _hash_matches(row, prev):
+            reason = "hash does not match the row's contents (the row was altered)"
         if reason:
             return ChainVerification(False, checked, row["seq"], reason, prev)
         prev, expected_seq = row["hash"], expected_seq + 1
     return ChainVerification(True, checked, None, "intact", prev)
+
+
+def _hash_matches(row: sqlite3.Row, prev: str) -> bool:
+    """Return whether ``row`` still hashes to its stored ``hash`` (details byte-exact)."""
+    try:
+        details = json.loads(row["details"])
+    except json.JSONDecodeError:
+        return False
+    if canonical_json(details) != row["details"]:
+        return False
+    fields = {k: row[k] for k in ("seq", "who", "role", "at", "action", "target", "purpose")}
+    return row_hash({**fields, "details": details}, prev) == row["hash"]
 
 
 def audit_entries(conn: sqlite3.Connection) -> pd.DataFrame:
