@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from geosoc.synth.categories import SHARES
 from geosoc.synth.geography import Geography, sample_by_density
@@ -143,7 +142,3 @@ def expected_counts(
     total = (background + hot)[:, :, None] * SHARES[None, None, :]
     return total, background
 
-
-def lsoa_sums(values: np.ndarray, points: MapPoints, n_lsoas: int) -> pd.Series:
-    """Sum a per-point array over points in each LSOA (position order)."""
-    return pd.Series(np.bincount(points.lsoa_pos, weights=values, minlength=n_lsoas))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -134,7 +135,9 @@ def _deprivation(
     return (level - level.mean()) / level.std()
 
 
-def _control_wards(wards, site: shapely.Polygon, hotspots: tuple[Hotspot, ...]) -> tuple[str, ...]:
+def _control_wards(
+    wards: gpd.GeoDataFrame, site: shapely.Polygon, hotspots: tuple[Hotspot, ...]
+) -> tuple[str, ...]:
     """Wards that do not touch the site's outer ring and keep away from trending hotspots."""
     geoms = wards.geometry.to_numpy()
     clear = ~shapely.intersects(geoms, site.buffer(RING_BANDS_M[-1] + 100.0))

@@ -22,7 +22,7 @@ from geosoc.synth.categories import CATEGORY_SHARES, WEIGHTS
 from geosoc.synth.deprivation import imd_table
 from geosoc.synth.geography import LAD_CODE, LAD_NAME, TO_LONLAT, Geography, build_geography
 from geosoc.synth.incidents import FORCE, draw_events, police_rows
-from geosoc.synth.intensity import build_map_points, expected_counts
+from geosoc.synth.intensity import MapPoints, build_map_points, expected_counts
 from geosoc.synth.manifest import MANIFEST_NAME, DemoManifest
 from geosoc.synth.partners import ae_assaults, council_asb, fire_deliberate
 from geosoc.synth.postcodes import build_postcodes
@@ -229,7 +229,9 @@ def _hotspot_records(scenario: Scenario, geo: Geography) -> tuple[dict, ...]:
     )
 
 
-def _truth(geo: Geography, scenario: Scenario, points, expected: np.ndarray) -> dict:
+def _truth(
+    geo: Geography, scenario: Scenario, points: MapPoints, expected: np.ndarray
+) -> dict:
     """Top 5% of LSOAs by expected harm density, control wards, the youth gap, shares."""
     harm = (expected * WEIGHTS).sum(axis=(1, 2))
     per_lsoa = np.bincount(points.lsoa_pos, weights=harm, minlength=len(geo.lsoas))

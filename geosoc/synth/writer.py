@@ -14,6 +14,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import shapely
 
 from geosoc.schema import CRS_STORE
@@ -63,10 +65,14 @@ def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
 def write_police(rows: pd.DataFrame, root: Path) -> list[Path]:
     """Write police.uk street-level CSVs, one per month, in ``YYYY-MM/`` folders.
 
+    Written with pyarrow, unquoted and with CRLF line ends as police.uk ships them; a value
+    holding a comma or quote would raise rather than be written ambiguously.
+
     Parameters
     ----------
     rows : pandas.DataFrame
-        police.uk columns in order; ``Month`` as ``YYYY-MM``.
+        police.uk columns in order; ``Month`` as ``YYYY-MM``; ``Longitude``/``Latitude``
+        float degrees (NaN without a location), written with 6 decimals.
     root : Path
         Folder to hold the month folders.
 
@@ -75,11 +81,21 @@ def write_police(rows: pd.DataFrame, root: Path) -> list[Path]:
     list of Path
         The files written, in month order.
     """
+    coords = {
+        column: np.where(np.isnan(values), "", np.char.mod("%.6f", values))
+        for column in ("Longitude", "Latitude")
+        for values in [rows[column].to_numpy(dtype=float)]
+    }
+    text = rows.assign(**coords)
+    options = pa_csv.WriteOptions(
+        quoting_style="none", quoting_header="none", eol="\r\n", null_string=""
+    )
     written = []
-    for month, chunk in rows.groupby("Month", sort=True):
+    for month, chunk in text.groupby("Month", sort=True):
         path = root / str(month) / f"{month}-{FORCE_SLUG}-street.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        chunk.to_csv(path, index=False, lineterminator="\r\n", float_format="%.6f")
+        table = pa.Table.from_pandas(chunk, preserve_index=False)
+        pa_csv.write_csv(table, str(path), write_options=options)
         written.append(path)
     return written
 
