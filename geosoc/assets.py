@@ -269,8 +269,8 @@ def asset_gaps(frame_with_harm: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, *,
     return gpd.GeoDataFrame(out, geometry=high.geometry.name, crs=high.crs)
 
 
-def assets_per_harm(areas_with_harm: gpd.GeoDataFrame,
-                    assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def assets_per_harm(areas_with_harm: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, *,
+                    by_category: bool = False) -> gpd.GeoDataFrame:
     """Count active assets per area and per 100 harm units.
 
     Parameters
@@ -278,7 +278,10 @@ def assets_per_harm(areas_with_harm: gpd.GeoDataFrame,
     areas_with_harm : geopandas.GeoDataFrame
         Areas (or cells) with a ``harm`` column, polygons EPSG:4326.
     assets : geopandas.GeoDataFrame
-        Asset register, points EPSG:4326. An asset on a shared edge counts once.
+        Asset register (``category``), points EPSG:4326. An asset on a shared edge counts
+        once.
+    by_category : bool
+        Also add ``asset_count__<category>`` for every category in :data:`CATEGORIES`.
 
     Returns
     -------
@@ -288,16 +291,24 @@ def assets_per_harm(areas_with_harm: gpd.GeoDataFrame,
         in EPSG:27700).
     """
     require_columns(areas_with_harm, ("harm",), what="areas")
+    require_columns(assets, ("category",), what="assets")
     require_crs(areas_with_harm, what="areas")
     a = active_assets(assets).to_crs(areas_with_harm.crs)
     asset_pos, area_pos = areas_with_harm.sindex.query(a.geometry.values,
                                                        predicate="intersects")
     _, first = np.unique(asset_pos, return_index=True)
-    counts = np.bincount(area_pos[first], minlength=len(areas_with_harm)).astype("int64")
+    asset_pos, area_pos = asset_pos[first], area_pos[first]
     out = areas_with_harm.copy()
+    counts = np.bincount(area_pos, minlength=len(out)).astype("int64")
     harm = out["harm"].astype("float64").to_numpy()
     out["asset_count"] = counts
     with np.errstate(divide="ignore", invalid="ignore"):
         out["assets_per_100_harm"] = np.where(harm > 0, counts / harm * 100.0, np.nan)
     out["assets_per_km2"] = counts / (out.geometry.to_crs(CRS_METRIC).area.to_numpy() / 1e6)
+    if by_category:
+        codes = pd.Categorical(a["category"].to_numpy()[asset_pos], categories=CATEGORIES)
+        table = np.zeros((len(out), len(CATEGORIES)), dtype="int64")
+        np.add.at(table, (area_pos, codes.codes), 1)
+        for j, category in enumerate(CATEGORIES):
+            out[f"asset_count__{category}"] = table[:, j]
     return out

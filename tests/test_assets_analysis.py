@@ -95,7 +95,8 @@ def test_assets_per_harm_counts_per_area_and_per_100_harm() -> None:
     rng = np.random.default_rng(3)
     xs = np.r_[rng.uniform(530_100, 530_900, 3), 531_500, 540_000]
     assets = _bng_to_wgs(list(shapely.points(xs, np.full(5, 180_500.0))),
-                         asset_id=list("abcde"), category="youth")
+                         asset_id=list("abcde"),
+                         category=["youth", "food", "youth", "youth", "food"])
     before = areas.copy()
     out = assets_per_harm(areas, assets)
     pd.testing.assert_frame_equal(areas, before)  # input untouched
@@ -104,6 +105,10 @@ def test_assets_per_harm_counts_per_area_and_per_100_harm() -> None:
     assert out.loc["A", "assets_per_100_harm"] == pytest.approx(1.5)
     assert np.isnan(out.loc["B", "assets_per_100_harm"])
     assert out["assets_per_km2"].tolist() == pytest.approx([3.0, 1.0], rel=1e-3)
+    split = assets_per_harm(areas, assets, by_category=True)
+    assert split["asset_count__youth"].tolist() == [2, 1]
+    assert split["asset_count__food"].tolist() == [1, 0]  # the 5th lies outside both
+    assert split["asset_count__library"].tolist() == [0, 0]
 
 
 def test_frames_without_a_crs_are_refused(assets, targets) -> None:
