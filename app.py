@@ -11,25 +11,25 @@ import streamlit as st
 from geosoc.access import Role
 from geosoc.ui import cache, sidebar, state
 
-st.set_page_config(page_title="geosoc · Clear, Hold, Build", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title="geosoc · Clear, Hold, Build", page_icon=":material/map:", layout="wide")
 cache.start_hotspot_warm_up()
 
 PAGES = "geosoc/ui/pages"
 user = state.current_user()
 if user is None:
-    page = st.navigation([st.Page(f"{PAGES}/sign_in.py", title="Sign in", icon="🔑")])
+    page = st.navigation([st.Page(f"{PAGES}/sign_in.py", title="Sign in", icon=":material/login:")])
 else:
     sidebar.render(user)
     analysis = [
-        st.Page(f"{PAGES}/profile.py", title="Locality profile", icon="🔥", default=True),
-        st.Page(f"{PAGES}/sites.py", title="Sites", icon="📍"),
-        st.Page(f"{PAGES}/phases.py", title="Phases & displacement", icon="📈"),
+        st.Page(f"{PAGES}/profile.py", title="Locality profile", icon=":material/local_fire_department:", default=True),
+        st.Page(f"{PAGES}/sites.py", title="Sites", icon=":material/location_on:"),
+        st.Page(f"{PAGES}/phases.py", title="Phases & displacement", icon=":material/timeline:"),
     ]
-    partners = [st.Page(f"{PAGES}/assets.py", title="Community assets", icon="🤝")]
-    present = [st.Page(f"{PAGES}/launch.py", title="Launch presentation", icon="📽️")]
-    admin = [st.Page(f"{PAGES}/data.py", title="Data", icon="📂")]
+    partners = [st.Page(f"{PAGES}/assets.py", title="Community assets", icon=":material/diversity_3:")]
+    present = [st.Page(f"{PAGES}/launch.py", title="Launch presentation", icon=":material/co_present:")]
+    admin = [st.Page(f"{PAGES}/data.py", title="Data", icon=":material/folder_open:")]
     if user.role is Role.ANALYST:
-        admin.append(st.Page(f"{PAGES}/audit.py", title="Audit", icon="🧾"))
+        admin.append(st.Page(f"{PAGES}/audit.py", title="Audit", icon=":material/fact_check:"))
     sections = {"Analysis": analysis, "Partners": partners, "Present": present}
     if user.role is Role.ANALYST:
         sections["Manage"] = admin

@@ -36,10 +36,9 @@ def app(demo_dir, monkeypatch):
         at.session_state[USER_KEY] = SessionUser("demo", role, demo=True)
         if view is not None:
             at.session_state[VIEW_ROLE_KEY] = view.value
-        at.run()
         if page:
             at.switch_page(str(PAGES / f"{page}.py"))
-            at.run()
+        at.run()
         return at
 
     return make
@@ -122,7 +121,7 @@ def test_sites_closed_to_partner_view(app):
 def test_phases_readings_and_invalid_dates(app):
     at = app("phases")
     _ok(at)
-    assert at.get("imgs")  # the phase chart
+    assert at.get("image")  # the phase chart
     assert any("WDQ" in s.value or "WDD" in s.value for s in at.subheader)
     images = len(_map_payloads(at))
     assert images == 3  # rings map + before/after pair

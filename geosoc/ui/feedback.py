@@ -8,10 +8,14 @@ import streamlit as st
 from geosoc.errors import GeosocError
 
 
+def show_problems(error: GeosocError) -> None:
+    """Render the problems of a :class:`GeosocError` as a table (file, row, column, fix)."""
+    if error.problems:
+        table = pd.DataFrame([p.to_dict() for p in error.problems]).dropna(axis=1, how="all")
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
 def show_error(error: GeosocError) -> None:
     """Render a :class:`GeosocError` as ``st.error`` with a table of its problems."""
-    st.error(f"**{error.summary}**", icon="⚠️")
-    if error.problems:
-        table = pd.DataFrame([p.to_dict() for p in error.problems])
-        table = table.dropna(axis=1, how="all")
-        st.dataframe(table, hide_index=True, width="stretch")
+    st.error(f"**{error.summary}**", icon=":material/error:")
+    show_problems(error)

@@ -17,7 +17,7 @@ def render(user: state.SessionUser) -> None:
     with st.sidebar:
         if user.demo:
             st.info("**DEMO MODE** — a fictional town (Demoford). No real data is shown "
-                    "and nothing you do is saved to a real workspace.", icon="🧪")
+                    "and nothing you do is saved to a real workspace.", icon=":material/science:")
         st.caption(f"Signed in as **{user.username}** ({user.role.value})")
         roles = [r.value for r in state.VIEWABLE_ROLES[user.role]]
         if len(roles) > 1:

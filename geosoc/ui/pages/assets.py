@@ -10,7 +10,7 @@ from geosoc.access import Role
 from geosoc.assets import CATEGORIES, SECTORS, asset_gaps
 from geosoc.errors import ConflictError, GeosocError
 from geosoc.ui import cache, state
-from geosoc.ui.feedback import show_error
+from geosoc.ui.feedback import show_error, show_problems
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
 
@@ -26,11 +26,20 @@ st.title("Community assets")
 st.caption("Voluntary, community, faith, sports, business and statutory groups and places "
            "that the Build phase can work with (FB5).")
 
+read_only = role is Role.PUBLIC or user is None
 try:
     register = cache.asset_register(user)
 except GeosocError as error:
-    show_error(error)
-    register = study.assets.iloc[0:0]
+    if not study.demo:
+        show_error(error)
+        st.stop()
+    st.warning(f"The demo town's asset file does not pass the register's checks "
+               f"({len(error.problems)} problems), so it is shown read-only and cannot be "
+               "edited here.")
+    with st.expander("Problems found in the demo asset file"):
+        show_problems(error)
+    register = study.assets
+    read_only = True
 
 cols = st.columns([2, 2, 3])
 categories = cols[0].multiselect("Categories", sorted(register["category"].unique()),
@@ -81,7 +90,7 @@ if wanted and not register.empty:
         table = pd.DataFrame(gaps.drop(columns="geometry", errors="ignore"))
         st.dataframe(table, width="stretch", height=260)
 
-if role is Role.PUBLIC or user is None:
+if read_only:
     st.stop()
 st.subheader("Keep the register up to date")
 add_tab, edit_tab = st.tabs(["Add an asset", "Edit or retire"])

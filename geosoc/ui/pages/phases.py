@@ -101,7 +101,7 @@ st.subheader("Before and after")
 after_phase = st.selectbox("Compare the baseline with", [p.name for p in plan.phases[1:]],
                            key="ph_after")
 phase = {p.name: p for p in plan.phases}
-resolution = 10
+resolution = 9
 layers = {
     name: cache.cell_layer(key, state.Filters((str(p.start), str(p.end)), filters.categories,
                                               filters.sources), resolution, role.value, False)

@@ -69,7 +69,7 @@ with map_col:
     maps.draw_control().add_to(m)
     drawn = show_map(m, key="sites_map", height=480, returned_objects=["all_drawings"])
     st.caption("Draw a polygon or rectangle (toolbar, top left) to score your own site.")
-show_legend(scale_colours.legend("Score"), columns=3)
+show_legend(scale_colours.legend("Score", decimals=2), columns=3)
 
 st.subheader("Compare candidates")
 choice = st.multiselect("Pick 2 to 4 candidates", list(ranked.index),
