@@ -11,29 +11,37 @@ import streamlit as st
 from geosoc.access import Role
 from geosoc.ui import cache, sidebar, state
 
-st.set_page_config(page_title="geosoc · Clear, Hold, Build", page_icon=":material/map:", layout="wide")
+st.set_page_config(page_title="geosoc · Clear, Hold, Build", page_icon=":material/map:",
+                   layout="wide")
 cache.start_hotspot_warm_up()
 
 PAGES = "geosoc/ui/pages"
+
+
+def page(name: str, title: str, icon: str, **kwargs: bool) -> st.Page:
+    """Return the navigation entry of ``geosoc/ui/pages/<name>.py``."""
+    return st.Page(f"{PAGES}/{name}.py", title=title, icon=f":material/{icon}:", **kwargs)
+
+
 user = state.current_user()
 if user is None:
-    page = st.navigation([st.Page(f"{PAGES}/sign_in.py", title="Sign in", icon=":material/login:")])
+    navigation = st.navigation([page("sign_in", "Sign in", "login")])
 else:
     sidebar.render(user)
-    analysis = [
-        st.Page(f"{PAGES}/profile.py", title="Locality profile", icon=":material/local_fire_department:", default=True),
-        st.Page(f"{PAGES}/sites.py", title="Sites", icon=":material/location_on:"),
-        st.Page(f"{PAGES}/phases.py", title="Phases & displacement", icon=":material/timeline:"),
-    ]
-    partners = [st.Page(f"{PAGES}/assets.py", title="Community assets", icon=":material/diversity_3:")]
-    present = [st.Page(f"{PAGES}/launch.py", title="Launch presentation", icon=":material/co_present:")]
-    admin = [st.Page(f"{PAGES}/data.py", title="Data", icon=":material/folder_open:")]
+    present = [page("launch", "Launch presentation", "co_present")]
+    sections = {
+        "Analysis": [
+            page("profile", "Locality profile", "local_fire_department", default=True),
+            page("sites", "Sites", "location_on"),
+            page("phases", "Phases & displacement", "timeline"),
+        ],
+        "Partners": [page("assets", "Community assets", "diversity_3")],
+        "Present": present,
+    }
     if user.role is Role.ANALYST:
-        admin.append(st.Page(f"{PAGES}/audit.py", title="Audit", icon=":material/fact_check:"))
-    sections = {"Analysis": analysis, "Partners": partners, "Present": present}
-    if user.role is Role.ANALYST:
-        sections["Manage"] = admin
+        sections["Manage"] = [page("data", "Data", "folder_open"),
+                              page("audit", "Audit", "fact_check")]
     if user.role is Role.PUBLIC:
         sections = {"Present": present}
-    page = st.navigation(sections)
-page.run()
+    navigation = st.navigation(sections)
+navigation.run()
