@@ -39,6 +39,31 @@ def test_open_creates_a_migrated_wal_database_with_foreign_keys(tmp_path: Path) 
         assert rows == len(MIGRATIONS)
 
 
+def test_a_new_migration_applies_once_and_keeps_data(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "m.sqlite"
+    with Workspace.open(path) as ws:
+        ws.analyses.save("kept", "k", {}, user="ana", role="analyst")
+    monkeypatch.setattr(db, "MIGRATIONS", (*MIGRATIONS, "CREATE TABLE extra (x INTEGER);"))
+    with Workspace.open(path) as ws:
+        assert ws.schema_version() == len(MIGRATIONS) + 1
+        assert ws._conn.execute("SELECT COUNT(*) FROM extra").fetchone()[0] == 0
+        assert ws.analyses.get("kept")["name"] == "kept"
+
+
+def test_a_failing_migration_changes_nothing(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "bad.sqlite"
+    Workspace.open(path).close()
+    broken = "CREATE TABLE half (x INTEGER);\nINSERT INTO no_such_table VALUES (1);"
+    monkeypatch.setattr(db, "MIGRATIONS", (*MIGRATIONS, broken))
+    with pytest.raises(WorkspaceError, match="cannot be opened"):
+        Workspace.open(path)
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == len(
+        MIGRATIONS)
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half'").fetchone() is None
+    conn.close()
+
+
 def test_open_without_create_on_a_missing_file_raises(tmp_path: Path) -> None:
     with pytest.raises(WorkspaceError, match="not found"):
         Workspace.open(tmp_path / "absent.sqlite", create=False)
