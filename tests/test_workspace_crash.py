@@ -59,7 +59,12 @@ def test_sigkill_mid_import_leaves_only_whole_committed_imports(tmp_path: Path) 
     Workspace.open(path).close()
     child = subprocess.Popen([sys.executable, "-c", WRITER, str(path)],
                              stdout=subprocess.PIPE, text=True)
-    lines = [child.stdout.readline().strip() for _ in range(4)]
+    watchdog = threading.Timer(120, child.kill)  # never hang the suite on a stuck child
+    watchdog.start()
+    try:
+        lines = [child.stdout.readline().strip() for _ in range(4)]
+    finally:
+        watchdog.cancel()
     assert lines == ["0", "1", "2", "inside"]
     child.send_signal(signal.SIGKILL)  # it is now inside the 4th import's transaction
     child.wait(timeout=30)
