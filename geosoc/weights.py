@@ -120,7 +120,11 @@ def attach_islands(areas: gpd.GeoDataFrame, graph: Graph) -> tuple[Graph, dict[s
 
 
 def contiguity_graph(
-    areas: gpd.GeoDataFrame, rook: bool = False, *, islands: str = "nearest"
+    areas: gpd.GeoDataFrame,
+    rook: bool = False,
+    *,
+    snap_m: float = 1.0,
+    islands: str = "nearest",
 ) -> Graph:
     """Binary contiguity graph of areas (queen by default), islands handled explicitly.
 
@@ -129,7 +133,12 @@ def contiguity_graph(
     areas : geopandas.GeoDataFrame
         Areas indexed by ``area_code``, polygons in EPSG:4326.
     rook : bool
-        ``True`` for rook (shared edge) contiguity, ``False`` for queen (shared point).
+        ``True`` for rook (shared edge) contiguity, exact, so it needs topologically clean
+        boundaries; ``False`` for queen (shared point).
+    snap_m : float
+        Queen only: areas closer than this many metres (EPSG:27700) count as touching, which
+        absorbs the sliver gaps of generalised boundary files (ONS "generalised clipped"
+        LSOAs do not share vertices exactly). 0 demands exactly shared points.
     islands : {"nearest", "keep"}
         ``"nearest"`` links each area with no contiguous neighbour to its nearest area
         (EPSG:27700 distance) and warns naming them; ``"keep"`` leaves them isolated
@@ -144,7 +153,11 @@ def contiguity_graph(
     if islands not in ("nearest", "keep"):
         raise AnalysisError("unknown islands rule",
                             [Problem(f"islands={islands!r}", fix="use 'nearest' or 'keep'")])
-    graph = Graph.build_contiguity(areas.geometry, rook=rook)
+    if rook or snap_m <= 0:
+        graph = Graph.build_contiguity(areas.geometry, rook=rook)
+    else:
+        graph = Graph.build_fuzzy_contiguity(areas.geometry.to_crs(CRS_METRIC),
+                                             buffer=snap_m / 2)
     graph = _from_pairs(areas.index, *_positional_pairs(areas.index, graph))
     if islands == "keep":
         return graph
