@@ -9,9 +9,12 @@ demo exercises the same code paths as real data.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
@@ -38,7 +41,7 @@ from geosoc.synth import writer as files
 DEFAULT_DEMO_DIR = Path(__file__).resolve().parents[1] / "data" / "demo"
 
 #: How each partner file maps onto the incidents contract.
-PARTNER_MAPPINGS = {
+PARTNER_MAPPINGS = MappingProxyType({
     "council_asb": PointMapping(
         date="Date reported", date_format="%d/%m/%Y", id="Reference", category="ASB type",
         easting="Easting", northing="Northing",
@@ -50,7 +53,7 @@ PARTNER_MAPPINGS = {
     "health_ae": PointMapping(
         date="month", date_format="%Y-%m", category="attendance_type", postcode="postcode",
     ),
-}
+})
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,8 @@ def ensure_demo(directory: str | Path | None = None, *, seed: int = DEFAULT_SEED
     """
     target = Path(directory) if directory is not None else DEFAULT_DEMO_DIR
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(target.parent / f".{target.name}.lock"):
+    key = hashlib.sha256(str(target.resolve()).encode()).hexdigest()[:16]
+    with _lock(Path(tempfile.gettempdir()) / f"geosoc-demo-{key}.lock"):
         if not _is_current(target, seed):
             generate_demo_town(target, seed=seed)
     return target

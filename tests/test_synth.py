@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 
 import geopandas as gpd
+import h3
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from h3ronpy.vector import coordinates_to_cells
 from pyproj import Transformer
 
 from geosoc.errors import InputFileError
@@ -203,6 +205,18 @@ def test_harm_is_concentrated_in_the_true_hotspots(police: pd.DataFrame, town) -
     density = harm / lsoas.to_crs(27700).area.reindex(harm.index)
     densest = density.sort_values(ascending=False).head(6).index
     assert len(set(densest) & set(manifest.truth["hotspot_lsoas"])) >= 4
+
+
+def test_true_top_cells_are_the_observed_top_cells(police: pd.DataFrame, town) -> None:
+    _, manifest = town
+    located = police[police["Longitude"] != ""]
+    cells = np.asarray(coordinates_to_cells(located["Latitude"].astype(float).to_numpy(),
+                                            located["Longitude"].astype(float).to_numpy(), 9))
+    harm = located["Crime type"].map(CCHI_DAYS).groupby(cells).sum().nlargest(20)
+    observed = {h3.int_to_str(int(c)) for c in harm.index}
+    truth = {c["h3"] for c in manifest.truth["top_cells_res9"]}
+    assert len(observed & truth) >= 14
+    assert manifest.hotspots[0]["h3_res9"] in truth
 
 
 def test_emerging_and_fading_hotspots_trend(zones: pd.DataFrame, town) -> None:

@@ -60,6 +60,8 @@ class DemoManifest:
         ``ward_code``, ``lsoa_code``, ``h3_res8``, ``h3_res9``.
     truth : dict
         Derived ground truth: ``hotspot_lsoas`` (top 5% of LSOAs by expected harm per km²),
+        ``top_cells_res9`` (the 20 H3 resolution-9 cells with the highest expected harm over
+        all months, with ``expected_harm`` in CCHI days and ``expected_count``),
         ``hotspot_wards``, ``control_wards``, ``youth_gap`` (the hotspot left without youth
         provision and the radius in metres), ``category_shares`` (expected police shares).
     """

@@ -12,6 +12,7 @@ import h3
 import numpy as np
 import pandas as pd
 import shapely
+from h3ronpy.vector import coordinates_to_cells
 
 from geosoc.errors import InputFileError, Problem
 from geosoc.schema import CRS_METRIC, CRS_STORE
@@ -42,6 +43,9 @@ def _source_fingerprint() -> str:
 GENERATOR_VERSION = f"1.1.0+{_source_fingerprint()}"
 DEFAULT_SEED = 20240101
 TOWN_LABEL = "Demoford (fictional town)"
+#: H3 resolution and number of cells listed as ground truth (highest expected harm).
+TRUTH_H3_RESOLUTION = 9
+TRUTH_TOP_CELLS = 20
 
 
 def generate_demo_town(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> DemoManifest:
@@ -232,13 +236,25 @@ def _hotspot_records(scenario: Scenario, geo: Geography) -> tuple[dict, ...]:
 def _truth(
     geo: Geography, scenario: Scenario, points: MapPoints, expected: np.ndarray
 ) -> dict:
-    """Top 5% of LSOAs by expected harm density, control wards, the youth gap, shares."""
+    """Top 5% of LSOAs by expected harm density, the top H3 cells, controls, youth gap."""
     harm = (expected * WEIGHTS).sum(axis=(1, 2))
+    lon, lat = TO_LONLAT.transform(points.x, points.y)
+    cells = pd.DataFrame({
+        "h3": np.asarray(coordinates_to_cells(lat, lon, TRUTH_H3_RESOLUTION), dtype=np.uint64),
+        "expected_harm": harm,
+        "expected_count": expected.sum(axis=(1, 2)),
+    }).groupby("h3").sum().nlargest(TRUTH_TOP_CELLS, "expected_harm")
+    top_cells = [
+        {"h3": h3.int_to_str(int(cell)), "expected_harm": round(float(row.expected_harm), 1),
+         "expected_count": round(float(row.expected_count), 1)}
+        for cell, row in cells.iterrows()
+    ]
     per_lsoa = np.bincount(points.lsoa_pos, weights=harm, minlength=len(geo.lsoas))
     density = per_lsoa / geo.lsoas["area_km2"].to_numpy()
     top = np.argsort(-density, kind="stable")[: max(1, round(0.05 * len(geo.lsoas)))]
     return {
         "hotspot_lsoas": sorted(str(c) for c in geo.lsoas.index[top]),
+        "top_cells_res9": top_cells,
         "hotspot_wards": sorted({str(geo.lsoas["ward_code"].iloc[i]) for i in top}),
         "control_wards": list(scenario.control_wards),
         "youth_gap": {"hotspot": scenario.hotspots[0].id, "radius_m": YOUTH_GAP_RADIUS_M},
