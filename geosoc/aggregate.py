@@ -95,8 +95,10 @@ def harm_by_cell(incidents: pd.DataFrame, resolution: int, *, cover: gpd.GeoData
     require_columns(incidents, (HARM,), what="incidents")
     _check_by(incidents, by)
     ids = _cell_ids(incidents, resolution)
+    code, distinct = pd.factorize(ids)  # hash-based: faster than a search per row
+    distinct = np.asarray(distinct, dtype=np.uint64)
     if cover is None:
-        cover = cells_frame(ids, resolution)
+        cover = cells_frame(distinct, resolution)
     cover_ids = h3_strs_to_int(cover.index.to_numpy())
     found_res = sorted(set(cell_resolution(cover_ids).tolist()) - {resolution})
     if found_res:
@@ -105,9 +107,10 @@ def harm_by_cell(incidents: pd.DataFrame, resolution: int, *, cover: gpd.GeoData
             fix="build the cover with cover_area(areas, resolution)")])
     order = np.argsort(cover_ids, kind="stable")
     sorted_ids = cover_ids[order]
-    slot = np.clip(np.searchsorted(sorted_ids, ids), 0, max(len(sorted_ids) - 1, 0))
-    found = sorted_ids[slot] == ids if len(sorted_ids) else np.zeros(len(ids), dtype=bool)
-    position = np.where(found & (ids != 0), order[slot] if len(order) else -1, -1)
+    slot = np.clip(np.searchsorted(sorted_ids, distinct), 0, max(len(sorted_ids) - 1, 0))
+    hit = (sorted_ids[slot] == distinct) if len(sorted_ids) else np.zeros(len(distinct), bool)
+    distinct_position = np.where(hit & (distinct != 0), order[slot] if len(order) else -1, -1)
+    position = distinct_position[code] if len(code) else np.zeros(0, dtype=np.int64)
     out = _totals(cover, incidents, position, by, unlocated=ids == 0)
     out.attrs["h3_resolution"] = int(resolution)
     return out

@@ -336,3 +336,15 @@ def test_roll_up_conserves_counts(rows) -> None:
     out = roll_up_counts(counts, lookup)
     assert out["count"].sum() + out.attrs["unmatched_count"] == sum(count)
     assert out.attrs["unmatched_codes"] == (["X"] if "X" in code else [])
+
+
+def test_no_incidents_gives_zero_filled_results() -> None:
+    empty = pd.DataFrame({"lon": np.zeros(0), "lat": np.zeros(0), "harm": np.zeros(0),
+                          "category": pd.Series([], dtype="str"),
+                          "month": pd.PeriodIndex([], freq="M")})
+    cover = cover_area(AREAS, 8)
+    cells = harm_by_cell(empty, 8, cover=cover)
+    assert len(cells) == len(cover) and cells["count"].sum() == 0
+    areas = harm_by_area(empty, AREAS, by="category", index=INDEX)
+    assert len(areas) == len(AREAS) and areas["harm"].sum() == 0
+    assert harm_by_month(empty).empty
