@@ -37,8 +37,10 @@ COLUMN_ALIASES = {
     "latitude": "lat", "y": "lat", "post_code": "postcode", "opening_hours": "opening_times",
     "verified": "last_verified", "last_checked": "last_verified",
 }
-#: A canonical (hyphenated, lower-case) UUID.
-UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+#: A hyphenated UUID (stored lower-case); ids geosoc makes are UUID4s.
+UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+#: Other ids a partner's register may already use (``DEMO-A001``, ``osm:node/123``).
+ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}"
 #: Leading characters a spreadsheet reads as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -141,10 +143,12 @@ def validate_assets(frame: pd.DataFrame, *, file: str | None = None,
          "last_verified is not a date", "write dates as YYYY-MM-DD (or DD/MM/YYYY)")
     out["last_verified"] = dates.dt.strftime("%Y-%m-%d").astype("object").where(dates.notna())
 
-    ids = out["asset_id"].str.lower()
-    valid_id = ids.str.fullmatch(UUID_PATTERN)
-    flag(ids.ne("") & ~valid_id, "asset_id", "asset_id is not a UUID",
-         "leave it empty to have one made")
+    ids = out["asset_id"]
+    is_uuid = ids.str.fullmatch(UUID_PATTERN)
+    ids = ids.where(~is_uuid, ids.str.lower())
+    flag(ids.ne("") & ~ids.str.fullmatch(ID_PATTERN), "asset_id",
+         "asset_id is not a UUID or a plain id (letters, digits, . _ : / -, up to 64)",
+         "leave it empty to have a UUID made")
     flag(ids.ne("") & ids.duplicated(keep="first"), "asset_id", "asset_id appears twice",
          "give each asset its own id")
     out["asset_id"] = ids

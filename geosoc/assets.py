@@ -45,6 +45,10 @@ CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
                          "village hall", "community space"),
     "business": ("shop", "retail", "pub", "cafe", "company"),
     "library": ("libraries", "public library"),
+    "substance misuse": ("drug and alcohol", "drugs and alcohol", "recovery",
+                         "recovery service", "addiction", "needle exchange"),
+    "family support": ("family hub", "children's centre", "childrens centre", "early help",
+                       "parenting"),
     "other": ("misc", "miscellaneous"),
 }
 CATEGORIES: tuple[str, ...] = tuple(CATEGORY_SYNONYMS)

@@ -55,7 +55,7 @@ def test_every_problem_is_reported_with_row_and_column(tmp_path: Path) -> None:
                           "B,yuoth,,-0.1,51.5,,\n"                # row 3: typo
                           "C,sport,privat,2.35,48.85,,\n"         # row 4: Paris, bad sector
                           "D,library,,-0.1,51.5,31/02/2024,\n"    # row 5: impossible date
-                          "E,library,,abc,51.5,,not-a-uuid\n"     # row 6
+                          "E,library,,abc,51.5,,not an id!\n"     # row 6
                           "F,library,,-0.1,,,\n")                 # row 7: lat missing
     with pytest.raises(SchemaError) as err:
         read_assets(path)
@@ -187,15 +187,19 @@ def test_osm_problems_name_the_feature_in_the_file(tmp_path: Path) -> None:
     assert [(p.row, p.column) for p in err.value.problems] == [(3, "lon")]  # 3rd feature
 
 
-def test_upper_case_ids_are_normalised_and_reexports_resolve() -> None:
+def test_ids_and_extra_categories_and_reexports() -> None:
     import geosoc.assets
 
     upper = "A1B2C3D4-0000-4000-8000-00000000000F"
     assets = geosoc.assets.validate_assets(pd.DataFrame(
-        {"asset_id": [upper, ""], "name": "x", "category": "food", "lon": "-1",
+        {"asset_id": [upper, "", "DEMO-A001", "osm:node/42"], "name": "x",
+         "category": ["food", "recovery service", "family hub", "library"], "lon": "-1",
          "lat": "53"}))
     assert assets["asset_id"].iloc[0] == upper.lower()
     assert len(assets["asset_id"].iloc[1]) == 36
+    assert assets["asset_id"].iloc[2:].tolist() == ["DEMO-A001", "osm:node/42"]  # kept as given
+    assert assets["category"].tolist() == ["food", "substance misuse", "family support",
+                                           "library"]
     with pytest.raises(AttributeError):
         geosoc.assets.no_such_name  # noqa: B018
 
