@@ -30,7 +30,21 @@ from scipy import stats
 
 from geosoc.errors import AnalysisError, Problem
 from geosoc.randomisation import conditional_pseudo_p
-from geosoc.weights import contiguity_graph, h3_graph
+from geosoc.weights import attach_islands, contiguity_graph, h3_graph
+
+__all__ = [
+    "BIN_LEVELS",
+    "benjamini_hochberg",
+    "contiguity_graph",
+    "find_hotspots",
+    "gi_star",
+    "gi_star_z",
+    "graph_for",
+    "h3_graph",
+    "hotspot_bins",
+    "local_moran",
+    "warm_up",
+]
 
 #: Confidence levels of the ArcGIS Gi_Bin classes (bin 3, 2, 1).
 BIN_LEVELS = (0.01, 0.05, 0.10)
@@ -273,12 +287,18 @@ def local_moran(
     return out
 
 
-def graph_for(frame: pd.DataFrame) -> Graph:
-    """Neighbour graph for a Cells frame (H3 k=1) or an Areas frame (queen contiguity)."""
+def graph_for(frame: pd.DataFrame) -> tuple[Graph, dict[str, str]]:
+    """Neighbour graph for a Cells frame (H3 k=1) or an Areas frame (queen contiguity).
+
+    Returns
+    -------
+    tuple of (libpysal.graph.Graph, dict)
+        The graph and ``{island area: area it was linked to}`` (empty for cells).
+    """
     if frame.index.name == "h3":
-        return h3_graph(frame.index)
+        return h3_graph(frame.index), {}
     if "geometry" in frame.columns:
-        return contiguity_graph(frame)
+        return attach_islands(frame, contiguity_graph(frame, islands="keep"))
     raise AnalysisError("cannot tell how to build neighbours for this frame",
                         [Problem(f"index {frame.index.name!r} and no geometry",
                                  fix="pass graph= explicitly")])
@@ -305,7 +325,8 @@ def find_hotspots(
     value : str
         Column to analyse.
     graph : libpysal.graph.Graph, optional
-        Neighbours; built from the frame when omitted (H3 k=1 or queen contiguity).
+        Neighbours; built from the frame when omitted (H3 k=1, or queen contiguity with
+        islands linked to their nearest area, listed in ``attrs["islands_linked"]``).
     permutations, lisa_permutations : int
         Gi* simulations (0 = analytic) and Local Moran simulations.
     seed : int
@@ -323,7 +344,7 @@ def find_hotspots(
     pandas.DataFrame
         A copy of ``frame`` with the :func:`gi_star` and :func:`local_moran` columns.
     """
-    graph = graph_for(frame) if graph is None else graph
+    graph, islands = graph_for(frame) if graph is None else (graph, {})
     work = frame
     column = value
     if transform_value == "log1p":
@@ -340,7 +361,8 @@ def find_hotspots(
     out = out.join(lisa[["lisa_i", "lisa_p", "lisa_cluster"]])
     if column != value:
         out = out.drop(columns=column)
-    out.attrs = {**out.attrs, **lisa.attrs, "hotspot_transform": transform_value or "none"}
+    out.attrs = {**out.attrs, **lisa.attrs, "hotspot_transform": transform_value or "none",
+                 "islands_linked": islands}
     return out
 
 

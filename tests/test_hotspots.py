@@ -211,5 +211,23 @@ def test_contiguity_graph_attaches_islands():
     assert set(contiguity_graph(areas, rook=True, islands="keep").neighbors["B1"]) == {"A1"}
 
 
+def test_contiguity_snaps_sliver_gaps_and_find_hotspots_on_areas():
+    # 0.3 m gaps between neighbours, as in generalised boundary files
+    boxes = [box(i * 100.3, j * 100.3, i * 100.3 + 100, j * 100.3 + 100)
+             for i in range(4) for j in range(4)]
+    codes = [f"E{i:02d}" for i in range(16)]
+    areas = gpd.GeoDataFrame({"name": codes, "kind": "lsoa", "harm": np.arange(16.0)},
+                             geometry=boxes, crs=27700,
+                             index=pd.Index(codes, name="area_code")).to_crs(4326)
+    snapped = contiguity_graph(areas)
+    assert snapped.cardinalities["E05"] == 8  # inner square: queen neighbours
+    with pytest.warns(UserWarning, match="16 area"):
+        exact = contiguity_graph(areas, snap_m=0)
+    assert exact.cardinalities.max() <= 2  # every square linked to a nearest one only
+    out = find_hotspots(areas, "harm", lisa_permutations=99)
+    assert out.attrs["islands_linked"] == {}
+    assert out.loc["E15", "gi_z"] > 0 > out.loc["E00", "gi_z"]
+
+
 def test_warm_up_runs():
     assert warm_up() >= 0.0
