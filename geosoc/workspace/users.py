@@ -167,15 +167,19 @@ class UserStore:
         if not self._verify(row["password_hash"], password):
             self._record_failure(row, now)
             raise AuthenticationError(_SIGN_IN_FAILED)
+        new_hash = (self._hasher.hash(password)
+                    if self._hasher.check_needs_rehash(row["password_hash"])
+                    else row["password_hash"])
         with transaction(self._conn):
-            new_hash = (self._hasher.hash(password)
-                        if self._hasher.check_needs_rehash(row["password_hash"])
-                        else row["password_hash"])
-            self._conn.execute(
+            cursor = self._conn.execute(  # unless another process locked it meanwhile
                 "UPDATE users SET failed_attempts = 0, locked_until = NULL, password_hash = ? "
-                "WHERE username = ?", (new_hash, username))
-            audit.record(self._conn, who=username, role=row["role"], at=now,
-                         action="sign_in.ok", target=f"user:{username}")
+                "WHERE username = ? AND (locked_until IS NULL OR locked_until <= ?)",
+                (new_hash, username, now.isoformat()))
+            if cursor.rowcount == 1:
+                audit.record(self._conn, who=username, role=row["role"], at=now,
+                             action="sign_in.ok", target=f"user:{username}")
+        if cursor.rowcount != 1:
+            raise AuthenticationError("account locked")
         return User(username, row["role"])
 
     def get(self, username: str) -> User | None:
@@ -197,15 +201,16 @@ class UserStore:
             return False
 
     def _record_failure(self, row: sqlite3.Row, now: datetime) -> None:
-        attempts = row["failed_attempts"] + 1
-        locked = attempts >= self._policy.max_attempts
+        """Count a failure atomically (two processes cannot lose one) and lock at the limit."""
         with transaction(self._conn):
-            self._conn.execute(
-                "UPDATE users SET failed_attempts = ?, locked_until = ? WHERE username = ?",
-                (0 if locked else attempts,
-                 (now + self._policy.lockout).isoformat() if locked else None,
-                 row["username"]),
-            )
+            attempts = self._conn.execute(
+                "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE username = ? "
+                "RETURNING failed_attempts", (row["username"],)).fetchone()[0]
+            locked = attempts >= self._policy.max_attempts
+            if locked:
+                self._conn.execute(
+                    "UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?",
+                    ((now + self._policy.lockout).isoformat(), row["username"]))
             audit.record(self._conn, who=row["username"], role=row["role"], at=now,
                          action="sign_in.failed", target=f"user:{row['username']}",
                          details={"attempt": attempts, "locked": locked})
