@@ -25,10 +25,11 @@ from geosoc.errors import Problem, SchemaError
 
 #: Default grid size; the label grid costs 4 bytes per pixel (64 MB at the default).
 DEFAULT_MAX_PIXELS = 1 << 24
-#: Label of pixels an edge passes through: exact test against the pixel's candidates.
-BOUNDARY = -2
 #: Label of pixels two polygons claim (overlapping areas): exact test with the STRtree.
 OVERLAP = -3
+#: Labels at or below this mark pixels an edge passes through; ``EDGE - label`` is the
+#: pixel's row in the candidate table (exact test against just those polygons).
+EDGE = -4
 #: Margin (pixels) for floating point when marking edge pixels; far above rounding error.
 _EPS = 1e-9
 
@@ -48,7 +49,6 @@ class AreaIndex:
     pixel: tuple[float, float]
     shape: tuple[int, int]
     labels: np.ndarray
-    edge_pixels: np.ndarray
     candidate_start: np.ndarray
     candidates: np.ndarray
 
@@ -76,7 +76,7 @@ class AreaIndex:
         if not present.any():
             empty = np.zeros(0, dtype=np.int64)
             return cls(geoms, shapely.STRtree(geoms), (0.0, 0.0), (1.0, 1.0), (1, 1),
-                       np.full(1, -1, dtype=np.int32), empty, np.zeros(1, np.int64), empty)
+                       np.full(1, -1, dtype=np.int32), np.zeros(1, np.int64), empty)
         xmin, ymin, xmax, ymax = shapely.total_bounds(geoms[present])
         coslat = max(np.cos(np.radians((ymin + ymax) / 2)), 0.01)
         side = max(np.sqrt((xmax - xmin) * coslat * (ymax - ymin) / max_pixels), 1e-9)
@@ -96,12 +96,11 @@ class AreaIndex:
         key = _sorted_unique(pixel * len(geoms) + pixel_owner)
         pixel, pixel_owner = key // len(geoms), key % len(geoms)
         first = np.flatnonzero(_starts(pixel))
-        edge_pixels = pixel[first]
         overlap = labels == OVERLAP
-        labels[edge_pixels] = BOUNDARY
+        labels[pixel[first]] = EDGE - np.arange(len(first), dtype=np.int32)
         labels[overlap] = OVERLAP
         return cls(geoms, shapely.STRtree(geoms), (x0, y0), (dx, dy), (ny, nx), labels,
-                   edge_pixels, np.append(first, len(key)), pixel_owner)
+                   np.append(first, len(key)), pixel_owner)
 
     def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Position of the polygon holding each point, ``-1`` where none does.
@@ -128,15 +127,14 @@ class AreaIndex:
         flat[~inside] = 0
         out = self.labels[flat].astype(np.int64)
         out[~inside] = -1
-        edge = np.flatnonzero(out == BOUNDARY)
-        out[edge] = self._locate_edge(x[edge], y[edge], flat[edge])
+        edge = np.flatnonzero(out <= EDGE)
+        out[edge] = self._locate_edge(x[edge], y[edge], EDGE - out[edge])
         overlap = np.flatnonzero(out == OVERLAP)
         out[overlap] = self.locate_exact(x[overlap], y[overlap])
         return out
 
-    def _locate_edge(self, x: np.ndarray, y: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    def _locate_edge(self, x: np.ndarray, y: np.ndarray, slot: np.ndarray) -> np.ndarray:
         """Exact test of points in edge pixels against just their pixel's candidates."""
-        slot = np.searchsorted(self.edge_pixels, flat)
         start, stop = self.candidate_start[slot], self.candidate_start[slot + 1]
         n = stop - start
         point = np.repeat(np.arange(len(x)), n)
