@@ -266,8 +266,10 @@ def asset_gaps(frame_with_harm: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, *,
         out[f"nearest__{category}"] = names
         out[f"distance_m__{category}"] = dists
         missing[:, j] = ~(dists <= distance_m)
-    labels = np.array(wanted, dtype=object)
-    out["missing_categories"] = ["; ".join(labels[row]) for row in missing]
+    listed = pd.Series("", index=out.index, dtype="object")
+    for j, category in enumerate(wanted):
+        listed = listed + np.where(missing[:, j], category + "; ", "")
+    out["missing_categories"] = listed.str.removesuffix("; ")
     out["n_missing"] = missing.sum(axis=1).astype("int64")
     out = out[out["n_missing"] > 0].sort_values("harm", ascending=False, kind="stable")
     return gpd.GeoDataFrame(out, geometry=high.geometry.name, crs=high.crs)
