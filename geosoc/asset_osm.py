@@ -36,9 +36,10 @@ religion = *                                                faith              f
 ==========================================================  =================  ===================
 
 ``name`` becomes the asset name (unnamed features get ``"Unnamed <category>"``);
-``opening_hours`` -> ``opening_times``; ``phone``/``contact:phone``, ``email``,
-``website`` -> ``contact``; the matched ``tag=value`` -> ``services``; ``source`` is
-``"OpenStreetMap"`` plus the OSM id when one of ``@id``/``osm_id``/``id`` is present.
+``opening_hours`` -> ``opening_times``; ``phone``, ``email``, ``website`` (or their
+``contact:*`` forms) -> ``contact``, space-separated; the matched ``tag=value`` ->
+``services``; ``addr:postcode`` -> ``postcode``; ``source`` is ``"OpenStreetMap"`` plus
+the OSM id when one of ``@id``/``osm_id``/``id`` is present.
 """
 
 from __future__ import annotations
@@ -89,6 +90,14 @@ def _tag(frame: pd.DataFrame, key: str) -> pd.Series:
     return values.where(values.notna(), "").astype(str).str.strip()
 
 
+def _first(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series:
+    """Return, per row, the first non-empty value among the tags ``keys``."""
+    value = _tag(frame, keys[0])
+    for key in keys[1:]:
+        value = value.where(value.ne(""), _tag(frame, key))
+    return value
+
+
 def assets_from_osm(frame: pd.DataFrame) -> pd.DataFrame:
     """Map OpenStreetMap tags to raw asset records (see the module table).
 
@@ -119,14 +128,11 @@ def assets_from_osm(frame: pd.DataFrame) -> pd.DataFrame:
     sector = operator.where(operator.notna(), sector).fillna("")
     matched = category.notna()
     name = _tag(frame, "name")
-    contact = (_tag(frame, "phone").where(_tag(frame, "phone").ne(""),
-                                          _tag(frame, "contact:phone")))
-    for extra in ("email", "website"):
-        value = _tag(frame, extra)
-        contact = contact.where(value.eq(""), (contact + " " + value).str.strip())
-    osm_id = _tag(frame, "@id")
-    for key in ("osm_id", "id"):
-        osm_id = osm_id.where(osm_id.ne(""), _tag(frame, key))
+    contact = _first(frame, ("phone", "contact:phone"))
+    for key in ("email", "website"):  # joined with spaces, empty parts skipped
+        part = _first(frame, (key, f"contact:{key}"))
+        contact = contact.where(part.eq(""), contact.where(contact.eq(""), contact + " ") + part)
+    osm_id = _first(frame, ("@id", "osm_id", "id"))
     out = pd.DataFrame({
         "name": name.where(name.ne(""), "Unnamed " + category.fillna("")),
         "category": category,

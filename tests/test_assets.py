@@ -162,6 +162,8 @@ def test_osm_tags_follow_the_documented_table() -> None:
         "operator:type": [None, None, None, "public", None, None, None, None, None],
         "name": ["Hall", "St Mary", "Lib", "Gym", None, "Oxfam", "Bench", "Outreach", "Bakery"],
         "lon": "-0.1", "lat": "51.5", "opening_hours": "Mo-Fr 09:00-17:00",
+        "contact:phone": ["020 1", None, None, None, None, None, None, None, None],
+        "website": ["https://hall.example", "https://st.example"] + [None] * 7,
     })
     raw = assets_from_osm(osm)
     got = list(zip(raw["category"], raw["sector"], strict=True))
@@ -172,6 +174,8 @@ def test_osm_tags_follow_the_documented_table() -> None:
     assert raw.attrs["osm_unmatched"] == 1  # the bench
     assert raw.loc[4, "name"] == "Unnamed sport"
     assert raw.loc[0, "services"] == "amenity=community_centre"
+    assert raw["contact"].tolist()[:3] == ["020 1 https://hall.example", "https://st.example",
+                                           ""]
     assert validate_assets(raw)["opening_times"].iloc[0] == "Mo-Fr 09:00-17:00"
 
 
