@@ -65,19 +65,19 @@ def test_source_wildcard_is_the_fallback() -> None:
 
 
 def test_unknown_categories_listed_with_counts_and_fix() -> None:
-    frame = incidents([("police", "Robbery"), ("fire", "Hoax call"), ("fire", "Hoax call"),
+    frame = incidents([("police", "Robbery"), ("police", "Hoax call"), ("police", "Hoax call"),
                        ("housing", "Damp")])
     with pytest.raises(SchemaError) as info:
         apply_harm_weights(frame)
     text = str(info.value)
-    assert "'fire', category 'Hoax call' (2 rows)" in text
+    assert "'police', category 'Hoax call' (2 rows)" in text
     assert "'housing', category 'Damp' (1 rows)" in text
     assert "add a row to the harm weights table" in text and "unknown=" in text
     assert len(info.value.problems) == 2
 
 
 def test_unknown_default_is_used_not_zero() -> None:
-    out = apply_harm_weights(incidents([("fire", "Hoax call"), ("police", "Burglary")]),
+    out = apply_harm_weights(incidents([("housing", "Damp"), ("police", "Burglary")]),
                              unknown=2.5)
     assert out["harm"].tolist() == [2.5, 245.0]
     assert out["police_activity"].tolist() == [False, False]
