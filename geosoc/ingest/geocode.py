@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from geosoc import schema
 from geosoc.errors import GeocodeError
-from geosoc.ingest.checks import row_problems
+from geosoc.ingest.checks import FILE, row_problems
 from geosoc.ingest.report import IngestReport
 
 #: How many unmatched postcodes a report note names.
@@ -73,7 +75,8 @@ def geocode_postcodes(
     lat[found] = table[schema.LAT].to_numpy()[position[found]]
     if unmatched.any() and not found.any():
         raise GeocodeError(
-            f"none of the {int(unmatched.sum()):,} postcodes matched the postcode table",
+            f"{Path(str(raw[FILE].iloc[0])).name}: none of the {int(unmatched.sum()):,} "
+            "postcodes matched the postcode table",
             row_problems(raw, unmatched, column=column, value_column=column,
                          message="postcode '{value}' is not in the postcode table",
                          fix="check the postcode table covers this area (and is recent), "

@@ -32,6 +32,7 @@ from geosoc.ingest.checks import (
     FILE,
     ROW,
     duplicate_ids,
+    encode,
     future_months,
     numeric,
     outside_uk,
@@ -48,6 +49,7 @@ _OPTIONAL = {
     "Location": "location",
     "Last outcome category": "outcome",
 }
+_FILE_NUMBER = "_file_number"
 #: Points further than this from the median location get a note (kept, not dropped).
 FAR_AWAY_M = 50_000.0
 
@@ -72,9 +74,10 @@ def _display(file: Path, root: Path, given: Path) -> str:
 
 def _read_all(files: Sequence[Path], root: Path, given: Path, notes: list[str]) -> pd.DataFrame:
     frames = []
-    for file in files:
+    for number, file in enumerate(files):
         frame = read_csv_checked(file, required=REQUIRED, notes=notes)
         frame[FILE] = _display(file, root, given)
+        frame[_FILE_NUMBER] = number
         frame[ROW] = np.arange(2, len(frame) + 2)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -119,13 +122,14 @@ def _problems(raw: pd.DataFrame, months: pd.Series, bad_month: np.ndarray,
 
 def _ids_in_several_files(raw: pd.DataFrame) -> np.ndarray:
     """Return True on rows whose non-empty Crime ID also occurs in another file."""
-    files, names = pd.factorize(raw[FILE])
-    if len(names) < 2:
+    files = raw[_FILE_NUMBER].to_numpy()
+    n_files = int(files.max()) + 1
+    if n_files < 2:
         return np.zeros(len(raw), dtype=bool)
-    ids, uniques = pd.factorize(raw["Crime ID"])
-    pairs = np.unique(ids.astype(np.int64) * len(names) + files) // len(names)
-    shared = np.bincount(pairs, minlength=len(uniques)) > 1
-    shared[uniques == ""] = False
+    ids, blank = encode(raw["Crime ID"])
+    pairs = np.unique(ids.astype(np.int64) * n_files + files) // n_files
+    shared = np.bincount(pairs, minlength=len(blank)) > 1
+    shared[blank] = False
     return shared[ids]
 
 
@@ -188,7 +192,8 @@ def read_policeuk(path: str | Path) -> Ingested:
         report.note(f"{int(far.sum())} point(s) lie outside the UK and were dropped "
                     "(police.uk sometimes places anonymised locations far away)")
     keep = ~(no_location | far)
-    kept = raw.loc[keep]
+    wanted = ["Crime ID", "Crime type", *(c for c in _OPTIONAL if c in raw.columns)]
+    kept = raw[wanted] if keep.all() else raw.loc[keep, wanted]
     out = pd.DataFrame({
         schema.INCIDENT_ID: kept["Crime ID"].array,
         schema.MONTH: months.array[keep],
