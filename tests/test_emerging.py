@@ -17,6 +17,7 @@ from geosoc.emerging import (
     to_panel,
 )
 from geosoc.errors import AnalysisError
+from geosoc.hotspots import gi_star_z
 from geosoc.weights import h3_graph
 
 T = 10
@@ -128,11 +129,14 @@ def test_emerging_finds_the_planted_emerging_cluster(panel_and_graph):
     assert out.loc[centre, "emerging_class"] == "Consecutive Hot Spot"
     assert out.loc[centre, "n_hot_steps"] == 4
     assert out.index.equals(pd.Index(graph.unique_ids))
-    # the vectorised Gi* of the final step equals esda's
-    wide = panel.pivot_table(index=panel.index, columns="period", values="harm")
-    ref = esda.G_Local(wide.loc[ids].iloc[:, 11].to_numpy(), graph, transform="B", star=True,
-                       permutations=0)
-    np.testing.assert_allclose(out["final_z"], ref.Zs)
+    # the Gi* of every step, computed as one matrix product, equals esda step by step
+    wide = panel.pivot_table(index=panel.index, columns="period", values="harm").loc[ids]
+    z = gi_star_z(wide.to_numpy(), graph)
+    for t in range(wide.shape[1]):
+        ref = esda.G_Local(wide.iloc[:, t].to_numpy(), graph, transform="B", star=True,
+                           permutations=0)
+        np.testing.assert_allclose(z[:, t], ref.Zs, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(out["final_z"], z[:, -1])
 
 
 def test_emerging_with_permutations_agrees_on_the_planted_cluster(panel_and_graph):

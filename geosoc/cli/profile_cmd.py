@@ -59,11 +59,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _text_progress(fraction: float, message: str) -> None:
-    """Draw a one-line progress bar on stderr."""
+    """Draw a progress bar on stderr: redrawn in place on a terminal, one line per step else."""
     filled = round(fraction * 20)
-    end = "\n" if fraction >= 1 else ""
-    print(f"\r[{'#' * filled}{' ' * (20 - filled)}] {fraction:4.0%} {message:<50}",
-          end=end, file=sys.stderr, flush=True)
+    bar = f"[{'#' * filled}{' ' * (20 - filled)}] {fraction:4.0%} {message:<50}"
+    if sys.stderr.isatty():
+        print("\r" + bar, end="\n" if fraction >= 1 else "", file=sys.stderr, flush=True)
+    else:
+        print(bar.rstrip(), file=sys.stderr, flush=True)
 
 
 def _load(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
