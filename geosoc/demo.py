@@ -21,6 +21,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from geosoc.asset_io import read_assets
 from geosoc.errors import InputFileError
 from geosoc.ingest import (
     Ingested,
@@ -94,7 +95,8 @@ class DemoTown:
     imd : pandas.DataFrame
         IMD contract frame (index ``lsoa_code``, with ``population``).
     assets : geopandas.GeoDataFrame
-        Community assets as written (``name``, ``category``, ``sector``...), Points EPSG:4326.
+        Community asset register read with :func:`geosoc.asset_io.read_assets` (``name``,
+        ``category``, ``sector``, ``status``...), Points EPSG:4326.
     site : DemoSite
         The CHB site and its phases.
     manifest : DemoManifest
@@ -168,7 +170,7 @@ def _lock(path: Path) -> Iterator[None]:
 
 
 def load_demo(directory: str | Path | None = None) -> DemoTown:
-    """Ensure the demo exists, then read all of it through :mod:`geosoc.ingest`.
+    """Ensure the demo exists, then read it through :mod:`geosoc.ingest` and the asset reader.
 
     Parameters
     ----------
@@ -199,13 +201,7 @@ def load_demo(directory: str | Path | None = None) -> DemoTown:
     lsoas = keep("lsoas", read_boundaries(root / files.BOUNDARY_FILES["lsoas"], kind="lsoa"))
     sectors = build_postcode_areas(postcodes, level="sector", clip_to=wards)
     imd = keep("imd", read_imd(root / files.IMD_FILE))
-    raw_assets = pd.read_csv(root / files.ASSETS_FILE, dtype=str, keep_default_na=False)
-    assets = gpd.GeoDataFrame(
-        raw_assets,
-        geometry=gpd.points_from_xy(raw_assets["lon"].astype(float),
-                                    raw_assets["lat"].astype(float)),
-        crs=CRS_STORE,
-    )
+    assets = read_assets(root / files.ASSETS_FILE, postcodes=postcodes)
     info = manifest.site
     site = DemoSite(
         name=info["name"],
