@@ -22,6 +22,7 @@ from geosoc.ingest import (
     PointMapping,
     read_area_counts,
     read_boundaries,
+    read_imd,
     read_points,
     read_policeuk,
     read_postcodes,
@@ -102,6 +103,10 @@ CASES: dict[str, Case] = {
     "wrong delimiter (semicolon)": (
         lambda t: read_policeuk(CORPUS / "semicolon.csv"), InputFileError,
         ["semicolon.csv", "row 1", "semicolon", "comma"]),
+    "tab-delimited IMD file": (
+        lambda t: read_imd(write(t / "imd.tsv", ["lsoa_code\timd_score\timd_rank\timd_decile",
+                                                 "E01000001\t6.2\t29199\t9"])),
+        InputFileError, ["imd.tsv", "row 1", "tab"]),
     "UTF-16 encoding": (
         lambda t: read_policeuk(_utf16(t)), InputFileError, ["utf16.csv", "UTF-16", "UTF-8"]),
     "missing required column": (

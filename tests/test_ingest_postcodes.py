@@ -8,6 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from geosoc.errors import AnalysisError
@@ -26,6 +28,22 @@ def test_normalise_postcodes() -> None:
                                                 "B33 8TH", "nonsense", ""]))
     assert out.tolist()[:5] == ["EC1A 1BB", "EC1A 1BB", "W1A 0AX", "M1 1AE", "B33 8TH"]
     assert valid.tolist() == [True] * 5 + [False, False]
+
+
+@given(
+    area=st.from_regex(r"[A-Z]{1,2}[0-9][A-Z0-9]?", fullmatch=True),
+    inward=st.from_regex(r"[0-9][A-Z]{2}", fullmatch=True),
+    spaces=st.sampled_from(["", " ", "  ", "\t"]),
+    lower=st.booleans(),
+)
+def test_normalisation_is_canonical_and_idempotent(area: str, inward: str, spaces: str,
+                                                   lower: bool) -> None:
+    typed = area + spaces + inward
+    out, valid = normalise_postcodes(pd.Series([typed.lower() if lower else typed]))
+    assert valid.all()
+    assert out.iloc[0] == f"{area} {inward}"
+    again, _ = normalise_postcodes(out)
+    assert again.iloc[0] == out.iloc[0]
 
 
 def test_codepoint_file_without_header(tmp_path: Path) -> None:

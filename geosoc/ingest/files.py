@@ -127,7 +127,7 @@ def check_header(
     """
     fields, first = _header_fields(head, encoding)
     missing = [c for c in required if c not in fields]
-    if not missing:
+    if not missing and (required or len(fields) > 1):
         return fields
     counts = {d: first.count(d) for d in _DELIMITERS}
     best = max(counts, key=counts.__getitem__)
@@ -139,6 +139,8 @@ def check_header(
                      fix="save the file as comma-separated CSV (in Excel: 'CSV UTF-8 "
                      "(comma delimited)'), or change the list separator in regional settings")],
         )
+    if not missing:
+        return fields
     lower = {f.lower(): f for f in fields}
     problems = []
     for col in missing:
