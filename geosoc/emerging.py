@@ -49,8 +49,10 @@ from libpysal.graph import Graph
 from scipy import stats
 
 from geosoc.errors import AnalysisError, Problem
-from geosoc.hotspots import _binary, benjamini_hochberg, gi_star_z
+from geosoc.hotspots import gi_star_z
 from geosoc.randomisation import conditional_pseudo_p
+from geosoc.significance import benjamini_hochberg
+from geosoc.weights import binary_adjacency
 
 #: Hot-spot class names in precedence order (cold names are the same with "Cold").
 _PATTERNS = ("New", "Consecutive", "Intensifying", "Persistent", "Diminishing", "Sporadic",
@@ -270,7 +272,7 @@ def emerging_hotspots(
     y = wide.reindex(ids, fill_value=0.0).sort_index(axis=1).to_numpy(dtype=float)
     z = gi_star_z(y, graph)
     if permutations:
-        adj = _binary(graph)
+        adj = binary_adjacency(graph)
         card = np.diff(adj.indptr)
         p = np.column_stack([
             np.minimum(1.0, 2.0 * conditional_pseudo_p(

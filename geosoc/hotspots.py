@@ -30,7 +30,8 @@ from scipy import stats
 
 from geosoc.errors import AnalysisError, Problem
 from geosoc.randomisation import conditional_pseudo_p
-from geosoc.weights import attach_islands, contiguity_graph, h3_graph
+from geosoc.significance import BIN_LEVELS, benjamini_hochberg, hotspot_bins
+from geosoc.weights import attach_islands, binary_adjacency, contiguity_graph, h3_graph
 
 __all__ = [
     "BIN_LEVELS",
@@ -45,60 +46,6 @@ __all__ = [
     "local_moran",
     "warm_up",
 ]
-
-#: Confidence levels of the ArcGIS Gi_Bin classes (bin 3, 2, 1).
-BIN_LEVELS = (0.01, 0.05, 0.10)
-
-
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values), same order as ``p``.
-
-    A test is FDR-significant at level ``alpha`` exactly when its q-value is <= ``alpha``.
-    """
-    p = np.asarray(p, dtype=float)
-    m = len(p)
-    if m == 0:
-        return p.copy()
-    order = np.argsort(p)
-    scaled = p[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
-    q = np.empty(m)
-    q[order] = np.minimum(adjusted, 1.0)
-    return q
-
-
-def hotspot_bins(z: np.ndarray, p: np.ndarray, *, fdr: bool = True) -> np.ndarray:
-    """ArcGIS-style bins: ``sign(z) * 3/2/1`` at 99/95/90% confidence, else 0.
-
-    Parameters
-    ----------
-    z : numpy.ndarray
-        z-scores (sign gives hot or cold).
-    p : numpy.ndarray
-        Two-sided p-values.
-    fdr : bool
-        Test each level on Benjamini-Hochberg q-values (``q <= level``) instead of raw
-        p-values (``p < level``).
-
-    Returns
-    -------
-    numpy.ndarray
-        int8 bins in -3..3.
-    """
-    p = np.asarray(p, dtype=float)
-    test = benjamini_hochberg(p) if fdr else p
-    passed = sum(((test <= lv) if fdr else (test < lv)).astype(np.int8) for lv in BIN_LEVELS)
-    return (np.sign(z).astype(np.int8) * passed).astype(np.int8)
-
-
-def _binary(graph: Graph) -> sp.csr_matrix:
-    """Binary sparse adjacency without self-weights, rows in ``graph.unique_ids`` order."""
-    adj = sp.csr_matrix(graph.sparse)
-    adj.setdiag(0)
-    adj.eliminate_zeros()
-    adj.data[:] = 1.0
-    return adj
-
 
 def gi_star_z(values: np.ndarray, graph: Graph) -> np.ndarray:
     """Analytic Gi* z-scores (binary weights, self included) for one or many columns.
@@ -120,7 +67,7 @@ def gi_star_z(values: np.ndarray, graph: Graph) -> np.ndarray:
     flat = y.ndim == 1
     y = y.reshape(len(y), -1)
     n = y.shape[0]
-    w = _binary(graph) + sp.identity(n, format="csr")
+    w = binary_adjacency(graph) + sp.identity(n, format="csr")
     card = np.asarray(w.sum(axis=1)).ravel()[:, None]
     total = y.sum(axis=0)
     mean = total / n
@@ -203,7 +150,7 @@ def gi_star(
     y, pos = _aligned(frame, value, graph)
     z = gi_star_z(y, graph)
     if permutations:
-        adj = _binary(graph)
+        adj = binary_adjacency(graph)
         p_sim = conditional_pseudo_p(
             y, np.diff(adj.indptr), np.ones(len(y)), adj @ y,
             permutations=permutations, seed=seed,
@@ -265,7 +212,7 @@ def local_moran(
     n = len(y)
     sd = y.std()
     z = (y - y.mean()) / sd if sd > 0 else np.zeros(n)
-    adj = _binary(graph)
+    adj = binary_adjacency(graph)
     card = np.diff(adj.indptr)
     neighbour_sum = adj @ z
     with np.errstate(divide="ignore", invalid="ignore"):

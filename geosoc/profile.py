@@ -182,6 +182,8 @@ def build_profile(
     report(0.15, f"covering the study area with H3 resolution {resolution} cells")
     cover = cover_area(_study_area(weighted, areas), resolution)
     cells = harm_by_cell(weighted, resolution, cover=cover)
+    lost = {"outside_cover": int(cells.attrs.get("outside_count", 0)),
+            "unlocated": int(cells.attrs.get("unlocated_count", 0))}
     report(0.3, f"Gi* and Local Moran on {len(cells):,} cells")
     options = {"permutations": permutations, "lisa_permutations": lisa_permutations,
                "seed": seed}
@@ -217,9 +219,7 @@ def build_profile(
         "categories": categories, "sources": sources, "permutations": permutations,
         "lisa_permutations": lisa_permutations, "emerging_freq": emerging_freq,
         "seed": seed, "islands_linked": islands,
-        "incidents_in": len(incidents), "incidents_used": len(weighted),
-        "outside_cover": cells.attrs.get("outside_count", 0),
-        "unlocated": cells.attrs.get("unlocated_count", 0),
+        "incidents_in": len(incidents), "incidents_used": len(weighted), **lost,
     }
     return LocalityProfile(cells=cells, areas=areas, monthly=monthly,
                            concentration=concentration, emerging=emerging,

@@ -16,6 +16,7 @@ import h3ronpy
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import scipy.sparse as sp
 from libpysal.graph import Graph
 
 from geosoc.errors import AnalysisError, Problem
@@ -180,3 +181,12 @@ def _positional_pairs(ids: pd.Index, graph: Graph) -> tuple[np.ndarray, np.ndarr
     focal = ids.get_indexer(adj.index.get_level_values(0))
     neighbour = ids.get_indexer(adj.index.get_level_values(1))
     return focal, neighbour
+
+
+def binary_adjacency(graph: Graph) -> sp.csr_matrix:
+    """Binary sparse adjacency without self-weights, rows in ``graph.unique_ids`` order."""
+    adj = sp.csr_matrix(graph.sparse)
+    adj.setdiag(0)
+    adj.eliminate_zeros()
+    adj.data[:] = 1.0
+    return adj
