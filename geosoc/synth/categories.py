@@ -1,6 +1,8 @@
 """Crime-type tables used to generate the demo town's police incidents.
 
-Shares follow the England and Wales police.uk mix (ASB and violence about 30% each); harm
+Background shares follow the England and Wales police.uk mix (ASB and violence about 30%
+each); hotspots carry more violence, robbery, drugs and weapons, as places of serious and
+organised crime do. Harm
 weights are the DOMAIN.md CCHI defaults (days of imprisonment) and are used only to state
 the harm-weighted ground truth in the manifest, never to generate data.
 """
@@ -11,9 +13,9 @@ import numpy as np
 
 from geosoc.schema import POLICE_ACTIVITY_CATEGORIES, POLICEUK_CRIME_TYPES
 
-#: Expected share of each police.uk crime type (sums to 1).
+#: Share of each police.uk crime type in the background (sums to 1).
 CATEGORY_SHARES = {
-    "Anti-social behaviour": 0.29,
+    "Anti-social behaviour": 0.30,
     "Bicycle theft": 0.01,
     "Burglary": 0.04,
     "Criminal damage and arson": 0.07,
@@ -26,7 +28,24 @@ CATEGORY_SHARES = {
     "Shoplifting": 0.06,
     "Theft from the person": 0.01,
     "Vehicle crime": 0.05,
-    "Violence and sexual offences": 0.28,
+    "Violence and sexual offences": 0.27,
+}
+#: Share of each crime type in the hotspot kernels (sums to 1).
+HOTSPOT_SHARES = {
+    "Anti-social behaviour": 0.22,
+    "Bicycle theft": 0.005,
+    "Burglary": 0.02,
+    "Criminal damage and arson": 0.06,
+    "Drugs": 0.06,
+    "Other crime": 0.015,
+    "Other theft": 0.05,
+    "Possession of weapons": 0.02,
+    "Public order": 0.09,
+    "Robbery": 0.03,
+    "Shoplifting": 0.05,
+    "Theft from the person": 0.02,
+    "Vehicle crime": 0.02,
+    "Violence and sexual offences": 0.34,
 }
 #: CCHI default weights (days), DOMAIN.md section 4; ASB counted as 1.
 CCHI_DAYS = {
@@ -47,6 +66,7 @@ CCHI_DAYS = {
 }
 CATEGORIES = np.array(POLICEUK_CRIME_TYPES)
 SHARES = np.array([CATEGORY_SHARES[c] for c in POLICEUK_CRIME_TYPES])
+HOT_SHARES = np.array([HOTSPOT_SHARES[c] for c in POLICEUK_CRIME_TYPES])
 WEIGHTS = np.array([CCHI_DAYS[c] for c in POLICEUK_CRIME_TYPES])
 #: True for the categories police activity generates (Drugs, Possession of weapons).
 ACTIVITY = np.isin(CATEGORIES, POLICE_ACTIVITY_CATEGORIES)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geosoc.synth.categories import SHARES
+from geosoc.synth.categories import HOT_SHARES, SHARES
 from geosoc.synth.geography import Geography, sample_by_density
 from geosoc.synth.scenario import MONTHS, Scenario
 
@@ -108,9 +108,7 @@ def seasonality() -> np.ndarray:
     return 1.0 + 0.08 * np.cos(2 * np.pi * (month - 7) / 12.0)
 
 
-def expected_counts(
-    points: MapPoints, geography: Geography, scenario: Scenario
-) -> tuple[np.ndarray, np.ndarray]:
+def expected_counts(points: MapPoints, geography: Geography, scenario: Scenario) -> np.ndarray:
     """Compute expected police events per map point, month and type, before CHB effects.
 
     Parameters
@@ -124,11 +122,10 @@ def expected_counts(
 
     Returns
     -------
-    total : numpy.ndarray
+    numpy.ndarray
         Shape ``(n_points, n_months, n_types)`` expected counts, types in
-        ``schema.POLICEUK_CRIME_TYPES`` order.
-    background : numpy.ndarray
-        Shape ``(n_points, n_months)``: the background part alone (all types).
+        ``schema.POLICEUK_CRIME_TYPES`` order: background split by the background shares
+        plus hotspot kernels split by the hotspot shares.
     """
     lsoas = geography.lsoas
     rate = lsoas["population"].to_numpy() * np.exp(DEPRIVATION_EFFECT * scenario.deprivation)
@@ -139,6 +136,4 @@ def expected_counts(
     background = np.outer(weight * BACKGROUND_PER_MONTH, season)
     means = np.array([h.monthly_means() for h in scenario.hotspots]) * season[None, :]
     hot = hotspot_kernels(points, scenario).T @ means
-    total = (background + hot)[:, :, None] * SHARES[None, None, :]
-    return total, background
-
+    return background[:, :, None] * SHARES + hot[:, :, None] * HOT_SHARES

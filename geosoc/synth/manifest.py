@@ -63,7 +63,8 @@ class DemoManifest:
         ``top_cells_res9`` (the 20 H3 resolution-9 cells with the highest expected harm over
         all months, with ``expected_harm`` in CCHI days and ``expected_count``),
         ``hotspot_wards``, ``control_wards``, ``youth_gap`` (the hotspot left without youth
-        provision and the radius in metres), ``category_shares`` (expected police shares).
+        provision and the radius in metres), ``category_shares`` (expected share of each
+        police.uk crime type over the whole town and period, CHB effects included).
     """
 
     generator_version: str

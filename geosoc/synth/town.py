@@ -19,7 +19,7 @@ from geosoc.schema import CRS_METRIC, CRS_STORE
 from geosoc.synth import effects as fx
 from geosoc.synth import writer
 from geosoc.synth.assets import YOUTH_GAP_RADIUS_M, build_assets
-from geosoc.synth.categories import CATEGORY_SHARES, WEIGHTS
+from geosoc.synth.categories import CATEGORIES, WEIGHTS
 from geosoc.synth.deprivation import imd_table
 from geosoc.synth.geography import LAD_CODE, LAD_NAME, TO_LONLAT, Geography, build_geography
 from geosoc.synth.incidents import FORCE, draw_events, police_rows
@@ -104,7 +104,7 @@ def _generate(root: Path, seed: int) -> DemoManifest:
     scenario = build_scenario(streams[1], geo)
     points = build_map_points(streams[2], geo)
     postcodes = build_postcodes(streams[3], geo)
-    before, _ = expected_counts(points, geo, scenario)
+    before = expected_counts(points, geo, scenario)
     zone = fx.zone_of(points, scenario.site)
     expected = fx.apply_effects(before, zone)
 
@@ -258,6 +258,9 @@ def _truth(
         "hotspot_wards": sorted({str(geo.lsoas["ward_code"].iloc[i]) for i in top}),
         "control_wards": list(scenario.control_wards),
         "youth_gap": {"hotspot": scenario.hotspots[0].id, "radius_m": YOUTH_GAP_RADIUS_M},
-        "category_shares": dict(CATEGORY_SHARES),
+        "category_shares": {
+            str(c): round(float(v), 4)
+            for c, v in zip(CATEGORIES, expected.sum(axis=(0, 1)) / expected.sum(), strict=True)
+        },
         "metric_crs": CRS_METRIC,
     }
