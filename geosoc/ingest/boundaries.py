@@ -18,6 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 
 from geosoc import schema
@@ -66,10 +67,15 @@ def _name_field(fields: list[str], code: str) -> str | None:
     return next((upper[n] for n in _GENERIC_NAMES if n in upper), None)
 
 
-def _read_all(files: list[tuple[Path, str]], given: Path) -> gpd.GeoDataFrame:
+def _read_all(files: list[tuple[Path, str]], given: Path, notes: list[str]
+              ) -> gpd.GeoDataFrame:
     frames, crss = [], []
     for file, shown in files:
-        check_vector_file(file, shown)
+        if check_vector_file(file, shown) == "GPKG":
+            layers = pyogrio.list_layers(file)
+            if len(layers) > 1:
+                notes.append(f"{file.name} holds {len(layers)} layers; read the first, "
+                             f"'{layers[0][0]}'")
         frame = gpd.read_file(file, engine="pyogrio", use_arrow=True)
         if frame.crs is None:
             raise CRSError(f"{file.name}: no coordinate reference system", [Problem(
@@ -164,7 +170,7 @@ def read_boundaries(
             raise InputFileError(f"no boundary files in {given}", [Problem(
                 f"no {', '.join(ALLOWED_SUFFIXES)} files found", file=str(given), fix=
                 "point at a GeoJSON, GeoPackage, zipped shapefile, or a folder of them")])
-        raw = _read_all(files, given)
+        raw = _read_all(files, given, report.notes)
     report.rows_read = len(raw)
     fields = [c for c in raw.columns if c not in ("_file", "_feature", raw.geometry.name)]
     code = code_field or _code_field(fields, kind)
