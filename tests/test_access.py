@@ -192,3 +192,12 @@ def test_point_leaks_are_found_and_guarded() -> None:
     with pytest.raises(AccessDeniedError, match="point-level"):
         guard_payload("id e7b720d0e1302d2d06db", incidents, "partner")
     assert guard_payload("id e7b720d0e1302d2d06db", incidents, "analyst")
+
+
+def test_published_asset_points_are_not_leaks() -> None:
+    incidents = pd.DataFrame({"incident_id": [""], "lon": [-2.049154], "lat": [52.995063]})
+    assets = pd.DataFrame({"lon": [-2.04915], "lat": [52.99506]})
+    page = "asset at [52.99506, -2.04915]"
+    with pytest.raises(AccessDeniedError):
+        guard_payload(page, incidents, "public")
+    assert guard_payload(page, incidents, "public", published_points=assets) == page
