@@ -53,8 +53,12 @@ def _pick(columns: dict[str, str], options: tuple) -> object:
     return None
 
 
-def _read_one(path: Path, shown: str, notes: list[str]) -> pd.DataFrame | None:
-    """Read one postcode file into the raw standard columns, or None if it is not one."""
+def _read_one(path: Path, shown: str, notes: list[str]) -> tuple[pd.DataFrame, bool] | None:
+    """Read one postcode file into raw standard columns, or None if it is not one.
+
+    Returns the frame (``postcode``, ``_x``, ``_y`` and optional codes) and whether
+    ``_x``/``_y`` are metres (EPSG:27700) rather than degrees.
+    """
     fields = _first_fields(path)
     lower = {f.lower(): f for f in fields}
     if _pick(lower, _POSTCODE) is None:
@@ -81,8 +85,7 @@ def _read_one(path: Path, shown: str, notes: list[str]) -> pd.DataFrame | None:
         if col is not None:
             out[name] = raw[col].str.strip()
     out["_x"], out["_y"] = raw[(metres or degrees)[0]], raw[(metres or degrees)[1]]
-    out.attrs["metres"] = metres is not None
-    return out
+    return out, metres is not None
 
 
 def read_postcodes(path: str | Path) -> Ingested:
@@ -123,13 +126,13 @@ def read_postcodes(path: str | Path) -> Ingested:
             "no CSV with postcodes in the first column or a pcds/postcode header",
             file=str(given), fix="point at Code-Point Open CSVs or an ONSPD extract")])
     problems, parts = [], []
-    for raw in frames:
+    for raw, in_metres in frames:
         x, xb, xbad = numeric(raw["_x"])
         y, yb, ybad = numeric(raw["_y"])
         problems += row_problems(raw, xbad | ybad, column="coordinates",
                                  message="coordinates are not numbers",
                                  fix="re-download the postcode file; it appears corrupted")
-        if raw.attrs["metres"]:
+        if in_metres:
             e, n = x, y
             lon, lat = bng_to_lonlat(x, y)
         else:
