@@ -234,14 +234,8 @@ def local_moran(
     return out
 
 
-def graph_for(frame: pd.DataFrame) -> tuple[Graph, dict[str, str]]:
-    """Neighbour graph for a Cells frame (H3 k=1) or an Areas frame (queen contiguity).
-
-    Returns
-    -------
-    tuple of (libpysal.graph.Graph, dict)
-        The graph and ``{island area: area it was linked to}`` (empty for cells).
-    """
+def _graph_and_islands(frame: pd.DataFrame) -> tuple[Graph, dict[str, str]]:
+    """Build :func:`graph_for`'s graph and return ``{island: area linked to}`` beside it."""
     if frame.index.name == "h3":
         return h3_graph(frame.index), {}
     if "geometry" in frame.columns:
@@ -249,6 +243,15 @@ def graph_for(frame: pd.DataFrame) -> tuple[Graph, dict[str, str]]:
     raise AnalysisError("cannot tell how to build neighbours for this frame",
                         [Problem(f"index {frame.index.name!r} and no geometry",
                                  fix="pass graph= explicitly")])
+
+
+def graph_for(frame: pd.DataFrame) -> Graph:
+    """Neighbour graph for a Cells frame (H3 k=1) or an Areas frame (queen contiguity).
+
+    Areas with no contiguous neighbour are linked to their nearest area (no warning; use
+    :func:`geosoc.weights.contiguity_graph` to be told which).
+    """
+    return _graph_and_islands(frame)[0]
 
 
 def find_hotspots(
@@ -291,7 +294,7 @@ def find_hotspots(
     pandas.DataFrame
         A copy of ``frame`` with the :func:`gi_star` and :func:`local_moran` columns.
     """
-    graph, islands = graph_for(frame) if graph is None else (graph, {})
+    graph, islands = _graph_and_islands(frame) if graph is None else (graph, {})
     work = frame
     column = value
     if transform_value == "log1p":
