@@ -1,3 +1,3 @@
-"""geosoc: harm hotspots, community assets, site selection and displacement for Clear, Hold, Build."""
+"""geosoc: harm hotspots, assets, site selection and displacement for Clear, Hold, Build."""
 
 __version__ = "0.1.0"

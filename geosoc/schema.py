@@ -146,7 +146,8 @@ def require_crs(frame: gpd.GeoDataFrame, crs: str = CRS_STORE, *, what: str = "f
     if not frame.crs.equals(crs):
         raise CRSError(
             f"{what} is in {frame.crs.to_string()}, expected {crs}",
-            [Problem(f"{what} CRS is {frame.crs.to_string()}", fix=f"reproject with to_crs('{crs}')")],
+            [Problem(f"{what} CRS is {frame.crs.to_string()}",
+                     fix=f"reproject with to_crs('{crs}')")],
         )
 
 

@@ -28,21 +28,22 @@ SUBCOMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the top-level parser with every subcommand registered."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Return the top-level parser.
+
+    Parameters
+    ----------
+    only : str, optional
+        Register just this subcommand (its module alone is imported, which keeps
+        ``geosoc ingest ...`` from importing the whole library); all when ``None``.
+    """
     parser = argparse.ArgumentParser(
         prog="geosoc",
         description="Clear, Hold, Build analysis: harm hotspots, assets, sites, displacement.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES:
-        try:  # INTEGRATION: made strict once every subcommand module exists
-            module = importlib.import_module(f"geosoc.cli.{name}_cmd")
-        except ModuleNotFoundError as err:
-            if err.name != f"geosoc.cli.{name}_cmd":
-                raise
-            continue
-        module.register(sub)
+    for name in SUBCOMMAND_MODULES if only is None else (only,):
+        importlib.import_module(f"geosoc.cli.{name}_cmd").register(sub)
     return parser
 
 
@@ -52,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     A :class:`~geosoc.errors.GeosocError` is printed (as JSON with ``--json``) and gives
     exit code 2; anything else is a bug and propagates.
     """
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in SUBCOMMAND_MODULES else None)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
