@@ -192,6 +192,20 @@ def read_policeuk(path: str | Path) -> Ingested:
         report.note(f"{int(far.sum())} point(s) lie outside the UK and were dropped "
                     "(police.uk sometimes places anonymised locations far away)")
     keep = ~(no_location | far)
+    out = _incidents(raw, months, lon, lat, keep)
+    _note_far_points(out, report)
+    report.rows_kept = len(out)
+    asb = raw["Crime type"] == "Anti-social behaviour"
+    if asb.any():
+        report.note(f"{int(asb.sum()):,} anti-social behaviour rows accepted without a Crime ID; "
+                    f"{int((asb.to_numpy() & keep).sum()):,} kept after location checks")
+    geometry = gpd.points_from_xy(out[schema.LON], out[schema.LAT], crs=schema.CRS_STORE)
+    return Ingested(gpd.GeoDataFrame(out, geometry=geometry), report)
+
+
+def _incidents(raw: pd.DataFrame, months: pd.Series, lon: np.ndarray, lat: np.ndarray,
+               keep: np.ndarray) -> pd.DataFrame:
+    """Build the incidents columns (without geometry) for the rows in ``keep``."""
     wanted = ["Crime ID", "Crime type", *(c for c in _OPTIONAL if c in raw.columns)]
     kept = raw[wanted] if keep.all() else raw.loc[keep, wanted]
     out = pd.DataFrame({
@@ -204,14 +218,7 @@ def read_policeuk(path: str | Path) -> Ingested:
     })
     for col, name in _OPTIONAL.items():
         out[name] = kept[col].array if col in raw.columns else ""
-    _note_far_points(out, report)
-    report.rows_kept = len(out)
-    asb = raw["Crime type"] == "Anti-social behaviour"
-    if asb.any():
-        report.note(f"{int(asb.sum()):,} anti-social behaviour rows accepted without a Crime ID; "
-                    f"{int((asb.to_numpy() & keep).sum()):,} kept after location checks")
-    geometry = gpd.points_from_xy(out[schema.LON], out[schema.LAT], crs=schema.CRS_STORE)
-    return Ingested(gpd.GeoDataFrame(out, geometry=geometry), report)
+    return out
 
 
 def _note_far_points(out: pd.DataFrame, report: IngestReport) -> None:
