@@ -170,6 +170,33 @@ def _locate(path: Path, raw: pd.DataFrame, m: PointMapping, postcodes: pd.DataFr
     return lon, lat, problems
 
 
+def _fields(raw: pd.DataFrame, m: PointMapping
+            ) -> tuple[pd.Series, pd.Series, pd.Series, list[Problem]]:
+    """Parse month, category and id columns; return them with their problems."""
+    months, bad_month = parse_months(raw[m.date], date_format=m.date_format)
+    fmt = m.date_format or "YYYY-MM-DD or DD/MM/YYYY"
+    problems = row_problems(raw, bad_month, column=m.date, value_column=m.date,
+                            message="'{value}' is not a date",
+                            fix=f"write dates as {fmt}, or set date_format in the mapping")
+    problems += row_problems(raw, future_months(months), column=m.date,
+                             value_column=m.date, message="date '{value}' is in the future",
+                             fix="correct the date (day and month swapped?)")
+    if m.category:
+        category = raw[m.category].str.strip()
+        problems += row_problems(raw, (category == "").to_numpy(), column=m.category,
+                                 message="the category is blank",
+                                 fix="fill in the category, or map a fixed category_value")
+    else:
+        category = pd.Series(m.category_value, index=raw.index, dtype="str")
+    ids = raw[m.id].str.strip() if m.id else pd.Series("", index=raw.index, dtype="str")
+    if m.id:
+        problems += row_problems(raw, duplicate_ids(ids), column=m.id,
+                                 value_column=m.id,
+                                 message="id '{value}' appears more than once",
+                                 fix="remove the duplicated rows or make the ids unique")
+    return months, category, ids, problems
+
+
 def read_points(
     path: str | Path,
     mapping: PointMapping,
@@ -217,36 +244,15 @@ def read_points(
     raw[ROW] = np.arange(2, len(raw) + 2)
     report.rows_read = len(raw)
 
-    months, bad_month = parse_months(raw[mapping.date], date_format=mapping.date_format)
-    fmt = mapping.date_format or "YYYY-MM-DD or DD/MM/YYYY"
-    problems = row_problems(raw, bad_month, column=mapping.date, value_column=mapping.date,
-                            message="'{value}' is not a date",
-                            fix=f"write dates as {fmt}, or set date_format in the mapping")
-    problems += row_problems(raw, future_months(months), column=mapping.date,
-                             value_column=mapping.date, message="date '{value}' is in the future",
-                             fix="correct the date (day and month swapped?)")
-    if mapping.category:
-        category = raw[mapping.category].str.strip()
-        problems += row_problems(raw, (category == "").to_numpy(), column=mapping.category,
-                                 message="the category is blank",
-                                 fix="fill in the category, or map a fixed category_value")
-    else:
-        category = pd.Series(mapping.category_value, index=raw.index, dtype="str")
-    ids = raw[mapping.id].str.strip() if mapping.id else pd.Series("", index=raw.index,
-                                                                   dtype="str")
-    if mapping.id:
-        problems += row_problems(raw, duplicate_ids(ids), column=mapping.id,
-                                 value_column=mapping.id,
-                                 message="id '{value}' appears more than once",
-                                 fix="remove the duplicated rows or make the ids unique")
+    months, category, ids, problems = _fields(raw, mapping)
     lon, lat, located = _locate(path, raw, mapping, postcodes, report)
     problems += located
     if problems:
         raise SchemaError(f"{path.name}: {len(problems)} problem(s) in {source} data", problems)
 
     keep = ~(np.isnan(lon) | np.isnan(lat))
-    blank = report.dropped.get("unmatched postcode", 0)
-    report.drop("no location", int((~keep).sum()) - blank)
+    unmatched = report.dropped.get("unmatched postcode", 0)
+    report.drop("no location", int((~keep).sum()) - unmatched)
     out = pd.DataFrame({
         schema.INCIDENT_ID: ids.array[keep],
         schema.MONTH: months.array[keep],
