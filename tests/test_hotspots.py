@@ -11,6 +11,8 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from libpysal.graph import Graph
 from libpysal.weights import DistanceBand
 from scipy import stats
@@ -231,3 +233,17 @@ def test_contiguity_snaps_sliver_gaps_and_find_hotspots_on_areas():
 
 def test_warm_up_runs():
     assert warm_up() >= 0.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(scale=st.floats(0.01, 1e4), seed=st.integers(0, 10_000))
+def test_gi_z_is_scale_invariant_and_q_never_below_p(cells, scale, seed):
+    graph = h3_graph(cells.index)
+    y = np.random.default_rng(seed).gamma(0.5, 10.0, len(cells))
+    z = gi_star_z(y, graph)
+    np.testing.assert_allclose(gi_star_z(y * scale, graph), z, rtol=1e-7, atol=1e-9)
+    p = 2 * stats.norm.sf(np.abs(z))
+    q = benjamini_hochberg(p)
+    assert (q >= p - 1e-15).all() and (q <= 1).all()
+    order = np.argsort(p)
+    assert (np.diff(q[order]) >= -1e-15).all()
