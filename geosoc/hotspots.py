@@ -47,6 +47,7 @@ __all__ = [
     "warm_up",
 ]
 
+
 def gi_star_z(values: np.ndarray, graph: Graph) -> np.ndarray:
     """Analytic Gi* z-scores (binary weights, self included) for one or many columns.
 
