@@ -348,3 +348,23 @@ def test_no_incidents_gives_zero_filled_results() -> None:
     areas = harm_by_area(empty, AREAS, by="category", index=INDEX)
     assert len(areas) == len(AREAS) and areas["harm"].sum() == 0
     assert harm_by_month(empty).empty
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=3, max_size=40,
+                unique=True),
+       st.integers(0, 2**32 - 1), st.sampled_from([300, 1 << 14, 1 << 20]))
+def test_locate_matches_sjoin_on_random_voronoi(seeds, seed, max_pixels) -> None:
+    box = shapely.box(-0.2, 51.4, 0.0, 51.6)
+    xy = np.array(seeds) * [0.2, 0.2] + [-0.2, 51.4]
+    polygons = shapely.intersection(
+        shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=box)), box)
+    polygons = polygons[~shapely.is_empty(polygons)]
+    areas = gpd.GeoDataFrame(geometry=polygons, crs="EPSG:4326")
+    rng = np.random.default_rng(seed)
+    vertices = shapely.get_coordinates(polygons)
+    lon = np.concatenate([rng.uniform(-0.21, 0.01, 500), vertices[:, 0]])
+    lat = np.concatenate([rng.uniform(51.39, 51.61, 500), vertices[:, 1]])
+    index = AreaIndex.build(polygons, max_pixels=max_pixels)
+    np.testing.assert_array_equal(locate_in_areas(lon, lat, areas, index=index),
+                                  sjoin_positions(lon, lat, areas))
