@@ -105,12 +105,7 @@ def harm_by_cell(incidents: pd.DataFrame, resolution: int, *, cover: gpd.GeoData
         raise SchemaError("cover resolution differs from the requested resolution", [Problem(
             f"cover holds cells at resolution {found_res}, asked for {resolution}",
             fix="build the cover with cover_area(areas, resolution)")])
-    order = np.argsort(cover_ids, kind="stable")
-    sorted_ids = cover_ids[order]
-    slot = np.clip(np.searchsorted(sorted_ids, distinct), 0, max(len(sorted_ids) - 1, 0))
-    hit = (sorted_ids[slot] == distinct) if len(sorted_ids) else np.zeros(len(distinct), bool)
-    distinct_position = np.where(hit & (distinct != 0), order[slot] if len(order) else -1, -1)
-    position = distinct_position[code] if len(code) else np.zeros(0, dtype=np.int64)
+    position = _positions_in(cover_ids, distinct)[code]
     out = _totals(cover, incidents, position, by, unlocated=ids == 0)
     out.attrs["h3_resolution"] = int(resolution)
     return out
@@ -259,6 +254,17 @@ def harm_by_month(incidents: pd.DataFrame, *, by: str | None = None) -> pd.DataF
     out.attrs.update(unlocated_count=int((~dated).sum()),
                      unlocated_harm=float(harm[~dated].sum()))
     return out
+
+
+def _positions_in(cover_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Row of each id in ``cover_ids`` (any order), ``-1`` if absent or ``0``."""
+    if len(cover_ids) == 0:
+        return np.full(len(ids), -1, dtype=np.int64)
+    order = np.argsort(cover_ids, kind="stable")
+    sorted_ids = cover_ids[order]
+    slot = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+    hit = (sorted_ids[slot] == ids) & (ids != 0)
+    return np.where(hit, order[slot], -1).astype(np.int64)
 
 
 def _cell_ids(incidents: pd.DataFrame, resolution: int) -> np.ndarray:
