@@ -181,24 +181,19 @@ def apply_harm_weights(
     table = (load_harm_weights(weights) if weights is None or isinstance(weights, str | PathLike)
              else validate_harm_weights(weights))
 
-    keys = pd.MultiIndex.from_arrays([
-        incidents[SOURCE].astype("string").fillna("<missing>").to_numpy(dtype=object),
-        incidents[CATEGORY].astype("string").fillna("<missing>").to_numpy(dtype=object),
-    ])
-    codes, uniques = pd.factorize(keys)
-    weight, activity = _lookup(table, uniques.get_level_values(0), uniques.get_level_values(1))
+    codes, sources, categories = _distinct_keys(incidents[SOURCE], incidents[CATEGORY])
+    weight, activity = _lookup(table, sources, categories)
 
     missing = np.isnan(weight)
     if missing.any() and scheme != "count":
         if unknown == "error":
-            counts = np.bincount(codes, minlength=len(uniques))
+            counts = np.bincount(codes, minlength=len(sources))
             problems = [
                 Problem(f"no harm weight for source {s!r}, category {c!r} ({n} rows)",
                         column=CATEGORY,
                         fix="add a row to the harm weights table (data/harm_weights.csv) or "
                             "pass unknown=<default weight in days>")
-                for s, c, n in zip(uniques.get_level_values(0)[missing],
-                                   uniques.get_level_values(1)[missing], counts[missing],
+                for s, c, n in zip(sources[missing], categories[missing], counts[missing],
                                    strict=True)
             ]
             raise SchemaError(f"{len(problems)} category(ies) have no harm weight", problems)
@@ -206,12 +201,11 @@ def apply_harm_weights(
     activity[missing] = False
 
     if scheme == "count":
-        weight = np.ones(len(uniques))
+        weight = np.ones(len(sources))
     elif scheme == "log_harm":
         weight = np.log1p(weight)
     if asb_weight is not None:
-        is_asb = ((np.asarray(uniques.get_level_values(1)) == ASB_CATEGORY)
-                  | (np.asarray(uniques.get_level_values(0)) == ASB_SOURCE))
+        is_asb = (categories == ASB_CATEGORY) | (sources == ASB_SOURCE)
         weight[is_asb] = np.log1p(asb_weight) if scheme == "log_harm" else float(asb_weight)
 
     out = incidents.copy()
@@ -219,6 +213,27 @@ def apply_harm_weights(
     out[POLICE_ACTIVITY] = activity[codes] if len(codes) else np.zeros(0, dtype=bool)
     out.attrs["harm_scheme"] = scheme
     return out
+
+
+def _distinct_keys(source: pd.Series, category: pd.Series
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's code into the distinct (source, category) pairs, and those pairs.
+
+    Factorises each column once (hash-based) and then the integer pairs, so the cost is a
+    few passes over the rows; missing values become ``"<missing>"``.
+    """
+    src_code, src_values = _factorize(source)
+    cat_code, cat_values = _factorize(category)
+    pair = src_code * len(cat_values) + cat_code
+    codes, pairs = pd.factorize(pair)
+    return codes, src_values[pairs // len(cat_values)], cat_values[pairs % len(cat_values)]
+
+
+def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    code, distinct = pd.factorize(values, use_na_sentinel=True)
+    labels = np.append(np.asarray(distinct, dtype=object).astype(str), "<missing>")
+    code = np.where(code < 0, len(labels) - 1, code).astype(np.int64)
+    return code, labels.astype(object)
 
 
 def _lookup(table: pd.DataFrame, sources: pd.Index, categories: pd.Index
