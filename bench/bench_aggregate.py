@@ -28,7 +28,9 @@ import shapely
 
 from geosoc.aggregate import harm_by_area, harm_by_cell
 from geosoc.cells import lonlat_to_cells
+from geosoc.harm import apply_harm_weights
 from geosoc.pip_index import AreaIndex
+from geosoc.schema import POLICEUK_CRIME_TYPES
 
 BOX = (-1.95, 53.65, -1.20, 54.10)  # lon/lat, about 49 x 50 km
 LONDON_LSOA = Path(__file__).resolve().parents[2] / "shared/data/london/lsoa_by_lad"
@@ -112,7 +114,10 @@ def run_size(n: int, index: AreaIndex, areas: gpd.GeoDataFrame, repeat: int) -> 
           lambda: pd.Series(ids).value_counts(), 1, "0.25 s @10M")
     pos = timed("-> polygons: raster index locate (built)", size,
                 lambda: index.locate(lon, lat), repeat, "2.4 s @10M incl. build")
-    frame = pd.DataFrame({"lon": lon, "lat": lat, "harm": np.ones(n)})
+    categories = np.array(POLICEUK_CRIME_TYPES, dtype=object)[np.arange(n) % 14]
+    frame = pd.DataFrame({"source": "police", "category": categories, "lon": lon, "lat": lat})
+    frame = timed("apply_harm_weights (default CCHI table)", size,
+                  lambda: apply_harm_weights(frame), 1, "")
     timed("harm_by_cell res 9 (assign + bin + hexagons)", size,
           lambda: harm_by_cell(frame, 9), 1, "")
     timed("harm_by_area (prebuilt index)", size,
