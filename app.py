@@ -11,8 +11,8 @@ import streamlit as st
 from geosoc.access import Role
 from geosoc.ui import cache, sidebar, state
 
-st.set_page_config(page_title="geosoc · Clear, Hold, Build", page_icon=":material/map:",
-                   layout="wide")
+# No page_icon: a Material icon favicon is fetched from fonts.gstatic.com (fails offline).
+st.set_page_config(page_title="geosoc · Clear, Hold, Build", layout="wide")
 cache.start_hotspot_warm_up()
 
 PAGES = "geosoc/ui/pages"

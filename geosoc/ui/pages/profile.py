@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import folium
 import pandas as pd
 import streamlit as st
 
@@ -92,9 +93,12 @@ with map_col:
             scale = maps.quantile_scale(frame["shown"].fillna(0))
             layer = maps.value_layer(frame, "shown", scale, name=label, tooltip=tooltip)
             legend = scale.legend(label)
-        layer.add_to(m)
+        # The base map (boundaries, site) stays the same, so the browser keeps it and only
+        # swaps this layer when a control changes (feature_group_to_add): no Leaflet reload.
+        group = folium.FeatureGroup(name=label)
+        layer.add_to(group)
         maps.site_layer(study.site).add_to(m)
-        show_map(m, key="profile_map", height=600)
+        show_map(m, key="profile_map", height=600, feature_group=group)
     if role is not Role.ANALYST:
         st.caption(f"Shown for the {role.value} view: counts below {rules.min_count} "
                    "suppressed" + (", rounded to 5" if rules.rounding_base > 1 else "") + ".")
