@@ -125,25 +125,24 @@ def read_postcodes(path: str | Path) -> Ingested:
         raise InputFileError(f"no postcode files in {given}", [Problem(
             "no CSV with postcodes in the first column or a pcds/postcode header",
             file=str(given), fix="point at Code-Point Open CSVs or an ONSPD extract")])
-    problems, parts = [], []
-    for raw, in_metres in frames:
-        x, xb, xbad = numeric(raw["_x"])
-        y, yb, ybad = numeric(raw["_y"])
-        problems += row_problems(raw, xbad | ybad, column="coordinates",
-                                 message="coordinates are not numbers",
-                                 fix="re-download the postcode file; it appears corrupted")
-        if in_metres:
-            e, n = x, y
-            lon, lat = bng_to_lonlat(x, y)
-        else:
-            lon, lat = x, y
-            e, n = lonlat_to_bng(x, y)
-        missing = xb | yb | np.isnan(x) | np.isnan(y) | ((x == 0) & (y == 0))
-        parts.append(raw.drop(columns=["_x", "_y"]).assign(
-            lon=lon, lat=lat, easting=e, northing=n, _missing=missing))
+    raw = pd.concat([f.assign(_metres=m) for f, m in frames], ignore_index=True)
+    x, x_blank, x_bad = numeric(raw["_x"])
+    y, y_blank, y_bad = numeric(raw["_y"])
+    problems = row_problems(raw, x_bad | y_bad, column="coordinates",
+                            message="coordinates are not numbers",
+                            fix="re-download the postcode file; it appears corrupted")
     if problems:
         raise SchemaError(f"{given.name}: {len(problems)} problem(s) in postcode data", problems)
-    raw = pd.concat(parts, ignore_index=True)
+    metres = raw["_metres"].to_numpy(dtype=bool)
+    lon, lat = np.where(metres, np.nan, x), np.where(metres, np.nan, y)
+    east, north = np.where(metres, x, np.nan), np.where(metres, y, np.nan)
+    if metres.any():
+        lon[metres], lat[metres] = bng_to_lonlat(x[metres], y[metres])
+    if not metres.all():
+        east[~metres], north[~metres] = lonlat_to_bng(x[~metres], y[~metres])
+    missing = x_blank | y_blank | np.isnan(x) | np.isnan(y) | ((x == 0) & (y == 0))
+    raw = raw.drop(columns=["_x", "_y", "_metres"]).assign(
+        lon=lon, lat=lat, easting=east, northing=north, _missing=missing)
     report.rows_read = len(raw)
     return Ingested(_finish(raw, report), report)
 
