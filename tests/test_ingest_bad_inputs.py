@@ -109,6 +109,8 @@ CASES: dict[str, Case] = {
         InputFileError, ["imd.tsv", "row 1", "tab"]),
     "UTF-16 encoding": (
         lambda t: read_policeuk(_utf16(t)), InputFileError, ["utf16.csv", "UTF-16", "UTF-8"]),
+    "UTF-16 without byte-order mark": (
+        lambda t: read_policeuk(_utf16(t, "utf-16-be")), InputFileError, ["utf16.csv", "UTF-16"]),
     "missing required column": (
         lambda t: read_policeuk(write(t / "x.csv", [HEADER.replace(",Crime type", ""),
                                                       "a,2024-01,p,p,-0.1,51.5,l,c,n,o,"])),
@@ -204,9 +206,9 @@ CASES: dict[str, Case] = {
 }
 
 
-def _utf16(tmp: Path) -> Path:
+def _utf16(tmp: Path, encoding: str = "utf-16") -> Path:
     path = tmp / "utf16.csv"
-    path.write_text(HEADER + "\n" + police_row() + "\n", encoding="utf-16")
+    path.write_text(HEADER + "\n" + police_row() + "\n", encoding=encoding)
     return path
 
 

@@ -43,6 +43,15 @@ def _fail(path: Path, summary: str, message: str, fix: str) -> InputFileError:
     return InputFileError(f"{path.name}: {summary}", [Problem(message, file=str(path), fix=fix)])
 
 
+def _looks_utf16(head: bytes) -> bool:
+    """Return True when one byte of each pair is almost always NUL (BOM-less UTF-16)."""
+    even, odd = head[0:400:2], head[1:400:2]
+    if len(odd) < 20:
+        return False
+    zeros = sorted((even.count(0) / len(even), odd.count(0) / len(odd)))
+    return zeros[1] > 0.8 and zeros[0] < 0.05
+
+
 def sniff_text(path: Path) -> bytes:
     """Check that ``path`` looks like a line-based text file and return its first bytes.
 
@@ -73,7 +82,7 @@ def sniff_text(path: Path) -> bytes:
                     "split the file (for example by month) and ingest the parts")
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[1:200:2].count(0) > 50:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
         raise _fail(path, "UTF-16 text", "the file is UTF-16 encoded text, not UTF-8",
                     "save it as 'CSV UTF-8 (comma delimited)' (Excel) or re-encode to UTF-8")
     for magic, what in _MAGIC.items():
