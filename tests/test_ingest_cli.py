@@ -45,3 +45,14 @@ def test_points_without_date_is_a_clear_error(tmp_path: Path,
     path.write_text("a\n1\n")
     assert main(["ingest", str(path), "--kind", "points", "--lon", "a", "--lat", "a"]) == 2
     assert "--date and --source" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_ingest_real_boundaries_and_policeuk(city_of_london: Path,
+                                             capsys: pytest.CaptureFixture) -> None:
+    lsoas = city_of_london / "boundaries" / "lsoa_by_lad"
+    assert main(["ingest", str(lsoas), "--kind", "boundaries", "--area-kind", "lsoa"]) == 0
+    assert "844 rows read, 844 kept" in capsys.readouterr().out
+    assert main(["ingest", str(city_of_london / "crime"), "--kind", "policeuk", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)["report"]
+    assert report["dropped"] == {"no location": 1589}

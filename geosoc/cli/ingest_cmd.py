@@ -8,6 +8,7 @@ import json
 from geosoc import ingest
 from geosoc.errors import ConfigError, Problem
 from geosoc.ingest import Ingested
+from geosoc.schema import AREA_KINDS
 
 KINDS = ("policeuk", "points", "counts", "boundaries", "postcodes", "imd")
 
@@ -32,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "default police)")
     points.add_argument("--postcodes", metavar="PATH",
                         help="postcode file/folder for postcode-located points")
-    parser.add_argument("--area-kind", default="ward",
-                        help="boundaries: area kind (ward, lsoa, lad, ...; default ward)")
+    parser.add_argument("--area-kind", default="ward", choices=AREA_KINDS,
+                        help="boundaries: what the areas are (default ward)")
     parser.set_defaults(func=run)
 
 
