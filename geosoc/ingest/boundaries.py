@@ -172,16 +172,7 @@ def read_boundaries(
                 "point at a GeoJSON, GeoPackage, zipped shapefile, or a folder of them")])
         raw = _read_all(files, given, report.notes)
     report.rows_read = len(raw)
-    fields = [c for c in raw.columns if c not in ("_file", "_feature", raw.geometry.name)]
-    code = code_field or _code_field(fields, kind)
-    name = name_field or (_name_field(fields, code) if code else None)
-    for label, field in (("code", code), ("name", name)):
-        if field is None or field not in raw.columns:
-            raise SchemaError(f"{given.name}: no area {label} field", [Problem(
-                f"could not find the area {label} field"
-                + (f" '{field}'" if field else "") + f"; fields are {', '.join(fields)}",
-                file=str(given), column=field,
-                fix=f"pass {label}_field='<one of the fields above>'")])
+    code, name = _fields(raw, kind, code_field, name_field, given)
     raw["_code"] = raw[code].astype(str).str.strip()
     blank = raw[code].isna().to_numpy() | (raw["_code"] == "").to_numpy()
     if blank.any():
@@ -195,13 +186,37 @@ def read_boundaries(
         schema.AREA_CODE: raw["_code"].to_numpy(),
         schema.NAME: raw[name].fillna("").astype(str).to_numpy(),
         schema.KIND: kind,
-    }, geometry=gpd.GeoSeries(geoms, crs=raw.crs).to_crs(schema.CRS_STORE).to_numpy(),
-        crs=schema.CRS_STORE)
+    }, geometry=_reproject(geoms, raw.crs), crs=schema.CRS_STORE)
     areas = _dissolve_duplicates(areas, report)
     _check_uk(areas, raw, given)
     report.rows_kept = len(areas)
     report.note(f"code field '{code}', name field '{name}', source CRS {_crs_label(raw.crs)}")
     return Ingested(areas.set_index(schema.AREA_CODE), report)
+
+
+def _fields(raw: gpd.GeoDataFrame, kind: str, code_field: str | None,
+            name_field: str | None, given: Path) -> tuple[str, str]:
+    """Return the code and name fields (given or detected), or raise SchemaError."""
+    fields = [c for c in raw.columns if c not in ("_file", "_feature", raw.geometry.name)]
+    code = code_field or _code_field(fields, kind)
+    name = name_field or (_name_field(fields, code) if code else None)
+    for label, field in (("code", code), ("name", name)):
+        if field is None or field not in raw.columns:
+            raise SchemaError(f"{given.name}: no area {label} field", [Problem(
+                f"could not find the area {label} field"
+                + (f" '{field}'" if field else "") + f"; fields are {', '.join(fields)}",
+                file=str(given), column=field,
+                fix=f"pass {label}_field='<one of the fields above>'")])
+    return code, name
+
+
+def _reproject(geoms: np.ndarray, crs: object) -> np.ndarray:
+    """Reproject to EPSG:4326, re-repairing any polygon the transformation made invalid."""
+    out = gpd.GeoSeries(geoms, crs=crs).to_crs(schema.CRS_STORE).to_numpy()
+    invalid = ~shapely.is_valid(out)
+    if invalid.any():
+        out[invalid] = polygonal_parts(shapely.make_valid(out[invalid]))
+    return out
 
 
 def _crs_label(crs: object) -> str:
