@@ -8,7 +8,9 @@ All coordinates are WGS84 (EPSG:4326) degrees.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import h3ronpy
@@ -30,6 +32,8 @@ from geosoc.schema import COUNT, CRS_STORE, H3, HARM, LAT, LON, require_columns,
 #: geodesic cell edges and floating point never leave a point of the area uncovered.
 COVER_BUFFER_DEG = 1e-6
 
+#: Smallest chunk worth a thread of its own in :func:`lonlat_to_cells`.
+_MIN_CHUNK = 250_000
 _RES_SHIFT = np.uint64(52)
 _RES_MASK = np.uint64(0xF) << _RES_SHIFT
 
@@ -43,8 +47,8 @@ def _check_resolution(resolution: int) -> int:
 
 
 def lonlat_to_cells(lon: np.ndarray | Sequence[float], lat: np.ndarray | Sequence[float],
-                    resolution: int) -> np.ndarray:
-    """H3 cell ids for WGS84 points (vectorised, multi-threaded via h3ronpy).
+                    resolution: int, *, threads: int | None = None) -> np.ndarray:
+    """H3 cell ids for WGS84 points (vectorised via h3ronpy, chunked over threads).
 
     Parameters
     ----------
@@ -52,6 +56,9 @@ def lonlat_to_cells(lon: np.ndarray | Sequence[float], lat: np.ndarray | Sequenc
         Longitude and latitude in degrees (EPSG:4326).
     resolution : int
         H3 resolution 0..15 (9 is ~0.105 km², ~175 m edge).
+    threads : int, optional
+        Worker threads for large inputs (h3ronpy releases the GIL, so chunks run in
+        parallel); default: the number of CPUs. Inputs under 500,000 points use one.
 
     Returns
     -------
@@ -62,11 +69,22 @@ def lonlat_to_cells(lon: np.ndarray | Sequence[float], lat: np.ndarray | Sequenc
     x = np.asarray(lon, dtype="float64")
     y = np.asarray(lat, dtype="float64")
     ok = np.isfinite(x) & np.isfinite(y) & (np.abs(y) <= 90) & (np.abs(x) <= 180)
-    out = np.zeros(x.shape, dtype=np.uint64)
-    if ok.all():
+    if not ok.all():
+        out = np.zeros(x.shape, dtype=np.uint64)
+        out[ok] = lonlat_to_cells(x[ok], y[ok], res, threads=threads)
+        return out
+    workers = max(1, min(threads or os.cpu_count() or 1, len(x) // _MIN_CHUNK))
+    if workers == 1:
         return np.asarray(coordinates_to_cells(y, x, res), dtype=np.uint64)
-    if ok.any():
-        out[ok] = np.asarray(coordinates_to_cells(y[ok], x[ok], res), dtype=np.uint64)
+    bounds = np.linspace(0, len(x), workers + 1).astype(np.int64)
+    out = np.empty(len(x), dtype=np.uint64)
+
+    def run(i: int) -> None:
+        part = slice(bounds[i], bounds[i + 1])
+        out[part] = np.asarray(coordinates_to_cells(y[part], x[part], res), dtype=np.uint64)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(run, range(workers)))
     return out
 
 

@@ -127,3 +127,12 @@ def test_cover_needs_wgs84() -> None:
     areas = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:27700")
     with pytest.raises(CRSError):
         cover_area(areas, 9)
+
+
+def test_threaded_chunks_equal_single_call() -> None:
+    rng = np.random.default_rng(11)
+    lon, lat = rng.uniform(-0.2, 0.0, 600_000), rng.uniform(51.4, 51.6, 600_000)
+    lon[[3, 400_000]] = np.nan
+    single = lonlat_to_cells(lon, lat, 9, threads=1)
+    np.testing.assert_array_equal(lonlat_to_cells(lon, lat, 9, threads=2), single)
+    assert single[[3, 400_000]].tolist() == [0, 0]
