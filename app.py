@@ -18,29 +18,34 @@ cache.start_hotspot_warm_up()
 PAGES = "geosoc/ui/pages"
 
 
-def page(name: str, title: str, icon: str, **kwargs: bool) -> st.Page:
-    """Return the navigation entry of ``geosoc/ui/pages/<name>.py``."""
-    return st.Page(f"{PAGES}/{name}.py", title=title, icon=f":material/{icon}:", **kwargs)
+def page(name: str, title: str, **kwargs: bool) -> st.Page:
+    """Return the navigation entry of ``geosoc/ui/pages/<name>.py``.
+
+    No page icons: Streamlit turns the page's icon into the favicon and fetches Material
+    icons from fonts.gstatic.com, which fails offline.
+    """
+    return st.Page(f"{PAGES}/{name}.py", title=title, **kwargs)
 
 
 user = state.current_user()
 if user is None:
-    navigation = st.navigation([page("sign_in", "Sign in", "login")])
+    cache.start_demo_preload(str(cache.demo_dir()))
+    navigation = st.navigation([page("sign_in", "Sign in")])
 else:
     sidebar.render(user)
-    present = [page("launch", "Launch presentation", "co_present")]
+    present = [page("launch", "Launch presentation")]
     sections = {
         "Analysis": [
-            page("profile", "Locality profile", "local_fire_department", default=True),
-            page("sites", "Sites", "location_on"),
-            page("phases", "Phases & displacement", "timeline"),
+            page("profile", "Locality profile", default=True),
+            page("sites", "Sites"),
+            page("phases", "Phases & displacement"),
         ],
-        "Partners": [page("assets", "Community assets", "diversity_3")],
+        "Partners": [page("assets", "Community assets")],
         "Present": present,
     }
     if user.role is Role.ANALYST:
-        sections["Manage"] = [page("data", "Data", "folder_open"),
-                              page("audit", "Audit", "fact_check")]
+        sections["Manage"] = [page("data", "Data"),
+                              page("audit", "Audit")]
     if user.role is Role.PUBLIC:
         sections = {"Present": present}
     navigation = st.navigation(sections)

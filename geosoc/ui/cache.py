@@ -52,6 +52,25 @@ def start_hotspot_warm_up() -> threading.Thread:
     return thread
 
 
+@st.cache_resource(show_spinner=False)
+def start_demo_preload(directory: str) -> threading.Thread:
+    """Load the demo town and its default profile view in the background, once per process.
+
+    Started while the sign-in page is shown, so choosing demo mode rarely waits.
+    """
+
+    def preload() -> None:
+        study = demo_study(directory)
+        months = study.months
+        default = state.Filters(months=(months[0], months[-1]) if months else ())
+        cell_layer(directory, default, 9, Role.ANALYST.value)
+        monthly(directory, default, Role.ANALYST.value, by="source")
+
+    thread = threading.Thread(target=preload, name="geosoc-demo-preload", daemon=True)
+    thread.start()
+    return thread
+
+
 def authenticate(workspace: str, username: str, password: str) -> User:
     """Check a user's password against the workspace (never cached)."""
     with Workspace.open(workspace, create=False) as ws:
