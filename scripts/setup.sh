@@ -16,9 +16,9 @@ fi
 
 stamp="$VENV/.geosoc-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "==> installing Python packages (geosoc with app, dev, fast and scale extras)"
+  echo "==> installing Python packages (geosoc with app, dev and scale extras)"
   "$PY" -m pip install --quiet --upgrade pip
-  "$PY" -m pip install --quiet -e ".[app,dev,fast,scale]"
+  "$PY" -m pip install --quiet -e ".[app,dev,scale]"
   touch "$stamp"
 fi
 
