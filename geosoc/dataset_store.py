@@ -264,7 +264,8 @@ def _names(ws: Workspace, kind: str, area_kind: str | None = None) -> list[str]:
     listed = list_datasets(ws)
     chosen = listed[(listed["kind"] == kind) & listed["stored"]]
     if area_kind is not None:
-        chosen = chosen[chosen["area_kind"].str.split(", ").map(lambda ks: area_kind in ks)]
+        listed_kinds = ", " + chosen["area_kind"].astype(str) + ","
+        chosen = chosen[listed_kinds.str.contains(f", {area_kind},", regex=False).astype(bool)]
     return chosen["name"].tolist()
 
 
@@ -343,3 +344,4 @@ def load_table(ws: Workspace, kind: str, *, required: bool = True) -> pd.DataFra
             fix=f"geosoc ingest FILE --kind {reader} --workspace {ws.path} --name {kind}")])
     table = pd.concat(frames, ignore_index=kind != "imd")
     return table[~table.index.duplicated()] if kind == "imd" else table
+

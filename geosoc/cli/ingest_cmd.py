@@ -1,9 +1,15 @@
-"""``geosoc ingest PATH --kind ...``: read a file, print what was read (or the error)."""
+"""``geosoc ingest PATH --kind ...``: read a file, print what was read (or the error).
+
+With ``--workspace W --name NAME`` a successful ingest is stored in the workspace
+(:func:`geosoc.dataset_store.store_dataset`); a rejected file stores nothing and leaves the
+workspace, its dataset folder and its audit log exactly as they were.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from geosoc import ingest
 from geosoc.errors import ConfigError, Problem
@@ -23,6 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", help="file, folder or .zip to read")
     parser.add_argument("--kind", required=True, choices=KINDS, help="what the file holds")
     parser.add_argument("--json", action="store_true", help="print a JSON object")
+    store = parser.add_argument_group("keep the data in a workspace")
+    store.add_argument("--workspace", type=Path, help="workspace to store the dataset in")
+    store.add_argument("--name", help="dataset name in the workspace (e.g. police, wards)")
+    store.add_argument("--user", default=None,
+                       help="who stores it (default: $GEOSOC_USER/login; analysts only)")
+    store.add_argument("--replace", action="store_true",
+                       help="replace a stored dataset of the same name")
     points = parser.add_argument_group("points (partner CSV) column mapping")
     for name in ("lon", "lat", "easting", "northing", "postcode", "date", "category", "id"):
         points.add_argument(f"--{name}", metavar="COLUMN", help=f"column holding the {name}")
@@ -62,11 +75,40 @@ def _read(args: argparse.Namespace) -> Ingested:
     return readers[args.kind](args.path)
 
 
+def _check_store_args(args: argparse.Namespace) -> None:
+    if (args.workspace is None) != (args.name is None):
+        given, missing = ("--workspace", "--name") if args.name is None else ("--name",
+                                                                            "--workspace")
+        raise ConfigError(f"{given} needs {missing}", [Problem(
+            f"{missing} not given", column=missing,
+            fix="pass both, e.g. --workspace chb.sqlite --name police")])
+
+
+def _store(args: argparse.Namespace, result: Ingested) -> dict[str, object]:
+    """Store a successful ingest in the workspace; return its record (without the report)."""
+    from geosoc.cli.assets_cmd import acting_user
+    from geosoc.dataset_store import KIND_BY_READER, store_dataset
+    from geosoc.workspace import Workspace
+
+    with Workspace.open(args.workspace) as ws:
+        user, role = acting_user(ws, args.user)
+        record = store_dataset(ws, result, name=args.name, kind=KIND_BY_READER[args.kind],
+                               user=user, role=role, source=str(args.path),
+                               replace=args.replace)
+    return {k: record[k] for k in ("name", "kind", "rows", "sha256", "path", "loaded_by")}
+
+
 def run(args: argparse.Namespace) -> int:
-    """Read ``args.path`` as ``args.kind`` and print the report; return 0."""
-    result = _read(args)
+    """Read ``args.path`` as ``args.kind``, store it if asked, print the report; return 0."""
+    _check_store_args(args)
+    result = _read(args)  # a rejected file raises here, before the workspace is touched
+    stored = _store(args, result) if args.workspace is not None else None
     if args.json:
-        print(json.dumps({"ok": True, "report": result.report.to_dict()}, indent=2))
-    else:
-        print(result.report.summary())
+        print(json.dumps({"ok": True, "report": result.report.to_dict(), "stored": stored},
+                         indent=2))
+        return 0
+    print(result.report.summary())
+    if stored:
+        print(f"stored {stored['rows']:,} rows as {stored['kind']} dataset "
+              f"{stored['name']!r} in {args.workspace}")
     return 0
