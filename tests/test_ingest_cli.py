@@ -56,3 +56,17 @@ def test_ingest_real_boundaries_and_policeuk(city_of_london: Path,
     assert main(["ingest", str(city_of_london / "crime"), "--kind", "policeuk", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)["report"]
     assert report["dropped"] == {"no location": 1589}
+
+
+def test_ingest_into_workspace_text_output_and_replace(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    path, ws = tmp_path / "c.csv", tmp_path / "chb.sqlite"
+    path.write_text("area_code,month,category,count\nE05000001,2024-01,Noise,4\n")
+    args = ["ingest", str(path), "--kind", "counts", "--source", "council", "--workspace",
+            str(ws), "--name", "noise", "--user", "ana"]
+    assert main(args) == 0
+    assert f"stored 1 rows as area_counts dataset 'noise' in {ws}" in capsys.readouterr().out
+    assert main(args) == 2
+    assert "--replace" in capsys.readouterr().err
+    assert main([*args, "--replace"]) == 0
+    assert len(list((tmp_path / "chb.datasets").iterdir())) == 1

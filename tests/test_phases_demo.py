@@ -159,3 +159,51 @@ def test_cli_workspace_needs_site(tmp_path, capsys):
                  "--out", str(tmp_path), "--json"])
     assert code == 2
     assert json.loads(capsys.readouterr().out)["problems"][0]["column"] == "--site"
+
+
+def _workspace_with_site(path, demo, phases=None):
+    from geosoc.workspace import Workspace
+
+    phases = phases or {k: (str(a), str(b)) for k, (a, b) in demo.site.phases.items()}
+    with Workspace.open(path) as ws:
+        ws.sites.add("Market Square", demo.site.geometry, reason="test", chosen_by="ana",
+                     chosen_on="2023-12-01", user="ana", role="analyst")
+        ws.sites.set_phases("Market Square", phases, user="ana", role="analyst")
+
+
+def test_cli_workspace_runs_on_stored_datasets(tmp_path, capsys, demo):
+    from geosoc.dataset_store import store_dataset
+    from geosoc.demo import ensure_demo
+    from geosoc.ingest import read_boundaries
+    from geosoc.workspace import Workspace
+
+    root = ensure_demo()
+    path = tmp_path / "chb.sqlite"
+    _workspace_with_site(path, demo)
+    assert main(["ingest", str(root / "police"), "--kind", "policeuk", "--workspace",
+                 str(path), "--name", "police", "--user", "ana"]) == 0
+    with Workspace.open(path) as ws:
+        store_dataset(ws, read_boundaries(root / "boundaries" / "wards.geojson", kind="ward"),
+                      name="wards", kind="boundaries", user="ana", role="analyst")
+    capsys.readouterr()
+    code = main(["phases", "report", "--workspace", str(path), "--site", "Market Square",
+                 "--out", str(tmp_path / "out"), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["phases"]["baseline"] == [str(p) for p in demo.site.phases["baseline"]]
+    assert summary["control"].startswith("control wards best matching")
+    assert demo.site.ward_code not in summary["control"]
+    assert summary["site_change"][0].startswith("harm fell")
+    assert any("during Hold" in t for t in summary["displacement"]["count"])
+
+
+def test_cli_workspace_without_data_says_what_to_ingest(tmp_path, capsys, demo):
+    path = tmp_path / "chb.sqlite"
+    _workspace_with_site(path, demo)
+    code = main(["phases", "report", "--workspace", str(path), "--site", "Market Square",
+                 "--out", str(tmp_path / "out"), "--json"])
+    assert code == 2
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert [p["fix"].split()[:4] for p in problems] == [
+        ["geosoc", "ingest", "POLICE_FOLDER", "--kind"], ["geosoc", "ingest", "FILE", "--kind"]]
+    assert "--area-kind ward" in problems[1]["fix"]

@@ -115,7 +115,7 @@ def test_cli_export_is_audited_with_its_purpose(tmp_path: Path, capsys) -> None:
     assert code == 2 and "purpose" in capsys.readouterr().out
     code = main(["export", "profile", "--role", "public", "--out", str(out), "--workspace",
                  str(ws_path), "--user", "cara", "--purpose", "launch at the town hall",
-                 "--json", "--resolution", "8"])
+                 "--json", "--resolution", "8", "--demo"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["marking"] == "OFFICIAL" and out.stat().st_size > 100_000
@@ -124,3 +124,33 @@ def test_cli_export_is_audited_with_its_purpose(tmp_path: Path, capsys) -> None:
         assert ws.verify_audit_chain().ok
     last = log.iloc[-1]
     assert last["action"] == "export.profile" and last["purpose"] == "launch at the town hall"
+
+
+def test_cli_exports_the_workspace_datasets(tmp_path: Path, town, capsys) -> None:
+    from geosoc.dataset_store import store_dataset
+    from geosoc.demo import ensure_demo
+    from geosoc.ingest import read_boundaries
+
+    root, ws_path, out = ensure_demo(), tmp_path / "ws.sqlite", tmp_path / "profile.html"
+    Workspace.open(ws_path).close()
+    assert main(["export", "profile", "--role", "public", "--out", str(out), "--workspace",
+                 str(ws_path), "--purpose", "launch", "--json"]) == 2  # nothing stored yet
+    assert "geosoc ingest" in capsys.readouterr().out and not out.exists()
+    assert main(["ingest", str(root / "police"), "--kind", "policeuk", "--workspace",
+                 str(ws_path), "--name", "police", "--user", "ana"]) == 0
+    with Workspace.open(ws_path) as ws:
+        store_dataset(ws, read_boundaries(root / "boundaries" / "wards.geojson", kind="ward"),
+                      name="wards", kind="boundaries", user="ana", role="analyst")
+    capsys.readouterr()
+    assert main(["export", "profile", "--role", "public", "--out", str(out), "--workspace",
+                 str(ws_path), "--user", "cara", "--purpose", "launch", "--json",
+                 "--resolution", "8", "--title", "Stored data"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["data"] == "workspace" and summary["marking"] == "OFFICIAL"
+    page = out.read_text()
+    assert "Stored data" in page and "fictional" not in page.lower()
+    police = town.incidents[town.incidents["source"] == "police"]
+    assert find_point_leaks(page, police) == []
+    with Workspace.open(ws_path) as ws:
+        log = ws.audit_log()
+    assert log["action"].tolist() == ["dataset.load", "dataset.load", "export.profile"]

@@ -70,7 +70,7 @@ def test_cli_writes_files_and_saves_the_site(tmp_path: Path, demo: DemoTown) -> 
     out, ws = tmp_path / "out", tmp_path / "ws.sqlite"
     code = main(["sites", "rank", "--json", "--out", str(out), "--unknown-harm",
                  str(UNKNOWN_HARM), "--weights", "trend=0.1", "--save-site", "Demo site",
-                 "--workspace", str(ws), "--user", "analyst1"])
+                 "--workspace", str(ws), "--demo", "--user", "analyst1"])
     assert code == 0
     table = pd.read_csv(out / "site_ranking_ward.csv", dtype={"area_code": str})
     assert table["rank"].tolist() == list(range(1, len(table) + 1))
@@ -92,3 +92,32 @@ def test_cli_rejects_bad_weights(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sites", "rank", "--json", "--weights", "polise=1", "harm"]) == 2
     err = json.loads(capsys.readouterr().out)
     assert err["error"] == "ConfigError" and len(err["problems"]) == 2
+
+
+def test_cli_ranks_the_workspace_datasets(tmp_path: Path, demo: DemoTown,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from geosoc.dataset_store import store_dataset
+    from geosoc.demo import ensure_demo
+    from geosoc.ingest import read_boundaries, read_imd
+    from geosoc.workspace import Workspace
+
+    root, ws_path = ensure_demo(), tmp_path / "chb.sqlite"
+    assert main(["ingest", str(root / "police"), "--kind", "policeuk", "--workspace",
+                 str(ws_path), "--name", "police", "--user", "ana"]) == 0
+    with Workspace.open(ws_path) as ws:
+        for name, ingested in {
+            "wards": read_boundaries(root / "boundaries" / "wards.geojson", kind="ward"),
+            "lsoas": read_boundaries(root / "boundaries" / "lsoas.geojson", kind="lsoa"),
+            "imd": read_imd(next((root / "deprivation").glob("*.csv"))),
+        }.items():
+            kind = "imd" if name == "imd" else "boundaries"
+            store_dataset(ws, ingested, name=name, kind=kind, user="ana", role="analyst")
+    capsys.readouterr()
+    start, end = (str(p) for p in demo.site.phases["baseline"])
+    assert main(["sites", "rank", "--workspace", str(ws_path), "--from", start, "--to", end,
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    ranking = pd.DataFrame(result["ranking"]).set_index("area_code")
+    assert ranking.loc[demo.site.ward_code, "rank"] <= 3
+    assert result["period"] == [start, end]
+    assert "vulnerability" in ranking.columns and "assets" not in ranking.columns  # no register

@@ -1,14 +1,17 @@
 """``geosoc export profile``: the locality profile as one standalone, printable HTML file.
 
-Without ``--workspace`` the fictional demo town is used. With a workspace, the CHB site and
-the community asset register come from it and the export is written to its audit log with
-the stated purpose (DPA 2018 s62).
+Without ``--workspace`` the fictional demo town is used. With a workspace, the profile is built
+from the datasets stored in it (:func:`geosoc.study_data.load_study`: incidents, wards and
+LSOAs), the CHB site (``--site``) and the community asset register come from it, and the
+export is written to its audit log with the stated purpose (DPA 2018 s62). ``--demo`` builds
+the demo town's profile while still auditing the export in the workspace.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     profile.add_argument("--out", type=Path, required=True, help="the .html file to write")
     profile.add_argument("--workspace", type=Path, help="workspace with the site and assets")
     profile.add_argument("--site", help="CHB site name in the workspace")
+    profile.add_argument("--demo", action="store_true",
+                         help="profile the demo town even with --workspace")
     profile.add_argument("--user", default="cli", help="who exports (for the audit log)")
     profile.add_argument("--purpose", help="why (required with --workspace; audited)")
     profile.add_argument("--resolution", type=int, default=9, choices=(7, 8, 9, 10),
@@ -50,9 +55,44 @@ def _site_from_workspace(workspace: Path, name: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"name": [name]}, geometry=row.geometry.to_numpy(), crs=CRS_STORE)
 
 
+@dataclass(frozen=True)
+class ProfileData:
+    """What a profile export is built from: a place name, areas, incidents, site, assets."""
+
+    name: str
+    areas: dict[str, gpd.GeoDataFrame]
+    incidents: gpd.GeoDataFrame
+    site: gpd.GeoDataFrame | None
+    assets: gpd.GeoDataFrame
+
+
+def _demo_data() -> ProfileData:
+    """Return the demo town's areas, incidents, site and assets."""
+    from geosoc.demo import load_demo
+
+    town = load_demo()
+    site = gpd.GeoDataFrame({"name": [town.site.name]}, geometry=[town.site.geometry],
+                            crs=CRS_STORE)
+    return ProfileData(town.manifest.name, {"ward": town.wards, "lsoa": town.lsoas},
+                       town.incidents, site, town.assets)
+
+
+def _workspace_data(workspace: Path, site_name: str | None) -> ProfileData:
+    """Return the workspace's stored areas and incidents, chosen site and asset register."""
+    from geosoc.study_data import load_study
+    from geosoc.workspace import Workspace
+
+    with Workspace.open(workspace, create=False) as ws:
+        study = load_study(ws)
+    areas = {"ward": study.wards}
+    if study.lsoas is not None:
+        areas["lsoa"] = study.lsoas
+    site = _site_from_workspace(workspace, site_name) if site_name else None
+    return ProfileData(workspace.stem, areas, study.incidents, site, study.assets)
+
+
 def run_profile(args: argparse.Namespace) -> int:
     """Build the profile, write the HTML for the role, audit it; return 0."""
-    from geosoc.demo import load_demo
     from geosoc.profile import build_profile
     from geosoc.report import ReportInputs, export_profile
 
@@ -61,23 +101,20 @@ def run_profile(args: argparse.Namespace) -> int:
         raise GeosocError("an export needs a stated purpose", [
             Problem("--purpose is missing", column="--purpose",
                     fix='say why, e.g. --purpose "multi-agency launch, 3 March"')])
-    town = load_demo()
-    site = gpd.GeoDataFrame({"name": [town.site.name]}, geometry=[town.site.geometry],
-                            crs=CRS_STORE)
-    assets = town.assets
-    if args.workspace is not None:
+    demo = args.workspace is None or args.demo
+    data = _demo_data() if demo else _workspace_data(args.workspace, args.site)
+    if demo and args.workspace is not None:
         from geosoc.workspace import Workspace
 
-        if args.site:
-            site = _site_from_workspace(args.workspace, args.site)
+        site = _site_from_workspace(args.workspace, args.site) if args.site else data.site
         with Workspace.open(args.workspace, create=False) as ws:
             register = ws.assets.frame()
-        if len(register):
-            assets = register
-    profile = build_profile(town.incidents, {"ward": town.wards, "lsoa": town.lsoas},
-                            resolution=args.resolution, lisa_permutations=999)
-    inputs = ReportInputs(title=args.title or f"{town.manifest.name}: locality profile",
-                          site=site, assets=assets, incidents=town.incidents, demo=True)
+        data = replace(data, site=site, assets=register if len(register) else data.assets)
+    profile = build_profile(data.incidents, data.areas, resolution=args.resolution,
+                            lisa_permutations=999)
+    inputs = ReportInputs(title=args.title or f"{data.name}: locality profile",
+                          site=data.site, assets=data.assets, incidents=data.incidents,
+                          demo=demo)
     path = export_profile(profile, role=role, out=args.out, inputs=inputs)
     if args.workspace is not None:
         from geosoc.workspace import Workspace
@@ -85,9 +122,11 @@ def run_profile(args: argparse.Namespace) -> int:
         with Workspace.open(args.workspace, create=False) as ws:
             ws.record(who=args.user, role=str(role), action="export.profile",
                       target=f"export:{path.name}", purpose=args.purpose,
-                      details={"marking": PROTECTIVE_MARKING[role], "bytes": path.stat().st_size})
+                      details={"marking": PROTECTIVE_MARKING[role], "bytes": path.stat().st_size,
+                               "data": "demo" if demo else "workspace"})
     summary = {"out": str(path), "role": str(role), "marking": PROTECTIVE_MARKING[role],
-               "bytes": path.stat().st_size, "audited": args.workspace is not None}
+               "bytes": path.stat().st_size, "audited": args.workspace is not None,
+               "data": "demo" if demo else "workspace"}
     print(json.dumps(summary, indent=2) if args.json else
           f"wrote {path} ({summary['bytes']:,} bytes, {summary['marking']}, for {role})")
     return 0

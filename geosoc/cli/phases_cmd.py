@@ -1,10 +1,11 @@
 """``geosoc phases report``: change per phase and displacement for a CHB site.
 
 Without ``--workspace`` it runs on the demo town's site. With ``--workspace W --site NAME``
-the site outline and phase dates come from the workspace; police.uk incidents come from
-``--police`` (or the workspace's ``policeuk``/``incidents`` dataset) and the control is chosen
-from ward boundaries (``--wards`` or the workspace's ``boundaries`` dataset) by
-:func:`geosoc.rings.suggest_control`.
+the site outline and phase dates come from the workspace, and so does the data: the incidents
+stored there (police and partners, :func:`geosoc.dataset_store.load_incidents`; ``--source``
+picks which) and the stored ward boundaries, from which the control is chosen by
+:func:`geosoc.rings.suggest_control`. ``--police FOLDER`` / ``--wards FILE`` read raw files
+instead of the stored ones.
 
 Writes ``phases.csv``, ``displacement_count.csv``, ``displacement_harm.csv``,
 ``monthly.csv`` (formulas neutralised), ``phases_count.png``, ``phases_harm.png`` and
@@ -17,6 +18,7 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -26,11 +28,14 @@ from geosoc.asset_io import neutralise_formulas
 from geosoc.change import LAYER_HARM, PhasePlan, compare_phases, monthly_series
 from geosoc.charts import phase_chart
 from geosoc.displacement import displacement_report
-from geosoc.errors import AnalysisError, ConfigError, Problem
+from geosoc.errors import AnalysisError, ConfigError, Problem, WorkspaceError
 from geosoc.harm import apply_harm_weights
 from geosoc.readings import describe_pct_change
 from geosoc.rings import buffer_rings, suggest_control
 from geosoc.schema import HARM, MONTH, SOURCE
+
+if TYPE_CHECKING:
+    from geosoc.workspace import Workspace
 
 #: Protective marking written on analyst outputs.
 MARKING = "OFFICIAL-SENSITIVE"
@@ -55,8 +60,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report = sub.add_parser("report", help="tables, charts and readings for one site")
     report.add_argument("--workspace", type=Path, help="workspace holding the site")
     report.add_argument("--site", help="site name in the workspace")
-    report.add_argument("--police", type=Path, help="police.uk folder or CSV (workspace mode)")
-    report.add_argument("--wards", type=Path, help="ward boundaries for choosing a control")
+    report.add_argument("--police", type=Path,
+                        help="police.uk folder or CSV (default: the workspace's incidents)")
+    report.add_argument("--wards", type=Path,
+                        help="ward boundaries for choosing a control (default: stored wards)")
     report.add_argument("--source", default="police",
                         help="incident source to analyse, or 'all' (default police)")
     report.add_argument("--bands", default="0,250,500", help="buffer ring edges in metres")
@@ -93,8 +100,30 @@ def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
     return SiteInputs(site.name, site.geometry, plan, demo.incidents, control, note)
 
 
-def _workspace_inputs(args: argparse.Namespace) -> SiteInputs:
+def _workspace_data(ws: Workspace, args: argparse.Namespace
+                    ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Incidents and wards: raw files when given, else the workspace's stored datasets."""
+    from geosoc.dataset_store import load_areas, load_incidents
     from geosoc.ingest import read_boundaries, read_policeuk
+
+    problems: list[Problem] = []
+    incidents = wards = None
+    try:
+        incidents = read_policeuk(args.police).data if args.police else load_incidents(ws)
+    except WorkspaceError as err:
+        problems += err.problems
+    try:
+        wards = (read_boundaries(args.wards, kind="ward").data if args.wards
+                 else load_areas(ws, "ward"))
+    except WorkspaceError as err:
+        problems += err.problems
+    if problems or incidents is None or wards is None:
+        raise WorkspaceError("phases report needs incidents and ward boundaries (store them "
+                             "in the workspace, or pass --police / --wards)", problems)
+    return incidents, wards
+
+
+def _workspace_inputs(args: argparse.Namespace) -> SiteInputs:
     from geosoc.workspace import Workspace
 
     if not args.site:
@@ -103,21 +132,9 @@ def _workspace_inputs(args: argparse.Namespace) -> SiteInputs:
     with Workspace.open(args.workspace, create=False) as ws:
         geometry = ws.sites.frame().geometry.get(args.site)
         phases = ws.sites.phases(args.site)  # raises WorkspaceError naming the site if absent
-        datasets = ws.datasets.list()
-    paths = {kind: Path(p) for kind, p in zip(datasets["kind"], datasets["path"], strict=True)}
-    police = args.police or paths.get("policeuk") or paths.get("incidents")
-    wards_path = args.wards or paths.get("boundaries")
-    missing = [Problem("no police.uk data", column="--police", fix="pass --police FOLDER")
-               ] if police is None else []
-    if wards_path is None:
-        missing.append(Problem("no ward boundaries to choose a control from",
-                               column="--wards", fix="pass --wards FILE"))
-    if missing:
-        raise ConfigError("phases report needs more inputs", missing)
-    incidents = read_policeuk(police).data
+        incidents, wards = _workspace_data(ws, args)
     spans = {r.phase: (r.start_month, r.end_month) for r in phases.itertuples(index=False)}
     plan = _plan(spans, incidents[MONTH].max())
-    wards = read_boundaries(wards_path, kind="ward").data
     exclude = buffer_rings(geometry, (0, max(_bands(args.bands)))).union_all()
     exclude = shapely.union(exclude, geometry)
     best = suggest_control(geometry, wards, incidents, exclude=exclude,

@@ -1,4 +1,11 @@
-"""``geosoc sites rank``: ranked, explainable candidate CHB sites (demo town by default)."""
+"""``geosoc sites rank``: ranked, explainable candidate CHB sites.
+
+With ``--workspace W`` the candidates are ranked on the datasets stored in the workspace
+(:func:`geosoc.study_data.load_study`: incidents, wards, and LSOAs, postcodes, IMD and the
+asset register when present) over ``--from``/``--to`` (default: every month). Without it, or
+with ``--demo``, the demo town is used (its baseline period by default); ``--workspace`` then
+only receives ``--save-site``.
+"""
 
 from __future__ import annotations
 
@@ -52,7 +59,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rank.add_argument("--save-site", metavar="NAME", help="record the chosen site in --workspace")
     rank.add_argument("--site-code", help="candidate to save (default: rank 1)")
     rank.add_argument("--reason", help="why it was chosen (default: the explanation)")
-    rank.add_argument("--workspace", type=Path)
+    rank.add_argument("--workspace", type=Path,
+                      help="rank on this workspace's stored datasets (and save sites there)")
+    rank.add_argument("--demo", action="store_true",
+                      help="rank the demo town even with --workspace")
     rank.add_argument("--user", default=None, help="who chooses (default: $GEOSOC_USER/login)")
     rank.add_argument("--json", action="store_true", help="print the result as JSON")
     rank.set_defaults(func=run_rank)
@@ -78,17 +88,29 @@ def parse_weights(pairs: list[str]) -> ScoreWeights:
 
 
 def _load_inputs(args: argparse.Namespace) -> tuple[object, gpd.GeoDataFrame, tuple]:
-    """Load the demo town; return it, its baseline incidents (with harm) and the period."""
-    from geosoc.demo import load_demo
+    """Load the study data; return it, its incidents in the period (with harm), the period.
 
-    demo = load_demo(args.demo_dir) if args.demo_dir else load_demo()
-    incidents = demo.incidents
+    The data is the workspace's stored datasets with ``--workspace`` (unless ``--demo``),
+    else the demo town; either has ``wards``, ``postcode_sectors``, ``lsoas``, ``imd`` and
+    ``assets``.
+    """
+    if args.workspace is not None and not args.demo:
+        from geosoc.study_data import load_study
+
+        with Workspace.open(args.workspace, create=False) as ws:
+            study = load_study(ws)
+        period: tuple[str | None, str | None] = (None, None)
+    else:
+        from geosoc.demo import load_demo
+
+        study = load_demo(args.demo_dir) if args.demo_dir else load_demo()
+        period = baseline_period(study.site.phases)
+    incidents = study.incidents
     if HARM not in incidents.columns:
         unknown = "error" if args.unknown_harm is None else args.unknown_harm
         incidents = apply_harm_weights(incidents, unknown=unknown)
-    start, end = baseline_period(demo.site.phases)
-    start, end = args.start or start, args.end or end
-    return demo, in_period(incidents, start, end), (start, end)
+    start, end = args.start or period[0], args.end or period[1]
+    return study, in_period(incidents, start, end), (start, end)
 
 
 def run_rank(args: argparse.Namespace) -> int:
@@ -97,11 +119,12 @@ def run_rank(args: argparse.Namespace) -> int:
     if args.save_site and args.workspace is None:
         raise ConfigError("--save-site needs --workspace", [Problem(
             "no workspace given", column="--workspace", fix="add --workspace PATH")])
-    demo, incidents, period = _load_inputs(args)
+    study, incidents, period = _load_inputs(args)
+    assets = study.assets if len(study.assets) else None
     ranked = rank_sites(
-        incidents, wards=demo.wards, scale=args.scale,
-        sectors=demo.postcode_sectors, lsoas=demo.lsoas,
-        imd=demo.imd, assets=demo.assets, weights=weights,
+        incidents, wards=study.wards, scale=args.scale,
+        sectors=study.postcode_sectors, lsoas=study.lsoas,
+        imd=study.imd, assets=assets, weights=weights,
         higher_is_worse={"assets": False} if args.gap_led else None,
         target_km2=args.target_km2, resolution=args.resolution, max_regions=args.max_regions)
     why = explain(ranked, ranked.index[0], ranked.index[1]) if len(ranked) > 1 else ""
