@@ -20,6 +20,7 @@ import pyarrow as pa
 import shapely
 from h3ronpy.vector import (
     ContainmentMode,
+    cells_to_coordinates,
     cells_to_wkb_polygons,
     coordinates_to_cells,
     wkb_to_cells,
@@ -164,6 +165,29 @@ def cell_polygons(ids: np.ndarray | Sequence[int] | pd.Index) -> gpd.GeoSeries:
     geoms = shapely.from_wkb(np.asarray(wkb.to_pylist() if cells.size else [], dtype=object))
     return gpd.GeoSeries(geoms, index=pd.Index(h3_ints_to_str(cells), name=H3, dtype="str"),
                          crs=CRS_STORE)
+
+
+def cell_centres(ids: np.ndarray | Sequence[int] | Sequence[str] | pd.Index
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Return the centre of each H3 cell (vectorised).
+
+    Parameters
+    ----------
+    ids : array-like of uint64 or str
+        H3 cell ids, as uint64 or as 15-character hex strings.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``lon``, ``lat`` in WGS84 (EPSG:4326) degrees, float64, in the input order.
+    """
+    values = np.asarray(ids)
+    cells = h3_strs_to_int(values) if values.dtype.kind in "OUS" else values.astype(np.uint64)
+    if cells.size == 0:
+        return np.zeros(0), np.zeros(0)
+    table = pa.table(cells_to_coordinates(cells))
+    return (table["lng"].to_numpy().astype("float64"),
+            table["lat"].to_numpy().astype("float64"))
 
 
 def assign_cells(incidents: pd.DataFrame, resolution: int) -> pd.DataFrame:

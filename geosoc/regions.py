@@ -27,11 +27,12 @@ from collections.abc import Sequence
 
 import geopandas as gpd
 import h3
+import h3ronpy
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from geosoc.cells import cell_polygons
+from geosoc.cells import cell_centres, cell_polygons, h3_strs_to_int
 from geosoc.errors import AnalysisError, Problem, SchemaError
 from geosoc.schema import AREA_CODE, CRS_METRIC, CRS_STORE, H3, KIND, NAME, require_columns
 
@@ -51,7 +52,10 @@ def cell_areas_km2(h3_ids: Sequence[str]) -> np.ndarray:
     numpy.ndarray
         float64 areas in square kilometres, in the input order.
     """
-    return np.fromiter((h3.cell_area(c, unit="km^2") for c in h3_ids), float, count=len(h3_ids))
+    cells = h3_strs_to_int(np.asarray(h3_ids, dtype=object))
+    if cells.size == 0:
+        return np.zeros(0)
+    return np.asarray(h3ronpy.cells_area_km2(cells), dtype="float64")
 
 
 def h3_cells_adjacency(h3_ids: Sequence[str]) -> dict[str, set[str]]:
@@ -73,9 +77,9 @@ def h3_cells_adjacency(h3_ids: Sequence[str]) -> dict[str, set[str]]:
 
 def _metric_centres(h3_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Return cell-centre eastings and northings (EPSG:27700, metres)."""
-    latlng = np.array([h3.cell_to_latlng(c) for c in h3_ids], dtype=float).reshape(-1, 2)
+    lon, lat = cell_centres(np.asarray(h3_ids, dtype=object))
     to_metric = Transformer.from_crs(CRS_STORE, CRS_METRIC, always_xy=True)
-    x, y = to_metric.transform(latlng[:, 1], latlng[:, 0])
+    x, y = to_metric.transform(lon, lat)
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 

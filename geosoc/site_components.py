@@ -8,11 +8,11 @@ over a partition (wards, sectors, regions).
 from __future__ import annotations
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 import shapely
 
+from geosoc.cells import cell_centres
 from geosoc.errors import Problem, SchemaError
 from geosoc.schema import (
     AREA_CODE,
@@ -70,8 +70,7 @@ def _cell_points(cells: pd.DataFrame) -> np.ndarray:
     """Return the cells' centre points (EPSG:4326) from geometry, or from the h3 index."""
     if isinstance(cells, gpd.GeoDataFrame) and cells.geometry.notna().all():
         return shapely.centroid(cells.geometry.to_crs(CRS_STORE).to_numpy())
-    latlng = np.array([h3.cell_to_latlng(str(c)) for c in cells.index], dtype=float)
-    return shapely.points(latlng[:, 1], latlng[:, 0])
+    return shapely.points(*cell_centres(cells.index.to_numpy()))
 
 
 def monthly_slope(panel: pd.DataFrame) -> pd.Series:

@@ -11,6 +11,7 @@ import shapely
 
 from geosoc.cells import (
     assign_cells,
+    cell_centres,
     cell_polygons,
     cover_area,
     h3_ints_to_str,
@@ -136,3 +137,13 @@ def test_threaded_chunks_equal_single_call() -> None:
     single = lonlat_to_cells(lon, lat, 9, threads=1)
     np.testing.assert_array_equal(lonlat_to_cells(lon, lat, 9, threads=2), single)
     assert single[[3, 400_000]].tolist() == [0, 0]
+
+
+def test_cell_centres_match_h3py_for_ints_and_strings() -> None:
+    ids = lonlat_to_cells(LON, LAT, 9)
+    expected = np.array([h3.cell_to_latlng(h3.int_to_str(int(c))) for c in ids])
+    for given in (ids, h3_ints_to_str(ids)):
+        lon, lat = cell_centres(given)
+        np.testing.assert_allclose(lat, expected[:, 0], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(lon, expected[:, 1], rtol=0, atol=1e-12)
+    assert [a.size for a in cell_centres(np.zeros(0, dtype=np.uint64))] == [0, 0]
