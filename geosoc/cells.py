@@ -151,6 +151,28 @@ def h3_strs_to_int(ids: np.ndarray | Sequence[str] | pd.Index) -> np.ndarray:
     return parsed.to_numpy(zero_copy_only=False).astype(np.uint64)
 
 
+def as_cell_ids(ids: np.ndarray | Sequence[int] | Sequence[str] | pd.Index) -> np.ndarray:
+    """Return H3 ids given as uint64 or as hex strings as a uint64 array.
+
+    Parameters
+    ----------
+    ids : array-like of uint64 or str
+        H3 cell ids; strings are parsed with :func:`h3_strs_to_int`.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint64 ids in the input order.
+
+    Raises
+    ------
+    SchemaError
+        When a string is not a valid H3 cell id.
+    """
+    values = np.asarray(ids)
+    return h3_strs_to_int(values) if values.dtype.kind in "OUS" else values.astype(np.uint64)
+
+
 def cell_polygons(ids: np.ndarray | Sequence[int] | pd.Index) -> gpd.GeoSeries:
     """Hexagon polygons (EPSG:4326) for H3 ids given as uint64 or hex strings.
 
@@ -159,8 +181,7 @@ def cell_polygons(ids: np.ndarray | Sequence[int] | pd.Index) -> gpd.GeoSeries:
     geopandas.GeoSeries
         Indexed by the hex string id, in input order.
     """
-    values = np.asarray(ids)
-    cells = h3_strs_to_int(values) if values.dtype.kind in "OUS" else values.astype(np.uint64)
+    cells = as_cell_ids(ids)
     wkb = cells_to_wkb_polygons(cells) if cells.size else []
     geoms = shapely.from_wkb(np.asarray(wkb.to_pylist() if cells.size else [], dtype=object))
     return gpd.GeoSeries(geoms, index=pd.Index(h3_ints_to_str(cells), name=H3, dtype="str"),
@@ -181,8 +202,7 @@ def cell_centres(ids: np.ndarray | Sequence[int] | Sequence[str] | pd.Index
     tuple of numpy.ndarray
         ``lon``, ``lat`` in WGS84 (EPSG:4326) degrees, float64, in the input order.
     """
-    values = np.asarray(ids)
-    cells = h3_strs_to_int(values) if values.dtype.kind in "OUS" else values.astype(np.uint64)
+    cells = as_cell_ids(ids)
     if cells.size == 0:
         return np.zeros(0), np.zeros(0)
     table = pa.table(cells_to_coordinates(cells))

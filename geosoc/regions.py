@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from geosoc.cells import cell_centres, cell_polygons, h3_strs_to_int
+from geosoc.cells import as_cell_ids, cell_centres, cell_polygons
 from geosoc.errors import AnalysisError, Problem, SchemaError
 from geosoc.schema import AREA_CODE, CRS_METRIC, CRS_STORE, H3, KIND, NAME, require_columns
 
@@ -52,7 +52,7 @@ def cell_areas_km2(h3_ids: Sequence[str]) -> np.ndarray:
     numpy.ndarray
         float64 areas in square kilometres, in the input order.
     """
-    cells = h3_strs_to_int(np.asarray(h3_ids, dtype=object))
+    cells = as_cell_ids(h3_ids)
     if cells.size == 0:
         return np.zeros(0)
     return np.asarray(h3ronpy.cells_area_km2(cells), dtype="float64")
@@ -77,7 +77,7 @@ def h3_cells_adjacency(h3_ids: Sequence[str]) -> dict[str, set[str]]:
 
 def _metric_centres(h3_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Return cell-centre eastings and northings (EPSG:27700, metres)."""
-    lon, lat = cell_centres(np.asarray(h3_ids, dtype=object))
+    lon, lat = cell_centres(h3_ids)
     to_metric = Transformer.from_crs(CRS_STORE, CRS_METRIC, always_xy=True)
     x, y = to_metric.transform(lon, lat)
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)

@@ -19,16 +19,9 @@ import pyarrow as pa
 import scipy.sparse as sp
 from libpysal.graph import Graph
 
+from geosoc.cells import as_cell_ids
 from geosoc.errors import AnalysisError, Problem
 from geosoc.schema import CRS_METRIC, require_crs
-
-
-def _as_uint64(cell_ids: Sequence[str] | np.ndarray) -> np.ndarray:
-    """Return H3 ids (hex strings or integers) as a uint64 array."""
-    arr = np.asarray(cell_ids)
-    if arr.dtype.kind in "iu":
-        return arr.astype(np.uint64)
-    return np.asarray(h3ronpy.cells_parse(pa.array(arr.astype(str).tolist())), dtype=np.uint64)
 
 
 def _from_pairs(ids: pd.Index, focal: np.ndarray, neighbour: np.ndarray) -> Graph:
@@ -76,7 +69,7 @@ def h3_graph(cell_ids: Sequence[str] | np.ndarray | pd.Index, k: int = 1) -> Gra
         )
     if k < 1:
         raise AnalysisError("k must be at least 1", [Problem(f"k={k}", fix="use k=1 or more")])
-    ints = _as_uint64(ids.to_numpy())
+    ints = as_cell_ids(ids.to_numpy())
     disks = pa.array(h3ronpy.grid_disk(ints, k))
     lengths = np.diff(np.asarray(disks.offsets))
     focal = np.repeat(np.arange(len(ints)), lengths)
