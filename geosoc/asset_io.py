@@ -22,6 +22,7 @@ from geosoc.assets import (
     CATEGORY_LOOKUP,
     RECORD_COLUMNS,
     SECTOR_LOOKUP,
+    STATUSES,
     TEXT_COLUMNS,
     normalise_categories,
     normalise_sectors,
@@ -134,7 +135,7 @@ def validate_assets(frame: pd.DataFrame, *, file: str | None = None,
     out["category"], out["sector"] = category.fillna(""), sector.fillna("")
 
     status = out["status"].str.lower().replace("", "active")
-    flag(~status.isin(["active", "retired"]), "status", "status must be 'active' or 'retired'",
+    flag(~status.isin(STATUSES), "status", "status must be 'active' or 'retired'",
          "leave empty for active")
     out["status"] = status
 
