@@ -22,15 +22,12 @@ Stored frames keep their data contract: ``Period[M]`` month columns, the index (
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from geosoc.dataset_files import read_parquet_frame, write_parquet_atomically
 from geosoc.errors import GeosocError, Problem, WorkspaceError
 from geosoc.ingest import Ingested
 from geosoc.schema import CRS_STORE, KIND, MONTH, SOURCE
@@ -99,7 +96,7 @@ def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, us
     old = _record_or_none(ws, name)
     folder = datasets_dir(ws)
     folder.mkdir(exist_ok=True)
-    path = _write_atomically(frame, folder, name)
+    path = write_parquet_atomically(frame, folder, name)
     metadata = _metadata(frame, ingested, kind=kind, file=path.name,
                          source=source or ingested.report.source)
     try:
@@ -140,35 +137,6 @@ def _record_or_none(ws: Workspace, name: str) -> dict[str, object] | None:
     if name not in set(ws.datasets.list()["name"]):
         return None
     return ws.datasets.get(name)
-
-
-def _write_atomically(frame: pd.DataFrame, folder: Path, name: str) -> Path:
-    """Write ``frame`` to a temporary file in ``folder``, fsync, rename to its hashed name."""
-    handle, temp = tempfile.mkstemp(prefix=".incoming-", suffix=".parquet", dir=folder)
-    os.close(handle)
-    temp_path = Path(temp)
-    try:
-        frame.to_parquet(temp_path)
-        with temp_path.open("rb") as written:
-            os.fsync(written.fileno())
-        digest = file_sha256(temp_path)
-        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-        final = folder / f"{safe}-{digest[:16]}.parquet"
-        os.replace(temp_path, final)
-    except BaseException:
-        temp_path.unlink(missing_ok=True)
-        raise
-    _fsync_dir(folder)
-    return final
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a folder (Windows)
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 def _metadata(frame: pd.DataFrame, ingested: Ingested, *, kind: str, file: str,
@@ -230,25 +198,19 @@ def load_dataset(ws: Workspace, name: str) -> pd.DataFrame:
             "the data file's SHA-256 no longer matches the one recorded when it was stored",
             file=str(path), fix=_INGEST_FIX)])
     meta = record["metadata"]
-    frame = gpd.read_parquet(path) if meta["geo"] else pd.read_parquet(path)
-    return _restore(frame, meta)
-
-
-def _restore(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
-    """Put back what Parquet may not keep: Period months, the index name, the CRS string."""
-    for column in meta.get("period_columns", []):
-        if not isinstance(frame[column].dtype, pd.PeriodDtype):
-            frame[column] = pd.PeriodIndex(frame[column].astype(str), freq="M")
-    frame.index.name = meta.get("index")
-    if isinstance(frame, gpd.GeoDataFrame):
-        frame = frame.set_crs(CRS_STORE, allow_override=True)
-    return frame
+    return read_parquet_frame(path, geo=bool(meta["geo"]), index=meta.get("index"),
+                              period_columns=meta.get("period_columns", []))
 
 
 def list_datasets(ws: Workspace) -> pd.DataFrame:
-    """Return every dataset: name, kind, area kinds, sources, months, rows, who, when, stored.
+    """Return every dataset registered in ``ws``, by name.
 
-    ``stored`` is False for datasets registered without their data (not loadable here).
+    Returns
+    -------
+    pandas.DataFrame
+        ``name``, ``kind``, ``area_kind`` / ``sources`` / ``months`` (comma-separated),
+        ``rows``, ``loaded_by``, ``loaded_at`` and ``stored`` (False for datasets registered
+        without their data, which this module cannot load).
     """
     records = [ws.datasets.get(name) for name in ws.datasets.list()["name"]]
     columns = ["name", "kind", "area_kind", "sources", "months", "rows", "loaded_by",
@@ -305,11 +267,23 @@ def load_incidents(ws: Workspace, *, sources: list[str] | None = None) -> gpd.Ge
 
 def load_areas(ws: Workspace, kind: str, *, required: bool = True
                ) -> gpd.GeoDataFrame | None:
-    """Return the stored boundaries of one area kind (``"ward"``, ``"lsoa"``...).
+    """Return the stored boundaries of one area kind.
 
-    Several datasets of the same kind are joined; a code stored twice keeps its first shape.
-    Returns None when there are none and ``required`` is False; otherwise raises
-    :class:`WorkspaceError` saying how to add them. Areas contract, EPSG:4326.
+    Parameters
+    ----------
+    ws : Workspace
+        The open workspace.
+    kind : str
+        One of :data:`geosoc.schema.AREA_KINDS` (``"ward"``, ``"lsoa"``...).
+    required : bool
+        Raise :class:`WorkspaceError` (saying how to add them) when none are stored;
+        otherwise return None.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        Areas contract (index ``area_code``), EPSG:4326; several datasets of the kind are
+        joined, a code stored twice keeping its first shape.
     """
     frames = [load_dataset(ws, n) for n in _names(ws, "boundaries", kind)]
     if not frames:
@@ -325,10 +299,23 @@ def load_areas(ws: Workspace, kind: str, *, required: bool = True
 
 
 def load_table(ws: Workspace, kind: str, *, required: bool = True) -> pd.DataFrame | None:
-    """Return the stored ``"postcodes"``, ``"imd"`` or ``"area_counts"`` table(s), joined.
+    """Return the stored table(s) of one kind, joined.
 
-    Returns None when there are none and ``required`` is False; otherwise raises
-    :class:`WorkspaceError` saying how to add them.
+    Parameters
+    ----------
+    ws : Workspace
+        The open workspace.
+    kind : {"postcodes", "imd", "area_counts"}
+        Which table.
+    required : bool
+        Raise :class:`WorkspaceError` (saying how to add it) when none is stored; otherwise
+        return None.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Postcodes (RangeIndex; ``easting``/``northing`` EPSG:27700 metres), IMD (index
+        ``lsoa_code``, first of duplicate codes kept) or area counts (``month`` Period[M]).
     """
     if kind not in TABLE_KINDS:
         raise GeosocError(f"unknown table kind {kind!r}", [Problem(

@@ -12,6 +12,7 @@ from shapely.geometry import box
 
 from geosoc import schema
 from geosoc.cli import main
+from geosoc.dataset_files import read_parquet_frame
 from geosoc.dataset_store import (
     datasets_dir,
     list_datasets,
@@ -270,3 +271,15 @@ def test_cli_rejected_file_does_not_create_a_workspace(tmp_path: Path, capsys) -
     assert not ws_path.exists() and not (tmp_path / "new.datasets").exists()
     assert main(["ingest", str(bad), "--kind", "imd", "--name", "imd"]) == 2
     assert "--workspace" in capsys.readouterr().err
+
+
+def test_months_stored_as_text_or_ordinals_come_back_as_periods(tmp_path: Path) -> None:
+    months = pd.PeriodIndex(["2024-01", "2024-02"], freq="M")
+    frame = pd.DataFrame({"as_text": months.astype(str), "as_int": months.asi8},
+                         index=pd.Index(["a", "b"], name="area_code"))
+    frame.to_parquet(tmp_path / "m.parquet")
+    back = read_parquet_frame(tmp_path / "m.parquet", geo=False, index="area_code",
+                              period_columns=["as_text", "as_int"])
+    for column in ("as_text", "as_int"):
+        assert back[column].tolist() == list(months)
+    assert back.index.name == "area_code"
