@@ -82,6 +82,15 @@ def _check_store_args(args: argparse.Namespace) -> None:
         raise ConfigError(f"{given} needs {missing}", [Problem(
             f"{missing} not given", column=missing,
             fix="pass both, e.g. --workspace chb.sqlite --name police")])
+    if args.workspace is not None and args.workspace.is_file() and not args.replace:
+        from geosoc.workspace import Workspace
+
+        with Workspace.open(args.workspace, create=False) as ws:  # before a long read
+            taken = args.name in set(ws.datasets.list()["name"])
+        if taken:
+            raise ConfigError(f"dataset {args.name!r} already exists", [Problem(
+                f"{args.workspace} already holds a dataset named {args.name!r}",
+                column="--name", fix="choose another --name, or add --replace")])
 
 
 def _store(args: argparse.Namespace, result: Ingested) -> dict[str, object]:
