@@ -8,6 +8,7 @@ mutate them (the library never does). ``cache_data`` results are copied per call
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from pathlib import Path
@@ -52,6 +53,13 @@ def start_hotspot_warm_up() -> threading.Thread:
     return thread
 
 
+#: Modules the pages need that are slow to import (folium, pydeck, charts), imported by the
+#: preload thread so the first page after sign-in does not pay for them.
+#: (Not streamlit_folium: its component must be declared from the script thread.)
+PRELOADED_MODULES = ("folium", "pydeck", "geosoc.maps.deck", "geosoc.concentration",
+                     "geosoc.charts", "geosoc.sites", "geosoc.readings")
+
+
 @st.cache_resource(show_spinner=False)
 def start_demo_preload(directory: str) -> threading.Thread:
     """Load the demo town and its default profile view in the background, once per process.
@@ -60,6 +68,8 @@ def start_demo_preload(directory: str) -> threading.Thread:
     """
 
     def preload() -> None:
+        for module in PRELOADED_MODULES:
+            importlib.import_module(module)
         study = demo_study(directory)
         months = study.months
         default = state.Filters(months=(months[0], months[-1]) if months else ())
