@@ -122,6 +122,16 @@ def rules_for(role: Role | str, *, min_count: int | None = None) -> DisclosureRu
     min_count : int, optional
         Override of the suppression threshold. It may only make the rules stricter for
         partner and public roles.
+
+    Returns
+    -------
+    DisclosureRules
+        The role's rules, with ``min_count`` replaced when given.
+
+    Raises
+    ------
+    AccessDeniedError
+        When the role is unknown, or ``min_count`` would loosen a partner or public rule.
     """
     rules = DEFAULT_RULES[as_role(role)]
     if min_count is not None:
@@ -295,9 +305,11 @@ def disclose_cells(cells: gpd.GeoDataFrame, role: Role | str, *,
     resolution = _resolution_of(cells)
     target = allowed_resolution(rules.role, resolution)
     layer = cells if target == resolution else _merge_to_parent(cells, target)
-    layer.attrs = {**layer.attrs, "h3_resolution": target}
+    attrs = {**layer.attrs, "h3_resolution": target}
     if rules.role is Role.ANALYST:
-        return layer
+        out = layer.copy()
+        out.attrs = attrs
+        return out
     groups = []
     public_res = DEFAULT_RULES[Role.PUBLIC].finest_h3_resolution
     if target > public_res:
@@ -305,7 +317,7 @@ def disclose_cells(cells: gpd.GeoDataFrame, role: Role | str, *,
         groups.append(pd.Series(h3cells.parent_cells(ids, public_res), index=layer.index))
     out = gpd.GeoDataFrame(suppress(layer, rules, groups=groups), geometry="geometry",
                            crs=cells.crs)
-    out.attrs = {**layer.attrs, "role": str(rules.role), "min_count": rules.min_count}
+    out.attrs = {**attrs, "role": str(rules.role), "min_count": rules.min_count}
     return out
 
 
@@ -345,6 +357,19 @@ def disclose_areas(areas: gpd.GeoDataFrame, role: Role | str, *,
         too; its totals then count as groups for secondary suppression.
     min_count : int, optional
         Stricter suppression threshold.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy in the input CRS (EPSG:4326), unchanged for analysts. For partner and
+        public: counts of 1 to ``min_count - 1`` and their harm (days) suppressed to
+        ``NaN`` with secondary suppression, public values rounded to the nearest 5, a
+        boolean ``suppressed`` column, and ``role``/``min_count`` in ``attrs``.
+
+    Raises
+    ------
+    AccessDeniedError
+        When the layer holds an area ``kind`` the role may not see.
     """
     rules = rules_for(role, min_count=min_count)
     kinds = set(areas["kind"].unique()) if "kind" in areas.columns else set()
@@ -376,6 +401,13 @@ def disclose_series(series: pd.DataFrame, role: Role | str, *, by: Iterable[str]
         Extra key columns kept in the grouping (e.g. ``zone``, ``category``).
     min_count : int, optional
         Stricter suppression threshold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table per month (analyst, partner) or per ``quarter`` (public); for partner
+        and public, counts and harm (days) suppressed and rounded as for layers, with a
+        boolean ``suppressed`` column.
     """
     rules = rules_for(role, min_count=min_count)
     keys = list(by)
@@ -466,6 +498,17 @@ def guard_payload(payload: str, incidents: pd.DataFrame, role: Role | str, *,
         Points the output publishes on purpose (community assets, with ``lon``/``lat``).
         Their coordinates are not leaks even where an incident geocoded to the same
         postcode centroid shares them.
+
+    Returns
+    -------
+    str
+        ``payload`` itself, when the role may see point data or no leak was found.
+
+    Raises
+    ------
+    AccessDeniedError
+        When a partner or public payload holds an incident ID or ``lon,lat`` pair
+        (WGS84, compared at 5 decimal places).
     """
     rules = rules_for(role)
     if rules.point_data:

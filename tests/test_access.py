@@ -134,6 +134,17 @@ def test_partner_cells_are_coarsened_to_resolution_8_with_totals_conserved() -> 
     assert not ((partner["count"] > 0) & (partner["count"] < 5)).any()
 
 
+def test_disclose_cells_leaves_its_input_alone() -> None:
+    cells = _cells(9)
+    del cells.attrs["h3_resolution"]  # inferred from the ids, not written back
+    before = cells.copy()
+    analyst = disclose_cells(cells, "analyst")
+    assert analyst is not cells and analyst.attrs["h3_resolution"] == 9
+    analyst.loc[analyst.index[0], "count"] = -1
+    assert cells.attrs == {}
+    pd.testing.assert_frame_equal(cells, before)
+
+
 def test_public_cells_are_resolution_7_rounded() -> None:
     public = disclose_cells(_cells(9), "public")
     assert public.attrs["h3_resolution"] == 7
