@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import geopandas as gpd
-import h3
 import h3ronpy
 import numpy as np
 import pandas as pd
@@ -35,6 +34,7 @@ from pyproj import Transformer
 from geosoc.cells import as_cell_ids, cell_centres, cell_polygons
 from geosoc.errors import AnalysisError, Problem, SchemaError
 from geosoc.schema import AREA_CODE, CRS_METRIC, CRS_STORE, H3, KIND, NAME, require_columns
+from geosoc.weights import h3_neighbour_pairs
 
 __all__ = ["cell_areas_km2", "grow_regions", "h3_cells_adjacency"]
 
@@ -64,15 +64,19 @@ def h3_cells_adjacency(h3_ids: Sequence[str]) -> dict[str, set[str]]:
     Parameters
     ----------
     h3_ids : sequence of str
-        H3 cell ids (one resolution).
+        Unique H3 cell ids (one resolution).
 
     Returns
     -------
     dict of str to set of str
         For every cell, the set of its ring-1 neighbours present in ``h3_ids``.
     """
-    present = set(h3_ids)
-    return {c: set(h3.grid_ring(c, 1)) & present for c in h3_ids}
+    ids = np.asarray(h3_ids, dtype=object)
+    if ids.size == 0:
+        return {}
+    focal, neighbour = h3_neighbour_pairs(ids, 1)
+    starts = np.cumsum(np.bincount(focal, minlength=len(ids)))[:-1]
+    return {c: set(nb) for c, nb in zip(ids, np.split(ids[neighbour], starts), strict=True)}
 
 
 def _metric_centres(h3_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -69,13 +69,33 @@ def h3_graph(cell_ids: Sequence[str] | np.ndarray | pd.Index, k: int = 1) -> Gra
         )
     if k < 1:
         raise AnalysisError("k must be at least 1", [Problem(f"k={k}", fix="use k=1 or more")])
-    ints = as_cell_ids(ids.to_numpy())
+    return _from_pairs(ids, *h3_neighbour_pairs(ids.to_numpy(), k))
+
+
+def h3_neighbour_pairs(cell_ids: Sequence[str] | np.ndarray, k: int = 1
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Return every (cell, neighbour) pair within ``k`` grid steps, both in ``cell_ids``.
+
+    Parameters
+    ----------
+    cell_ids : sequence of str or uint64
+        Unique H3 cells of one resolution.
+    k : int
+        Grid distance (1 = the 6 touching hexagons).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``focal`` and ``neighbour`` positions into ``cell_ids`` (int64), ``focal``
+        ascending; a cell is never its own neighbour.
+    """
+    ints = as_cell_ids(cell_ids)
     disks = pa.array(h3ronpy.grid_disk(ints, k))
     lengths = np.diff(np.asarray(disks.offsets))
     focal = np.repeat(np.arange(len(ints)), lengths)
     neighbour = pd.Index(ints).get_indexer(np.asarray(disks.flatten()))
     keep = (neighbour >= 0) & (neighbour != focal)
-    return _from_pairs(ids, focal[keep], neighbour[keep])
+    return focal[keep], neighbour[keep]
 
 
 def attach_islands(areas: gpd.GeoDataFrame, graph: Graph) -> tuple[Graph, dict[str, str]]:

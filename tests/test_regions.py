@@ -118,3 +118,12 @@ def test_no_positive_cells_gives_empty_frame() -> None:
     cells = cover(2, np.zeros(19))
     regions = grow_regions(cells, target_km2=1.0)
     assert regions.empty and "h3_cells" in regions.columns and regions.crs is not None
+
+
+def test_adjacency_matches_h3py_grid_ring() -> None:
+    rng = np.random.default_rng(5)
+    cells = [c for c in sorted(h3.grid_disk(CENTRE, 6)) if rng.random() < 0.7]
+    present = set(cells)
+    expected = {c: set(h3.grid_ring(c, 1)) & present for c in cells}
+    assert h3_cells_adjacency(cells) == expected
+    assert h3_cells_adjacency([]) == {}
