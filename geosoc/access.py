@@ -27,11 +27,14 @@ a known weight would give the count back.
 
 The public role's values are rounded to the nearest 5 after suppression (so a total of
 rounded values is not the rounded total; headline figures are rounded separately).
+
+This module holds the rules and applies them per layer; the suppression mechanics are in
+:mod:`geosoc.suppression` and the point-leak scan behind :func:`guard_payload` in
+:mod:`geosoc.point_leaks`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -42,7 +45,9 @@ import pandas as pd
 
 from geosoc import cells as h3cells
 from geosoc.errors import AccessDeniedError, Problem
-from geosoc.schema import COUNT, HARM, INCIDENT_ID, LAT, LON, MONTH
+from geosoc.point_leaks import coordinate_keys, find_point_leaks
+from geosoc.schema import COUNT, HARM, LAT, LON, MONTH
+from geosoc.suppression import suppress
 
 
 class Role(StrEnum):
@@ -170,113 +175,6 @@ def require_area_kind(role: Role | str, kind: str) -> None:
             [Problem(f"{kind} areas are too small for the {rules.role} view",
                      fix=f"use one of: {', '.join(rules.area_kinds)}")],
         )
-
-
-def _count_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c == COUNT or c.startswith(f"{COUNT}__")]
-
-
-def _harm_partner(column: str) -> str:
-    return HARM + column[len(COUNT):]
-
-
-def _secondary_mask(values: pd.Series, suppressed: pd.Series, groups: pd.Series,
-                    min_count: int) -> pd.Series:
-    """Extend ``suppressed`` until every group satisfies the secondary-suppression rule.
-
-    Vectorised per round: each round adds, in every violating group, the smallest
-    non-zero unsuppressed value. Rounds are bounded by the largest group size.
-    """
-    suppressed = suppressed.copy()
-    # Prefer the smallest non-zero value; a zero is hidden only when nothing else is left.
-    preference = values.where(values > 0, np.inf)
-    for _ in range(int(groups.value_counts().max()) + 1):
-        n_hidden = suppressed.groupby(groups).transform("sum")
-        sum_hidden = values.where(suppressed, 0).groupby(groups).transform("sum")
-        violating = (n_hidden > 0) & ((n_hidden < 2) | (sum_hidden < min_count))
-        eligible = violating & ~suppressed
-        if not eligible.any():
-            break
-        pick = preference[eligible].groupby(groups[eligible]).idxmin()
-        suppressed.loc[pick.to_numpy()] = True
-    return suppressed
-
-
-def suppress(
-    frame: pd.DataFrame,
-    rules: DisclosureRules,
-    *,
-    groups: Iterable[pd.Series] = (),
-) -> pd.DataFrame:
-    """Apply primary and secondary suppression and rounding to every count column.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Rows of a layer with ``count`` (and optionally ``count__<key>``) columns and the
-        matching ``harm`` / ``harm__<key>`` columns (harm in days).
-    rules : DisclosureRules
-        The role's rules.
-    groups : iterable of pandas.Series
-        Extra groupings whose totals are published (e.g. parent cell ids of an
-        overlapping coarser layer), aligned to ``frame.index``. The whole layer is always
-        one group.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy with suppressed counts and harm set to ``NaN``, counts rounded to
-        ``rules.rounding_base``, and a boolean ``suppressed`` column for the row total.
-    """
-    out = frame.copy()
-    if rules.min_count <= 0 and rules.rounding_base <= 1:
-        out["suppressed"] = False
-        return out
-    count_cols = _count_columns(out)
-    whole = pd.Series(0, index=out.index)
-    group_list = [whole, *groups]
-    masks: dict[str, pd.Series] = {}
-    for col in count_cols:
-        values = out[col].fillna(0).astype(float)
-        mask = (values > 0) & (values < rules.min_count)
-        for grouping in group_list:
-            mask = _secondary_mask(values, mask, grouping.reindex(out.index), rules.min_count)
-        masks[col] = mask
-    breakdown = [c for c in count_cols if c != COUNT]
-    if COUNT in masks and breakdown:
-        masks = _suppress_across_columns(out, masks, breakdown, rules.min_count)
-    for col, mask in masks.items():
-        out[col] = out[col].astype(float).mask(mask)
-        harm_col = _harm_partner(col)
-        if harm_col in out.columns:
-            out[harm_col] = out[harm_col].astype(float).mask(mask)
-        if rules.rounding_base > 1:
-            base = rules.rounding_base
-            out[col] = (out[col] / base).round() * base
-            if harm_col in out.columns:
-                out[harm_col] = (out[harm_col] / base).round() * base
-    out["suppressed"] = masks.get(COUNT, False)
-    return out
-
-
-def _suppress_across_columns(frame: pd.DataFrame, masks: dict[str, pd.Series],
-                             breakdown: list[str], min_count: int) -> dict[str, pd.Series]:
-    """Apply the secondary rule across a row's breakdown columns (vectorised in long form)."""
-    long_values = frame[breakdown].fillna(0).astype(float).stack()
-    long_mask = pd.concat({c: masks[c] for c in breakdown}, axis=1).stack()
-    rows = pd.Series(long_values.index.get_level_values(0), index=long_values.index)
-    # A row whose total is hidden publishes no total to subtract from.
-    total_shown = ~masks[COUNT].reindex(rows.to_numpy()).to_numpy()
-    long_mask = long_mask.reindex(long_values.index)
-    shown_rows = pd.Series(total_shown, index=long_values.index)
-    extended = _secondary_mask(long_values[shown_rows], long_mask[shown_rows],
-                               rows[shown_rows], min_count)
-    long_mask.loc[extended.index] = extended
-    wide = long_mask.unstack()
-    out = dict(masks)
-    for c in breakdown:
-        out[c] = wide[c].reindex(frame.index).fillna(False).astype(bool)
-    return out
 
 
 def disclose_cells(cells: gpd.GeoDataFrame, role: Role | str, *,
@@ -432,56 +330,6 @@ def disclose_headline(value: float, role: Role | str) -> float | None:
     return float(value)
 
 
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{7,}")
-_PAIR = re.compile(r"(-?\d{1,3}\.\d+)\s*,\s*(-?\d{1,3}\.\d+)")
-
-
-def _pair_keys(first: np.ndarray, second: np.ndarray, decimals: int) -> pd.Series:
-    fmt = f"{{:.{decimals}f}}".format
-    return (pd.Series(np.round(first, decimals)).map(fmt) + ","
-            + pd.Series(np.round(second, decimals)).map(fmt))
-
-
-def find_point_leaks(payload: str, incidents: pd.DataFrame, *, decimals: int = 5) -> list[str]:
-    """Return incident IDs or coordinates that appear in ``payload``.
-
-    Used as a last guard before a partner or public output is written, and by the tests.
-    The payload is tokenised once (IDs: runs of at least 8 letters, digits, ``_`` or ``-``;
-    coordinates: every ``number, number`` pair, in either order, as GeoJSON writes
-    ``[lon, lat]`` and Leaflet ``[lat, lon]``) and the tokens are matched against the
-    incidents as sets, so a 5 MB page against 100k incidents takes well under a second.
-    Coordinates are compared at ``decimals`` decimal places (maps write 5).
-
-    Parameters
-    ----------
-    payload : str
-        The HTML, JSON or CSV text about to leave the server.
-    incidents : pandas.DataFrame
-        The incidents that must not be disclosed (``incident_id``, ``lon``, ``lat`` in
-        WGS84 degrees).
-    decimals : int
-        Decimal places at which coordinates are compared.
-
-    Returns
-    -------
-    list of str
-        The leaked IDs and ``"lon,lat"`` pairs (empty when the payload is clean).
-    """
-    leaks: list[str] = []
-    if INCIDENT_ID in incidents.columns:
-        ids = set(incidents[INCIDENT_ID].astype(str))
-        leaks += sorted(ids.intersection(_TOKEN.findall(payload)))
-    if LON in incidents.columns and LAT in incidents.columns and len(incidents):
-        located = incidents[[LON, LAT]].dropna().to_numpy(dtype=float)
-        known = set(_pair_keys(located[:, 0], located[:, 1], decimals))
-        found = np.asarray(_PAIR.findall(payload), dtype=float).reshape(-1, 2)
-        if len(found):
-            as_lonlat = _pair_keys(found[:, 0], found[:, 1], decimals)
-            as_latlon = _pair_keys(found[:, 1], found[:, 0], decimals)
-            leaks += sorted(known.intersection(as_lonlat) | known.intersection(as_latlon))
-    return leaks
-
-
 def guard_payload(payload: str, incidents: pd.DataFrame, role: Role | str, *,
                   published_points: pd.DataFrame | None = None) -> str:
     """Return ``payload`` unchanged, or raise if a non-analyst payload holds point data.
@@ -516,7 +364,7 @@ def guard_payload(payload: str, incidents: pd.DataFrame, role: Role | str, *,
     leaks = find_point_leaks(payload, incidents)
     if leaks and published_points is not None and len(published_points):
         xy = published_points[[LON, LAT]].dropna().to_numpy(dtype=float)
-        allowed = set(_pair_keys(xy[:, 0], xy[:, 1], 5))
+        allowed = set(coordinate_keys(xy[:, 0], xy[:, 1], 5))
         leaks = [leak for leak in leaks if leak not in allowed]
     if leaks:
         raise AccessDeniedError(

@@ -18,14 +18,14 @@ from geosoc.access import (
     disclose_cells,
     disclose_headline,
     disclose_series,
-    find_point_leaks,
     guard_payload,
     require_area_kind,
     require_point_access,
     rules_for,
-    suppress,
 )
 from geosoc.errors import AccessDeniedError
+from geosoc.point_leaks import find_point_leaks
+from geosoc.suppression import suppress
 
 
 def _layer(counts: list[int]) -> pd.DataFrame:

@@ -10,11 +10,11 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from geosoc.access import find_point_leaks
 from geosoc.cli import main
 from geosoc.demo import load_demo
 from geosoc.maps import external_urls
 from geosoc.maps.vendor import missing_files
+from geosoc.point_leaks import find_point_leaks
 from geosoc.profile import build_profile
 from geosoc.report import ReportInputs, render_profile_report
 from geosoc.workspace import Workspace
