@@ -10,13 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest  # noqa: TID251 (tests drive the app)
 
-pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from geosoc.access import Role, find_point_leaks  # noqa: E402
-from geosoc.demo import ensure_demo, load_demo  # noqa: E402
-from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser  # noqa: E402
+from geosoc.access import Role, find_point_leaks
+from geosoc.demo import ensure_demo, load_demo
+from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = Path("geosoc/ui/pages")
@@ -172,3 +170,60 @@ def test_public_user_sees_only_the_launch_page(app):
     at = app(role=Role.PUBLIC)
     _ok(at)
     assert "locality profile" in at.title[0].value
+
+
+# --- a real workspace ----------------------------------------------------------------------
+
+@pytest.fixture
+def workspace(tmp_path, demo_dir):
+    from geosoc.workspace import Workspace
+
+    path = tmp_path / "team.sqlite"
+    with Workspace.open(path) as ws:
+        ws.users.create_user("ana", "correct horse battery", "analyst")
+        month = sorted((demo_dir / "police").glob("*/*.csv"))[0]
+        ws.datasets.register("police_first_month", "policeuk", month, rows=1, user="ana",
+                             role="analyst", metadata={})
+        ws.datasets.register("wards", "boundaries", demo_dir / "boundaries" / "wards.geojson",
+                             rows=1, user="ana", role="analyst", metadata={"area_kind": "ward"})
+    return path
+
+
+def test_workspace_study_reads_registered_datasets(workspace):
+    from geosoc.ui.study import load_workspace_study
+
+    study = load_workspace_study(workspace)
+    assert len(study.incidents) > 100
+    assert set(study.sources) == {"police"}
+    assert "ward" in study.areas and study.site.empty and study.plan is None
+    assert len(study.months) == 1
+
+
+def test_empty_workspace_says_what_to_load(tmp_path):
+    from geosoc.errors import WorkspaceError
+    from geosoc.ui.study import load_workspace_study
+    from geosoc.workspace import Workspace
+
+    Workspace.open(tmp_path / "new.sqlite").close()
+    with pytest.raises(WorkspaceError) as info:
+        load_workspace_study(tmp_path / "new.sqlite")
+    assert {p.fix for p in info.value.problems} == {
+        "add police or partner incidents on the Data page",
+        "add ward boundaries on the Data page"}
+
+
+def test_sign_in_with_a_workspace_account(workspace, demo_dir, monkeypatch):
+    monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    _widget(at.text_input, "Workspace").set_value(str(workspace))
+    _widget(at.text_input, "User name").set_value("ana")
+    _widget(at.text_input, "Password").set_value("wrong")
+    at.button[0].click().run()
+    assert any("sign-in failed" in e.value for e in at.error)
+    _widget(at.text_input, "Password").set_value("correct horse battery")
+    at.button[0].click().run()
+    _ok(at)
+    assert at.session_state[USER_KEY].username == "ana"
+    assert any("team" in c.value for c in at.sidebar.caption)  # the workspace's study
+    assert _map_payloads(at)

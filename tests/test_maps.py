@@ -216,6 +216,15 @@ def test_compact_geojson_rounds_and_keys_features():
     assert json.dumps(data)  # serialisable
 
 
+def test_empty_layers_render():
+    empty = _areas([]).iloc[0:0]
+    assert maps.compact_geojson(empty) == {"type": "FeatureCollection", "features": []}
+    m = maps.build_map(boundaries=_areas(["A"]))
+    maps.site_layer(empty).add_to(m)
+    maps.finish_map(m)
+    assert "L.geoJson" in m.get_root().render() or "geo_json" in m.get_root().render()
+
+
 def test_value_layer_styles_each_cell_with_its_bin_colour():
     cells = _cells(2)
     scale = quantile_scale(cells["harm"], classes=3)

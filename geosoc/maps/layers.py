@@ -45,6 +45,8 @@ def compact_geojson(
     dict
         GeoJSON FeatureCollection.
     """
+    if frame.empty:
+        return {"type": "FeatureCollection", "features": []}
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
     props = pd.DataFrame({KEY: frame.index.astype(str)}, index=frame.index)
@@ -64,8 +66,9 @@ def compact_geojson(
     return json.loads('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}")
 
 
-def _tooltip(fields: Mapping[str, str] | None) -> folium.GeoJsonTooltip | None:
-    if not fields:
+def _tooltip(fields: Mapping[str, str] | None, frame: pd.DataFrame
+             ) -> folium.GeoJsonTooltip | None:
+    if not fields or frame.empty:  # folium checks the fields against the first feature
         return None
     return folium.GeoJsonTooltip(
         fields=list(fields), aliases=[safe_text(a) for a in fields.values()], localize=True
@@ -116,7 +119,7 @@ def fill_layer(
 
     return folium.GeoJson(
         compact_geojson(frame, list(tooltip or [])),
-        name=safe_text(name), style_function=style, tooltip=_tooltip(tooltip),
+        name=safe_text(name), style_function=style, tooltip=_tooltip(tooltip, frame),
         show=show, smooth_factor=0.5,
     )
 
@@ -235,7 +238,7 @@ def outline_layer(
     tooltip = {label: label.replace("_", " ").capitalize()} if label else None
     return folium.GeoJson(
         compact_geojson(frame, [label] if label else []), name=safe_text(name),
-        style_function=lambda _feature: dict(style), tooltip=_tooltip(tooltip),
+        style_function=lambda _feature: dict(style), tooltip=_tooltip(tooltip, frame),
         show=show, control=control,
     )
 

@@ -8,6 +8,7 @@ mutate them (the library never does). ``cache_data`` results are copied per call
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 import threading
@@ -29,7 +30,12 @@ from geosoc.emerging import emerging_hotspots, to_panel
 from geosoc.rings import buffer_rings
 from geosoc.site_pipeline import rank_sites
 from geosoc.ui import state
-from geosoc.ui.study import Study, load_demo_study
+from geosoc.ui.study import (
+    Study,
+    load_demo_study,
+    load_workspace_study,
+    workspace_fingerprint,
+)
 from geosoc.workspace import Workspace
 from geosoc.workspace.users import User
 
@@ -93,18 +99,40 @@ def demo_study(demo_dir: str) -> Study:
     return load_demo_study(demo_dir)
 
 
-def current_study() -> Study:
-    """Return the study the signed-in session works on."""
-    return demo_study(str(demo_dir()))
-
-
-def _study(key: str) -> Study:
-    return demo_study(key)
+@st.cache_resource(show_spinner="Reading the workspace's datasets…", max_entries=8)
+def workspace_study(path: str, fingerprint: str) -> Study:
+    """Load every dataset of a workspace; ``fingerprint`` changes when a dataset does."""
+    return load_workspace_study(path)
 
 
 def study_key() -> str:
-    """Return the cache key of the current study."""
-    return str(demo_dir())
+    """Return the cache key of the session's study: the demo folder, or workspace + datasets.
+
+    A workspace key carries a digest of its datasets' checksums, so adding or replacing a
+    dataset reloads the study.
+    """
+    user = state.current_user()
+    if user is None or user.demo or not user.workspace:
+        return str(demo_dir())
+    with Workspace.open(user.workspace, create=False) as ws:
+        datasets = ws.datasets.list()
+    digest = hashlib.sha256(workspace_fingerprint(datasets).encode()).hexdigest()[:16]
+    return f"{WORKSPACE_KEY}|{digest}|{user.workspace}"
+
+
+WORKSPACE_KEY = "workspace"
+
+
+def _study(key: str) -> Study:
+    if key.startswith(f"{WORKSPACE_KEY}|"):
+        _, digest, path = key.split("|", 2)
+        return workspace_study(path, digest)
+    return demo_study(key)
+
+
+def current_study() -> Study:
+    """Return the study the signed-in session works on (raises GeosocError if not ready)."""
+    return _study(study_key())
 
 
 def _filtered(key: str, filters: state.Filters) -> gpd.GeoDataFrame:

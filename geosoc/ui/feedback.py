@@ -6,6 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from geosoc.errors import GeosocError
+from geosoc.ui import cache
+from geosoc.ui.study import Study
 
 
 def show_problems(error: GeosocError) -> None:
@@ -19,3 +21,14 @@ def show_error(error: GeosocError) -> None:
     """Render a :class:`GeosocError` as ``st.error`` with a table of its problems."""
     st.error(f"**{error.summary}**", icon=":material/error:")
     show_problems(error)
+
+
+def require_study() -> Study:
+    """Return the session's study, or explain what is missing and stop the page."""
+    try:
+        return cache.current_study()
+    except GeosocError as error:
+        show_error(error)
+        st.info("An analyst adds police data and ward boundaries on the Data page.")
+        st.stop()
+        raise  # st.stop() raises; this line only tells type checkers the function ends

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geosoc.access import PROTECTIVE_MARKING
+from geosoc.errors import GeosocError
 from geosoc.ui import cache, state
 
 
@@ -26,7 +27,12 @@ def render(user: state.SessionUser) -> None:
                           "small counts suppressed, coarser areas, no point data.")
         role = state.view_role()
         st.caption(f"Protective marking: **{PROTECTIVE_MARKING[role]}**")
-        study = cache.current_study()
+        try:
+            study = cache.current_study()
+        except GeosocError:
+            st.caption("No study loaded yet (see the Data page).")
+            _sign_out_button()
+            return
         st.caption(f"Study: **{study.name}**")
         months = study.months
         if len(months) > 1:
@@ -41,6 +47,10 @@ def render(user: state.SessionUser) -> None:
         state.set_filters(state.Filters(
             months=(first, last) if months else (), categories=tuple(categories),
             sources=tuple(sources)))
-        if st.button("Sign out", key="sb_sign_out"):
-            state.sign_out()
-            st.rerun()
+        _sign_out_button()
+
+
+def _sign_out_button() -> None:
+    if st.button("Sign out", key="sb_sign_out"):
+        state.sign_out()
+        st.rerun()

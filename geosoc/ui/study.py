@@ -16,10 +16,19 @@ import pandas as pd
 
 from geosoc.change import PhasePlan
 from geosoc.demo import load_demo
-from geosoc.errors import GeosocError
+from geosoc.errors import GeosocError, Problem, WorkspaceError
 from geosoc.harm import apply_harm_weights
-from geosoc.ingest import IngestReport
+from geosoc.ingest import (
+    IngestReport,
+    PointMapping,
+    read_boundaries,
+    read_imd,
+    read_points,
+    read_policeuk,
+    read_postcodes,
+)
 from geosoc.schema import CATEGORY, CRS_STORE, MONTH, SOURCE
+from geosoc.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -154,3 +163,95 @@ def load_demo_study(demo_dir: str | Path) -> Study:
         reports=tuple(town.reports.values()),
         demo=True,
     )
+
+
+#: Dataset kinds the Data page registers, in the order they must be read (postcodes first:
+#: partner files located by postcode need them).
+DATASET_ORDER = ("postcodes", "imd", "boundaries", "policeuk", "points")
+
+
+def workspace_fingerprint(datasets: pd.DataFrame) -> str:
+    """Return a key that changes whenever a dataset is added, replaced or edited on disk.
+
+    Parameters
+    ----------
+    datasets : pandas.DataFrame
+        ``Workspace.datasets.list()`` (``name``, ``sha256``...).
+    """
+    return "|".join(sorted(datasets["name"] + ":" + datasets["sha256"]))
+
+
+def load_workspace_study(workspace: str | Path) -> Study:
+    """Read every dataset registered in a workspace (see the Data page) into a Study.
+
+    Parameters
+    ----------
+    workspace : str or pathlib.Path
+        The workspace ``.sqlite`` file.
+
+    Returns
+    -------
+    Study
+        Incidents (police.uk and partner files, CCHI harm), boundaries by kind, IMD,
+        postcodes, the asset register, and the first recorded site with its phases.
+
+    Raises
+    ------
+    geosoc.errors.GeosocError
+        When the workspace has no police or partner incidents or no ward boundaries yet, or
+        a stored file no longer reads cleanly.
+    """
+    with Workspace.open(workspace, create=False) as ws:
+        records = [ws.datasets.get(name) for name in ws.datasets.list()["name"]]
+        assets = ws.assets.frame()
+        sites = ws.sites.frame()
+        plan = _first_plan(ws, sites)
+    records.sort(key=lambda r: DATASET_ORDER.index(r["kind"]) if r["kind"] in DATASET_ORDER
+                 else len(DATASET_ORDER))
+    postcodes = imd = None
+    areas: dict[str, gpd.GeoDataFrame] = {}
+    frames, reports = [], []
+    for record in records:
+        meta, path, kind = record["metadata"], Path(record["path"]), record["kind"]
+        if kind == "postcodes":
+            result = read_postcodes(path)
+            postcodes = result.data
+        elif kind == "imd":
+            result = read_imd(path)
+            imd = result.data
+        elif kind == "boundaries":
+            result = read_boundaries(path, kind=meta.get("area_kind", "ward"))
+            areas[meta.get("area_kind", "ward")] = result.data
+        elif kind == "policeuk":
+            result = read_policeuk(path)
+            frames.append(result.data)
+        elif kind == "points":
+            result = read_points(path, PointMapping(**meta["mapping"]),
+                                 source=meta["source"], postcodes=postcodes)
+            frames.append(result.data)
+        else:
+            continue
+        reports.append(result.report)
+    missing = [Problem(f"no {what} loaded yet", fix=f"add {what} on the Data page")
+               for what, absent in (("police or partner incidents", not frames),
+                                    ("ward boundaries", "ward" not in areas)) if absent]
+    if missing:
+        raise WorkspaceError("this workspace is not ready for analysis", missing)
+    incidents = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                                 crs=CRS_STORE)
+    site = gpd.GeoDataFrame(sites[[]], geometry=sites.geometry, crs=CRS_STORE)
+    return Study(name=Path(workspace).stem, incidents=apply_harm_weights(incidents, unknown=1.0),
+                 areas=areas, assets=assets, site=site, plan=plan, imd=imd, postcodes=postcodes,
+                 reports=tuple(reports))
+
+
+def _first_plan(ws: Workspace, sites: gpd.GeoDataFrame) -> PhasePlan | None:
+    if sites.empty:
+        return None
+    phases = ws.sites.phases(str(sites.index[0]))
+    if phases.empty or "clear" not in set(phases["phase"]):
+        return None
+    return PhasePlan.from_dates(**{
+        p: (str(s), str(e if not pd.isna(e) else s))
+        for p, s, e in zip(phases["phase"], phases["start_month"], phases["end_month"],
+                           strict=True)})

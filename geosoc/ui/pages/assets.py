@@ -10,7 +10,7 @@ from geosoc.access import Role
 from geosoc.assets import CATEGORIES, SECTORS, asset_gaps
 from geosoc.errors import ConflictError, GeosocError
 from geosoc.ui import cache, state
-from geosoc.ui.feedback import show_error, show_problems
+from geosoc.ui.feedback import require_study, show_error, show_problems
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
 
@@ -19,7 +19,7 @@ EDITABLE = ("name", "category", "sector", "services", "serves", "opening_times",
 
 role = state.view_role()
 user = state.current_user()
-study = cache.current_study()
+study = require_study()
 key = cache.study_key()
 filters = state.filters()
 st.title("Community assets")

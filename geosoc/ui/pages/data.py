@@ -24,7 +24,7 @@ from geosoc.ingest import (
     read_postcodes,
 )
 from geosoc.ui import cache, state
-from geosoc.ui.feedback import show_error
+from geosoc.ui.feedback import show_error, show_problems
 from geosoc.workspace import Workspace
 
 KINDS = {
@@ -37,8 +37,13 @@ KINDS = {
 NONE = "(none)"
 
 user = state.current_user()
-study = cache.current_study()
 st.title("Data")
+try:
+    study = cache.current_study()
+except GeosocError as not_ready:
+    study = None
+    st.info("This workspace is not ready for analysis yet. Add the datasets below.")
+    show_problems(not_ready)
 
 
 def report_table(reports: list) -> pd.DataFrame:
@@ -50,13 +55,14 @@ def report_table(reports: list) -> pd.DataFrame:
         "notes": " ".join(r.notes)} for r in reports])
 
 
-st.subheader(f"Loaded: {study.name}")
-if study.demo:
-    st.info("Demo mode: the fictional town below was loaded from its files without any "
-            "upload, through the same readers as your own data.")
-st.dataframe(report_table(list(study.reports)), hide_index=True, width="stretch")
-for error in study.errors:
-    show_error(error)
+if study is not None:
+    st.subheader(f"Loaded: {study.name}")
+    if study.demo:
+        st.info("Demo mode: the fictional town below was loaded from its files without any "
+                "upload, through the same readers as your own data.")
+    st.dataframe(report_table(list(study.reports)), hide_index=True, width="stretch")
+    for error in study.errors:
+        show_error(error)
 
 st.subheader("Add a dataset")
 kind_label = st.selectbox("What is it?", list(KINDS), key="data_kind")
@@ -73,6 +79,7 @@ path = workdir / Path(upload.name).name
 path.write_bytes(upload.getvalue())
 
 options: dict[str, object] = {}
+area_kind, source = "ward", ""
 if kind == "points":
     try:
         header = list(pd.read_csv(path, nrows=0, dtype=str).columns)
@@ -92,12 +99,16 @@ if kind == "points":
         "easting": c[2].selectbox("Easting (BNG)", pick, key="map_easting"),
         "northing": c[3].selectbox("Northing (BNG)", pick, key="map_northing"),
     }
+    date_format = st.text_input("Date format, if not ISO or UK day-first (e.g. %d/%m/%Y)",
+                                key="map_date_format")
     fixed = st.text_input("…or one category for every row", key="map_fixed")
     source = st.text_input("Source name (e.g. council_asb, fire, health_ae)", key="map_source")
     options = {k: (None if v == NONE else v) for k, v in fields.items()}
     if fixed:
         options["category_value"], options["category"] = fixed, None
-elif kind == "boundaries":
+    if date_format:
+        options["date_format"] = date_format
+if kind == "boundaries":
     area_kind = st.selectbox("Area kind", ["ward", "lsoa", "lad", "postcode_sector", "custom"],
                              key="data_area_kind")
 
@@ -108,7 +119,7 @@ if st.button("Check and load", type="primary", key="data_load"):
                 result: Ingested = read_policeuk(path)
             elif kind == "points":
                 result = read_points(path, PointMapping(**options), source=source or "partner",
-                                     postcodes=study.postcodes)
+                                     postcodes=study.postcodes if study else None)
             elif kind == "boundaries":
                 result = read_boundaries(path, kind=area_kind)
             elif kind == "postcodes":
@@ -118,6 +129,10 @@ if st.button("Check and load", type="primary", key="data_load"):
     except GeosocError as error:
         show_error(error)
         st.stop()
+    # what load_workspace_study needs to read the file again the same way
+    metadata = {**result.report.to_dict(), "area_kind": area_kind}
+    if kind == "points":
+        metadata |= {"mapping": options, "source": source or "partner"}
     st.success(f"{upload.name}: {result.report.rows_kept:,} of {result.report.rows_read:,} "
                "rows accepted.")
     st.dataframe(report_table([result.report]), hide_index=True, width="stretch")
@@ -130,7 +145,7 @@ if st.button("Check and load", type="primary", key="data_load"):
             with Workspace.open(cache.workspace_path(user)) as ws:
                 ws.datasets.register(name or path.stem, kind, stored,
                                      rows=result.report.rows_kept, user=user.username,
-                                     role=user.role.value, metadata=result.report.to_dict())
+                                     role=user.role.value, metadata=metadata)
         except GeosocError as error:
             show_error(error)
         else:

@@ -11,10 +11,11 @@ import streamlit as st
 from geosoc import maps
 from geosoc.access import PROTECTIVE_MARKING, Role, disclose_headline
 from geosoc.ui import cache, state
+from geosoc.ui.feedback import require_study
 from geosoc.ui.mapview import show_legend, show_map
 
 ROLE = Role.PUBLIC
-study = cache.current_study()
+study = require_study()
 key = cache.study_key()
 filters = state.filters()
 site_name = study.site.index[0] if len(study.site) else None

@@ -12,7 +12,7 @@ from geosoc.charts import phase_chart
 from geosoc.errors import GeosocError
 from geosoc.rings import buffer_rings, suggest_control
 from geosoc.ui import cache, state
-from geosoc.ui.feedback import show_error
+from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
 
 role = state.view_role()
@@ -22,7 +22,7 @@ if role is not Role.ANALYST:
             "The Launch presentation page shows the public-safe figures.")
     st.stop()
 key = cache.study_key()
-study = cache.current_study()
+study = require_study()
 filters = state.filters()
 incidents = cache.filtered(state.Filters(categories=filters.categories, sources=filters.sources))
 

@@ -11,6 +11,7 @@ from geosoc.access import Role, rules_for
 from geosoc.concentration import concentration_summary, lorenz_curve
 from geosoc.maps.deck import FOLIUM_CELL_LIMIT, deck_hex_map
 from geosoc.ui import cache, state
+from geosoc.ui.feedback import require_study
 from geosoc.ui.mapview import show_legend, show_map
 
 GEOGRAPHIES = {"H3 hexagons": "h3", "Wards": "ward", "LSOAs": "lsoa",
@@ -20,7 +21,7 @@ LAYERS = ("Harm or count", "Gi* hot spots", "Emerging hot spots")
 role = state.view_role()
 rules = rules_for(role)
 key = cache.study_key()
-study = cache.current_study()
+study = require_study()
 filters = state.filters()
 
 st.title("Locality profile")

@@ -16,7 +16,7 @@ from geosoc.ingest.boundaries import read_boundaries
 from geosoc.site_weights import COMPONENTS, DEFAULT_WEIGHTS
 from geosoc.sites import compare_candidates, score_site
 from geosoc.ui import cache, state
-from geosoc.ui.feedback import show_error
+from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
 
@@ -31,7 +31,7 @@ if role is not Role.ANALYST:
     st.stop()
 require_point_access(role, "site ranking")
 key = cache.study_key()
-study = cache.current_study()
+study = require_study()
 filters = state.filters()
 
 with st.expander("Score weights (0 switches a component off)", expanded=False):
