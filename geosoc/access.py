@@ -106,7 +106,23 @@ PROTECTIVE_MARKING: dict[Role, str] = {
 
 
 def as_role(value: Role | str) -> Role:
-    """Return ``value`` as a :class:`Role`, raising :class:`AccessDeniedError` if unknown."""
+    """Return ``value`` as a :class:`Role`.
+
+    Parameters
+    ----------
+    value : Role or str
+        A role or its name, any case (``"Analyst"``, ``"partner"``...).
+
+    Returns
+    -------
+    Role
+        The role.
+
+    Raises
+    ------
+    AccessDeniedError
+        When ``value`` names no role.
+    """
     try:
         return Role(str(value).lower())
     except ValueError:
@@ -151,7 +167,20 @@ def rules_for(role: Role | str, *, min_count: int | None = None) -> DisclosureRu
 
 
 def require_point_access(role: Role | str, what: str = "point-level incident data") -> None:
-    """Raise :class:`AccessDeniedError` unless ``role`` may see point-level data."""
+    """Refuse point-level data to every role but the analyst.
+
+    Parameters
+    ----------
+    role : Role or str
+        Who is asking.
+    what : str
+        What was asked for, for the message.
+
+    Raises
+    ------
+    AccessDeniedError
+        When ``role`` may not see point-level data.
+    """
     rules = rules_for(role)
     if not rules.point_data:
         raise AccessDeniedError(
@@ -162,12 +191,38 @@ def require_point_access(role: Role | str, what: str = "point-level incident dat
 
 
 def allowed_resolution(role: Role | str, resolution: int) -> int:
-    """Return the finest H3 resolution ``role`` may see, no finer than ``resolution``."""
+    """Return the finest H3 resolution ``role`` may see, no finer than ``resolution``.
+
+    Parameters
+    ----------
+    role : Role or str
+        Who will see the cells.
+    resolution : int
+        Resolution asked for (0-15).
+
+    Returns
+    -------
+    int
+        ``min(resolution, finest allowed)``: 15 for analysts, 8 for partners, 7 for public.
+    """
     return min(int(resolution), rules_for(role).finest_h3_resolution)
 
 
 def require_area_kind(role: Role | str, kind: str) -> None:
-    """Raise :class:`AccessDeniedError` unless ``role`` may see areas of ``kind``."""
+    """Refuse area kinds too small for ``role`` (the public may not see LSOAs).
+
+    Parameters
+    ----------
+    role : Role or str
+        Who will see the areas.
+    kind : str
+        Area kind (``"ward"``, ``"lsoa"``, ``"postcode_sector"``...).
+
+    Raises
+    ------
+    AccessDeniedError
+        When ``role`` may not see areas of ``kind``.
+    """
     rules = rules_for(role)
     if kind not in rules.area_kinds:
         raise AccessDeniedError(
@@ -321,7 +376,21 @@ def disclose_series(series: pd.DataFrame, role: Role | str, *, by: Iterable[str]
 
 
 def disclose_headline(value: float, role: Role | str) -> float | None:
-    """Return a single published figure for ``role``: suppressed (``None``) or rounded."""
+    """Return a single published figure for ``role``: suppressed (``None``) or rounded.
+
+    Parameters
+    ----------
+    value : float
+        A count (or harm in days) about to be shown on its own.
+    role : Role or str
+        Who will see it.
+
+    Returns
+    -------
+    float or None
+        ``None`` for values above 0 and below ``min_count``; otherwise the value, rounded to
+        the nearest 5 for the public.
+    """
     rules = rules_for(role)
     if 0 < value < rules.min_count:
         return None
