@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest  # noqa: TID251 (tests drive the app)
 
-from geosoc.access import Role, find_point_leaks
+from geosoc.access import Role
 from geosoc.demo import ensure_demo, load_demo
+from geosoc.point_leaks import find_point_leaks
 from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -227,3 +228,16 @@ def test_sign_in_with_a_workspace_account(workspace, demo_dir, monkeypatch):
     assert at.session_state[USER_KEY].username == "ana"
     assert any("team" in c.value for c in at.sidebar.caption)  # the workspace's study
     assert _map_payloads(at)
+
+
+def test_workspace_pages_without_a_site(workspace, demo_dir, monkeypatch):
+    monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state[USER_KEY] = SessionUser("ana", Role.ANALYST, workspace=str(workspace))
+    at.switch_page(str(PAGES / "phases.py"))
+    at.run()
+    _ok(at)
+    assert any("No CHB site recorded yet" in i.value for i in at.info)
+    at.switch_page(str(PAGES / "launch.py"))
+    at.run()
+    _ok(at)

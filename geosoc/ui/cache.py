@@ -34,6 +34,7 @@ from geosoc.ui.study import (
     Study,
     load_demo_study,
     load_workspace_study,
+    with_activity_layer,
     workspace_fingerprint,
 )
 from geosoc.workspace import Workspace
@@ -149,14 +150,15 @@ def cell_layer(key: str, filters: state.Filters, resolution: int, role: str,
                with_hotspots: bool = True) -> gpd.GeoDataFrame:
     """Harm and counts per H3 cell (zero-filled over the study area), disclosed for ``role``.
 
-    Per-source columns ``count__<source>``/``harm__<source>`` feed the layer toggles; Gi*
+    Per-source columns ``count__<source>``/``harm__<source>`` feed the layer toggles (with
+    police-activity offences as their own ``police activity`` layer); Gi*
     and Local Moran columns come from :func:`geosoc.hotspots.find_hotspots` (analytic Gi*,
     FDR-binned) on log harm.
     """
     study = _study(key)
     cover = cover_area(study.areas["ward"], resolution)
-    cells = aggregate.harm_by_cell(_filtered(key, filters), resolution, cover=cover,
-                                   by="source")
+    cells = aggregate.harm_by_cell(with_activity_layer(_filtered(key, filters)), resolution,
+                                   cover=cover, by="source")
     if with_hotspots and len(cells) > 2:
         cells = hotspots.find_hotspots(cells, "harm", lisa_permutations=99,
                                        transform_value="log1p")
@@ -167,7 +169,8 @@ def cell_layer(key: str, filters: state.Filters, resolution: int, role: str,
 def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.GeoDataFrame:
     """Harm and counts per area of ``kind`` (``ward``/``lsoa``), disclosed for ``role``."""
     study = _study(key)
-    areas = aggregate.harm_by_area(_filtered(key, filters), study.areas[kind], by="source")
+    areas = aggregate.harm_by_area(with_activity_layer(_filtered(key, filters)),
+                                   study.areas[kind], by="source")
     return disclose_areas(areas, Role(role))
 
 

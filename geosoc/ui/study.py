@@ -123,6 +123,14 @@ class Study:
         return frame[keep.to_numpy()]
 
     @property
+    def map_layers(self) -> list[str]:
+        """Sources as map layers: police-activity offences split off from ``police``."""
+        layers = self.sources
+        if "police_activity" in self.incidents.columns and self.incidents["police_activity"].any():
+            layers = [*layers, POLICE_ACTIVITY_LAYER]
+        return layers
+
+    @property
     def bounds(self) -> tuple[float, float, float, float]:
         """``(lon_min, lat_min, lon_max, lat_max)`` of the boundaries, degrees."""
         first = next(iter(self.areas.values()))
@@ -163,6 +171,34 @@ def load_demo_study(demo_dir: str | Path) -> Study:
         reports=tuple(town.reports.values()),
         demo=True,
     )
+
+
+#: Pseudo-source of police-recorded offences that police activity generates (drugs, weapons).
+POLICE_ACTIVITY_LAYER = "police activity"
+
+
+def with_activity_layer(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return incidents whose police-activity offences carry the source ``"police activity"``.
+
+    Drugs and weapons possession rise when police go looking (the Clear phase), so maps show
+    them as their own toggleable layer rather than as part of police-recorded harm.
+
+    Parameters
+    ----------
+    incidents : geopandas.GeoDataFrame
+        Incidents with ``source`` and the ``police_activity`` flag from
+        :func:`geosoc.harm.apply_harm_weights`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame, same index; only ``source`` differs.
+    """
+    if "police_activity" not in incidents.columns:
+        return incidents
+    flagged = incidents["police_activity"].fillna(False).astype(bool).to_numpy()
+    source = incidents[SOURCE].astype(object).where(~flagged, POLICE_ACTIVITY_LAYER)
+    return incidents.assign(**{SOURCE: source.astype(str)})
 
 
 #: Dataset kinds the Data page registers, in the order they must be read (postcodes first:

@@ -14,6 +14,7 @@ from geosoc.rings import buffer_rings, suggest_control
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
+from geosoc.workspace import Workspace
 
 role = state.view_role()
 st.title("Phases & displacement")
@@ -26,6 +27,9 @@ study = require_study()
 filters = state.filters()
 incidents = cache.filtered(state.Filters(categories=filters.categories, sources=filters.sources))
 
+if study.site.empty:
+    st.info("No CHB site recorded yet: draw or upload one on the Sites page and save it.")
+    st.stop()
 site_name = st.selectbox("Site", list(study.site.index), key="ph_site")
 site = study.site.geometry.loc[site_name]
 
@@ -44,6 +48,15 @@ try:
 except GeosocError as error:
     show_error(error)
     st.stop()
+user = state.current_user()
+if user is not None and not user.demo and st.button("Save phase dates", key="ph_save"):
+    try:
+        with Workspace.open(cache.workspace_path(user)) as ws:
+            ws.sites.set_phases(site_name, plan_dates, user=user.username, role=user.role.value)
+    except GeosocError as error:
+        show_error(error)
+    else:
+        st.success("Phase dates saved (and audited).")
 
 rings = buffer_rings(site, (0.0, *study.ring_bands_m))
 baseline = (str(plan.baseline.start), str(plan.baseline.end))

@@ -42,9 +42,9 @@ measure = controls[2].radio("Measure", ("harm", "count"), key="pf_measure")
 layer_kind = controls[3].radio("Layer", LAYERS if GEOGRAPHIES[geography] == "h3" else LAYERS[:2],
                                key="pf_layer")
 shown_sources = st.multiselect(
-    "Sources on the map", study.sources, default=study.sources, key="pf_sources",
-    help="Toggle each agency's contribution; 'police' includes police-activity offences "
-         "(drugs, weapons), which rise when police go looking.")
+    "Layers on the map", study.map_layers, default=study.map_layers, key="pf_sources",
+    help="Toggle each agency's contribution. 'police activity' is drugs and weapons "
+         "possession, which rise when police go looking (kept apart from police harm).")
 
 kind = GEOGRAPHIES[geography]
 with st.spinner("Aggregating harm…"):
