@@ -117,6 +117,23 @@ def build_area_index(areas: gpd.GeoDataFrame | gpd.GeoSeries, **options: int) ->
     Building takes seconds for thousands of areas; cache it and pass it as ``index=`` to
     :func:`locate_in_areas`, :func:`assign_areas` or :func:`harm_by_area`. ``options`` go to
     :meth:`geosoc.pip_index.AreaIndex.build` (``max_pixels``).
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame or geopandas.GeoSeries
+        Area polygons in EPSG:4326.
+    **options : int
+        Passed to :meth:`geosoc.pip_index.AreaIndex.build`.
+
+    Returns
+    -------
+    AreaIndex
+        Index over ``areas`` in their row order.
+
+    Raises
+    ------
+    CRSError
+        When ``areas`` are not in EPSG:4326.
     """
     require_crs(gpd.GeoDataFrame(geometry=areas.geometry), CRS_STORE, what="areas")
     return AreaIndex.build(areas.geometry.to_numpy(), **options)

@@ -251,6 +251,22 @@ def graph_for(frame: pd.DataFrame) -> Graph:
 
     Areas with no contiguous neighbour are linked to their nearest area (no warning; use
     :func:`geosoc.weights.contiguity_graph` to be told which).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or geopandas.GeoDataFrame
+        Cells contract (index ``h3``) or Areas contract (index ``area_code``, polygons in
+        EPSG:4326; nearest-area distances are measured in EPSG:27700 metres).
+
+    Returns
+    -------
+    libpysal.graph.Graph
+        Binary graph whose ``unique_ids`` follow ``frame.index``.
+
+    Raises
+    ------
+    AnalysisError
+        When ``frame`` has neither an ``h3`` index nor a geometry column.
     """
     return _graph_and_islands(frame)[0]
 

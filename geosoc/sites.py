@@ -131,11 +131,12 @@ def sector_candidates(
     Parameters
     ----------
     sectors : geopandas.GeoDataFrame or pandas.DataFrame
-        Either sector polygons (Areas contract, ``kind == "postcode_sector"``), or a
-        Postcodes frame, from which polygons are built with
+        Either sector polygons (Areas contract, ``kind == "postcode_sector"``, EPSG:4326),
+        or a Postcodes frame, from which polygons are built with
         :func:`geosoc.ingest.build_postcode_areas` (Voronoi of unit centroids).
     clip_to : geopandas.GeoDataFrame, optional
-        Study area to clip built polygons to (only used with a Postcodes frame).
+        Study area (EPSG:4326) to clip built polygons to (only used with a Postcodes
+        frame).
 
     Returns
     -------
