@@ -149,6 +149,9 @@ def test_launch_is_public_safe(app, demo_dir):
     _widget(at.radio, "Show harm by").set_value("H3 hexagons (~5 km²)").run()
     _ok(at)
     assert '"87' in _map_payloads(at)[0]  # resolution-7 cells only
+    at.toggle[0].set_value(True).run()
+    _ok(at)
+    assert at.get("download_button")
 
 
 def test_data_page_shows_ingest_reports(app):

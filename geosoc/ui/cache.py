@@ -27,6 +27,8 @@ from geosoc.config import DEFAULT_WORKSPACE
 from geosoc.demo import DEFAULT_DEMO_DIR
 from geosoc.displacement import displacement_report
 from geosoc.emerging import emerging_hotspots, to_panel
+from geosoc.profile import build_profile
+from geosoc.report import ReportInputs, render_profile_report
 from geosoc.rings import buffer_rings
 from geosoc.site_pipeline import rank_sites
 from geosoc.ui import state
@@ -238,3 +240,18 @@ def asset_register(user: state.SessionUser) -> gpd.GeoDataFrame:
             ws.assets.import_frame(records, user="demo", role="analyst", source="demo town")
             register = ws.assets.frame()
     return register
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def launch_report(key: str, filters: state.Filters, role: str) -> str:
+    """Standalone HTML launch pack for ``role`` (maps inlined: opens offline from a file)."""
+    study = _study(key)
+    months = filters.months or None
+    profile = build_profile(study.incidents, study.areas, resolution=9, months=months,
+                            categories=filters.categories or None,
+                            sources=filters.sources or None, lisa_permutations=99,
+                            emerging_freq=None)
+    site = study.site.reset_index()
+    inputs = ReportInputs(title=f"{study.name}: locality profile", site=site,
+                          assets=study.assets, incidents=study.incidents, demo=study.demo)
+    return render_profile_report(profile, role=role, inputs=inputs)

@@ -13,6 +13,7 @@ from geosoc.access import PROTECTIVE_MARKING, Role, disclose_headline
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import require_study
 from geosoc.ui.mapview import show_legend, show_map
+from geosoc.workspace import Workspace
 
 ROLE = Role.PUBLIC
 study = require_study()
@@ -63,3 +64,16 @@ st.subheader("Harm and events by quarter")
 period = "quarter" if "quarter" in trend.columns else "month"
 st.bar_chart(trend.assign(**{period: trend[period].astype(str)}).set_index(period)[["count"]],
              height=260, y_label="Events (rounded to 5)")
+
+st.subheader("Take it with you")
+if st.toggle("Prepare the launch pack (standalone HTML, opens offline)", key="ln_pack"):
+    with st.spinner("Building the public-safe launch pack…"):
+        html = cache.launch_report(key, filters, ROLE.value)
+    user = state.current_user()
+    if user is not None and st.download_button(
+            "Download the launch pack", html, file_name="launch-pack.html",
+            mime="text/html", key="ln_download"):
+        with Workspace.open(cache.workspace_path(user)) as ws:
+            ws.record(who=user.username, role=user.role.value, action="export.launch_pack",
+                      target="export:launch-pack.html", purpose="multi-agency launch (FB8)",
+                      details={"role": ROLE.value})
