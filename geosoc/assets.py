@@ -155,10 +155,21 @@ def empty_register() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy([], []), crs="EPSG:4326")
 
 
-def active_assets(assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return the assets whose ``status`` is not ``"retired"`` (all when there is no status)."""
+def active_assets(assets: pd.DataFrame) -> pd.DataFrame:
+    """Return the assets whose ``status`` is not ``"retired"`` (all when there is no status).
+
+    Parameters
+    ----------
+    assets : pandas.DataFrame or geopandas.GeoDataFrame
+        Asset register (any CRS; kept).
+
+    Returns
+    -------
+    pandas.DataFrame or geopandas.GeoDataFrame
+        A new frame of the same type and index labels, without retired assets.
+    """
     if "status" not in assets.columns:
-        return assets
+        return assets.copy()
     return assets[assets["status"].fillna("active") != "retired"]
 
 

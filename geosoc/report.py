@@ -31,6 +31,7 @@ from geosoc.access import (
     disclose_series,
     guard_payload,
 )
+from geosoc.assets import active_assets
 from geosoc.errors import GeosocError, Problem
 from geosoc.profile import LocalityProfile
 from geosoc.report_figures import SUPPRESSED_COLOUR, static_map_svg, trend_svg
@@ -169,9 +170,7 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
     layer = _map_layer(profile, role, inputs.area_kind)
     scale = maps.quantile_scale(layer[HARM].fillna(0))
     colours = np.where(layer[HARM].isna(), SUPPRESSED_COLOUR, scale.colour(layer[HARM].fillna(0)))
-    assets = inputs.assets
-    if assets is not None and "status" in assets.columns:
-        assets = assets[assets["status"].astype(str) != "retired"]
+    assets = None if inputs.assets is None else active_assets(inputs.assets)
     series = disclose_series(profile.monthly, role)
     period = "quarter" if "quarter" in series.columns else "month"
     table_src = (disclose_areas(profile.areas[inputs.area_kind], role)

@@ -154,3 +154,13 @@ def test_cli_exports_the_workspace_datasets(tmp_path: Path, town, capsys) -> Non
     with Workspace.open(ws_path) as ws:
         log = ws.audit_log()
     assert log["action"].tolist() == ["dataset.load", "dataset.load", "export.profile"]
+
+
+def test_retired_assets_are_left_out(profile, town) -> None:
+    assets = town.assets.copy()
+    assets.loc[assets.index[0], ["name", "status"]] = ["Kept Marker Hall", "active"]
+    assets.loc[assets.index[1], ["name", "status"]] = ["Retired Marker Hall", "retired"]
+    page = render_profile_report(profile, role="analyst",
+                                 inputs=ReportInputs(assets=assets, demo=True))
+    assert "Kept Marker Hall" in page
+    assert "Retired Marker Hall" not in page
