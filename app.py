@@ -49,4 +49,5 @@ else:
     if user.role is Role.PUBLIC:
         sections = {"Present": present}
     navigation = st.navigation(sections)
+    state.record_page_view(user, navigation.title)
 navigation.run()

@@ -231,6 +231,11 @@ def test_sign_in_with_a_workspace_account(workspace, demo_dir, monkeypatch):
     assert at.session_state[USER_KEY].username == "ana"
     assert any("team" in c.value for c in at.sidebar.caption)  # the workspace's study
     assert _map_payloads(at)
+    from geosoc.workspace import Workspace
+
+    with Workspace.open(workspace) as ws:
+        log = ws.audit_log()
+    assert {"sign_in.failed", "sign_in.ok", "page.view"} <= set(log["action"])
 
 
 def test_workspace_pages_without_a_site(workspace, demo_dir, monkeypatch):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from geosoc.access import Role
+from geosoc.workspace import Workspace
 
 USER_KEY = "geosoc_user"
 VIEW_ROLE_KEY = "geosoc_view_role"
@@ -99,3 +100,19 @@ def filters() -> Filters:
 def set_filters(value: Filters) -> None:
     """Store the sidebar filters for every page to read."""
     st.session_state[FILTERS_KEY] = value
+
+
+LAST_VIEW_KEY = "geosoc_last_view"
+
+
+def record_page_view(user: SessionUser, page: str) -> None:
+    """Audit that ``user`` opened ``page`` (DPA 2018 s62: who consulted what, when).
+
+    Logged once per page change, not on every rerun; demo sessions are not logged.
+    """
+    if user.demo or not user.workspace or st.session_state.get(LAST_VIEW_KEY) == page:
+        return
+    with Workspace.open(user.workspace, create=False) as ws:
+        ws.record(who=user.username, role=view_role().value, action="page.view",
+                  target=f"page:{page}")
+    st.session_state[LAST_VIEW_KEY] = page
