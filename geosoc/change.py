@@ -25,6 +25,7 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from geosoc.errors import AnalysisError, Problem
+from geosoc.harm import POLICE_ACTIVITY
 from geosoc.phase_plan import PHASE_ORDER, Phase, PhasePlan
 from geosoc.readings import describe_rate_ratio
 from geosoc.schema import (
@@ -50,7 +51,6 @@ __all__ = [
     "rate_ratio_test",
 ]
 
-POLICE_ACTIVITY = "police_activity"
 #: Layer labels in the phase table.
 LAYER_HARM, LAYER_POLICE = "harm", "police activity"
 def rate_ratio_test(
