@@ -7,6 +7,7 @@ what it shows. Maps appear as ``component_instance`` elements whose payload we c
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,26 @@ def test_sites_ranks_and_weights_change_the_ranking(app):
     _widget(at.slider, "vulnerability (IMD)").set_value(2.0).run()
     _ok(at)
     assert not at.dataframe[0].value["score"].equals(before["score"])
+
+
+def test_sites_scores_and_saves_a_drawn_site(app):
+    at = app("sites")
+    component = at.get("component_instance")[0]
+    widget_key = re.search(r"-([0-9a-f]{64})$", component.proto.id).group(1)
+    square = [[-2.06, 52.975], [-2.045, 52.975], [-2.045, 52.985], [-2.06, 52.985],
+              [-2.06, 52.975]]
+    drawing = {"type": "Feature", "properties": {},
+               "geometry": {"type": "Polygon", "coordinates": [square]}}
+    at.session_state[widget_key] = {"all_drawings": [drawing]}  # as Leaflet.draw sends it
+    at.run()
+    _ok(at)
+    assert [m.label for m in at.metric] == ["Score"]
+    assert any("would rank" in m.value for m in at.markdown)
+    _widget(at.text_input, "Site name").set_value("Market streets")
+    _widget(at.text_area, "Why this site").set_value("highest harm, drawn by hand")
+    next(b for b in at.button if b.label == "Save site").click().run()
+    _ok(at)
+    assert any("Saved site 'Market streets'" in s.value for s in at.success)
 
 
 def test_sites_closed_to_partner_view(app):
