@@ -121,6 +121,7 @@ def rank_sites(
     target_km2: float = 1.0,
     resolution: int = 9,
     max_regions: int = 10,
+    min_count: int = 20,
 ) -> gpd.GeoDataFrame:
     """Rank candidate sites of one scale from (period-filtered) incidents.
 
@@ -142,6 +143,11 @@ def rank_sites(
     target_km2, resolution, max_regions : optional
         H3 regions: target size (km²), H3 resolution of the cells (also used for the
         hotspot component at every scale) and how many regions to grow.
+    min_count : int
+        Candidates with fewer police incidents than this in the period are not ranked: a
+        site must hold enough recorded crime for a change to be measurable (and a ward at
+        the edge of a force's data would otherwise rank on IMD alone). Their codes are in
+        ``attrs["excluded"]``.
 
     Returns
     -------
@@ -163,9 +169,21 @@ def rank_sites(
     else:
         regions = grow_regions(cells, target_km2=target_km2, max_regions=max_regions)
         candidates = as_candidates(regions, "h3")
+    if imd is not None and lsoas is None:
+        raise AnalysisError("vulnerability (IMD) needs LSOA boundaries", [Problem(
+            "IMD scores were given without LSOA polygons to place them",
+            fix="load LSOA boundaries (geosoc ingest FILE --kind boundaries --area-kind lsoa)"
+                " or leave the IMD out")])
     components = candidate_components(candidates, incidents, imd=imd, lsoas=lsoas,
                                       assets=assets, hotspots=cells, emerging=emerging)
-    ranked = score_candidates(components, weights, higher_is_worse=higher_is_worse)
+    enough = components["police_count"].fillna(0) >= min_count
+    if not enough.any():
+        raise AnalysisError("no candidate holds enough incidents to rank", [Problem(
+            f"every {scale} candidate has fewer than {min_count} police incidents",
+            fix="widen the period, or lower min_count")])
+    ranked = score_candidates(components[enough], weights, higher_is_worse=higher_is_worse)
+    ranked.attrs["excluded"] = components.index[~enough].astype(str).tolist()
+    ranked.attrs["min_count"] = min_count
     months = incidents[MONTH]
     ranked.attrs["period"] = ([str(months.min()), str(months.max())] if len(months)
                               else [None, None])

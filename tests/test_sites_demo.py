@@ -12,6 +12,7 @@ import shapely
 
 from geosoc.cli import main
 from geosoc.demo import DemoTown, load_demo
+from geosoc.errors import AnalysisError
 from geosoc.harm import apply_harm_weights
 from geosoc.site_pipeline import baseline_period, hotspot_cells, in_period, rank_sites
 from geosoc.sites import score_site
@@ -121,3 +122,16 @@ def test_cli_ranks_the_workspace_datasets(tmp_path: Path, demo: DemoTown,
     assert ranking.loc[demo.site.ward_code, "rank"] <= 3
     assert result["period"] == [start, end]
     assert "vulnerability" in ranking.columns and "assets" not in ranking.columns  # no register
+
+
+def test_candidates_with_too_few_incidents_are_not_ranked(demo: DemoTown, baseline) -> None:
+    counts = rank_sites(baseline, wards=demo.wards, **inputs(demo), min_count=0)
+    threshold = int(counts["police_count"].median())
+    ranked = rank_sites(baseline, wards=demo.wards, **inputs(demo), min_count=threshold)
+    assert (ranked["police_count"] >= threshold).all()
+    assert set(ranked.attrs["excluded"]) == set(counts.index[counts["police_count"] < threshold])
+    assert sorted(ranked["rank"]) == list(range(1, len(ranked) + 1))
+    with pytest.raises(AnalysisError, match="enough incidents"):
+        rank_sites(baseline, wards=demo.wards, **inputs(demo), min_count=10**9)
+    with pytest.raises(AnalysisError, match="LSOA boundaries"):
+        rank_sites(baseline, wards=demo.wards, imd=demo.imd)

@@ -47,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rank.add_argument("--target-km2", type=float, default=1.0, help="H3 region size (km²)")
     rank.add_argument("--resolution", type=int, default=9, help="H3 resolution of the cells")
     rank.add_argument("--max-regions", type=int, default=10)
+    rank.add_argument("--min-incidents", type=int, default=20,
+                      help="leave out candidates with fewer police incidents (default 20)")
     rank.add_argument("--from", dest="start", help="first month YYYY-MM (default: baseline)")
     rank.add_argument("--to", dest="end", help="last month YYYY-MM (default: baseline)")
     rank.add_argument("--unknown-harm", type=float, metavar="DAYS",
@@ -126,7 +128,8 @@ def run_rank(args: argparse.Namespace) -> int:
         sectors=study.postcode_sectors, lsoas=study.lsoas,
         imd=study.imd, assets=assets, weights=weights,
         higher_is_worse={"assets": False} if args.gap_led else None,
-        target_km2=args.target_km2, resolution=args.resolution, max_regions=args.max_regions)
+        target_km2=args.target_km2, resolution=args.resolution, max_regions=args.max_regions,
+        min_count=args.min_incidents)
     why = explain(ranked, ranked.index[0], ranked.index[1]) if len(ranked) > 1 else ""
     written = _write(ranked, args, period) if args.out else []
     saved = _save_site(ranked, args, why) if args.save_site else None
@@ -140,6 +143,9 @@ def run_rank(args: argparse.Namespace) -> int:
         return 0
     cols = ["rank", "name", "score", *ranked.attrs["components"], "missing"]
     print(f"{args.scale} candidates, {period[0] or 'start'} to {period[1] or 'end'}")
+    if ranked.attrs["excluded"]:
+        print(f"{len(ranked.attrs['excluded'])} candidate(s) with fewer than "
+              f"{args.min_incidents} police incidents not ranked")
     print(pd.DataFrame(top[cols]).to_string(float_format=lambda v: f"{v:.3g}"))
     if why:
         print(why)
