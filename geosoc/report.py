@@ -19,6 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geosoc import maps
 from geosoc.access import (
@@ -146,6 +147,23 @@ def _headlines(profile: LocalityProfile, role: Role, layer: gpd.GeoDataFrame) ->
     return items
 
 
+def _published_points(layer: gpd.GeoDataFrame, site: gpd.GeoDataFrame | None,
+                      assets: pd.DataFrame | None) -> pd.DataFrame:
+    """Every coordinate the report publishes on purpose (WGS84 lon/lat, degrees).
+
+    Boundary vertices and asset locations are public; police.uk map points often sit on
+    the street nodes that ward boundaries follow, so without this a boundary vertex would
+    read as a leaked incident.
+    """
+    parts = [shapely.get_coordinates(layer.geometry.to_numpy())]
+    if site is not None and len(site):
+        parts.append(shapely.get_coordinates(site.geometry.to_numpy()))
+    if assets is not None and len(assets):
+        parts.append(assets[["lon", "lat"]].to_numpy(dtype=float))
+    xy = np.concatenate(parts)
+    return pd.DataFrame({"lon": xy[:, 0], "lat": xy[:, 1]})
+
+
 def render_profile_report(profile: LocalityProfile, *, role: Role | str,
                           inputs: ReportInputs | None = None) -> str:
     """Render the locality profile for ``role`` as one standalone HTML document.
@@ -199,7 +217,8 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
             + _table(assets.sort_values(["category", "name"]).fillna(""), cols) + "</section>")
     document = _page(inputs, role, marking, "".join(sections))
     if inputs.incidents is not None:
-        guard_payload(document, inputs.incidents, role, published_points=assets)
+        published = _published_points(layer, inputs.site, assets)
+        guard_payload(document, inputs.incidents, role, published_points=published)
     return document
 
 
