@@ -125,6 +125,16 @@ def test_localised_map_references_no_cdn():
     assert "/app/static/vendor/leaflet@1.9.3/dist/leaflet.js" in page
 
 
+def test_maps_without_popups_or_icons_skip_jquery_and_bootstrap():
+    page = _hostile_map()
+    assert "jquery" not in page and "bootstrap" not in page
+    m = maps.build_map(boundaries=_areas(["A"]))
+    folium.Marker([51.51, -0.09], popup=folium.Popup("x"), icon=folium.Icon()).add_to(m)
+    page = maps.finish_map(m).get_root().render()
+    assert "/app/static/vendor/jquery@3.7.1/dist/jquery.min.js" in page
+    assert "leaflet.awesome-markers" in page
+
+
 def test_unlocalised_map_is_detected():
     page = folium.Map(tiles=None).get_root().render()
     assert any("cdn.jsdelivr.net" in u for u in maps.external_urls(page))
@@ -170,7 +180,7 @@ def test_inline_assets_makes_a_standalone_page():
     assert not re.search(r"<link[^>]+stylesheet", standalone)
     # whatever remains in href/src is inside library code (e.g. Leaflet's own attribution link)
     assert all("leafletjs.com" in u for u in maps.external_urls(standalone))
-    assert "data:font/woff2;base64," in standalone
+    assert "data:image/png;base64," in standalone  # leaflet.css images inlined
     assert "L.markerClusterGroup" in standalone
 
 
