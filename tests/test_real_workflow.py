@@ -1,0 +1,63 @@
+"""End to end on real City of London data: ingest into a workspace, rank, export, audit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import shapely
+
+from geosoc.access import find_point_leaks
+from geosoc.cli import main
+from geosoc.dataset_store import load_areas, load_incidents
+from geosoc.point_leaks import coordinate_keys
+from geosoc.workspace import Workspace
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def workspace(city_of_london: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ws = tmp_path_factory.mktemp("real") / "city.sqlite"
+    steps = [
+        [str(city_of_london / "crime"), "--kind", "policeuk", "--name", "police"],
+        [str(city_of_london / "boundaries" / "wards_by_lad"), "--kind", "boundaries",
+         "--area-kind", "ward", "--name", "wards"],
+        [str(city_of_london / "boundaries" / "lsoa_by_lad"), "--kind", "boundaries",
+         "--area-kind", "lsoa", "--name", "lsoas"],
+        [str(city_of_london / "deprivation" / "imd2019_london_lsoa.csv"), "--kind", "imd",
+         "--name", "imd"],
+    ]
+    for step in steps:
+        assert main(["ingest", *step, "--workspace", str(ws), "--user", "ana"]) == 0
+    return ws
+
+
+def test_city_wards_rank_first_and_edge_wards_are_left_out(workspace: Path, capsys) -> None:
+    capsys.readouterr()
+    assert main(["sites", "rank", "--workspace", str(workspace), "--json"]) == 0
+    ranking = json.loads(capsys.readouterr().out)["ranking"]
+    top = [row["area_code"] for row in ranking[:5]]
+    # The five highest-ranked wards are City of London wards (E05009288-E05009312).
+    assert all("E05009288" <= code <= "E05009312" for code in top)
+    assert all(row["police_count"] >= 20 for row in ranking)
+
+
+def test_public_export_of_real_data_is_clean_and_audited(workspace: Path,
+                                                         tmp_path: Path) -> None:
+    out = tmp_path / "launch.html"
+    assert main(["export", "profile", "--workspace", str(workspace), "--role", "public",
+                 "--purpose", "test of the launch pack", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    with Workspace.open(workspace) as ws:
+        incidents = load_incidents(ws)
+        wards = load_areas(ws, "ward")
+        assert ws.verify_audit_chain().ok
+        assert ws.audit_log().iloc[-1]["purpose"] == "test of the launch pack"
+    assert not {i for i in incidents["incident_id"] if i} & set(page.split('"'))
+    assert "OFFICIAL" in page and "Bishopsgate" in page
+    # Every coordinate shared with an incident is a published ward boundary vertex.
+    xy = shapely.get_coordinates(wards.geometry.to_numpy())
+    vertices = set(coordinate_keys(xy[:, 0], xy[:, 1]))
+    assert set(find_point_leaks(page, incidents)) <= vertices
