@@ -61,3 +61,12 @@ def test_public_export_of_real_data_is_clean_and_audited(workspace: Path,
     xy = shapely.get_coordinates(wards.geometry.to_numpy())
     vertices = set(coordinate_keys(xy[:, 0], xy[:, 1]))
     assert set(find_point_leaks(page, incidents)) <= vertices
+
+
+def test_profile_runs_on_the_workspace(workspace: Path, tmp_path: Path, capsys) -> None:
+    capsys.readouterr()
+    assert main(["profile", "--workspace", str(workspace), "--out", str(tmp_path / "p"),
+                 "--emerging", "none", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["incidents"] == 17_194  # 17,278 located, less 84 outside the 7 boroughs
+    assert summary["hotspot_counts"]["3"]["cells"] > 0

@@ -54,6 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--emerging", choices=("M", "Q", "none"), default="M",
                         help="emerging hot spot periods: monthly, quarterly or none")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workspace", type=Path,
+                        help="profile this workspace's stored datasets (police and partners)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
 
@@ -69,7 +71,19 @@ def _text_progress(fraction: float, message: str) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
-    """Read the inputs and area layers, or the demo town."""
+    """Read the inputs and area layers, a workspace's stored datasets, or the demo town."""
+    if args.workspace is not None:
+        from geosoc.study_data import load_study
+        from geosoc.workspace import Workspace
+
+        if args.inputs:
+            raise ConfigError("give input files or --workspace, not both", [Problem(
+                "both INPUT files and --workspace were given", column="--workspace",
+                fix="store the files first: geosoc ingest FILE --workspace W --name N")])
+        with Workspace.open(args.workspace, create=False) as ws:
+            study = load_study(ws)
+        layers = {"ward": study.wards, "lsoa": study.lsoas}
+        return study.incidents, {k: v for k, v in layers.items() if v is not None}
     if not args.inputs:
         from geosoc.demo import load_demo
 
