@@ -91,6 +91,16 @@ def test_profile_hotspot_layer_and_no_cdn(app):
     assert links and all(u.startswith("/app/static/vendor/") for u in links)
 
 
+def test_profile_switches_to_pydeck_for_many_cells(app, monkeypatch):
+    import geosoc.maps.deck
+
+    monkeypatch.setattr(geosoc.maps.deck, "FOLIUM_CELL_LIMIT", 10)
+    at = app()
+    _ok(at)
+    assert at.get("deck_gl_json_chart")
+    assert not _map_payloads(at)
+
+
 def test_partner_view_is_coarse_and_has_no_points(app, demo_dir):
     at = app(view=Role.PARTNER)
     _ok(at)
@@ -158,6 +168,24 @@ def test_assets_filter_changes_the_count(app):
     assert not at.exception
     after = next(c.value for c in at.caption if "active assets shown" in c.value)
     assert after != shown
+
+
+def test_asset_edit_conflict_is_explained(app, demo_dir):
+    from geosoc.workspace import Workspace
+
+    at = app("assets")
+    _ok(at)
+    asset_id = _widget(at.selectbox, "Asset").value
+    with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:  # someone else edits it
+        version = int(ws.assets.get(asset_id)["version"])
+        ws.assets.edit(asset_id, {"services": "changed elsewhere"}, expected_version=version,
+                       user="other", role="partner")
+    _widget(at.text_input, "Services").set_value("my change")
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert not at.exception
+    assert any("Someone else saved this asset" in w.value for w in at.warning)
+    with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:
+        assert ws.assets.get(asset_id)["services"] == "changed elsewhere"
 
 
 def test_launch_is_public_safe(app, demo_dir):

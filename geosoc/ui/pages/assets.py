@@ -123,11 +123,15 @@ with edit_tab:
                                 format_func=lambda i: register.set_index("asset_id")
                                 .loc[i, "name"])
         current = register.set_index("asset_id").loc[asset_id]
+        # Optimistic concurrency: the version this person opened, kept across reruns, is
+        # what the save is checked against (a newer saved version means a conflict).
+        seen_key = f"as_seen_{asset_id}"
+        seen = st.session_state.setdefault(seen_key, int(current["version"]))
         with st.form("asset_edit"):
             changes = {f: st.text_input(f.replace("_", " ").capitalize(),
-                                        value=str(current.get(f) or ""), key=f"as_e_{f}")
+                                        value=str(current.get(f) or ""),
+                                        key=f"as_e_{asset_id}_{f}")
                        for f in EDITABLE}
-            version = int(current["version"])
             save, retire = st.columns(2)
             do_save = save.form_submit_button("Save changes")
             do_retire = retire.form_submit_button("Retire asset")
@@ -135,20 +139,21 @@ with edit_tab:
             try:
                 with Workspace.open(cache.workspace_path(user)) as ws:
                     if do_retire:
-                        ws.assets.retire(asset_id, expected_version=version,
+                        ws.assets.retire(asset_id, expected_version=seen,
                                          user=user.username, role=role.value)
                     else:
                         edited = {k: v for k, v in changes.items()
                                   if v != str(current.get(k) or "")}
-                        ws.assets.edit(asset_id, edited, expected_version=version,
+                        ws.assets.edit(asset_id, edited, expected_version=seen,
                                        user=user.username, role=role.value)
             except ConflictError as error:
-                st.warning("Someone else saved this asset after you opened it. Your change "
-                           "was not saved: reload the page to see their version, then edit "
-                           "again.")
+                st.warning("Someone else saved this asset after you opened it, so your change "
+                           "was not saved and nothing was overwritten. Check their version "
+                           "and make your change again.")
                 show_error(error)
+                del st.session_state[seen_key]
             except GeosocError as error:
                 show_error(error)
             else:
-                st.success("Saved.")
-                st.rerun()
+                del st.session_state[seen_key]
+                st.success("Saved." if do_save else "Retired.")
