@@ -120,6 +120,54 @@ class PhasePlan:
             out[(months >= phase.start) & (months <= phase.end)] = phase.name
         return out
 
+    def within(self, first: object, last: object) -> tuple[PhasePlan, list[str]]:
+        """Trim the phases to the months the data covers, ``first`` to ``last`` inclusive.
+
+        Rates are per month of a phase, so a phase that runs past the data would count
+        months with no data as months with no crime. Parts outside the data are cut off,
+        with a note for each; a phase left with no month is dropped (Hold, Build).
+
+        Parameters
+        ----------
+        first, last : str or pandas.Period
+            First and last month of the data.
+
+        Returns
+        -------
+        tuple of (PhasePlan, list of str)
+            The trimmed plan and one plain-English note per trimmed phase.
+
+        Raises
+        ------
+        AnalysisError
+            If the baseline or Clear phase has no month of data.
+        """
+        lo, hi = pd.Period(first, freq="M"), pd.Period(last, freq="M")
+        kept: dict[str, Phase | None] = {}
+        notes: list[str] = []
+        problems: list[Problem] = []
+        for phase in self.phases:
+            start, end = max(phase.start, lo), min(phase.end, hi)
+            if end < start:
+                kept[phase.name] = None
+                if phase.name in ("baseline", "clear"):
+                    problems.append(Problem(
+                        f"{phase.name} ({phase.start} to {phase.end}) has no data: the data "
+                        f"runs {lo} to {hi}", column=phase.name,
+                        fix="load data that covers it, or move the phase dates"))
+                else:
+                    notes.append(f"{phase.name} starts after the data ends ({hi}): left out")
+                continue
+            if (start, end) != (phase.start, phase.end):
+                notes.append(f"{phase.name} trimmed to {start} to {end}: the data runs "
+                             f"{lo} to {hi}")
+            kept[phase.name] = Phase(phase.name, start, end)
+        if problems:
+            raise AnalysisError("the phases lie outside the data", problems)
+        plan = PhasePlan(clear=kept["clear"], hold=kept.get("hold"),  # type: ignore[arg-type]
+                         build=kept.get("build"), baseline=kept["baseline"])
+        return plan, notes
+
     def to_dict(self) -> dict[str, list[str]]:
         """Return ``{phase: [start, end]}`` with months as ``YYYY-MM`` strings."""
         return {p.name: [str(p.start), str(p.end)] for p in self.phases}

@@ -200,3 +200,18 @@ def test_missing_harm_column_gives_nan_harm_not_an_error():
     table = compare_phases(FIXTURE.drop(columns="harm"), SITE, PLAN)
     assert table["harm"].isna().all()
     assert table["count"].sum() > 0
+
+
+def test_plan_within_trims_to_the_data_and_says_so() -> None:
+    plan = PhasePlan.from_dates(clear=("2024-09", "2024-11"), hold=("2024-12", "2025-05"),
+                                build=("2025-06", "2026-06"))
+    assert str(plan.baseline.start) == "2023-09"
+    trimmed, notes = plan.within("2024-01", "2025-12")
+    assert (str(trimmed.baseline.start), trimmed.baseline.months) == ("2024-01", 8)
+    assert str(trimmed.build.end) == "2025-12" and trimmed.clear == plan.clear
+    assert len(notes) == 2 and "baseline trimmed to 2024-01" in notes[0]
+    early, notes = plan.within("2023-01", "2025-02")
+    assert early.build is None and str(early.hold.end) == "2025-02"
+    assert any("build starts after the data ends" in n for n in notes)
+    with pytest.raises(AnalysisError, match="outside the data"):
+        plan.within("2025-01", "2025-12")

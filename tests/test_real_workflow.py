@@ -70,3 +70,24 @@ def test_profile_runs_on_the_workspace(workspace: Path, tmp_path: Path, capsys) 
     summary = json.loads(capsys.readouterr().out)
     assert summary["incidents"] == 17_194  # 17,278 located, less 84 outside the 7 boroughs
     assert summary["hotspot_counts"]["3"]["cells"] > 0
+
+
+def test_phases_set_then_report_on_a_pseudo_site(workspace: Path, tmp_path: Path,
+                                                 capsys) -> None:
+    assert main(["sites", "rank", "--workspace", str(workspace), "--save-site", "Pseudo",
+                 "--user", "ana"]) == 0
+    assert main(["phases", "report", "--workspace", str(workspace), "--site", "Pseudo",
+                 "--out", str(tmp_path)]) == 2  # no phase dates yet: a clear error
+    assert "geosoc phases set" in capsys.readouterr().err
+    assert main(["phases", "set", "--workspace", str(workspace), "--site", "Pseudo",
+                 "--clear", "2024-09:2024-11", "--hold", "2024-12:2025-05",
+                 "--build", "2025-06:"]) == 0
+    assert "2025-06 to (running)" in capsys.readouterr().out
+    assert main(["phases", "report", "--workspace", str(workspace), "--site", "Pseudo",
+                 "--out", str(tmp_path), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "baseline trimmed to 2024-01" in captured.err
+    summary = json.loads(captured.out)
+    assert summary["phases"]["baseline"] == ["2024-01", "2024-08"]
+    # No intervention happened: the site's own change per phase is not called significant.
+    assert all("no significant change" in line for line in summary["site_change"])

@@ -1,4 +1,4 @@
-"""``geosoc phases report``: change per phase and displacement for a CHB site.
+"""``geosoc phases set|report``: record phase dates; change and displacement per phase.
 
 Without ``--workspace`` it runs on the demo town's site. With ``--workspace W --site NAME``
 the site outline and phase dates come from the workspace, and so does the data: the incidents
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,6 +72,49 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--out", type=Path, required=True, help="output folder")
     report.add_argument("--json", action="store_true", help="print the summary as JSON")
     report.set_defaults(func=run_report)
+    dates = sub.add_parser("set", help="record a site's phase dates in the workspace")
+    dates.add_argument("--workspace", type=Path, required=True, help="workspace with the site")
+    dates.add_argument("--site", required=True, help="site name")
+    for phase in ("baseline", "clear", "hold", "build"):
+        dates.add_argument(f"--{phase}", metavar="FROM:TO", required=phase == "clear",
+                           help=f"{phase} months, e.g. 2024-06:2024-08 (TO may be empty: "
+                                "still running)" + ("; default: the 12 months before Clear"
+                                                    if phase == "baseline" else ""))
+    dates.add_argument("--user", default=None, help="who records it (default: $GEOSOC_USER)")
+    dates.add_argument("--json", action="store_true", help="print the stored plan as JSON")
+    dates.set_defaults(func=run_set)
+
+
+def _span(text: str, phase: str) -> tuple[str, str | None]:
+    start, sep, end = text.partition(":")
+    if not sep or not start:
+        raise ConfigError(f"invalid --{phase}", [Problem(
+            f"{text!r} is not FROM:TO", column=f"--{phase}",
+            fix="write e.g. 2024-06:2024-08, or 2025-03: for a phase still running")])
+    return start, end or None
+
+
+def run_set(args: argparse.Namespace) -> int:
+    """Validate and store the phase dates of a workspace site; print them; return 0."""
+    from geosoc.cli.assets_cmd import acting_user
+    from geosoc.workspace import Workspace
+
+    spans = {p: _span(getattr(args, p), p) for p in ("baseline", "clear", "hold", "build")
+             if getattr(args, p)}
+    if "baseline" not in spans:
+        clear_start = pd.Period(spans["clear"][0], freq="M")
+        spans["baseline"] = (str(clear_start - 12), str(clear_start - 1))
+    with Workspace.open(args.workspace, create=False) as ws:
+        user, role = acting_user(ws, args.user)
+        plan = ws.sites.set_phases(args.site, spans, user=user, role=role)
+    rows = [{"phase": p, "start": str(s), "end": None if pd.isna(e) else str(e)}
+            for p, s, e in plan.itertuples(index=False)]
+    if args.json:
+        print(json.dumps({"site": args.site, "phases": rows}, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['phase']:<9} {row['start']} to {row['end'] or '(running)'}")
+    return 0
 
 
 def _bands(text: str) -> tuple[float, ...]:
@@ -82,10 +126,18 @@ def _bands(text: str) -> tuple[float, ...]:
             fix="write e.g. 0,250,500")]) from err
 
 
-def _plan(phases: dict[str, tuple[object, object]], last_month: pd.Period) -> PhasePlan:
-    """Make a PhasePlan from ``{phase: (start, end)}``; an open last phase ends with the data."""
-    spans = {p: (s, last_month if pd.isna(e) else e) for p, (s, e) in phases.items()}
-    return PhasePlan.from_dates(**spans)  # type: ignore[arg-type]
+def _plan(phases: dict[str, tuple[object, object]], months: pd.Series) -> PhasePlan:
+    """Make a PhasePlan from ``{phase: (start, end)}`` trimmed to the data's months.
+
+    An open last phase ends with the data; phases running past the data are trimmed with a
+    note on stderr (per-month rates would otherwise count missing months as no crime).
+    """
+    first, last = months.min(), months.max()
+    spans = {p: (s, last if pd.isna(e) else e) for p, (s, e) in phases.items()}
+    plan, notes = PhasePlan.from_dates(**spans).within(first, last)  # type: ignore[arg-type]
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return plan
 
 
 def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
@@ -93,7 +145,7 @@ def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
 
     demo = load_demo(args.demo_dir) if args.demo_dir else load_demo()
     site = demo.site
-    plan = _plan(dict(site.phases), demo.incidents[MONTH].max())
+    plan = _plan(dict(site.phases), demo.incidents[MONTH])
     controls = list(demo.manifest.truth.get("control_wards", []))
     control = shapely.union_all(demo.wards.loc[controls].geometry.to_numpy())
     note = f"control wards chosen for the demo: {', '.join(controls)}"
@@ -132,9 +184,15 @@ def _workspace_inputs(args: argparse.Namespace) -> SiteInputs:
     with Workspace.open(args.workspace, create=False) as ws:
         geometry = ws.sites.frame().geometry.get(args.site)
         phases = ws.sites.phases(args.site)  # raises WorkspaceError naming the site if absent
+        if "clear" not in set(phases["phase"]):
+            raise WorkspaceError(f"site {args.site!r} has no phase dates yet", [Problem(
+                "no Clear phase is recorded", file=str(args.workspace), column="--site",
+                fix=f"record them: geosoc phases set --workspace {args.workspace} "
+                    f"--site {args.site!r} --clear 2024-06:2024-08 --hold 2024-09:2025-02 "
+                    "--build 2025-03:")])
         incidents, wards = _workspace_data(ws, args)
     spans = {r.phase: (r.start_month, r.end_month) for r in phases.itertuples(index=False)}
-    plan = _plan(spans, incidents[MONTH].max())
+    plan = _plan(spans, incidents[MONTH])
     exclude = buffer_rings(geometry, (0, max(_bands(args.bands)))).union_all()
     exclude = shapely.union(exclude, geometry)
     best = suggest_control(geometry, wards, incidents, exclude=exclude,
