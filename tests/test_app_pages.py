@@ -213,6 +213,34 @@ def test_data_page_shows_ingest_reports(app):
     assert not at.exception
 
 
+def test_data_page_loads_a_police_folder_into_the_workspace(app, demo_dir):
+    from geosoc.workspace import Workspace
+
+    at = app("data")
+    _widget(at.text_input, "…or point at a file or folder on this server (e.g. a folder of "
+            "police.uk monthly downloads)").set_value(str(demo_dir / "police")).run()
+    _widget(at.text_input, "Dataset name").set_value("police_all")
+    next(b for b in at.button if b.label == "Check and load").click().run()
+    _ok(at)
+    assert any("Registered 'police_all'" in s.value for s in at.success)
+    with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:
+        record = ws.datasets.get("police_all")
+    assert record["kind"] == "policeuk" and record["path"].endswith(".zip")
+
+
+def test_data_page_lists_every_problem_of_a_bad_file(app, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Crime ID,Month,Longitude\n1,2024-13,x\n", encoding="utf-8")
+    at = app("data")
+    _widget(at.text_input, "…or point at a file or folder on this server (e.g. a folder of "
+            "police.uk monthly downloads)").set_value(str(bad)).run()
+    next(b for b in at.button if b.label == "Check and load").click().run()
+    assert not at.exception
+    assert at.error  # the summary, then a table naming file, row, column and fix
+    problems = next(d.value for d in at.dataframe if "message" in d.value.columns)
+    assert {"file", "message", "fix"} <= set(problems.columns)
+
+
 def test_audit_verifies_the_chain(app):
     at = app("audit")
     _ok(at)

@@ -7,6 +7,7 @@ accepted file is copied into the workspace and registered with its checksum (aud
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -67,16 +68,24 @@ if study is not None:
 st.subheader("Add a dataset")
 kind_label = st.selectbox("What is it?", list(KINDS), key="data_kind")
 kind = KINDS[kind_label]
-upload = st.file_uploader("File", type=["csv", "zip", "geojson", "json", "gpkg"],
+upload = st.file_uploader("Upload a file", type=["csv", "zip", "geojson", "json", "gpkg"],
                           key="data_upload")
-name = st.text_input("Dataset name", value=Path(upload.name).stem if upload else "",
-                     key="data_name", max_chars=60)
-if upload is None:
+server_path = st.text_input("…or point at a file or folder on this server (e.g. a folder of "
+                            "police.uk monthly downloads)", key="data_path").strip()
+if upload is not None:
+    # one temporary folder per browser session, removed when the session ends
+    workdir = Path(st.session_state.setdefault(
+        "data_tmp", tempfile.TemporaryDirectory(prefix="geosoc-upload-")).name)
+    path = workdir / Path(upload.name).name
+    path.write_bytes(upload.getvalue())
+elif server_path:
+    path = Path(server_path).expanduser()
+    if not path.exists():
+        st.error(f"Nothing found at {server_path}: check the path.")
+        st.stop()
+else:
     st.stop()
-
-workdir = Path(tempfile.mkdtemp(prefix="geosoc-upload-"))
-path = workdir / Path(upload.name).name
-path.write_bytes(upload.getvalue())
+name = st.text_input("Dataset name", value=path.stem, key="data_name", max_chars=60)
 
 options: dict[str, object] = {}
 area_kind, source = "ward", ""
@@ -84,7 +93,7 @@ if kind == "points":
     try:
         header = list(pd.read_csv(path, nrows=0, dtype=str).columns)
     except (ValueError, UnicodeDecodeError) as error:
-        st.error(f"Cannot read the header of {upload.name}: {error}")
+        st.error(f"Cannot read the header of {path.name}: {error}")
         st.stop()
     st.markdown("**Which column holds what?**")
     pick = [NONE, *header]
@@ -133,14 +142,17 @@ if st.button("Check and load", type="primary", key="data_load"):
     metadata = {**result.report.to_dict(), "area_kind": area_kind}
     if kind == "points":
         metadata |= {"mapping": options, "source": source or "partner"}
-    st.success(f"{upload.name}: {result.report.rows_kept:,} of {result.report.rows_read:,} "
+    st.success(f"{path.name}: {result.report.rows_kept:,} of {result.report.rows_read:,} "
                "rows accepted.")
     st.dataframe(report_table([result.report]), hide_index=True, width="stretch")
     if user is not None:
         target = cache.workspace_path(user).parent / "datasets" / (name or path.stem)
         target.mkdir(parents=True, exist_ok=True)
-        stored = target / path.name
-        stored.write_bytes(path.read_bytes())
+        if path.is_dir():  # a folder (police.uk months) is kept as one zip, read the same way
+            stored = Path(shutil.make_archive(str(target / path.name), "zip", path))
+        else:
+            stored = target / path.name
+            shutil.copyfile(path, stored)
         try:
             with Workspace.open(cache.workspace_path(user)) as ws:
                 ws.datasets.register(name or path.stem, kind, stored,
