@@ -89,6 +89,17 @@ def test_profile_hotspot_layer_and_no_cdn(app):
     args = json.loads(payload)
     links = args["js_links"] + args["css_links"]
     assert links and all(u.startswith("/app/static/vendor/") for u in links)
+    _widget(at.radio, "Layer").set_value("Emerging hot spots").run()
+    _ok(at)
+    assert any("Emerging hot spots" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("view", [Role.PARTNER, Role.PUBLIC])
+def test_profile_previews_of_other_roles(app, view):
+    at = app(view=view)
+    _ok(at)
+    geographies = _widget(at.radio, "Geography").options
+    assert ("LSOAs" in geographies) == (view is Role.PARTNER)
 
 
 def test_profile_switches_to_pydeck_for_many_cells(app, monkeypatch):
