@@ -203,13 +203,13 @@ def test_launch_is_public_safe(app, demo_dir):
     at = app("launch")
     _ok(at)
     payload = _map_payloads(at)[0]
-    assert "OFFICIAL" in at.markdown[0].value
+    assert any(m.value.endswith("OFFICIAL</div>") for m in at.markdown)
     incidents = load_demo(demo_dir).incidents
     assert find_point_leaks(payload, incidents.head(2000)) == []
     _widget(at.radio, "Show harm by").set_value("H3 hexagons (~5 km²)").run()
     _ok(at)
     assert '"87' in _map_payloads(at)[0]  # resolution-7 cells only
-    at.toggle[0].set_value(True).run()
+    next(t for t in at.toggle if t.label.startswith("Prepare")).set_value(True).run()
     _ok(at)
     assert at.get("download_button")
 

@@ -16,13 +16,21 @@ from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
 
 ROLE = Role.PUBLIC
+#: Fixed CSS (no data in it) that hides the sidebar and toolbar for a room full of partners.
+PRESENTATION_CSS = ("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
+                    "[data-testid='stToolbar'],header{display:none !important}</style>")
+
 study = require_study()
 key = cache.study_key()
 filters = state.filters()
 site_name = study.site.index[0] if len(study.site) else None
 
-st.markdown(f"<div style='text-align:right;font-weight:600'>{PROTECTIVE_MARKING[ROLE]}</div>",
-            unsafe_allow_html=True)
+top = st.columns([4, 1])
+if top[0].toggle("Presentation mode (hide the sidebar; switch off to get it back)",
+                 key="ln_present"):
+    st.markdown(PRESENTATION_CSS, unsafe_allow_html=True)
+top[1].markdown(f"<div style='text-align:right;font-weight:600'>{PROTECTIVE_MARKING[ROLE]}</div>",
+                unsafe_allow_html=True)
 st.title(f"{maps.safe_text(site_name) if site_name else study.name}: locality profile")
 st.caption(f"{study.name} · Clear, Hold, Build · figures rounded to the nearest 5; "
            "counts under 10 are not shown.")
