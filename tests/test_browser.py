@@ -46,6 +46,11 @@ def test_every_page_renders_offline(server):
         app.open()
         app.click_text("Explore the demo town")
         app.page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=60_000)
+        app.idle(timeout_s=90)
+        app.wait_for_maps(1, timeout_s=60)
+        before = len(app.sent_frames)
+        app.pan_first_map()
+        assert len(app.sent_frames) == before, "panning or zooming the map reran the script"
         for title, maps in PAGES.items():
             app.go_to(title)
             app.page.wait_for_timeout(300)
@@ -56,6 +61,12 @@ def test_every_page_renders_offline(server):
                 problems[title] = f"maps without shapes: {shapes}"
             if app.alerts():
                 problems[title] = f"errors shown: {app.alerts()}"
+        app.go_to("Launch presentation")
+        app.idle(timeout_s=60)
+        app.page.get_by_text("Presentation mode", exact=False).first.click()
+        app.idle(timeout_s=60)
+        assert app.wait_for_maps(1, timeout_s=60)[0] > 0
+        app.screenshot(ARTIFACTS / "page-launch-presentation.png")
         assert app.blocked == [], f"non-local requests: {sorted(set(app.blocked))}"
         assert app.page_errors == [], app.page_errors
     assert problems == {}

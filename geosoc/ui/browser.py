@@ -32,6 +32,7 @@ class AppSession:
     base_url: str
     blocked: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    sent_frames: list[int] = field(default_factory=list)
 
     def open(self, path: str = "/") -> None:
         """Load a URL of the app and wait for Streamlit's first render."""
@@ -73,6 +74,17 @@ class AppSession:
             if time.monotonic() > deadline:
                 return shapes
             self.page.wait_for_timeout(200)
+
+    def pan_first_map(self) -> None:
+        """Drag the first map 120 px right and zoom in once, as a user exploring it would."""
+        box = self.page.query_selector(MAP_FRAME).bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        self.page.mouse.move(x + 120, y + 40, steps=8)
+        self.page.mouse.up()
+        self.page.mouse.wheel(0, -300)
+        self.page.wait_for_timeout(1500)
 
     def alerts(self) -> list[str]:
         """Return the text of exceptions and error boxes Streamlit shows."""
@@ -121,6 +133,9 @@ def app_browser(base_url: str, *, width: int = 1500, height: int = 1000
 
         context.route("**/*", route)
         page.on("pageerror", lambda error: session.page_errors.append(str(error)))
+        # every message the page sends to the server (a rerun request is one of them)
+        page.on("websocket", lambda ws: ws.on(
+            "framesent", lambda payload: session.sent_frames.append(len(payload))))
         try:
             yield session
         finally:
