@@ -49,6 +49,7 @@ def test_every_page_renders_offline(server):
         app.idle(timeout_s=90)
         app.wait_for_maps(1, timeout_s=60)
         before = len(app.sent_frames)
+        assert before > 0  # the listener sees messages (the demo click sent one)
         app.pan_first_map()
         assert len(app.sent_frames) == before, "panning or zooming the map reran the script"
         for title, maps in PAGES.items():
