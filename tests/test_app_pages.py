@@ -102,6 +102,18 @@ def test_profile_previews_of_other_roles(app, view):
     assert ("LSOAs" in geographies) == (view is Role.PARTNER)
 
 
+def test_filters_that_leave_nothing_explain_themselves(app):
+    at = app()
+    _widget(at.multiselect, "Categories").set_value(["Burglary"])
+    _widget(at.multiselect, "Sources").set_value(["fire"]).run()
+    _ok(at)
+    assert any("No recorded events match" in i.value for i in at.info)
+    at.switch_page(str(PAGES / "launch.py"))
+    at.run()
+    _ok(at)
+    assert any("No recorded events match" in i.value for i in at.info)
+
+
 def test_profile_switches_to_pydeck_for_many_cells(app, monkeypatch):
     import geosoc.maps.deck
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from geosoc.errors import GeosocError
-from geosoc.ui import cache
+from geosoc.ui import cache, state
 from geosoc.ui.study import Study
 
 
@@ -32,3 +32,11 @@ def require_study() -> Study:
         st.info("An analyst adds police data and ward boundaries on the Data page.")
         st.stop()
         raise  # st.stop() raises; this line only tells type checkers the function ends
+
+
+def require_events(filters: state.Filters) -> None:
+    """Stop the page with a hint when the sidebar filters leave no events to show."""
+    if cache.filtered(filters).empty:
+        st.info("No recorded events match the sidebar filters: widen the months, categories "
+                "or sources.")
+        st.stop()

@@ -11,7 +11,7 @@ import streamlit as st
 from geosoc import maps
 from geosoc.access import PROTECTIVE_MARKING, Role, disclose_headline
 from geosoc.ui import cache, state
-from geosoc.ui.feedback import require_study
+from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
 
@@ -35,6 +35,7 @@ st.title(f"{maps.safe_text(site_name) if site_name else study.name}: locality pr
 st.caption(f"{study.name} · Clear, Hold, Build · figures rounded to the nearest 5; "
            "counts under 10 are not shown.")
 
+require_events(filters)
 geography = st.radio("Show harm by", ("Wards", "H3 hexagons (~5 km²)"), horizontal=True,
                      key="ln_geography")
 if geography == "Wards":

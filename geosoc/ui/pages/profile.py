@@ -11,7 +11,7 @@ from geosoc.access import Role, rules_for
 from geosoc.concentration import concentration_summary, lorenz_curve
 from geosoc.maps.deck import FOLIUM_CELL_LIMIT, deck_hex_map
 from geosoc.ui import cache, state
-from geosoc.ui.feedback import require_study
+from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 
 GEOGRAPHIES = {"H3 hexagons": "h3", "Wards": "ward", "LSOAs": "lsoa",
@@ -23,6 +23,7 @@ rules = rules_for(role)
 key = cache.study_key()
 study = require_study()
 filters = state.filters()
+require_events(filters)
 
 st.title("Locality profile")
 st.caption("Police and partner data overlaid so the totality of harm is seen (FB4). "
