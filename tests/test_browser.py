@@ -32,10 +32,24 @@ def server(tmp_path_factory):
     from geosoc.ui.server import app_server
 
     demo = ensure_demo(tmp_path_factory.mktemp("demo"))
+    _seed_hostile_asset(demo)
     log = ARTIFACTS / "streamlit-browser-test.log"
     ARTIFACTS.mkdir(exist_ok=True)
     with app_server(env={"GEOSOC_DEMO_DIR": str(demo)}, log=log) as url:
         yield url
+
+
+HOSTILE = "<img src=x onerror=alert(1)>${alert(2)}`"
+
+
+def _seed_hostile_asset(demo: Path) -> None:
+    """Put an asset with a script-carrying name in the demo workspace (the assets page)."""
+    from geosoc.workspace import Workspace
+
+    with Workspace.open(demo / "demo-workspace.sqlite") as ws:
+        ws.assets.add({"name": HOSTILE, "category": "youth", "sector": "faith",
+                       "lon": "-2.052", "lat": "52.978", "source": "test"},
+                      user="test", role="analyst")
 
 
 def test_every_page_renders_offline(server):
@@ -57,6 +71,7 @@ def test_every_page_renders_offline(server):
             app.page.wait_for_timeout(300)
             app.idle(timeout_s=90)
             shapes = app.wait_for_maps(maps, timeout_s=60) if maps else []
+            app.hover_shapes()
             app.screenshot(ARTIFACTS / f"page-{title.split()[0].lower()}.png")
             if maps and (len(shapes) < maps or not all(n > 0 for n in shapes[:maps])):
                 problems[title] = f"maps without shapes: {shapes}"
@@ -70,4 +85,5 @@ def test_every_page_renders_offline(server):
         app.screenshot(ARTIFACTS / "page-launch-presentation.png")
         assert app.blocked == [], f"non-local requests: {sorted(set(app.blocked))}"
         assert app.page_errors == [], app.page_errors
+        assert app.dialogs == [], f"script from data ran: {app.dialogs}"
     assert problems == {}

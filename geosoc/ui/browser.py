@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Frame, Page, Route, sync_playwright
+from playwright.sync_api import Dialog, Frame, Page, Route, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -33,6 +34,7 @@ class AppSession:
     blocked: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     sent_frames: list[int] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
 
     def open(self, path: str = "/") -> None:
         """Load a URL of the app and wait for Streamlit's first render."""
@@ -86,6 +88,19 @@ class AppSession:
         self.page.mouse.wheel(0, -300)
         self.page.wait_for_timeout(1500)
 
+    def hover_shapes(self, limit: int = 20) -> None:
+        """Hover over the first and last shapes of every map, opening their tooltips.
+
+        The last shapes are the markers and outlines added after the data layer.
+        """
+        for frame in self.map_frames():
+            shapes = frame.query_selector_all(MAP_SHAPES)
+            for shape in shapes[:limit] + shapes[-limit:]:
+                try:
+                    shape.hover(timeout=2000, force=True)
+                except PlaywrightError:
+                    continue  # hidden under another shape
+
     def alerts(self) -> list[str]:
         """Return the text of exceptions and error boxes Streamlit shows."""
         boxes = self.page.query_selector_all(
@@ -133,6 +148,12 @@ def app_browser(base_url: str, *, width: int = 1500, height: int = 1000
 
         context.route("**/*", route)
         page.on("pageerror", lambda error: session.page_errors.append(str(error)))
+
+        def dialog(box: Dialog) -> None:  # alert()/confirm() from injected script
+            session.dialogs.append(box.message)
+            box.dismiss()
+
+        page.on("dialog", dialog)
         # every message the page sends to the server (a rerun request is one of them)
         page.on("websocket", lambda ws: ws.on(
             "framesent", lambda payload: session.sent_frames.append(len(payload))))
