@@ -134,6 +134,7 @@ def app_browser(base_url: str, *, width: int = 1500, height: int = 1000
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                      args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(90_000)  # a loaded 2-core CI machine can be slow
         page = context.new_page()
         session = AppSession(page, base_url)
 
