@@ -41,7 +41,8 @@ def _secondary_mask(values: pd.Series, suppressed: pd.Series, groups: pd.Series,
     suppressed = suppressed.copy()
     # Prefer the smallest non-zero value; a zero is hidden only when nothing else is left.
     preference = values.where(values > 0, np.inf)
-    for _ in range(int(groups.value_counts().max()) + 1):
+    largest_group = int(groups.value_counts().max()) if groups.notna().any() else 0
+    for _ in range(largest_group + 1):
         n_hidden = suppressed.groupby(groups).transform("sum")
         sum_hidden = values.where(suppressed, 0).groupby(groups).transform("sum")
         violating = (n_hidden > 0) & ((n_hidden < 2) | (sum_hidden < min_count))

@@ -212,3 +212,11 @@ def test_published_asset_points_are_not_leaks() -> None:
     with pytest.raises(AccessDeniedError):
         guard_payload(page, incidents, "public")
     assert guard_payload(page, incidents, "public", published_points=assets) == page
+
+
+@pytest.mark.parametrize("role", ["partner", "public"])
+def test_an_empty_layer_discloses_as_empty(role: str) -> None:
+    out = suppress(_layer([]), rules_for(role))
+    assert out.empty and "suppressed" in out.columns
+    series = pd.DataFrame({"month": pd.PeriodIndex([], freq="M"), "count": [], "harm": []})
+    assert disclose_series(series, role).empty

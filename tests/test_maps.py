@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-import folium  # noqa: TID251 (tests build raw folium maps to check localisation)
-import folium.plugins  # noqa: TID251
+import folium
+import folium.plugins
 import geopandas as gpd
 import h3
 import numpy as np
