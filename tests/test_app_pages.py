@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest  # noqa: TID251 (tests drive the app)
+from streamlit.testing.v1 import AppTest
 
 from geosoc.access import Role
 from geosoc.demo import ensure_demo, load_demo
@@ -237,6 +237,7 @@ def test_data_page_shows_ingest_reports(app):
 
 
 def test_data_page_loads_a_police_folder_into_the_workspace(app, demo_dir):
+    from geosoc.dataset_store import list_datasets, load_incidents
     from geosoc.workspace import Workspace
 
     at = app("data")
@@ -245,16 +246,31 @@ def test_data_page_loads_a_police_folder_into_the_workspace(app, demo_dir):
     _widget(at.text_input, "Dataset name").set_value("police_all")
     next(b for b in at.button if b.label == "Check and load").click().run()
     _ok(at)
-    assert any("Registered 'police_all'" in s.value for s in at.success)
+    assert any("Stored 'police_all'" in s.value for s in at.success)
+    assert not at.get("progress")  # the progress bar is gone once stored
     with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:
-        record = ws.datasets.get("police_all")
-    assert record["kind"] == "policeuk" and record["path"].endswith(".zip")
+        listed = list_datasets(ws).set_index("name")
+        incidents = load_incidents(ws)  # what the CLI reads
+    assert listed.loc["police_all", "kind"] == "incidents" and listed.loc["police_all", "stored"]
+    assert len(incidents) == listed.loc["police_all", "rows"] > 1000
+    shown = next(d.value for d in at.dataframe if "stored" in d.value.columns)
+    assert "police_all" in set(shown["name"])
 
 
-def test_data_page_lists_every_problem_of_a_bad_file(app, tmp_path):
+def test_data_page_lists_every_problem_of_a_bad_file(app, demo_dir, tmp_path):
+    from geosoc.dataset_store import datasets_dir, list_datasets
+    from geosoc.workspace import Workspace
+
+    def stored() -> tuple[list[str], list[str]]:
+        with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:
+            folder = datasets_dir(ws)
+            files = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+            return list_datasets(ws)["name"].tolist(), files
+
     bad = tmp_path / "bad.csv"
     bad.write_text("Crime ID,Month,Longitude\n1,2024-13,x\n", encoding="utf-8")
     at = app("data")
+    before = stored()
     _widget(at.text_input, "…or point at a file or folder on this server (e.g. a folder of "
             "police.uk monthly downloads)").set_value(str(bad)).run()
     next(b for b in at.button if b.label == "Check and load").click().run()
@@ -262,6 +278,18 @@ def test_data_page_lists_every_problem_of_a_bad_file(app, tmp_path):
     assert at.error  # the summary, then a table naming file, row, column and fix
     problems = next(d.value for d in at.dataframe if "message" in d.value.columns)
     assert {"file", "message", "fix"} <= set(problems.columns)
+    assert len(problems) >= 2  # every problem, not just the first
+    assert not at.success and stored() == before
+
+
+def test_data_page_refuses_other_roles(demo_dir, monkeypatch):
+    monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))  # the menu offers it to analysts only
+    at = AppTest.from_file(str(Path(APP).parent / PAGES / "data.py"), default_timeout=180)
+    at.session_state[USER_KEY] = SessionUser("pat", Role.PARTNER, demo=True)
+    at.run()
+    assert not at.exception
+    assert any("Only analysts can store datasets" in i.value for i in at.info)
+    assert not any(b.label == "Check and load" for b in at.button)
 
 
 def test_audit_verifies_the_chain(app):
@@ -280,27 +308,55 @@ def test_public_user_sees_only_the_launch_page(app):
 
 @pytest.fixture
 def workspace(tmp_path, demo_dir):
+    """A workspace whose police month and wards were stored as the CLI stores them."""
+    from geosoc.dataset_store import store_dataset
+    from geosoc.ingest import read_boundaries, read_policeuk
     from geosoc.workspace import Workspace
 
     path = tmp_path / "team.sqlite"
     with Workspace.open(path) as ws:
         ws.users.create_user("ana", "correct horse battery", "analyst")
         month = sorted((demo_dir / "police").glob("*/*.csv"))[0]
-        ws.datasets.register("police_first_month", "policeuk", month, rows=1, user="ana",
-                             role="analyst", metadata={})
-        ws.datasets.register("wards", "boundaries", demo_dir / "boundaries" / "wards.geojson",
-                             rows=1, user="ana", role="analyst", metadata={"area_kind": "ward"})
+        store_dataset(ws, read_policeuk(month), name="police_first_month", kind="incidents",
+                      user="ana", role="analyst")
+        store_dataset(ws, read_boundaries(demo_dir / "boundaries" / "wards.geojson",
+                                          kind="ward"),
+                      name="wards", kind="boundaries", user="ana", role="analyst")
     return path
 
 
-def test_workspace_study_reads_registered_datasets(workspace):
+def test_workspace_study_reads_stored_datasets(workspace):
     from geosoc.ui.study import load_workspace_study
 
     study = load_workspace_study(workspace)
-    assert len(study.incidents) > 100
+    assert len(study.incidents) > 100 and "harm" in study.incidents.columns
     assert set(study.sources) == {"police"}
-    assert "ward" in study.areas and study.site.empty and study.plan is None
+    assert set(study.areas) == {"ward"} and study.site.empty and study.plan is None
     assert len(study.months) == 1
+
+
+def test_dataset_stored_by_the_cli_appears_in_the_app(workspace, demo_dir, monkeypatch):
+    from geosoc.dataset_store import store_dataset
+    from geosoc.demo import PARTNER_MAPPINGS
+    from geosoc.ingest import read_points
+    from geosoc.workspace import Workspace
+
+    monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state[USER_KEY] = SessionUser("ana", Role.ANALYST, workspace=str(workspace))
+    at.switch_page(str(PAGES / "data.py"))
+    at.run()
+    _ok(at)
+    assert _widget(at.sidebar.multiselect, "Sources").options == ["police"]
+    fire = demo_dir / "partners" / "fire_deliberate_fires.csv"
+    with Workspace.open(workspace) as ws:  # as `geosoc ingest FILE --kind points ...` does
+        store_dataset(ws, read_points(fire, PARTNER_MAPPINGS["fire"], source="fire"),
+                      name="fire", kind="incidents", user="ana", role="analyst")
+    at.run()
+    _ok(at)
+    assert _widget(at.sidebar.multiselect, "Sources").options == ["police", "fire"]
+    listed = next(d.value for d in at.dataframe if "stored" in d.value.columns)
+    assert set(listed["name"]) == {"police_first_month", "wards", "fire"}
 
 
 def test_empty_workspace_says_what_to_load(tmp_path):
@@ -311,9 +367,10 @@ def test_empty_workspace_says_what_to_load(tmp_path):
     Workspace.open(tmp_path / "new.sqlite").close()
     with pytest.raises(WorkspaceError) as info:
         load_workspace_study(tmp_path / "new.sqlite")
-    assert {p.fix for p in info.value.problems} == {
-        "add police or partner incidents on the Data page",
-        "add ward boundaries on the Data page"}
+    messages = " ".join(p.message for p in info.value.problems)
+    assert "incident" in messages and "ward boundaries" in messages
+    assert all(p.fix.startswith("add it on the Data page, or geosoc ingest")
+               for p in info.value.problems)
 
 
 def test_sign_in_with_a_workspace_account(workspace, demo_dir, monkeypatch):

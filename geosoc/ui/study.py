@@ -1,14 +1,15 @@
 """What the app shows: a :class:`Study` (incidents with harm, boundaries, assets, a site).
 
 The demo town is read from its files through the same ingest readers an analyst's uploads go
-through (:func:`geosoc.demo.load_demo`), so demo mode exercises the real path. Loading takes
-a few seconds and is cached once per process by :mod:`geosoc.ui.cache`; pages treat a Study
-as read-only.
+through (:func:`geosoc.demo.load_demo`), so demo mode exercises the real path. A workspace's
+study is built from its stored datasets (:func:`geosoc.study_data.load_study`), the ones
+``geosoc ingest ... --workspace`` and the Data page store. Loading takes a few seconds and
+is cached once per process by :mod:`geosoc.ui.cache`; pages treat a Study as read-only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,18 +17,11 @@ import pandas as pd
 
 from geosoc.change import PhasePlan
 from geosoc.demo import load_demo
-from geosoc.errors import GeosocError, Problem, WorkspaceError
+from geosoc.errors import WorkspaceError
 from geosoc.harm import apply_harm_weights
-from geosoc.ingest import (
-    IngestReport,
-    PointMapping,
-    read_boundaries,
-    read_imd,
-    read_points,
-    read_policeuk,
-    read_postcodes,
-)
+from geosoc.ingest import IngestReport
 from geosoc.schema import CATEGORY, CRS_STORE, MONTH, SOURCE
+from geosoc.study_data import load_study
 from geosoc.workspace import Workspace
 
 
@@ -56,9 +50,7 @@ class Study:
     postcodes : pandas.DataFrame or None
         Postcode centroids (postcodes contract).
     reports : tuple of IngestReport
-        What each reader kept and dropped.
-    errors : tuple of GeosocError
-        Inputs that could not be loaded (shown on the Data page); the rest still loads.
+        What each reader kept and dropped (demo town; a workspace lists its datasets).
     demo : bool
         Whether this is the fictional demo town.
     """
@@ -73,7 +65,6 @@ class Study:
     imd: pd.DataFrame | None = None
     postcodes: pd.DataFrame | None = None
     reports: tuple[IngestReport, ...] = field(default=())
-    errors: tuple[GeosocError, ...] = field(default=())
     demo: bool = False
 
     @property
@@ -201,11 +192,6 @@ def with_activity_layer(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return incidents.assign(**{SOURCE: source.astype(str)})
 
 
-#: Dataset kinds the Data page registers, in the order they must be read (postcodes first:
-#: partner files located by postcode need them).
-DATASET_ORDER = ("postcodes", "imd", "boundaries", "policeuk", "points")
-
-
 def workspace_fingerprint(datasets: pd.DataFrame) -> str:
     """Return a key that changes whenever a dataset is added, replaced or edited on disk.
 
@@ -218,7 +204,10 @@ def workspace_fingerprint(datasets: pd.DataFrame) -> str:
 
 
 def load_workspace_study(workspace: str | Path) -> Study:
-    """Read every dataset registered in a workspace (see the Data page) into a Study.
+    """Build a Study from the datasets stored in a workspace (:func:`load_study`).
+
+    The same stored (Geo)Parquet datasets the CLI reads (``geosoc ingest ... --workspace``)
+    and the Data page writes, each checked against its SHA-256.
 
     Parameters
     ----------
@@ -228,57 +217,33 @@ def load_workspace_study(workspace: str | Path) -> Study:
     Returns
     -------
     Study
-        Incidents (police.uk and partner files, CCHI harm), boundaries by kind, IMD,
-        postcodes, the asset register, and the first recorded site with its phases.
+        Incidents (police and partners, CCHI harm), wards and, when stored, LSOAs and
+        postcode sectors (EPSG:4326), IMD, postcodes, the asset register, and the first
+        recorded site with its phases.
 
     Raises
     ------
-    geosoc.errors.GeosocError
-        When the workspace has no police or partner incidents or no ward boundaries yet, or
-        a stored file no longer reads cleanly.
+    geosoc.errors.WorkspaceError
+        When the workspace has no incidents or no ward boundaries yet (each problem says how
+        to add them), or a stored file is missing or altered.
     """
     with Workspace.open(workspace, create=False) as ws:
-        records = [ws.datasets.get(name) for name in ws.datasets.list()["name"]]
-        assets = ws.assets.frame()
+        try:
+            data = load_study(ws)
+        except WorkspaceError as error:
+            raise WorkspaceError(error.summary, [
+                replace(p, fix=f"add it on the Data page, or {p.fix}") if p.fix else p
+                for p in error.problems]) from error
         sites = ws.sites.frame()
         plan = _first_plan(ws, sites)
-    records.sort(key=lambda r: DATASET_ORDER.index(r["kind"]) if r["kind"] in DATASET_ORDER
-                 else len(DATASET_ORDER))
-    postcodes = imd = None
-    areas: dict[str, gpd.GeoDataFrame] = {}
-    frames, reports = [], []
-    for record in records:
-        meta, path, kind = record["metadata"], Path(record["path"]), record["kind"]
-        if kind == "postcodes":
-            result = read_postcodes(path)
-            postcodes = result.data
-        elif kind == "imd":
-            result = read_imd(path)
-            imd = result.data
-        elif kind == "boundaries":
-            result = read_boundaries(path, kind=meta.get("area_kind", "ward"))
-            areas[meta.get("area_kind", "ward")] = result.data
-        elif kind == "policeuk":
-            result = read_policeuk(path)
-            frames.append(result.data)
-        elif kind == "points":
-            result = read_points(path, PointMapping(**meta["mapping"]),
-                                 source=meta["source"], postcodes=postcodes)
-            frames.append(result.data)
-        else:
-            continue
-        reports.append(result.report)
-    missing = [Problem(f"no {what} loaded yet", fix=f"add {what} on the Data page")
-               for what, absent in (("police or partner incidents", not frames),
-                                    ("ward boundaries", "ward" not in areas)) if absent]
-    if missing:
-        raise WorkspaceError("this workspace is not ready for analysis", missing)
-    incidents = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
-                                 crs=CRS_STORE)
+    areas = {kind: frame for kind, frame in (("ward", data.wards), ("lsoa", data.lsoas),
+                                             ("postcode_sector", data.postcode_sectors))
+             if frame is not None}
     site = gpd.GeoDataFrame(sites[[]], geometry=sites.geometry, crs=CRS_STORE)
-    return Study(name=Path(workspace).stem, incidents=apply_harm_weights(incidents, unknown=1.0),
-                 areas=areas, assets=assets, site=site, plan=plan, imd=imd, postcodes=postcodes,
-                 reports=tuple(reports))
+    return Study(name=Path(workspace).stem,
+                 incidents=apply_harm_weights(data.incidents, unknown=1.0), areas=areas,
+                 assets=data.assets, site=site, plan=plan, imd=data.imd,
+                 postcodes=data.postcodes)
 
 
 def _first_plan(ws: Workspace, sites: gpd.GeoDataFrame) -> PhasePlan | None:

@@ -2,18 +2,23 @@
 
 Every file goes through the same :mod:`geosoc.ingest` readers as the CLI. A file with problems
 is refused with every problem listed (file, row, column, fix) and nothing is stored; an
-accepted file is copied into the workspace and registered with its checksum (audited).
+accepted file is stored exactly as ``geosoc ingest FILE --workspace W --name N`` stores it
+(:func:`geosoc.dataset_store.store_dataset`: checked (Geo)Parquet beside the workspace,
+registered and audited), so datasets stored either way show in the app and in the CLI.
+Only analysts store datasets.
 """
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
+from geosoc.access import Role
+from geosoc.dataset_store import KIND_BY_READER, list_datasets, load_table, store_dataset
 from geosoc.errors import GeosocError
 from geosoc.ingest import (
     Ingested,
@@ -39,6 +44,9 @@ NONE = "(none)"
 
 user = state.current_user()
 st.title("Data")
+if user is None:
+    st.info("Sign in to see the workspace's datasets.")
+    st.stop()
 try:
     study = cache.current_study()
 except GeosocError as not_ready:
@@ -61,9 +69,23 @@ if study is not None:
     if study.demo:
         st.info("Demo mode: the fictional town below was loaded from its files without any "
                 "upload, through the same readers as your own data.")
-    st.dataframe(report_table(list(study.reports)), hide_index=True, width="stretch")
-    for error in study.errors:
-        show_error(error)
+    if study.reports:
+        st.dataframe(report_table(list(study.reports)), hide_index=True, width="stretch")
+
+
+def show_datasets(slot: DeltaGenerator) -> None:
+    """Show the datasets stored in the user's workspace (by the app or the CLI) in ``slot``."""
+    with Workspace.open(cache.workspace_path(user)) as ws:
+        slot.dataframe(list_datasets(ws), hide_index=True, width="stretch")
+
+
+st.subheader("Datasets in this workspace")
+listing = st.empty()
+show_datasets(listing)
+if user.role is not Role.ANALYST:
+    st.info("Only analysts can store datasets: police data is OFFICIAL-SENSITIVE. Ask an "
+            "analyst of your workspace to load it.")
+    st.stop()
 
 st.subheader("Add a dataset")
 kind_label = st.selectbox("What is it?", list(KINDS), key="data_kind")
@@ -121,49 +143,45 @@ if kind == "boundaries":
     area_kind = st.selectbox("Area kind", ["ward", "lsoa", "lad", "postcode_sector", "custom"],
                              key="data_area_kind")
 
+
+def stored_postcodes() -> pd.DataFrame | None:
+    """Return the postcodes partner files are located with: the study's, else the stored ones."""
+    if study is not None and study.postcodes is not None:
+        return study.postcodes
+    with Workspace.open(cache.workspace_path(user)) as ws:
+        return load_table(ws, "postcodes", required=False)
+
+
+def read(path: Path) -> Ingested:
+    """Read ``path`` with the ingest reader of the chosen kind (raises GeosocError)."""
+    if kind == "policeuk":
+        return read_policeuk(path)
+    if kind == "points":
+        return read_points(path, PointMapping(**options), source=source or "partner",
+                           postcodes=stored_postcodes())
+    if kind == "boundaries":
+        return read_boundaries(path, kind=area_kind)
+    return read_postcodes(path) if kind == "postcodes" else read_imd(path)
+
+
+replace = st.checkbox("Replace a stored dataset of the same name", key="data_replace")
 if st.button("Check and load", type="primary", key="data_load"):
+    bar = st.progress(0.0, text=f"Checking every row of {path.name}…")
     try:
-        with st.spinner("Checking every row…"):
-            if kind == "policeuk":
-                result: Ingested = read_policeuk(path)
-            elif kind == "points":
-                result = read_points(path, PointMapping(**options), source=source or "partner",
-                                     postcodes=study.postcodes if study else None)
-            elif kind == "boundaries":
-                result = read_boundaries(path, kind=area_kind)
-            elif kind == "postcodes":
-                result = read_postcodes(path)
-            else:
-                result = read_imd(path)
+        result = read(path)
+        bar.progress(0.7, text=f"Storing {result.report.rows_kept:,} rows in the workspace…")
+        with Workspace.open(cache.workspace_path(user)) as ws:
+            record = store_dataset(ws, result, name=name or path.stem,
+                                   kind=KIND_BY_READER[result.report.kind],
+                                   user=user.username, role=user.role.value,
+                                   source=upload.name if upload is not None else str(path),
+                                   replace=replace)
     except GeosocError as error:
+        bar.empty()
         show_error(error)
         st.stop()
-    # what load_workspace_study needs to read the file again the same way
-    metadata = {**result.report.to_dict(), "area_kind": area_kind}
-    if kind == "points":
-        metadata |= {"mapping": options, "source": source or "partner"}
-    st.success(f"{path.name}: {result.report.rows_kept:,} of {result.report.rows_read:,} "
-               "rows accepted.")
+    bar.empty()
+    st.success(f"Stored '{record['name']}': {result.report.rows_kept:,} of "
+               f"{result.report.rows_read:,} rows of {path.name} accepted.")
     st.dataframe(report_table([result.report]), hide_index=True, width="stretch")
-    if user is not None:
-        target = cache.workspace_path(user).parent / "datasets" / (name or path.stem)
-        target.mkdir(parents=True, exist_ok=True)
-        if path.is_dir():  # a folder (police.uk months) is kept as one zip, read the same way
-            stored = Path(shutil.make_archive(str(target / path.name), "zip", path))
-        else:
-            stored = target / path.name
-            shutil.copyfile(path, stored)
-        try:
-            with Workspace.open(cache.workspace_path(user)) as ws:
-                ws.datasets.register(name or path.stem, kind, stored,
-                                     rows=result.report.rows_kept, user=user.username,
-                                     role=user.role.value, metadata=metadata)
-        except GeosocError as error:
-            show_error(error)
-        else:
-            st.success(f"Registered '{name or path.stem}' in the workspace.")
-
-if user is not None:
-    with Workspace.open(cache.workspace_path(user)) as ws:
-        st.subheader("Datasets in this workspace")
-        st.dataframe(ws.datasets.list(), hide_index=True, width="stretch")
+    show_datasets(listing)
