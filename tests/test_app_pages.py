@@ -223,6 +223,9 @@ def test_launch_is_public_safe(app, demo_dir):
     assert '"87' in _map_payloads(at)[0]  # resolution-7 cells only
     next(t for t in at.toggle if t.label.startswith("Prepare")).set_value(True).run()
     _ok(at)
+    assert at.get("download_button") and not at.get("progress")
+    at.run()  # the cached pack (built with a progress bar) replays cleanly
+    _ok(at)
     assert at.get("download_button")
 
 

@@ -27,7 +27,7 @@ from geosoc.config import DEFAULT_WORKSPACE
 from geosoc.demo import DEFAULT_DEMO_DIR
 from geosoc.displacement import displacement_report
 from geosoc.emerging import emerging_hotspots, to_panel
-from geosoc.profile import build_profile
+from geosoc.profile import Progress, build_profile
 from geosoc.report import ReportInputs, render_profile_report
 from geosoc.rings import buffer_rings
 from geosoc.site_pipeline import rank_sites
@@ -243,15 +243,25 @@ def asset_register(user: state.SessionUser) -> gpd.GeoDataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def launch_report(key: str, filters: state.Filters, role: str) -> str:
-    """Standalone HTML launch pack for ``role`` (maps inlined: opens offline from a file)."""
+def launch_report(key: str, filters: state.Filters, role: str,
+                  _progress: Progress | None = None) -> str:
+    """Standalone HTML launch pack for ``role`` (maps inlined: opens offline from a file).
+
+    ``_progress(fraction, message)`` (not part of the cache key) follows the profile's steps
+    and then the drawing; pass a :class:`geosoc.ui.progress.ProgressBar`.
+    """
+    report = _progress or (lambda fraction, message: None)
     study = _study(key)
     months = filters.months or None
     profile = build_profile(study.incidents, study.areas, resolution=9, months=months,
                             categories=filters.categories or None,
                             sources=filters.sources or None, lisa_permutations=99,
-                            emerging_freq=None)
+                            emerging_freq=None,
+                            progress=lambda fraction, message: report(0.8 * fraction, message))
+    report(0.8, "drawing the maps and charts")
     site = study.site.reset_index()
     inputs = ReportInputs(title=f"{study.name}: locality profile", site=site,
                           assets=study.assets, incidents=study.incidents, demo=study.demo)
-    return render_profile_report(profile, role=role, inputs=inputs)
+    html = render_profile_report(profile, role=role, inputs=inputs)
+    report(1.0, "launch pack ready")
+    return html

@@ -13,6 +13,7 @@ from geosoc.access import PROTECTIVE_MARKING, Role, disclose_headline
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
+from geosoc.ui.progress import ProgressBar
 from geosoc.workspace import Workspace
 
 ROLE = Role.PUBLIC
@@ -76,8 +77,8 @@ st.bar_chart(trend.assign(**{period: trend[period].astype(str)}).set_index(perio
 
 st.subheader("Take it with you")
 if st.toggle("Prepare the launch pack (standalone HTML, opens offline)", key="ln_pack"):
-    with st.spinner("Building the public-safe launch pack…"):
-        html = cache.launch_report(key, filters, ROLE.value)
+    with ProgressBar("Building the public-safe launch pack…") as bar:
+        html = cache.launch_report(key, filters, ROLE.value, bar)
     user = state.current_user()
     if user is not None and st.download_button(
             "Download the launch pack", html, file_name="launch-pack.html",
