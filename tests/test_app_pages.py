@@ -258,6 +258,15 @@ def test_data_page_loads_a_police_folder_into_the_workspace(app, demo_dir):
     assert len(incidents) == listed.loc["police_all", "rows"] > 1000
     shown = next(d.value for d in at.dataframe if "stored" in d.value.columns)
     assert "police_all" in set(shown["name"])
+    load = next(b for b in at.button if b.label == "Check and load")
+    load.click().run()  # the same name again: refused until "replace" is ticked
+    assert any("dataset not stored" in e.value for e in at.error)
+    _widget(at.checkbox, "Replace a stored dataset of the same name").check()
+    next(b for b in at.button if b.label == "Check and load").click().run()
+    _ok(at)
+    assert any("Stored 'police_all'" in s.value for s in at.success)
+    folder = demo_dir / "demo-workspace.datasets"
+    assert len(list(folder.glob("police_all-*.parquet"))) == 1  # the replaced file is gone
 
 
 def test_data_page_lists_every_problem_of_a_bad_file(app, demo_dir, tmp_path):

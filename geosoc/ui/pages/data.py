@@ -31,6 +31,7 @@ from geosoc.ingest import (
 )
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import show_error, show_problems
+from geosoc.ui.progress import ProgressBar
 from geosoc.workspace import Workspace
 
 KINDS = {
@@ -166,21 +167,19 @@ def read(path: Path) -> Ingested:
 
 replace = st.checkbox("Replace a stored dataset of the same name", key="data_replace")
 if st.button("Check and load", type="primary", key="data_load"):
-    bar = st.progress(0.0, text=f"Checking every row of {path.name}…")
     try:
-        result = read(path)
-        bar.progress(0.7, text=f"Storing {result.report.rows_kept:,} rows in the workspace…")
-        with Workspace.open(cache.workspace_path(user)) as ws:
-            record = store_dataset(ws, result, name=name or path.stem,
-                                   kind=KIND_BY_READER[result.report.kind],
-                                   user=user.username, role=user.role.value,
-                                   source=upload.name if upload is not None else str(path),
-                                   replace=replace)
+        with ProgressBar(f"Checking every row of {path.name}…") as bar:
+            result = read(path)
+            bar(0.7, f"Storing {result.report.rows_kept:,} rows in the workspace…")
+            with Workspace.open(cache.workspace_path(user)) as ws:
+                record = store_dataset(ws, result, name=name or path.stem,
+                                       kind=KIND_BY_READER[result.report.kind],
+                                       user=user.username, role=user.role.value,
+                                       source=upload.name if upload is not None else str(path),
+                                       replace=replace)
     except GeosocError as error:
-        bar.empty()
         show_error(error)
         st.stop()
-    bar.empty()
     st.success(f"Stored '{record['name']}': {result.report.rows_kept:,} of "
                f"{result.report.rows_read:,} rows of {path.name} accepted.")
     st.dataframe(report_table([result.report]), hide_index=True, width="stretch")
