@@ -45,6 +45,8 @@ plan_dates = {r["phase"]: (str(r["first month"]), str(r["last month"]))
               for r in editor.to_dict("records") if r["first month"] and r["last month"]}
 try:
     plan = PhasePlan.from_dates(**plan_dates)
+    # Analyse only the months the data covers (missing months are not months of no crime).
+    analysed, trim_notes = plan.within(study.months[0], study.months[-1])
 except GeosocError as error:
     show_error(error)
     st.stop()
@@ -58,8 +60,10 @@ if user is not None and not user.demo and st.button("Save phase dates", key="ph_
     else:
         st.success("Phase dates saved (and audited).")
 
+for note in trim_notes:
+    st.caption(f"Note: {note}.")
 rings = buffer_rings(site, (0.0, *study.ring_bands_m))
-baseline = (str(plan.baseline.start), str(plan.baseline.end))
+baseline = (str(analysed.baseline.start), str(analysed.baseline.end))
 try:
     controls = suggest_control(site, study.areas["ward"], incidents, baseline=baseline,
                                exclude=rings.union_all())
@@ -84,11 +88,12 @@ with chart_col:
     measure = st.radio("Measure", ("count", "harm"), horizontal=True, key="ph_measure")
     zones = {"site": site, **dict(zip(rings["ring"], rings.geometry, strict=True)),
              "control": control.geometry.iloc[0]}
-    series = monthly_series(incidents, zones, months=plan.span)
-    st.image(phase_chart(series, plan, measure=measure, title=f"{site_name}: monthly {measure}"))
+    series = monthly_series(incidents, zones, months=analysed.span)
+    st.image(phase_chart(series, analysed, measure=measure,
+                         title=f"{site_name}: monthly {measure}"))
 
 st.subheader("Change in the site, phase by phase")
-table = compare_phases(incidents, site, plan, by=("source",))
+table = compare_phases(incidents, site, analysed, by=("source",))
 wanted = ("phase", "layer", "source", "months", "count", "harm", f"{measure}_pct_change",
           "rate_ratio", "rr_p", "reading")
 shown = [c for c in wanted if c in table.columns]
@@ -99,7 +104,7 @@ try:
     with st.spinner("Weighted displacement quotient and difference…"):
         report = cache.displacement(key, state.Filters(categories=filters.categories,
                                                        sources=filters.sources),
-                                    site_name, {k: tuple(v) for k, v in plan.to_dict().items()},
+                                    site_name, {k: tuple(v) for k, v in analysed.to_dict().items()},
                                     study.ring_bands_m, control_code, measure)
 except GeosocError as error:
     show_error(error)
@@ -111,14 +116,14 @@ else:
     st.dataframe(report[cols], hide_index=True, width="stretch")
 
 st.subheader("Before and after")
-after_phase = st.selectbox("Compare the baseline with", [p.name for p in plan.phases[1:]],
+after_phase = st.selectbox("Compare the baseline with", [p.name for p in analysed.phases[1:]],
                            key="ph_after")
-phase = {p.name: p for p in plan.phases}
+phase = {p.name: p for p in analysed.phases}
 resolution = 9
 layers = {
     name: cache.cell_layer(key, state.Filters((str(p.start), str(p.end)), filters.categories,
                                               filters.sources), resolution, role.value, False)
-    for name, p in (("baseline", plan.baseline), (after_phase, phase[after_phase]))
+    for name, p in (("baseline", analysed.baseline), (after_phase, phase[after_phase]))
 }
 per_month = {name: layer[measure] / phase[name].months for name, layer in layers.items()}
 scale = maps.quantile_scale(pd.concat(per_month.values()).to_numpy())
