@@ -27,6 +27,7 @@ from geosoc.config import DEFAULT_WORKSPACE
 from geosoc.demo import DEFAULT_DEMO_DIR
 from geosoc.displacement import displacement_report
 from geosoc.emerging import emerging_hotspots, to_panel
+from geosoc.pip_index import AreaIndex
 from geosoc.profile import Progress, build_profile
 from geosoc.report import ReportInputs, render_profile_report
 from geosoc.rings import buffer_rings
@@ -167,12 +168,19 @@ def cell_layer(key: str, filters: state.Filters, resolution: int, role: str,
     return disclose_cells(cells, Role(role))
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def area_index(key: str, kind: str) -> AreaIndex:
+    """Return the raster point-in-polygon index of a study's areas (built once, read-only)."""
+    return aggregate.build_area_index(_study(key).areas[kind])
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.GeoDataFrame:
     """Harm and counts per area of ``kind`` (``ward``/``lsoa``), disclosed for ``role``."""
     study = _study(key)
     areas = aggregate.harm_by_area(with_activity_layer(_filtered(key, filters)),
-                                   study.areas[kind], by="source")
+                                   study.areas[kind], by="source",
+                                   index=area_index(key, kind))
     return disclose_areas(areas, Role(role))
 
 
