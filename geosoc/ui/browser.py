@@ -94,7 +94,10 @@ class AppSession:
         The last shapes are the markers and outlines added after the data layer.
         """
         for frame in self.map_frames():
-            shapes = frame.query_selector_all(MAP_SHAPES)
+            try:
+                shapes = frame.query_selector_all(MAP_SHAPES)
+            except PlaywrightError:
+                continue  # the map frame was replaced by a rerun meanwhile
             for shape in shapes[:limit] + shapes[-limit:]:
                 try:
                     shape.hover(timeout=2000, force=True)
