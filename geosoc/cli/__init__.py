@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import sys
 from collections.abc import Sequence
 
@@ -26,6 +27,22 @@ SUBCOMMAND_MODULES = (
     "export",
     "users",
 )
+
+
+def month_arg(text: str) -> str:
+    """Return ``text`` if it is a calendar month ``YYYY-MM``; the argparse type of month flags.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        When ``text`` is not ``YYYY-MM`` with a month from 01 to 12 (argparse then prints
+        the flag, the value and the fix, and exits with code 2).
+    """
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a month: write YYYY-MM with a month from 01 to 12, e.g. 2024-06")
+    return text.strip()
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

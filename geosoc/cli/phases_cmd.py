@@ -28,6 +28,7 @@ import shapely
 from geosoc.asset_io import neutralise_formulas
 from geosoc.change import LAYER_HARM, PhasePlan, compare_phases, monthly_series
 from geosoc.charts import phase_chart
+from geosoc.cli import month_arg
 from geosoc.displacement import displacement_report
 from geosoc.errors import AnalysisError, ConfigError, Problem, WorkspaceError
 from geosoc.harm import apply_harm_weights
@@ -91,6 +92,14 @@ def _span(text: str, phase: str) -> tuple[str, str | None]:
         raise ConfigError(f"invalid --{phase}", [Problem(
             f"{text!r} is not FROM:TO", column=f"--{phase}",
             fix="write e.g. 2024-06:2024-08, or 2025-03: for a phase still running")])
+    for month in (start, end) if end else (start,):
+        try:
+            month_arg(month)
+        except argparse.ArgumentTypeError as err:
+            raise ConfigError(f"invalid --{phase}", [Problem(
+                f"{month!r} in {text!r} is not a month", column=f"--{phase}",
+                fix="write months as YYYY-MM with a month from 01 to 12, e.g. 2024-06:2024-08",
+            )]) from err
     return start, end or None
 
 

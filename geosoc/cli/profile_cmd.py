@@ -23,6 +23,7 @@ import pandas as pd
 
 from geosoc import ingest
 from geosoc.asset_io import neutralise_formulas
+from geosoc.cli import month_arg
 from geosoc.concentration import lorenz_curve
 from geosoc.errors import ConfigError, Problem
 from geosoc.profile import LocalityProfile, build_profile
@@ -47,8 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="GeoPackage (default) or GeoParquet")
     parser.add_argument("--scheme", choices=("harm", "count", "log_harm"), default="harm")
     parser.add_argument("--weights", type=Path, help="harm weights CSV (default: built in)")
-    parser.add_argument("--from", dest="start", help="first month YYYY-MM")
-    parser.add_argument("--to", dest="end", help="last month YYYY-MM")
+    parser.add_argument("--from", dest="start", type=month_arg, help="first month YYYY-MM")
+    parser.add_argument("--to", dest="end", type=month_arg, help="last month YYYY-MM")
     parser.add_argument("--permutations", type=int, default=0,
                         help="Gi* permutations (default 0: analytic p-values)")
     parser.add_argument("--emerging", choices=("M", "Q", "none"), default="M",

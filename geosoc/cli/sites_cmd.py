@@ -18,6 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geosoc.asset_io import neutralise_formulas
+from geosoc.cli import month_arg
 from geosoc.cli.assets_cmd import acting_user
 from geosoc.errors import ConfigError, Problem
 from geosoc.harm import apply_harm_weights
@@ -49,8 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rank.add_argument("--max-regions", type=int, default=10)
     rank.add_argument("--min-incidents", type=int, default=20,
                       help="leave out candidates with fewer police incidents (default 20)")
-    rank.add_argument("--from", dest="start", help="first month YYYY-MM (default: baseline)")
-    rank.add_argument("--to", dest="end", help="last month YYYY-MM (default: baseline)")
+    rank.add_argument("--from", dest="start", type=month_arg,
+                      help="first month YYYY-MM (default: baseline)")
+    rank.add_argument("--to", dest="end", type=month_arg,
+                      help="last month YYYY-MM (default: baseline)")
     rank.add_argument("--unknown-harm", type=float, metavar="DAYS",
                       help="harm weight for categories missing from the weights table "
                            "(default: stop and list them)")
