@@ -418,3 +418,16 @@ def test_workspace_pages_without_a_site(workspace, demo_dir, monkeypatch):
     at.switch_page(str(PAGES / "launch.py"))
     at.run()
     _ok(at)
+
+
+def test_configured_tiles_reach_the_map(app, tmp_path, monkeypatch):
+    at = app()
+    assert "tile.example" not in _map_payloads(at)[0]  # default: no tiles (offline)
+    config = tmp_path / "geosoc.toml"
+    config.write_text('[map]\ntiles = "https://tile.example/{z}/{x}/{y}.png"\n'
+                      'attribution = "Example <b>tiles</b>"\n', encoding="utf-8")
+    monkeypatch.setenv("GEOSOC_CONFIG", str(config))
+    at = app()
+    _ok(at)
+    payload = _map_payloads(at)[0]
+    assert "tile.example" in payload and "<b>tiles</b>" not in payload

@@ -14,16 +14,17 @@ import os
 import threading
 from pathlib import Path
 
+import folium
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geosoc import aggregate, hotspots
+from geosoc import aggregate, hotspots, maps
 from geosoc.access import Role, disclose_areas, disclose_cells, disclose_series, rules_for
 from geosoc.asset_io import read_assets
 from geosoc.cells import assign_cells, cover_area, h3_ints_to_str
 from geosoc.change import PhasePlan
-from geosoc.config import DEFAULT_WORKSPACE
+from geosoc.config import Settings, load_config
 from geosoc.demo import DEFAULT_DEMO_DIR
 from geosoc.displacement import displacement_report
 from geosoc.emerging import emerging_hotspots, to_panel
@@ -49,9 +50,27 @@ def demo_dir() -> Path:
     return Path(os.environ.get("GEOSOC_DEMO_DIR", DEFAULT_DEMO_DIR))
 
 
+def settings() -> Settings:
+    """Return the installation's settings: the TOML file ``$GEOSOC_CONFIG``, or defaults."""
+    return _settings(os.environ.get("GEOSOC_CONFIG"))
+
+
+@st.cache_resource(show_spinner=False)
+def _settings(path: str | None) -> Settings:
+    return load_config(path)
+
+
 def default_workspace() -> Path:
-    """Return the workspace file offered on the sign-in page."""
-    return Path(os.environ.get("GEOSOC_WORKSPACE", DEFAULT_WORKSPACE))
+    """Return the workspace offered on sign-in: ``$GEOSOC_WORKSPACE``, else the settings'."""
+    configured = settings().workspace
+    return Path(os.environ.get("GEOSOC_WORKSPACE", configured))
+
+
+def base_map(**options: object) -> folium.Map:
+    """Return :func:`geosoc.maps.build_map` with the configured tiles (none by default)."""
+    tiles = settings().map
+    return maps.build_map(tile_url=tiles.tiles, attribution=tiles.attribution,
+                          **options)  # type: ignore[arg-type]
 
 
 @st.cache_resource(show_spinner=False)

@@ -60,7 +60,7 @@ cells = cache.cell_layer(key, filters, resolution, role.value, False)
 colours = maps.category_colours(register["category"])
 map_col, legend_col = st.columns([4, 1])
 with map_col:
-    m = maps.build_map(boundaries=study.areas["ward"])
+    m = cache.base_map(boundaries=study.areas["ward"])
     scale = maps.quantile_scale(cells["harm"].fillna(0))
     maps.value_layer(cells, "harm", scale, name="Harm (days)",
                      tooltip={"harm": "Harm (days)", "count": "Events"}).add_to(m)

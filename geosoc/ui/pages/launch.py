@@ -55,7 +55,7 @@ figures[2].metric("Community assets mapped", f"{len(study.assets):,}")
 
 map_col, legend_col = st.columns([5, 1])
 with map_col:
-    m = maps.build_map(boundaries=study.areas["ward"], fullscreen=True)
+    m = cache.base_map(boundaries=study.areas["ward"], fullscreen=True)
     scale = maps.quantile_scale(frame["harm"].fillna(0), classes=5)
     tooltip = {"name": "Ward", "harm": "Harm (days)"} if "name" in frame.columns else {
         "harm": "Harm (days)"}

@@ -78,7 +78,7 @@ control = study.areas["ward"].loc[[control_code]]
 
 map_col, chart_col = st.columns([2, 3])
 with map_col:
-    m = maps.build_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
+    m = cache.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
     maps.rings_layer(rings, label="ring").add_to(m)
     maps.outline_layer(control, name="Control", label="name", colour="#1b9e77", weight=2.5,
                        fill_opacity=0.1).add_to(m)
@@ -132,7 +132,7 @@ for column, (name, layer) in zip(columns, layers.items(), strict=True):
     with column:
         st.markdown(f"**{name.capitalize()}** ({phase[name].start} to {phase[name].end}), "
                     f"{measure} per month")
-        m = maps.build_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
+        m = cache.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
         maps.fill_layer(layer, scale.colour(per_month[name]), name=f"{name} {measure}",
                         tooltip={measure: measure.capitalize()}).add_to(m)
         maps.site_layer(study.site.loc[[site_name]]).add_to(m)

@@ -74,7 +74,7 @@ with map_col:
         st.pydeck_chart(deck_hex_map(frame, "shown", scale, bounds=study.bounds))
         legend = scale.legend(label)
     else:
-        m = maps.build_map(boundaries=study.areas["ward"])
+        m = cache.base_map(boundaries=study.areas["ward"])
         tooltip = {"shown": label, "count": "Events", "harm": "Harm (days)"}
         if "name" in frame.columns:
             tooltip = {"name": "Area", **tooltip}

@@ -60,7 +60,7 @@ with table_col:
     st.dataframe(ranked[shown].head(25), width="stretch", height=420)
 with map_col:
     scale_colours = maps.quantile_scale(ranked["score"].clip(lower=0), classes=5)
-    m = maps.build_map(boundaries=study.areas["ward"])
+    m = cache.base_map(boundaries=study.areas["ward"])
     maps.value_layer(ranked, "score", scale_colours, name="Site score",
                      tooltip={"name": "Candidate", "rank": "Rank", "score": "Score"}
                      if "name" in ranked.columns else {"rank": "Rank", "score": "Score"}
