@@ -59,6 +59,11 @@ def _read(args: argparse.Namespace) -> Ingested:
                 f"{' and '.join(missing)} not given", file=args.path,
                 fix="e.g. --date Date --source council_asb --category Type "
                 "--easting Easting --northing Northing")])
+        if args.postcode and not args.postcodes:
+            raise ConfigError("postcode-located points need a postcode file", [Problem(
+                f"--postcode {args.postcode} given without --postcodes", file=args.path,
+                fix="add --postcodes PATH (a Code-Point Open folder or a postcode CSV), "
+                "or locate the points with --lon/--lat or --easting/--northing")])
         mapping = ingest.PointMapping(
             date=args.date, date_format=args.date_format, id=args.id, category=args.category,
             category_value=args.category_value, lon=args.lon, lat=args.lat,
