@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -431,3 +432,22 @@ def test_configured_tiles_reach_the_map(app, tmp_path, monkeypatch):
     _ok(at)
     payload = _map_payloads(at)[0]
     assert "tile.example" in payload and "<b>tiles</b>" not in payload
+
+
+def test_configured_harm_weights_change_the_harm(app, tmp_path, monkeypatch):
+    at = app()
+    before = _metric(at, "Harm (days)")
+    weights = tmp_path / "weights.csv"
+    table = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "harm_weights.csv")
+    table["weight"] = table["weight"] * 2
+    table.to_csv(weights, index=False)
+    config = tmp_path / "geosoc.toml"
+    config.write_text(f'harm_weights = "{weights.name}"\n', encoding="utf-8")
+    monkeypatch.setenv("GEOSOC_CONFIG", str(config))
+    at = app()
+    _ok(at)
+    assert _metric(at, "Harm (days)") > 1.9 * before
+
+
+def _metric(at: AppTest, label: str) -> float:
+    return float(next(m for m in at.metric if m.label == label).value.replace(",", ""))

@@ -99,11 +99,12 @@ def start_demo_preload(directory: str) -> threading.Thread:
     def preload() -> None:
         for module in PRELOADED_MODULES:
             importlib.import_module(module)
-        study = demo_study(directory)
+        key = directory + _harm_tag()
+        study = _study(key)
         months = study.months
         default = state.Filters(months=(months[0], months[-1]) if months else ())
-        cell_layer(directory, default, 9, Role.ANALYST.value)
-        monthly(directory, default, Role.ANALYST.value, by="source")
+        cell_layer(key, default, 9, Role.ANALYST.value)
+        monthly(key, default, Role.ANALYST.value, by="source")
 
     thread = threading.Thread(target=preload, name="geosoc-demo-preload", daemon=True)
     thread.start()
@@ -116,16 +117,25 @@ def authenticate(workspace: str, username: str, password: str) -> User:
         return ws.users.authenticate(username, password)
 
 
+def _harm_options() -> dict[str, object]:
+    """Return the configured harm weighting as small hashable cache-key arguments."""
+    config = settings()
+    return {"weights_path": str(config.harm_weights) if config.harm_weights else None,
+            "asb_weight": config.asb_weight}
+
+
 @st.cache_resource(show_spinner="Preparing the demo town…")
-def demo_study(demo_dir: str) -> Study:
+def demo_study(demo_dir: str, weights_path: str | None = None,
+               asb_weight: float | None = None) -> Study:
     """Load (generating it first if needed) the fictional demo town; shared read-only."""
-    return load_demo_study(demo_dir)
+    return load_demo_study(demo_dir, weights_path=weights_path, asb_weight=asb_weight)
 
 
 @st.cache_resource(show_spinner="Reading the workspace's datasets…", max_entries=8)
-def workspace_study(path: str, fingerprint: str) -> Study:
+def workspace_study(path: str, fingerprint: str, weights_path: str | None = None,
+                    asb_weight: float | None = None) -> Study:
     """Load every dataset of a workspace; ``fingerprint`` changes when a dataset does."""
-    return load_workspace_study(path)
+    return load_workspace_study(path, weights_path=weights_path, asb_weight=asb_weight)
 
 
 def study_key() -> str:
@@ -136,21 +146,28 @@ def study_key() -> str:
     """
     user = state.current_user()
     if user is None or user.demo or not user.workspace:
-        return str(demo_dir())
+        return str(demo_dir()) + _harm_tag()
     with Workspace.open(user.workspace, create=False) as ws:
         datasets = ws.datasets.list()
     digest = hashlib.sha256(workspace_fingerprint(datasets).encode()).hexdigest()[:16]
-    return f"{WORKSPACE_KEY}|{digest}|{user.workspace}"
+    return f"{WORKSPACE_KEY}|{digest}|{user.workspace}{_harm_tag()}"
+
+
+def _harm_tag() -> str:
+    """Suffix of study keys naming the harm weighting, so every cached layer follows it."""
+    options = repr(sorted(_harm_options().items())).encode()
+    return "#harm-" + hashlib.sha256(options).hexdigest()[:8]
 
 
 WORKSPACE_KEY = "workspace"
 
 
 def _study(key: str) -> Study:
+    key = key.rpartition("#harm-")[0] or key
     if key.startswith(f"{WORKSPACE_KEY}|"):
         _, digest, path = key.split("|", 2)
-        return workspace_study(path, digest)
-    return demo_study(key)
+        return workspace_study(path, digest, **_harm_options())
+    return demo_study(key, **_harm_options())
 
 
 def current_study() -> Study:

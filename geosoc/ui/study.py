@@ -18,7 +18,7 @@ import pandas as pd
 from geosoc.change import PhasePlan
 from geosoc.demo import load_demo
 from geosoc.errors import WorkspaceError
-from geosoc.harm import apply_harm_weights
+from geosoc.harm import apply_harm_weights, load_harm_weights
 from geosoc.ingest import IngestReport
 from geosoc.schema import CATEGORY, CRS_STORE, MONTH, SOURCE
 from geosoc.study_data import load_study
@@ -128,13 +128,25 @@ class Study:
         return tuple(float(v) for v in first.total_bounds)
 
 
-def load_demo_study(demo_dir: str | Path) -> Study:
+def _weighted(incidents: gpd.GeoDataFrame, weights_path: str | None,
+              asb_weight: float | None) -> gpd.GeoDataFrame:
+    """CCHI harm from the configured weight table; unlisted categories count 1 day each."""
+    weights = load_harm_weights(weights_path) if weights_path else None
+    return apply_harm_weights(incidents, weights, unknown=1.0, asb_weight=asb_weight)
+
+
+def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
+                    asb_weight: float | None = None) -> Study:
     """Load the demo town (generating it if needed) through :func:`geosoc.demo.load_demo`.
 
     Parameters
     ----------
     demo_dir : str or pathlib.Path
         Demo folder (``data/demo`` by default in the app).
+    weights_path : str, optional
+        An edited harm-weight table (``geosoc.config.Settings.harm_weights``).
+    asb_weight : float, optional
+        Anti-social behaviour weight override (0 or 1).
 
     Returns
     -------
@@ -151,7 +163,7 @@ def load_demo_study(demo_dir: str | Path) -> Study:
     bands = town.manifest.site.get("ring_bands_m", (250.0, 500.0))
     return Study(
         name=town.manifest.name,
-        incidents=apply_harm_weights(town.incidents, unknown=1.0),
+        incidents=_weighted(town.incidents, weights_path, asb_weight),
         areas={"ward": town.wards, "lsoa": town.lsoas, "postcode_sector": town.postcode_sectors},
         assets=town.assets,
         site=site,
@@ -203,7 +215,8 @@ def workspace_fingerprint(datasets: pd.DataFrame) -> str:
     return "|".join(sorted(datasets["name"] + ":" + datasets["sha256"]))
 
 
-def load_workspace_study(workspace: str | Path) -> Study:
+def load_workspace_study(workspace: str | Path, *, weights_path: str | None = None,
+                         asb_weight: float | None = None) -> Study:
     """Build a Study from the datasets stored in a workspace (:func:`load_study`).
 
     The same stored (Geo)Parquet datasets the CLI reads (``geosoc ingest ... --workspace``)
@@ -213,6 +226,8 @@ def load_workspace_study(workspace: str | Path) -> Study:
     ----------
     workspace : str or pathlib.Path
         The workspace ``.sqlite`` file.
+    weights_path, asb_weight : optional
+        Harm weighting as in :func:`load_demo_study`.
 
     Returns
     -------
@@ -241,7 +256,7 @@ def load_workspace_study(workspace: str | Path) -> Study:
              if frame is not None}
     site = gpd.GeoDataFrame(sites[[]], geometry=sites.geometry, crs=CRS_STORE)
     return Study(name=Path(workspace).stem,
-                 incidents=apply_harm_weights(data.incidents, unknown=1.0), areas=areas,
+                 incidents=_weighted(data.incidents, weights_path, asb_weight), areas=areas,
                  assets=data.assets, site=site, plan=plan, imd=data.imd,
                  postcodes=data.postcodes)
 
