@@ -17,7 +17,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geosoc.access import PROTECTIVE_MARKING, as_role
-from geosoc.errors import GeosocError, Problem
+from geosoc.errors import AccessDeniedError, GeosocError, Problem
 from geosoc.schema import CRS_STORE
 
 
@@ -91,6 +91,25 @@ def _workspace_data(workspace: Path, site_name: str | None) -> ProfileData:
     return ProfileData(workspace.stem, areas, study.incidents, site, study.assets)
 
 
+def _require_export_role(workspace: Path, username: str, wanted: str) -> None:
+    """Refuse an export for a wider audience than the registered user's own role.
+
+    A partner may export for partners or the public, a public user only for the public;
+    unregistered names act as analysts (the command line runs with file access).
+    """
+    from geosoc.cli.assets_cmd import acting_user
+    from geosoc.workspace import Workspace
+    from geosoc.workspace.roles import ROLES
+
+    with Workspace.open(workspace, create=False) as ws:
+        _, own = acting_user(ws, username)
+    if ROLES.index(own) > ROLES.index(wanted):
+        allowed = ", ".join(ROLES[ROLES.index(own):])
+        raise AccessDeniedError(f"role '{own}' may not export for the {wanted} role", [Problem(
+            f"user '{username}' is registered as {own}", column="--role",
+            fix=f"export with --role {allowed}, or ask an analyst to export this")])
+
+
 def run_profile(args: argparse.Namespace) -> int:
     """Build the profile, write the HTML for the role, audit it; return 0."""
     from geosoc.profile import build_profile
@@ -101,6 +120,8 @@ def run_profile(args: argparse.Namespace) -> int:
         raise GeosocError("an export needs a stated purpose", [
             Problem("--purpose is missing", column="--purpose",
                     fix='say why, e.g. --purpose "multi-agency launch, 3 March"')])
+    if args.workspace is not None:
+        _require_export_role(args.workspace, args.user, str(role))
     demo = args.workspace is None or args.demo
     data = _demo_data() if demo else _workspace_data(args.workspace, args.site)
     if demo and args.workspace is not None:
