@@ -451,3 +451,16 @@ def test_configured_harm_weights_change_the_harm(app, tmp_path, monkeypatch):
 
 def _metric(at: AppTest, label: str) -> float:
     return float(next(m for m in at.metric if m.label == label).value.replace(",", ""))
+
+
+def test_configured_partner_threshold_hides_more(app, tmp_path, monkeypatch):
+    def hidden(at: AppTest) -> int:
+        return sum(p.count("null") for p in _map_payloads(at))  # suppressed values
+
+    default = hidden(app(view=Role.PARTNER))
+    config = tmp_path / "geosoc.toml"
+    config.write_text("partner_min_count = 40\n", encoding="utf-8")
+    monkeypatch.setenv("GEOSOC_CONFIG", str(config))
+    at = app(view=Role.PARTNER)
+    _ok(at)
+    assert hidden(at) > default

@@ -117,6 +117,11 @@ def authenticate(workspace: str, username: str, password: str) -> User:
         return ws.users.authenticate(username, password)
 
 
+def _min_count(role: str) -> int | None:
+    """Return the configured partner suppression threshold for partners, else the default."""
+    return settings().partner_min_count if Role(role) is Role.PARTNER else None
+
+
 def _harm_options() -> dict[str, object]:
     """Return the configured harm weighting as small hashable cache-key arguments."""
     config = settings()
@@ -154,8 +159,12 @@ def study_key() -> str:
 
 
 def _harm_tag() -> str:
-    """Suffix of study keys naming the harm weighting, so every cached layer follows it."""
-    options = repr(sorted(_harm_options().items())).encode()
+    """Suffix of study keys naming the harm weighting and partner threshold.
+
+    Every cached layer takes the study key, so a changed setting is never served stale.
+    """
+    settings_used = {**_harm_options(), "partner_min_count": settings().partner_min_count}
+    options = repr(sorted(settings_used.items())).encode()
     return "#harm-" + hashlib.sha256(options).hexdigest()[:8]
 
 
@@ -201,7 +210,7 @@ def cell_layer(key: str, filters: state.Filters, resolution: int, role: str,
     if with_hotspots and len(cells) > 2:
         cells = hotspots.find_hotspots(cells, "harm", lisa_permutations=99,
                                        transform_value="log1p")
-    return disclose_cells(cells, Role(role))
+    return disclose_cells(cells, Role(role), min_count=_min_count(role))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -217,14 +226,15 @@ def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.Ge
     areas = aggregate.harm_by_area(with_activity_layer(_filtered(key, filters)),
                                    study.areas[kind], by="source",
                                    index=area_index(key, kind))
-    return disclose_areas(areas, Role(role))
+    return disclose_areas(areas, Role(role), min_count=_min_count(role))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def monthly(key: str, filters: state.Filters, role: str, by: str | None = None) -> pd.DataFrame:
     """Monthly counts and harm (quarters for the public role), disclosed for ``role``."""
     table = aggregate.harm_by_month(_filtered(key, filters), by=by)
-    return disclose_series(table, Role(role), by=[by] if by else [])
+    return disclose_series(table, Role(role), by=[by] if by else [],
+                           min_count=_min_count(role))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

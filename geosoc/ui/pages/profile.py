@@ -35,7 +35,8 @@ geography = controls[0].radio("Geography", allowed, horizontal=True, key="pf_geo
 finest = rules.finest_h3_resolution
 resolutions = [r for r in (7, 8, 9, 10) if r <= finest] or [7]
 resolution = controls[1].select_slider("H3 resolution", resolutions,
-                                       value=min(9, resolutions[-1]), key="pf_resolution",
+                                       value=min(cache.settings().resolution, resolutions[-1]),
+                                       key="pf_resolution",
                                        disabled=GEOGRAPHIES[geography] != "h3",
                                        help="7 ≈ 5 km², 8 ≈ 0.7 km², 9 ≈ 0.1 km², "
                                             "10 ≈ 0.015 km² per cell")
