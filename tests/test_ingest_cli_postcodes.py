@@ -14,7 +14,8 @@ def test_postcode_points_without_postcode_file_name_the_cli_flag(
     path = tmp_path / "ae.csv"
     path.write_text("pc,when\nEC4M 7AN,2024-01-02\n")
     assert main(["ingest", str(path), "--kind", "points", "--postcode", "pc",
-                 "--date", "when", "--source", "health_ae"]) == 2
+                 "--date", "when", "--source", "health_ae",
+                 "--category-value", "Assault attendance"]) == 2
     err = capsys.readouterr().err
     assert "--postcodes PATH" in err
     assert str(path) in err

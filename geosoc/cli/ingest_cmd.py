@@ -59,6 +59,11 @@ def _read(args: argparse.Namespace) -> Ingested:
                 f"{' and '.join(missing)} not given", file=args.path,
                 fix="e.g. --date Date --source council_asb --category Type "
                 "--easting Easting --northing Northing")])
+        if not args.category and not args.category_value:
+            raise ConfigError("points need a category", [Problem(
+                "neither --category nor --category-value given", file=args.path,
+                fix="name the category column (e.g. --category Type), or give one category "
+                "for every row (e.g. --category-value 'Deliberate fire')")])
         if args.postcode and not args.postcodes:
             raise ConfigError("postcode-located points need a postcode file", [Problem(
                 f"--postcode {args.postcode} given without --postcodes", file=args.path,
