@@ -464,3 +464,18 @@ def test_configured_partner_threshold_hides_more(app, tmp_path, monkeypatch):
     at = app(view=Role.PARTNER)
     _ok(at)
     assert hidden(at) > default
+
+
+def test_public_totals_agree_across_pages_and_geographies(app, demo_dir):
+    # One true total, rounded once: no page or geography may imply what was suppressed.
+    true_total = len(load_demo(demo_dir).incidents)
+    expected = round(true_total / 5) * 5
+    launch = app("launch")
+    _ok(launch)
+    shown = {_metric(launch, "Recorded events")}
+    _widget(launch.radio, "Show harm by").set_value("H3 hexagons (~5 km²)").run()
+    shown.add(_metric(launch, "Recorded events"))
+    profile = app(view=Role.PUBLIC)
+    _ok(profile)
+    shown.add(_metric(profile, "Events"))
+    assert shown == {expected}

@@ -20,7 +20,14 @@ import pandas as pd
 import streamlit as st
 
 from geosoc import aggregate, hotspots, maps
-from geosoc.access import Role, disclose_areas, disclose_cells, disclose_series, rules_for
+from geosoc.access import (
+    Role,
+    disclose_areas,
+    disclose_cells,
+    disclose_headline,
+    disclose_series,
+    rules_for,
+)
 from geosoc.asset_io import read_assets
 from geosoc.cells import assign_cells, cover_area, h3_ints_to_str
 from geosoc.change import PhasePlan
@@ -227,6 +234,20 @@ def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.Ge
                                    study.areas[kind], by="source",
                                    index=area_index(key, kind))
     return disclose_areas(areas, Role(role), min_count=_min_count(role))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def headline(key: str, filters: state.Filters, role: str) -> tuple[float | None, float | None]:
+    """Return the events and harm (days) of the filtered study, disclosed for ``role``.
+
+    Computed from the true totals, then suppressed or rounded once
+    (:func:`geosoc.access.disclose_headline`). Summing a disclosed layer instead would give
+    each page its own total, and the difference between two pages would reveal what was
+    suppressed.
+    """
+    frame = _filtered(key, filters)
+    return (disclose_headline(float(len(frame)), Role(role)),
+            disclose_headline(float(frame["harm"].sum()), Role(role)))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

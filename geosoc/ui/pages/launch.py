@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geosoc import maps
-from geosoc.access import PROTECTIVE_MARKING, Role, disclose_headline
+from geosoc.access import PROTECTIVE_MARKING, Role
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
@@ -45,8 +45,7 @@ else:
     frame = cache.cell_layer(key, filters, 7, ROLE.value, False)
 trend = cache.monthly(key, filters, ROLE.value)
 
-events = disclose_headline(float(frame["count"].sum(skipna=True)), ROLE)
-harm = disclose_headline(float(frame["harm"].sum(skipna=True)), ROLE)
+events, harm = cache.headline(key, filters, ROLE.value)
 figures = st.columns(3)
 figures[0].metric("Recorded events", f"{events:,.0f}" if events is not None else "fewer than 10")
 figures[1].metric("Harm (days of imprisonment equivalent)",

@@ -60,8 +60,9 @@ frame = frame.assign(shown=value)
 label = "Harm (days)" if measure == "harm" else "Events"
 
 totals = st.columns(4)
-totals[0].metric("Events", f"{frame['count'].sum():,.0f}")
-totals[1].metric("Harm (days)", f"{frame['harm'].sum():,.0f}")
+events, harm = cache.headline(key, filters, role.value)
+totals[0].metric("Events", "suppressed" if events is None else f"{events:,.0f}")
+totals[1].metric("Harm (days)", "suppressed" if harm is None else f"{harm:,.0f}")
 summary = concentration_summary(frame["shown"].fillna(0).to_numpy(),
                                 unit="cells" if kind == "h3" else "areas")
 totals[2].metric("Units holding half the harm", f"{summary.units_needed:,}",
