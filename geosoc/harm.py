@@ -191,8 +191,9 @@ def apply_harm_weights(
             problems = [
                 Problem(f"no harm weight for source {s!r}, category {c!r} ({n} rows)",
                         column=CATEGORY,
-                        fix="add a row to the harm weights table (data/harm_weights.csv) or "
-                            "pass unknown=<default weight in days>")
+                        fix="add a row to the harm weights table (data/harm_weights.csv), "
+                            "or give a default weight in days (--unknown-harm DAYS on the "
+                            "command line, unknown= in Python)")
                 for s, c, n in zip(sources[missing], categories[missing], counts[missing],
                                    strict=True)
             ]

@@ -128,6 +128,7 @@ def build_profile(
     resolution: int = 9,
     weights: pd.DataFrame | str | None = None,
     scheme: Scheme = "harm",
+    unknown: str | float = "error",
     months: tuple[str, str] | None = None,
     categories: Sequence[str] | None = None,
     sources: Sequence[str] | None = None,
@@ -153,6 +154,9 @@ def build_profile(
         Harm weights table (:func:`geosoc.harm.load_harm_weights`); default table if None.
     scheme : {"harm", "count", "log_harm"}
         Harm in days, one per event, or ``ln(1 + days)``.
+    unknown : {"error"} or float
+        Categories missing from the weights table: an error listing them (default), or
+        this weight in days.
     months : tuple of str, optional
         Inclusive ``("2024-01", "2024-12")`` range.
     categories, sources : sequence of str, optional
@@ -178,7 +182,7 @@ def build_profile(
     areas = dict(areas or {})
     report(0.0, "applying harm weights")
     chosen = _filter(incidents, months, categories, sources)
-    weighted = apply_harm_weights(chosen, weights, scheme=scheme)
+    weighted = apply_harm_weights(chosen, weights, scheme=scheme, unknown=unknown)
     report(0.15, f"covering the study area with H3 resolution {resolution} cells")
     cover = cover_area(_study_area(weighted, areas), resolution)
     cells = harm_by_cell(weighted, resolution, cover=cover)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,26 @@ def test_phases_set_then_report_on_a_pseudo_site(workspace: Path, tmp_path: Path
     assert summary["phases"]["baseline"] == ["2024-01", "2024-08"]
     # No intervention happened: the site's own change per phase is not called significant.
     assert all("no significant change" in line for line in summary["site_change"])
+
+
+def test_a_partner_source_without_weights_needs_a_stated_default(workspace: Path,
+                                                                  tmp_path: Path,
+                                                                  capsys) -> None:
+    ws_copy = tmp_path / "copy.sqlite"
+    with Workspace.open(workspace) as ws:
+        ws.backup(ws_copy)
+    shutil.copytree(workspace.with_suffix(".datasets"), ws_copy.with_suffix(".datasets"))
+    partner = tmp_path / "knife.csv"
+    partner.write_text("date,lon,lat,kind\n2024-03-05,-0.0912,51.5155,knife injury\n"
+                       "2024-04-07,-0.0801,51.5132,knife injury\n", encoding="utf-8")
+    assert main(["ingest", str(partner), "--kind", "points", "--lon", "lon", "--lat", "lat",
+                 "--date", "date", "--category", "kind", "--source", "health",
+                 "--workspace", str(ws_copy), "--name", "health"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "p"
+    assert main(["profile", "--workspace", str(ws_copy), "--out", str(out),
+                 "--emerging", "none"]) == 2
+    assert "--unknown-harm" in capsys.readouterr().err
+    assert main(["profile", "--workspace", str(ws_copy), "--out", str(out),
+                 "--emerging", "none", "--unknown-harm", "50", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["incidents"] == 17_196

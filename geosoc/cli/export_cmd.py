@@ -33,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     profile.add_argument("--site", help="CHB site name in the workspace")
     profile.add_argument("--demo", action="store_true",
                          help="profile the demo town even with --workspace")
-    profile.add_argument("--user", default="cli", help="who exports (for the audit log)")
+    profile.add_argument("--user", default=None,
+                         help="who exports (for the audit log; default $GEOSOC_USER or login)")
     profile.add_argument("--purpose", help="why (required with --workspace; audited)")
     profile.add_argument("--resolution", type=int, default=9, choices=(7, 8, 9, 10),
                          help="H3 resolution of the analysis (disclosure may coarsen it)")
@@ -121,6 +122,11 @@ def run_profile(args: argparse.Namespace) -> int:
             Problem("--purpose is missing", column="--purpose",
                     fix='say why, e.g. --purpose "multi-agency launch, 3 March"')])
     if args.workspace is not None:
+        from geosoc.cli.assets_cmd import acting_user
+        from geosoc.workspace import Workspace
+
+        with Workspace.open(args.workspace, create=False) as ws:
+            args.user, own_role = acting_user(ws, args.user)
         _require_export_role(args.workspace, args.user, str(role))
     demo = args.workspace is None or args.demo
     data = _demo_data() if demo else _workspace_data(args.workspace, args.site)
@@ -141,9 +147,10 @@ def run_profile(args: argparse.Namespace) -> int:
         from geosoc.workspace import Workspace
 
         with Workspace.open(args.workspace, create=False) as ws:
-            ws.record(who=args.user, role=str(role), action="export.profile",
+            ws.record(who=args.user, role=own_role, action="export.profile",
                       target=f"export:{path.name}", purpose=args.purpose,
-                      details={"marking": PROTECTIVE_MARKING[role], "bytes": path.stat().st_size,
+                      details={"for_role": str(role), "marking": PROTECTIVE_MARKING[role],
+                               "bytes": path.stat().st_size,
                                "data": "demo" if demo else "workspace"})
     summary = {"out": str(path), "role": str(role), "marking": PROTECTIVE_MARKING[role],
                "bytes": path.stat().st_size, "audited": args.workspace is not None,

@@ -48,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="GeoPackage (default) or GeoParquet")
     parser.add_argument("--scheme", choices=("harm", "count", "log_harm"), default="harm")
     parser.add_argument("--weights", type=Path, help="harm weights CSV (default: built in)")
+    parser.add_argument("--unknown-harm", type=float, metavar="DAYS",
+                        help="harm weight for categories missing from the weights table "
+                             "(default: stop and list them)")
     parser.add_argument("--from", dest="start", type=month_arg, help="first month YYYY-MM")
     parser.add_argument("--to", dest="end", type=month_arg, help="last month YYYY-MM")
     parser.add_argument("--permutations", type=int, default=0,
@@ -143,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
     profile = build_profile(
         incidents, areas, resolution=args.resolution,
         weights=str(args.weights) if args.weights else None, scheme=args.scheme,
+        unknown="error" if args.unknown_harm is None else args.unknown_harm,
         months=months, permutations=args.permutations, seed=args.seed,
         emerging_freq=None if args.emerging == "none" else args.emerging,
         progress=None if args.json else _text_progress,

@@ -54,7 +54,8 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
         raise WorkspaceError(
             "workspace not found",
             [Problem(f"no workspace database at {path}", file=str(path),
-                     fix="check the path, or create it with create=True")],
+                     fix="check the path; a new workspace is created by the first command "
+                         "that stores something (geosoc ingest FILE --workspace W --name N)")],
         )
     if not path.parent.is_dir():
         raise WorkspaceError("workspace folder missing", [Problem(
