@@ -404,7 +404,7 @@ def test_sign_in_with_a_workspace_account(workspace, demo_dir, monkeypatch):
     from geosoc.workspace import Workspace
 
     with Workspace.open(workspace) as ws:
-        log = ws.audit_log()
+        log = ws.audit_log(role="analyst")
     assert {"sign_in.failed", "sign_in.ok", "page.view"} <= set(log["action"])
 
 

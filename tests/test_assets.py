@@ -233,6 +233,6 @@ def test_cli_import_list_and_export(tmp_path: Path, capsys: pytest.CaptureFixtur
                  "--purpose", "partner board"]) == 0
     assert "'=cmd|x" in out.read_text()
     with Workspace.open(ws) as opened:
-        log = opened.audit_log()
+        log = opened.audit_log(role="analyst")
     assert log["action"].tolist() == ["asset.import", "export.assets.csv"]
     assert log["purpose"].iloc[1] == "partner board"

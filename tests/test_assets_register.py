@@ -38,7 +38,7 @@ def test_add_edit_retire_keep_every_version(ws: Workspace) -> None:
     assert history["opening_times"].tolist() == ["", "Mon 6-9pm", "Mon 6-9pm"]
     assert ws.assets.frame().empty
     assert len(ws.assets.frame(include_retired=True)) == 1
-    log = ws.audit_log()
+    log = ws.audit_log(role="analyst")
     assert log["action"].tolist() == ["asset.add", "asset.edit", "asset.retire"]
     assert log["details"].iloc[2] == {"version": 3, "reason": "closed"}
     assert ws.verify_audit_chain().ok
@@ -109,7 +109,7 @@ def test_public_role_may_not_write(ws: Workspace) -> None:
 def test_a_file_with_one_bad_row_changes_nothing(ws: Workspace, tmp_path: Path) -> None:
     ws.assets.add(HUB, user="ana", role="analyst")
     before = ws.assets.frame(include_retired=True)
-    log_before = len(ws.audit_log())
+    log_before = len(ws.audit_log(role="analyst"))
     rows = "\n".join(f"Asset {i},sport,-0.1,51.5" for i in range(50))
     path = tmp_path / "bad.csv"
     path.write_text(f"name,category,lon,lat\n{rows}\nBroken,sport,-0.1,95\n")
@@ -117,7 +117,7 @@ def test_a_file_with_one_bad_row_changes_nothing(ws: Workspace, tmp_path: Path) 
         ws.assets.import_frame(read_assets(path), user="ana", role="analyst", source="bad")
     assert [(p.row, p.column) for p in err.value.problems] == [(52, "lon")]
     pd.testing.assert_frame_equal(ws.assets.frame(include_retired=True), before)
-    assert len(ws.audit_log()) == log_before
+    assert len(ws.audit_log(role="analyst")) == log_before
 
 
 def test_an_import_failing_inside_the_database_rolls_back(ws: Workspace) -> None:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geosoc.cli import main
-from geosoc.errors import WorkspaceError
+from geosoc.errors import AccessDeniedError, WorkspaceError
 from geosoc.workspace import Workspace, audit, db
 from geosoc.workspace.audit import GENESIS_HASH
 
@@ -41,7 +41,7 @@ def _raw(path: Path) -> sqlite3.Connection:
 
 def test_each_row_hash_is_sha256_of_its_canonical_json_and_prev_hash(ws_path: Path) -> None:
     with Workspace.open(ws_path) as ws:
-        log = ws.audit_log()
+        log = ws.audit_log(role="analyst")
     assert log["seq"].tolist() == [1, 2, 3]
     assert log.loc[0, "prev_hash"] == GENESIS_HASH
     assert log["prev_hash"].iloc[1:].tolist() == log["hash"].iloc[:-1].tolist()
@@ -101,7 +101,7 @@ def test_exports_need_a_purpose_and_targets_a_known_kind(ws_path: Path) -> None:
             ws.record(who="ana", role="analyst", action="export.csv", target="export:x.csv")
         with pytest.raises(WorkspaceError, match="unknown"):
             ws.record(who="ana", role="analyst", action="x", target="spaceship:1")
-        assert len(ws.audit_log()) == 3
+        assert len(ws.audit_log(role="analyst")) == 3
 
 
 def test_cli_verify_exit_codes(ws_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -149,3 +149,11 @@ def test_any_log_verifies_and_any_single_edit_is_located(entries, data) -> None:
     result = audit.verify_audit_chain(conn)
     conn.close()
     assert (result.ok, result.first_broken_seq) == (False, seq)
+
+
+def test_only_analysts_may_review_the_audit_log(tmp_path) -> None:
+    with Workspace.open(tmp_path / "ws.sqlite") as ws:
+        for role in ("partner", "public"):
+            with pytest.raises(AccessDeniedError, match="review the audit log"):
+                ws.audit_log(role=role)
+        assert ws.audit_log(role="analyst").empty

@@ -120,7 +120,7 @@ def test_cli_export_is_audited_with_its_purpose(tmp_path: Path, capsys) -> None:
     summary = json.loads(capsys.readouterr().out)
     assert summary["marking"] == "OFFICIAL" and out.stat().st_size > 100_000
     with Workspace.open(ws_path) as ws:
-        log = ws.audit_log()
+        log = ws.audit_log(role="analyst")
         assert ws.verify_audit_chain().ok
     last = log.iloc[-1]
     assert last["action"] == "export.profile" and last["purpose"] == "launch at the town hall"
@@ -152,7 +152,7 @@ def test_cli_exports_the_workspace_datasets(tmp_path: Path, town, capsys) -> Non
     police = town.incidents[town.incidents["source"] == "police"]
     assert find_point_leaks(page, police) == []
     with Workspace.open(ws_path) as ws:
-        log = ws.audit_log()
+        log = ws.audit_log(role="analyst")
     assert log["action"].tolist() == ["dataset.load", "dataset.load", "export.profile"]
 
 

@@ -228,4 +228,4 @@ def test_datasets_record_checksum_and_rows(ws: Workspace, tmp_path: Path) -> Non
     assert record["sha256"] == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
     assert record["metadata"] == {"months": ["2024-01"]}
     assert ws.datasets.list()["rows"].tolist() == [1]
-    assert ws.audit_log()["action"].tolist() == ["dataset.load"]
+    assert ws.audit_log(role="analyst")["action"].tolist() == ["dataset.load"]

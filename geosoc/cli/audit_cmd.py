@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from geosoc.cli.assets_cmd import acting_user
 from geosoc.workspace import Workspace
 
 #: Exit code when the audit chain is broken.
@@ -23,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify.set_defaults(func=run_verify)
     lst = sub.add_parser("list", help="print the audit log")
     lst.add_argument("--workspace", required=True, type=Path)
+    lst.add_argument("--user", default=None,
+                     help="who reads it (default $GEOSOC_USER or login; analysts only)")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=run_list)
 
@@ -43,7 +46,8 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     """Print every entry, oldest first."""
     with Workspace.open(args.workspace, create=False) as ws:
-        log = ws.audit_log()
+        _, role = acting_user(ws, args.user)
+        log = ws.audit_log(role=role)
     if args.json:
         print(log.to_json(orient="records", force_ascii=False))
     else:

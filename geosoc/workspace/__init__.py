@@ -25,6 +25,7 @@ from geosoc.workspace.analyses import AnalysisStore
 from geosoc.workspace.asset_register import AssetRegister
 from geosoc.workspace.audit import ChainVerification
 from geosoc.workspace.datasets import DatasetStore
+from geosoc.workspace.roles import ANALYSTS, require_role
 from geosoc.workspace.sites import SiteStore
 from geosoc.workspace.users import LockoutPolicy, User, UserStore
 
@@ -106,8 +107,16 @@ class Workspace:
                                  action=action, target=target, purpose=purpose,
                                  details=details)
 
-    def audit_log(self) -> pd.DataFrame:
-        """Return the audit log, oldest first."""
+    def audit_log(self, *, role: str) -> pd.DataFrame:
+        """Return the audit log, oldest first; only analysts may review it.
+
+        Parameters
+        ----------
+        role : str
+            The reader's role; anything but ``"analyst"`` raises
+            :class:`~geosoc.errors.AccessDeniedError`.
+        """
+        require_role(role, ANALYSTS, "review the audit log")
         return _audit.audit_entries(self._conn)
 
     def verify_audit_chain(self) -> ChainVerification:

@@ -18,7 +18,7 @@ if user is None or user.role is not Role.ANALYST:
 try:
     with Workspace.open(cache.workspace_path(user)) as ws:
         check = ws.verify_audit_chain()
-        log = ws.audit_log()
+        log = ws.audit_log(role=user.role.value)
 except GeosocError as error:
     show_error(error)
     st.stop()
