@@ -70,7 +70,10 @@ class AppSession:
         deadline = time.monotonic() + timeout_s
         self.page.wait_for_selector(MAP_FRAME, state="attached", timeout=timeout_s * 1000)
         while True:
-            shapes = [len(f.query_selector_all(MAP_SHAPES)) for f in self.map_frames()]
+            try:
+                shapes = [len(f.query_selector_all(MAP_SHAPES)) for f in self.map_frames()]
+            except PlaywrightError:  # a rerun replaced a map frame mid-count: count again
+                shapes = []
             if len(shapes) >= count and all(n > 0 for n in shapes[:count]):
                 return shapes
             if time.monotonic() > deadline:
