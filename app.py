@@ -1,53 +1,8 @@
-"""geosoc Streamlit app: page config, sign-in gate, shared sidebar, navigation over page files.
+"""geosoc Streamlit app (``streamlit run app.py``, or ``geosoc app`` from an installed package).
 
-Run with ``streamlit run app.py`` (``make app``). Pages live in ``geosoc/ui/pages/``; all
-analysis happens in the geosoc library.
+The app itself is :mod:`geosoc.ui.entry`; pages live in ``geosoc/ui/pages/``.
 """
 
-from __future__ import annotations
+from geosoc.ui.entry import run
 
-import streamlit as st
-
-from geosoc.access import Role
-from geosoc.ui import cache, sidebar, state
-
-# No page_icon: a Material icon favicon is fetched from fonts.gstatic.com (fails offline).
-st.set_page_config(page_title="geosoc · Clear, Hold, Build", layout="wide")
-cache.start_hotspot_warm_up()
-
-PAGES = "geosoc/ui/pages"
-
-
-def page(name: str, title: str, **kwargs: bool) -> st.Page:
-    """Return the navigation entry of ``geosoc/ui/pages/<name>.py``.
-
-    No page icons: Streamlit turns the page's icon into the favicon and fetches Material
-    icons from fonts.gstatic.com, which fails offline.
-    """
-    return st.Page(f"{PAGES}/{name}.py", title=title, **kwargs)
-
-
-user = state.current_user()
-if user is None:
-    cache.start_demo_preload(str(cache.demo_dir()))
-    navigation = st.navigation([page("sign_in", "Sign in")])
-else:
-    sidebar.render(user)
-    present = [page("launch", "Launch presentation")]
-    sections = {
-        "Analysis": [
-            page("profile", "Locality profile", default=True),
-            page("sites", "Sites"),
-            page("phases", "Phases & displacement"),
-        ],
-        "Partners": [page("assets", "Community assets")],
-        "Present": present,
-    }
-    if user.role is Role.ANALYST:
-        sections["Manage"] = [page("data", "Data"),
-                              page("audit", "Audit")]
-    if user.role is Role.PUBLIC:
-        sections = {"Present": present}
-    navigation = st.navigation(sections)
-    state.record_page_view(user, navigation.title)
-navigation.run()
+run()

@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geosoc.aggregate import harm_by_area, harm_by_cell
-from geosoc.cells import lonlat_to_cells
+from geosoc.aggregate.cells import lonlat_to_cells
+from geosoc.aggregate.pip_index import AreaIndex
+from geosoc.aggregate.tables import harm_by_area, harm_by_cell
 from geosoc.harm import apply_harm_weights
-from geosoc.pip_index import AreaIndex
 from geosoc.schema import POLICEUK_CRIME_TYPES
 
 BOX = (-1.95, 53.65, -1.20, 54.10)  # lon/lat, about 49 x 50 km

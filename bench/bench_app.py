@@ -16,7 +16,7 @@ import time
 
 from playwright.sync_api import Error as PlaywrightError
 
-from geosoc.demo import ensure_demo
+from geosoc.synth.demo import ensure_demo
 from geosoc.ui.browser import MAP_SHAPES, AppSession, app_browser
 from geosoc.ui.server import app_server
 

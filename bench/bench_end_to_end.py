@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 from bench_aggregate import BOX, N_POLYGONS, points, voronoi
 
-from geosoc.aggregate import build_area_index, harm_by_area, harm_by_cell
-from geosoc.cells import cover_area
+from geosoc.aggregate.cells import cover_area
+from geosoc.aggregate.tables import build_area_index, harm_by_area, harm_by_cell
 from geosoc.harm import apply_harm_weights
-from geosoc.hotspots import gi_star
+from geosoc.hotspots.local_stats import gi_star
+from geosoc.hotspots.weights import h3_graph
 from geosoc.schema import POLICEUK_CRIME_TYPES
-from geosoc.weights import h3_graph
 
 
 def main() -> None:

@@ -18,9 +18,9 @@ import h3
 import numpy as np
 import pandas as pd
 
-from geosoc.emerging import emerging_hotspots
-from geosoc.hotspots import gi_star, local_moran, warm_up
-from geosoc.weights import h3_graph
+from geosoc.hotspots.emerging import emerging_hotspots
+from geosoc.hotspots.local_stats import gi_star, local_moran, warm_up
+from geosoc.hotspots.weights import h3_graph
 
 ROWS: list[tuple[str, str, float, float]] = []
 

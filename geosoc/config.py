@@ -4,7 +4,7 @@ A configuration is passed to whoever needs it, so two users of one Streamlit ser
 leak settings into each other. Example ``geosoc.toml``::
 
     workspace = "workspace/geosoc.sqlite"
-    harm_weights = "data/harm_weights.csv"   # optional: an edited weight table
+    harm_weights = "my_harm_weights.csv"    # optional: an edited copy of the default table
     asb_weight = 1.0                         # 0 or 1: count ASB as harm or not
     resolution = 9                           # default H3 resolution (7-10)
     partner_min_count = 5                    # partner suppression threshold (5 or more)
@@ -51,7 +51,8 @@ class Settings:
     workspace : pathlib.Path
         The workspace database file.
     harm_weights : pathlib.Path or None
-        An edited harm-weight table; ``None`` uses ``data/harm_weights.csv``.
+        An edited harm-weight table; ``None`` uses the packaged
+        ``geosoc/resources/harm_weights.csv``.
     asb_weight : float or None
         Override of the anti-social behaviour weight (0 or 1); ``None`` keeps the table's.
     resolution : int

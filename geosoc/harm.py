@@ -1,8 +1,9 @@
 """Harm weights: the Cambridge Crime Harm Index table and how it is applied to incidents.
 
-The weights are **data, not code**: ``data/harm_weights.csv`` holds one row per
-``(source, category)`` with ``weight`` in days of imprisonment, a ``police_activity`` flag and a
-``note`` giving the source of each number (see ``data/harm_weights.md``). Users edit the table
+The weights are **data, not code**: ``geosoc/resources/harm_weights.csv`` (installed with the
+package) holds one row per ``(source, category)`` with ``weight`` in days of imprisonment, a
+``police_activity`` flag and a
+``note`` giving the source of each number (see ``harm_weights.md`` beside it). Users edit the table
 or pass their own; a category ``"*"`` row is the fallback for every other category of that
 source. Categories without a weight are an error listing each one with its count, never a
 silent zero.
@@ -21,7 +22,7 @@ from geosoc.errors import InputFileError, Problem, SchemaError
 from geosoc.schema import CATEGORY, HARM, SOURCE, require_columns
 
 #: Default weights table shipped with the project.
-DEFAULT_WEIGHTS_PATH = Path(__file__).resolve().parents[1] / "data" / "harm_weights.csv"
+DEFAULT_WEIGHTS_PATH = Path(__file__).resolve().parent / "resources" / "harm_weights.csv"
 #: Column names of a weights table.
 WEIGHT_COLUMNS = ("source", "category", "weight", "police_activity", "note")
 #: The category value that matches any category of its source.
@@ -44,7 +45,8 @@ def load_harm_weights(path: str | PathLike[str] | None = None) -> pd.DataFrame:
     ----------
     path : str or path-like, optional
         CSV with columns ``source, category, weight`` and optionally ``police_activity``
-        (true/false) and ``note``. Defaults to the project's ``data/harm_weights.csv``.
+        (true/false) and ``note``. Defaults to the project's ``geosoc/resources/harm_weights.csv``
+        (installed with the package).
 
     Returns
     -------
@@ -191,7 +193,9 @@ def apply_harm_weights(
             problems = [
                 Problem(f"no harm weight for source {s!r}, category {c!r} ({n} rows)",
                         column=CATEGORY,
-                        fix="add a row to the harm weights table (data/harm_weights.csv), "
+                        fix="add a row to the harm weights table (a copy of "
+                            "geosoc/resources/harm_weights.csv named as harm_weights in the "
+                            "config), "
                             "or give a default weight in days (--unknown-harm DAYS on the "
                             "command line, unknown= in Python)")
                 for s, c, n in zip(sources[missing], categories[missing], counts[missing],

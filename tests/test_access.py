@@ -11,21 +11,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon
 
-from geosoc.access import (
-    PROTECTIVE_MARKING,
-    Role,
+from geosoc.disclosure.layers import (
     disclose_areas,
     disclose_cells,
     disclose_headline,
     disclose_series,
     guard_payload,
+)
+from geosoc.disclosure.point_leaks import find_point_leaks
+from geosoc.disclosure.rules import (
+    PROTECTIVE_MARKING,
+    Role,
     require_area_kind,
     require_point_access,
     rules_for,
 )
+from geosoc.disclosure.suppression import suppress
 from geosoc.errors import AccessDeniedError
-from geosoc.point_leaks import find_point_leaks
-from geosoc.suppression import suppress
 
 
 def _layer(counts: list[int]) -> pd.DataFrame:

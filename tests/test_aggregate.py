@@ -15,7 +15,9 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geosoc.aggregate import (
+from geosoc.aggregate.cells import assign_cells, cover_area, h3_ints_to_str, parent_cells
+from geosoc.aggregate.pip_index import AreaIndex
+from geosoc.aggregate.tables import (
     add_rates,
     assign_areas,
     build_area_index,
@@ -25,10 +27,8 @@ from geosoc.aggregate import (
     locate_in_areas,
     roll_up_counts,
 )
-from geosoc.cells import assign_cells, cover_area, h3_ints_to_str, parent_cells
 from geosoc.errors import SchemaError
 from geosoc.harm import apply_harm_weights
-from geosoc.pip_index import AreaIndex
 
 CENTRE = h3.latlng_to_cell(51.515, -0.09, 9)
 CELLS = sorted(h3.grid_disk(CENTRE, 2))  # 19 res-9 cells

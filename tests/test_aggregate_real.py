@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geosoc.aggregate import harm_by_area, harm_by_cell, harm_by_month, roll_up_counts
-from geosoc.cells import cover_area
+from geosoc.aggregate.cells import cover_area
+from geosoc.aggregate.tables import harm_by_area, harm_by_cell, harm_by_month, roll_up_counts
 from geosoc.harm import apply_harm_weights
 from geosoc.ingest import read_policeuk
 

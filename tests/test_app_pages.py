@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geosoc.access import Role
-from geosoc.demo import ensure_demo, load_demo
-from geosoc.point_leaks import find_point_leaks
+from geosoc.disclosure.point_leaks import find_point_leaks
+from geosoc.disclosure.rules import Role
+from geosoc.harm import DEFAULT_WEIGHTS_PATH
+from geosoc.synth.demo import ensure_demo, load_demo
 from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -241,8 +242,8 @@ def test_data_page_shows_ingest_reports(app):
 
 
 def test_data_page_loads_a_police_folder_into_the_workspace(app, demo_dir):
-    from geosoc.dataset_store import list_datasets, load_incidents
     from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import list_datasets, load_incidents
 
     at = app("data")
     _widget(at.text_input, "…or point at a file or folder on this server (e.g. a folder of "
@@ -271,8 +272,8 @@ def test_data_page_loads_a_police_folder_into_the_workspace(app, demo_dir):
 
 
 def test_data_page_lists_every_problem_of_a_bad_file(app, demo_dir, tmp_path):
-    from geosoc.dataset_store import datasets_dir, list_datasets
     from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import datasets_dir, list_datasets
 
     def stored() -> tuple[list[str], list[str]]:
         with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:
@@ -322,9 +323,9 @@ def test_public_user_sees_only_the_launch_page(app):
 @pytest.fixture
 def workspace(tmp_path, demo_dir):
     """A workspace whose police month and wards were stored as the CLI stores them."""
-    from geosoc.dataset_store import store_dataset
     from geosoc.ingest import read_boundaries, read_policeuk
     from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import store_dataset
 
     path = tmp_path / "team.sqlite"
     with Workspace.open(path) as ws:
@@ -349,10 +350,10 @@ def test_workspace_study_reads_stored_datasets(workspace):
 
 
 def test_dataset_stored_by_the_cli_appears_in_the_app(workspace, demo_dir, monkeypatch):
-    from geosoc.dataset_store import store_dataset
-    from geosoc.demo import PARTNER_MAPPINGS
     from geosoc.ingest import read_points
+    from geosoc.synth.demo import PARTNER_MAPPINGS
     from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import store_dataset
 
     monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
     at = AppTest.from_file(APP, default_timeout=180)
@@ -438,7 +439,7 @@ def test_configured_harm_weights_change_the_harm(app, tmp_path, monkeypatch):
     at = app()
     before = _metric(at, "Harm (days)")
     weights = tmp_path / "weights.csv"
-    table = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "harm_weights.csv")
+    table = pd.read_csv(DEFAULT_WEIGHTS_PATH)
     table["weight"] = table["weight"] * 2
     table.to_csv(weights, index=False)
     config = tmp_path / "geosoc.toml"

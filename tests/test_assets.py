@@ -12,14 +12,14 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geosoc.asset_io import (
+from geosoc.assets.files import (
     export_assets_csv,
     export_assets_geojson,
     neutralise_formulas,
     read_assets,
     validate_assets,
 )
-from geosoc.asset_osm import assets_from_osm
+from geosoc.assets.osm import assets_from_osm
 from geosoc.cli import main
 from geosoc.errors import GeocodeError, InputFileError, SchemaError
 from geosoc.workspace import Workspace

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geosoc.assets import asset_gaps, assets_near, assets_per_harm
+from geosoc.assets.coverage import asset_gaps, assets_near, assets_per_harm
 from geosoc.errors import CRSError, SchemaError
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geosoc.asset_io import read_assets
-from geosoc.assets import assets_per_harm
+from geosoc.assets.coverage import assets_per_harm
+from geosoc.assets.files import read_assets
 from geosoc.errors import GeocodeError
 from geosoc.ingest.postcodes import read_postcodes
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geosoc.asset_io import read_assets, validate_assets
+from geosoc.assets.files import read_assets, validate_assets
 from geosoc.errors import AccessDeniedError, ConflictError, SchemaError, WorkspaceError
 from geosoc.workspace import Workspace
 

@@ -28,7 +28,7 @@ def server(tmp_path_factory):
 
     if missing_files():
         pytest.skip("offline map assets missing: run python -m geosoc.maps.vendor")
-    from geosoc.demo import ensure_demo
+    from geosoc.synth.demo import ensure_demo
     from geosoc.ui.server import app_server
 
     demo = ensure_demo(tmp_path_factory.mktemp("demo"))

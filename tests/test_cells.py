@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geosoc.cells import (
+from geosoc.aggregate.cells import (
     assign_cells,
     cell_centres,
     cell_polygons,

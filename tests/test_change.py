@@ -9,7 +9,8 @@ import pytest
 import shapely
 from scipy import stats
 
-from geosoc.change import (
+from geosoc.errors import AnalysisError
+from geosoc.phases.change import (
     LAYER_HARM,
     LAYER_POLICE,
     PhasePlan,
@@ -19,7 +20,6 @@ from geosoc.change import (
     monthly_series_counts,
     rate_ratio_test,
 )
-from geosoc.errors import AnalysisError
 
 SITE = shapely.box(-0.10, 51.50, -0.09, 51.51)
 INSIDE = (-0.095, 51.505)
@@ -183,7 +183,7 @@ def test_phase_chart_png_without_pyplot_state():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from geosoc.charts import phase_chart
+    from geosoc.report.phase_chart import phase_chart
 
     series = monthly_series(FIXTURE, {"site": SITE, "control": shapely.box(-0.09, 51.5, -0.08,
                                                                            51.51)},

@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geosoc.concentration import (
+from geosoc.errors import AnalysisError
+from geosoc.hotspots.concentration import (
     concentration_summary,
     generalised_gini,
     gini,
     lorenz_curve,
 )
-from geosoc.errors import AnalysisError
 
 
 def _gini_mean_difference(x):

@@ -12,16 +12,6 @@ from shapely.geometry import box
 
 from geosoc import schema
 from geosoc.cli import main
-from geosoc.dataset_files import read_parquet_frame
-from geosoc.dataset_store import (
-    datasets_dir,
-    list_datasets,
-    load_areas,
-    load_dataset,
-    load_incidents,
-    load_table,
-    store_dataset,
-)
 from geosoc.errors import AccessDeniedError, WorkspaceError
 from geosoc.ingest import (
     PointMapping,
@@ -32,8 +22,18 @@ from geosoc.ingest import (
     read_policeuk,
     read_postcodes,
 )
-from geosoc.study_data import load_study
 from geosoc.workspace import Workspace
+from geosoc.workspace.dataset_files import read_parquet_frame
+from geosoc.workspace.dataset_store import (
+    datasets_dir,
+    list_datasets,
+    load_areas,
+    load_dataset,
+    load_incidents,
+    load_table,
+    store_dataset,
+)
+from geosoc.workspace.study import load_study
 
 ANALYST = {"user": "ana", "role": "analyst"}
 

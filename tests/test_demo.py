@@ -1,4 +1,4 @@
-"""Tests of geosoc.demo (ensure/load the demo town through the ingest readers) and the CLI."""
+"""Tests of geosoc.synth.demo (ensure/load the demo town through the ingest readers) and the CLI."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from geosoc.cli import main
-from geosoc.demo import DemoTown, ensure_demo, load_demo
 from geosoc.ingest import read_policeuk
 from geosoc.schema import POLICEUK_CRIME_TYPES, validate_areas, validate_incidents
 from geosoc.synth import DEFAULT_SEED, MANIFEST_NAME, DemoManifest
+from geosoc.synth.demo import DemoTown, ensure_demo, load_demo
 
 
 @pytest.fixture(scope="module")

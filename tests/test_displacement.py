@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geosoc.change import PhasePlan
-from geosoc.displacement import (
+from geosoc.errors import AnalysisError
+from geosoc.phases.change import PhasePlan
+from geosoc.phases.displacement import (
     SM_NOT_NEGATIVE,
     WDDResult,
     baseline_dispersion,
@@ -20,7 +21,6 @@ from geosoc.displacement import (
     weighted_displacement_difference,
     weighted_displacement_quotient,
 )
-from geosoc.errors import AnalysisError
 
 counts = st.integers(min_value=0, max_value=5_000)
 positive = st.integers(min_value=1, max_value=5_000)
@@ -238,7 +238,7 @@ def test_baseline_dispersion():
 
 
 def test_counts_report_harm_uses_weights_per_category():
-    from geosoc.displacement import displacement_report_counts
+    from geosoc.phases.displacement import displacement_report_counts
 
     plan = PhasePlan.from_dates(baseline=("2023-01", "2023-12"), clear=("2024-01", "2024-12"))
     rows = []

@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from geosoc.emerging import (
+from geosoc.errors import AnalysisError
+from geosoc.hotspots.emerging import (
     EMERGING_CLASSES,
     classify_emerging,
     emerging_hotspots,
     mann_kendall,
     to_panel,
 )
-from geosoc.errors import AnalysisError
-from geosoc.hotspots import gi_star_z
-from geosoc.weights import h3_graph
+from geosoc.hotspots.local_stats import gi_star_z
+from geosoc.hotspots.weights import h3_graph
 
 T = 10
 UP = np.linspace(2.0, 6.0, T)

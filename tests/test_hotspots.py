@@ -19,7 +19,7 @@ from scipy import stats
 from shapely.geometry import box
 
 from geosoc.errors import AnalysisError
-from geosoc.hotspots import (
+from geosoc.hotspots.local_stats import (
     benjamini_hochberg,
     find_hotspots,
     gi_star,
@@ -28,8 +28,8 @@ from geosoc.hotspots import (
     local_moran,
     warm_up,
 )
-from geosoc.randomisation import conditional_pseudo_p
-from geosoc.weights import contiguity_graph, h3_graph
+from geosoc.hotspots.randomisation import conditional_pseudo_p
+from geosoc.hotspots.weights import contiguity_graph, h3_graph
 
 POINTS = [(10, 10), (20, 10), (40, 10), (15, 20), (30, 20), (30, 30)]
 Y = np.array([2, 3, 3.2, 5, 8, 7])

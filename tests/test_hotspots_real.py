@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 from geosoc import ingest
-from geosoc.aggregate import harm_by_cell
-from geosoc.cells import cover_area
-from geosoc.emerging import EMERGING_CLASSES, emerging_hotspots, to_panel
+from geosoc.aggregate.cells import cover_area
+from geosoc.aggregate.tables import harm_by_cell
 from geosoc.harm import apply_harm_weights, load_harm_weights
-from geosoc.hotspots import gi_star
-from geosoc.weights import contiguity_graph, h3_graph
+from geosoc.hotspots.emerging import EMERGING_CLASSES, emerging_hotspots, to_panel
+from geosoc.hotspots.local_stats import gi_star
+from geosoc.hotspots.weights import contiguity_graph, h3_graph
 
 pytestmark = pytest.mark.integration
 

@@ -35,7 +35,7 @@ def test_only_the_ui_imports_streamlit_and_only_maps_report_ui_import_folium() -
         if not rel.startswith("ui/"):
             assert "streamlit" not in mods, f"{rel} imports streamlit"
             assert "streamlit_folium" not in mods, f"{rel} imports streamlit_folium"
-        if not (rel.startswith(("ui/", "maps/")) or rel in ("maps.py", "report.py")):
+        if not rel.startswith(("ui/", "maps/", "report/")):
             assert "folium" not in mods, f"{rel} imports folium"
 
 

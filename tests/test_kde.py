@@ -9,7 +9,7 @@ import pytest
 from pyproj import Transformer
 
 from geosoc.errors import AnalysisError, CRSError
-from geosoc.kde import kde_surface
+from geosoc.hotspots.kde import kde_surface
 
 TO_WGS = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 

@@ -15,17 +15,17 @@ import math
 import pytest
 import shapely
 
-from geosoc.change import LAYER_HARM, LAYER_POLICE, PhasePlan, compare_phases
 from geosoc.cli import main
-from geosoc.displacement import displacement_report
-from geosoc.rings import buffer_rings
+from geosoc.phases.change import LAYER_HARM, LAYER_POLICE, PhasePlan, compare_phases
+from geosoc.phases.displacement import displacement_report
+from geosoc.phases.rings import buffer_rings
 
 RING_KEYS = {"0-250 m ring": "ring_0_250", "250-500 m ring": "ring_250_500"}
 
 
 @pytest.fixture(scope="module")
 def demo():
-    from geosoc.demo import load_demo
+    from geosoc.synth.demo import load_demo
 
     return load_demo()
 
@@ -104,7 +104,7 @@ def test_police_activity_rises_in_clear_and_is_kept_apart(analysis, demo):
 @pytest.fixture
 def cached_demo(demo, monkeypatch):
     """Let the CLI reuse the module's demo instead of reading it again (~10 s)."""
-    monkeypatch.setattr("geosoc.demo.load_demo", lambda *args, **kwargs: demo)
+    monkeypatch.setattr("geosoc.synth.demo.load_demo", lambda *args, **kwargs: demo)
 
 
 def test_cli_writes_tables_charts_and_summary(tmp_path, capsys, cached_demo):
@@ -129,7 +129,7 @@ def test_cli_rejects_unknown_source(tmp_path, capsys, cached_demo):
 
 
 def test_cli_workspace_site(tmp_path, capsys, demo):
-    from geosoc.demo import ensure_demo
+    from geosoc.synth.demo import ensure_demo
     from geosoc.workspace import Workspace
 
     root = ensure_demo()
@@ -172,10 +172,10 @@ def _workspace_with_site(path, demo, phases=None):
 
 
 def test_cli_workspace_runs_on_stored_datasets(tmp_path, capsys, demo):
-    from geosoc.dataset_store import store_dataset
-    from geosoc.demo import ensure_demo
     from geosoc.ingest import read_boundaries
+    from geosoc.synth.demo import ensure_demo
     from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import store_dataset
 
     root = ensure_demo()
     path = tmp_path / "chb.sqlite"

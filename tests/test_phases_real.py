@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geosoc.change import LAYER_HARM, LAYER_POLICE, PhasePlan, compare_phases_counts
-from geosoc.displacement import displacement_report_counts
-from geosoc.rings import adjacent_areas
+from geosoc.phases.change import LAYER_HARM, LAYER_POLICE, PhasePlan, compare_phases_counts
+from geosoc.phases.displacement import displacement_report_counts
+from geosoc.phases.rings import adjacent_areas
 
 pytestmark = pytest.mark.integration
 

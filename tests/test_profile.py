@@ -10,7 +10,7 @@ from pyproj import Transformer
 from shapely.geometry import box
 
 from geosoc.errors import AnalysisError
-from geosoc.profile import LocalityProfile, build_profile
+from geosoc.hotspots.profile import LocalityProfile, build_profile
 
 TO_WGS = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 X0, Y0 = 530_000, 180_000

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geosoc.readings import (
+from geosoc.phases.readings import (
     describe_displacement,
     describe_pct_change,
     describe_rate_ratio,

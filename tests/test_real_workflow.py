@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 import shapely
 
-from geosoc.access import find_point_leaks
 from geosoc.cli import main
-from geosoc.dataset_store import load_areas, load_incidents
-from geosoc.point_leaks import coordinate_keys
+from geosoc.disclosure.point_leaks import coordinate_keys, find_point_leaks
 from geosoc.workspace import Workspace
+from geosoc.workspace.dataset_store import load_areas, load_incidents
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geosoc.errors import AnalysisError, SchemaError
-from geosoc.regions import cell_areas_km2, grow_regions, h3_cells_adjacency
+from geosoc.sites.regions import cell_areas_km2, grow_regions, h3_cells_adjacency
 
 CENTRE = h3.latlng_to_cell(51.515, -0.09, 9)
 

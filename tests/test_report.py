@@ -11,12 +11,12 @@ import geopandas as gpd
 import pytest
 
 from geosoc.cli import main
-from geosoc.demo import load_demo
+from geosoc.disclosure.point_leaks import find_point_leaks
+from geosoc.hotspots.profile import build_profile
 from geosoc.maps import external_urls
 from geosoc.maps.vendor import missing_files
-from geosoc.point_leaks import find_point_leaks
-from geosoc.profile import build_profile
-from geosoc.report import ReportInputs, render_profile_report
+from geosoc.report.profile_report import ReportInputs, render_profile_report
+from geosoc.synth.demo import load_demo
 from geosoc.workspace import Workspace
 
 pytestmark = pytest.mark.skipif(bool(missing_files()),
@@ -127,9 +127,9 @@ def test_cli_export_is_audited_with_its_purpose(tmp_path: Path, capsys) -> None:
 
 
 def test_cli_exports_the_workspace_datasets(tmp_path: Path, town, capsys) -> None:
-    from geosoc.dataset_store import store_dataset
-    from geosoc.demo import ensure_demo
     from geosoc.ingest import read_boundaries
+    from geosoc.synth.demo import ensure_demo
+    from geosoc.workspace.dataset_store import store_dataset
 
     root, ws_path, out = ensure_demo(), tmp_path / "ws.sqlite", tmp_path / "profile.html"
     Workspace.open(ws_path).close()

@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 from geosoc.errors import AnalysisError
-from geosoc.rings import adjacent_areas, buffer_rings, h3_ring_cells, suggest_control
+from geosoc.phases.rings import adjacent_areas, buffer_rings, h3_ring_cells, suggest_control
 
 # A 200 m x 200 m square site in central London, built in British National Grid metres.
 E0, N0 = 531_000.0, 181_000.0

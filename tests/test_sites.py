@@ -11,15 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geosoc.errors import AnalysisError, ConfigError, SchemaError
-from geosoc.site_scoring import (
-    DEFAULT_WEIGHTS,
-    ScoreWeights,
-    contribution_differences,
-    explain,
-    normalise,
-    score_candidates,
-)
-from geosoc.sites import (
+from geosoc.sites.candidates import (
     area_vulnerability,
     candidate_components,
     compare_candidates,
@@ -28,6 +20,14 @@ from geosoc.sites import (
     sector_candidates,
     site_snapshot,
     ward_candidates,
+)
+from geosoc.sites.scoring import (
+    DEFAULT_WEIGHTS,
+    ScoreWeights,
+    contribution_differences,
+    explain,
+    normalise,
+    score_candidates,
 )
 
 LON0, LAT0, STEP = -0.10, 51.50, 0.01

@@ -11,11 +11,11 @@ import pytest
 import shapely
 
 from geosoc.cli import main
-from geosoc.demo import DemoTown, load_demo
 from geosoc.errors import AnalysisError
 from geosoc.harm import apply_harm_weights
-from geosoc.site_pipeline import baseline_period, hotspot_cells, in_period, rank_sites
-from geosoc.sites import score_site
+from geosoc.sites.candidates import score_site
+from geosoc.sites.ranking import baseline_period, hotspot_cells, in_period, rank_sites
+from geosoc.synth.demo import DemoTown, load_demo
 
 #: Harm (days) for partner categories the default weights table may not list yet.
 UNKNOWN_HARM = 5.0
@@ -97,10 +97,10 @@ def test_cli_rejects_bad_weights(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cli_ranks_the_workspace_datasets(tmp_path: Path, demo: DemoTown,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    from geosoc.dataset_store import store_dataset
-    from geosoc.demo import ensure_demo
     from geosoc.ingest import read_boundaries, read_imd
+    from geosoc.synth.demo import ensure_demo
     from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import store_dataset
 
     root, ws_path = ensure_demo(), tmp_path / "chb.sqlite"
     assert main(["ingest", str(root / "police"), "--kind", "policeuk", "--workspace",

@@ -1,6 +1,7 @@
 """Integration: rank London wards from real police.uk LSOA counts and IMD 2019.
 
-Police harm = counts x the default CCHI weights (``data/harm_weights.csv``) over 2024-2025,
+Police harm = counts x the default CCHI weights (``geosoc/resources/harm_weights.csv``) over
+2024-2025,
 rolled up from LSOAs to wards with the best-fit lookup; vulnerability = mean IMD 2019 score of
 the ward's LSOAs; trend = slope of monthly ward harm. The ranking must be stable to small
 weight changes: each weight moved by ±10% keeps the top 50 wards' ranks correlated: Spearman
@@ -17,8 +18,8 @@ import pytest
 from scipy.stats import kendalltau, spearmanr
 
 from geosoc.harm import load_harm_weights
-from geosoc.site_scoring import DEFAULT_WEIGHTS, ScoreWeights, explain, score_candidates
-from geosoc.sites import area_vulnerability, monthly_slope
+from geosoc.sites.candidates import area_vulnerability, monthly_slope
+from geosoc.sites.scoring import DEFAULT_WEIGHTS, ScoreWeights, explain, score_candidates
 
 pytestmark = pytest.mark.integration
 

@@ -191,7 +191,7 @@ def test_cli_reads_the_password_from_stdin_or_env_never_argv(
     with Workspace.open(path) as ws:
         assert ws.users.authenticate("pat", PASSWORD).role == "partner"
         assert ws.users.authenticate("max", PASSWORD + "2").role == "public"
-    options = {a for action in build_parser()._subparsers._group_actions
+    options = {a for action in build_parser("users")._subparsers._group_actions
                for a in action.choices["users"]._subparsers._group_actions[0]
                .choices["add"]._option_string_actions}
     assert not any("pass" in o for o in options)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geosoc.asset_io import validate_assets
+from geosoc.assets.files import validate_assets
 from geosoc.errors import ConflictError
 from geosoc.workspace import Workspace
 
@@ -21,7 +21,7 @@ WRITER = textwrap.dedent("""
     import sys
     import time
     import pandas as pd
-    from geosoc.asset_io import validate_assets
+    from geosoc.assets.files import validate_assets
     from geosoc.workspace import Workspace, audit
 
     real_record = audit.record

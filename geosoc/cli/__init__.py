@@ -1,7 +1,9 @@
 """The ``geosoc`` command line: a thin shell over the library.
 
 Each subcommand lives in its own module under ``geosoc.cli`` and exposes
-``register(subparsers)``, which adds its parser and sets ``func(args) -> int``.
+``register(subparsers)``, which adds its parser and sets ``func(args) -> int``. Only the
+module of the command being run is imported (its heavy library imports with it), so
+``geosoc --help`` lists the commands from :data:`SUBCOMMANDS` without importing any of them.
 """
 
 from __future__ import annotations
@@ -15,18 +17,21 @@ from collections.abc import Sequence
 
 from geosoc.errors import GeosocError
 
-#: Subcommand modules, in the order they appear in ``geosoc --help``.
-SUBCOMMAND_MODULES = (
-    "demo",
-    "ingest",
-    "profile",
-    "assets",
-    "sites",
-    "phases",
-    "audit",
-    "export",
-    "users",
-)
+#: Subcommands and their one-line help, in the order ``geosoc --help`` lists them; each is
+#: the module ``geosoc.cli.<name>_cmd``.
+SUBCOMMANDS: dict[str, str] = {
+    "demo": "generate the fictional demo town (police, partner, boundary data)",
+    "ingest": "check and read a data file, printing an ingest report",
+    "profile": "build the FB4 locality profile (hotspots, trend, concentration)",
+    "assets": "community asset register (FB5)",
+    "sites": "rank candidate CHB sites",
+    "phases": "track change and displacement per phase",
+    "audit": "append-only audit log",
+    "export": "export the locality profile for a role",
+    "users": "workspace users",
+    "app": "set up the offline map files and demo town, then start the app",
+}
+SUBCOMMAND_MODULES = tuple(SUBCOMMANDS)
 
 
 def month_arg(text: str) -> str:
@@ -51,16 +56,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     Parameters
     ----------
     only : str, optional
-        Register just this subcommand (its module alone is imported, which keeps
-        ``geosoc ingest ...`` from importing the whole library); all when ``None``.
+        Register just this subcommand in full (its module alone is imported, which keeps
+        ``geosoc ingest ...`` from importing the whole library). When ``None`` every command
+        is listed by name and help only, importing none of them.
     """
     parser = argparse.ArgumentParser(
         prog="geosoc",
         description="Clear, Hold, Build analysis: harm hotspots, assets, sites, displacement.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES if only is None else (only,):
-        importlib.import_module(f"geosoc.cli.{name}_cmd").register(sub)
+    if only is None:
+        for name, text in SUBCOMMANDS.items():
+            sub.add_parser(name, help=text)
+        return parser
+    importlib.import_module(f"geosoc.cli.{only}_cmd").register(sub)
     return parser
 
 

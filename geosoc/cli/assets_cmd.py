@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from geosoc.asset_io import export_assets_csv, export_assets_geojson, read_assets
-from geosoc.assets import normalise_categories
+from geosoc.assets.files import export_assets_csv, export_assets_geojson, read_assets
+from geosoc.assets.model import normalise_categories
+from geosoc.cli import SUBCOMMANDS
 from geosoc.errors import InputFileError, Problem
 from geosoc.ingest.postcodes import read_postcodes
 from geosoc.workspace import Workspace
@@ -19,7 +20,8 @@ from geosoc.workspace import Workspace
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``assets import|export|list`` to the top-level parser."""
-    parser = subparsers.add_parser("assets", help="community asset register (FB5)")
+    parser = subparsers.add_parser(
+        "assets", help=SUBCOMMANDS["assets"])
     sub = parser.add_subparsers(dest="assets_command", required=True, metavar="ACTION")
 
     imp = sub.add_parser("import", help="add assets from a CSV, GeoJSON or OSM-tagged file")

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from geosoc.cli import SUBCOMMANDS
 from geosoc.cli.assets_cmd import acting_user
 from geosoc.workspace import Workspace
 
@@ -16,7 +17,8 @@ EXIT_TAMPERED = 3
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``audit verify|list`` to the top-level parser."""
-    parser = subparsers.add_parser("audit", help="append-only audit log")
+    parser = subparsers.add_parser(
+        "audit", help=SUBCOMMANDS["audit"])
     sub = parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = sub.add_parser("verify", help="recompute the hash chain; exit 3 if tampered")
     verify.add_argument("--workspace", required=True, type=Path)

@@ -7,13 +7,14 @@ import json
 import time
 from pathlib import Path
 
+from geosoc.cli import SUBCOMMANDS
 from geosoc.synth import DEFAULT_SEED, DemoManifest, generate_demo_town
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``geosoc demo`` to the top-level parser."""
     parser = subparsers.add_parser(
-        "demo", help="generate the fictional demo town (police, partner, boundary data)"
+        "demo", help=SUBCOMMANDS["demo"]
     )
     parser.add_argument("--out", type=Path, default=None,
                         help="folder to write (default: data/demo in the repository)")
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     """Generate the demo town into ``args.out`` and print a summary; return 0."""
     out = args.out
     if out is None:
-        from geosoc.demo import DEFAULT_DEMO_DIR
+        from geosoc.synth.demo import DEFAULT_DEMO_DIR
 
         out = DEFAULT_DEMO_DIR
     started = time.perf_counter()

@@ -1,7 +1,7 @@
 """``geosoc export profile``: the locality profile as one standalone, printable HTML file.
 
 Without ``--workspace`` the fictional demo town is used. With a workspace, the profile is built
-from the datasets stored in it (:func:`geosoc.study_data.load_study`: incidents, wards and
+from the datasets stored in it (:func:`geosoc.workspace.study.load_study`: incidents, wards and
 LSOAs), the CHB site (``--site``) and the community asset register come from it, and the
 export is written to its audit log with the stated purpose (DPA 2018 s62). ``--demo`` builds
 the demo town's profile while still auditing the export in the workspace.
@@ -16,14 +16,16 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from geosoc.access import PROTECTIVE_MARKING, as_role
+from geosoc.cli import SUBCOMMANDS
+from geosoc.disclosure.rules import PROTECTIVE_MARKING, as_role
 from geosoc.errors import AccessDeniedError, GeosocError, Problem
 from geosoc.schema import CRS_STORE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``geosoc export profile`` to the top-level parser."""
-    parser = subparsers.add_parser("export", help="export the locality profile for a role")
+    parser = subparsers.add_parser(
+        "export", help=SUBCOMMANDS["export"])
     sub = parser.add_subparsers(dest="export_what", required=True, metavar="WHAT")
     profile = sub.add_parser("profile", help="standalone HTML locality profile (A4 landscape)")
     profile.add_argument("--role", choices=("analyst", "partner", "public"), required=True,
@@ -69,7 +71,7 @@ class ProfileData:
 
 def _demo_data() -> ProfileData:
     """Return the demo town's areas, incidents, site and assets."""
-    from geosoc.demo import load_demo
+    from geosoc.synth.demo import load_demo
 
     town = load_demo()
     site = gpd.GeoDataFrame({"name": [town.site.name]}, geometry=[town.site.geometry],
@@ -80,8 +82,8 @@ def _demo_data() -> ProfileData:
 
 def _workspace_data(workspace: Path, site_name: str | None) -> ProfileData:
     """Return the workspace's stored areas and incidents, chosen site and asset register."""
-    from geosoc.study_data import load_study
     from geosoc.workspace import Workspace
+    from geosoc.workspace.study import load_study
 
     with Workspace.open(workspace, create=False) as ws:
         study = load_study(ws)
@@ -113,8 +115,8 @@ def _require_export_role(workspace: Path, username: str, wanted: str) -> None:
 
 def run_profile(args: argparse.Namespace) -> int:
     """Build the profile, write the HTML for the role, audit it; return 0."""
-    from geosoc.profile import build_profile
-    from geosoc.report import ReportInputs, export_profile
+    from geosoc.hotspots.profile import build_profile
+    from geosoc.report.profile_report import ReportInputs, export_profile
 
     role = as_role(args.role)
     if args.workspace is not None and not args.purpose:

@@ -1,8 +1,8 @@
 """``geosoc ingest PATH --kind ...``: read a file, print what was read (or the error).
 
 With ``--workspace W --name NAME`` a successful ingest is stored in the workspace
-(:func:`geosoc.dataset_store.store_dataset`); a rejected file stores nothing and leaves the
-workspace, its dataset folder and its audit log exactly as they were.
+(:func:`geosoc.workspace.dataset_store.store_dataset`); a rejected file stores nothing and leaves
+the workspace, its dataset folder and its audit log exactly as they were.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from geosoc import ingest
+from geosoc.cli import SUBCOMMANDS
 from geosoc.errors import ConfigError, Problem
 from geosoc.ingest import Ingested
 from geosoc.schema import AREA_KINDS
@@ -22,7 +23,7 @@ KINDS = ("policeuk", "points", "counts", "boundaries", "postcodes", "imd")
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``ingest`` subcommand to ``subparsers``."""
     parser = subparsers.add_parser(
-        "ingest", help="check and read a data file, printing an ingest report",
+        "ingest", help=SUBCOMMANDS["ingest"],
         description="Read a police.uk, partner, boundary, postcode, counts or IMD file and "
         "report rows read, kept and dropped. Exit code 2 and a list of problems (file, row, "
         "column, fix) when the file cannot be used.")
@@ -106,8 +107,8 @@ def _check_store_args(args: argparse.Namespace) -> None:
 def _store(args: argparse.Namespace, result: Ingested) -> dict[str, object]:
     """Store a successful ingest in the workspace; return its record (without the report)."""
     from geosoc.cli.assets_cmd import acting_user
-    from geosoc.dataset_store import KIND_BY_READER, store_dataset
     from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import KIND_BY_READER, store_dataset
 
     with Workspace.open(args.workspace) as ws:
         user, role = acting_user(ws, args.user)

@@ -2,9 +2,9 @@
 
 Without ``--workspace`` it runs on the demo town's site. With ``--workspace W --site NAME``
 the site outline and phase dates come from the workspace, and so does the data: the incidents
-stored there (police and partners, :func:`geosoc.dataset_store.load_incidents`; ``--source``
-picks which) and the stored ward boundaries, from which the control is chosen by
-:func:`geosoc.rings.suggest_control`. ``--police FOLDER`` / ``--wards FILE`` read raw files
+stored there (police and partners, :func:`geosoc.workspace.dataset_store.load_incidents`;
+``--source`` picks which) and the stored ward boundaries, from which the control is chosen by
+:func:`geosoc.phases.rings.suggest_control`. ``--police FOLDER`` / ``--wards FILE`` read raw files
 instead of the stored ones.
 
 Writes ``phases.csv``, ``displacement_count.csv``, ``displacement_harm.csv``,
@@ -25,15 +25,15 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geosoc.asset_io import neutralise_formulas
-from geosoc.change import LAYER_HARM, PhasePlan, compare_phases, monthly_series
-from geosoc.charts import phase_chart
-from geosoc.cli import month_arg
-from geosoc.displacement import displacement_report
+from geosoc.assets.files import neutralise_formulas
+from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.errors import AnalysisError, ConfigError, Problem, WorkspaceError
 from geosoc.harm import apply_harm_weights
-from geosoc.readings import describe_pct_change
-from geosoc.rings import buffer_rings, suggest_control
+from geosoc.phases.change import LAYER_HARM, PhasePlan, compare_phases, monthly_series
+from geosoc.phases.displacement import displacement_report
+from geosoc.phases.readings import describe_pct_change
+from geosoc.phases.rings import buffer_rings, suggest_control
+from geosoc.report.phase_chart import phase_chart
 from geosoc.schema import HARM, MONTH, SOURCE
 
 if TYPE_CHECKING:
@@ -57,7 +57,8 @@ class SiteInputs:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``phases report`` to the top-level parser."""
-    parser = subparsers.add_parser("phases", help="track change and displacement per phase")
+    parser = subparsers.add_parser(
+        "phases", help=SUBCOMMANDS["phases"])
     sub = parser.add_subparsers(dest="phases_command", required=True, metavar="ACTION")
     report = sub.add_parser("report", help="tables, charts and readings for one site")
     report.add_argument("--workspace", type=Path, help="workspace holding the site")
@@ -150,7 +151,7 @@ def _plan(phases: dict[str, tuple[object, object]], months: pd.Series) -> PhaseP
 
 
 def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
-    from geosoc.demo import load_demo
+    from geosoc.synth.demo import load_demo
 
     demo = load_demo(args.demo_dir) if args.demo_dir else load_demo()
     site = demo.site
@@ -164,8 +165,8 @@ def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
 def _workspace_data(ws: Workspace, args: argparse.Namespace
                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Incidents and wards: raw files when given, else the workspace's stored datasets."""
-    from geosoc.dataset_store import load_areas, load_incidents
     from geosoc.ingest import read_boundaries, read_policeuk
+    from geosoc.workspace.dataset_store import load_areas, load_incidents
 
     problems: list[Problem] = []
     incidents = wards = None

@@ -22,11 +22,11 @@ import geopandas as gpd
 import pandas as pd
 
 from geosoc import ingest
-from geosoc.asset_io import neutralise_formulas
-from geosoc.cli import month_arg
-from geosoc.concentration import lorenz_curve
+from geosoc.assets.files import neutralise_formulas
+from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.errors import ConfigError, Problem
-from geosoc.profile import LocalityProfile, build_profile
+from geosoc.hotspots.concentration import lorenz_curve
+from geosoc.hotspots.profile import LocalityProfile, build_profile
 
 #: Protective marking of analyst outputs.
 MARKING = "OFFICIAL-SENSITIVE"
@@ -35,7 +35,7 @@ MARKING = "OFFICIAL-SENSITIVE"
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``profile`` subcommand to ``subparsers``."""
     parser = subparsers.add_parser(
-        "profile", help="build the FB4 locality profile (hotspots, trend, concentration)",
+        "profile", help=SUBCOMMANDS["profile"],
         description="Harm-weighted hotspots (Gi* with FDR, Local Moran), emerging hot spots "
         "and concentration for police.uk data, or the demo town when no input is given.")
     parser.add_argument("inputs", nargs="*", metavar="INPUT",
@@ -77,8 +77,8 @@ def _text_progress(fraction: float, message: str) -> None:
 def _load(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
     """Read the inputs and area layers, a workspace's stored datasets, or the demo town."""
     if args.workspace is not None:
-        from geosoc.study_data import load_study
         from geosoc.workspace import Workspace
+        from geosoc.workspace.study import load_study
 
         if args.inputs:
             raise ConfigError("give input files or --workspace, not both", [Problem(
@@ -89,7 +89,7 @@ def _load(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, dict[str, gpd.Geo
         layers = {"ward": study.wards, "lsoa": study.lsoas}
         return study.incidents, {k: v for k, v in layers.items() if v is not None}
     if not args.inputs:
-        from geosoc.demo import load_demo
+        from geosoc.synth.demo import load_demo
 
         town = load_demo()
         return town.incidents, {"ward": town.wards, "lsoa": town.lsoas}

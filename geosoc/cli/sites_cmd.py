@@ -1,7 +1,7 @@
 """``geosoc sites rank``: ranked, explainable candidate CHB sites.
 
 With ``--workspace W`` the candidates are ranked on the datasets stored in the workspace
-(:func:`geosoc.study_data.load_study`: incidents, wards, and LSOAs, postcodes, IMD and the
+(:func:`geosoc.workspace.study.load_study`: incidents, wards, and LSOAs, postcodes, IMD and the
 asset register when present) over ``--from``/``--to`` (default: every month). Without it, or
 with ``--demo``, the demo town is used (its baseline period by default); ``--workspace`` then
 only receives ``--save-site``.
@@ -17,16 +17,16 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geosoc.asset_io import neutralise_formulas
-from geosoc.cli import month_arg
+from geosoc.assets.files import neutralise_formulas
+from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.cli.assets_cmd import acting_user
 from geosoc.errors import ConfigError, Problem
 from geosoc.harm import apply_harm_weights
 from geosoc.schema import HARM
-from geosoc.site_pipeline import SCALES, baseline_period, in_period, rank_sites
-from geosoc.site_scoring import explain
-from geosoc.site_weights import ScoreWeights
-from geosoc.sites import site_snapshot
+from geosoc.sites.candidates import site_snapshot
+from geosoc.sites.ranking import SCALES, baseline_period, in_period, rank_sites
+from geosoc.sites.scoring import explain
+from geosoc.sites.weights import ScoreWeights
 from geosoc.workspace import Workspace
 
 #: Protective marking written beside analyst exports.
@@ -35,7 +35,8 @@ MARKING = "OFFICIAL-SENSITIVE"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``sites rank`` to the top-level parser."""
-    parser = subparsers.add_parser("sites", help="rank candidate CHB sites")
+    parser = subparsers.add_parser(
+        "sites", help=SUBCOMMANDS["sites"])
     sub = parser.add_subparsers(dest="sites_command", required=True, metavar="ACTION")
     rank = sub.add_parser("rank", help="rank wards, postcode sectors or H3 regions")
     rank.add_argument("--scale", choices=SCALES, default="ward")
@@ -100,13 +101,13 @@ def _load_inputs(args: argparse.Namespace) -> tuple[object, gpd.GeoDataFrame, tu
     ``assets``.
     """
     if args.workspace is not None and not args.demo:
-        from geosoc.study_data import load_study
+        from geosoc.workspace.study import load_study
 
         with Workspace.open(args.workspace, create=False) as ws:
             study = load_study(ws)
         period: tuple[str | None, str | None] = (None, None)
     else:
-        from geosoc.demo import load_demo
+        from geosoc.synth.demo import load_demo
 
         study = load_demo(args.demo_dir) if args.demo_dir else load_demo()
         period = baseline_period(study.site.phases)

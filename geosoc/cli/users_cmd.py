@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from geosoc.cli import SUBCOMMANDS
 from geosoc.errors import Problem, WorkspaceError
 from geosoc.workspace import Workspace
 from geosoc.workspace.roles import ROLES
@@ -17,7 +18,8 @@ PASSWORD_ENV = "GEOSOC_PASSWORD"  # noqa: S105 - the variable's name, not a pass
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``users add|list`` to the top-level parser."""
-    parser = subparsers.add_parser("users", help="workspace users")
+    parser = subparsers.add_parser(
+        "users", help=SUBCOMMANDS["users"])
     sub = parser.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     add = sub.add_parser("add", help=f"add a user; password from ${PASSWORD_ENV} or stdin")
     add.add_argument("username")

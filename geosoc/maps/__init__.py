@@ -1,6 +1,6 @@
 """Offline-safe folium/pydeck maps: base map, layers, legends, escaping, local assets.
 
-Only this package, ``geosoc/report.py`` and ``geosoc/ui/`` import folium.
+Only this package, ``geosoc/report/`` and ``geosoc/ui/`` import folium.
 """
 
 from geosoc.maps.base import MAX_ZOOM, build_map, finish_map

@@ -20,26 +20,25 @@ import pandas as pd
 import streamlit as st
 
 from geosoc import aggregate, hotspots, maps
-from geosoc.access import (
-    Role,
+from geosoc.aggregate.cells import assign_cells, cover_area, h3_ints_to_str
+from geosoc.aggregate.pip_index import AreaIndex
+from geosoc.assets.files import read_assets
+from geosoc.config import Settings, load_config
+from geosoc.disclosure.layers import (
     disclose_areas,
     disclose_cells,
     disclose_headline,
     disclose_series,
-    rules_for,
 )
-from geosoc.asset_io import read_assets
-from geosoc.cells import assign_cells, cover_area, h3_ints_to_str
-from geosoc.change import PhasePlan
-from geosoc.config import Settings, load_config
-from geosoc.demo import DEFAULT_DEMO_DIR
-from geosoc.displacement import displacement_report
-from geosoc.emerging import emerging_hotspots, to_panel
-from geosoc.pip_index import AreaIndex
-from geosoc.profile import Progress, build_profile
-from geosoc.report import ReportInputs, render_profile_report
-from geosoc.rings import buffer_rings
-from geosoc.site_pipeline import rank_sites
+from geosoc.disclosure.rules import Role, rules_for
+from geosoc.hotspots.emerging import emerging_hotspots, to_panel
+from geosoc.hotspots.profile import Progress, build_profile
+from geosoc.phases.change import PhasePlan
+from geosoc.phases.displacement import displacement_report
+from geosoc.phases.rings import buffer_rings
+from geosoc.report.profile_report import ReportInputs, render_profile_report
+from geosoc.sites.ranking import rank_sites
+from geosoc.synth.demo import DEFAULT_DEMO_DIR
 from geosoc.ui import state
 from geosoc.ui.study import (
     Study,
@@ -92,8 +91,8 @@ def start_hotspot_warm_up() -> threading.Thread:
 #: Modules the pages need that are slow to import (folium, pydeck, charts), imported by the
 #: preload thread so the first page after sign-in does not pay for them.
 #: (Not streamlit_folium: its component must be declared from the script thread.)
-PRELOADED_MODULES = ("folium", "pydeck", "geosoc.maps.deck", "geosoc.concentration",
-                     "geosoc.charts", "geosoc.sites", "geosoc.readings")
+PRELOADED_MODULES = ("folium", "pydeck", "geosoc.maps.deck", "geosoc.hotspots.concentration",
+                     "geosoc.report.phase_chart", "geosoc.sites", "geosoc.phases.readings")
 
 
 @st.cache_resource(show_spinner=False)
@@ -241,7 +240,7 @@ def headline(key: str, filters: state.Filters, role: str) -> tuple[float | None,
     """Return the events and harm (days) of the filtered study, disclosed for ``role``.
 
     Computed from the true totals, then suppressed or rounded once
-    (:func:`geosoc.access.disclose_headline`). Summing a disclosed layer instead would give
+    (:func:`geosoc.disclosure.disclose_headline`). Summing a disclosed layer instead would give
     each page its own total, and the difference between two pages would reveal what was
     suppressed.
     """

@@ -1,7 +1,7 @@
 """Progress bars for slow steps, usable as the library's ``progress(fraction, message)``.
 
 Library functions report progress through an optional callable (e.g.
-:func:`geosoc.profile.build_profile`). :class:`ProgressBar` is such a callable drawing an
+:func:`geosoc.hotspots.profile.build_profile`). :class:`ProgressBar` is such a callable drawing an
 ``st.progress`` bar, and it may be handed into an ``st.cache_data``/``st.cache_resource``
 function (as an ``_underscore`` argument, which is not hashed):
 

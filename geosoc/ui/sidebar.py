@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geosoc.access import PROTECTIVE_MARKING
+from geosoc.disclosure.rules import PROTECTIVE_MARKING
 from geosoc.errors import GeosocError
 from geosoc.ui import cache, state
 

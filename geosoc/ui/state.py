@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from geosoc.access import Role
+from geosoc.disclosure.rules import Role
 from geosoc.workspace import Workspace
 
 USER_KEY = "geosoc_user"

@@ -1,8 +1,8 @@
 """What the app shows: a :class:`Study` (incidents with harm, boundaries, assets, a site).
 
 The demo town is read from its files through the same ingest readers an analyst's uploads go
-through (:func:`geosoc.demo.load_demo`), so demo mode exercises the real path. A workspace's
-study is built from its stored datasets (:func:`geosoc.study_data.load_study`), the ones
+through (:func:`geosoc.synth.demo.load_demo`), so demo mode exercises the real path. A workspace's
+study is built from its stored datasets (:func:`geosoc.workspace.study.load_study`), the ones
 ``geosoc ingest ... --workspace`` and the Data page store. Loading takes a few seconds and
 is cached once per process by :mod:`geosoc.ui.cache`; pages treat a Study as read-only.
 """
@@ -15,14 +15,14 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geosoc.change import PhasePlan
-from geosoc.demo import load_demo
 from geosoc.errors import WorkspaceError
 from geosoc.harm import apply_harm_weights, load_harm_weights
 from geosoc.ingest import IngestReport
+from geosoc.phases.change import PhasePlan
 from geosoc.schema import CATEGORY, CRS_STORE, MONTH, SOURCE
-from geosoc.study_data import load_study
+from geosoc.synth.demo import load_demo
 from geosoc.workspace import Workspace
+from geosoc.workspace.study import load_study
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def _weighted(incidents: gpd.GeoDataFrame, weights_path: str | None,
 
 def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
                     asb_weight: float | None = None) -> Study:
-    """Load the demo town (generating it if needed) through :func:`geosoc.demo.load_demo`.
+    """Load the demo town (generating it if needed) through :func:`geosoc.synth.demo.load_demo`.
 
     Parameters
     ----------

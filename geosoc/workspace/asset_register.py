@@ -15,8 +15,8 @@ from collections.abc import Mapping
 import geopandas as gpd
 import pandas as pd
 
-from geosoc.asset_io import validate_assets
-from geosoc.assets import ASSET_COLUMNS, RECORD_COLUMNS, empty_register
+from geosoc.assets.files import validate_assets
+from geosoc.assets.model import ASSET_COLUMNS, RECORD_COLUMNS, empty_register
 from geosoc.errors import ConflictError, Problem, SchemaError, WorkspaceError
 from geosoc.schema import CRS_STORE, require_columns
 from geosoc.workspace import audit
@@ -95,7 +95,7 @@ class AssetRegister:
         Parameters
         ----------
         records : pandas.DataFrame
-            Output of :func:`geosoc.asset_io.read_assets` / ``validate_assets``.
+            Output of :func:`geosoc.assets.files.read_assets` / ``validate_assets``.
         user, role : str
             Who imports.
         source : str

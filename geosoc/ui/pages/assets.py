@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from geosoc import maps
-from geosoc.access import Role
-from geosoc.assets import CATEGORIES, SECTORS, asset_gaps
+from geosoc.assets.coverage import asset_gaps
+from geosoc.assets.model import CATEGORIES, SECTORS
+from geosoc.disclosure.rules import Role
 from geosoc.errors import ConflictError, GeosocError
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import require_study, show_error, show_problems

@@ -3,7 +3,7 @@
 Every file goes through the same :mod:`geosoc.ingest` readers as the CLI. A file with problems
 is refused with every problem listed (file, row, column, fix) and nothing is stored; an
 accepted file is stored exactly as ``geosoc ingest FILE --workspace W --name N`` stores it
-(:func:`geosoc.dataset_store.store_dataset`: checked (Geo)Parquet beside the workspace,
+(:func:`geosoc.workspace.dataset_store.store_dataset`: checked (Geo)Parquet beside the workspace,
 registered and audited), so datasets stored either way show in the app and in the CLI.
 Only analysts store datasets.
 """
@@ -17,8 +17,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from geosoc.access import Role
-from geosoc.dataset_store import KIND_BY_READER, list_datasets, load_table, store_dataset
+from geosoc.disclosure.rules import Role
 from geosoc.errors import GeosocError
 from geosoc.ingest import (
     Ingested,
@@ -33,6 +32,7 @@ from geosoc.ui import cache, state
 from geosoc.ui.feedback import show_error, show_problems
 from geosoc.ui.progress import ProgressBar
 from geosoc.workspace import Workspace
+from geosoc.workspace.dataset_store import KIND_BY_READER, list_datasets, load_table, store_dataset
 
 KINDS = {
     "police.uk street CSVs (a .csv or a .zip of monthly folders)": "policeuk",

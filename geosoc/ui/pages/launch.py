@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geosoc import maps
-from geosoc.access import PROTECTIVE_MARKING, Role
+from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map

@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from geosoc import maps
-from geosoc.access import Role
-from geosoc.change import PhasePlan, compare_phases, monthly_series
-from geosoc.charts import phase_chart
+from geosoc.disclosure.rules import Role
 from geosoc.errors import GeosocError
-from geosoc.rings import buffer_rings, suggest_control
+from geosoc.phases.change import PhasePlan, compare_phases, monthly_series
+from geosoc.phases.rings import buffer_rings, suggest_control
+from geosoc.report.phase_chart import phase_chart
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map

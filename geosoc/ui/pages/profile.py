@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from geosoc import maps
-from geosoc.access import Role, rules_for
-from geosoc.concentration import concentration_summary, lorenz_curve
+from geosoc.disclosure.rules import Role, rules_for
+from geosoc.hotspots.concentration import concentration_summary, lorenz_curve
 from geosoc.maps.deck import FOLIUM_CELL_LIMIT, deck_hex_map
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import require_events, require_study

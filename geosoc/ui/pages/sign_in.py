@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geosoc.access import as_role
+from geosoc.disclosure.rules import as_role
 from geosoc.errors import GeosocError
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import show_error

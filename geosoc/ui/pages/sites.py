@@ -10,11 +10,11 @@ import shapely
 import streamlit as st
 
 from geosoc import maps
-from geosoc.access import Role, require_point_access
+from geosoc.disclosure.rules import Role, require_point_access
 from geosoc.errors import GeosocError
 from geosoc.ingest.boundaries import read_boundaries
-from geosoc.site_weights import COMPONENTS, DEFAULT_WEIGHTS
-from geosoc.sites import compare_candidates, score_site
+from geosoc.sites.candidates import compare_candidates, score_site
+from geosoc.sites.weights import COMPONENTS, DEFAULT_WEIGHTS
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map

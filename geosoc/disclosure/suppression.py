@@ -1,0 +1,131 @@
+"""Primary and secondary suppression with rounding of count and harm columns.
+
+The mechanics behind :mod:`geosoc.disclosure`: counts of 1 to ``min_count - 1`` are hidden with
+their harm, more values are hidden until no suppressed value can be recovered by subtraction
+from a published total (the whole layer, each extra grouping, and each row's breakdown
+columns), then values are rounded. The rules themselves (which role gets which threshold)
+live in :mod:`geosoc.disclosure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from geosoc.schema import COUNT, HARM
+
+if TYPE_CHECKING:
+    from geosoc.disclosure.rules import DisclosureRules
+
+__all__ = ["suppress"]
+
+
+def _count_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c == COUNT or c.startswith(f"{COUNT}__")]
+
+
+def _harm_partner(column: str) -> str:
+    return HARM + column[len(COUNT):]
+
+
+def _secondary_mask(values: pd.Series, suppressed: pd.Series, groups: pd.Series,
+                    min_count: int) -> pd.Series:
+    """Extend ``suppressed`` until every group satisfies the secondary-suppression rule.
+
+    Vectorised per round: each round adds, in every violating group, the smallest
+    non-zero unsuppressed value. Rounds are bounded by the largest group size.
+    """
+    suppressed = suppressed.copy()
+    # Prefer the smallest non-zero value; a zero is hidden only when nothing else is left.
+    preference = values.where(values > 0, np.inf)
+    largest_group = int(groups.value_counts().max()) if groups.notna().any() else 0
+    for _ in range(largest_group + 1):
+        n_hidden = suppressed.groupby(groups).transform("sum")
+        sum_hidden = values.where(suppressed, 0).groupby(groups).transform("sum")
+        violating = (n_hidden > 0) & ((n_hidden < 2) | (sum_hidden < min_count))
+        eligible = violating & ~suppressed
+        if not eligible.any():
+            break
+        pick = preference[eligible].groupby(groups[eligible]).idxmin()
+        suppressed.loc[pick.to_numpy()] = True
+    return suppressed
+
+
+def suppress(
+    frame: pd.DataFrame,
+    rules: DisclosureRules,
+    *,
+    groups: Iterable[pd.Series] = (),
+) -> pd.DataFrame:
+    """Apply primary and secondary suppression and rounding to every count column.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows of a layer with ``count`` (and optionally ``count__<key>``) columns and the
+        matching ``harm`` / ``harm__<key>`` columns (harm in days).
+    rules : DisclosureRules
+        The role's rules.
+    groups : iterable of pandas.Series
+        Extra groupings whose totals are published (e.g. parent cell ids of an
+        overlapping coarser layer), aligned to ``frame.index``. The whole layer is always
+        one group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with suppressed counts and harm set to ``NaN``, counts rounded to
+        ``rules.rounding_base``, and a boolean ``suppressed`` column for the row total.
+    """
+    out = frame.copy()
+    if rules.min_count <= 0 and rules.rounding_base <= 1:
+        out["suppressed"] = False
+        return out
+    count_cols = _count_columns(out)
+    whole = pd.Series(0, index=out.index)
+    group_list = [whole, *groups]
+    masks: dict[str, pd.Series] = {}
+    for col in count_cols:
+        values = out[col].fillna(0).astype(float)
+        mask = (values > 0) & (values < rules.min_count)
+        for grouping in group_list:
+            mask = _secondary_mask(values, mask, grouping.reindex(out.index), rules.min_count)
+        masks[col] = mask
+    breakdown = [c for c in count_cols if c != COUNT]
+    if COUNT in masks and breakdown:
+        masks = _suppress_across_columns(out, masks, breakdown, rules.min_count)
+    for col, mask in masks.items():
+        out[col] = out[col].astype(float).mask(mask)
+        harm_col = _harm_partner(col)
+        if harm_col in out.columns:
+            out[harm_col] = out[harm_col].astype(float).mask(mask)
+        if rules.rounding_base > 1:
+            base = rules.rounding_base
+            out[col] = (out[col] / base).round() * base
+            if harm_col in out.columns:
+                out[harm_col] = (out[harm_col] / base).round() * base
+    out["suppressed"] = masks.get(COUNT, False)
+    return out
+
+
+def _suppress_across_columns(frame: pd.DataFrame, masks: dict[str, pd.Series],
+                             breakdown: list[str], min_count: int) -> dict[str, pd.Series]:
+    """Apply the secondary rule across a row's breakdown columns (vectorised in long form)."""
+    long_values = frame[breakdown].fillna(0).astype(float).stack()
+    long_mask = pd.concat({c: masks[c] for c in breakdown}, axis=1).stack()
+    rows = pd.Series(long_values.index.get_level_values(0), index=long_values.index)
+    # A row whose total is hidden publishes no total to subtract from.
+    total_shown = ~masks[COUNT].reindex(rows.to_numpy()).to_numpy()
+    long_mask = long_mask.reindex(long_values.index)
+    shown_rows = pd.Series(total_shown, index=long_values.index)
+    extended = _secondary_mask(long_values[shown_rows], long_mask[shown_rows],
+                               rows[shown_rows], min_count)
+    long_mask.loc[extended.index] = extended
+    wide = long_mask.unstack()
+    out = dict(masks)
+    for c in breakdown:
+        out[c] = wide[c].reindex(frame.index).fillna(False).astype(bool)
+    return out

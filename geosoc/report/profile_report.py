@@ -1,0 +1,289 @@
+"""The locality profile as one standalone, printable HTML file (CHB FB8 multi-agency launch).
+
+The file opens offline (Leaflet and every plugin inlined, see
+:func:`geosoc.maps.inline_assets`), prints to A4 landscape (a static SVG map replaces the
+interactive one on paper), and carries the protective marking of its role at the top and
+bottom of every page. Disclosure control (:mod:`geosoc.disclosure`) is applied here, on the
+server, before anything is rendered: a partner or public file holds no incident point, ID or
+small count, and :func:`geosoc.disclosure.guard_payload` checks the final text when the incidents
+are given.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geosoc import maps
+from geosoc.assets.model import active_assets
+from geosoc.disclosure.layers import (
+    disclose_areas,
+    disclose_cells,
+    disclose_headline,
+    disclose_series,
+    guard_payload,
+)
+from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role, as_role
+from geosoc.errors import GeosocError, Problem
+from geosoc.hotspots.profile import LocalityProfile
+from geosoc.report.figures import SUPPRESSED_COLOUR, static_map_svg, trend_svg
+from geosoc.schema import COUNT, HARM
+
+#: Asset columns shown per role (public outputs drop contact details).
+ASSET_COLUMNS = {
+    Role.ANALYST: ("name", "category", "sector", "services", "contact"),
+    Role.PARTNER: ("name", "category", "sector", "services", "contact"),
+    Role.PUBLIC: ("name", "category", "sector", "services"),
+}
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What goes into a launch report besides the profile.
+
+    Parameters
+    ----------
+    title : str
+        Report title (escaped).
+    site : geopandas.GeoDataFrame, optional
+        The CHB site boundary (EPSG:4326) with a ``name`` column.
+    assets : geopandas.GeoDataFrame, optional
+        Active community assets (register columns, WGS84 ``lon``/``lat``).
+    incidents : pandas.DataFrame, optional
+        The incidents behind the profile; when given, a partner/public report is checked
+        for leaked IDs or coordinates before it is returned.
+    demo : bool
+        Mark the report as built from the fictional demo town.
+    area_kind : str
+        Area layer used for the public map and the area table (``"ward"``).
+    """
+
+    title: str = "Locality profile"
+    site: gpd.GeoDataFrame | None = None
+    assets: gpd.GeoDataFrame | None = None
+    incidents: pd.DataFrame | None = None
+    demo: bool = False
+    area_kind: str = "ward"
+
+
+def _map_layer(profile: LocalityProfile, role: Role, area_kind: str) -> gpd.GeoDataFrame:
+    """Return the harm layer this role may see: cells (analyst, partner) or wards (public)."""
+    if role is Role.PUBLIC:
+        if area_kind not in profile.areas:
+            return disclose_cells(profile.cells, role)
+        return disclose_areas(profile.areas[area_kind], role)
+    return disclose_cells(profile.cells, role)
+
+
+def _labels(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Add text columns for tooltips: numbers, or 'suppressed' where hidden."""
+    out = frame.copy()
+    for col in (COUNT, HARM):
+        values = out[col].astype(float)
+        text = values.map(lambda v: f"{v:,.0f}")
+        out[f"{col}_text"] = text.where(values.notna(), "suppressed")
+    return out
+
+
+def _interactive_map(layer: gpd.GeoDataFrame, colours: np.ndarray,
+                     inputs: ReportInputs) -> str:
+    m = maps.build_map(boundaries=None, bounds=tuple(layer.total_bounds), height=520,
+                       fullscreen=True)
+    maps.fill_layer(_labels(layer), colours, name="Harm",
+                    tooltip={"count_text": "Incidents", "harm_text": "Harm (days)"}).add_to(m)
+    if inputs.site is not None and len(inputs.site):
+        maps.site_layer(inputs.site).add_to(m)
+    if inputs.assets is not None and len(inputs.assets):
+        cats = sorted(inputs.assets["category"].astype(str).unique())
+        for group in maps.asset_layers(inputs.assets, maps.category_colours(cats)):
+            group.add_to(m)
+    maps.finish_map(m)
+    try:
+        return maps.inline_assets(m.get_root().render())
+    except maps.MissingAssetError as err:
+        raise GeosocError("map assets are missing, so the report cannot open offline", [
+            Problem(str(err), fix="run `python -m geosoc.maps.vendor` (part of make app)")
+        ]) from None
+
+
+def _table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
+    """Render ``frame`` as an escaped HTML table (``columns``: column -> heading)."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in columns.values())
+    body = []
+    for row in frame[list(columns)].itertuples(index=False):  # at most a few dozen rows
+        cells = []
+        for value in row:
+            if isinstance(value, float):
+                text = "suppressed" if np.isnan(value) else f"{value:,.0f}"
+            else:
+                text = str(value)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _headlines(profile: LocalityProfile, role: Role, layer: gpd.GeoDataFrame) -> list[str]:
+    count = disclose_headline(float(profile.cells[COUNT].sum()), role)
+    harm = disclose_headline(float(profile.cells[HARM].sum()), role)
+    months = profile.monthly["month"]
+    hot = int((layer["hotspot_bin"] >= 2).sum()) if "hotspot_bin" in layer.columns else None
+    items = [
+        f"{months.min()} to {months.max()}",
+        "incidents: " + ("suppressed" if count is None else f"{count:,.0f}"),
+        "harm: " + ("suppressed" if harm is None else f"{harm:,.0f} days (CCHI)"),
+        profile.concentration.sentence(),
+    ]
+    if hot is not None:
+        items.append(f"{hot} hot spot units at 95% confidence or more (Getis-Ord Gi*)")
+    return items
+
+
+def _published_points(layer: gpd.GeoDataFrame, site: gpd.GeoDataFrame | None,
+                      assets: pd.DataFrame | None) -> pd.DataFrame:
+    """Every coordinate the report publishes on purpose (WGS84 lon/lat, degrees).
+
+    Boundary vertices and asset locations are public; police.uk map points often sit on
+    the street nodes that ward boundaries follow, so without this a boundary vertex would
+    read as a leaked incident.
+    """
+    parts = [shapely.get_coordinates(layer.geometry.to_numpy())]
+    if site is not None and len(site):
+        parts.append(shapely.get_coordinates(site.geometry.to_numpy()))
+    if assets is not None and len(assets):
+        parts.append(assets[["lon", "lat"]].to_numpy(dtype=float))
+    xy = np.concatenate(parts)
+    return pd.DataFrame({"lon": xy[:, 0], "lat": xy[:, 1]})
+
+
+def render_profile_report(profile: LocalityProfile, *, role: Role | str,
+                          inputs: ReportInputs | None = None) -> str:
+    """Render the locality profile for ``role`` as one standalone HTML document.
+
+    Parameters
+    ----------
+    profile : LocalityProfile
+        Output of :func:`geosoc.hotspots.profile.build_profile` (EPSG:4326 layers, harm in days).
+    role : Role or str
+        Who the file is for; decides disclosure and the protective marking.
+    inputs : ReportInputs, optional
+        Title, site, assets, incidents (for the leak guard) and flags.
+
+    Returns
+    -------
+    str
+        The HTML text.
+    """
+    role = as_role(role)
+    inputs = inputs or ReportInputs()
+    marking = PROTECTIVE_MARKING[role]
+    layer = _map_layer(profile, role, inputs.area_kind)
+    scale = maps.quantile_scale(layer[HARM].fillna(0))
+    colours = np.where(layer[HARM].isna(), SUPPRESSED_COLOUR, scale.colour(layer[HARM].fillna(0)))
+    assets = None if inputs.assets is None else active_assets(inputs.assets)
+    series = disclose_series(profile.monthly, role)
+    period = "quarter" if "quarter" in series.columns else "month"
+    table_src = (disclose_areas(profile.areas[inputs.area_kind], role)
+                 if inputs.area_kind in profile.areas else layer)
+    top = table_src.sort_values(HARM, ascending=False, na_position="last").head(10)
+    top = top.assign(code=top.index.astype(str),
+                     name=top["name"] if "name" in top.columns else top.index.astype(str))
+    sections = [
+        "<section><h2>Headline figures</h2><ul>"
+        + "".join(f"<li>{html.escape(t)}</li>" for t in _headlines(profile, role, layer))
+        + "</ul></section>",
+        _map_section(layer, colours, inputs.site, assets, scale),
+        f"<section><h2>Trend ({'quarterly' if period == 'quarter' else 'monthly'} harm)</h2>"
+        f"{trend_svg(series, period=period)}</section>",
+        "<section><h2>Highest-harm areas</h2>"
+        + _table(top, {"code": "Code", "name": "Name", COUNT: "Incidents", HARM: "Harm (days)"})
+        + "</section>",
+    ]
+    if assets is not None and len(assets):
+        by_cat = assets.groupby("category").size().rename("n").reset_index()
+        cols = {c: c.replace("_", " ").title() for c in ASSET_COLUMNS[role] if c in assets}
+        sections.append(
+            "<section><h2>Community assets</h2>"
+            + _table(by_cat.assign(n=by_cat["n"].astype(float)),
+                     {"category": "Category", "n": "Assets"})
+            + _table(assets.sort_values(["category", "name"]).fillna(""), cols) + "</section>")
+    document = _page(inputs, role, marking, "".join(sections))
+    if inputs.incidents is not None:
+        published = _published_points(layer, inputs.site, assets)
+        guard_payload(document, inputs.incidents, role, published_points=published)
+    return document
+
+
+def _map_section(layer: gpd.GeoDataFrame, colours: np.ndarray,
+                 site: gpd.GeoDataFrame | None, assets: pd.DataFrame | None,
+                 scale: maps.BinnedScale) -> str:
+    """Interactive map on screen (in an iframe), static SVG map on paper, and the legend."""
+    live = _interactive_map(layer, colours, ReportInputs(site=site, assets=assets))
+    still = static_map_svg(layer, colours, site=site, assets=assets)
+    return ("<section class='map'><h2>Harm map</h2>"
+            f"<iframe class='screen-only' title='Interactive harm map' "
+            f"srcdoc=\"{html.escape(live, quote=True)}\"></iframe>"
+            f"<div class='print-only'>{still}</div>"
+            f"{_legend_html(scale.legend('Harm (days)'))}</section>")
+
+
+def _legend_html(legend: maps.Legend) -> str:
+    swatches = "".join(
+        f"<span class='swatch' style='background:{html.escape(colour)}'></span>"
+        f"{html.escape(label)} " for label, colour in legend.entries)
+    return (f"<p class='legend'><b>{html.escape(legend.title)}</b> {swatches}"
+            f"<span class='swatch' style='background:{SUPPRESSED_COLOUR}'></span>suppressed</p>")
+
+
+_CSS = """
+@page { size: A4 landscape; margin: 14mm 10mm; }
+body { font-family: Arial, Helvetica, sans-serif; margin: 0 auto; max-width: 1100px;
+       color: #222; padding: 2.5em 1em; }
+.marking { position: fixed; left: 0; right: 0; text-align: center; font-weight: bold;
+           letter-spacing: .1em; background: #fff; padding: 2px; }
+.marking.top { top: 0; } .marking.bottom { bottom: 0; }
+h1 { margin: .2em 0; } h2 { border-bottom: 2px solid #b2182b; padding-bottom: 2px; }
+section { break-inside: avoid; page-break-inside: avoid; margin-bottom: 1.2em; }
+iframe { width: 100%; height: 540px; border: 1px solid #ccc; }
+table { border-collapse: collapse; margin: .4em 0; font-size: 12px; }
+th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
+.swatch { display: inline-block; width: 12px; height: 12px; margin: 0 3px 0 8px;
+          border: 1px solid #999; vertical-align: middle; }
+.print-only { display: none; } .demo { color: #b2182b; font-weight: bold; }
+@media print { .screen-only { display: none; } .print-only { display: block; }
+               section.map { page-break-before: always; } }
+"""
+
+
+def _page(inputs: ReportInputs, role: Role, marking: str, body: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    demo = ("<p class='demo'>Built from the fictional Demoford demo town: not real data.</p>"
+            if inputs.demo else "")
+    audience = {"analyst": "Police analysts", "partner": "Partner agencies",
+                "public": "Multi-agency launch audience"}[role.value]
+    mark = html.escape(marking)
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(inputs.title)} ({mark})</title><style>{_CSS}</style></head><body>"
+        f"<div class='marking top'>{mark}</div>"
+        f"<h1>{html.escape(inputs.title)}</h1>"
+        f"<p>Clear, Hold, Build locality profile for: {html.escape(audience)}. "
+        f"Produced {html.escape(stamp)} by geosoc.</p>{demo}{body}"
+        f"<div class='marking bottom'>{mark}</div></body></html>"
+    )
+
+
+def export_profile(profile: LocalityProfile, *, role: Role | str, out: str | Path,
+                   inputs: ReportInputs | None = None) -> Path:
+    """Write :func:`render_profile_report` to ``out`` (UTF-8) and return the path."""
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_profile_report(profile, role=role, inputs=inputs), encoding="utf-8")
+    return path
+

@@ -1,0 +1,101 @@
+"""Dataset files on disk: crash-safe (Geo)Parquet writes and contract-preserving reads.
+
+Used by :mod:`geosoc.workspace.dataset_store`, which records the files in the workspace.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geosoc.schema import CRS_STORE
+from geosoc.workspace.datasets import file_sha256
+
+
+def write_parquet_atomically(frame: pd.DataFrame, folder: Path, stem: str) -> Path:
+    """Write ``frame`` as ``<stem>-<sha256 prefix>.parquet`` in ``folder``, crash-safely.
+
+    The frame is written to a temporary file in ``folder``, fsynced, hashed and renamed, and
+    the folder is fsynced, so the final name only ever holds a complete file. A failure
+    removes the temporary file.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or geopandas.GeoDataFrame
+        The data; a GeoDataFrame is written as GeoParquet (its CRS, e.g. EPSG:4326, kept).
+    folder : Path
+        An existing folder.
+    stem : str
+        The dataset name; characters other than letters, digits, ``_.-`` become ``_``.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    handle, temp = tempfile.mkstemp(prefix=".incoming-", suffix=".parquet", dir=folder)
+    os.close(handle)
+    temp_path = Path(temp)
+    try:
+        frame.to_parquet(temp_path)
+        with temp_path.open("rb") as written:
+            os.fsync(written.fileno())
+        digest = file_sha256(temp_path)
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", stem)
+        final = folder / f"{safe}-{digest[:16]}.parquet"
+        os.replace(temp_path, final)
+    except BaseException:
+        temp_path.unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
+    return final
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a folder (Windows)
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def read_parquet_frame(path: Path, *, geo: bool, index: str | None,
+                       period_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a file written by :func:`write_parquet_atomically`, restoring the contract.
+
+    Parameters
+    ----------
+    path : Path
+        The Parquet file.
+    geo : bool
+        It holds a GeoDataFrame (GeoParquet); its CRS is set to EPSG:4326, the storage CRS.
+    index : str or None
+        The index name to restore (``"area_code"``, ``"lsoa_code"``).
+    period_columns : sequence of str
+        Columns to bring back as ``Period[M]`` should the file hold them as text
+        (``"2024-01"``) or month ordinals (int, months since 1970-01).
+
+    Returns
+    -------
+    pandas.DataFrame or geopandas.GeoDataFrame
+        The frame.
+    """
+    frame = gpd.read_parquet(path) if geo else pd.read_parquet(path)
+    for column in period_columns:
+        values = frame[column]
+        if pd.api.types.is_integer_dtype(values.dtype):  # month ordinals since 1970-01
+            frame[column] = pd.PeriodIndex.from_ordinals(values.to_numpy(), freq="M")
+        elif not isinstance(values.dtype, pd.PeriodDtype):
+            frame[column] = pd.PeriodIndex(values.astype(str), freq="M")
+    frame.index.name = index
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame = frame.set_crs(CRS_STORE, allow_override=True)
+    return frame
