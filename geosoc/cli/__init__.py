@@ -29,6 +29,9 @@ SUBCOMMANDS: dict[str, str] = {
     "audit": "append-only audit log",
     "export": "export the locality profile for a role",
     "users": "workspace users",
+    "activities": "a site's 4P activity and disruption log",
+    "morile": "a site's MoRiLE score series",
+    "perception": "community perception survey waves",
     "app": "set up the offline map files and demo town, then start the app",
 }
 SUBCOMMAND_MODULES = tuple(SUBCOMMANDS)

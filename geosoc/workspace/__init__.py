@@ -25,6 +25,7 @@ from geosoc.workspace.analyses import AnalysisStore
 from geosoc.workspace.asset_register import AssetRegister
 from geosoc.workspace.audit import ChainVerification
 from geosoc.workspace.datasets import DatasetStore
+from geosoc.workspace.operations_store import OperationsStore
 from geosoc.workspace.roles import ANALYSTS, require_role
 from geosoc.workspace.sites import SiteStore
 from geosoc.workspace.users import LockoutPolicy, User, UserStore
@@ -61,6 +62,7 @@ class Workspace:
         self.analyses = AnalysisStore(self._conn, clock)
         self.datasets = DatasetStore(self._conn, clock)
         self.users = UserStore(self._conn, clock, hasher, lockout)
+        self.operations = OperationsStore(self._conn, clock, self.sites)
 
     @classmethod
     def open(cls, path: str | Path, *, create: bool = True, clock: db.Clock | None = None,

@@ -118,5 +118,58 @@ CREATE TABLE phases (
 );
 """
 
+_V2_OPERATIONS = """
+ALTER TABLE users ADD COLUMN agency TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE activities (
+    site_id INTEGER NOT NULL REFERENCES sites (site_id) ON DELETE CASCADE,
+    activity_id TEXT NOT NULL,
+    date TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    pillar TEXT NOT NULL CHECK (pillar IN ('pursue', 'prevent', 'protect', 'prepare')),
+    agency TEXT NOT NULL,
+    activity_type TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    zone TEXT NOT NULL,
+    notes TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (site_id, activity_id)
+);
+
+CREATE TABLE activity_history (
+    site_id INTEGER NOT NULL,
+    activity_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    change TEXT NOT NULL,
+    record TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (site_id, activity_id, version)
+);
+
+CREATE TABLE morile_scores (
+    site_id INTEGER NOT NULL REFERENCES sites (site_id) ON DELETE CASCADE,
+    date TEXT NOT NULL,
+    ocg_ref TEXT NOT NULL,
+    score REAL NOT NULL,
+    entered_by TEXT NOT NULL,
+    entered_at TEXT NOT NULL,
+    PRIMARY KEY (site_id, date, ocg_ref)
+);
+
+CREATE TABLE perception_waves (
+    site_id INTEGER NOT NULL REFERENCES sites (site_id) ON DELETE CASCADE,
+    wave TEXT NOT NULL,
+    question TEXT NOT NULL,
+    response TEXT NOT NULL,
+    respondents INTEGER NOT NULL CHECK (respondents >= 0),
+    imported_by TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (site_id, wave, question, response)
+);
+"""
+
 #: Migration scripts in order; index 0 is schema version 1.
-MIGRATIONS: tuple[str, ...] = (_V1_CORE + _V1_ASSETS + _V1_SITES,)
+MIGRATIONS: tuple[str, ...] = (_V1_CORE + _V1_ASSETS + _V1_SITES, _V2_OPERATIONS)

@@ -201,6 +201,10 @@ class SiteStore:
             "end_month": pd.PeriodIndex(rows["end_month"].tolist(), freq="M"),
         })
 
+    def site_id(self, site: str) -> int:
+        """Return the id of the site named ``site`` (a clear error when there is none)."""
+        return self._site_id(site)
+
     def _site_id(self, site: str) -> int:
         row = self._conn.execute("SELECT site_id FROM sites WHERE name = ?", (site,)).fetchone()
         if row is None:

@@ -1,0 +1,60 @@
+"""``geosoc morile``: a site's MoRiLE score series (import, list with a per-phase summary)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from geosoc.cli import SUBCOMMANDS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``geosoc morile`` to the top-level parser."""
+    parser = subparsers.add_parser("morile", help=SUBCOMMANDS["morile"])
+    sub = parser.add_subparsers(dest="action", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", required=True, type=Path, help="workspace .sqlite file")
+    common.add_argument("--site", required=True, help="the site's name")
+    common.add_argument("--user", default=None, help="acting user (default $GEOSOC_USER)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    imp = sub.add_parser("import", parents=[common],
+                         help="add scores from a CSV (date, score, optional ocg_ref)")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(func=run_import)
+    lst = sub.add_parser("list", parents=[common], help="the series and its phase summary")
+    lst.set_defaults(func=run_list)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Validate and store the scores (analysts only)."""
+    from geosoc.cli.assets_cmd import acting_user
+    from geosoc.ingest.files import read_csv_checked
+    from geosoc.workspace import Workspace
+
+    raw = read_csv_checked(args.file, required=("date", "score"))
+    with Workspace.open(args.workspace, create=False) as ws:
+        user, role = acting_user(ws, args.user)
+        stored = ws.operations.import_morile(args.site, raw, user=user, role=role,
+                                             source=str(args.file))
+    print(json.dumps({"imported": len(stored)}) if args.json else
+          f"imported {len(stored)} MoRiLE scores for {args.site}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print the series with first, last and median score per phase."""
+    from geosoc.operations import morile_by_phase, phase_of
+    from geosoc.workspace import Workspace
+
+    with Workspace.open(args.workspace, create=False) as ws:
+        series = ws.operations.morile(args.site)
+        plan = ws.sites.phases(args.site)
+    summary = morile_by_phase(series, phase_of(series["date"], plan))
+    if args.json:
+        print(json.dumps({"series": json.loads(series.assign(
+            date=series["date"].dt.strftime("%Y-%m-%d")).to_json(orient="records")),
+            "by_phase": json.loads(summary.to_json(orient="records"))}))
+    else:
+        print(summary.to_string(index=False))
+    return 0

@@ -1,0 +1,60 @@
+"""``geosoc perception``: community perception survey waves (import, compare two waves)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from geosoc.cli import SUBCOMMANDS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``geosoc perception`` to the top-level parser."""
+    parser = subparsers.add_parser("perception", help=SUBCOMMANDS["perception"])
+    sub = parser.add_subparsers(dest="action", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", required=True, type=Path, help="workspace .sqlite file")
+    common.add_argument("--site", required=True, help="the site's name")
+    common.add_argument("--user", default=None, help="acting user (default $GEOSOC_USER)")
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    imp = sub.add_parser("import", parents=[common], help="store survey aggregates from a CSV "
+                         "(wave, question, response, respondents)")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(func=run_import)
+    cmp_ = sub.add_parser("compare", parents=[common], help="test the change between two waves")
+    cmp_.add_argument("before", help="the earlier wave's label")
+    cmp_.add_argument("after", help="the later wave's label")
+    cmp_.set_defaults(func=run_compare)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Validate and store the waves in the file (analysts only)."""
+    from geosoc.cli.assets_cmd import acting_user
+    from geosoc.ingest.files import read_csv_checked
+    from geosoc.workspace import Workspace
+
+    raw = read_csv_checked(args.file, required=("wave", "question", "response", "respondents"))
+    with Workspace.open(args.workspace, create=False) as ws:
+        user, role = acting_user(ws, args.user)
+        stored = ws.operations.import_waves(args.site, raw, user=user, role=role,
+                                            source=str(args.file))
+    waves = sorted(stored["wave"].unique())
+    print(json.dumps({"imported": len(stored), "waves": waves}) if args.json else
+          f"stored {len(stored)} rows of waves {', '.join(waves)} for {args.site}")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """Compare two waves; partners and the public get small cells suppressed first."""
+    from geosoc.cli.assets_cmd import acting_user
+    from geosoc.operations import compare_waves, suppress_small_cells
+    from geosoc.workspace import Workspace
+
+    with Workspace.open(args.workspace, create=False) as ws:
+        _, role = acting_user(ws, args.user)
+        waves = ws.operations.waves(args.site)
+    shown = waves if role == "analyst" else suppress_small_cells(waves)
+    result = compare_waves(shown, args.before, args.after)
+    print(result.to_json(orient="records") if args.json else result.to_string(index=False))
+    return 0
