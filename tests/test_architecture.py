@@ -3,7 +3,7 @@
 Stages, earliest first (``docs/architecture.md``)::
 
     base (errors, schema, config) → ingest → harm → aggregate → hotspots, assets
-    → sites, phases, operations, synth → disclosure → workspace, engine → maps → report
+    → sites, phases, operations → synth → disclosure → workspace, engine → maps → report
     → cli, ui
 
 A module may import from its own package, or from a package of an *earlier* stage. Two
@@ -27,7 +27,7 @@ STAGES: dict[str, float] = {
     "harm": 2,
     "aggregate": 3,
     "hotspots": 4, "assets": 4,
-    "sites": 5, "phases": 5, "operations": 5, "synth": 5,
+    "sites": 5, "phases": 5, "operations": 5, "synth": 5.5,
     "disclosure": 6,
     "workspace": 7, "engine": 7,
     "maps": 8,

@@ -32,6 +32,7 @@ SUBCOMMANDS: dict[str, str] = {
     "activities": "a site's 4P activity and disruption log",
     "morile": "a site's MoRiLE score series",
     "perception": "community perception survey waves",
+    "review": "write a site's 6-month review pack (standalone HTML)",
     "app": "set up the offline map files and demo town, then start the app",
 }
 SUBCOMMAND_MODULES = tuple(SUBCOMMANDS)

@@ -106,9 +106,8 @@ def compare_waves(waves: pd.DataFrame, before: str, after: str) -> pd.DataFrame:
         change" or "cannot test: ...").
     """
     pair = waves[waves["wave"].isin([before, after])]
-    table = pair.pivot_table(index=["question", "response"], columns="wave",
-                             values="respondents", aggfunc="sum", dropna=False)
-    table = table.reindex(columns=[before, after])
+    table = (pair.groupby(["question", "response", "wave"], sort=False)["respondents"]
+             .sum(min_count=1).unstack("wave").reindex(columns=[before, after]))
     results = []
     for _, block in table.groupby(level="question", sort=False):
         counts = block.to_numpy(dtype=float)
@@ -152,7 +151,8 @@ def _question_test(counts: np.ndarray, totals: np.ndarray) -> tuple[str, float, 
         return "cannot test: expected counts under 5 in over a fifth of cells", np.nan, np.nan
     chi2, p, _, _ = stats.chi2_contingency(counts[keep], correction=False)
     verdict = "significant change" if p < ALPHA else "no evidence of change"
-    return f"{verdict} (chi-square test, p = {p:.3f})", float(chi2), float(p)
+    shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return f"{verdict} (chi-square test, {shown})", float(chi2), float(p)
 
 
 def _holm(p: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -35,6 +36,8 @@ from geosoc.ingest import (
     read_policeuk,
     read_postcodes,
 )
+from geosoc.ingest.files import read_csv_checked
+from geosoc.operations import validate_activities, validate_morile, validate_waves
 from geosoc.schema import CRS_STORE
 from geosoc.synth import DEFAULT_SEED, GENERATOR_VERSION, DemoManifest, generate_demo_town
 from geosoc.synth import writer as files
@@ -97,6 +100,42 @@ class DemoSite:
 
 
 @dataclass(frozen=True)
+class DemoOperations:
+    """The demo site's running record, read through the operations validators.
+
+    Attributes
+    ----------
+    activities : pandas.DataFrame
+        4P activity log (:func:`geosoc.operations.validate_activities`).
+    morile : pandas.DataFrame
+        MoRiLE series (:func:`geosoc.operations.validate_morile`).
+    waves : pandas.DataFrame
+        Perception survey aggregates (:func:`geosoc.operations.validate_waves`).
+    """
+
+    activities: pd.DataFrame
+    morile: pd.DataFrame
+    waves: pd.DataFrame
+
+
+def _read_operations(root: Path, site: DemoSite, as_of: date) -> DemoOperations:
+    plan = pd.DataFrame({"phase": list(site.phases),
+                         "start_month": pd.PeriodIndex([s for s, _ in site.phases.values()],
+                                                       freq="M"),
+                         "end_month": pd.PeriodIndex([e for _, e in site.phases.values()],
+                                                     freq="M")})
+    paths = {key: root / name for key, name in files.OPERATIONS_FILES.items()}
+    return DemoOperations(
+        activities=validate_activities(read_csv_checked(paths["activities"]), today=as_of,
+                                       plan=plan, file=str(paths["activities"])),
+        morile=validate_morile(read_csv_checked(paths["morile"]), today=as_of,
+                               file=str(paths["morile"])),
+        waves=validate_waves(read_csv_checked(paths["perception"]),
+                             file=str(paths["perception"])),
+    )
+
+
+@dataclass(frozen=True)
 class DemoTown:
     """The demo town read through :mod:`geosoc.ingest`.
 
@@ -119,6 +158,8 @@ class DemoTown:
         The generator's manifest with the injected ground truth.
     reports : dict of str to IngestReport
         What each reader did (e.g. ``reports["health_ae"].dropped``).
+    operations : DemoOperations
+        The site's activity log, MoRiLE series and perception waves (validated).
     """
 
     incidents: gpd.GeoDataFrame
@@ -131,6 +172,7 @@ class DemoTown:
     site: DemoSite
     manifest: DemoManifest
     reports: dict[str, IngestReport]
+    operations: DemoOperations | None = None
 
 
 def ensure_demo(directory: str | Path | None = None, *, seed: int = DEFAULT_SEED) -> Path:
@@ -228,5 +270,7 @@ def load_demo(directory: str | Path | None = None) -> DemoTown:
             for phase, (first, last) in info["phases"].items()
         },
     )
+    last_month = pd.Period(manifest.months[1], freq="M")
+    operations = _read_operations(root, site, last_month.to_timestamp(how="end").date())
     return DemoTown(incidents, wards, lsoas, postcodes, sectors, imd, assets, site, manifest,
-                    reports)
+                    reports, operations)

@@ -17,6 +17,7 @@ from h3ronpy.vector import coordinates_to_cells
 from geosoc.errors import InputFileError, Problem
 from geosoc.schema import CRS_METRIC, CRS_STORE
 from geosoc.synth import effects as fx
+from geosoc.synth import operations as ops
 from geosoc.synth import writer
 from geosoc.synth.assets import YOUTH_GAP_RADIUS_M, build_assets
 from geosoc.synth.categories import CATEGORIES, WEIGHTS
@@ -124,6 +125,11 @@ def _generate(root: Path, seed: int) -> DemoManifest:
     for source, frame in (("council_asb", council), ("fire", fire), ("health_ae", health)):
         writer.write_csv(frame, root / writer.PARTNER_FILES[source])
     writer.write_csv(assets, root / writer.ASSETS_FILE)
+    operations = {"activities": ops.activity_log(streams[6]), "morile": ops.morile_series(
+        streams[6]), "perception": ops.perception_waves()}
+    for key, frame in operations.items():
+        writer.write_csv(frame, root / writer.OPERATIONS_FILES[key])
+    files += [root / p for p in writer.OPERATIONS_FILES.values()]
     files += [root / writer.POSTCODE_FILE, root / writer.IMD_FILE, root / writer.ASSETS_FILE]
     files += [root / p for p in writer.PARTNER_FILES.values()]
 

@@ -35,6 +35,12 @@ PARTNER_FILES = {
     "health_ae": "partners/ae_assault_attendances.csv",
 }
 ASSETS_FILE = "assets/community_assets.csv"
+#: The demo site's running record: activity log, MoRiLE scores, perception survey waves.
+OPERATIONS_FILES = {
+    "activities": "operations/activity_log.csv",
+    "morile": "operations/morile_scores.csv",
+    "perception": "operations/perception_waves.csv",
+}
 POLICE_DIR = "police"
 FORCE_SLUG = "demoford"
 

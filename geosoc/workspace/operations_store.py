@@ -141,7 +141,8 @@ class OperationsStore:
             return rows
         if role == "partner":
             own = self.agency_of(user).casefold()
-            mine = rows["agency"].str.casefold() == own if own else False
+            mine = (rows["agency"].str.casefold() == own if own
+                    else pd.Series(False, index=rows.index))
             return rows.assign(notes=rows["notes"].where(mine, ""))
         return rows.drop(columns=["notes", "outcome", "zone", "activity_id", "version"])
 

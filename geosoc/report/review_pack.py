@@ -1,0 +1,250 @@
+"""The 6-month Home Office review pack of a CHB site: one standalone, printable HTML file.
+
+Sections: the phase plan; harm change and displacement (the verdicts of the phase evaluation,
+each with its plain reading and method); the 4P activity and disruption summary (pillar x
+phase, police vs partner share, monthly timeline); the MoRiLE trend; community perception
+change between waves; community assets engaged; data caveats. Every page carries the role's
+protective marking. Role-safe by construction: partner and public packs hold no incident
+point, no free-text note and no small count (series through
+:func:`geosoc.disclosure.disclose_series`, perception cells under 30 respondents suppressed
+before any share or test is computed), and the final text is leak-scanned. Two renders of
+the same inputs differ only in the "Produced" line.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from geosoc.disclosure.layers import disclose_series, guard_payload
+from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role, as_role
+from geosoc.operations import (
+    activity_timeline,
+    agency_share,
+    compare_waves,
+    morile_by_phase,
+    phase_of,
+    pillar_balance,
+    suppress_small_cells,
+)
+from geosoc.report.review_figures import phase_series_svg
+from geosoc.schema import HARM, MONTH
+
+_PHASE_ORDER = ("baseline", "clear", "hold", "build")
+
+
+@dataclass(frozen=True)
+class ReviewInputs:
+    """Everything the review pack shows (raw; the pack discloses it for the role).
+
+    Attributes
+    ----------
+    study : str
+        Study or force name for the title.
+    site : str
+        The site's name.
+    as_of : pandas.Period
+        The review month (data and log entries after it are left out).
+    plan : pandas.DataFrame
+        ``phase``, ``start_month``, ``end_month`` (Period[M]; phases may repeat).
+    monthly : pandas.DataFrame
+        The site's monthly ``month``, ``count``, ``harm`` (days), police activity excluded.
+    evaluation : pandas.DataFrame
+        One row per verdict: ``phase``, ``measure``, ``reading`` (plain English), ``method``.
+    activities, morile, waves : pandas.DataFrame
+        The site's activity log, MoRiLE series and perception aggregates.
+    assets : pandas.DataFrame, optional
+        Community assets engaged with the site (``name``, ``category``, ``sector`` and any
+        of ``engagement``, ``pillars``).
+    caveats : list of str
+        Data caveats to print (short baseline, trimmed phases, dropped rows...).
+    incidents : pandas.DataFrame, optional
+        The incidents behind the figures; partner/public packs are leak-scanned against them.
+    demo : bool
+        Built from the fictional demo town (said on the first page).
+    """
+
+    study: str
+    site: str
+    as_of: pd.Period
+    plan: pd.DataFrame
+    monthly: pd.DataFrame
+    evaluation: pd.DataFrame
+    activities: pd.DataFrame
+    morile: pd.DataFrame
+    waves: pd.DataFrame
+    assets: pd.DataFrame | None = None
+    caveats: list[str] = field(default_factory=list)
+    incidents: pd.DataFrame | None = None
+    demo: bool = False
+
+
+def _table(frame: pd.DataFrame, *, index: bool = False) -> str:
+    """Return an HTML table with every cell escaped."""
+    shown = frame.reset_index() if index else frame
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    body = "".join("<tr>" + "".join(
+        f"<td>{'' if pd.isna(v) else html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in shown.itertuples(index=False))
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _plan_section(plan: pd.DataFrame) -> str:
+    rows = pd.DataFrame({
+        "phase": plan["phase"],
+        "from": plan["start_month"].astype(str),
+        "to": [("running" if pd.isna(e) else str(e)) for e in plan["end_month"]],
+    })
+    return f"<section><h2>Phases</h2>{_table(rows)}</section>"
+
+
+def _change_section(inputs: ReviewInputs, role: Role) -> str:
+    series = disclose_series(inputs.monthly, role)
+    period = "quarter" if "quarter" in series.columns else MONTH
+    chart = phase_series_svg(series, inputs.plan, period=period, value=HARM,
+                             label=f"Harm (days) per {period}")
+    readings = inputs.evaluation[["phase", "measure", "reading", "method"]]
+    note = ("" if role is Role.ANALYST else
+            "<p>Small counts are suppressed and values rounded for this audience; gaps in "
+            "the chart are suppressed periods.</p>")
+    return ("<section><h2>Harm change and displacement</h2>"
+            f"<div class='figure'>{chart}</div>{note}{_table(readings)}</section>")
+
+
+def _activity_section(inputs: ReviewInputs, role: Role) -> str:
+    acts = inputs.activities
+    if acts.empty:
+        return "<section><h2>Activity and disruption (4P)</h2><p>No activity recorded.</p>" \
+               "</section>"
+    phases = [p for p in _PHASE_ORDER if p in set(acts["phase"])]
+    balance = pillar_balance(acts, phases)
+    share = agency_share(acts).reindex(phases)
+    timeline = activity_timeline(acts)
+    body = (f"<p>{len(acts)} activities recorded up to {inputs.as_of}.</p>"
+            "<h3>By 4P pillar and phase</h3>" + _table(balance, index=True)
+            + "<h3>Police and partner activity</h3>" + _table(share, index=True))
+    if role is not Role.PUBLIC:
+        body += "<h3>Activities per month</h3>" + _table(timeline, index=True)
+        kinds = (acts.assign(phase=pd.Categorical(acts["phase"], categories=phases))
+                 .groupby(["phase", "activity_type"], observed=True).size()
+                 .rename("activities").reset_index())
+        body += "<h3>What was done</h3>" + _table(kinds)
+    if role is Role.ANALYST:
+        notes = acts.loc[acts["notes"].astype(str) != "", ["date", "agency", "activity_type",
+                                                             "outcome", "notes"]]
+        notes = notes.assign(date=notes["date"].dt.strftime("%Y-%m-%d"))
+        body += "<h3>Notes (analyst copy only)</h3>" + _table(notes)
+    return f"<section><h2>Activity and disruption (4P)</h2>{body}</section>"
+
+
+def _morile_section(inputs: ReviewInputs, role: Role) -> str:
+    series = inputs.morile
+    if series.empty:
+        return "<section><h2>MoRiLE</h2><p>No MoRiLE scores recorded.</p></section>"
+    summary = morile_by_phase(series, phase_of(series["date"], inputs.plan))
+    body = _table(summary.round(1))
+    if role is not Role.PUBLIC:
+        chart = phase_series_svg(series.assign(month=series["date"].dt.to_period("M")),
+                                 inputs.plan, period=MONTH, value="score",
+                                 label="MoRiLE score", groups="ocg_ref")
+        body = f"<div class='figure'>{chart}</div>" + body
+    return ("<section><h2>MoRiLE threat scores</h2><p>Groups are named by opaque reference "
+            f"only.</p>{body}</section>")
+
+
+def _perception_section(inputs: ReviewInputs, role: Role) -> str:
+    waves = inputs.waves
+    labels = list(dict.fromkeys(waves["wave"])) if len(waves) else []
+    if len(labels) < 2:
+        return ("<section><h2>Community perception</h2><p>Fewer than two survey waves: "
+                "change cannot be shown yet.</p></section>")
+    shown = waves if role is Role.ANALYST else suppress_small_cells(waves)
+    result = compare_waves(shown, labels[0], labels[-1])
+    table = result[["question", "response", "share_before", "share_after", "change_pts",
+                    "verdict"]].round(3)
+    return (f"<section><h2>Community perception</h2><p>From {html.escape(labels[0])} to "
+            f"{html.escape(labels[-1])}. Shares of respondents; cells under 30 respondents "
+            f"are suppressed outside the police copy.</p>{_table(table)}</section>")
+
+
+def _assets_section(inputs: ReviewInputs, role: Role) -> str:
+    if inputs.assets is None or inputs.assets.empty:
+        return ("<section><h2>Community assets engaged</h2><p>No assets recorded as engaged."
+                "</p></section>")
+    columns = [c for c in ("name", "category", "sector", "engagement", "pillars")
+               if c in inputs.assets.columns]
+    frame = inputs.assets[columns]
+    counts = frame.groupby("sector").size().rename("assets").reset_index() \
+        if "sector" in columns else pd.DataFrame()
+    detail = _table(frame) if role is not Role.PUBLIC else ""
+    return f"<section><h2>Community assets engaged</h2>{_table(counts)}{detail}</section>"
+
+
+_CSS = """
+@page { size: A4 portrait; margin: 14mm 12mm; }
+body { font-family: Arial, Helvetica, sans-serif; margin: 0 auto; max-width: 800px;
+       color: #222; padding: 2.5em 1em; }
+.marking { position: fixed; left: 0; right: 0; text-align: center; font-weight: bold;
+           letter-spacing: .1em; background: #fff; padding: 2px; }
+.marking.top { top: 0; } .marking.bottom { bottom: 0; }
+h2 { border-bottom: 2px solid #1f4e79; padding-bottom: 2px; }
+section { break-inside: avoid; page-break-inside: avoid; margin-bottom: 1.2em; }
+table { border-collapse: collapse; margin: .4em 0; font-size: 11px; }
+th, td { border: 1px solid #ccc; padding: 2px 5px; text-align: left; }
+.figure svg { width: 100%; height: auto; } .demo { color: #b2182b; font-weight: bold; }
+"""
+
+
+def render_review_pack(inputs: ReviewInputs, *, role: Role | str,
+                       generated_at: datetime) -> str:
+    """Return the review pack for ``role`` as one standalone HTML document.
+
+    Parameters
+    ----------
+    inputs : ReviewInputs
+        The site's data (raw: disclosure happens here).
+    role : Role or str
+        Audience: ``analyst`` (OFFICIAL-SENSITIVE, notes included), ``partner`` or ``public``.
+    generated_at : datetime
+        Printed on the first page (the only line that differs between two runs).
+
+    Raises
+    ------
+    AccessDeniedError
+        When a partner/public pack would contain incident coordinates (leak scan).
+    """
+    role = as_role(role)
+    mark = html.escape(PROTECTIVE_MARKING[role])
+    title = f"{inputs.study}: {inputs.site} — 6-month CHB review, {inputs.as_of}"
+    demo = ("<p class='demo'>Built from the fictional Demoford demo town: not real data.</p>"
+            if inputs.demo else "")
+    caveats = "".join(f"<li>{html.escape(c)}</li>" for c in inputs.caveats) or \
+        "<li>None recorded.</li>"
+    body = "".join([
+        _plan_section(inputs.plan), _change_section(inputs, role),
+        _activity_section(inputs, role), _morile_section(inputs, role),
+        _perception_section(inputs, role), _assets_section(inputs, role),
+        f"<section><h2>Data caveats</h2><ul>{caveats}</ul></section>",
+    ])
+    document = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)} ({mark})</title><style>{_CSS}</style></head><body>"
+        f"<div class='marking top'>{mark}</div><h1>{html.escape(title)}</h1>"
+        f"<p>Audience: {html.escape(role.value)}. Produced "
+        f"{generated_at:%Y-%m-%d %H:%M UTC} by geosoc.</p>{demo}{body}"
+        f"<div class='marking bottom'>{mark}</div></body></html>")
+    if inputs.incidents is not None:
+        guard_payload(document, inputs.incidents, role)
+    return document
+
+
+def write_review_pack(document: str, out: str | Path) -> Path:
+    """Write the pack to ``out`` (UTF-8) and return the path."""
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(document, encoding="utf-8")
+    return path
