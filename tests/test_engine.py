@@ -78,6 +78,21 @@ def test_cube_totals_equal_the_aggregate_functions() -> None:
     assert cube_areas(cube, len(areas))["count"].tolist() == by_area["count"].tolist()
 
 
+def test_two_area_layers_in_one_cube() -> None:
+    frame = incidents()
+    west_east = wards()
+    halves = gpd.GeoDataFrame({"name": ["S", "N"], "kind": "lsoa"}, index=pd.Index(
+        ["S1", "N1"], name="area_code"), geometry=[shapely.box(-2.2, 52.7, -2.0, 52.80),
+                                                   shapely.box(-2.2, 52.80, -2.0, 52.9)],
+        crs="EPSG:4326")
+    spec = CubeSpec(areas=(build_area_index(west_east), build_area_index(halves)))
+    cube = build_cube(frame, spec)
+    weighted = apply_harm_weights(frame)
+    for layer, areas in enumerate((west_east, halves)):
+        got = cube_areas(cube, spec.layer_sizes(), layer)
+        assert got["count"].tolist() == harm_by_area(weighted, areas)["count"].tolist()
+
+
 def test_coarser_cells_are_parents_and_conserve_totals() -> None:
     cube = build_cube(incidents(), CubeSpec(resolution=9))
     fine, coarse = cube_cells(cube, 9), cube_cells(cube, 7)

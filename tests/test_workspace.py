@@ -229,3 +229,30 @@ def test_datasets_record_checksum_and_rows(ws: Workspace, tmp_path: Path) -> Non
     assert record["metadata"] == {"months": ["2024-01"]}
     assert ws.datasets.list()["rows"].tolist() == [1]
     assert ws.audit_log(role="analyst")["action"].tolist() == ["dataset.load"]
+
+
+def test_a_cyclical_plan_resumes_clear_and_round_trips(ws: Workspace) -> None:
+    cycle = [("clear", "2024-01", "2024-03"), ("hold", "2024-04", "2024-09"),
+             ("clear", "2024-10", "2024-11"), ("hold", "2024-12", "2025-05"),
+             ("build", "2025-06", None)]
+    plan = plan_phases(cycle)
+    assert plan["phase"].tolist() == ["baseline", "clear", "hold", "clear", "hold", "build"]
+    assert plan["occurrence"].tolist() == [1, 1, 1, 2, 2, 1]
+    ws.sites.add("C", SITE, reason="r", chosen_by="c", chosen_on="2023-12-01", user="ana",
+                 role="analyst")
+    stored = ws.sites.set_phases("C", cycle, user="ana", role="analyst")
+    pd.testing.assert_frame_equal(ws.sites.phases("C"), stored)
+
+
+@pytest.mark.parametrize("cycle, message", [
+    ([("clear", "2024-01", "2024-03"), ("build", "2024-04", None)], "build may not follow clear"),
+    ([("hold", "2024-01", "2024-03")], "hold may not follow baseline"),
+    ([("clear", "2024-01", "2024-03"), ("hold", "2024-04", "2024-09"),
+      ("clear", "2024-09", "2024-10")], "clear starts (2024-09) before hold ends (2024-09)"),
+    ([("clear", "2024-01", "2024-03"), ("baseline", "2023-01", "2023-12")],
+     "baseline must come first"),
+])
+def test_bad_cycles_are_refused_with_the_reason(cycle, message: str) -> None:
+    with pytest.raises(SchemaError) as err:
+        plan_phases(cycle)
+    assert message in " | ".join(p.message for p in err.value.problems)

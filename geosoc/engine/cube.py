@@ -57,9 +57,10 @@ class CubeSpec:
         Weight for categories without one (``"error"`` raises, listing them).
     by : {"category", "source"}
         Which column becomes the cube's ``key``.
-    areas : AreaIndex or None
-        Point-in-area index of one area layer (:func:`geosoc.aggregate.build_area_index`);
-        ``area`` is the row position in that layer, ``-1`` outside every area.
+    areas : tuple of AreaIndex
+        Point-in-area indexes of area layers (:func:`geosoc.aggregate.build_area_index`),
+        e.g. wards then LSOAs. The cube's ``area`` column packs the row position in every
+        layer in mixed radix (see :func:`area_positions`); ``-1`` when there are no layers.
     """
 
     resolution: int = 9
@@ -67,7 +68,15 @@ class CubeSpec:
     scheme: Scheme = "harm"
     unknown: str | float = "error"
     by: str = CATEGORY
-    areas: AreaIndex | None = field(default=None, hash=False, compare=False)
+    areas: tuple[AreaIndex, ...] = field(default=(), hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.areas, AreaIndex):  # one layer given on its own
+            object.__setattr__(self, "areas", (self.areas,))
+
+    def layer_sizes(self) -> tuple[int, ...]:
+        """Return the number of areas in each layer."""
+        return tuple(len(index.geometries) for index in self.areas)
 
 
 def month_codes(months: pd.Series) -> np.ndarray:
@@ -131,8 +140,12 @@ def partition_cube(frame: pd.DataFrame, spec: CubeSpec) -> pd.DataFrame:
                                   unknown=spec.unknown)  # type: ignore[arg-type]
     lon = frame[LON].to_numpy(dtype="float64", na_value=np.nan)
     lat = frame[LAT].to_numpy(dtype="float64", na_value=np.nan)
-    area = (np.full(len(frame), NO_AREA, dtype=np.int64) if spec.areas is None
-            else spec.areas.locate(lon, lat).astype(np.int64))
+    area = np.full(len(frame), NO_AREA, dtype=np.int64)
+    if spec.areas:
+        area[:] = 0
+        for index in spec.areas:  # mixed radix: position + 1 in each layer (0 = outside)
+            area = area * (len(index.geometries) + 1) + index.locate(lon, lat).astype(
+                np.int64) + 1
     key_code, key_values = pd.factorize(frame[spec.by])  # missing values get code -1
     key_values = np.append(np.asarray(key_values, dtype=object).astype(str), MISSING_KEY)
     key_code = np.where(key_code < 0, len(key_values) - 1, key_code)
@@ -237,16 +250,47 @@ def cube_months(cube: pd.DataFrame) -> pd.DataFrame:
                          HARM: sums["harm_micro"].to_numpy() / HARM_SCALE})
 
 
-def cube_areas(cube: pd.DataFrame, n_areas: int) -> pd.DataFrame:
-    """Count and harm per area position ``0 .. n_areas - 1`` (zero-filled)."""
-    placed = cube[cube["area"].to_numpy() >= 0]
-    position = placed["area"].to_numpy()
-    return pd.DataFrame({
-        COUNT: np.bincount(position, weights=placed[COUNT].to_numpy(), minlength=n_areas
-                           ).astype(np.int64),
-        HARM: np.bincount(position, weights=placed["harm_micro"].to_numpy(),
-                          minlength=n_areas) / HARM_SCALE,
-    })
+def area_positions(area: np.ndarray, sizes: tuple[int, ...], layer: int) -> np.ndarray:
+    """Row position in layer ``layer`` of packed ``area`` codes (``-1``: outside that layer).
+
+    Parameters
+    ----------
+    area : numpy.ndarray of int64
+        The cube's ``area`` column.
+    sizes : tuple of int
+        Areas per layer (:meth:`CubeSpec.layer_sizes`), in the spec's order.
+    layer : int
+        Which layer.
+    """
+    code = np.asarray(area, dtype=np.int64)
+    if not sizes:
+        return np.full(len(code), -1, dtype=np.int64)
+    below = int(np.prod([n + 1 for n in sizes[layer + 1:]], dtype=np.int64))
+    return np.where(code < 0, -1, (code // below) % (sizes[layer] + 1) - 1)
+
+
+def cube_areas(cube: pd.DataFrame, sizes: tuple[int, ...] | int, layer: int = 0
+               ) -> pd.DataFrame:
+    """Count and harm per area of one layer, positions ``0 .. n - 1`` (zero-filled).
+
+    Parameters
+    ----------
+    cube : pandas.DataFrame
+        The cube.
+    sizes : tuple of int, or int
+        :meth:`CubeSpec.layer_sizes` (an int for a single layer).
+    layer : int
+        Which area layer of the spec.
+    """
+    sizes = (sizes,) if isinstance(sizes, int) else tuple(sizes)
+    n_areas = sizes[layer]
+    position = area_positions(cube["area"].to_numpy(), sizes, layer)
+    placed = cube[position >= 0]
+    position = position[position >= 0]
+    sums = (placed[[COUNT, "harm_micro"]].groupby(position).sum()  # int64: exact
+            .reindex(np.arange(n_areas), fill_value=0))
+    return pd.DataFrame({COUNT: sums[COUNT].to_numpy(dtype=np.int64),
+                         HARM: sums["harm_micro"].to_numpy() / HARM_SCALE})
 
 
 def cube_panel(cube: pd.DataFrame, resolution: int) -> pd.DataFrame:

@@ -121,6 +121,23 @@ CREATE TABLE phases (
 _V2_OPERATIONS = """
 ALTER TABLE users ADD COLUMN agency TEXT NOT NULL DEFAULT '';
 
+CREATE TABLE phases_cyclic (
+    site_id INTEGER NOT NULL REFERENCES sites (site_id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    phase TEXT NOT NULL CHECK (phase IN ('baseline', 'clear', 'hold', 'build')),
+    start_month TEXT NOT NULL,
+    end_month TEXT,
+    PRIMARY KEY (site_id, seq)
+);
+
+INSERT INTO phases_cyclic (site_id, seq, phase, start_month, end_month)
+SELECT site_id, CASE phase WHEN 'baseline' THEN 0 WHEN 'clear' THEN 1 WHEN 'hold' THEN 2
+       ELSE 3 END, phase, start_month, end_month FROM phases;
+
+DROP TABLE phases;
+
+ALTER TABLE phases_cyclic RENAME TO phases;
+
 CREATE TABLE activities (
     site_id INTEGER NOT NULL REFERENCES sites (site_id) ON DELETE CASCADE,
     activity_id TEXT NOT NULL,

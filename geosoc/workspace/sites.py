@@ -9,9 +9,10 @@ the 12 months before Clear starts.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import geopandas as gpd
@@ -46,64 +47,86 @@ def _month(value: MonthLike | None, phase: str, column: str,
         return None
 
 
-def plan_phases(phases: Mapping[str, PhaseSpan]) -> pd.DataFrame:
-    """Validate a phase plan and fill the default baseline.
+#: Which phase may follow which: Hold after Clear, Build after Hold, and Clear again after
+#: Hold or Build (the guidance: "options to resume Clear should be considered").
+NEXT_PHASES = {"baseline": ("clear",), "clear": ("hold",), "hold": ("build", "clear"),
+               "build": ("clear",)}
+
+PhasePlanInput = Mapping[str, PhaseSpan] | Sequence[tuple[str, MonthLike, MonthLike | None]]
+
+
+def _as_sequence(phases: PhasePlanInput) -> list[tuple[str, MonthLike, MonthLike | None]]:
+    if isinstance(phases, Mapping):  # one of each phase, in the canonical order
+        known = [p for p in PHASES if p in phases]
+        extra = [p for p in phases if p not in PHASES]
+        return [(p, *phases[p]) for p in known + extra]
+    return [(str(p), s, e) for p, s, e in phases]
+
+
+def plan_phases(phases: PhasePlanInput) -> pd.DataFrame:
+    """Validate a phase plan, which may cycle, and fill the default baseline.
 
     Parameters
     ----------
-    phases : mapping
-        ``{phase: (start_month, end_month or None)}``; months as ``"YYYY-MM"``, Period or
-        date. Only the last phase given may be open-ended.
+    phases : mapping or sequence
+        ``{phase: (start_month, end_month or None)}`` for one of each phase, or a
+        chronological sequence of ``(phase, start_month, end_month)`` in which Clear may
+        resume after Hold or Build (e.g. baseline, clear, hold, clear, hold, build). Months
+        as ``"YYYY-MM"``, Period or date. Only the last phase may be open-ended.
 
     Returns
     -------
     pandas.DataFrame
-        ``phase``, ``start_month``, ``end_month`` (``Period[M]``, NaT when open), in order.
+        ``phase``, ``occurrence`` (1 for the first Clear, 2 for a resumed Clear...),
+        ``start_month``, ``end_month`` (``Period[M]``, NaT when open), in time order.
 
     Raises
     ------
     SchemaError
-        Listing every unknown phase, bad month, reversed span, overlap or open middle phase.
+        Listing every unknown phase, bad month, reversed span, overlap, open middle phase and
+        phase that may not follow the one before it.
     """
     problems: list[Problem] = []
-    unknown = sorted(set(phases) - set(PHASES))
+    steps = _as_sequence(phases)
     problems += [Problem(f"unknown phase '{p}'", column="phase",
-                         fix=f"use {', '.join(PHASES)}") for p in unknown]
-    spans: dict[str, tuple[pd.Period | None, pd.Period | None]] = {}
-    for phase in (p for p in PHASES if p in phases):
-        start, end = phases[phase]
-        spans[phase] = (_month(start, phase, "start_month", problems),
-                        _month(end, phase, "end_month", problems))
-    if "baseline" not in spans and spans.get("clear", (None,))[0] is not None:
-        clear_start = spans["clear"][0]
-        spans = {"baseline": (clear_start - BASELINE_MONTHS, clear_start - 1), **spans}
-    ordered = [p for p in PHASES if p in spans]
-    for i, phase in enumerate(ordered):
-        start, end = spans[phase]
-        if start is None:
-            if phases.get(phase, (None,))[0] is None:
-                problems.append(Problem(f"{phase} has no start month", column="start_month",
-                                        fix="give a YYYY-MM start"))
-            continue
-        if end is not None and end < start:
-            problems.append(Problem(f"{phase} ends ({end}) before it starts ({start})",
-                                    column="end_month", fix="swap or correct the months"))
-        if i + 1 < len(ordered):
-            after = ordered[i + 1]
-            next_start = spans[after][0]
-            if end is None:
-                problems.append(Problem(f"{phase} is open-ended but {after} follows it",
-                                        column="end_month", fix=f"give {phase} an end month"))
-            elif next_start is not None and next_start <= end:
-                problems.append(Problem(
-                    f"{after} starts ({next_start}) before {phase} ends ({end})",
-                    column="start_month", fix="phases must not overlap"))
+                         fix=f"use {', '.join(PHASES)}") for p, _, _ in steps if p not in PHASES]
+    steps = [(p, _month(s, p, "start_month", problems), _month(e, p, "end_month", problems),
+              s) for p, s, e in steps if p in PHASES]
+    problems += [Problem(f"{p} has no start month", column="start_month",
+                         fix="give a YYYY-MM start") for p, start, _, raw in steps
+                 if start is None and (raw is None or (isinstance(raw, str) and not raw.strip()))]
+    spans = [(p, start, end) for p, start, end, _ in steps]
+    if spans and spans[0][0] != "baseline" and spans[0][0] == "clear" and spans[0][1]:
+        first = spans[0][1]
+        spans.insert(0, ("baseline", first - BASELINE_MONTHS, first - 1))
+    if spans and spans[0][0] not in ("baseline", "clear"):
+        problems.append(Problem(f"{spans[0][0]} may not follow baseline", column="phase",
+                                fix="a plan starts with Clear (after its baseline)"))
+    problems += [Problem("baseline must come first", column="phase",
+                         fix="put the baseline before Clear") for i, (p, _, _) in
+                 enumerate(spans) if p == "baseline" and i > 0]
+    for (phase, start, end), (after, next_start, _) in itertools.pairwise(spans):
+        if after not in NEXT_PHASES.get(phase, ()) and after != "baseline":
+            problems.append(Problem(f"{after} may not follow {phase}", column="phase", fix=(
+                "phases run clear, hold, build; Clear may resume after Hold or Build")))
+        if end is None and start is not None:
+            problems.append(Problem(f"{phase} is open-ended but {after} follows it",
+                                    column="end_month", fix=f"give {phase} an end month"))
+        elif end is not None and next_start is not None and next_start <= end:
+            problems.append(Problem(f"{after} starts ({next_start}) before {phase} ends "
+                                    f"({end})", column="start_month",
+                                    fix="phases must not overlap"))
+    problems += [Problem(f"{p} ends ({e}) before it starts ({s})", column="end_month",
+                         fix="swap or correct the months") for p, s, e in spans
+                 if s is not None and e is not None and e < s]
     if problems:
         raise SchemaError("phase plan rejected", problems)
+    names = [p for p, _, _ in spans]
     return pd.DataFrame({
-        "phase": ordered,
-        "start_month": pd.PeriodIndex([spans[p][0] for p in ordered], freq="M"),
-        "end_month": pd.PeriodIndex([spans[p][1] for p in ordered], freq="M"),
+        "phase": names,
+        "occurrence": [names[:i + 1].count(p) for i, p in enumerate(names)],
+        "start_month": pd.PeriodIndex([s for _, s, _ in spans], freq="M"),
+        "end_month": pd.PeriodIndex([e for _, _, e in spans], freq="M"),
     })
 
 
@@ -170,33 +193,43 @@ class SiteStore:
         rows["score"] = rows["score"].map(json.loads)
         return gpd.GeoDataFrame(rows, geometry=geometry, crs=CRS_STORE).set_index("name")
 
-    def set_phases(self, site: str, phases: Mapping[str, PhaseSpan], *, user: str,
+    def set_phases(self, site: str, phases: PhasePlanInput, *, user: str,
                    role: str) -> pd.DataFrame:
-        """Validate and store a site's phase plan (replacing the old one); return it."""
+        """Validate and store a site's phase plan (replacing the old one); return it.
+
+        ``phases`` as :func:`plan_phases` takes it: one of each phase, or a cycle.
+        """
         require_role(role, ANALYSTS, "set phases")
         plan = plan_phases(phases)
         with transaction(self._conn):
             site_id = self._site_id(site)
             self._conn.execute("DELETE FROM phases WHERE site_id = ?", (site_id,))
             self._conn.executemany(
-                "INSERT INTO phases (site_id, phase, start_month, end_month) "
-                "VALUES (?, ?, ?, ?)",
-                [(site_id, p, str(s), None if pd.isna(e) else str(e)) for p, s, e in
-                 zip(plan["phase"], plan["start_month"], plan["end_month"], strict=True)])
+                "INSERT INTO phases (site_id, seq, phase, start_month, end_month) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(site_id, i, p, str(s), None if pd.isna(e) else str(e)) for i, (p, s, e) in
+                 enumerate(zip(plan["phase"], plan["start_month"], plan["end_month"],
+                               strict=True))])
             audit.record(self._conn, who=user, role=role, at=self._clock(),
                          action="site.phases", target=f"site:{site}",
-                         details={"phases": {p: [str(s), None if pd.isna(e) else str(e)]
-                                             for p, s, e in plan.itertuples(index=False)}})
+                         details={"phases": [[p, str(s), None if pd.isna(e) else str(e)]
+                                             for p, s, e in zip(plan["phase"],
+                                             plan["start_month"], plan["end_month"],
+                                             strict=True)]})
         return plan
 
     def phases(self, site: str) -> pd.DataFrame:
-        """Return a site's phases: ``phase``, ``start_month``, ``end_month`` (Period[M])."""
+        """Return a site's phases in time order, as :func:`plan_phases` returns them.
+
+        Columns ``phase``, ``occurrence``, ``start_month``, ``end_month`` (Period[M]).
+        """
         rows = pd.read_sql_query(
-            "SELECT phase, start_month, end_month FROM phases WHERE site_id = ?",
+            "SELECT phase, start_month, end_month FROM phases WHERE site_id = ? ORDER BY seq",
             self._conn, params=(self._site_id(site),))
-        rows = rows.assign(order=rows["phase"].map(PHASES.index)).sort_values("order")
+        names = rows["phase"].tolist()
         return pd.DataFrame({
-            "phase": rows["phase"].to_numpy(),
+            "phase": names,
+            "occurrence": [names[:i + 1].count(p) for i, p in enumerate(names)],
             "start_month": pd.PeriodIndex(rows["start_month"], freq="M"),
             "end_month": pd.PeriodIndex(rows["end_month"].tolist(), freq="M"),
         })
