@@ -118,6 +118,27 @@ class DemoOperations:
     waves: pd.DataFrame
 
 
+def _last_day(manifest: DemoManifest) -> date:
+    return pd.Period(manifest.months[1], freq="M").to_timestamp(how="end").date()
+
+
+def read_demo_operations(directory: str | Path | None = None) -> DemoOperations:
+    """Read only the demo site's operations record (fast: three small files and the manifest).
+
+    Parameters
+    ----------
+    directory : str or Path, optional
+        Demo folder (generated if missing); defaults to :data:`DEFAULT_DEMO_DIR`.
+    """
+    root = ensure_demo(directory)
+    manifest = DemoManifest.read(root)
+    phases = {phase: (pd.Period(first, freq="M"), pd.Period(last, freq="M"))
+              for phase, (first, last) in manifest.site["phases"].items()}
+    site = DemoSite(name=manifest.site["name"], ward_code=manifest.site["ward_code"],
+                    geometry=shapely.from_wkt(manifest.site["geometry_wkt"]), phases=phases)
+    return _read_operations(root, site, _last_day(manifest))
+
+
 def _read_operations(root: Path, site: DemoSite, as_of: date) -> DemoOperations:
     plan = pd.DataFrame({"phase": list(site.phases),
                          "start_month": pd.PeriodIndex([s for s, _ in site.phases.values()],
@@ -270,7 +291,6 @@ def load_demo(directory: str | Path | None = None) -> DemoTown:
             for phase, (first, last) in info["phases"].items()
         },
     )
-    last_month = pd.Period(manifest.months[1], freq="M")
-    operations = _read_operations(root, site, last_month.to_timestamp(how="end").date())
+    operations = _read_operations(root, site, _last_day(manifest))
     return DemoTown(incidents, wards, lsoas, postcodes, sectors, imd, assets, site, manifest,
                     reports, operations)

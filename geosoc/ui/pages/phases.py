@@ -11,7 +11,7 @@ from geosoc.errors import GeosocError
 from geosoc.phases.change import PhasePlan, compare_phases, monthly_series
 from geosoc.phases.rings import buffer_rings, suggest_control
 from geosoc.report.phase_chart import phase_chart
-from geosoc.ui import cache, state
+from geosoc.ui import cache, operations_panel, state
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
@@ -21,6 +21,10 @@ st.title("Phases & displacement")
 if role is not Role.ANALYST:
     st.info("Phase tracking works on point-level data and is for analysts and coordinators. "
             "The Launch presentation page shows the public-safe figures.")
+    partner_study = require_study()
+    if role is Role.PARTNER and not partner_study.site.empty:
+        operations_panel.render(str(partner_study.site.index[0]), partner_study.months,
+                                partner_study.incidents)
     st.stop()
 key = cache.study_key()
 study = require_study()
@@ -138,3 +142,6 @@ for column, (name, layer) in zip(columns, layers.items(), strict=True):
         maps.site_layer(study.site.loc[[site_name]]).add_to(m)
         show_map(m, key=f"phases_{name}", height=380, layer_control=False)
 show_legend(scale.legend(f"{measure.capitalize()} per month", decimals=1), columns=4)
+
+site_harm = series[series["zone"] == "site"][["month", "harm"]]
+operations_panel.render(site_name, study.months, study.incidents, harm=site_harm)

@@ -1,0 +1,153 @@
+"""The running of a site on the Phases page: the 4P log beside harm, adding an activity, the review.
+
+Analysts and partners add activities (a partner for their own agency only; the library
+checks); everyone but the public sees the log as their role allows it (the library decides);
+the 6-month review pack is rendered for the viewer's role and its download is audited.
+Demo mode shows the demo site's seeded record, read-only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from geosoc.disclosure import Role
+from geosoc.errors import GeosocError
+from geosoc.operations import ACTIVITY_TYPES, PILLARS, agency_share, pillar_balance
+from geosoc.report.review_inputs import demo_review_inputs, workspace_review_inputs
+from geosoc.report.review_pack import render_review_pack
+from geosoc.synth.demo import load_demo, read_demo_operations
+from geosoc.ui import cache, state
+from geosoc.ui.feedback import show_error
+from geosoc.workspace import Workspace
+
+
+def _activities(user: state.SessionUser, site: str, role: Role) -> pd.DataFrame:
+    if user.demo:
+        return read_demo_operations(cache.demo_dir()).activities
+    with Workspace.open(cache.workspace_path(user), create=False) as ws:
+        return ws.operations.activities(site, user=user.username, role=role.value)
+
+
+def activity_chart(activities: pd.DataFrame, harm: pd.DataFrame | None) -> alt.Chart:
+    """Stacked activities per month by pillar, with the site's monthly harm above it."""
+    per_month = (activities.assign(month=activities["date"].dt.to_period("M").dt.to_timestamp())
+                 .groupby(["month", "pillar"]).size().rename("activities").reset_index())
+    bars = alt.Chart(per_month).mark_bar().encode(
+        x=alt.X("yearmonth(month):T", title="Month"),
+        y=alt.Y("activities:Q", title="Activities recorded"),
+        color=alt.Color("pillar:N", scale=alt.Scale(domain=list(PILLARS)), title="4P pillar"),
+        tooltip=["yearmonth(month):T", "pillar:N", "activities:Q"]).properties(height=180)
+    if harm is None or harm.empty:
+        return bars
+    line = alt.Chart(harm.assign(month=harm["month"].dt.to_timestamp())).mark_line(
+        point=True, color="#b2182b").encode(
+        x=alt.X("yearmonth(month):T", title=None),
+        y=alt.Y("harm:Q", title="Harm in the site (days)"),
+        tooltip=["yearmonth(month):T", alt.Tooltip("harm:Q", format=",.0f")]
+    ).properties(height=160)
+    return alt.vconcat(line, bars).resolve_scale(x="shared")
+
+
+def _add_form(user: state.SessionUser, site: str, role: Role) -> None:
+    with Workspace.open(cache.workspace_path(user), create=False) as ws:
+        own = ws.operations.agency_of(user.username)
+    with st.form("ops_add", clear_on_submit=True):
+        st.markdown("**Add an activity**")
+        left, right = st.columns(2)
+        day = left.date_input("Date", value=date.today(), max_value=date.today(),
+                              key="ops_date")
+        pillar = left.selectbox("4P pillar", PILLARS, key="ops_pillar")
+        kind = left.selectbox("Activity type", ACTIVITY_TYPES, key="ops_type")
+        agency = right.text_input("Agency", value=own, disabled=role is not Role.ANALYST,
+                                  key="ops_agency",
+                                  help="Partners record their own agency's activities.")
+        outcome = right.text_input("Outcome", key="ops_outcome")
+        notes = right.text_area("Notes (never shown to the public)", key="ops_notes")
+        if not st.form_submit_button("Add activity"):
+            return
+    row = pd.DataFrame([{"date": f"{day:%Y-%m-%d}", "pillar": pillar, "activity_type": kind,
+                         "agency": agency if role is Role.ANALYST else own,
+                         "outcome": outcome, "notes": notes}], dtype="object")
+    try:
+        with Workspace.open(cache.workspace_path(user), create=False) as ws:
+            ws.operations.import_activities(site, row, user=user.username, role=role.value,
+                                            source="Phases page")
+    except GeosocError as error:
+        show_error(error)
+    else:
+        st.success("Activity added (and audited).")
+
+
+def _review_pack(user: state.SessionUser, site: str, role: Role, months: list[str],
+                 incidents: pd.DataFrame) -> None:
+    st.markdown("**6-month review pack** (standalone HTML, prints to A4)")
+    as_of = st.selectbox("Review month", months[::-1], key="ops_as_of")
+    if not st.toggle("Prepare the review pack", key="ops_pack"):
+        return
+    period = pd.Period(as_of, freq="M")
+    try:
+        if user.demo:
+            inputs = demo_review_inputs(load_demo(cache.demo_dir()), period)
+        else:
+            with Workspace.open(cache.workspace_path(user), create=False) as ws:
+                inputs = workspace_review_inputs(ws, site, period, incidents=incidents,
+                                                 user=user.username, role=role.value,
+                                                 study=cache.study_key().rsplit("/", 1)[-1])
+        page = render_review_pack(inputs, role=role, generated_at=datetime.now(UTC))
+    except GeosocError as error:
+        show_error(error)
+        return
+    name = f"review-{site}-{as_of}.html".replace(" ", "-")
+    if st.download_button("Download the review pack", page, file_name=name, mime="text/html",
+                          key="ops_download"):
+        with Workspace.open(cache.workspace_path(user)) as ws:
+            ws.record(who=user.username, role=user.role.value, action="export.review",
+                      target=f"export:{name}", purpose="CHB 6-month review",
+                      details={"site": site, "audience": role.value, "as_of": as_of})
+
+
+def render(site: str, months: list[str], incidents: pd.DataFrame,
+           harm: pd.DataFrame | None = None) -> None:
+    """Draw the operations section of the Phases page for the signed-in user.
+
+    Parameters
+    ----------
+    site : str
+        The site's name.
+    months : list of str
+        Months of the data (``YYYY-MM``), for the review month choice.
+    incidents : pandas.DataFrame
+        The study's incidents (the review pack's leak scan and harm series).
+    harm : pandas.DataFrame, optional
+        The site's monthly ``month`` / ``harm`` series, drawn above the activities.
+    """
+    user = state.current_user()
+    role = state.view_role()
+    if user is None or role is Role.PUBLIC:
+        return
+    st.subheader("Running the site: activity and disruption (4P)")
+    try:
+        activities = _activities(user, site, role)
+    except GeosocError as error:
+        show_error(error)
+        return
+    if activities.empty:
+        st.info("No activity recorded for this site yet.")
+    else:
+        phases = list(dict.fromkeys(activities["phase"]))
+        share = agency_share(activities)
+        left, right = st.columns([3, 2])
+        left.altair_chart(activity_chart(activities, harm), width="stretch")
+        right.markdown("**Activities by pillar and phase**")
+        right.dataframe(pillar_balance(activities, phases), width="stretch")
+        right.markdown("**Police and partner activity**")
+        right.dataframe(share, width="stretch")
+        shown = activities.assign(date=activities["date"].dt.strftime("%Y-%m-%d"))
+        st.dataframe(shown, hide_index=True, width="stretch", key="ops_log")
+    if not user.demo and role in (Role.ANALYST, Role.PARTNER):
+        _add_form(user, site, role)
+    _review_pack(user, site, role, months, incidents)
