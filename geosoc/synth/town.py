@@ -21,6 +21,7 @@ from geosoc.synth import operations as ops
 from geosoc.synth import writer
 from geosoc.synth.assets import YOUTH_GAP_RADIUS_M, build_assets
 from geosoc.synth.categories import CATEGORIES, WEIGHTS
+from geosoc.synth.context import build_context
 from geosoc.synth.deprivation import imd_table
 from geosoc.synth.geography import LAD_CODE, LAD_NAME, TO_LONLAT, Geography, build_geography
 from geosoc.synth.incidents import FORCE, draw_events, police_rows
@@ -130,6 +131,10 @@ def _generate(root: Path, seed: int) -> DemoManifest:
     for key, frame in operations.items():
         writer.write_csv(frame, root / writer.OPERATIONS_FILES[key])
     files += [root / p for p in writer.OPERATIONS_FILES.values()]
+    for kind, layer in build_context(streams[7], geo).items():
+        target = root / writer.CONTEXT_DIR / f"{kind}.geojson"
+        writer.write_geojson(layer.to_crs(CRS_STORE), target)
+        files.append(target)
     files += [root / writer.POSTCODE_FILE, root / writer.IMD_FILE, root / writer.ASSETS_FILE]
     files += [root / p for p in writer.PARTNER_FILES.values()]
 

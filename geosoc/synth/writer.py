@@ -35,6 +35,8 @@ PARTNER_FILES = {
     "health_ae": "partners/ae_assault_attendances.csv",
 }
 ASSETS_FILE = "assets/community_assets.csv"
+#: Map context layers (one GeoJSON per layer, EPSG:4326), read by geosoc.ingest.read_context.
+CONTEXT_DIR = "context"
 #: The demo site's running record: activity log, MoRiLE scores, perception survey waves.
 OPERATIONS_FILES = {
     "activities": "operations/activity_log.csv",
