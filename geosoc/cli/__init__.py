@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, str] = {
     "audit": "append-only audit log",
     "export": "export the locality profile for a role",
     "users": "workspace users",
+    "workspace": "name a study; back up or restore a workspace (database + datasets)",
     "app": "set up the offline map files and demo town, then start the app",
 }
 SUBCOMMAND_MODULES = tuple(SUBCOMMANDS)
