@@ -96,7 +96,14 @@ def _unused_flags(args: argparse.Namespace) -> None:
 def _within(args: argparse.Namespace) -> tuple[float, float, float, float] | None:
     """Bounds (lon/lat) of --within boundaries, or of the workspace's stored wards."""
     if args.within:
-        return tuple(ingest.read_boundaries(args.within, kind="ward").data.total_bounds)
+        import geopandas as gpd
+
+        from geosoc.ingest.vector import check_vector_file
+        from geosoc.schema import CRS_STORE
+
+        check_vector_file(Path(args.within))  # allow-listed formats only
+        frame = gpd.read_file(args.within, engine="pyogrio")
+        return tuple(frame.to_crs(CRS_STORE).total_bounds)
     if args.workspace is not None and args.workspace.is_file():
         from geosoc.workspace import Workspace
         from geosoc.workspace.dataset_store import load_areas

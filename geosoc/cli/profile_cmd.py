@@ -34,7 +34,7 @@ from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.errors import ConfigError, Problem
 from geosoc.hotspots.concentration import lorenz_curve
 from geosoc.hotspots.profile import LocalityProfile, build_profile
-from geosoc.ingest.accounting import WARN_SHARE, RowAccount
+from geosoc.ingest.accounting import WARN_SHARE, RowAccount, add_stored_reports
 
 #: Protective marking of analyst outputs.
 MARKING = "OFFICIAL-SENSITIVE"
@@ -159,10 +159,8 @@ def load_data(args: argparse.Namespace, account: RowAccount
         with Workspace.open(args.workspace, create=False) as ws:
             study = load_study(ws)
             title = study_title(ws)
+            add_stored_reports(account, stored_reports(ws), len(study.incidents))
         layers = {"ward": study.wards, "lsoa": study.lsoas}
-        account.rows_read = len(study.incidents)
-        account.notes.append(f"{len(study.incidents):,} incidents stored in {args.workspace} "
-                             "(rows dropped when they were ingested were reported then)")
         stored = {k: v for k, v in layers.items() if v is not None}
         return study.incidents, {**stored, **areas}, {"demo": False, "title": title,
                                                       "source": str(args.workspace)}
@@ -187,6 +185,17 @@ def load_data(args: argparse.Namespace, account: RowAccount
         frames.append(result.data)
     incidents = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
     return incidents, areas, {"demo": False, "title": None, "source": ", ".join(args.inputs)}
+
+
+def stored_reports(ws: object) -> list[dict[str, object]]:
+    """Return the ingest reports kept with the workspace's stored incident datasets."""
+    listed = ws.datasets.list()
+    reports = []
+    for name in listed.loc[listed["kind"] == "incidents", "name"]:
+        meta = ws.datasets.get(name)["metadata"]
+        if isinstance(meta, dict) and isinstance(meta.get("report"), dict):
+            reports.append(meta["report"])
+    return reports
 
 
 def report_account(account: RowAccount, args: argparse.Namespace, *, quiet: bool) -> None:

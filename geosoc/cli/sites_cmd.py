@@ -125,10 +125,13 @@ def _load_inputs(args: argparse.Namespace, account: RowAccount
                                    fix="pass --workspace W (datasets stored with geosoc ingest) "
                                        "or --demo for the fictional demo town")])
     if args.workspace is not None and not args.demo:
+        from geosoc.cli.profile_cmd import stored_reports
+        from geosoc.ingest.accounting import add_stored_reports
         from geosoc.workspace.study import load_study
 
         with Workspace.open(args.workspace, create=False) as ws:
             study = load_study(ws)
+            add_stored_reports(account, stored_reports(ws), len(study.incidents))
         period: tuple[str | None, str | None] = (None, None)
     else:
         from geosoc.synth.demo import load_demo
@@ -136,7 +139,8 @@ def _load_inputs(args: argparse.Namespace, account: RowAccount
         study = load_demo(args.demo_dir) if args.demo_dir else load_demo()
         period = baseline_period(study.site.phases)
     incidents = study.incidents
-    account.rows_read = len(incidents)
+    if not account.rows_read:
+        account.rows_read = len(incidents)
     if HARM not in incidents.columns:
         unknown = "error" if args.unknown_harm is None else args.unknown_harm
         incidents = apply_harm_weights(incidents, unknown=unknown)

@@ -144,3 +144,38 @@ _ADVICE = {
     OUTSIDE_MONTHS: "Check --from/--to.",
     "outside the UK": "Check the coordinate columns and their CRS.",
 }
+
+
+def add_stored_reports(account: RowAccount, reports: list[dict[str, object]],
+                       rows_stored: int) -> None:
+    """Start ``account`` from the ingest reports kept with stored datasets.
+
+    Parameters
+    ----------
+    account : RowAccount
+        The run's account (its ``rows_read`` is set here).
+    reports : list of dict
+        :meth:`IngestReport.to_dict` of each stored incident dataset (from the workspace's
+        dataset metadata), possibly empty.
+    rows_stored : int
+        Rows actually loaded from the workspace.
+
+    Notes
+    -----
+    When the reports account for exactly the rows stored, the rows read and dropped at ingest
+    are carried into this run (so a workspace run reports the same losses as a file run);
+    otherwise the stored rows are the rows read, and a note says so.
+    """
+    read = sum(int(r.get("rows_read", 0)) for r in reports)
+    kept = sum(int(r.get("rows_kept", 0)) for r in reports)
+    if reports and kept == rows_stored:
+        account.rows_read += read
+        for report in reports:
+            for reason, n in dict(report.get("dropped", {})).items():
+                account.drop("ingest", str(reason), int(n))
+        account.notes.append(f"{rows_stored:,} incidents stored in the workspace, from "
+                             f"{read:,} rows read at ingest")
+    else:
+        account.rows_read += rows_stored
+        account.notes.append(f"{rows_stored:,} incidents stored in the workspace (their "
+                             "ingest drops were reported when they were stored)")
