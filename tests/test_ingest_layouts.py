@@ -181,3 +181,18 @@ def test_swapped_eastings_northings_caught_against_the_study_area(
     good = write_fires_bng(tmp_path / "good.csv")
     bounds = (-1.56, 53.79, -1.51, 53.82)
     assert len(read_points(good, mapping, source="fire", bounds=bounds).data) == 30
+
+
+def test_ingest_warns_on_heavy_drops_and_strict_stores_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from own_force_data import write_police_download
+
+    police = write_police_download(tmp_path / "police", n=40, blanks=10)  # 25% no location
+    assert main(["ingest", str(police), "--kind", "policeuk"]) == 0
+    captured = capsys.readouterr()
+    assert "WARNING" in captured.err and "no location" in captured.err
+    assert "dropped 10: no location" in captured.out
+    ws = tmp_path / "w.sqlite"
+    assert main(["ingest", str(police), "--kind", "policeuk", "--strict", "--workspace",
+                 str(ws), "--name", "police"]) == 2
+    assert not ws.exists()

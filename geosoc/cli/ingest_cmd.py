@@ -30,6 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", help="file, folder or .zip to read")
     parser.add_argument("--kind", required=True, choices=KINDS, help="what the file holds")
     parser.add_argument("--json", action="store_true", help="print a JSON object")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail (exit 2, nothing stored) when more than --max-drop of the "
+                             "rows are dropped")
+    parser.add_argument("--max-drop", type=float, default=0.05, metavar="SHARE",
+                        help="share of rows dropped that warns (default 0.05)")
     store = parser.add_argument_group("keep the data in a workspace")
     store.add_argument("--workspace", type=Path, help="workspace to store the dataset in")
     store.add_argument("--name", help="dataset name in the workspace (e.g. police, wards)")
@@ -197,10 +202,25 @@ def _store(args: argparse.Namespace, result: Ingested) -> dict[str, object]:
     return {k: record[k] for k in ("name", "kind", "rows", "sha256", "path", "loaded_by")}
 
 
+def _check_drops(args: argparse.Namespace, result: Ingested) -> None:
+    """Warn loudly on stderr above --max-drop rows dropped; refuse with --strict."""
+    import sys
+
+    from geosoc.ingest.accounting import RowAccount
+
+    account = RowAccount()
+    account.add_report(result.report)
+    warning = account.warning(args.max_drop)
+    if warning:
+        print(f"\n{'!' * 72}\n{warning}\n{'!' * 72}\n", file=sys.stderr, flush=True)
+    account.enforce(args.strict, args.max_drop)
+
+
 def run(args: argparse.Namespace) -> int:
     """Read ``args.path`` as ``args.kind``, store it if asked, print the report; return 0."""
     _check_store_args(args)
     result = _read(args)  # a rejected file raises here, before the workspace is touched
+    _check_drops(args, result)
     stored = _store(args, result) if args.workspace is not None else None
     if args.json:
         print(json.dumps({"ok": True, "report": result.report.to_dict(), "stored": stored},
