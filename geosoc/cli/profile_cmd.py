@@ -276,8 +276,12 @@ def run(args: argparse.Namespace) -> int:
     report_account(account, args, quiet=args.json)
     marking = DEMO_MARKING if data["demo"] else MARKING
     title = data["title"] or "Locality profile"
+    from geosoc.harm import harm_unit
+
+    sources = incidents["source"] if "source" in incidents.columns else None
+    unit = harm_unit(incidents["category"], sources, scheme=args.scheme)
     head = {"protective_marking": marking, "title": title, "demo": bool(data["demo"]),
-            "data": data["source"]}
+            "data": data["source"], "harm_unit": unit}
     written = _write(profile, args.out, args.format, head, account)
     summary = {**head, **profile.summary(), "rows": account.to_dict(),
                "files": [str(p) for p in written]}
@@ -287,7 +291,7 @@ def run(args: argparse.Namespace) -> int:
     counts = profile.hotspot_counts
     print(f"{marking}\n{title}\nLocality profile: {len(profile.cells):,} H3 res "
           f"{args.resolution} cells, {summary['incidents']:,} incidents, harm "
-          f"{summary['harm']:,.0f} ({args.scheme})")
+          f"{summary['harm']:,.0f} {unit}")
     for kind, frame in profile.areas.items():
         print(f"  {kind}: {len(frame):,} areas holding "
               f"{profile.table_totals.get(f'areas_{kind}', 0):,} incidents")

@@ -56,6 +56,11 @@ REQUIRED = ("Crime ID", "Month", "Longitude", "Latitude", "Crime type")
 MAPPABLE = {"id": "Crime ID", "date": "Month", "lon": "Longitude", "lat": "Latitude",
             "category": "Crime type", "lsoa": "LSOA code"}
 _FLAG = {col: f"--{key}" for key, col in MAPPABLE.items()}
+#: Other names a reduced extract commonly uses (compared lower-case, letters and digits only).
+_ALIASES = {"Longitude": ("lon", "long", "lng"), "Latitude": ("lat",),
+            "Month": ("date", "period"), "Crime type": ("category", "offence", "type"),
+            "Crime ID": ("id", "crimeref", "reference"), "LSOA code": ("lsoa", "lsoa11cd",
+                                                                        "lsoa21cd")}
 _OPTIONAL = {
     "LSOA code": "lsoa_code",
     "LSOA name": "lsoa_name",
@@ -107,7 +112,8 @@ def _standard_columns(frame: pd.DataFrame, file: Path, shown: str,
                 continue
             found = given
         else:
-            found = std if std in fields else loose.get(_squash(std))
+            found = std if std in fields else next(
+                (loose[a] for a in (_squash(std), *_ALIASES.get(std, ())) if a in loose), None)
         if found is None:
             if std in REQUIRED and std != "Crime ID":
                 flag = _FLAG.get(std)
@@ -251,7 +257,7 @@ def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
         raw = _read_all(files, root, given, report.notes, dict(columns or {}), delimiter)
     report.rows_read = len(raw)
     months, bad_month = parse_months(raw["Month"], date_format="%Y-%m")
-    if bad_month.any() and (columns or {}).get("date"):  # a mapped date column: any date
+    if bad_month.any():  # extracts may give dates (2025-04-15, 15/04/2025): take their month
         months, bad_month = parse_months(raw["Month"])
     lon, lon_blank, lon_bad = numeric(raw["Longitude"])
     lat, lat_blank, lat_bad = numeric(raw["Latitude"])
