@@ -257,3 +257,37 @@ def _lookup(table: pd.DataFrame, sources: pd.Index, categories: pd.Index
     fall_activity = fall[POLICE_ACTIVITY].to_numpy(dtype=object)
     activity = np.where(pd.isna(exact_activity), fall_activity, exact_activity)
     return weight.copy(), pd.Series(activity).fillna(False).to_numpy(dtype=bool).copy()
+
+
+def harm_unit(categories: object, sources: object = None, *, scheme: str = "harm") -> str:
+    """Say truthfully what unit a harm total of these incidents is in.
+
+    Parameters
+    ----------
+    categories : iterable of str
+        The categories summed (e.g. ``incidents["category"].unique()``).
+    sources : iterable of str, optional
+        Their sources (``council_asb`` rows count as anti-social behaviour).
+    scheme : {"harm", "count", "log_harm"}
+        The weighting scheme used.
+
+    Returns
+    -------
+    str
+        ``"days (CCHI)"`` for crimes only; ``"ASB weight units (not days: ASB is not a CCHI
+        offence)"`` for anti-social behaviour only; a mixed label otherwise; ``"incidents"``
+        for counts and ``"ln(1 + days)"`` for log harm.
+    """
+    if scheme == "count":
+        return "incidents"
+    if scheme == "log_harm":
+        return "ln(1 + days)"
+    cats = {str(c) for c in pd.unique(pd.Series(list(categories), dtype="object"))}
+    srcs = {str(s) for s in pd.unique(pd.Series(list(() if sources is None else sources),
+                                                dtype="object"))}
+    asb_only = bool(cats and cats <= {ASB_CATEGORY}) or bool(srcs and srcs <= {ASB_SOURCE})
+    if asb_only:
+        return "ASB weight units (not days: ASB is not a CCHI offence)"
+    if ASB_CATEGORY in cats or ASB_SOURCE in srcs:
+        return "days (CCHI; ASB at a nominal weight, not a CCHI offence)"
+    return "days (CCHI)"

@@ -103,10 +103,10 @@ CASES: dict[str, Case] = {
     "wrong delimiter (semicolon)": (
         lambda t: read_policeuk(CORPUS / "semicolon.csv"), InputFileError,
         ["semicolon.csv", "row 1", "semicolon", "comma"]),
-    "tab-delimited IMD file": (
-        lambda t: read_imd(write(t / "imd.tsv", ["lsoa_code\timd_score\timd_rank\timd_decile",
-                                                 "E01000001\t6.2\t29199\t9"])),
-        InputFileError, ["imd.tsv", "row 1", "tab"]),
+    "pipe-delimited IMD file": (
+        lambda t: read_imd(write(t / "imd.txt", ["lsoa_code|imd_score|imd_rank|imd_decile",
+                                                 "E01000001|6.2|29199|9"])),
+        InputFileError, ["imd.txt", "row 1", "pipe", "--delimiter"]),
     "UTF-16 encoding": (
         lambda t: read_policeuk(_utf16(t)), InputFileError, ["utf16.csv", "UTF-16", "UTF-8"]),
     "UTF-16 without byte-order mark": (
@@ -202,7 +202,8 @@ CASES: dict[str, Case] = {
                                       cols="ref,date,type,e,n"),
                               PointMapping(date="date", category="type", easting="e",
                                            northing="n"), source="council_asb"),
-        SchemaError, ["partner.csv", "look like degrees", "lon='e'"]),
+        SchemaError, ["partner.csv", "look like longitude/latitude degrees", "--lon 'e'",
+                      "lon='e'"]),
 }
 
 

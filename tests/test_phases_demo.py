@@ -108,7 +108,7 @@ def cached_demo(demo, monkeypatch):
 
 
 def test_cli_writes_tables_charts_and_summary(tmp_path, capsys, cached_demo):
-    code = main(["phases", "report", "--out", str(tmp_path), "--json"])
+    code = main(["phases", "report", "--demo", "--out", str(tmp_path), "--json"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["marking"] == "OFFICIAL-SENSITIVE"
@@ -122,7 +122,8 @@ def test_cli_writes_tables_charts_and_summary(tmp_path, capsys, cached_demo):
 
 
 def test_cli_rejects_unknown_source(tmp_path, capsys, cached_demo):
-    code = main(["phases", "report", "--out", str(tmp_path), "--source", "nobody", "--json"])
+    code = main(["phases", "report", "--demo", "--out", str(tmp_path), "--source", "nobody",
+                 "--json"])
     assert code == 2
     error = json.loads(capsys.readouterr().out)
     assert error["problems"][0]["column"] == "--source"

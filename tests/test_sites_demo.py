@@ -69,7 +69,7 @@ def test_h3_regions_find_the_site(demo: DemoTown, baseline) -> None:
 
 def test_cli_writes_files_and_saves_the_site(tmp_path: Path, demo: DemoTown) -> None:
     out, ws = tmp_path / "out", tmp_path / "ws.sqlite"
-    code = main(["sites", "rank", "--json", "--out", str(out), "--unknown-harm",
+    code = main(["sites", "rank", "--demo", "--json", "--out", str(out), "--unknown-harm",
                  str(UNKNOWN_HARM), "--weights", "trend=0.1", "--save-site", "Demo site",
                  "--workspace", str(ws), "--demo", "--user", "analyst1"])
     assert code == 0
@@ -78,7 +78,7 @@ def test_cli_writes_files_and_saves_the_site(tmp_path: Path, demo: DemoTown) -> 
     geo = gpd.read_file(out / "site_ranking_ward.geojson")
     assert len(geo) == len(table) and geo.crs.to_epsg() == 4326
     meta = json.loads((out / "site_ranking_ward.json").read_text())
-    assert meta["weights"]["trend"] == 0.1 and meta["marking"] == "OFFICIAL-SENSITIVE"
+    assert meta["weights"]["trend"] == 0.1 and meta["marking"] == "DEMO — fictional data"
     from geosoc.workspace import Workspace
 
     with Workspace.open(ws) as opened:
@@ -90,7 +90,7 @@ def test_cli_writes_files_and_saves_the_site(tmp_path: Path, demo: DemoTown) -> 
 
 
 def test_cli_rejects_bad_weights(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["sites", "rank", "--json", "--weights", "polise=1", "harm"]) == 2
+    assert main(["sites", "rank", "--demo", "--json", "--weights", "polise=1", "harm"]) == 2
     err = json.loads(capsys.readouterr().out)
     assert err["error"] == "ConfigError" and len(err["problems"]) == 2
 

@@ -33,6 +33,7 @@ SUBCOMMANDS: dict[str, str] = {
     "morile": "a site's MoRiLE score series",
     "perception": "community perception survey waves",
     "review": "write a site's 6-month review pack (standalone HTML)",
+    "workspace": "name a study; back up or restore a workspace (database + datasets)",
     "app": "set up the offline map files and demo town, then start the app",
 }
 SUBCOMMAND_MODULES = tuple(SUBCOMMANDS)

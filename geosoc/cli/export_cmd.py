@@ -1,6 +1,6 @@
 """``geosoc export profile``: the locality profile as one standalone, printable HTML file.
 
-Without ``--workspace`` the fictional demo town is used. With a workspace, the profile is built
+The fictional demo town is used only with ``--demo``. With a workspace, the profile is built
 from the datasets stored in it (:func:`geosoc.workspace.study.load_study`: incidents, wards and
 LSOAs), the CHB site (``--site``) and the community asset register come from it, and the
 export is written to its audit log with the stated purpose (DPA 2018 s62). ``--demo`` builds
@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     profile.add_argument("--workspace", type=Path, help="workspace with the site and assets")
     profile.add_argument("--site", help="CHB site name in the workspace")
     profile.add_argument("--demo", action="store_true",
-                         help="profile the demo town even with --workspace")
+                         help="profile the fictional demo town (with --workspace: audited there)")
     profile.add_argument("--user", default=None,
                          help="who exports (for the audit log; default $GEOSOC_USER or login)")
     profile.add_argument("--purpose", help="why (required with --workspace; audited)")
@@ -113,6 +113,17 @@ def _require_export_role(workspace: Path, username: str, wanted: str) -> None:
             fix=f"export with --role {allowed}, or ask an analyst to export this")])
 
 
+def _title(args: argparse.Namespace, name: str, demo: bool) -> str:
+    """Report title: the demo marking, else the study name stored in the workspace."""
+    if demo:
+        return f"DEMO — fictional data: {name} locality profile"
+    from geosoc.workspace import Workspace
+    from geosoc.workspace.study_name import study_title
+
+    with Workspace.open(args.workspace, create=False) as ws:
+        return study_title(ws)
+
+
 def run_profile(args: argparse.Namespace) -> int:
     """Build the profile, write the HTML for the role, audit it; return 0."""
     from geosoc.hotspots.profile import build_profile
@@ -130,7 +141,12 @@ def run_profile(args: argparse.Namespace) -> int:
         with Workspace.open(args.workspace, create=False) as ws:
             args.user, own_role = acting_user(ws, args.user)
         _require_export_role(args.workspace, args.user, str(role))
-    demo = args.workspace is None or args.demo
+    if args.workspace is None and not args.demo:
+        raise GeosocError("no data given: geosoc does not fall back to the demo town", [
+            Problem("neither --workspace nor --demo was given", column="--workspace",
+                    fix="pass --workspace W --purpose WHY (datasets stored with geosoc ingest)"
+                        ", or --demo for the fictional demo town")])
+    demo = args.demo
     data = _demo_data() if demo else _workspace_data(args.workspace, args.site)
     if demo and args.workspace is not None:
         from geosoc.workspace import Workspace
@@ -141,7 +157,7 @@ def run_profile(args: argparse.Namespace) -> int:
         data = replace(data, site=site, assets=register if len(register) else data.assets)
     profile = build_profile(data.incidents, data.areas, resolution=args.resolution,
                             lisa_permutations=999)
-    inputs = ReportInputs(title=args.title or f"{data.name}: locality profile",
+    inputs = ReportInputs(title=args.title or _title(args, data.name, demo),
                           site=data.site, assets=data.assets, incidents=data.incidents,
                           demo=demo)
     path = export_profile(profile, role=role, out=args.out, inputs=inputs)

@@ -30,6 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", help="file, folder or .zip to read")
     parser.add_argument("--kind", required=True, choices=KINDS, help="what the file holds")
     parser.add_argument("--json", action="store_true", help="print a JSON object")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail (exit 2, nothing stored) when more than --max-drop of the "
+                             "rows are dropped")
+    parser.add_argument("--max-drop", type=float, default=0.05, metavar="SHARE",
+                        help="share of rows dropped that warns (default 0.05)")
     store = parser.add_argument_group("keep the data in a workspace")
     store.add_argument("--workspace", type=Path, help="workspace to store the dataset in")
     store.add_argument("--name", help="dataset name in the workspace (e.g. police, wards)")
@@ -37,9 +42,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="who stores it (default: $GEOSOC_USER/login; analysts only)")
     store.add_argument("--replace", action="store_true",
                        help="replace a stored dataset of the same name")
-    points = parser.add_argument_group("points (partner CSV) column mapping")
-    for name in ("lon", "lat", "easting", "northing", "postcode", "date", "category", "id"):
+    layout = parser.add_argument_group("file layout")
+    layout.add_argument("--delimiter", metavar="CHAR",
+                        help="field delimiter: tab, comma, semicolon, pipe or one character "
+                             "(default: comma, or tab when the header is tab-separated)")
+    layout.add_argument("--sheet", help=".xlsx workbooks: the sheet to read (default: the "
+                                        "sheet whose header names the needed columns)")
+    points = parser.add_argument_group(
+        "column mapping (points; policeuk: --id --date --lon --lat --category --lsoa; counts: "
+        "--area-code --area-name --date --category --count)")
+    for name in ("lon", "lat", "easting", "northing", "postcode", "date", "category", "id",
+                 "lsoa"):
         points.add_argument(f"--{name}", metavar="COLUMN", help=f"column holding the {name}")
+    for name in ("area-code", "area-name", "count"):
+        points.add_argument(f"--{name}", metavar="COLUMN",
+                            help=f"counts: column holding the {name.replace('-', ' ')}")
     points.add_argument("--date-format", help="strftime format of --date (e.g. %%d/%%m/%%Y)")
     points.add_argument("--category-value", help="fixed category for every row")
     points.add_argument("--source", default=None,
@@ -49,10 +66,65 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="postcode file/folder for postcode-located points")
     parser.add_argument("--area-kind", default="ward", choices=AREA_KINDS,
                         help="boundaries: what the areas are (default ward)")
+    parser.add_argument("--code-field", metavar="FIELD",
+                        help="boundaries: attribute holding the area code (default: detected, "
+                             "e.g. WD22CD)")
+    parser.add_argument("--name-field", metavar="FIELD",
+                        help="boundaries: attribute holding the area name (default: detected)")
+    parser.add_argument("--population", metavar="PATH",
+                        help="imd: LSOA population file (ONS .xlsx or CSV) to join")
+    parser.add_argument("--within", metavar="BOUNDARIES",
+                        help="points: refuse a file whose points mostly fall outside these "
+                             "boundaries (catches swapped eastings/northings); default: the "
+                             "wards stored in --workspace, when any")
     parser.set_defaults(func=run)
 
 
+def _unused_flags(args: argparse.Namespace) -> None:
+    """Refuse mapping flags the chosen --kind does not read (never ignore a flag silently)."""
+    used = {"points": {"lon", "lat", "easting", "northing", "postcode", "date", "category",
+                       "id", "date_format", "category_value", "source", "postcodes", "within"},
+            "policeuk": {"id", "date", "lon", "lat", "category", "lsoa"},
+            "counts": {"area_code", "area_name", "date", "category", "count", "source"},
+            "boundaries": {"code_field", "name_field"},
+            "imd": {"population"}, "postcodes": set()}[args.kind]
+    every = {"lon", "lat", "easting", "northing", "postcode", "date", "category", "id",
+             "date_format", "category_value", "source", "postcodes", "lsoa", "area_code",
+             "area_name", "count", "code_field", "name_field", "population", "within"}
+    wasted = sorted(f"--{n.replace('_', '-')}" for n in every - used if getattr(args, n, None))
+    if wasted:
+        raise ConfigError(f"{', '.join(wasted)} not used with --kind {args.kind}", [Problem(
+            f"--kind {args.kind} does not read {', '.join(wasted)}", column=wasted[0],
+            fix="remove the flag, or choose the --kind that reads it (see geosoc ingest -h)")])
+
+
+def _within(args: argparse.Namespace) -> tuple[float, float, float, float] | None:
+    """Bounds (lon/lat) of --within boundaries, or of the workspace's stored wards."""
+    if args.within:
+        import geopandas as gpd
+
+        from geosoc.ingest.vector import check_vector_file
+        from geosoc.schema import CRS_STORE
+
+        check_vector_file(Path(args.within))  # allow-listed formats only
+        frame = gpd.read_file(args.within, engine="pyogrio")
+        return tuple(frame.to_crs(CRS_STORE).total_bounds)
+    if args.workspace is not None and args.workspace.is_file():
+        from geosoc.workspace import Workspace
+        from geosoc.workspace.dataset_store import load_areas
+
+        with Workspace.open(args.workspace, create=False) as ws:
+            wards = load_areas(ws, "ward", required=False)
+        if wards is not None and len(wards):
+            return tuple(wards.total_bounds)
+    return None
+
+
 def _read(args: argparse.Namespace) -> Ingested:
+    from geosoc.ingest.files import parse_delimiter
+
+    _unused_flags(args)
+    delimiter = parse_delimiter(args.delimiter)
     if args.kind == "points":
         missing = [f"--{n}" for n in ("date", "source") if not getattr(args, n)]
         if missing:
@@ -76,14 +148,26 @@ def _read(args: argparse.Namespace) -> Ingested:
             easting=args.easting, northing=args.northing, postcode=args.postcode)
         postcodes = ingest.read_postcodes(args.postcodes).data if args.postcodes else None
         return ingest.read_points(args.path, mapping, source=args.source,
-                                  postcodes=postcodes)
+                                  postcodes=postcodes, delimiter=delimiter, sheet=args.sheet,
+                                  bounds=_within(args))
     if args.kind == "counts":
-        return ingest.read_area_counts(args.path, source=args.source or "police")
+        mapping = {k: getattr(args, a) for k, a in (
+            ("area_code", "area_code"), ("area_name", "area_name"), ("month", "date"),
+            ("category", "category"), ("count", "count")) if getattr(args, a)}
+        return ingest.read_area_counts(args.path, source=args.source or "police",
+                                       mapping=mapping or None, delimiter=delimiter,
+                                       sheet=args.sheet)
     if args.kind == "boundaries":
-        return ingest.read_boundaries(args.path, kind=args.area_kind)
-    readers = {"policeuk": ingest.read_policeuk, "postcodes": ingest.read_postcodes,
-               "imd": ingest.read_imd}
-    return readers[args.kind](args.path)
+        return ingest.read_boundaries(args.path, kind=args.area_kind,
+                                      code_field=args.code_field, name_field=args.name_field)
+    if args.kind == "policeuk":
+        columns = {k: getattr(args, k) for k in ("id", "date", "lon", "lat", "category",
+                                                 "lsoa") if getattr(args, k)}
+        return ingest.read_policeuk(args.path, columns=columns, delimiter=delimiter)
+    if args.kind == "imd":
+        return ingest.read_imd(args.path, delimiter=delimiter, sheet=args.sheet,
+                               population=args.population)
+    return ingest.read_postcodes(args.path)
 
 
 def _check_store_args(args: argparse.Namespace) -> None:
@@ -118,10 +202,25 @@ def _store(args: argparse.Namespace, result: Ingested) -> dict[str, object]:
     return {k: record[k] for k in ("name", "kind", "rows", "sha256", "path", "loaded_by")}
 
 
+def _check_drops(args: argparse.Namespace, result: Ingested) -> None:
+    """Warn loudly on stderr above --max-drop rows dropped; refuse with --strict."""
+    import sys
+
+    from geosoc.ingest.accounting import RowAccount
+
+    account = RowAccount()
+    account.add_report(result.report)
+    warning = account.warning(args.max_drop)
+    if warning:
+        print(f"\n{'!' * 72}\n{warning}\n{'!' * 72}\n", file=sys.stderr, flush=True)
+    account.enforce(args.strict, args.max_drop)
+
+
 def run(args: argparse.Namespace) -> int:
     """Read ``args.path`` as ``args.kind``, store it if asked, print the report; return 0."""
     _check_store_args(args)
     result = _read(args)  # a rejected file raises here, before the workspace is touched
+    _check_drops(args, result)
     stored = _store(args, result) if args.workspace is not None else None
     if args.json:
         print(json.dumps({"ok": True, "report": result.report.to_dict(), "stored": stored},

@@ -70,6 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--source", default="police",
                         help="incident source to analyse, or 'all' (default police)")
     report.add_argument("--bands", default="0,250,500", help="buffer ring edges in metres")
+    report.add_argument("--demo", action="store_true",
+                        help="report on the fictional demo town's site (outputs marked DEMO)")
     report.add_argument("--demo-dir", type=Path, help="demo town folder (default: built in)")
     report.add_argument("--out", type=Path, required=True, help="output folder")
     report.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -159,7 +161,8 @@ def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
     controls = list(demo.manifest.truth.get("control_wards", []))
     control = shapely.union_all(demo.wards.loc[controls].geometry.to_numpy())
     note = f"control wards chosen for the demo: {', '.join(controls)}"
-    return SiteInputs(site.name, site.geometry, plan, demo.incidents, control, note)
+    return SiteInputs(f"DEMO — fictional data: {site.name}", site.geometry, plan,
+                      demo.incidents, control, note)
 
 
 def _workspace_data(ws: Workspace, args: argparse.Namespace
@@ -264,6 +267,10 @@ def build_report(inputs: SiteInputs, bands_m: tuple[float, ...], out: Path) -> d
 
 def run_report(args: argparse.Namespace) -> int:
     """Build the phase report for the demo site or a workspace site."""
+    if not args.workspace and not (args.demo or args.demo_dir):
+        raise ConfigError("no data given: geosoc does not fall back to the demo town", [Problem(
+            "neither --workspace nor --demo was given", column="--workspace",
+            fix="pass --workspace W --site NAME, or --demo for the fictional demo town")])
     inputs = _workspace_inputs(args) if args.workspace else _demo_inputs(args)
     if args.source != "all":
         chosen = inputs.incidents[inputs.incidents[SOURCE] == args.source]

@@ -1,14 +1,21 @@
 """``geosoc profile``: build the FB4 locality profile and write it to a folder.
 
-Reads police.uk folders/files (or the demo town when none are given), applies harm weights,
-aggregates to a zero-filled H3 cover and to each area layer, runs Gi*, Local Moran and
-emerging hot spots, and writes:
+Reads police.uk folders/files, a workspace's stored datasets (``--workspace``) or, only when
+asked with ``--demo``, the fictional demo town; boundary files given with ``--areas`` are
+always used (added to, or replacing, the workspace's or demo's layers of the same kind).
+Applies harm weights, aggregates to a zero-filled H3 cover and to each area layer, runs Gi*,
+Local Moran and emerging hot spots, and writes:
 
 - ``profile.gpkg`` (layers ``cells`` and one per area kind) or ``cells.parquet`` and
   ``areas_<kind>.parquet`` (GeoParquet), all EPSG:4326;
 - CSV copies without geometry (formulas neutralised), ``monthly.csv``,
   ``hotspot_counts.csv``, ``emerging.csv``, ``lorenz.csv``;
-- ``summary.json`` with the headline figures and the protective marking.
+- ``drops.csv``: rows read, dropped by stage and reason, kept;
+- ``summary.json`` with the headline figures, the row account, what each table counts and
+  the protective marking (``DEMO — fictional data`` for the demo town).
+
+Rows read, kept and dropped are printed; above ``--max-drop`` (5%) dropped a warning goes to
+stderr, and ``--strict`` turns it into an error (exit 2).
 """
 
 from __future__ import annotations
@@ -27,9 +34,16 @@ from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.errors import ConfigError, Problem
 from geosoc.hotspots.concentration import lorenz_curve
 from geosoc.hotspots.profile import LocalityProfile, build_profile
+from geosoc.ingest.accounting import WARN_SHARE, RowAccount, add_stored_reports
 
 #: Protective marking of analyst outputs.
 MARKING = "OFFICIAL-SENSITIVE"
+#: Marking of every output built from the fictional demo town.
+DEMO_MARKING = "DEMO — fictional data"
+#: What to pass when no data is given (named flags).
+NO_DATA_FIX = ("pass police.uk files or folders (geosoc profile 2024-01/ --areas "
+               "ward=wards.gpkg --out DIR), --workspace W (datasets stored with geosoc "
+               "ingest), or --demo for the fictional demo town")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,11 +51,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "profile", help=SUBCOMMANDS["profile"],
         description="Harm-weighted hotspots (Gi* with FDR, Local Moran), emerging hot spots "
-        "and concentration for police.uk data, or the demo town when no input is given.")
+        "and concentration for police.uk data, a workspace, or (--demo) the demo town.")
     parser.add_argument("inputs", nargs="*", metavar="INPUT",
                         help="police.uk street CSV files, month folders or .zip archives")
-    parser.add_argument("--areas", action="append", default=[], metavar="KIND=PATH",
-                        help="area boundaries, e.g. ward=wards.geojson (repeatable)")
+    add_data_flags(parser)
     parser.add_argument("--resolution", type=int, default=9, help="H3 resolution (default 9)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--format", choices=("gpkg", "parquet"), default="gpkg",
@@ -58,10 +71,141 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--emerging", choices=("M", "Q", "none"), default="M",
                         help="emerging hot spot periods: monthly, quarterly or none")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workspace", type=Path,
-                        help="profile this workspace's stored datasets (police and partners)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
+
+
+def add_data_flags(parser: argparse.ArgumentParser) -> None:
+    """Add the flags shared by the commands that read police.uk files and boundaries."""
+    parser.add_argument("--areas", action="append", default=[], metavar="KIND=PATH",
+                        help="area boundaries, e.g. ward=wards.gpkg (repeatable); always used")
+    parser.add_argument("--code-field", action="append", default=[], metavar="[KIND=]FIELD",
+                        help="attribute holding the area code when not detected (e.g. "
+                             "ward=ward_id; repeatable)")
+    parser.add_argument("--name-field", action="append", default=[], metavar="[KIND=]FIELD",
+                        help="attribute holding the area name when not detected")
+    parser.add_argument("--delimiter", metavar="CHAR",
+                        help="police.uk files: field delimiter (default comma, tab detected)")
+    for name in ("id", "date", "lon", "lat", "category", "lsoa"):
+        parser.add_argument(f"--{name}", metavar="COLUMN",
+                            help=f"police.uk files: column holding the {name} when not named "
+                                 "as police.uk names it")
+    parser.add_argument("--workspace", type=Path,
+                        help="use this workspace's stored datasets (police and partners)")
+    parser.add_argument("--demo", action="store_true",
+                        help="use the fictional demo town (outputs are marked DEMO)")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail (exit 2) when more than --max-drop of the rows are dropped")
+    parser.add_argument("--max-drop", type=float, default=WARN_SHARE, metavar="SHARE",
+                        help=f"share of rows dropped that warns (default {WARN_SHARE})")
+
+
+def _per_kind(values: list[str], flag: str) -> dict[str | None, str]:
+    """Parse ``[KIND=]FIELD`` values into kind -> field (``None``: every kind)."""
+    out: dict[str | None, str] = {}
+    for value in values:
+        kind, sep, name = value.partition("=")
+        if not sep:
+            kind, name = None, value
+        if not name:
+            raise ConfigError(f"bad {flag}", [Problem(f"{flag} {value!r} names no field",
+                                                      column=flag, fix=f"e.g. {flag} ward=code")])
+        out[kind] = name
+    return out
+
+
+def read_areas(args: argparse.Namespace) -> dict[str, gpd.GeoDataFrame]:
+    """Read every ``--areas KIND=PATH`` with its ``--code-field``/``--name-field``."""
+    problems = [Problem(f"--areas {spec!r} is not KIND=PATH", column="--areas",
+                        fix="e.g. --areas ward=wards.gpkg") for spec in args.areas
+                if "=" not in spec]
+    if problems:
+        raise ConfigError("bad --areas option", problems)
+    codes = _per_kind(args.code_field, "--code-field")
+    names = _per_kind(args.name_field, "--name-field")
+    areas = {}
+    for spec in args.areas:
+        kind, path = spec.split("=", 1)
+        areas[kind] = ingest.read_boundaries(
+            path, kind=kind, code_field=codes.get(kind, codes.get(None)),
+            name_field=names.get(kind, names.get(None))).data
+    return areas
+
+
+def load_data(args: argparse.Namespace, account: RowAccount
+              ) -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame], dict[str, object]]:
+    """Read the incidents and area layers; return them with a description of the data.
+
+    The description holds ``demo`` (bool), ``title`` (the study name) and ``source``.
+    ``account`` receives the rows read and the ingest drops.
+    """
+    given = [flag for flag, on in (("INPUT files", bool(args.inputs)),
+                                   ("--workspace", args.workspace is not None),
+                                   ("--demo", args.demo)) if on]
+    if len(given) > 1:
+        raise ConfigError("give one source of data", [Problem(
+            f"{' and '.join(given)} were given together", column="--workspace",
+            fix="give INPUT files, or --workspace W, or --demo")])
+    if not given:
+        raise ConfigError("no data given: geosoc does not fall back to the demo town",
+                          [Problem("no INPUT files, no --workspace and no --demo",
+                                   column="INPUT", fix=NO_DATA_FIX)])
+    areas = read_areas(args)
+    if args.workspace is not None:
+        from geosoc.workspace import Workspace
+        from geosoc.workspace.study import load_study
+        from geosoc.workspace.study_name import study_title
+
+        with Workspace.open(args.workspace, create=False) as ws:
+            study = load_study(ws)
+            title = study_title(ws)
+            add_stored_reports(account, stored_reports(ws), len(study.incidents))
+        layers = {"ward": study.wards, "lsoa": study.lsoas}
+        stored = {k: v for k, v in layers.items() if v is not None}
+        return study.incidents, {**stored, **areas}, {"demo": False, "title": title,
+                                                      "source": str(args.workspace)}
+    if args.demo:
+        from geosoc.synth.demo import load_demo
+
+        town = load_demo()
+        account.rows_read = len(town.incidents)
+        account.notes.append("the fictional demo town (every row fictional)")
+        layers = {"ward": town.wards, "lsoa": town.lsoas, **areas}
+        return town.incidents, layers, {"demo": True, "source": "demo",
+                                        "title": f"{DEMO_MARKING}: {town.manifest.name}"}
+    from geosoc.ingest.files import parse_delimiter
+
+    columns = {k: getattr(args, k) for k in ("id", "date", "lon", "lat", "category", "lsoa")
+               if getattr(args, k)}
+    delimiter = parse_delimiter(args.delimiter)
+    frames = []
+    for path in args.inputs:
+        result = ingest.read_policeuk(path, columns=columns, delimiter=delimiter)
+        account.add_report(result.report)
+        frames.append(result.data)
+    incidents = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    return incidents, areas, {"demo": False, "title": None, "source": ", ".join(args.inputs)}
+
+
+def stored_reports(ws: object) -> list[dict[str, object]]:
+    """Return the ingest reports kept with the workspace's stored incident datasets."""
+    listed = ws.datasets.list()
+    reports = []
+    for name in listed.loc[listed["kind"] == "incidents", "name"]:
+        meta = ws.datasets.get(name)["metadata"]
+        if isinstance(meta, dict) and isinstance(meta.get("report"), dict):
+            reports.append(meta["report"])
+    return reports
+
+
+def report_account(account: RowAccount, args: argparse.Namespace, *, quiet: bool) -> None:
+    """Print the row account (stdout), warn loudly on stderr, enforce ``--strict``."""
+    if not quiet:
+        print(account.sentence())
+    warning = account.warning(args.max_drop)
+    if warning:
+        print(f"\n{'!' * 72}\n{warning}\n{'!' * 72}\n", file=sys.stderr, flush=True)
+    account.enforce(args.strict, args.max_drop)
 
 
 def _text_progress(fraction: float, message: str) -> None:
@@ -74,40 +218,9 @@ def _text_progress(fraction: float, message: str) -> None:
         print(bar.rstrip(), file=sys.stderr, flush=True)
 
 
-def _load(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
-    """Read the inputs and area layers, a workspace's stored datasets, or the demo town."""
-    if args.workspace is not None:
-        from geosoc.workspace import Workspace
-        from geosoc.workspace.study import load_study
-
-        if args.inputs:
-            raise ConfigError("give input files or --workspace, not both", [Problem(
-                "both INPUT files and --workspace were given", column="--workspace",
-                fix="store the files first: geosoc ingest FILE --workspace W --name N")])
-        with Workspace.open(args.workspace, create=False) as ws:
-            study = load_study(ws)
-        layers = {"ward": study.wards, "lsoa": study.lsoas}
-        return study.incidents, {k: v for k, v in layers.items() if v is not None}
-    if not args.inputs:
-        from geosoc.synth.demo import load_demo
-
-        town = load_demo()
-        return town.incidents, {"ward": town.wards, "lsoa": town.lsoas}
-    problems = [Problem(f"--areas {spec!r} is not KIND=PATH", fix="e.g. --areas ward=wards.json")
-                for spec in args.areas if "=" not in spec]
-    if problems:
-        raise ConfigError("bad --areas option", problems)
-    frames = [ingest.read_policeuk(path).data for path in args.inputs]
-    incidents = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
-    areas = {}
-    for spec in args.areas:
-        kind, path = spec.split("=", 1)
-        areas[kind] = ingest.read_boundaries(path, kind=kind).data
-    return incidents, areas
-
-
-def _write(profile: LocalityProfile, out: Path, fmt: str) -> list[Path]:
-    """Write layers, CSVs and the summary; return the files written."""
+def _write(profile: LocalityProfile, out: Path, fmt: str, head: dict[str, object],
+           account: RowAccount) -> list[Path]:
+    """Write layers, CSVs, drops and the summary; return the files written."""
     out.mkdir(parents=True, exist_ok=True)
     layers = {"cells": profile.cells, **{f"areas_{k}": v for k, v in profile.areas.items()}}
     written = []
@@ -130,15 +243,23 @@ def _write(profile: LocalityProfile, out: Path, fmt: str) -> list[Path]:
         neutralise_formulas(pd.DataFrame(table)).to_csv(out / f"{name}.csv",
                                                         index=name != "monthly")
         written.append(out / f"{name}.csv")
-    summary = {"protective_marking": MARKING, **profile.summary()}
+    written.append(account.write_csv(out / "drops.csv"))
+    summary = {**head, **profile.summary(), "rows": account.to_dict()}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     written.append(out / "summary.json")
     return sorted(set(written))
 
 
+def profile_account(account: RowAccount, profile: LocalityProfile) -> None:
+    """Add the profile's own drops (months, categories, location, cover) to ``account``."""
+    for reason, n in dict(profile.parameters.get("dropped", {})).items():
+        account.drop("profile", reason, int(n))
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the profile, write it to ``args.out`` and print a summary; return 0."""
-    incidents, areas = _load(args)
+    account = RowAccount()
+    incidents, areas, data = load_data(args, account)
     months = None
     if args.start or args.end:
         months = (args.start or str(incidents["month"].min()),
@@ -151,17 +272,29 @@ def run(args: argparse.Namespace) -> int:
         emerging_freq=None if args.emerging == "none" else args.emerging,
         progress=None if args.json else _text_progress,
     )
-    written = _write(profile, args.out, args.format)
-    summary = {"protective_marking": MARKING, **profile.summary(),
+    profile_account(account, profile)
+    report_account(account, args, quiet=args.json)
+    marking = DEMO_MARKING if data["demo"] else MARKING
+    title = data["title"] or "Locality profile"
+    from geosoc.harm import harm_unit
+
+    sources = incidents["source"] if "source" in incidents.columns else None
+    unit = harm_unit(incidents["category"], sources, scheme=args.scheme)
+    head = {"protective_marking": marking, "title": title, "demo": bool(data["demo"]),
+            "data": data["source"], "harm_unit": unit}
+    written = _write(profile, args.out, args.format, head, account)
+    summary = {**head, **profile.summary(), "rows": account.to_dict(),
                "files": [str(p) for p in written]}
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
         return 0
     counts = profile.hotspot_counts
-    print(f"{MARKING}\nLocality profile: {len(profile.cells):,} H3 res {args.resolution} "
-          f"cells, {summary['incidents']:,} incidents, harm {summary['harm']:,.0f} days")
+    print(f"{marking}\n{title}\nLocality profile: {len(profile.cells):,} H3 res "
+          f"{args.resolution} cells, {summary['incidents']:,} incidents, harm "
+          f"{summary['harm']:,.0f} {unit}")
     for kind, frame in profile.areas.items():
-        print(f"  {kind}: {len(frame):,} areas")
+        print(f"  {kind}: {len(frame):,} areas holding "
+              f"{profile.table_totals.get(f'areas_{kind}', 0):,} incidents")
     print("Hotspot bins (units):\n" + counts.to_string())
     print(profile.concentration.sentence())
     print(f"Wrote {len(written)} files to {args.out}")

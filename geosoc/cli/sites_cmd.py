@@ -2,9 +2,15 @@
 
 With ``--workspace W`` the candidates are ranked on the datasets stored in the workspace
 (:func:`geosoc.workspace.study.load_study`: incidents, wards, and LSOAs, postcodes, IMD and the
-asset register when present) over ``--from``/``--to`` (default: every month). Without it, or
-with ``--demo``, the demo town is used (its baseline period by default); ``--workspace`` then
-only receives ``--save-site``.
+asset register when present) over ``--from``/``--to`` (default: every month). The fictional
+demo town is used only when asked with ``--demo`` (its baseline period by default; outputs are
+marked ``DEMO — fictional data``); ``--workspace`` then only receives ``--save-site``. With
+neither the command stops (exit 2) and says what to pass.
+
+The printed table shows each component's raw value beside its normalised score
+(``95.6k (0.87)``); ``--scaling max`` keeps magnitudes (value / largest value) where the
+default percentile rank compresses them. Rows read, dropped (outside the period, outside the
+wards) and kept are printed and written; ``--strict`` fails above ``--max-drop``.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,16 +28,19 @@ from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.cli.assets_cmd import acting_user
 from geosoc.errors import ConfigError, Problem
-from geosoc.harm import apply_harm_weights
-from geosoc.schema import HARM
+from geosoc.harm import apply_harm_weights, harm_unit
+from geosoc.ingest.accounting import OUTSIDE_COVER, OUTSIDE_MONTHS, WARN_SHARE, RowAccount
+from geosoc.schema import CATEGORY, HARM, SOURCE
 from geosoc.sites.candidates import site_snapshot
 from geosoc.sites.ranking import SCALES, baseline_period, in_period, rank_sites
 from geosoc.sites.scoring import explain
-from geosoc.sites.weights import ScoreWeights
+from geosoc.sites.weights import COMPONENTS, NORMALISATIONS, ScoreWeights, component_label
 from geosoc.workspace import Workspace
 
 #: Protective marking written beside analyst exports.
 MARKING = "OFFICIAL-SENSITIVE"
+#: Marking of every output built from the fictional demo town.
+DEMO_MARKING = "DEMO — fictional data"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,7 +78,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rank.add_argument("--workspace", type=Path,
                       help="rank on this workspace's stored datasets (and save sites there)")
     rank.add_argument("--demo", action="store_true",
-                      help="rank the demo town even with --workspace")
+                      help="rank the fictional demo town (with --workspace: save sites there)")
+    rank.add_argument("--scaling", choices=NORMALISATIONS, default=None,
+                      help="how raw components become 0-1 scores: rank (percentile, default), "
+                           "minmax, or max (value / largest: keeps magnitudes)")
+    rank.add_argument("--strict", action="store_true",
+                      help="fail (exit 2) when more than --max-drop of the incidents are dropped")
+    rank.add_argument("--max-drop", type=float, default=WARN_SHARE, metavar="SHARE",
+                      help=f"share of incidents dropped that warns (default {WARN_SHARE})")
     rank.add_argument("--user", default=None, help="who chooses (default: $GEOSOC_USER/login)")
     rank.add_argument("--json", action="store_true", help="print the result as JSON")
     rank.set_defaults(func=run_rank)
@@ -93,18 +110,28 @@ def parse_weights(pairs: list[str]) -> ScoreWeights:
     return weights
 
 
-def _load_inputs(args: argparse.Namespace) -> tuple[object, gpd.GeoDataFrame, tuple]:
+def _load_inputs(args: argparse.Namespace, account: RowAccount
+                 ) -> tuple[object, gpd.GeoDataFrame, tuple]:
     """Load the study data; return it, its incidents in the period (with harm), the period.
 
     The data is the workspace's stored datasets with ``--workspace`` (unless ``--demo``),
-    else the demo town; either has ``wards``, ``postcode_sectors``, ``lsoas``, ``imd`` and
-    ``assets``.
+    else the demo town when ``--demo``; either has ``wards``, ``postcode_sectors``,
+    ``lsoas``, ``imd`` and ``assets``. ``account`` receives rows read and dropped.
     """
+    if args.workspace is None and not args.demo:
+        raise ConfigError("no data given: geosoc does not fall back to the demo town",
+                          [Problem("neither --workspace nor --demo was given",
+                                   column="--workspace",
+                                   fix="pass --workspace W (datasets stored with geosoc ingest) "
+                                       "or --demo for the fictional demo town")])
     if args.workspace is not None and not args.demo:
+        from geosoc.cli.profile_cmd import stored_reports
+        from geosoc.ingest.accounting import add_stored_reports
         from geosoc.workspace.study import load_study
 
         with Workspace.open(args.workspace, create=False) as ws:
             study = load_study(ws)
+            add_stored_reports(account, stored_reports(ws), len(study.incidents))
         period: tuple[str | None, str | None] = (None, None)
     else:
         from geosoc.synth.demo import load_demo
@@ -112,20 +139,59 @@ def _load_inputs(args: argparse.Namespace) -> tuple[object, gpd.GeoDataFrame, tu
         study = load_demo(args.demo_dir) if args.demo_dir else load_demo()
         period = baseline_period(study.site.phases)
     incidents = study.incidents
+    if not account.rows_read:
+        account.rows_read = len(incidents)
     if HARM not in incidents.columns:
         unknown = "error" if args.unknown_harm is None else args.unknown_harm
         incidents = apply_harm_weights(incidents, unknown=unknown)
     start, end = args.start or period[0], args.end or period[1]
-    return study, in_period(incidents, start, end), (start, end)
+    chosen = in_period(incidents, start, end)
+    account.drop("period", OUTSIDE_MONTHS, len(incidents) - len(chosen))
+    from geosoc.aggregate.tables import harm_by_area
+
+    placed = harm_by_area(chosen, study.wards)
+    account.drop("wards", OUTSIDE_COVER, int(placed.attrs.get("outside_count", 0)))
+    account.drop("wards", "no location", int(placed.attrs.get("unlocated_count", 0)))
+    return study, chosen, (start, end)
+
+
+def _cell(raw: object, norm: object) -> str:
+    """Raw value beside its normalised score: ``"95.6k (0.87)"``."""
+    try:
+        value, score = float(raw), float(norm)
+    except (TypeError, ValueError):
+        return ""
+    if pd.isna(value):
+        return "missing"
+    big = abs(value) >= 1000
+    text = f"{value / 1000:.1f}k" if big else f"{value:.3g}"
+    return text + ("" if pd.isna(score) else f" ({score:.2f})")
+
+
+def _units(ranked: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame) -> dict[str, str]:
+    """Return the unit of every component's raw value (harm labelled by what was summed)."""
+    police = incidents[incidents[SOURCE] == "police"] if SOURCE in incidents else incidents
+    units = {c: COMPONENTS[c][1] for c in ranked.attrs["components"] if c in COMPONENTS}
+    if "police_harm" in units:
+        units["police_harm"] = harm_unit(police[CATEGORY], police[SOURCE])
+    for comp in ranked.attrs["components"]:
+        if comp not in COMPONENTS:
+            source = comp.split("__", 1)[1]
+            rows = incidents[incidents[SOURCE] == source]
+            units[comp] = harm_unit(rows[CATEGORY], rows[SOURCE])
+    return units
 
 
 def run_rank(args: argparse.Namespace) -> int:
     """Rank candidates, print the top, write files, optionally save the chosen site."""
     weights = parse_weights(args.weights)
+    if args.scaling:
+        weights = ScoreWeights.from_dict({"normalisation": args.scaling}, base=weights)
     if args.save_site and args.workspace is None:
         raise ConfigError("--save-site needs --workspace", [Problem(
             "no workspace given", column="--workspace", fix="add --workspace PATH")])
-    study, incidents, period = _load_inputs(args)
+    account = RowAccount()
+    study, incidents, period = _load_inputs(args, account)
     assets = study.assets if len(study.assets) else None
     ranked = rank_sites(
         incidents, wards=study.wards, scale=args.scale,
@@ -135,22 +201,44 @@ def run_rank(args: argparse.Namespace) -> int:
         target_km2=args.target_km2, resolution=args.resolution, max_regions=args.max_regions,
         min_count=args.min_incidents)
     why = explain(ranked, ranked.index[0], ranked.index[1]) if len(ranked) > 1 else ""
-    written = _write(ranked, args, period) if args.out else []
+    seen = ranked.attrs.get("period") or [None, None]
+    period = (period[0] or seen[0], period[1] or seen[1])
+    units = _units(ranked, incidents)
+    marking = DEMO_MARKING if args.demo else MARKING
+    if not args.json:
+        print(account.sentence())
+    warning = account.warning(args.max_drop)
+    if warning:
+        print(f"\n{'!' * 72}\n{warning}\n{'!' * 72}\n", file=sys.stderr, flush=True)
+    account.enforce(args.strict, args.max_drop)
+    meta = {"marking": marking, "demo": bool(args.demo), "units": units,
+            "rows": account.to_dict(),
+            "scaling": ranked.attrs["weights"].get("normalisation", "rank")}
+    written = _write(ranked, args, period, meta) if args.out else []
     saved = _save_site(ranked, args, why) if args.save_site else None
     top = ranked.head(args.top)
     if args.json:
         rows = pd.DataFrame(top.drop(columns="geometry")).reset_index()
-        print(json.dumps({"scale": args.scale, "period": list(period),
+        print(json.dumps({**meta, "scale": args.scale, "period": list(period),
                           "weights": ranked.attrs["weights"], "explanation": why,
                           "ranking": json.loads(rows.to_json(orient="records")),
                           "files": [str(p) for p in written], "saved_site": saved}, indent=2))
         return 0
-    cols = ["rank", "name", "score", *ranked.attrs["components"], "missing"]
-    print(f"{args.scale} candidates, {period[0] or 'start'} to {period[1] or 'end'}")
+    comps = ranked.attrs["components"]
+    table = pd.DataFrame({"rank": top["rank"], "name": top["name"],
+                          "score": top["score"].map(lambda v: f"{v:.3f}")})
+    for comp in comps:
+        table[comp] = [_cell(r, n) for r, n in zip(top[comp], top[f"{comp}__norm"],
+                                                   strict=True)]
+    table["missing"] = top["missing"]
+    print(marking)
+    print(f"{args.scale} candidates, {period[0] or '?'} to {period[1] or '?'} "
+          f"(scaling: {meta['scaling']}; each component shows raw value (0-1 score))")
     if ranked.attrs["excluded"]:
         print(f"{len(ranked.attrs['excluded'])} candidate(s) with fewer than "
               f"{args.min_incidents} police incidents not ranked")
-    print(pd.DataFrame(top[cols]).to_string(float_format=lambda v: f"{v:.3g}"))
+    print(table.to_string())
+    print("units: " + "; ".join(f"{component_label(c)} = {units.get(c, '')}" for c in comps))
     if why:
         print(why)
     for path in written:
@@ -160,7 +248,8 @@ def run_rank(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(ranked: gpd.GeoDataFrame, args: argparse.Namespace, period: tuple) -> list[Path]:
+def _write(ranked: gpd.GeoDataFrame, args: argparse.Namespace, period: tuple,
+           extra: dict[str, object]) -> list[Path]:
     """Write ranking CSV (formulas neutralised), GeoJSON (+ GPKG) and a JSON sidecar."""
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"site_ranking_{args.scale}"
@@ -171,11 +260,15 @@ def _write(ranked: gpd.GeoDataFrame, args: argparse.Namespace, period: tuple) ->
     if args.gpkg:
         ranked.to_file(stem.with_suffix(".gpkg"), driver="GPKG", layer="candidates")
         paths.append(stem.with_suffix(".gpkg"))
-    meta = {"marking": MARKING, "scale": args.scale, "period": list(period),
+    meta = {**extra, "scale": args.scale, "period": list(period),
             "weights": ranked.attrs["weights"], "components": ranked.attrs["components"],
             "target_km2": args.target_km2, "resolution": args.resolution}
     stem.with_suffix(".json").write_text(json.dumps(meta, indent=2))
-    return [*paths, stem.with_suffix(".json")]
+    drops = args.out / f"site_ranking_{args.scale}_drops.csv"
+    pd.DataFrame(extra["rows"]["dropped"] or [], columns=["stage", "reason", "rows"]).assign(
+        rows_read=extra["rows"]["rows_read"], rows_kept=extra["rows"]["rows_kept"]
+    ).to_csv(drops, index=False)
+    return [*paths, stem.with_suffix(".json"), drops]
 
 
 def _save_site(ranked: gpd.GeoDataFrame, args: argparse.Namespace, why: str) -> dict:

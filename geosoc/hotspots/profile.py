@@ -27,6 +27,14 @@ from geosoc.hotspots.weights import attach_islands, contiguity_graph, h3_graph
 from geosoc.schema import CATEGORY, CRS_METRIC, CRS_STORE, H3, LAT, LON, MONTH, SOURCE
 
 Progress = Callable[[float, str], None]
+#: What the hot spot columns measure, written into every profile summary.
+MEASURES = {
+    "gi_z": "Getis-Ord Gi* z-score of the unit itself (binary weights: H3 cells with their "
+            "6 neighbours; areas with the areas they touch). A ward's gi_z compares the ward "
+            "with its neighbouring wards. It is not the 'hotspot' component of geosoc sites "
+            "rank, which is the mean gi_z of the H3 cells inside the candidate.",
+    "hotspot_bin": "Gi* confidence bin: +3/+2/+1 hot at 99/95/90%, -1..-3 cold, 0 none",
+}
 #: Hotspot bins in display order, hottest first.
 BINS = (3, 2, 1, 0, -1, -2, -3)
 
@@ -53,7 +61,13 @@ class LocalityProfile:
         Index ``hotspot_bin`` (3..-3); one column per layer (``cells`` and each area kind)
         with the number of units in that bin.
     parameters : dict
-        What was run (resolution, scheme, filters, permutations, seed, islands linked...).
+        What was run (resolution, scheme, filters, permutations, seed, islands linked...)
+        and ``dropped``: incidents left out by reason (outside the month range, not in the
+        chosen categories/sources, no location, outside the boundary cover).
+    table_totals : dict of str to int
+        Incidents each table counts: ``cells`` and ``monthly`` count the same incidents (those
+        inside the H3 cover of the study area); ``areas_<kind>`` those inside an area of
+        that layer (a cover cell may reach past the outermost boundary).
     """
 
     cells: gpd.GeoDataFrame
@@ -63,6 +77,7 @@ class LocalityProfile:
     emerging: pd.DataFrame | None
     hotspot_counts: pd.DataFrame
     parameters: dict[str, object] = field(default_factory=dict)
+    table_totals: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
         """Return the headline figures as a JSON-ready dict."""
@@ -77,22 +92,36 @@ class LocalityProfile:
             "emerging": (self.emerging["emerging_class"].value_counts().to_dict()
                          if self.emerging is not None else None),
             "parameters": {k: v if isinstance(v, (int, float, str, bool, type(None)))
-                           else str(v) for k, v in self.parameters.items()},
+                           else str(v) for k, v in self.parameters.items() if k != "dropped"},
+            "dropped": dict(self.parameters.get("dropped", {})),
+            "table_totals": dict(self.table_totals),
+            "measures": MEASURES,
         }
 
 
 def _filter(incidents: gpd.GeoDataFrame, months: tuple[str, str] | None,
-            categories: Sequence[str] | None, sources: Sequence[str] | None
-            ) -> gpd.GeoDataFrame:
-    """Keep incidents in the month range and in the given categories and sources."""
+            categories: Sequence[str] | None, sources: Sequence[str] | None,
+            dropped: dict[str, int] | None = None) -> gpd.GeoDataFrame:
+    """Keep incidents in the month range and in the given categories and sources.
+
+    ``dropped`` receives the rows each filter removed (in order), by reason.
+    """
     keep = np.ones(len(incidents), dtype=bool)
+    steps = []
     if months is not None:
         first, last = (pd.Period(m, freq="M") for m in months)
-        keep &= ((incidents[MONTH] >= first) & (incidents[MONTH] <= last)).to_numpy()
+        steps.append(("outside the month range", ((incidents[MONTH] >= first)
+                                                  & (incidents[MONTH] <= last)).to_numpy()))
     if categories is not None:
-        keep &= incidents[CATEGORY].isin(list(categories)).to_numpy()
+        steps.append(("not in the chosen categories",
+                      incidents[CATEGORY].isin(list(categories)).to_numpy()))
     if sources is not None:
-        keep &= incidents[SOURCE].isin(list(sources)).to_numpy()
+        steps.append(("not in the chosen sources",
+                      incidents[SOURCE].isin(list(sources)).to_numpy()))
+    for reason, mask in steps:
+        if dropped is not None and int((keep & ~mask).sum()):
+            dropped[reason] = int((keep & ~mask).sum())
+        keep &= mask
     if not keep.any():
         raise AnalysisError("no incidents left after filtering", [Problem(
             f"months={months}, categories={categories}, sources={sources} match nothing",
@@ -181,13 +210,22 @@ def build_profile(
     report = progress or (lambda fraction, message: None)
     areas = dict(areas or {})
     report(0.0, "applying harm weights")
-    chosen = _filter(incidents, months, categories, sources)
+    dropped: dict[str, int] = {}
+    chosen = _filter(incidents, months, categories, sources, dropped)
     weighted = apply_harm_weights(chosen, weights, scheme=scheme, unknown=unknown)
     report(0.15, f"covering the study area with H3 resolution {resolution} cells")
     cover = cover_area(_study_area(weighted, areas), resolution)
     cells = harm_by_cell(weighted, resolution, cover=cover)
     lost = {"outside_cover": int(cells.attrs.get("outside_count", 0)),
             "unlocated": int(cells.attrs.get("unlocated_count", 0))}
+    for reason, n in (("no location", lost["unlocated"]),
+                      ("outside the boundary cover", lost["outside_cover"])):
+        if n:
+            dropped[reason] = n
+    ids = h3_ints_to_str(lonlat_to_cells(weighted[LON].to_numpy(dtype=float),
+                                         weighted[LAT].to_numpy(dtype=float), resolution))
+    located = weighted.assign(**{H3: ids})
+    located = located[located[H3].isin(cells.index)]
     report(0.3, f"Gi* and Local Moran on {len(cells):,} cells")
     options = {"permutations": permutations, "lisa_permutations": lisa_permutations,
                "seed": seed}
@@ -201,7 +239,9 @@ def build_profile(
         islands.update({f"{kind}:{k}": v for k, v in linked.items()})
         areas[kind] = find_hotspots(totals, "harm", graph=graph, **options)
     report(0.7, "monthly trend and concentration")
-    monthly = harm_by_month(weighted)
+    monthly = harm_by_month(located.drop(columns=H3))
+    totals = {"cells": int(cells["count"].sum()), "monthly": int(monthly["count"].sum()),
+              **{f"areas_{k}": int(v["count"].sum()) for k, v in areas.items()}}
     km2 = cells.geometry.to_crs(CRS_METRIC).area.to_numpy() / 1e6
     concentration = concentration_summary(cells["harm"], km2,
                                           n_events=int(cells["count"].sum()), unit="cells")
@@ -209,10 +249,6 @@ def build_profile(
     n_periods = monthly[MONTH].dt.asfreq(emerging_freq or "M").nunique()
     if emerging_freq is not None and n_periods >= 3:
         report(0.8, f"emerging hot spots over {n_periods} periods")
-        ids = h3_ints_to_str(lonlat_to_cells(weighted[LON].to_numpy(dtype=float),
-                                             weighted[LAT].to_numpy(dtype=float), resolution))
-        located = weighted.assign(**{H3: ids})
-        located = located[located[H3].isin(cells.index)]
         panel = to_panel(located, H3, emerging_freq, ids=cells.index)
         emerging = emerging_hotspots(panel, cell_graph, permutations=permutations, seed=seed)
         cells = cells.join(emerging[["trend_tau", "trend_p", "emerging_class"]])
@@ -224,7 +260,8 @@ def build_profile(
         "lisa_permutations": lisa_permutations, "emerging_freq": emerging_freq,
         "seed": seed, "islands_linked": islands,
         "incidents_in": len(incidents), "incidents_used": len(weighted), **lost,
+        "dropped": dropped,
     }
     return LocalityProfile(cells=cells, areas=areas, monthly=monthly,
                            concentration=concentration, emerging=emerging,
-                           hotspot_counts=counts, parameters=parameters)
+                           hotspot_counts=counts, parameters=parameters, table_totals=totals)

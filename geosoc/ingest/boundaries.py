@@ -205,8 +205,9 @@ def _fields(raw: gpd.GeoDataFrame, kind: str, code_field: str | None,
             raise SchemaError(f"{given.name}: no area {label} field", [Problem(
                 f"could not find the area {label} field"
                 + (f" '{field}'" if field else "") + f"; fields are {', '.join(fields)}",
-                file=str(given), column=field,
-                fix=f"pass {label}_field='<one of the fields above>'")])
+                file=str(given), column=f"--{label}-field",
+                fix=f"name it with --{label}-field FIELD, one of the fields above (library: "
+                f"{label}_field='FIELD')")])
     return code, name
 
 

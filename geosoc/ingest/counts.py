@@ -28,9 +28,13 @@ _CANDIDATES = {
     "month": ("month", "Month"),
 }
 _REQUIRED = ("area_code", "month", "category", "count")
+#: CLI flag naming the file's column for each contract name (``geosoc ingest --kind counts``).
+COUNT_FLAGS = {"area_code": "--area-code", "area_name": "--area-name", "month": "--date",
+               "category": "--category", "count": "--count"}
 
 
-def _load(path: Path, notes: list[str]) -> tuple[pd.DataFrame, int]:
+def _load(path: Path, notes: list[str], delimiter: str | None = None,
+          sheet: str | None = None) -> tuple[pd.DataFrame, int]:
     """Return the raw frame and the file row number of its first record."""
     if path.suffix.lower() == ".parquet":
         try:
@@ -39,7 +43,7 @@ def _load(path: Path, notes: list[str]) -> tuple[pd.DataFrame, int]:
             raise InputFileError(f"{path.name}: unreadable Parquet", [Problem(
                 f"could not read the file as Parquet ({err})", file=str(path),
                 fix="check the file is a complete Parquet export, or save it as CSV")]) from err
-    return read_csv_checked(path, notes=notes), 2
+    return read_csv_checked(path, notes=notes, delimiter=delimiter, sheet=sheet), 2
 
 
 def _columns(raw: pd.DataFrame, path: Path, mapping: Mapping[str, str] | None) -> dict[str, str]:
@@ -56,7 +60,8 @@ def _columns(raw: pd.DataFrame, path: Path, mapping: Mapping[str, str] | None) -
         raise SchemaError(f"{path.name}: {len(missing)} required column(s) missing", [Problem(
             f"no column for '{n}' (looked for {', '.join(repr(c) for c in _CANDIDATES[n])}); "
             f"the file has: {', '.join(map(str, raw.columns[:20]))}", file=str(path), row=1,
-            column=n, fix=f"rename a column to '{n}' or pass mapping={{'{n}': '<column>'}}")
+            column=n, fix=f"name the column with {COUNT_FLAGS[n]} COLUMN (library: "
+            f"mapping={{'{n}': '<column>'}}), or rename it to '{n}'")
             for n in missing])
     return chosen
 
@@ -98,7 +103,8 @@ def _months(raw: pd.DataFrame, cols: dict[str, str], path: Path, first: int
 
 
 def read_area_counts(
-    path: str | Path, *, source: str = "police", mapping: Mapping[str, str] | None = None
+    path: str | Path, *, source: str = "police", mapping: Mapping[str, str] | None = None,
+    delimiter: str | None = None, sheet: str | None = None,
 ) -> Ingested:
     """Read aggregated counts per area, month and category.
 
@@ -110,7 +116,11 @@ def read_area_counts(
         Value of the ``source`` column when the file has none.
     mapping : mapping of str to str, optional
         Contract name (``area_code``, ``area_name``, ``month``, ``category``, ``count``) to
-        the file's column, for files with other names.
+        the file's column, for files with other names (CLI: :data:`COUNT_FLAGS`).
+    delimiter : str, optional
+        CSV field delimiter (default comma, or tab when detected).
+    sheet : str, optional
+        Sheet of an ``.xlsx`` workbook.
 
     Returns
     -------
@@ -127,7 +137,7 @@ def read_area_counts(
     """
     path = Path(path)
     report = IngestReport(source=str(path), kind="counts")
-    raw, first = _load(path, report.notes)
+    raw, first = _load(path, report.notes, delimiter, sheet)
     cols = _columns(raw, path, mapping)
     report.rows_read = len(raw)
     months, problems = _months(raw, cols, path, first)

@@ -3,8 +3,10 @@
 :func:`read_csv_checked` is the one door every CSV reader goes through. It refuses empty,
 binary, UTF-16 and single-giant-line files before pandas sees them, tries UTF-8 (with or
 without a byte-order mark) and falls back to Windows-1252 with a note, and tells the user
-when the file is split on the wrong delimiter. All columns are read as strings (``""`` for
-blanks) so each reader can report exactly which cells fail to parse.
+when the file is split on another delimiter than the one asked for (a tab-separated file is
+recognised and read as such, with a note). Excel ``.xlsx`` workbooks are read through
+:mod:`geosoc.ingest.spreadsheet`. All columns are read as strings (``""`` for blanks) so each
+reader can report exactly which cells fail to parse.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from geosoc.errors import InputFileError, Problem, SchemaError
+from geosoc.errors import ConfigError, InputFileError, Problem, SchemaError
+from geosoc.ingest.spreadsheet import XLSX_SUFFIXES, read_xlsx_checked
 
 #: Largest CSV accepted, in bytes.
 MAX_FILE_BYTES = 4 * 1024**3
@@ -28,8 +31,29 @@ SNIFF_BYTES = 1024**2
 #: engine, which starts faster.
 PYARROW_BYTES = 1024**2
 _DELIMITERS = (",", ";", "\t", "|")
+#: Names accepted for ``--delimiter`` (besides the character itself).
+DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "semicolon": ";", "pipe": "|"}
+_SHOWN = {",": "comma ','", "\t": "tab", ";": "semicolon ';'", "|": "pipe '|'"}
+
+
+def parse_delimiter(text: str | None) -> str | None:
+    """Return the delimiter character for ``text`` (``"tab"``, ``";"``...), None for auto.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``--delimiter`` when ``text`` is not one character or a known name.
+    """
+    if text is None or text == "":
+        return None
+    value = DELIMITER_NAMES.get(text.lower(), text)
+    if len(value) != 1 or value in "\"\r\n":
+        raise ConfigError(f"invalid delimiter {text!r}", [Problem(
+            f"--delimiter {text!r} is not a single character", column="--delimiter",
+            fix="use --delimiter tab, comma, semicolon, pipe or one character such as ';'")])
+    return value
 _MAGIC = {
-    b"PK\x03\x04": "a zip archive or Excel .xlsx workbook",
+    b"PK\x03\x04": "a zip archive or Excel .xlsx workbook (name it .xlsx to read it)",
     b"\xd0\xcf\x11\xe0": "an old Excel .xls / Office document",
     b"%PDF": "a PDF document",
     b"\x89PNG": "a PNG image",
@@ -99,17 +123,25 @@ def sniff_text(path: Path) -> bytes:
     return head
 
 
-def _header_fields(head: bytes, encoding: str) -> tuple[list[str], str]:
-    """Return the header fields (split on commas) and the raw first line."""
+def _header_fields(head: bytes, encoding: str, delimiter: str = ","
+                   ) -> tuple[list[str], str]:
+    """Return the header fields (split on ``delimiter``) and the raw first line."""
     first = head.split(b"\n", 1)[0].rstrip(b"\r").decode(encoding, errors="replace")
-    fields = next(csv.reader(io.StringIO(first)), [])
+    fields = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
     return [f.strip() for f in fields], first
 
 
+def sniff_delimiter(head: bytes, encoding: str = "utf-8-sig") -> str:
+    """Return a tab when the header line has more tabs than commas, else a comma."""
+    first = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
+    return "\t" if first.count("\t") > first.count(",") else ","
+
+
 def check_header(
-    path: Path, head: bytes, required: Sequence[str], encoding: str = "utf-8-sig"
+    path: Path, head: bytes, required: Sequence[str], encoding: str = "utf-8-sig",
+    delimiter: str = ",", flags: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Check the header of a comma-separated file names every required column.
+    """Check the header of a delimited file names every required column.
 
     Parameters
     ----------
@@ -121,6 +153,11 @@ def check_header(
         Column names that must appear.
     encoding : str
         Encoding used to decode the header.
+    delimiter : str
+        The field delimiter expected.
+    flags : mapping of str to str, optional
+        Required column -> the CLI flag that names it (``{"Date": "--date"}``), so the fix
+        for a missing column names the flag.
 
     Returns
     -------
@@ -130,23 +167,25 @@ def check_header(
     Raises
     ------
     InputFileError
-        If the file is split on ``;``, tab or ``|`` rather than commas.
+        If the header is split on another delimiter (``;``, tab, ``|``, ``,``).
     SchemaError
         Listing every missing column (with near matches when the case differs).
     """
-    fields, first = _header_fields(head, encoding)
+    fields, first = _header_fields(head, encoding, delimiter)
     missing = [c for c in required if c not in fields]
     if not missing and (required or len(fields) > 1):
         return fields
-    counts = {d: first.count(d) for d in _DELIMITERS}
+    counts = {d: first.count(d) for d in (*_DELIMITERS, delimiter)}
     best = max(counts, key=counts.__getitem__)
-    if best != "," and counts[best] > counts[","]:
-        shown = {"\t": "tab", ";": "semicolon ';'", "|": "pipe '|'"}[best]
+    if best != delimiter and counts[best] > counts[delimiter]:
+        name = {"\t": "tab", ";": "';'", "|": "'|'", ",": "comma"}[best]
         raise InputFileError(
             f"{path.name}: wrong delimiter",
-            [Problem(f"the header is separated by {shown}, not commas", file=str(path), row=1,
-                     fix="save the file as comma-separated CSV (in Excel: 'CSV UTF-8 "
-                     "(comma delimited)'), or change the list separator in regional settings")],
+            [Problem(f"the header is separated by {_SHOWN[best]}, not by "
+                     f"{_SHOWN.get(delimiter, repr(delimiter))}",
+                     file=str(path), row=1, column="--delimiter",
+                     fix=f"add --delimiter {name} (library: delimiter={best!r}), or save the "
+                     "file as comma-separated CSV")],
         )
     if not missing:
         return fields
@@ -159,7 +198,9 @@ def check_header(
             f"required column '{col}' is missing{hint}; the header has: "
             + ", ".join(f"'{f}'" for f in fields[:20]),
             file=str(path), row=1, column=col,
-            fix=f"rename the matching column to '{col}' or map it in the column mapping",
+            fix=(f"name the file's column with {flags[col]}, or rename it to '{col}'"
+                 if flags and col in flags else
+                 f"rename the matching column to '{col}' or map it in the column mapping"),
         ))
     raise SchemaError(f"{path.name}: {len(missing)} required column(s) missing", problems)
 
@@ -171,8 +212,11 @@ def read_csv_checked(
     header: bool = True,
     names: Sequence[str] | None = None,
     notes: list[str] | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+    flags: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Read a CSV safely, every column as strings with ``""`` for blanks.
+    """Read a CSV (or an ``.xlsx`` sheet) safely, every column as strings, ``""`` for blanks.
 
     Parameters
     ----------
@@ -185,7 +229,16 @@ def read_csv_checked(
     names : sequence of str, optional
         Column names for a header-less file.
     notes : list of str, optional
-        Receives a note when the file is not UTF-8 and Windows-1252 is used.
+        Receives a note when the file is not UTF-8 and Windows-1252 is used, when a tab
+        delimiter was detected, or which sheet and header row of a workbook were read.
+    delimiter : str, optional
+        Field delimiter (comma, tab, ``";"``, ``"|"``...). Default: comma, or tab when the
+        header line is tab-separated.
+    sheet : str, optional
+        Sheet of an ``.xlsx`` workbook (default: found by its header, see
+        :func:`geosoc.ingest.spreadsheet.read_xlsx_checked`).
+    flags : mapping of str to str, optional
+        Required column -> CLI flag naming it, for the missing-column fix.
 
     Returns
     -------
@@ -202,15 +255,21 @@ def read_csv_checked(
         Missing required columns.
     """
     path = Path(path)
+    if path.suffix.lower() in XLSX_SUFFIXES and path.is_file():
+        return _read_workbook(path, required, header, names, notes, sheet)
     head = sniff_text(path)
+    if delimiter is None:
+        delimiter = sniff_delimiter(head)
+        if delimiter != "," and notes is not None:
+            notes.append(f"{path.name} is tab-separated; read it with delimiter tab")
     if header:
-        check_header(path, head, required)
+        check_header(path, head, required, delimiter=delimiter, flags=flags)
     engine = "pyarrow" if path.stat().st_size > PYARROW_BYTES else "c"
     try:
         try:
-            frame = _parse(path, engine, "utf-8-sig", header, names)
+            frame = _parse(path, engine, "utf-8-sig", header, names, delimiter)
         except UnicodeDecodeError:
-            frame = _parse(path, engine, "cp1252", header, names)
+            frame = _parse(path, engine, "cp1252", header, names, delimiter)
             if notes is not None:
                 notes.append(f"{path.name} is not UTF-8; read it as Windows-1252 (cp1252)")
     except pd.errors.EmptyDataError as err:
@@ -229,15 +288,31 @@ def read_csv_checked(
     return frame
 
 
+def _read_workbook(path: Path, required: Sequence[str], header: bool,
+                   names: Sequence[str] | None, notes: list[str] | None,
+                   sheet: str | None) -> pd.DataFrame:
+    """Read an ``.xlsx`` sheet; required columns found in another case take their spelling."""
+    frame = read_xlsx_checked(path, required=required if header else (), sheet=sheet,
+                              notes=notes)
+    if not header:
+        first = pd.DataFrame([frame.columns.tolist()], columns=frame.columns)
+        frame = pd.concat([first, frame], ignore_index=True)
+        frame.columns = list(names or range(frame.shape[1]))[:frame.shape[1]]
+        return frame
+    lower = {c.lower(): c for c in required}
+    return frame.rename(columns={c: lower[c.lower()] for c in frame.columns
+                                 if c.lower() in lower})
+
+
 def _parse(path: Path, engine: str, encoding: str, header: bool,
-           names: Sequence[str] | None) -> pd.DataFrame:
+           names: Sequence[str] | None, delimiter: str = ",") -> pd.DataFrame:
     """Parse every column as text.
 
     On a pyarrow parse error the file is re-parsed with the C engine, whose error message
     names the offending line.
     """
     options = {
-        "dtype": str, "keep_default_na": False, "encoding": encoding,
+        "dtype": str, "keep_default_na": False, "encoding": encoding, "sep": delimiter,
         "header": 0 if header else None, "names": list(names) if names else None,
     }
     if engine == "c":

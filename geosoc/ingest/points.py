@@ -30,6 +30,7 @@ from geosoc.ingest.checks import (
     parse_months,
     row_problems,
 )
+from geosoc.ingest.coords import coordinate_layout_problem
 from geosoc.ingest.files import read_csv_checked
 from geosoc.ingest.geocode import geocode_postcodes
 from geosoc.ingest.report import Ingested, IngestReport
@@ -98,6 +99,13 @@ class PointMapping:
             return "lonlat"
         return "bng" if self.easting else "postcode"
 
+    def flags(self) -> dict[str, str]:
+        """Return the file column -> CLI flag that maps it (for error messages)."""
+        pairs = {"date": self.date, "id": self.id, "category": self.category,
+                 "lon": self.lon, "lat": self.lat, "easting": self.easting,
+                 "northing": self.northing, "postcode": self.postcode}
+        return {col: f"--{name}" for name, col in pairs.items() if col}
+
     def columns(self) -> list[str]:
         """Return the file columns this mapping reads."""
         names = [self.date, self.id, self.category, self.lon, self.lat, self.easting,
@@ -105,32 +113,14 @@ class PointMapping:
         return [n for n in names if n]
 
 
-def _lonlat_layout_problems(path: Path, m: PointMapping, lon: np.ndarray,
-                            lat: np.ndarray) -> list[Problem]:
-    """Detect lat/lon swapped and BNG metres in the lon/lat columns (file-level errors)."""
-    ok = ~(np.isnan(lon) | np.isnan(lat))
-    if not ok.any():
-        return []
-    mlon, mlat = np.median(lon[ok]), np.median(lat[ok])
-    x0, y0, x1, y1 = schema.UK_BOUNDS_LONLAT
-    if max(abs(mlon), abs(mlat)) > 1000:
-        return [Problem(
-            f"columns '{m.lon}'/'{m.lat}' hold values in the thousands (median {mlon:,.0f}, "
-            f"{mlat:,.0f}): they look like British National Grid eastings/northings in "
-            "metres, not degrees", file=str(path), column=m.lon,
-            fix=f"map them as easting='{m.lon}', northing='{m.lat}' instead of lon/lat")]
-    if y0 <= mlon <= y1 and x0 <= mlat <= x1:
-        return [Problem(
-            f"latitude and longitude look swapped: '{m.lat}' holds UK longitudes "
-            f"(median {mlat:.4f}) and '{m.lon}' UK latitudes (median {mlon:.4f})",
-            file=str(path), column=m.lat,
-            fix=f"swap the mapping: lon='{m.lat}', lat='{m.lon}'")]
-    return []
-
-
 def _locate(path: Path, raw: pd.DataFrame, m: PointMapping, postcodes: pd.DataFrame | None,
-            report: IngestReport) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+            report: IngestReport, bounds: tuple[float, float, float, float] | None = None
+            ) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
     """Return lon, lat (NaN where missing) and location problems.
+
+    When most points fall outside the UK (or outside ``bounds``, lon/lat degrees of the
+    study area) the columns are read every other common way (swapped, BNG in lon/lat,
+    swapped easting/northing, Web Mercator) and the problem names the one that fits.
 
     For postcode mappings the normalised postcodes replace the raw column in ``raw``.
     """
@@ -150,17 +140,19 @@ def _locate(path: Path, raw: pd.DataFrame, m: PointMapping, postcodes: pd.DataFr
         problems += row_problems(raw, bad, column=col, value_column=col,
                                  message="'{value}' is not a number",
                                  fix=f"put a plain number in '{col}', or leave it blank")
-    if m.location_kind == "lonlat":
-        layout = _lonlat_layout_problems(path, m, x, y)
-        if layout:
-            return x, y, problems + layout
+    kind = m.location_kind
+    flags = ("--lon", "--lat") if kind == "lonlat" else ("--easting", "--northing")
+    for extent, where in ((None, "the UK"), (bounds, "the study area")):
+        if extent is None and where != "the UK":
+            continue
+        layout = coordinate_layout_problem(x, y, kind=kind, file=str(path), xcol=xcol,
+                                           ycol=ycol, xflag=flags[0], yflag=flags[1],
+                                           bounds=extent, where=where)
+        if layout is not None:
+            return x, y, [*problems, layout]
+    if kind == "lonlat":
         lon, lat = x, y
     else:
-        ok = ~(np.isnan(x) | np.isnan(y))
-        if ok.any() and np.abs(np.concatenate([x[ok], y[ok]])).max() <= 180:
-            return x, y, [*problems, Problem(
-                f"'{xcol}'/'{ycol}' hold values under 180: they look like degrees, not metres",
-                file=str(path), column=xcol, fix=f"map them as lon='{xcol}', lat='{ycol}'")]
         lon, lat = bng_to_lonlat(x, y)
     far = ~np.isnan(lon) & ~np.isnan(lat) & outside_uk(lon, lat)
     problems += row_problems(
@@ -203,8 +195,11 @@ def read_points(
     *,
     source: str,
     postcodes: pd.DataFrame | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
 ) -> Ingested:
-    """Read a partner CSV of point events into the incidents contract.
+    """Read a partner CSV (or ``.xlsx`` sheet) of point events into the incidents contract.
 
     Parameters
     ----------
@@ -217,6 +212,14 @@ def read_points(
     postcodes : pandas.DataFrame, optional
         Postcodes contract frame (from :func:`read_postcodes`); needed when the mapping
         locates rows by postcode.
+    delimiter : str, optional
+        Field delimiter (default comma, or tab when the header is tab-separated).
+    sheet : str, optional
+        Sheet of an ``.xlsx`` workbook.
+    bounds : tuple of float, optional
+        ``(min_lon, min_lat, max_lon, max_lat)`` of the study area (WGS84 degrees). When
+        most points fall outside it but a swapped reading of the columns puts them inside,
+        the file is refused (catches swapped eastings/northings that still land in the UK).
 
     Returns
     -------
@@ -239,13 +242,14 @@ def read_points(
     """
     path = Path(path)
     report = IngestReport(source=str(path), kind="points")
-    raw = read_csv_checked(path, required=mapping.columns(), notes=report.notes)
+    raw = read_csv_checked(path, required=mapping.columns(), notes=report.notes,
+                           delimiter=delimiter, sheet=sheet, flags=mapping.flags())
     raw[FILE] = str(path)
     raw[ROW] = np.arange(2, len(raw) + 2)
     report.rows_read = len(raw)
 
     months, category, ids, problems = _fields(raw, mapping)
-    lon, lat, located = _locate(path, raw, mapping, postcodes, report)
+    lon, lat, located = _locate(path, raw, mapping, postcodes, report, bounds)
     problems += located
     if problems:
         raise SchemaError(f"{path.name}: {len(problems)} problem(s) in {source} data", problems)

@@ -14,11 +14,19 @@ Decisions (documented for users in the report):
   ingested twice, or files overlap).
 - Unknown crime types, cross-file duplicate Crime IDs, unreadable coordinates, bad or
   future months are errors: they mean the file is not what it claims to be.
+- When *most* located points fall outside the UK, the columns are mis-mapped (swapped, or
+  metres in degree columns): that is an error naming the likely mix-up
+  (:mod:`geosoc.ingest.coords`), not a drop.
+- Reduced extracts are accepted: column names are matched ignoring case, spaces and
+  underscores (``crime_type`` is ``Crime type``), any column can be named with a mapping
+  (``--date``, ``--lon``, ``--lat``, ``--category``, ``--id``, ``--lsoa`` on the command
+  line), ``Crime ID`` may be absent (every id then ``""``), crime types are matched ignoring
+  case, and a tab-separated file is read as such.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from geosoc import schema
-from geosoc.errors import InputFileError, Problem, SchemaError
+from geosoc.errors import CRSError, InputFileError, Problem, SchemaError
 from geosoc.ingest.archives import local_input
 from geosoc.ingest.checks import (
     FILE,
@@ -39,10 +47,20 @@ from geosoc.ingest.checks import (
     parse_months,
     row_problems,
 )
+from geosoc.ingest.coords import coordinate_layout_problem
 from geosoc.ingest.files import read_csv_checked
 from geosoc.ingest.report import Ingested, IngestReport
 
 REQUIRED = ("Crime ID", "Month", "Longitude", "Latitude", "Crime type")
+#: Mapping key (library) / CLI flag for each police.uk column that can be renamed.
+MAPPABLE = {"id": "Crime ID", "date": "Month", "lon": "Longitude", "lat": "Latitude",
+            "category": "Crime type", "lsoa": "LSOA code"}
+_FLAG = {col: f"--{key}" for key, col in MAPPABLE.items()}
+#: Other names a reduced extract commonly uses (compared lower-case, letters and digits only).
+_ALIASES = {"Longitude": ("lon", "long", "lng"), "Latitude": ("lat",),
+            "Month": ("date", "period"), "Crime type": ("category", "offence", "type"),
+            "Crime ID": ("id", "crimeref", "reference"), "LSOA code": ("lsoa", "lsoa11cd",
+                                                                        "lsoa21cd")}
 _OPTIONAL = {
     "LSOA code": "lsoa_code",
     "LSOA name": "lsoa_name",
@@ -72,11 +90,62 @@ def _display(file: Path, root: Path, given: Path) -> str:
     return str(file)
 
 
-def _read_all(files: Sequence[Path], root: Path, given: Path, notes: list[str]) -> pd.DataFrame:
+def _squash(name: str) -> str:
+    return "".join(ch for ch in str(name).lower() if ch.isalnum())
+
+
+def _standard_columns(frame: pd.DataFrame, file: Path, shown: str,
+                      columns: Mapping[str, str], notes: list[str]) -> pd.DataFrame:
+    """Rename the file's columns to the police.uk names (mapping, then loose match)."""
+    fields = [str(c) for c in frame.columns]
+    loose = {_squash(f): f for f in fields}
+    renames, problems = {}, []
+    for std in (*REQUIRED, "LSOA code", *_OPTIONAL):
+        key = next((k for k, v in MAPPABLE.items() if v == std), None)
+        given = columns.get(key) if key else None
+        if given is not None:
+            if given not in fields:
+                problems.append(Problem(
+                    f"{_FLAG[std]} names column '{given}', which is not in the header; the "
+                    "header has: " + ", ".join(f"'{f}'" for f in fields[:20]), file=shown,
+                    row=1, column=_FLAG[std], fix=f"give {_FLAG[std]} one of the columns above"))
+                continue
+            found = given
+        else:
+            found = std if std in fields else next(
+                (loose[a] for a in (_squash(std), *_ALIASES.get(std, ())) if a in loose), None)
+        if found is None:
+            if std in REQUIRED and std != "Crime ID":
+                flag = _FLAG.get(std)
+                problems.append(Problem(
+                    f"required column '{std}' is missing; the header has: "
+                    + ", ".join(f"'{f}'" for f in fields[:20]), file=shown, row=1, column=std,
+                    fix=f"name the file's {std.lower()} column with {flag} (e.g. {flag} "
+                    f"'{std.lower()}'), or rename it to '{std}'"))
+            continue
+        if found != std:
+            renames[found] = std
+    if problems:
+        raise SchemaError(f"{file.name}: {len(problems)} required column(s) missing", problems)
+    if renames:
+        notes.append(f"{file.name}: read columns " + ", ".join(
+            f"'{a}' as '{b}'" for a, b in renames.items()))
+    shadowed = [c for c in renames.values() if c in fields and c not in renames]
+    out = frame.drop(columns=shadowed).rename(columns=renames)
+    if "Crime ID" not in out.columns:
+        out["Crime ID"] = ""
+        notes.append(f"{file.name} has no Crime ID column: every incident id is blank")
+    return out
+
+
+def _read_all(files: Sequence[Path], root: Path, given: Path, notes: list[str],
+              columns: Mapping[str, str], delimiter: str | None) -> pd.DataFrame:
     frames = []
     for number, file in enumerate(files):
-        frame = read_csv_checked(file, required=REQUIRED, notes=notes)
-        frame[FILE] = _display(file, root, given)
+        shown = _display(file, root, given)
+        frame = read_csv_checked(file, notes=notes, delimiter=delimiter)
+        frame = _standard_columns(frame, file, shown, columns, notes)
+        frame[FILE] = shown
         frame[_FILE_NUMBER] = number
         frame[ROW] = np.arange(2, len(frame) + 2)
         frames.append(frame)
@@ -102,6 +171,12 @@ def _problems(raw: pd.DataFrame, months: pd.Series, bad_month: np.ndarray,
         )
     types = raw["Crime type"]
     unknown = ~types.isin(schema.POLICEUK_CRIME_TYPES)
+    if unknown.any():  # a reduced extract may change the case: match ignoring it
+        canonical = {t.lower(): t for t in schema.POLICEUK_CRIME_TYPES}
+        fixed = types.str.strip().str.lower().map(canonical)
+        types = types.where(fixed.isna(), fixed)
+        raw["Crime type"] = types
+        unknown = ~types.isin(schema.POLICEUK_CRIME_TYPES)
     if unknown.any():
         valid = ", ".join(schema.POLICEUK_CRIME_TYPES)
         firsts = raw.loc[unknown].drop_duplicates("Crime type").head(25)
@@ -109,7 +184,8 @@ def _problems(raw: pd.DataFrame, months: pd.Series, bad_month: np.ndarray,
         problems += [
             Problem(f"unknown crime type '{t}' ({counts[t]:,} rows, first here)", file=f,
                     row=int(r), column="Crime type",
-                    fix=f"use one of the 14 police.uk crime types: {valid}")
+                    fix=f"use one of the 14 police.uk crime types: {valid}; for a force's "
+                    "own categories read the file with --kind points --category COLUMN")
             for t, f, r in zip(firsts["Crime type"], firsts[FILE], firsts[ROW], strict=True)
         ]
     problems += row_problems(
@@ -133,14 +209,21 @@ def _ids_in_several_files(raw: pd.DataFrame) -> np.ndarray:
     return shared[ids]
 
 
-def read_policeuk(path: str | Path) -> Ingested:
-    """Read police.uk street-level crime into the incidents contract.
+def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
+                  delimiter: str | None = None) -> Ingested:
+    """Read police.uk street-level crime (or a reduced extract of it) into incidents.
 
     Parameters
     ----------
     path : str or pathlib.Path
         One ``*-street.csv``, a folder tree of monthly ``YYYY-MM/YYYY-MM-<force>-street.csv``
         files (as unpacked from data.police.uk), or a ``.zip`` of them. Months are merged.
+    columns : mapping of str to str, optional
+        The file's column for ``"id"``, ``"date"`` (the month), ``"lon"``, ``"lat"``,
+        ``"category"`` or ``"lsoa"`` when not named as police.uk names them (the CLI flags
+        ``--id``, ``--date``, ``--lon``, ``--lat``, ``--category``, ``--lsoa``).
+    delimiter : str, optional
+        Field delimiter (default comma, or tab when the header is tab-separated).
 
     Returns
     -------
@@ -171,9 +254,11 @@ def read_policeuk(path: str | Path) -> Ingested:
             )
         if skipped:
             report.note(f"skipped {len(skipped)} non-street CSV(s) (outcomes, stop and search)")
-        raw = _read_all(files, root, given, report.notes)
+        raw = _read_all(files, root, given, report.notes, dict(columns or {}), delimiter)
     report.rows_read = len(raw)
     months, bad_month = parse_months(raw["Month"], date_format="%Y-%m")
+    if bad_month.any():  # extracts may give dates (2025-04-15, 15/04/2025): take their month
+        months, bad_month = parse_months(raw["Month"])
     lon, lon_blank, lon_bad = numeric(raw["Longitude"])
     lat, lat_blank, lat_bad = numeric(raw["Latitude"])
     problems = _problems(raw, months, bad_month, lon_bad, lat_bad)
@@ -185,6 +270,17 @@ def read_policeuk(path: str | Path) -> Ingested:
         report.note(f"{int(repeats.sum()):,} rows share a Crime ID with another row of the same "
                     "month file (police.uk lists some crimes more than once); all kept")
     no_location = lon_blank | lat_blank
+    names = {k: (columns or {}).get(k) or v for k, v in MAPPABLE.items()}
+    layout = coordinate_layout_problem(lon, lat, kind="lonlat", file=str(given),
+                                       xcol=names["lon"], ycol=names["lat"], xflag="--lon",
+                                       yflag="--lat")
+    if layout is not None:
+        if "--easting" in layout.fix:
+            layout = Problem(layout.message, file=layout.file, column=layout.column,
+                             fix=layout.fix + "; eastings/northings are read with --kind "
+                             "points (PointMapping)")
+        raise CRSError(f"{given.name}: the coordinates are not WGS84 longitude/latitude",
+                       [layout])
     far = ~no_location & outside_uk(lon, lat)
     report.drop("no location", int(no_location.sum()))
     report.drop("outside the UK", int(far.sum()))

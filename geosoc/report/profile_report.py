@@ -32,8 +32,10 @@ from geosoc.disclosure.layers import (
 )
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role, as_role
 from geosoc.errors import GeosocError, Problem
+from geosoc.harm import harm_unit
 from geosoc.hotspots.profile import LocalityProfile
 from geosoc.report.figures import SUPPRESSED_COLOUR, static_map_svg, trend_svg
+from geosoc.report.site_section import site_figures, site_section_html
 from geosoc.schema import COUNT, HARM
 
 #: Asset columns shown per role (public outputs drop contact details).
@@ -129,7 +131,17 @@ def _table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _headlines(profile: LocalityProfile, role: Role, layer: gpd.GeoDataFrame) -> list[str]:
+def _unit(profile: LocalityProfile, incidents: pd.DataFrame | None) -> str:
+    """Return the harm unit, named by what was summed (ASB alone is not CCHI days)."""
+    scheme = str(profile.parameters.get("scheme", "harm"))
+    if incidents is None or "category" not in incidents.columns:
+        return harm_unit(["Burglary"], scheme=scheme) if scheme != "harm" else "days (CCHI)"
+    sources = incidents["source"] if "source" in incidents.columns else None
+    return harm_unit(incidents["category"], sources, scheme=scheme)
+
+
+def _headlines(profile: LocalityProfile, role: Role, layer: gpd.GeoDataFrame,
+               unit: str = "days (CCHI)") -> list[str]:
     count = disclose_headline(float(profile.cells[COUNT].sum()), role)
     harm = disclose_headline(float(profile.cells[HARM].sum()), role)
     months = profile.monthly["month"]
@@ -137,7 +149,7 @@ def _headlines(profile: LocalityProfile, role: Role, layer: gpd.GeoDataFrame) ->
     items = [
         f"{months.min()} to {months.max()}",
         "incidents: " + ("suppressed" if count is None else f"{count:,.0f}"),
-        "harm: " + ("suppressed" if harm is None else f"{harm:,.0f} days (CCHI)"),
+        "harm: " + ("suppressed" if harm is None else f"{harm:,.0f} {unit}"),
         profile.concentration.sentence(),
     ]
     if hot is not None:
@@ -194,17 +206,23 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
     top = table_src.sort_values(HARM, ascending=False, na_position="last").head(10)
     top = top.assign(code=top.index.astype(str),
                      name=top["name"] if "name" in top.columns else top.index.astype(str))
+    unit = _unit(profile, inputs.incidents)
     sections = [
         "<section><h2>Headline figures</h2><ul>"
-        + "".join(f"<li>{html.escape(t)}</li>" for t in _headlines(profile, role, layer))
+        + "".join(f"<li>{html.escape(t)}</li>" for t in _headlines(profile, role, layer, unit))
         + "</ul></section>",
         _map_section(layer, colours, inputs.site, assets, scale),
         f"<section><h2>Trend ({'quarterly' if period == 'quarter' else 'monthly'} harm)</h2>"
         f"{trend_svg(series, period=period)}</section>",
         "<section><h2>Highest-harm areas</h2>"
-        + _table(top, {"code": "Code", "name": "Name", COUNT: "Incidents", HARM: "Harm (days)"})
+        + _table(top, {"code": "Code", "name": "Name", COUNT: "Incidents",
+                       HARM: f"Harm ({unit})"})
         + "</section>",
     ]
+    if inputs.site is not None and len(inputs.site):
+        figures = site_figures(profile, inputs.site, incidents=inputs.incidents, assets=assets,
+                               area_kind=inputs.area_kind)
+        sections.insert(1, site_section_html(figures, role, unit))
     if assets is not None and len(assets):
         by_cat = assets.groupby("category").size().rename("n").reset_index()
         cols = {c: c.replace("_", " ").title() for c in ASSET_COLUMNS[role] if c in assets}
@@ -263,8 +281,8 @@ th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
 
 def _page(inputs: ReportInputs, role: Role, marking: str, body: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    demo = ("<p class='demo'>Built from the fictional Demoford demo town: not real data.</p>"
-            if inputs.demo else "")
+    demo = ("<p class='demo'>DEMO — fictional data: built from the fictional Demoford demo "
+            "town, not real data.</p>" if inputs.demo else "")
     audience = {"analyst": "Police analysts", "partner": "Partner agencies",
                 "public": "Multi-agency launch audience"}[role.value]
     mark = html.escape(marking)

@@ -20,7 +20,7 @@ from geosoc.hotspots.weights import h3_graph
 from geosoc.schema import HARM, MONTH
 from geosoc.sites.candidates import as_candidates, sector_candidates, ward_candidates
 from geosoc.sites.components import candidate_components
-from geosoc.sites.regions import grow_regions
+from geosoc.sites.regions import grow_regions, name_regions_by_areas
 from geosoc.sites.scoring import score_candidates
 from geosoc.sites.weights import DEFAULT_WEIGHTS, ScoreWeights
 
@@ -153,7 +153,9 @@ def rank_sites(
     -------
     geopandas.GeoDataFrame
         The ranked candidates (see :func:`geosoc.sites.scoring.score_candidates`), with a
-        ``scale`` column; ``attrs["period"]`` holds the first and last month seen.
+        ``scale`` column; ``attrs["period"]`` holds the first and last month seen. H3
+        regions are named after the wards they cover (``covers``: every ward with its
+        share of the region; ``covers_lsoas`` likewise when LSOAs are given).
     """
     if scale not in SCALES:
         raise AnalysisError("unknown candidate scale", [Problem(
@@ -168,6 +170,10 @@ def rank_sites(
         candidates = sector_candidates(sectors, clip_to=wards)
     else:
         regions = grow_regions(cells, target_km2=target_km2, max_regions=max_regions)
+        regions = name_regions_by_areas(regions, wards)
+        if lsoas is not None:
+            regions = name_regions_by_areas(regions, lsoas, column="covers_lsoas").assign(
+                name=regions["name"])
         candidates = as_candidates(regions, "h3")
     if imd is not None and lsoas is None:
         raise AnalysisError("vulnerability (IMD) needs LSOA boundaries", [Problem(

@@ -36,7 +36,7 @@ from geosoc.errors import AnalysisError, Problem, SchemaError
 from geosoc.hotspots.weights import h3_neighbour_pairs
 from geosoc.schema import AREA_CODE, CRS_METRIC, CRS_STORE, H3, KIND, NAME, require_columns
 
-__all__ = ["cell_areas_km2", "grow_regions", "h3_cells_adjacency"]
+__all__ = ["cell_areas_km2", "grow_regions", "h3_cells_adjacency", "name_regions_by_areas"]
 
 
 def cell_areas_km2(h3_ids: Sequence[str]) -> np.ndarray:
@@ -286,3 +286,53 @@ def _regions_frame(
     frame[NAME] = frame[NAME].astype(str)
     frame[KIND] = frame[KIND].astype(str)
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS_STORE)
+
+
+def name_regions_by_areas(regions: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *,
+                          column: str = "covers", top: int = 2) -> gpd.GeoDataFrame:
+    """Name H3 regions after the areas (wards, LSOAs) they cover.
+
+    Parameters
+    ----------
+    regions : geopandas.GeoDataFrame
+        Output of :func:`grow_regions` (EPSG:4326).
+    areas : geopandas.GeoDataFrame
+        Areas contract (index ``area_code``, ``name``; EPSG:4326), e.g. wards.
+    column : str
+        Column to write: every covered area with its share of the region's area, largest
+        first (``"Alpha (70%), Beta (30%)"``).
+    top : int
+        Areas named in ``name`` (``"Alpha / Beta (H3 region 1)"``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with ``name`` replaced and ``column`` added. Shares are measured in
+        EPSG:27700 square metres.
+    """
+    out = regions.copy()
+    if out.empty:
+        out[column] = pd.Series(dtype=str)
+        return out
+    label = areas[NAME].astype(str).where(areas[NAME].astype(str) != "",
+                                          areas.index.astype(str))
+    left = gpd.GeoDataFrame({"_region": out.index.to_numpy()},
+                            geometry=out.geometry.to_numpy(), crs=CRS_STORE).to_crs(CRS_METRIC)
+    right = gpd.GeoDataFrame({"_area": label.to_numpy()}, geometry=areas.geometry.to_numpy(),
+                             crs=CRS_STORE).to_crs(CRS_METRIC)
+    pieces = gpd.overlay(left, right, how="intersection", keep_geom_type=True)
+    pieces["_m2"] = pieces.geometry.area
+    shares = pieces.groupby(["_region", "_area"])["_m2"].sum()
+    shares = (shares / shares.groupby(level=0).transform("sum")).sort_values(ascending=False)
+    covers, names = {}, {}
+    for position, code in enumerate(out.index):  # one row per region (at most a few dozen)
+        mine = shares.xs(code, level=0) if code in shares.index.get_level_values(0) else None
+        plain = f"H3 region {position + 1}"
+        if mine is None or mine.empty:
+            covers[code], names[code] = "", plain
+            continue
+        covers[code] = ", ".join(f"{a} ({s:.0%})" for a, s in mine.items())
+        names[code] = " / ".join(mine.index[:top]) + f" ({plain})"
+    out[NAME] = [names[c] for c in out.index]
+    out[column] = [covers[c] for c in out.index]
+    return out

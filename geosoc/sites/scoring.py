@@ -11,8 +11,10 @@ Each candidate carries raw **components** (columns named as in :data:`COMPONENTS
 and ``score`` = the sum of the contributions. Normalisation is the **mid-rank percentile**
 by default: a value's share of candidates below it plus half of those equal to it,
 ``(n_below + n_equal / 2) / n``; a single candidate, or candidates all equal, get 0.5.
-It is robust to one extreme ward. ``"minmax"`` keeps magnitudes instead:
-``(v - min) / (max - min)``, clipped to [0, 1], 0.5 when all are equal.
+It is robust to one extreme ward but compresses very different harm into near scores.
+``"minmax"``: ``(v - min) / (max - min)``, clipped to [0, 1], 0.5 when all are equal.
+``"max"`` keeps magnitudes: ``v / max(v)`` clipped to [0, 1] (0 when the largest value is not
+positive), so a ward with 60% of the top ward's harm scores 0.6.
 
 A candidate without a value for a component (e.g. no IMD for the LSOAs it covers) gets
 contribution 0 for it and the component is named in its ``missing`` column; the weight still
@@ -64,7 +66,8 @@ def normalise(values: pd.Series, reference: pd.Series | None = None, *,
     method : str
         ``"rank"``: mid-rank percentile ``(n_below + n_equal / 2) / n`` of the reference;
         ``"minmax"``: ``(v - min) / (max - min)`` clipped to [0, 1]. Either gives 0.5 when
-        the reference has one value or all equal values.
+        the reference has one value or all equal values. ``"max"``: ``v / max`` clipped to
+        [0, 1] (magnitude-preserving; 1 for every value when all are equal and positive).
 
     Returns
     -------
@@ -76,7 +79,10 @@ def normalise(values: pd.Series, reference: pd.Series | None = None, *,
     v = values.to_numpy(dtype=float)
     out = np.full(v.shape, np.nan)
     ok = np.isfinite(v)
-    if ref.size == 0 or ref[0] == ref[-1]:
+    if method == "max" and ref.size:
+        top = ref[-1]
+        out[ok] = np.clip(v[ok] / top, 0.0, 1.0) if top > 0 else 0.0
+    elif ref.size == 0 or ref[0] == ref[-1]:
         out[ok] = 0.5
     elif method == "rank":
         below = np.searchsorted(ref, v[ok], side="left")
@@ -86,7 +92,8 @@ def normalise(values: pd.Series, reference: pd.Series | None = None, *,
         out[ok] = np.clip((v[ok] - ref[0]) / (ref[-1] - ref[0]), 0.0, 1.0)
     else:
         raise ConfigError(f"unknown normalisation {method!r}",
-                          [Problem("normalisation must be 'rank' or 'minmax'")])
+                          [Problem("normalisation must be 'rank', 'minmax' or 'max'",
+                                   column="--scaling")])
     return pd.Series(out, index=values.index, name=values.name)
 
 

@@ -30,7 +30,8 @@ __all__ = [
 COMPONENTS: dict[str, tuple[str, str]] = {
     "police_harm": ("police harm", "days (CCHI)"),
     "police_count": ("police incident count", "events"),
-    "hotspot": ("hotspot significance", "mean Gi* z of the cells inside"),
+    "hotspot": ("cell hot spot score", "mean Gi* z of the H3 cells inside (not the area's "
+                "own Gi* z in geosoc profile, which compares whole areas)"),
     "trend": ("harm trend", "days of harm per month (OLS slope)"),
     "emerging": ("emerging hot spots", "share of cells new/consecutive/intensifying hot"),
     "vulnerability": ("vulnerability (IMD)", "population-weighted mean IMD 2019 score"),
@@ -38,7 +39,7 @@ COMPONENTS: dict[str, tuple[str, str]] = {
 }
 #: Prefix of the per-source partner harm components (``partner_harm__council_asb``).
 PARTNER_PREFIX = "partner_harm__"
-NORMALISATIONS = ("rank", "minmax")
+NORMALISATIONS = ("rank", "minmax", "max")
 
 
 def _is_finite(value: object) -> bool:
@@ -58,7 +59,8 @@ class ScoreWeights:
     partner_sources : tuple of (str, float)
         Per-source weights, e.g. ``(("fire", 0.25),)``.
     normalisation : str
-        ``"rank"`` (mid-rank percentile, default) or ``"minmax"``.
+        ``"rank"`` (mid-rank percentile, default), ``"minmax"`` or ``"max"`` (value / largest
+        value: keeps the ratio between candidates, e.g. 95.6k vs 56.8k -> 1.0 vs 0.59).
     """
 
     police_harm: float = 1.0
@@ -87,7 +89,7 @@ class ScoreWeights:
         ]
         if self.normalisation not in NORMALISATIONS:
             problems.append(Problem(f"unknown normalisation {self.normalisation!r}",
-                                    column="normalisation", fix="use 'rank' or 'minmax'"))
+                                    column="normalisation", fix="use 'rank', 'minmax' or 'max'"))
         if problems:
             raise ConfigError("invalid score weights", problems)
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from geosoc import maps
 from geosoc.disclosure.rules import Role, rules_for
+from geosoc.harm import harm_unit
 from geosoc.hotspots.concentration import concentration_summary, lorenz_curve
 from geosoc.maps.deck import FOLIUM_CELL_LIMIT, deck_hex_map
 from geosoc.ui import cache, state
@@ -57,7 +58,8 @@ with st.spinner("Aggregating harm…"):
 columns = [f"{measure}__{s}" for s in shown_sources if f"{measure}__{s}" in frame.columns]
 value = frame[columns].sum(axis=1, min_count=1) if columns else frame[measure] * 0
 frame = frame.assign(shown=value)
-label = "Harm (days)" if measure == "harm" else "Events"
+# a layer of only council ASB is not CCHI days: say what the shown layers are in
+label = f"Harm ({harm_unit([], shown_sources)})" if measure == "harm" else "Events"
 
 totals = st.columns(4)
 events, harm = cache.headline(key, filters, role.value)

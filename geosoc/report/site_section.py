@@ -1,0 +1,141 @@
+"""The site-focused part of the locality profile: the CHB site beside the area-wide view.
+
+When a report is built for a chosen site, :func:`site_figures` measures the site itself
+(harm and incidents inside it and their share of the whole area, how it would rank among
+the areas, its hot spot cells, its monthly trend and the community assets inside it) and
+:func:`site_section_html` renders them for a role, disclosing every figure first (headline
+rules for single figures, :func:`geosoc.disclosure.disclose_series` for the trend, whose slope
+is computed from the disclosed values).
+"""
+
+from __future__ import annotations
+
+import html
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geosoc.disclosure.layers import disclose_headline, disclose_series
+from geosoc.disclosure.rules import Role
+from geosoc.harm import apply_harm_weights
+from geosoc.hotspots.profile import LocalityProfile
+from geosoc.schema import COUNT, HARM, LAT, LON, MONTH
+
+
+def _inside(site: shapely.Geometry, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return shapely.contains_xy(site, lon, lat)
+
+
+def site_figures(profile: LocalityProfile, site: gpd.GeoDataFrame, *,
+                 incidents: pd.DataFrame | None = None, assets: pd.DataFrame | None = None,
+                 area_kind: str = "ward") -> dict[str, object]:
+    """Measure the site against the whole study area (analyst-level, undisclosed values).
+
+    Parameters
+    ----------
+    profile : LocalityProfile
+        The area-wide profile (EPSG:4326 layers).
+    site : geopandas.GeoDataFrame
+        The site outline(s) (EPSG:4326) with a ``name`` column.
+    incidents : pandas.DataFrame, optional
+        The incidents behind the profile (WGS84 ``lon``/``lat``, ``month``, ``category``);
+        needed for the monthly trend.
+    assets : pandas.DataFrame, optional
+        Active community assets (``lon``/``lat``, ``category``).
+    area_kind : str
+        The area layer the site is ranked against.
+
+    Returns
+    -------
+    dict
+        ``name``, ``harm`` and ``count`` inside (H3 cells whose centre lies in the site),
+        ``share_harm`` of the area-wide harm, ``cells``, ``hot_cells`` (Gi* bin +2 or +3),
+        ``rank``/``of`` (the site's harm against every area's), ``monthly`` (month, count,
+        harm) or None, and ``assets`` (category -> number) or None.
+    """
+    geom = shapely.union_all(site.geometry.to_numpy())
+    name = ", ".join(site["name"].astype(str)) if "name" in site.columns else "Site"
+    cells = profile.cells
+    centres = shapely.centroid(cells.geometry.to_numpy())
+    inside = _inside(geom, shapely.get_x(centres), shapely.get_y(centres))
+    if not inside.any():  # a site smaller than a cell: the cells it touches
+        inside = shapely.intersects(cells.geometry.to_numpy(), geom)
+    harm = float(cells.loc[inside, HARM].sum())
+    total = float(cells[HARM].sum())
+    hot = int((cells.loc[inside, "hotspot_bin"] >= 2).sum()) if "hotspot_bin" in cells else 0
+    figures: dict[str, object] = {
+        "name": name, "harm": harm, "count": float(cells.loc[inside, COUNT].sum()),
+        "share_harm": harm / total if total else 0.0, "cells": int(inside.sum()),
+        "hot_cells": hot, "rank": None, "of": None, "monthly": None, "assets": None,
+        "area_kind": area_kind,
+    }
+    if area_kind in profile.areas:
+        area_harm = profile.areas[area_kind][HARM].to_numpy(dtype=float)
+        figures["rank"] = int((area_harm > harm).sum()) + 1
+        figures["of"] = len(area_harm)
+    if incidents is not None and len(incidents):
+        mine = incidents[_inside(geom, incidents[LON].to_numpy(float),
+                                 incidents[LAT].to_numpy(float))]
+        if len(mine):
+            scheme = str(profile.parameters.get("scheme", "harm"))
+            weighted = apply_harm_weights(mine, scheme=scheme, unknown=0.0)
+            monthly = (weighted.groupby(MONTH).agg(count=(HARM, "size"), harm=(HARM, "sum"))
+                       .reset_index())
+            span = pd.period_range(profile.monthly[MONTH].min(), profile.monthly[MONTH].max(),
+                                   freq="M")
+            figures["monthly"] = (monthly.set_index(MONTH).reindex(span, fill_value=0)
+                                  .rename_axis(MONTH).reset_index())
+    if assets is not None and len(assets):
+        here = assets[_inside(geom, assets[LON].to_numpy(float), assets[LAT].to_numpy(float))]
+        figures["assets"] = here.groupby("category").size().astype(int).to_dict()
+    return figures
+
+
+def _shown(value: float, role: Role, unit: str = "") -> str:
+    disclosed = disclose_headline(value, role)
+    return "suppressed" if disclosed is None else f"{disclosed:,.0f}{unit}"
+
+
+def _trend_sentence(series: pd.DataFrame) -> str:
+    """Least-squares slope of the disclosed harm series, in plain words."""
+    period = "quarter" if "quarter" in series.columns else "month"
+    values = series[HARM].to_numpy(dtype=float)
+    ok = np.isfinite(values)
+    if ok.sum() < 3:
+        return "too few published periods to describe a trend"
+    x = np.arange(len(values))[ok]
+    slope = float(np.polyfit(x, values[ok], 1)[0])
+    mean = float(values[ok].mean())
+    if mean == 0 or abs(slope) < 0.02 * mean:
+        return f"broadly flat over {int(ok.sum())} {period}s"
+    word = "rising" if slope > 0 else "falling"
+    return (f"{word} by about {abs(slope):,.0f} per {period} ({abs(slope) / mean:.0%} of the "
+            f"average {period}) over {int(ok.sum())} {period}s")
+
+
+def site_section_html(figures: dict[str, object], role: Role, unit: str) -> str:
+    """Render the site section for ``role`` (every figure disclosed; text escaped)."""
+    name = html.escape(str(figures["name"]))
+    items = [
+        f"harm inside the site: {_shown(float(figures['harm']), role)} {unit} "
+        f"({float(figures['share_harm']):.0%} of the whole study area's harm)",
+        f"incidents inside the site: {_shown(float(figures['count']), role)}",
+        f"hot spot cells inside (Gi* 95% or more): {figures['hot_cells']} of "
+        f"{figures['cells']} H3 cells",
+    ]
+    if figures["rank"] is not None:
+        items.append(f"by harm the site would rank {figures['rank']} of {figures['of']} "
+                     f"{figures['area_kind']}s")
+    monthly = figures["monthly"]
+    if monthly is not None:
+        series = disclose_series(monthly, role)
+        items.append("trend: " + _trend_sentence(series))
+    assets = figures["assets"]
+    if assets is not None:
+        listed = ", ".join(f"{n} {c}" for c, n in sorted(assets.items()))
+        items.append(f"community assets inside: {sum(assets.values())} ({listed})")
+    body = "".join(f"<li>{html.escape(t)}</li>" for t in items)
+    return (f"<section class='site'><h2>Site: {name}</h2><p>The chosen site beside the "
+            f"area-wide view below.</p><ul>{body}</ul></section>")
