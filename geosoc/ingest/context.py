@@ -10,6 +10,7 @@ to 2 m and returned in EPSG:4326, so a national file costs only the study area.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -36,7 +37,7 @@ _KIND_OF = {name: kind for kind, names in LAYER_NAMES.items() for name in names}
 MAIN_ROAD_PATTERN = r"motorway|a road|b road|primary|trunk|main|national|regional"
 _CLASS_COLUMNS = ("class", "road_classification", "roadclassification", "type", "highway",
                   "function")
-_NAME_COLUMNS = ("name", "name1", "distname", "road_name", "roadname1")
+_NAME_COLUMNS = ("name", "name1", "distname", "distname1", "road_name", "roadname1")
 SIMPLIFY_M = 2.0
 
 
@@ -46,7 +47,9 @@ def _layers(path: Path) -> list[tuple[Path, str | None, str]]:
         files = sorted(p for p in path.iterdir()
                        if p.suffix.lower() in (".geojson", ".json", ".gpkg"))
         return [entry for f in files for entry in _layers(f)] if files else []
-    check_vector_file(path)
+    with warnings.catch_warnings():  # a GeoPackage with several layers is expected here
+        warnings.simplefilter("ignore", UserWarning)
+        check_vector_file(path)
     if path.suffix.lower() == ".gpkg":
         return [(path, str(name), str(name)) for name, _ in pyogrio.list_layers(path)]
     return [(path, None, path.stem)]
