@@ -84,8 +84,7 @@ def _workspace_pack(args: argparse.Namespace, as_of: object, now: datetime) -> P
                 Problem(f"user '{user}' is registered as {own}", column="--role",
                         fix=f"use --role {', '.join(ROLES[ROLES.index(own):])}")])
         inputs = workspace_review_inputs(ws, args.site, as_of, incidents=load_incidents(ws),
-                                         user=user, role=args.role,
-                                         study=Path(args.workspace).stem)
+                                         user=user, role=args.role)
         document = render_review_pack(inputs, role=args.role, generated_at=now)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)

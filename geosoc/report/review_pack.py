@@ -124,7 +124,8 @@ def _activity_section(inputs: ReviewInputs, role: Role) -> str:
     balance = pillar_balance(acts, phases)
     share = agency_share(acts).reindex(phases)
     timeline = activity_timeline(acts)
-    body = (f"<p>{len(acts)} activities recorded up to {inputs.as_of}.</p>"
+    noun = "activity" if len(acts) == 1 else "activities"
+    body = (f"<p>{len(acts)} {noun} recorded up to {inputs.as_of}.</p>"
             "<h3>By 4P pillar and phase</h3>" + _table(balance, index=True)
             + "<h3>Police and partner activity</h3>" + _table(share, index=True))
     if role is not Role.PUBLIC:

@@ -85,7 +85,12 @@ def _add_form(user: state.SessionUser, site: str, role: Role) -> None:
 def _review_pack(user: state.SessionUser, site: str, role: Role, months: list[str],
                  incidents: pd.DataFrame) -> None:
     st.markdown("**6-month review pack** (standalone HTML, prints to A4)")
-    as_of = st.selectbox("Review month", months[::-1], key="ops_as_of")
+    now = pd.Period(date.today(), freq="M")
+    first = pd.Period(months[0], freq="M")
+    choices = [str(m) for m in pd.period_range(first, max(now, pd.Period(months[-1], "M")),
+                                               freq="M")]
+    as_of = st.selectbox("Review month", choices[::-1], key="ops_as_of",
+                         help="Activities up to this month; harm up to the data's last month.")
     if not st.toggle("Prepare the review pack", key="ops_pack"):
         return
     period = pd.Period(as_of, freq="M")
@@ -95,8 +100,7 @@ def _review_pack(user: state.SessionUser, site: str, role: Role, months: list[st
         else:
             with Workspace.open(cache.workspace_path(user), create=False) as ws:
                 inputs = workspace_review_inputs(ws, site, period, incidents=incidents,
-                                                 user=user.username, role=role.value,
-                                                 study=cache.study_key().rsplit("/", 1)[-1])
+                                                 user=user.username, role=role.value)
         page = render_review_pack(inputs, role=role, generated_at=datetime.now(UTC))
     except GeosocError as error:
         show_error(error)
