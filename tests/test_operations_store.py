@@ -152,3 +152,33 @@ def test_an_old_workspace_is_migrated_with_empty_agencies(tmp_path: Path) -> Non
     with Workspace.open(path) as ws:
         assert ws.schema_version() == len(MIGRATIONS)
         assert ws.operations.agency_of("old") == ""
+
+
+def test_a_location_is_snapped_to_a_zone_and_never_stored(workspace: Path) -> None:
+    import sqlite3
+
+    rows = [dict(GOOD[0], activity_id="L1", lon="-2.1", lat="52.8"),       # inside the site
+            dict(GOOD[0], activity_id="L2", lon="-2.1", lat="52.8127"),    # ~300 m north
+            dict(GOOD[0], activity_id="L3", lon="", lat="", zone="estate")]
+    with Workspace.open(workspace, clock=lambda: NOW) as ws:
+        ws.operations.import_activities("Site A", pd.DataFrame(rows), user="ana",
+                                        role="analyst", source="located.csv")
+        stored = ws.operations.activities("Site A", user="ana", role="analyst")
+    assert stored.set_index("activity_id")["zone"].to_dict() == {
+        "L1": "site", "L2": "ring 250-500 m", "L3": "estate"}
+    columns = {r[1] for r in sqlite3.connect(workspace).execute("PRAGMA table_info(activities)")}
+    assert not {"lon", "lat"} & columns
+
+
+def test_cli_morile_hand_entry_uses_the_file_checks(workspace: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("GEOSOC_USER", "ana")
+    base = ["--workspace", str(workspace), "--site", "Site A"]
+    assert main(["morile", "add", *base, "--date", "2025-03-01", "--score", "310",
+                 "--ocg-ref", "OCG-7"]) == 0
+    assert main(["morile", "add", *base, "--date", "2025-03-01", "--score", "1",
+                 "--ocg-ref", "Joe Bloggs"]) == 2
+    assert "opaque reference" in capsys.readouterr().err
+    with Workspace.open(workspace) as ws:
+        assert ws.operations.morile("Site A")["score"].tolist() == [310.0]

@@ -22,6 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="add scores from a CSV (date, score, optional ocg_ref)")
     imp.add_argument("file", type=Path)
     imp.set_defaults(func=run_import)
+    add = sub.add_parser("add", parents=[common], help="enter one assessment by hand")
+    add.add_argument("--date", required=True, help="assessment date YYYY-MM-DD")
+    add.add_argument("--score", required=True, help="the MoRiLE score")
+    add.add_argument("--ocg-ref", default="", dest="ocg_ref",
+                     help="opaque OCG reference (never a name); blank for the site as a whole")
+    add.set_defaults(func=run_add)
     lst = sub.add_parser("list", parents=[common], help="the series and its phase summary")
     lst.set_defaults(func=run_list)
 
@@ -39,6 +45,22 @@ def run_import(args: argparse.Namespace) -> int:
                                              source=str(args.file))
     print(json.dumps({"imported": len(stored)}) if args.json else
           f"imported {len(stored)} MoRiLE scores for {args.site}")
+    return 0
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """Validate and store one hand-entered score (the same checks as a file row)."""
+    import pandas as pd
+
+    from geosoc.cli.assets_cmd import acting_user
+    from geosoc.workspace import Workspace
+
+    raw = pd.DataFrame([{"date": args.date, "score": args.score, "ocg_ref": args.ocg_ref}])
+    with Workspace.open(args.workspace, create=False) as ws:
+        user, role = acting_user(ws, args.user)
+        ws.operations.import_morile(args.site, raw, user=user, role=role, source="--score")
+    print(json.dumps({"added": 1}) if args.json else
+          f"added a MoRiLE score of {args.score} on {args.date} for {args.site}")
     return 0
 
 

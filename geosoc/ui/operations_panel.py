@@ -52,6 +52,23 @@ def activity_chart(activities: pd.DataFrame, harm: pd.DataFrame | None) -> alt.C
     return alt.vconcat(line, bars).resolve_scale(x="shared")
 
 
+def _morile(user: state.SessionUser, site: str) -> pd.DataFrame:
+    if user.demo:
+        return read_demo_operations(cache.demo_dir()).morile
+    with Workspace.open(cache.workspace_path(user), create=False) as ws:
+        return ws.operations.morile(site)
+
+
+def morile_chart(series: pd.DataFrame) -> alt.Chart:
+    """MoRiLE score over time, one line per opaque OCG reference, values on hover."""
+    return alt.Chart(series.assign(ocg_ref=series["ocg_ref"].replace("", "site"))).mark_line(
+        point=True).encode(
+        x=alt.X("date:T", title="Assessment date"),
+        y=alt.Y("score:Q", title="MoRiLE score"),
+        color=alt.Color("ocg_ref:N", title="OCG reference"),
+        tooltip=["date:T", "ocg_ref:N", "score:Q"]).properties(height=200)
+
+
 def _add_form(user: state.SessionUser, site: str, role: Role) -> None:
     with Workspace.open(cache.workspace_path(user), create=False) as ws:
         own = ws.operations.agency_of(user.username)
@@ -154,4 +171,8 @@ def render(site: str, months: list[str], incidents: pd.DataFrame,
         st.dataframe(shown, hide_index=True, width="stretch", key="ops_log")
     if not user.demo and role in (Role.ANALYST, Role.PARTNER):
         _add_form(user, site, role)
+    morile = _morile(user, site)
+    if not morile.empty:
+        st.markdown("**MoRiLE threat scores** (groups by opaque reference only)")
+        st.altair_chart(morile_chart(morile), width="stretch")
     _review_pack(user, site, role, months, incidents)

@@ -3,7 +3,9 @@
 Every import is one transaction with one audit entry: a file with any bad row changes
 nothing. Activities are versioned like assets (``activity_history`` keeps every version as
 JSON). Analysts record everything; a partner records, and sees the notes of, only their own
-agency's activities (the user's ``agency``); the public never sees notes.
+agency's activities (the user's ``agency``); the public never sees notes. An activity's
+location (``lon``/``lat``, EPSG:4326) is snapped to a zone (the site or a ring around it)
+on import and never stored as a point.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import json
 import sqlite3
 from datetime import date
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geosoc.errors import AccessDeniedError, Problem
@@ -21,12 +25,15 @@ from geosoc.operations import (
     validate_morile,
     validate_waves,
 )
+from geosoc.schema import CRS_METRIC, CRS_STORE
 from geosoc.workspace import audit
 from geosoc.workspace.db import Clock, transaction
 from geosoc.workspace.roles import ANALYSTS, ASSET_EDITORS, require_role
 from geosoc.workspace.sites import SiteStore
 
 _STORED = ACTIVITY_COLUMNS
+#: Distance bands (m) of the rings an activity's location is snapped to.
+RING_BANDS_M = (250.0, 500.0)
 
 
 class OperationsStore:
@@ -96,6 +103,7 @@ class OperationsStore:
         site_id = self._sites.site_id(site)
         existing = {r[0] for r in self._conn.execute(
             "SELECT activity_id FROM activities WHERE site_id = ?", (site_id,))}
+        raw = self._snap_locations(site, raw)
         clean = validate_activities(raw, today=today or self._clock().date(),
                                     plan=self._sites.phases(site), existing_ids=existing,
                                     file=source)
@@ -125,6 +133,31 @@ class OperationsStore:
                          action="activity.import", target=f"site:{site}",
                          details={"source": source, "rows": len(records)})
         return clean
+
+    def _snap_locations(self, site: str, raw: pd.DataFrame) -> pd.DataFrame:
+        """Replace ``lon``/``lat`` columns by the zone they fall in; points are never kept.
+
+        Zones: ``site``, ``ring 0-250 m``/``ring 250-500 m`` around it, else ``elsewhere``;
+        a row without coordinates keeps its ``zone`` as given.
+        """
+        if not {"lon", "lat"} <= set(raw.columns):
+            return raw
+        lon = pd.to_numeric(raw["lon"], errors="coerce")
+        lat = pd.to_numeric(raw["lat"], errors="coerce")
+        located = lon.notna() & lat.notna()
+        points = gpd.GeoSeries(gpd.points_from_xy(lon.fillna(0), lat.fillna(0)),
+                               crs=CRS_STORE).to_crs(CRS_METRIC)
+        outline = gpd.GeoSeries([self._sites.frame().geometry[site]],
+                                crs=CRS_STORE).to_crs(CRS_METRIC).iloc[0]
+        distance = points.distance(outline).to_numpy()
+        zone = np.select([distance == 0, distance <= RING_BANDS_M[0],
+                          distance <= RING_BANDS_M[1]],
+                         ["site", f"ring 0-{RING_BANDS_M[0]:.0f} m",
+                          f"ring {RING_BANDS_M[0]:.0f}-{RING_BANDS_M[1]:.0f} m"], "elsewhere")
+        given = raw["zone"] if "zone" in raw.columns else pd.Series("", index=raw.index)
+        out = raw.drop(columns=["lon", "lat"])
+        out["zone"] = given.where(~located.to_numpy(), zone)
+        return out
 
     def activities(self, site: str, *, user: str, role: str) -> pd.DataFrame:
         """Return ``site``'s activities for ``role``: notes only where the reader may see them.
