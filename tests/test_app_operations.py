@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from team_workspace import team_workspace
 
 from geosoc.disclosure import Role
-from geosoc.synth.demo import ensure_demo, load_demo
+from geosoc.synth.demo import ensure_demo
 from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PHASES = str(Path("geosoc/ui/pages") / "phases.py")
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
@@ -23,29 +23,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def workspace(tmp_path: Path, demo_dir: Path) -> Path:
-    """A team workspace: two police months, wards, the demo site with phases, a partner."""
-    from geosoc.ingest import read_boundaries, read_policeuk
-    from geosoc.workspace import Workspace
-    from geosoc.workspace.dataset_store import store_dataset
-
-    demo = load_demo(demo_dir)
-    path = tmp_path / "team.sqlite"
-    with Workspace.open(path) as ws:
-        ws.users.create_user("ana", PASSWORD, "analyst")
-        ws.users.create_user("pat", PASSWORD, "partner")
-        ws.operations.set_agency("pat", "Demoford Youth Trust", by="ana", role="analyst")
-        for month in sorted((demo_dir / "police").glob("2024-0[12]/*.csv")):
-            store_dataset(ws, read_policeuk(month), name=f"police_{month.parent.name}",
-                          kind="incidents", user="ana", role="analyst")
-        store_dataset(ws, read_boundaries(demo_dir / "boundaries" / "wards.geojson",
-                                          kind="ward"),
-                      name="wards", kind="boundaries", user="ana", role="analyst")
-        ws.sites.add(demo.site.name, demo.site.geometry, reason="demo", chosen_by="ana",
-                     chosen_on="2023-12-01", user="ana", role="analyst")
-        ws.sites.set_phases(demo.site.name, [("clear", "2024-01", "2024-01"),
-                                             ("hold", "2024-02", None)],
-                            user="ana", role="analyst")
-    return path
+    return team_workspace(demo_dir, tmp_path / "team.sqlite")
 
 
 def _ok(at: AppTest) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from team_workspace import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-PASSWORD = "correct horse battery staple"
 OUTCOME = "Twenty young people joined the boxing club"
 
 
@@ -23,31 +23,13 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
     pytest.importorskip("playwright")
-    from geosoc.ingest import read_boundaries, read_policeuk
-    from geosoc.synth.demo import ensure_demo, load_demo
+    from team_workspace import team_workspace
+
+    from geosoc.synth.demo import ensure_demo
     from geosoc.ui.server import app_server
-    from geosoc.workspace import Workspace
-    from geosoc.workspace.dataset_store import store_dataset
 
     demo_dir = ensure_demo(tmp_path_factory.mktemp("demo"))
-    demo = load_demo(demo_dir)
-    root = tmp_path_factory.mktemp("team")
-    workspace = root / "team.sqlite"
-    with Workspace.open(workspace) as ws:
-        ws.users.create_user("ana", PASSWORD, "analyst")
-        ws.users.create_user("pat", PASSWORD, "partner")
-        ws.operations.set_agency("pat", "Demoford Youth Trust", by="ana", role="analyst")
-        for month in sorted((demo_dir / "police").glob("2024-0[12]/*.csv")):
-            store_dataset(ws, read_policeuk(month), name=f"police_{month.parent.name}",
-                          kind="incidents", user="ana", role="analyst")
-        store_dataset(ws, read_boundaries(demo_dir / "boundaries" / "wards.geojson",
-                                          kind="ward"),
-                      name="wards", kind="boundaries", user="ana", role="analyst")
-        ws.sites.add(demo.site.name, demo.site.geometry, reason="demo", chosen_by="ana",
-                     chosen_on="2023-12-01", user="ana", role="analyst")
-        ws.sites.set_phases(demo.site.name, [("clear", "2024-01", "2024-01"),
-                                             ("hold", "2024-02", None)],
-                            user="ana", role="analyst")
+    workspace = team_workspace(demo_dir, tmp_path_factory.mktemp("team") / "team.sqlite")
     ARTIFACTS.mkdir(exist_ok=True)
     env = {"GEOSOC_DEMO_DIR": str(demo_dir), "GEOSOC_WORKSPACE": str(workspace)}
     with app_server(env=env, log=ARTIFACTS / "streamlit-operations-test.log") as url:

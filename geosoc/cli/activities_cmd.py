@@ -11,17 +11,14 @@ import json
 from pathlib import Path
 
 from geosoc.cli import SUBCOMMANDS
+from geosoc.cli.site_args import read_site_file, site_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``geosoc activities`` to the top-level parser."""
     parser = subparsers.add_parser("activities", help=SUBCOMMANDS["activities"])
     sub = parser.add_subparsers(dest="action", required=True)
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--workspace", required=True, type=Path, help="workspace .sqlite file")
-    common.add_argument("--site", required=True, help="the site's name")
-    common.add_argument("--user", default=None, help="acting user (default $GEOSOC_USER)")
-    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common = site_options()
     imp = sub.add_parser("import", parents=[common], help="add activities from a CSV file "
                          "(date, pillar, agency, activity_type; optional activity_id, phase, "
                          "outcome, zone, notes)")
@@ -39,10 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_import(args: argparse.Namespace) -> int:
     """Validate the whole file, then store every row in one transaction."""
     from geosoc.cli.assets_cmd import acting_user
-    from geosoc.ingest.files import read_csv_checked
     from geosoc.workspace import Workspace
 
-    raw = read_csv_checked(args.file, required=("date", "pillar", "agency", "activity_type"))
+    raw = read_site_file(args.file, required=("date", "pillar", "agency", "activity_type"))
     with Workspace.open(args.workspace, create=False) as ws:
         user, role = acting_user(ws, args.user)
         stored = ws.operations.import_activities(args.site, raw, user=user, role=role,

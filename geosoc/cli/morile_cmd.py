@@ -7,17 +7,14 @@ import json
 from pathlib import Path
 
 from geosoc.cli import SUBCOMMANDS
+from geosoc.cli.site_args import read_site_file, site_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``geosoc morile`` to the top-level parser."""
     parser = subparsers.add_parser("morile", help=SUBCOMMANDS["morile"])
     sub = parser.add_subparsers(dest="action", required=True)
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--workspace", required=True, type=Path, help="workspace .sqlite file")
-    common.add_argument("--site", required=True, help="the site's name")
-    common.add_argument("--user", default=None, help="acting user (default $GEOSOC_USER)")
-    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common = site_options()
     imp = sub.add_parser("import", parents=[common],
                          help="add scores from a CSV (date, score, optional ocg_ref)")
     imp.add_argument("file", type=Path)
@@ -35,10 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_import(args: argparse.Namespace) -> int:
     """Validate and store the scores (analysts only)."""
     from geosoc.cli.assets_cmd import acting_user
-    from geosoc.ingest.files import read_csv_checked
     from geosoc.workspace import Workspace
 
-    raw = read_csv_checked(args.file, required=("date", "score"))
+    raw = read_site_file(args.file, required=("date", "score"))
     with Workspace.open(args.workspace, create=False) as ws:
         user, role = acting_user(ws, args.user)
         stored = ws.operations.import_morile(args.site, raw, user=user, role=role,

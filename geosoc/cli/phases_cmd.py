@@ -120,7 +120,8 @@ def run_set(args: argparse.Namespace) -> int:
         user, role = acting_user(ws, args.user)
         plan = ws.sites.set_phases(args.site, spans, user=user, role=role)
     rows = [{"phase": p, "start": str(s), "end": None if pd.isna(e) else str(e)}
-            for p, s, e in plan.itertuples(index=False)]
+            for p, s, e in zip(plan["phase"], plan["start_month"], plan["end_month"],
+                               strict=True)]
     if args.json:
         print(json.dumps({"site": args.site, "phases": rows}, indent=2))
     else:

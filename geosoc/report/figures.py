@@ -12,6 +12,7 @@ import io
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
@@ -101,10 +102,15 @@ def trend_svg(series: pd.DataFrame, *, value: str = "harm", period: str = MONTH,
     ax = fig.add_subplot()
     x = series[period].dt.to_timestamp()
     ax.plot(x, series[value].astype(float), color="#b2182b", lw=1.8, marker="o", ms=2.5)
+    style_value_axes(ax, label)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def style_value_axes(ax: Axes, label: str) -> None:
+    """Y label with its unit, axis from zero, light horizontal grid, no top/right frame."""
     ax.set_ylabel(label)
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="#dddddd", lw=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    fig.tight_layout()
-    return _svg(fig)

@@ -13,6 +13,8 @@ import pandas as pd
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
+from geosoc.report.figures import style_value_axes
+
 #: Fill colour of each phase band.
 PHASE_COLOURS = {"baseline": "#f0f0f0", "clear": "#fddbc7", "hold": "#d1e5f0",
                  "build": "#d9f0d3"}
@@ -63,10 +65,6 @@ def phase_series_svg(series: pd.DataFrame, plan: pd.DataFrame, *, period: str, v
                 label=None if name is None else str(name))
     if groups is not None:
         ax.legend(fontsize=8, frameon=False, loc="upper right")
-    ax.set_ylabel(label)
-    ax.set_ylim(bottom=0)
-    ax.grid(axis="y", color="#dddddd", lw=0.6)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    style_value_axes(ax, label)
     fig.tight_layout()
     return deterministic_svg(fig)
