@@ -12,6 +12,7 @@ leak settings into each other. Example ``geosoc.toml``::
     [map]
     tiles = ""                               # "" = no tiles (offline); or a tile URL template
     attribution = ""
+    context = "os_open_roads_greenspace.gpkg" # roads, rail, water, parks drawn under harm
 """
 
 from __future__ import annotations
@@ -36,10 +37,15 @@ class MapSettings:
         which case boundaries are drawn as the base layer (works offline).
     attribution : str
         Attribution text required by the tile provider.
+    context : pathlib.Path or None
+        A GeoPackage (or folder of layer files) of roads, railways, water and green space
+        on the server (e.g. OS Open Roads + OS Open Greenspace), drawn under every harm layer
+        so maps read without tiles; ``None``: none (the demo town brings its own).
     """
 
     tiles: str | None = None
     attribution: str = ""
+    context: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,10 @@ def load_config(path: str | Path | None) -> Settings:
     if tiles is not None and not (isinstance(tiles, str) and "{z}" in tiles and "{x}" in tiles):
         bad("map.tiles", f"tiles {tiles!r} is not a tile URL template",
             "use a template with {z}, {x} and {y}, or leave it empty for no tiles")
+    context = map_raw.get("context") or None
+    if context is not None and not (base / str(context)).exists():
+        bad("map.context", f"map context {context!r} does not exist",
+            "point it at a GeoPackage or folder of roads/railways/water/greenspace layers")
     if problems:
         raise ConfigError(f"{name} has {len(problems)} problem(s)", problems)
     weights = raw.get("harm_weights")
@@ -142,5 +152,6 @@ def load_config(path: str | Path | None) -> Settings:
         asb_weight=None if asb is None else float(asb),
         resolution=resolution,
         partner_min_count=min_count,
-        map=MapSettings(tiles=tiles, attribution=str(map_raw.get("attribution", ""))),
+        map=MapSettings(tiles=tiles, attribution=str(map_raw.get("attribution", "")),
+                        context=base / str(context) if context else None),
     )

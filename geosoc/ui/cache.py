@@ -33,6 +33,8 @@ from geosoc.disclosure.layers import (
 from geosoc.disclosure.rules import Role, rules_for
 from geosoc.hotspots.emerging import emerging_hotspots, to_panel
 from geosoc.hotspots.profile import Progress, build_profile
+from geosoc.ingest.context import read_context
+from geosoc.maps.context import add_context
 from geosoc.phases.change import PhasePlan
 from geosoc.phases.displacement import displacement_report
 from geosoc.phases.rings import buffer_rings
@@ -73,10 +75,26 @@ def default_workspace() -> Path:
 
 
 def base_map(**options: object) -> folium.Map:
-    """Return :func:`geosoc.maps.build_map` with the configured tiles (none by default)."""
+    """Return :func:`geosoc.maps.build_map` with the configured tiles and map context.
+
+    The context (roads, railways, water, green space) is the configured ``map.context``,
+    or the demo town's own layers in demo mode; drawn under every overlay.
+    """
     tiles = settings().map
-    return maps.build_map(tile_url=tiles.tiles, attribution=tiles.attribution,
-                          **options)  # type: ignore[arg-type]
+    m = maps.build_map(tile_url=tiles.tiles, attribution=tiles.attribution,
+                       **options)  # type: ignore[arg-type]
+    user = state.current_user()
+    demo = user is None or user.demo or not user.workspace
+    source = tiles.context or (demo_dir() / "context" if demo else None)
+    if source is not None and source.exists():
+        add_context(m, map_context(str(source)))
+    return m
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def map_context(source: str) -> dict[str, gpd.GeoDataFrame]:
+    """Read the map context layers once per server (shared: they hold no incident data)."""
+    return read_context(source).data
 
 
 @st.cache_resource(show_spinner=False)
