@@ -259,6 +259,12 @@ def _lookup(table: pd.DataFrame, sources: pd.Index, categories: pd.Index
     return weight.copy(), pd.Series(activity).fillna(False).to_numpy(dtype=bool).copy()
 
 
+def _distinct(values: object) -> set[str]:
+    """Distinct values as strings (one hash pass, no Python loop over rows)."""
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values))  # type: ignore[call-overload]
+    return {str(v) for v in series.astype("object").dropna().unique()}
+
+
 def harm_unit(categories: object, sources: object = None, *, scheme: str = "harm") -> str:
     """Say truthfully what unit a harm total of these incidents is in.
 
@@ -282,9 +288,8 @@ def harm_unit(categories: object, sources: object = None, *, scheme: str = "harm
         return "incidents"
     if scheme == "log_harm":
         return "ln(1 + days)"
-    cats = {str(c) for c in pd.unique(pd.Series(list(categories), dtype="object"))}
-    srcs = {str(s) for s in pd.unique(pd.Series(list(() if sources is None else sources),
-                                                dtype="object"))}
+    cats = _distinct(categories)
+    srcs = _distinct(() if sources is None else sources)
     asb_only = bool(cats and cats <= {ASB_CATEGORY}) or bool(srcs and srcs <= {ASB_SOURCE})
     if asb_only:
         return "ASB weight units (not days: ASB is not a CCHI offence)"
