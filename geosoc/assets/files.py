@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geosoc.assets.capabilities import normalise_structured
 from geosoc.assets.model import (
     ASSET_COLUMNS,
     CATEGORY_LOOKUP,
@@ -37,6 +38,10 @@ COLUMN_ALIASES = {
     "type": "category", "longitude": "lon", "long": "lon", "lng": "lon", "x": "lon",
     "latitude": "lat", "y": "lat", "post_code": "postcode", "opening_hours": "opening_times",
     "verified": "last_verified", "last_checked": "last_verified",
+    "skills": "capabilities", "capability": "capabilities", "pillar": "pillars",
+    "4p": "pillars", "4p_pillars": "pillars", "engagement_status": "engagement",
+    "owner": "contact_owner", "relationship_owner": "contact_owner",
+    "other_capabilities": "capabilities_other", "skills_other": "capabilities_other",
 }
 #: A hyphenated UUID (stored lower-case); ids geosoc makes are UUID4s.
 UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -133,6 +138,9 @@ def validate_assets(frame: pd.DataFrame, *, file: str | None = None,
     sector = normalise_sectors(out["sector"])
     problems += vocabulary_problems(out["sector"], sector, "sector", SECTOR_LOOKUP, file, rows)
     out["category"], out["sector"] = category.fillna(""), sector.fillna("")
+
+    out, structured_problems = normalise_structured(out, rows, file)
+    problems += structured_problems
 
     status = out["status"].str.lower().replace("", "active")
     flag(~status.isin(STATUSES), "status", "status must be 'active' or 'retired'",
