@@ -83,20 +83,21 @@ def _multi(raw: pd.Series, lookup: dict[str, str], order: tuple[str, ...]
     """
     text = raw.fillna("").astype(str)
     parts = text.str.split(_SPLIT, regex=True).explode()
-    parts = parts[parts.fillna("").str.strip().ne("")]
-    key = parts.str.strip().str.lower().str.replace(r"\s+", " ", regex=True)
-    mapped = key.map(lookup)
+    parts = pd.DataFrame({"i": parts.index, "part": parts.fillna("").str.strip().to_numpy()})
+    parts = parts[parts["part"].ne("")]
+    key = parts["part"].str.lower().str.replace(r"\s+", " ", regex=True)
+    parts["v"] = key.map(lookup)
     if order == PILLARS:  # "all" expands to the four pillars
-        all_rows = mapped.eq("all")
-        mapped = pd.concat([mapped[~all_rows],
-                            pd.Series(PILLARS * int(all_rows.sum()),
-                                      index=mapped.index[all_rows].repeat(len(PILLARS)))])
+        every = parts[parts["v"].eq("all")]
+        expanded = every.loc[every.index.repeat(len(PILLARS))].assign(
+            v=list(PILLARS) * len(every))
+        parts = pd.concat([parts[parts["v"].ne("all")], expanded])
     rank = {v: i for i, v in enumerate(order)}
-    known = mapped.dropna().to_frame("v").assign(r=lambda f: f["v"].map(rank))
-    known = known.reset_index().drop_duplicates().sort_values(["index", "r"])
-    joined = known.groupby("index")["v"].agg("; ".join).reindex(raw.index, fill_value="")
-    unknown = parts[mapped.reindex(parts.index).isna().to_numpy()] if len(parts) else parts
-    unknown_joined = (unknown.str.strip().groupby(level=0).agg("; ".join)
+    known = parts.dropna(subset=["v"]).drop_duplicates(["i", "v"])
+    known = known.assign(r=known["v"].map(rank)).sort_values(["i", "r"], kind="stable")
+    joined = known.groupby("i")["v"].agg("; ".join).reindex(raw.index, fill_value="")
+    unknown = parts[parts["v"].isna()]
+    unknown_joined = (unknown.groupby("i")["part"].agg("; ".join)
                       .reindex(raw.index, fill_value=""))
     return joined.astype("object"), unknown_joined.astype("object")
 
@@ -173,8 +174,10 @@ def verification_status(last_verified: pd.Series, *, as_of: date | None = None
 
 
 def stale_flags(last_verified: pd.Series, *, as_of: date | None = None) -> pd.Series:
-    """Return True where a record is stale or was never verified (see
-    :func:`verification_status`)."""
+    """Return True where a record is stale or was never verified.
+
+    See :func:`verification_status` (same arguments).
+    """
     return verification_status(last_verified, as_of=as_of).ne("current")
 
 

@@ -223,23 +223,21 @@ def _geocode(out: pd.DataFrame, postcodes: pd.DataFrame | None, lon: pd.Series,
                              rows[needed][unmatched], strict=True)]
 
 
-def read_assets(path: str | Path, *, format: str | None = None,
-                postcodes: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
-    """Read and validate an asset file: CSV, GeoJSON, or OpenStreetMap-tagged GeoJSON/CSV.
+def read_raw_assets(path: str | Path, *, format: str | None = None) -> pd.DataFrame:
+    """Read an asset file as raw text records, before validation.
 
     Parameters
     ----------
     path : str or Path
         The file.
     format : {"csv", "geojson", "osm"}, optional
-        Taken from the suffix when omitted (``.csv``; ``.geojson``/``.json``).
-    postcodes : pandas.DataFrame, optional
-        Postcode centroids for records located only by postcode.
+        Taken from the suffix when omitted.
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        Validated records (see :func:`validate_assets`), EPSG:4326.
+    pandas.DataFrame
+        The file's columns as text (GeoJSON: properties plus ``lon``/``lat`` WGS84);
+        ``attrs["row_numbers"]`` holds each record's row (CSV) or feature number.
     """
     path = Path(path)
     fmt = (format or {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}
@@ -260,11 +258,36 @@ def read_assets(path: str | Path, *, format: str | None = None,
                              [Problem(str(err), file=str(path),
                                       fix="save it as UTF-8 CSV or GeoJSON")]) from err
     first_row = 2 if is_csv else 1
+    frame = frame.reset_index(drop=True)
     if fmt == "osm":
-        frame = assets_from_osm(frame.reset_index(drop=True))
-        return validate_assets(frame, file=str(path), postcodes=postcodes,
-                               row_numbers=frame.index.to_numpy() + first_row)
-    return validate_assets(frame, file=str(path), postcodes=postcodes, first_row=first_row)
+        frame = assets_from_osm(frame)
+    frame.attrs["row_numbers"] = frame.index.to_numpy() + first_row
+    return frame
+
+
+
+
+def read_assets(path: str | Path, *, format: str | None = None,
+                postcodes: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """Read and validate an asset file: CSV, GeoJSON, or OpenStreetMap-tagged GeoJSON/CSV.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    format : {"csv", "geojson", "osm"}, optional
+        Taken from the suffix when omitted (``.csv``; ``.geojson``/``.json``).
+    postcodes : pandas.DataFrame, optional
+        Postcode centroids for records located only by postcode.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Validated records (see :func:`validate_assets`), EPSG:4326.
+    """
+    frame = read_raw_assets(path, format=format)
+    return validate_assets(frame, file=str(path), postcodes=postcodes,
+                           row_numbers=frame.attrs["row_numbers"])
 
 
 def _read_geojson(path: Path) -> pd.DataFrame:
