@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from test_asset_registers import CHARITY_HEADER, CHARITY_ROWS, SERVICES
 
 from geosoc.cli import main
 from geosoc.synth.demo import load_demo
 from geosoc.workspace import Workspace
-from tests.test_asset_registers import CHARITY_HEADER, CHARITY_ROWS, SERVICES
 
 
 def _stored_postcodes(tmp_path: Path, ws: Path) -> None:
