@@ -31,6 +31,26 @@ from geosoc.workspace import Workspace
 EDITABLE = ("name", "category", "sector", "services", "serves", "opening_times", "contact",
             "postcode")
 CLICK_MODES = ("Just look", "Place a new asset", "Move an asset")
+#: A click on the bare map comes back as ``last_clicked``; one on a hexagon or marker as
+#: ``last_object_clicked`` (the layer takes the event), both ``{"lat", "lng"}``.
+CLICKS = ("last_clicked", "last_object_clicked")
+
+
+def _newest_click(returned: dict, mode: str) -> dict | None:
+    """Return the latest click on the map, whichever layer took it (kept across reruns).
+
+    A click made in another mode is forgotten.
+    """
+    if st.session_state.get("as_click_mode_seen") != mode:
+        st.session_state["as_click_mode_seen"] = mode
+        st.session_state.pop("as_point", None)
+    now = {k: returned.get(k) for k in CLICKS}
+    seen = st.session_state.get("as_clicks", {})
+    changed = [now[k] for k in CLICKS if now[k] and now[k] != seen.get(k)]
+    st.session_state["as_clicks"] = now
+    if changed:
+        st.session_state["as_point"] = changed[-1]
+    return st.session_state.get("as_point")
 
 role = state.view_role()
 user = state.current_user()
@@ -95,9 +115,11 @@ with map_col:
                      tooltip={"harm": "Harm (days)", "count": "Events"}).add_to(m)
     for group in maps.asset_layers(shown, colours):
         group.add_to(m)
-    clicked = show_map(m, key="assets_map", height=560,
-                       returned_objects=["last_clicked"] if mode != CLICK_MODES[0] else None)
-    point = (clicked or {}).get("last_clicked")
+    # streamlit-folium reads returned_objects once, when the map first starts: each mode
+    # has its own map (key) so that clicks come back only in the modes that use them.
+    clicked = show_map(m, key=f"assets_map_{CLICK_MODES.index(mode)}", height=560,
+                       returned_objects=list(CLICKS) if mode != CLICK_MODES[0] else None)
+    point = _newest_click(clicked, mode)
 with legend_col:
     show_legend(maps.category_legend("Assets", {c: colours[c] for c in sorted(
         shown["category"].unique())}))
