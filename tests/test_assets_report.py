@@ -45,3 +45,27 @@ def test_launch_pack_has_the_coverage_section_for_every_role(town) -> None:
         assert "Community asset coverage: Market streets" in page
         assert "0-250 m ring" in page and "Gap rank" in page
         assert "PC Owner" not in page
+
+
+def test_script_in_every_text_field_stays_text(town, tmp_path) -> None:
+    import folium
+    import pandas as pd
+
+    from geosoc.assets.files import export_assets_csv, export_assets_geojson
+    from geosoc.assets.model import TEXT_COLUMNS
+    from geosoc.maps import asset_layers, category_colours
+
+    evil = "<img src=x onerror=alert(1)>`${alert(2)}`"
+    assets = town.assets.head(3).copy()
+    for column in (*TEXT_COLUMNS, "capabilities", "pillars", "external_id"):
+        assets[column] = evil
+    m = folium.Map()
+    for group in asset_layers(assets, category_colours(assets["category"])):
+        group.add_to(m)
+    assert "<img src=x" not in m.get_root().render() and "${alert" not in m.get_root().render()
+    site = gpd.GeoDataFrame({"name": [evil]}, geometry=[town.site.geometry], crs="EPSG:4326")
+    section = coverage_section_html(site_coverage(assets, town.site.geometry, site=evil))
+    assert "<img" not in section
+    frame = pd.read_csv(export_assets_csv(assets, tmp_path / "a.csv"), dtype=str)
+    assert (frame["contact"] == evil).all()  # verbatim data, nothing to run in a CSV
+    assert evil in export_assets_geojson(assets, tmp_path / "a.geojson").read_text()
