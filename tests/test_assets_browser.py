@@ -3,6 +3,8 @@ by clicking the map and moves one, and nothing the server sends holds an inciden
 
 from __future__ import annotations
 
+import itertools
+import time
 from pathlib import Path
 
 import pytest
@@ -40,24 +42,29 @@ def server(demo):
         yield url
 
 
-def _click_map_until(app, text: str) -> None:
-    """Click spots of the map until the page shows ``text`` (a marker may be in the way)."""
+def _click_map_until(app, text: str, timeout_s: float = 120.0) -> None:
+    """Click spots of the map until the page shows ``text``.
+
+    A marker may be in the way, and after a mode change the new map (first in the page)
+    may still be starting while the old one is on its way out: keep trying, in turn.
+    """
     from geosoc.ui.browser import MAP_FRAME
 
-    for fx, fy in SPOTS:
-        for _ in range(300):  # the new map is 0 px high until Leaflet has started
-            boxes = [h.bounding_box() for h in app.page.query_selector_all(MAP_FRAME)]
-            box = next((b for b in reversed(boxes) if b and b["height"] > 0), None)
-            if box is not None:
-                break
-            app.page.wait_for_timeout(200)
-        app.page.wait_for_timeout(1000)  # let the markers and hexagons draw
-        app.page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
-        app.page.wait_for_timeout(800)
-        app.idle(timeout_s=60)
-        if app.page.get_by_text(text, exact=False).count():
-            return
-    raise AssertionError(f"no map click produced {text!r}")
+    deadline = time.monotonic() + timeout_s
+    for fx, fy in itertools.cycle(SPOTS):
+        boxes = [h.bounding_box() for h in app.page.query_selector_all(MAP_FRAME)]
+        box = next((b for b in boxes if b and b["height"] > 0), None)
+        if box is not None:
+            app.page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+            app.page.wait_for_timeout(1500)
+            app.idle(timeout_s=60)
+            if app.page.get_by_text(text, exact=False).count():
+                return
+        else:
+            app.page.wait_for_timeout(300)
+        if time.monotonic() > deadline:
+            app.screenshot(ARTIFACTS / "page-assets-click-failed.png")
+            raise AssertionError(f"no map click produced {text!r}")
 
 
 def _asset(demo: Path, name: str) -> dict[str, object] | None:

@@ -63,7 +63,6 @@ def test_script_in_every_text_field_stays_text(town, tmp_path) -> None:
     for group in asset_layers(assets, category_colours(assets["category"])):
         group.add_to(m)
     assert "<img src=x" not in m.get_root().render() and "${alert" not in m.get_root().render()
-    site = gpd.GeoDataFrame({"name": [evil]}, geometry=[town.site.geometry], crs="EPSG:4326")
     section = coverage_section_html(site_coverage(assets, town.site.geometry, site=evil))
     assert "<img" not in section
     frame = pd.read_csv(export_assets_csv(assets, tmp_path / "a.csv"), dtype=str)
