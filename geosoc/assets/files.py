@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geosoc.assets.capabilities import normalise_structured
 from geosoc.assets.model import (
     ASSET_COLUMNS,
     CATEGORY_LOOKUP,
@@ -37,6 +38,10 @@ COLUMN_ALIASES = {
     "type": "category", "longitude": "lon", "long": "lon", "lng": "lon", "x": "lon",
     "latitude": "lat", "y": "lat", "post_code": "postcode", "opening_hours": "opening_times",
     "verified": "last_verified", "last_checked": "last_verified",
+    "skills": "capabilities", "capability": "capabilities", "pillar": "pillars",
+    "4p": "pillars", "4p_pillars": "pillars", "engagement_status": "engagement",
+    "owner": "contact_owner", "relationship_owner": "contact_owner",
+    "other_capabilities": "capabilities_other", "skills_other": "capabilities_other",
 }
 #: A hyphenated UUID (stored lower-case); ids geosoc makes are UUID4s.
 UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -134,6 +139,9 @@ def validate_assets(frame: pd.DataFrame, *, file: str | None = None,
     problems += vocabulary_problems(out["sector"], sector, "sector", SECTOR_LOOKUP, file, rows)
     out["category"], out["sector"] = category.fillna(""), sector.fillna("")
 
+    out, structured_problems = normalise_structured(out, rows, file)
+    problems += structured_problems
+
     status = out["status"].str.lower().replace("", "active")
     flag(~status.isin(STATUSES), "status", "status must be 'active' or 'retired'",
          "leave empty for active")
@@ -215,23 +223,21 @@ def _geocode(out: pd.DataFrame, postcodes: pd.DataFrame | None, lon: pd.Series,
                              rows[needed][unmatched], strict=True)]
 
 
-def read_assets(path: str | Path, *, format: str | None = None,
-                postcodes: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
-    """Read and validate an asset file: CSV, GeoJSON, or OpenStreetMap-tagged GeoJSON/CSV.
+def read_raw_assets(path: str | Path, *, format: str | None = None) -> pd.DataFrame:
+    """Read an asset file as raw text records, before validation.
 
     Parameters
     ----------
     path : str or Path
         The file.
     format : {"csv", "geojson", "osm"}, optional
-        Taken from the suffix when omitted (``.csv``; ``.geojson``/``.json``).
-    postcodes : pandas.DataFrame, optional
-        Postcode centroids for records located only by postcode.
+        Taken from the suffix when omitted.
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        Validated records (see :func:`validate_assets`), EPSG:4326.
+    pandas.DataFrame
+        The file's columns as text (GeoJSON: properties plus ``lon``/``lat`` WGS84);
+        ``attrs["row_numbers"]`` holds each record's row (CSV) or feature number.
     """
     path = Path(path)
     fmt = (format or {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}
@@ -252,11 +258,36 @@ def read_assets(path: str | Path, *, format: str | None = None,
                              [Problem(str(err), file=str(path),
                                       fix="save it as UTF-8 CSV or GeoJSON")]) from err
     first_row = 2 if is_csv else 1
+    frame = frame.reset_index(drop=True)
     if fmt == "osm":
-        frame = assets_from_osm(frame.reset_index(drop=True))
-        return validate_assets(frame, file=str(path), postcodes=postcodes,
-                               row_numbers=frame.index.to_numpy() + first_row)
-    return validate_assets(frame, file=str(path), postcodes=postcodes, first_row=first_row)
+        frame = assets_from_osm(frame)
+    frame.attrs["row_numbers"] = frame.index.to_numpy() + first_row
+    return frame
+
+
+
+
+def read_assets(path: str | Path, *, format: str | None = None,
+                postcodes: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """Read and validate an asset file: CSV, GeoJSON, or OpenStreetMap-tagged GeoJSON/CSV.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    format : {"csv", "geojson", "osm"}, optional
+        Taken from the suffix when omitted (``.csv``; ``.geojson``/``.json``).
+    postcodes : pandas.DataFrame, optional
+        Postcode centroids for records located only by postcode.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Validated records (see :func:`validate_assets`), EPSG:4326.
+    """
+    frame = read_raw_assets(path, format=format)
+    return validate_assets(frame, file=str(path), postcodes=postcodes,
+                           row_numbers=frame.attrs["row_numbers"])
 
 
 def _read_geojson(path: Path) -> pd.DataFrame:

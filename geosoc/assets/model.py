@@ -63,11 +63,13 @@ STATUSES = ("active", "retired")
 #: Columns a person supplies for one asset (in export order).
 RECORD_COLUMNS = ("asset_id", "name", "category", "sector", "services", "serves",
                   "opening_times", "contact", "source", "last_verified", "lon", "lat",
-                  "postcode", "status")
+                  "postcode", "status", "capabilities", "capabilities_other", "pillars",
+                  "engagement", "contact_owner", "external_id")
 #: Every column of a register frame (records plus the register's bookkeeping).
 ASSET_COLUMNS = (*RECORD_COLUMNS, "version", "updated_by", "updated_at")
 #: Free-text columns (stored verbatim; escaped only when rendered).
-TEXT_COLUMNS = ("name", "services", "serves", "opening_times", "contact", "source")
+TEXT_COLUMNS = ("name", "services", "serves", "opening_times", "contact", "source",
+                "capabilities_other", "contact_owner")
 
 
 def _lookup(synonyms: dict[str, tuple[str, ...]]) -> dict[str, str]:

@@ -34,6 +34,7 @@ from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role, as_role
 from geosoc.errors import GeosocError, Problem
 from geosoc.harm import harm_unit
 from geosoc.hotspots.profile import LocalityProfile
+from geosoc.report.asset_coverage import coverage_section_html, site_coverage
 from geosoc.report.figures import SUPPRESSED_COLOUR, static_map_svg, trend_svg
 from geosoc.report.site_section import site_figures, site_section_html
 from geosoc.schema import COUNT, HARM
@@ -231,11 +232,22 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
             + _table(by_cat.assign(n=by_cat["n"].astype(float)),
                      {"category": "Category", "n": "Assets"})
             + _table(assets.sort_values(["category", "name"]).fillna(""), cols) + "</section>")
+    sections.append(_asset_coverage_section(inputs.site, assets, layer))
     document = _page(inputs, role, marking, "".join(sections))
     if inputs.incidents is not None:
         published = _published_points(layer, inputs.site, assets)
         guard_payload(document, inputs.incidents, role, published_points=published)
     return document
+
+
+def _asset_coverage_section(site: gpd.GeoDataFrame | None, assets: pd.DataFrame | None,
+                            layer: gpd.GeoDataFrame) -> str:
+    """Asset coverage of the site and its rings, harm from the disclosed ``layer``."""
+    if site is None or not len(site) or assets is None or not len(assets):
+        return ""
+    name = str(site["name"].iloc[0]) if "name" in site.columns else "CHB site"
+    coverage = site_coverage(assets, site.geometry.iloc[0], site=name, harm_layer=layer)
+    return coverage_section_html(coverage)
 
 
 def _map_section(layer: gpd.GeoDataFrame, colours: np.ndarray,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import geopandas as gpd
 import pandas as pd
 
+from geosoc.assets.capabilities import ANALYST_ONLY_COLUMNS, redact_for_role
 from geosoc.assets.files import validate_assets
 from geosoc.assets.model import ASSET_COLUMNS, RECORD_COLUMNS, empty_register
 from geosoc.errors import ConflictError, Problem, SchemaError, WorkspaceError
@@ -45,16 +46,22 @@ class AssetRegister:
         self._conn = conn
         self._clock = clock
 
-    def frame(self, *, include_retired: bool = False) -> gpd.GeoDataFrame:
-        """Return the register: :data:`~geosoc.assets.ASSET_COLUMNS`, points EPSG:4326."""
+    def frame(self, *, include_retired: bool = False,
+              role: str | None = None) -> gpd.GeoDataFrame:
+        """Return the register: :data:`~geosoc.assets.ASSET_COLUMNS`, points EPSG:4326.
+
+        ``role`` (``"partner"``, ``"public"``) blanks the analyst-only columns
+        (``contact_owner``); ``None`` or ``"analyst"`` returns them.
+        """
         rows = pd.read_sql_query(
             "SELECT * FROM assets WHERE status = 'active' OR ? ORDER BY name, asset_id",
             self._conn, params=(include_retired,))
         if rows.empty:
             return empty_register()
         rows = rows.reindex(columns=list(ASSET_COLUMNS))
-        return gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["lon"], rows["lat"]),
-                                crs=CRS_STORE)
+        frame = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["lon"], rows["lat"]),
+                                 crs=CRS_STORE)
+        return frame if role is None else redact_for_role(frame, role)
 
     def get(self, asset_id: str) -> dict[str, object]:
         """Return the current record of ``asset_id`` (retired ones too)."""
@@ -65,15 +72,19 @@ class AssetRegister:
                 f"no asset with id '{asset_id}'", column="asset_id", fix="list the register")])
         return dict(row)
 
-    def history(self, asset_id: str) -> pd.DataFrame:
-        """Return every version of ``asset_id``, oldest first, one column per field."""
+    def history(self, asset_id: str, *, role: str | None = None) -> pd.DataFrame:
+        """Return every version of ``asset_id``, oldest first, one column per field.
+
+        ``role`` other than ``"analyst"`` blanks the analyst-only columns.
+        """
         self.get(asset_id)  # unknown ids raise
         rows = pd.read_sql_query(
             "SELECT version, change, record FROM asset_history WHERE asset_id = ? "
             "ORDER BY version", self._conn, params=(asset_id,))
         records = pd.DataFrame(rows["record"].map(json.loads).tolist(), index=rows.index)
-        return pd.concat([rows[["change"]], records.drop(columns=["version"])
-                          .assign(version=rows["version"])], axis=1)
+        out = pd.concat([rows[["change"]], records.drop(columns=["version"])
+                         .assign(version=rows["version"])], axis=1)
+        return out if role is None else redact_for_role(out, role)
 
     def add(self, record: Mapping[str, object], *, user: str, role: str,
             postcodes: pd.DataFrame | None = None) -> dict[str, object]:
@@ -84,6 +95,7 @@ class AssetRegister:
         require_role(role, ASSET_EDITORS, "add assets")
         clean = validate_assets(pd.DataFrame([dict(record)], dtype="object"),
                                 file="new asset", first_row=1, postcodes=postcodes)
+        _check_analyst_only(clean, role)
         with transaction(self._conn):
             self._insert(clean, user=user, role=role, change="add", audit_details={})
         return self.get(str(clean["asset_id"].iloc[0]))
@@ -108,6 +120,7 @@ class AssetRegister:
         """
         require_role(role, ASSET_EDITORS, "import assets")
         require_columns(records, RECORD_COLUMNS, what="asset records")
+        _check_analyst_only(records, role)
         with transaction(self._conn):
             self._insert(records, user=user, role=role, change="import",
                          audit_details={"source": source})
@@ -132,6 +145,8 @@ class AssetRegister:
             raise SchemaError("these fields cannot be edited", [Problem(
                 f"'{k}' is not an editable asset field", column=k,
                 fix=f"edit only {', '.join(_EDITABLE)} (retire() to retire)") for k in unknown])
+        if role != "analyst" and set(changes) & set(ANALYST_ONLY_COLUMNS):
+            require_role(role, ("analyst",), "set the contact owner")
         with transaction(self._conn):
             current = self._current(asset_id, expected_version)
             merged = {c: current[c] for c in RECORD_COLUMNS} | dict(changes)
@@ -211,6 +226,15 @@ class AssetRegister:
         target = f"asset:{ids[0]}" if change == "add" else f"dataset:{audit_details['source']}"
         audit.record(self._conn, who=user, role=role, at=now, action=f"asset.{change}",
                      target=target, details={"count": len(rows), **audit_details})
+
+
+def _check_analyst_only(records: pd.DataFrame, role: str) -> None:
+    """Refuse analyst-only values (``contact_owner``) from any other role."""
+    if role == "analyst":
+        return
+    for column in ANALYST_ONLY_COLUMNS:
+        if column in records.columns and records[column].fillna("").astype(str).ne("").any():
+            require_role(role, ("analyst",), f"set {column.replace('_', ' ')}")
 
 
 def _plain(value: object) -> object:

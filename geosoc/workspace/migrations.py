@@ -118,7 +118,7 @@ CREATE TABLE phases (
 );
 """
 
-_V2_OPERATIONS = """
+_OPERATIONS = """
 ALTER TABLE users ADD COLUMN agency TEXT NOT NULL DEFAULT '';
 
 CREATE TABLE phases_cyclic (
@@ -188,5 +188,20 @@ CREATE TABLE perception_waves (
 );
 """
 
+#: Structured asset fields (capabilities, 4P pillars, engagement, owner, external id).
+_ASSET_FIELDS = """
+ALTER TABLE assets ADD COLUMN capabilities TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN capabilities_other TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN pillars TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN engagement TEXT NOT NULL DEFAULT 'not contacted';
+ALTER TABLE assets ADD COLUMN contact_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE assets ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX assets_external_id ON assets (external_id);
+"""
+
 #: Migration scripts in order; index 0 is schema version 1.
-MIGRATIONS: tuple[str, ...] = (_V1_CORE + _V1_ASSETS + _V1_SITES, _V2_OPERATIONS)
+MIGRATIONS: tuple[str, ...] = (
+    _V1_CORE + _V1_ASSETS + _V1_SITES,
+    _ASSET_FIELDS,
+    _OPERATIONS,
+)

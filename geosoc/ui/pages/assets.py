@@ -1,4 +1,10 @@
-"""Community asset mapping (CHB foundation block FB5): the register over harm, gaps, edits."""
+"""Community asset mapping (CHB foundation block FB5): the register over harm, gaps, edits.
+
+Partners and analysts place a new asset by clicking the map and move one by clicking its new
+place; they import their own registers and the public ones (Open Referral UK, the Charity
+Commission extract) with a preview of every problem and match. The map holds disclosed
+cells and assets only, never an incident point.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,45 @@ import pandas as pd
 import streamlit as st
 
 from geosoc import maps
+from geosoc.assets.capabilities import PILLARS, redact_for_role, stale_flags
 from geosoc.assets.coverage import asset_gaps
 from geosoc.assets.model import CATEGORIES, SECTORS
 from geosoc.disclosure.rules import Role
 from geosoc.errors import ConflictError, GeosocError
 from geosoc.ui import cache, state
+from geosoc.ui.asset_forms import (
+    coverage_panel,
+    import_panel,
+    register_table,
+    structured_inputs,
+)
 from geosoc.ui.feedback import require_study, show_error, show_problems
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
 
 EDITABLE = ("name", "category", "sector", "services", "serves", "opening_times", "contact",
             "postcode")
+CLICK_MODES = ("Just look", "Place a new asset", "Move an asset")
+#: A click on the bare map comes back as ``last_clicked``; one on a hexagon or marker as
+#: ``last_object_clicked`` (the layer takes the event), both ``{"lat", "lng"}``.
+CLICKS = ("last_clicked", "last_object_clicked")
+
+
+def _newest_click(returned: dict, mode: str) -> dict | None:
+    """Return the latest click on the map, whichever layer took it (kept across reruns).
+
+    A click made in another mode is forgotten.
+    """
+    if st.session_state.get("as_click_mode_seen") != mode:
+        st.session_state["as_click_mode_seen"] = mode
+        st.session_state.pop("as_point", None)
+    now = {k: returned.get(k) for k in CLICKS}
+    seen = st.session_state.get("as_clicks", {})
+    changed = [now[k] for k in CLICKS if now[k] and now[k] != seen.get(k)]
+    st.session_state["as_clicks"] = now
+    if changed:
+        st.session_state["as_point"] = changed[-1]
+    return st.session_state.get("as_point")
 
 role = state.view_role()
 user = state.current_user()
@@ -41,20 +75,34 @@ except GeosocError as error:
         show_problems(error)
     register = study.assets
     read_only = True
+analyst = role is Role.ANALYST
+register = redact_for_role(register, role.value)
 
-cols = st.columns([2, 2, 3])
+cols = st.columns([2, 2, 2, 3])
 categories = cols[0].multiselect("Categories", sorted(register["category"].unique()),
                                  key="as_categories", placeholder="All")
 sectors = cols[1].multiselect("Sectors", sorted(register["sector"].dropna().unique()),
                               key="as_sectors", placeholder="All")
-search = cols[2].text_input("Name contains", key="as_search")
+pillars = cols[2].multiselect("4P pillars", PILLARS, key="as_pillars", placeholder="All",
+                              format_func=str.capitalize)
+search = cols[3].text_input("Name contains", key="as_search")
+stale_only = st.checkbox("Only records not verified for 12 months", key="as_stale")
 shown = register
 if categories:
     shown = shown[shown["category"].isin(categories)]
 if sectors:
     shown = shown[shown["sector"].isin(sectors)]
+if pillars and "pillars" in shown.columns:
+    pattern = "|".join(pillars)
+    shown = shown[shown["pillars"].fillna("").str.contains(pattern, regex=True)]
 if search:
     shown = shown[shown["name"].str.contains(search, case=False, regex=False)]
+if stale_only and "last_verified" in shown.columns:
+    shown = shown[stale_flags(shown["last_verified"].fillna("").astype(str)).to_numpy()]
+
+mode = CLICK_MODES[0]
+if not read_only:
+    mode = st.radio("Clicking the map", CLICK_MODES, key="as_click_mode", horizontal=True)
 
 resolution = 9
 cells = cache.cell_layer(key, filters, resolution, role.value, False)
@@ -67,12 +115,77 @@ with map_col:
                      tooltip={"harm": "Harm (days)", "count": "Events"}).add_to(m)
     for group in maps.asset_layers(shown, colours):
         group.add_to(m)
-    show_map(m, key="assets_map", height=560)
+    # streamlit-folium reads returned_objects once, when the map first starts: each mode
+    # has its own map (key) so that clicks come back only in the modes that use them.
+    clicked = show_map(m, key=f"assets_map_{CLICK_MODES.index(mode)}", height=560,
+                       returned_objects=list(CLICKS) if mode != CLICK_MODES[0] else None)
+    point = _newest_click(clicked, mode)
 with legend_col:
     show_legend(maps.category_legend("Assets", {c: colours[c] for c in sorted(
         shown["category"].unique())}))
     show_legend(scale.legend("Harm (days)"))
 st.caption(f"{len(shown)} of {len(register)} active assets shown.")
+with st.expander("The register as a table (stale records flagged)"):
+    st.dataframe(register_table(shown, analyst=analyst), hide_index=True, width="stretch")
+
+
+def _workspace() -> Workspace:
+    return Workspace.open(cache.workspace_path(user))
+
+
+if mode == CLICK_MODES[1]:
+    if not point:
+        st.info("Click the map where the new asset is.")
+    else:
+        lon, lat = round(float(point["lng"]), 6), round(float(point["lat"]), 6)
+        st.markdown(f"**New asset at {lat:.5f}, {lon:.5f}**")
+        with st.form("asset_place", clear_on_submit=True):
+            p = st.columns(3)
+            placed = {"name": p[0].text_input("Name", key="pl_name"),
+                      "category": p[1].selectbox("Category", CATEGORIES, key="pl_category"),
+                      "sector": p[2].selectbox("Sector", SECTORS, key="pl_sector"),
+                      "services": st.text_input("Services", key="pl_services"),
+                      "contact": st.text_input("Contact", key="pl_contact"),
+                      **structured_inputs("pl", None, analyst=analyst),
+                      "lon": lon, "lat": lat, "source": "app (placed on the map)"}
+            if st.form_submit_button("Add asset here"):
+                try:
+                    with _workspace() as ws:
+                        ws.assets.add(placed, user=user.username, role=role.value)
+                except GeosocError as error:
+                    show_error(error)
+                else:
+                    st.success(f"Added {placed['name']} at {lat:.5f}, {lon:.5f}.")
+elif mode == CLICK_MODES[2] and not register.empty:
+    names = register.set_index("asset_id")["name"]
+    moving = st.selectbox("Asset to move", list(names.index), key="mv_id",
+                          format_func=lambda i: str(names.loc[i]))
+    row = register.set_index("asset_id").loc[moving]
+    seen = st.session_state.setdefault(f"mv_seen_{moving}", int(row["version"]))
+    if not point:
+        st.info("Click the map where the asset now is.")
+    else:
+        lon, lat = round(float(point["lng"]), 6), round(float(point["lat"]), 6)
+        st.markdown(f"Move from {float(row['lat']):.5f}, {float(row['lon']):.5f} "
+                    f"to **{lat:.5f}, {lon:.5f}**")
+        if st.button("Move it here", key="mv_go"):
+            try:
+                with _workspace() as ws:
+                    ws.assets.edit(moving, {"lon": lon, "lat": lat},
+                                   expected_version=seen, user=user.username,
+                                   role=role.value)
+            except ConflictError as error:
+                st.warning("Someone else saved this asset after you opened it; nothing was "
+                           "overwritten. Check their version and move it again.")
+                show_error(error)
+            except GeosocError as error:
+                show_error(error)
+            else:
+                st.success(f"Moved to {lat:.5f}, {lon:.5f}.")
+            st.session_state.pop(f"mv_seen_{moving}", None)
+
+st.subheader("Coverage of the CHB site and its rings")
+coverage_panel(study.site, register, cells, tuple(study.ring_bands_m))
 
 st.subheader("Gaps: high-harm places with no asset of a kind nearby")
 gap_cols = st.columns(3)
@@ -94,7 +207,7 @@ if wanted and not register.empty:
 if read_only:
     st.stop()
 st.subheader("Keep the register up to date")
-add_tab, edit_tab = st.tabs(["Add an asset", "Edit or retire"])
+add_tab, edit_tab, import_tab = st.tabs(["Add an asset", "Edit or retire", "Import a register"])
 with add_tab, st.form("asset_add", clear_on_submit=True):
     a = st.columns(3)
     record = {
@@ -106,6 +219,7 @@ with add_tab, st.form("asset_add", clear_on_submit=True):
         "lon": a[1].text_input("Longitude"),
         "lat": a[2].text_input("Latitude"),
         "contact": st.text_input("Contact"),
+        **structured_inputs("add", None, analyst=analyst),
         "source": "app",
     }
     if st.form_submit_button("Add asset"):
@@ -133,6 +247,7 @@ with edit_tab:
                                         value=str(current.get(f) or ""),
                                         key=f"as_e_{asset_id}_{f}")
                        for f in EDITABLE}
+            changes |= structured_inputs(f"as_s_{asset_id}", current, analyst=analyst)
             save, retire = st.columns(2)
             do_save = save.form_submit_button("Save changes")
             do_retire = retire.form_submit_button("Retire asset")
@@ -158,3 +273,5 @@ with edit_tab:
             else:
                 del st.session_state[seen_key]
                 st.success("Saved." if do_save else "Retired.")
+with import_tab:
+    import_panel(user, role.value, register, study.postcodes)
