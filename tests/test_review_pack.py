@@ -33,10 +33,11 @@ def render(demo: DemoTown, role: str, when: datetime = WHEN) -> str:
 def test_every_section_is_filled_for_the_demo_site(demo: DemoTown) -> None:
     page = render(demo, "analyst")
     for heading in ("Phases", "Harm change and displacement", "Activity and disruption (4P)",
-                    "MoRiLE threat scores", "Community perception", "Community assets engaged",
+                    "MoRiLE threat scores", "Community perception",
                     "Data caveats"):
         assert f"<h2>{heading}</h2>" in page
     assert "No activity recorded" not in page and "No MoRiLE" not in page
+    assert "Community asset coverage: " in page and "4P pillar" in page
     assert "significant change" in page  # the seeded waves improve
     assert page.count("<svg") == 2  # harm series and MoRiLE, with phase bands
     assert "OFFICIAL-SENSITIVE" in page and "fictional" in page

@@ -31,6 +31,7 @@ from geosoc.operations import (
     pillar_balance,
     suppress_small_cells,
 )
+from geosoc.report.asset_coverage import coverage_section_html, site_coverage
 from geosoc.report.review_figures import phase_series_svg
 from geosoc.schema import HARM, MONTH
 
@@ -57,9 +58,11 @@ class ReviewInputs:
         One row per verdict: ``phase``, ``measure``, ``reading`` (plain English), ``method``.
     activities, morile, waves : pandas.DataFrame
         The site's activity log, MoRiLE series and perception aggregates.
-    assets : pandas.DataFrame, optional
-        Community assets engaged with the site (``name``, ``category``, ``sector`` and any
-        of ``engagement``, ``pillars``).
+    assets : geopandas.GeoDataFrame, optional
+        The community asset register (points EPSG:4326); the pack shows its coverage of the
+        site and rings by sector, 4P pillar and capability, and engagement status.
+    site_geometry : shapely geometry, optional
+        The site polygon (EPSG:4326), for the asset coverage.
     caveats : list of str
         Data caveats to print (short baseline, trimmed phases, dropped rows...).
     incidents : pandas.DataFrame, optional
@@ -78,6 +81,7 @@ class ReviewInputs:
     morile: pd.DataFrame
     waves: pd.DataFrame
     assets: pd.DataFrame | None = None
+    site_geometry: object | None = None
     caveats: list[str] = field(default_factory=list)
     incidents: pd.DataFrame | None = None
     demo: bool = False
@@ -173,16 +177,20 @@ def _perception_section(inputs: ReviewInputs, role: Role) -> str:
 
 
 def _assets_section(inputs: ReviewInputs, role: Role) -> str:
-    if inputs.assets is None or inputs.assets.empty:
-        return ("<section><h2>Community assets engaged</h2><p>No assets recorded as engaged."
+    if inputs.assets is None or inputs.assets.empty or inputs.site_geometry is None:
+        return ("<section><h2>Community assets</h2><p>No asset register for this site."
                 "</p></section>")
+    coverage = site_coverage(inputs.assets, inputs.site_geometry, site=inputs.site,
+                             as_of=inputs.as_of.to_timestamp(how="end").date())
+    section = coverage_section_html(coverage)
+    if role is Role.PUBLIC or "engagement" not in inputs.assets.columns:
+        return section
+    engaged = inputs.assets[inputs.assets["engagement"].isin(["engaged", "delivering"])]
     columns = [c for c in ("name", "category", "sector", "engagement", "pillars")
-               if c in inputs.assets.columns]
-    frame = inputs.assets[columns]
-    counts = frame.groupby("sector").size().rename("assets").reset_index() \
-        if "sector" in columns else pd.DataFrame()
-    detail = _table(frame) if role is not Role.PUBLIC else ""
-    return f"<section><h2>Community assets engaged</h2>{_table(counts)}{detail}</section>"
+               if c in engaged.columns]
+    listing = (_table(pd.DataFrame(engaged[columns])) if len(engaged) else
+               "<p>No asset is recorded as engaged with the site yet.</p>")
+    return section + f"<section><h3>Assets engaged with the site</h3>{listing}</section>"
 
 
 _CSS = """
