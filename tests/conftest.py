@@ -22,3 +22,16 @@ def shared_data() -> Path:
 def city_of_london(shared_data: Path) -> Path:
     """Path to the City of London folder of the real data."""
     return shared_data / "city-of-london"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _server_key_outside_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the server key and audit checkpoints of the test run in a temporary folder.
+
+    Subprocesses inherit the variable, so CLI tests use the same key as the library.
+    """
+    import os
+
+    os.environ["GEOSOC_AUDIT_KEY_FILE"] = str(
+        tmp_path_factory.mktemp("server-config") / "audit.key")
+    os.environ.pop("GEOSOC_AUDIT_KEY", None)

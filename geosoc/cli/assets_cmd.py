@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -46,19 +44,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lst.add_argument("--workspace", required=True, type=Path)
     lst.add_argument("--category", help="only this category")
     lst.add_argument("--include-retired", action="store_true")
+    lst.add_argument("--user", default=None, help="who reads it (default: $GEOSOC_USER or login)")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=run_list)
 
 
 def acting_user(ws: Workspace, name: str | None) -> tuple[str, str]:
-    """Return ``(username, role)`` for the CLI: a registered user's role, else ``analyst``.
+    """Return ``(username, role)`` of the acting user (:mod:`geosoc.workspace.acting`).
 
-    The command line runs with file access to the workspace, i.e. as an analyst; a name that
-    is registered with a narrower role is held to that role.
+    A registered user acts with their signed role; once the workspace has users an
+    unregistered name is refused; a workspace without users is its analyst's own file.
     """
-    username = name or os.environ.get("GEOSOC_USER") or getpass.getuser()
-    user = ws.users.get(username)
-    return username, user.role if user else "analyst"
+    actor = ws.acting(name)
+    return actor.username, actor.role
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -97,6 +95,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     """Print the register as a table or JSON records."""
     with Workspace.open(args.workspace, create=False) as ws:
+        acting_user(ws, args.user)
         frame = ws.assets.frame(include_retired=args.include_retired)
     if args.category:
         wanted = normalise_categories(pd.Series([args.category])).iloc[0]

@@ -36,6 +36,8 @@ class DisclosureRules:
         Area kinds that may be shown.
     time_grain : {"M", "Q"}
         Finest time period that may be shown (month or quarter).
+    perturb : bool
+        Whether counts and harm get cell key noise (:mod:`geosoc.disclosure.cell_key`).
     """
 
     role: Role
@@ -45,14 +47,16 @@ class DisclosureRules:
     finest_h3_resolution: int
     area_kinds: tuple[str, ...]
     time_grain: str
+    perturb: bool = False
 
 
 ALL_AREA_KINDS = ("ward", "lsoa", "lad", "postcode_sector", "postcode_district", "site", "custom")
 
 DEFAULT_RULES: dict[Role, DisclosureRules] = {
     Role.ANALYST: DisclosureRules(Role.ANALYST, True, 0, 1, 15, ALL_AREA_KINDS, "M"),
-    Role.PARTNER: DisclosureRules(Role.PARTNER, False, 5, 1, 8, ALL_AREA_KINDS, "M"),
-    Role.PUBLIC: DisclosureRules(Role.PUBLIC, False, 10, 5, 7, ("ward", "lad", "site"), "Q"),
+    Role.PARTNER: DisclosureRules(Role.PARTNER, False, 5, 1, 8, ALL_AREA_KINDS, "M", True),
+    Role.PUBLIC: DisclosureRules(Role.PUBLIC, False, 10, 5, 7, ("ward", "lad", "site"), "Q",
+                                 True),
 }
 
 #: Marking carried by outputs for each role (Government Security Classifications).
@@ -187,4 +191,34 @@ def require_area_kind(role: Role | str, kind: str) -> None:
             f"the {rules.role} role may not see {kind} areas",
             [Problem(f"{kind} areas are too small for the {rules.role} view",
                      fix=f"use one of: {', '.join(rules.area_kinds)}")],
+        )
+
+
+def require_time_grain(role: Role | str, months: tuple[str, str] | None) -> None:
+    """Refuse a month range finer than ``role``'s time grain (the public sees whole quarters).
+
+    Parameters
+    ----------
+    role : Role or str
+        Who will see the result.
+    months : tuple of str, optional
+        First and last month ``YYYY-MM`` of the selection; ``None`` means everything.
+
+    Raises
+    ------
+    AccessDeniedError
+        For the public role when the range does not start on a quarter's first month and end
+        on a quarter's last month.
+    """
+    rules = rules_for(role)
+    if rules.time_grain != "Q" or not months:
+        return
+    start, end = (int(str(m)[5:7]) for m in months)
+    if (start - 1) % 3 or end % 3:
+        raise AccessDeniedError(
+            f"the {rules.role} role sees whole quarters only",
+            [Problem(f"months {months[0]} to {months[1]} are not whole quarters",
+                     column="months",
+                     fix="start on January, April, July or October and end on March, June, "
+                         "September or December")],
         )

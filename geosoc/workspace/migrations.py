@@ -118,5 +118,18 @@ CREATE TABLE phases (
 );
 """
 
+_V2_SIGNED = """
+ALTER TABLE users ADD COLUMN role_mac TEXT;
+
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
 #: Migration scripts in order; index 0 is schema version 1.
-MIGRATIONS: tuple[str, ...] = (_V1_CORE + _V1_ASSETS + _V1_SITES,)
+MIGRATIONS: tuple[str, ...] = (_V1_CORE + _V1_ASSETS + _V1_SITES, _V2_SIGNED)
+
+#: Tables every migrated workspace has (a missing one means the file was damaged).
+REQUIRED_TABLES = ("schema_version", "users", "audit_log", "datasets", "analyses", "assets",
+                   "asset_history", "sites", "phases", "settings")
