@@ -24,9 +24,11 @@ import pandas as pd
 from geosoc import ingest
 from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
+from geosoc.disclosure.derived import disclose_for
 from geosoc.errors import ConfigError, Problem
 from geosoc.hotspots.concentration import lorenz_curve
 from geosoc.hotspots.profile import LocalityProfile, build_profile
+from geosoc.workspace.acting import resolve_actor
 
 #: Protective marking of analyst outputs.
 MARKING = "OFFICIAL-SENSITIVE"
@@ -60,6 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workspace", type=Path,
                         help="profile this workspace's stored datasets (police and partners)")
+    parser.add_argument("--user", default=None,
+                        help="who runs it (default $GEOSOC_USER or login): a workspace's "
+                             "partner or public user gets disclosed outputs; audited")
+    parser.add_argument("--purpose", default="locality profile (geosoc profile)",
+                        help="why (recorded in the workspace's audit log)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
 
@@ -106,7 +113,8 @@ def _load(args: argparse.Namespace) -> tuple[gpd.GeoDataFrame, dict[str, gpd.Geo
     return incidents, areas
 
 
-def _write(profile: LocalityProfile, out: Path, fmt: str) -> list[Path]:
+def _write(profile: LocalityProfile, out: Path, fmt: str, marking: str = MARKING,
+           anchor: str | None = None) -> list[Path]:
     """Write layers, CSVs and the summary; return the files written."""
     out.mkdir(parents=True, exist_ok=True)
     layers = {"cells": profile.cells, **{f"areas_{k}": v for k, v in profile.areas.items()}}
@@ -119,18 +127,21 @@ def _write(profile: LocalityProfile, out: Path, fmt: str) -> list[Path]:
             path = out / f"{name}.parquet"
             frame.to_parquet(path)
         written.append(path)
-        table = neutralise_formulas(pd.DataFrame(frame.drop(columns="geometry")))
-        table.to_csv(out / f"{name}.csv")
+        table = neutralise_formulas(pd.DataFrame(frame.drop(columns="geometry")).reset_index())
+        table.to_csv(out / f"{name}.csv", index=False)  # the area-code index neutralised too
         written.append(out / f"{name}.csv")
     tables = {"monthly": profile.monthly, "hotspot_counts": profile.hotspot_counts,
-              "lorenz": lorenz_curve(profile.cells["harm"])}
+              "lorenz": lorenz_curve(profile.cells["harm"].fillna(0.0))}
     if profile.emerging is not None:
         tables["emerging"] = profile.emerging
     for name, table in tables.items():
-        neutralise_formulas(pd.DataFrame(table)).to_csv(out / f"{name}.csv",
-                                                        index=name != "monthly")
+        keep_index = name != "monthly"
+        frame = pd.DataFrame(table).reset_index() if keep_index else pd.DataFrame(table)
+        neutralise_formulas(frame).to_csv(out / f"{name}.csv", index=False)
         written.append(out / f"{name}.csv")
-    summary = {"protective_marking": MARKING, **profile.summary()}
+    summary = {"protective_marking": marking, **profile.summary()}
+    if anchor:
+        summary["audit_anchor"] = anchor
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     written.append(out / "summary.json")
     return sorted(set(written))
@@ -138,6 +149,7 @@ def _write(profile: LocalityProfile, out: Path, fmt: str) -> list[Path]:
 
 def run(args: argparse.Namespace) -> int:
     """Build the profile, write it to ``args.out`` and print a summary; return 0."""
+    actor = resolve_actor(args.workspace, args.user)
     incidents, areas = _load(args)
     months = None
     if args.start or args.end:
@@ -151,14 +163,26 @@ def run(args: argparse.Namespace) -> int:
         emerging_freq=None if args.emerging == "none" else args.emerging,
         progress=None if args.json else _text_progress,
     )
-    written = _write(profile, args.out, args.format)
-    summary = {"protective_marking": MARKING, **profile.summary(),
+    profile, marking = disclose_for(profile, actor.role, incidents)
+    if args.workspace is None:
+        written = _write(profile, args.out, args.format, marking)
+    else:  # audited before the files are moved into place
+        from geosoc.workspace import Workspace
+
+        with Workspace.open(args.workspace, create=False) as ws:
+            written = ws.export_folder(
+                args.out, lambda temp, anchor: _write(profile, temp, args.format, marking,
+                                                      anchor),
+                who=actor.username, role=actor.role, action="export.profile_folder",
+                purpose=args.purpose, details={"marking": marking, "role": actor.role})
+    summary = {"protective_marking": marking, "role": actor.role, **profile.summary(),
                "files": [str(p) for p in written]}
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
         return 0
     counts = profile.hotspot_counts
-    print(f"{MARKING}\nLocality profile: {len(profile.cells):,} H3 res {args.resolution} "
+    print(f"{marking}\nLocality profile: {len(profile.cells):,} H3 res "
+          f"{profile.cells.attrs.get('h3_resolution', args.resolution)} "
           f"cells, {summary['incidents']:,} incidents, harm {summary['harm']:,.0f} days")
     for kind, frame in profile.areas.items():
         print(f"  {kind}: {len(frame):,} areas")

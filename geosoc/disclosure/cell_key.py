@@ -58,7 +58,7 @@ _ALPHABET = string.ascii_letters + string.digits + "+/"
 
 
 def _noise_by_key() -> np.ndarray:
-    """The noise of each (shifted) cell key: a fixed, documented layout of the table."""
+    """Return the noise of each (shifted) cell key: the fixed layout of the table."""
     out = np.zeros(KEY_RANGE, dtype=np.int64)
     start = 0
     for value, share in NOISE_PROBABILITIES.items():
@@ -112,7 +112,7 @@ def perturbation_table(max_count: int = 750) -> pd.DataFrame:
 
 
 def _hash_key(secret: bytes, purpose: str) -> str:
-    """A 16-character SipHash key (96 bits of entropy) derived from ``secret``."""
+    """Return a 16-character SipHash key (96 bits of entropy) derived from ``secret``."""
     digest = hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
     return "".join(_ALPHABET[b % 64] for b in digest[:16])
 

@@ -23,9 +23,14 @@ import pandas as pd
 from geosoc.aggregate import harm_by_area, harm_by_cell, harm_by_month
 from geosoc.config import server_key
 from geosoc.disclosure.cell_key import add_key_sums, keyed_incidents, record_keys
-from geosoc.disclosure.layers import disclose_areas, disclose_cells, disclose_series
+from geosoc.disclosure.layers import (
+    disclose_areas,
+    disclose_cells,
+    disclose_series,
+    disclose_totals,
+)
 from geosoc.disclosure.rules import Role, rules_for
-from geosoc.hotspots import concentration_summary, find_hotspots, h3_graph
+from geosoc.hotspots import concentration_summary, find_hotspots
 from geosoc.hotspots.profile import LocalityProfile
 from geosoc.schema import COUNT, CRS_METRIC, HARM, MONTH
 
@@ -164,10 +169,35 @@ def disclose_profile(profile: LocalityProfile, role: Role | str, *,
                            .reindex(range(3, -4, -1), fill_value=0)
                            for name, frame in layers.items() if "hotspot_bin" in frame})
     counts.index.name = "hotspot_bin"
-    parameters = {**profile.parameters, "role": str(rules.role),
+    total_count = float(profile.cells[COUNT].sum())
+    total_harm = float(profile.cells[HARM].sum())
+    key_sum = (key_sums_for_incidents(chosen, secret) if incidents is not None else None)
+    headline = disclose_totals(total_count, total_harm, rules.role, key_sum=key_sum,
+                               label="profile total", secret=secret)
+    parameters = {**profile.parameters, "role": str(rules.role), "headline": headline,
                   "disclosure": "cell key perturbation + suppression"
                   + (" + rounding" if rules.rounding_base > 1 else ""),
                   "resolution": out_cells.attrs.get("h3_resolution")}
     return replace(profile, cells=out_cells, areas=out_areas, monthly=out_monthly,
                    concentration=concentration, emerging=None, hotspot_counts=counts,
                    parameters=parameters)
+
+
+def disclose_for(profile: LocalityProfile, role: Role | str,
+                 incidents: pd.DataFrame | None = None) -> tuple[LocalityProfile, str]:
+    """Return ``(profile fit for role, its protective marking)``; one call for every shell.
+
+    Parameters
+    ----------
+    profile : LocalityProfile
+        The analyst's profile.
+    role : Role or str
+        The acting user's role.
+    incidents : pandas.DataFrame, optional
+        The incidents behind it (for record keys), see :func:`disclose_profile`.
+    """
+    from geosoc.disclosure.rules import PROTECTIVE_MARKING
+
+    rules = rules_for(role)
+    return (disclose_profile(profile, rules.role, incidents=incidents),
+            PROTECTIVE_MARKING[rules.role])

@@ -13,7 +13,7 @@ import pandas as pd
 
 from geosoc.aggregate import cells as h3cells
 from geosoc.config import server_key
-from geosoc.disclosure.cell_key import KEY_SUM, KEY_RANGE, cell_keys, content_keys, noise_for
+from geosoc.disclosure.cell_key import KEY_RANGE, KEY_SUM, cell_keys, content_keys, noise_for
 from geosoc.disclosure.point_leaks import coordinate_keys, find_point_leaks
 from geosoc.disclosure.rules import (
     DEFAULT_RULES,
@@ -251,7 +251,7 @@ def disclose_totals(count: float, harm: float, role: Role | str, *,
     else:
         frame = pd.DataFrame({COUNT: [count]}, index=[label])
         keys = content_keys(frame, COUNT, _secret(rules, secret) or b"")
-    raw = int(round(count))
+    raw = round(count)
     shown = raw + int(noise_for(np.array([raw]), keys % KEY_RANGE)[0])
     if 0 < min(raw, shown if raw else 0) < rules.min_count or 0 < raw < rules.min_count:
         return None, None

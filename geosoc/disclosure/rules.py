@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+import pandas as pd
+
 from geosoc.errors import AccessDeniedError, Problem
 
 
@@ -222,3 +224,27 @@ def require_time_grain(role: Role | str, months: tuple[str, str] | None) -> None
                      fix="start on January, April, July or October and end on March, June, "
                          "September or December")],
         )
+
+
+def months_for(role: Role | str, months: tuple[str, str] | tuple[()] | None
+               ) -> tuple[str, str] | tuple[()] | None:
+    """Return ``months`` widened to whole quarters for a role whose grain is the quarter.
+
+    Parameters
+    ----------
+    role : Role or str
+        Who will see the result.
+    months : tuple of str, optional
+        First and last month ``YYYY-MM``; empty or ``None`` means every month.
+
+    Returns
+    -------
+    tuple of str or the input
+        For the public: from the first month of the first quarter to the last month of the
+        last quarter; unchanged for other roles.
+    """
+    if rules_for(role).time_grain != "Q" or not months:
+        return months
+    start = pd.Period(str(months[0]), freq="M").asfreq("Q").asfreq("M", how="start")
+    end = pd.Period(str(months[1]), freq="M").asfreq("Q").asfreq("M", how="end")
+    return (str(start), str(end))

@@ -132,10 +132,8 @@ def _perturb(frame: pd.DataFrame, count_cols: list[str], secret: bytes) -> pd.Da
     for col in count_cols:
         counts = out[col].fillna(0).round().astype(np.int64).to_numpy()
         key_col = KEY_SUM + col[len(COUNT):]
-        if key_col in out.columns:
-            keys = cell_keys(out[key_col])
-        else:
-            keys = content_keys(out, col, secret)
+        keys = (cell_keys(out[key_col]) if key_col in out.columns
+                else content_keys(out, col, secret))
         perturbed = counts + noise_for(counts, keys)
         out[col] = perturbed.astype(float)
         harm_col = _harm_partner(col)

@@ -12,9 +12,12 @@ may use the same file at once (WAL mode, writers queue on ``busy_timeout``).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
+import shutil
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -98,10 +101,9 @@ class Workspace:
 
     def close(self) -> None:
         """Advance the audit checkpoint (outside the workspace) and close the connection."""
-        try:
+        # A damaged log is reported by verify, never by closing.
+        with contextlib.suppress(sqlite3.Error, WorkspaceError):
             _anchor.write_checkpoint(self._conn, self._id)
-        except Exception:  # noqa: BLE001 - a damaged log is reported by verify, not on close
-            pass
         self._conn.close()
 
     def acting(self, name: str | None) -> Actor:
@@ -169,6 +171,37 @@ class Workspace:
             temp.unlink(missing_ok=True)
             raise
         return out
+
+    def export_folder(self, out: str | Path, write: Callable[[Path, str], list[Path]], *,
+                      who: str, role: str, action: str, purpose: str,
+                      details: dict[str, object] | None = None) -> list[Path]:
+        """Write a folder of outputs so that its audit entry exists before the files do.
+
+        Like :meth:`export`: ``write(temp_folder, anchor)`` writes every file into a
+        temporary folder beside ``out`` and returns them; the audit entry (file names,
+        sizes) is committed; then each file is moved into ``out``.
+        """
+        out = Path(out)
+        temp = out.with_name(f".{out.name}.{os.getpid()}.partial")
+        try:
+            temp.mkdir(parents=True, exist_ok=True)
+            files = write(temp, self.audit_anchor())
+            sizes = {f.name: f.stat().st_size for f in files}
+            self.record(who=who, role=role, action=action, target=f"export:{out.name}",
+                        purpose=purpose, details={**(details or {}), "files": sizes})
+            out.mkdir(parents=True, exist_ok=True)
+            moved = []
+            for f in files:
+                os.replace(f, out / f.name)
+                moved.append(out / f.name)
+        except OSError as err:
+            raise WorkspaceError("outputs not written", [Problem(
+                f"{err.strerror or err}", file=str(out),
+                fix="free disk space (or choose another folder) and run again"
+                if err.errno == errno.ENOSPC else "check the folder is writable")]) from err
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)
+        return moved
 
     def audit_log(self, *, role: str) -> pd.DataFrame:
         """Return the audit log, oldest first; only analysts may review it.
