@@ -11,6 +11,7 @@ import pandas as pd
 from geosoc.assets.files import export_assets_csv, export_assets_geojson, read_assets
 from geosoc.assets.model import normalise_categories
 from geosoc.cli import SUBCOMMANDS
+from geosoc.disclosure.layers import disclose_assets
 from geosoc.errors import InputFileError, Problem
 from geosoc.ingest.postcodes import read_postcodes
 from geosoc.workspace import Workspace
@@ -83,11 +84,10 @@ def run_export(args: argparse.Namespace) -> int:
             fix="use a .csv or .geojson file name")])
     with Workspace.open(args.workspace, create=False) as ws:
         user, role = acting_user(ws, args.user)
-        frame = ws.assets.frame(include_retired=args.include_retired)
-        ws.record(who=user, role=role, action=f"export.assets{suffix}",
-                  target=f"export:{args.out.name}", purpose=args.purpose,
-                  details={"rows": len(frame)})
-        writers[suffix](frame, args.out)
+        frame = disclose_assets(ws.assets.frame(include_retired=args.include_retired), role)
+        ws.export(args.out, lambda temp, _anchor: writers[suffix](frame, temp), who=user,
+                  role=role, action=f"export.assets{suffix}", purpose=args.purpose,
+                  details={"rows": len(frame), "columns": [str(c) for c in frame.columns]})
     print(f"wrote {len(frame)} assets to {args.out}")
     return 0
 

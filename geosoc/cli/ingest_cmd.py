@@ -120,6 +120,10 @@ def _store(args: argparse.Namespace, result: Ingested) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     """Read ``args.path`` as ``args.kind``, store it if asked, print the report; return 0."""
+    if args.workspace is not None:  # refuse before reading: only analysts store data
+        from geosoc.workspace.acting import require_analyst
+
+        require_analyst(args.workspace, args.user, "store datasets")
     _check_store_args(args)
     result = _read(args)  # a rejected file raises here, before the workspace is touched
     stored = _store(args, result) if args.workspace is not None else None

@@ -72,6 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--bands", default="0,250,500", help="buffer ring edges in metres")
     report.add_argument("--demo-dir", type=Path, help="demo town folder (default: built in)")
     report.add_argument("--out", type=Path, required=True, help="output folder")
+    report.add_argument("--user", default=None, help="who runs it (default: $GEOSOC_USER)")
     report.add_argument("--json", action="store_true", help="print the summary as JSON")
     report.set_defaults(func=run_report)
     dates = sub.add_parser("set", help="record a site's phase dates in the workspace")
@@ -264,6 +265,9 @@ def build_report(inputs: SiteInputs, bands_m: tuple[float, ...], out: Path) -> d
 
 def run_report(args: argparse.Namespace) -> int:
     """Build the phase report for the demo site or a workspace site."""
+    from geosoc.workspace.acting import require_analyst
+
+    require_analyst(args.workspace, args.user, "run phase reports")
     inputs = _workspace_inputs(args) if args.workspace else _demo_inputs(args)
     if args.source != "all":
         chosen = inputs.incidents[inputs.incidents[SOURCE] == args.source]

@@ -28,6 +28,7 @@ from geosoc.sites.ranking import SCALES, baseline_period, in_period, rank_sites
 from geosoc.sites.scoring import explain
 from geosoc.sites.weights import ScoreWeights
 from geosoc.workspace import Workspace
+from geosoc.workspace.acting import require_analyst
 
 #: Protective marking written beside analyst exports.
 MARKING = "OFFICIAL-SENSITIVE"
@@ -121,6 +122,7 @@ def _load_inputs(args: argparse.Namespace) -> tuple[object, gpd.GeoDataFrame, tu
 
 def run_rank(args: argparse.Namespace) -> int:
     """Rank candidates, print the top, write files, optionally save the chosen site."""
+    require_analyst(args.workspace, args.user, "rank candidate sites")
     weights = parse_weights(args.weights)
     if args.save_site and args.workspace is None:
         raise ConfigError("--save-site needs --workspace", [Problem(

@@ -17,9 +17,13 @@ The method of the ONS Census 2021 and ABS TableBuilder (see ``docs/disclosure.md
    difference of two outputs is the difference of two noises, not a person.
 
 The perturbation table (:func:`perturbation_table`) is geosoc's own: noise ``0`` with
-probability 128/256, ``+1`` and ``-1`` with 51/256 each, ``+2`` and ``-2`` with 13/256 each
-(mean 0, variance 0.80), drawn from the cell key shifted by ``97 x count`` so that the same
-cell key with a different count gives an independent draw. Zero counts are never perturbed.
+probability 64/256, ``+1`` and ``-1`` with 56/256 each, ``+2`` and ``-2`` with 40/256 each
+(mean 0, variance 1.69), drawn from the cell key shifted by ``97 x count`` so that the same
+cell key with a different count gives an independent draw. Zero counts are never perturbed,
+and a count is never perturbed below 1. The difference of two published values equals the
+true difference with probability ``sum(p_d^2)`` = 0.207 (:data:`EXACT_DIFFERENCE_RATE`),
+the stated rate at which a differencing attack can land on the exact suppressed count
+without being able to tell that it did.
 The ONS package ``cell-key-perturbation`` (3.1.0) was evaluated: it tabulates microdata with
 ``groupby`` for one categorical table at a time from a ``ptable`` data frame and ships a 10-5
 rounding ptable without noise; it has no H3 or area layers, no harm magnitudes and no
@@ -39,9 +43,9 @@ import pandas as pd
 from geosoc.schema import COUNT, HARM, LAT, LON, MONTH
 
 __all__ = [
-    "KEY_RANGE", "KEY_SUM", "NOISE_PROBABILITIES", "RECORD_KEY", "add_key_sums",
-    "attach_record_keys", "cell_keys", "content_keys", "key_sum_columns", "keyed_incidents",
-    "noise_for", "perturbation_table", "record_keys",
+    "EXACT_DIFFERENCE_RATE", "KEY_RANGE", "KEY_SUM", "NOISE_PROBABILITIES", "RECORD_KEY",
+    "add_key_sums", "attach_record_keys", "cell_keys", "content_keys", "key_sum_columns",
+    "keyed_incidents", "noise_for", "perturbation_table", "record_keys",
 ]
 
 #: Record and cell keys lie in ``0 .. KEY_RANGE - 1`` (ONS uses 256).
@@ -51,7 +55,10 @@ RECORD_KEY = "record_key"
 #: Prefix of the columns holding the sum of record keys of a published count.
 KEY_SUM = "keysum"
 #: Noise values and their probabilities (out of :data:`KEY_RANGE` cell keys).
-NOISE_PROBABILITIES: dict[int, int] = {0: 128, 1: 51, -1: 51, 2: 13, -2: 13}
+NOISE_PROBABILITIES: dict[int, int] = {0: 64, 1: 56, -1: 56, 2: 40, -2: 40}
+#: Probability that two independent perturbations are equal (a difference of two published
+#: values is then exactly the true difference): ``sum(p_d ** 2)``.
+EXACT_DIFFERENCE_RATE = sum(v * v for v in NOISE_PROBABILITIES.values()) / KEY_RANGE ** 2
 #: Multiplier of the count in the table's cell-key shift (odd, so every shift is distinct).
 COUNT_STRIDE = 97
 _ALPHABET = string.ascii_letters + string.digits + "+/"

@@ -328,3 +328,23 @@ def guard_payload(payload: str, incidents: pd.DataFrame, role: Role | str, *,
             [Problem(f"found incident identifier or coordinates {leak!r}") for leak in leaks[:5]],
         )
     return payload
+
+
+#: Asset register columns withheld from each role's exports (public: no contact details).
+ASSET_WITHHELD: dict[Role, tuple[str, ...]] = {
+    Role.ANALYST: (), Role.PARTNER: (), Role.PUBLIC: ("contact", "updated_by"),
+}
+
+
+def disclose_assets(assets: pd.DataFrame, role: Role | str) -> pd.DataFrame:
+    """Return the asset register fit for ``role``: the public gets no contact details.
+
+    Parameters
+    ----------
+    assets : pandas.DataFrame
+        Asset register rows (WGS84 ``lon``/``lat``; assets are published on purpose).
+    role : Role or str
+        Who the export is for.
+    """
+    rules = rules_for(role)
+    return assets.drop(columns=[c for c in ASSET_WITHHELD[rules.role] if c in assets.columns])

@@ -24,20 +24,14 @@ from geosoc.aggregate.cells import assign_cells, cover_area, h3_ints_to_str
 from geosoc.aggregate.pip_index import AreaIndex
 from geosoc.assets.files import read_assets
 from geosoc.config import Settings, load_config, server_key
-from geosoc.disclosure.cell_key import (
-    RECORD_KEY,
-    add_key_sums,
-    attach_record_keys,
-    keyed_incidents,
-)
-from geosoc.disclosure.derived import hotspots_on_disclosed
-from geosoc.disclosure.layers import (
-    disclose_areas,
-    disclose_cells,
-    disclose_series,
-    disclose_totals,
-)
+from geosoc.disclosure.cell_key import attach_record_keys
 from geosoc.disclosure.rules import Role, months_for, rules_for
+from geosoc.disclosure.tables import (
+    disclosed_areas,
+    disclosed_cells,
+    disclosed_series,
+    disclosed_totals,
+)
 from geosoc.hotspots.emerging import emerging_hotspots, to_panel
 from geosoc.hotspots.profile import Progress, build_profile
 from geosoc.phases.change import PhasePlan
@@ -218,26 +212,19 @@ def cell_layer(key: str, filters: state.Filters, resolution: int, role: str,
     """
     study = _study(key)
     cover = cover_area(study.areas["ward"], resolution)
-    incidents = with_activity_layer(_keyed_filtered(key, filters, role))
-    cells = aggregate.harm_by_cell(incidents, resolution, cover=cover, by="source")
-    if Role(role) is Role.ANALYST:
-        if with_hotspots and len(cells) > 2:
-            cells = hotspots.find_hotspots(cells, "harm", lisa_permutations=99,
-                                           transform_value="log1p")
-        return disclose_cells(cells, Role(role))
     # Partner and public: perturbed with the cell key method, and Gi*/LISA computed from
     # the disclosed values only (a raw-value Gi* inverts to the suppressed counts).
-    keys = aggregate.harm_by_cell(keyed_incidents(incidents), resolution, cover=cover,
-                                  by="source")
-    layer = disclose_cells(add_key_sums(cells, keys), Role(role), min_count=_min_count(role),
-                           secret=server_key())
-    if with_hotspots and len(layer) > 2:
-        layer = hotspots_on_disclosed(layer, transform_value="log1p", lisa_permutations=99)
-    return layer
+    return disclosed_cells(with_activity_layer(_keyed_filtered(key, filters, role)), Role(role),
+                           resolution=resolution, cover=cover, by="source",
+                           hotspots=with_hotspots, min_count=_min_count(role))
 
 
 def _keyed_filtered(key: str, filters: state.Filters, role: str) -> gpd.GeoDataFrame:
-    """Return filtered incidents (whole quarters for the public), keyed for non-analysts."""
+    """Return filtered incidents (whole quarters for the public), keyed for non-analysts.
+
+    Record keys are computed before the police-activity relabelling, from each incident's
+    own identity, so the same incident has the same key on every page.
+    """
     months = months_for(Role(role), filters.months)
     frame = _study(key).filtered(months, filters.categories, filters.sources)
     if Role(role) is Role.ANALYST:
@@ -255,16 +242,9 @@ def area_index(key: str, kind: str) -> AreaIndex:
 def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.GeoDataFrame:
     """Harm and counts per area of ``kind`` (``ward``/``lsoa``), disclosed for ``role``."""
     study = _study(key)
-    incidents = with_activity_layer(_keyed_filtered(key, filters, role))
-    areas = aggregate.harm_by_area(incidents, study.areas[kind], by="source",
-                                   index=area_index(key, kind))
-    if Role(role) is Role.ANALYST:
-        return disclose_areas(areas, Role(role))
-    keys = aggregate.harm_by_area(keyed_incidents(incidents), study.areas[kind], by="source",
-                                  index=area_index(key, kind))
-    layer = disclose_areas(add_key_sums(areas, keys), Role(role), min_count=_min_count(role),
-                           secret=server_key())
-    return hotspots_on_disclosed(layer, lisa_permutations=99) if len(layer) > 2 else layer
+    return disclosed_areas(with_activity_layer(_keyed_filtered(key, filters, role)),
+                           study.areas[kind], Role(role), by="source",
+                           index=area_index(key, kind), min_count=_min_count(role))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -276,23 +256,14 @@ def headline(key: str, filters: state.Filters, role: str) -> tuple[float | None,
     each page its own total, and the difference between two pages would reveal what was
     suppressed.
     """
-    frame = _keyed_filtered(key, filters, role)
-    if Role(role) is Role.ANALYST:
-        return float(len(frame)), float(frame["harm"].sum())
-    return disclose_totals(float(len(frame)), float(frame["harm"].sum()), Role(role),
-                           key_sum=float(frame[RECORD_KEY].sum()), secret=server_key())
+    return disclosed_totals(_keyed_filtered(key, filters, role), Role(role))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def monthly(key: str, filters: state.Filters, role: str, by: str | None = None) -> pd.DataFrame:
     """Monthly counts and harm (quarters for the public role), disclosed for ``role``."""
-    frame = _keyed_filtered(key, filters, role)
-    table = aggregate.harm_by_month(frame, by=by)
-    if Role(role) is not Role.ANALYST:
-        keys = aggregate.harm_by_month(keyed_incidents(frame), by=by)
-        table = add_key_sums(table, keys, on=["month", *([by] if by else [])])
-    return disclose_series(table, Role(role), by=[by] if by else [],
-                           min_count=_min_count(role), secret=server_key())
+    return disclosed_series(_keyed_filtered(key, filters, role), Role(role), by=by,
+                            min_count=_min_count(role))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

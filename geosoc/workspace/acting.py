@@ -17,10 +17,11 @@ from pathlib import Path
 
 from geosoc.errors import AccessDeniedError, Problem
 from geosoc.workspace.db import connect, utc_now
-from geosoc.workspace.roles import ROLES, require_role
+from geosoc.workspace.roles import ANALYSTS, ROLES, require_role
 from geosoc.workspace.users import User, UserStore
 
-__all__ = ["Actor", "acting_user", "authorise", "default_name", "resolve_actor"]
+__all__ = ["Actor", "acting_user", "authorise", "default_name", "require_analyst",
+           "resolve_actor"]
 
 #: Environment variable naming the acting user of the command line.
 USER_ENV = "GEOSOC_USER"
@@ -85,7 +86,7 @@ def resolve_actor(workspace: str | Path | None, name: str | None,
     AccessDeniedError
         Unregistered name in a workspace with users, or a wider role than the user's.
     """
-    if workspace is None:
+    if workspace is None or not Path(workspace).exists():  # no workspace (yet): own files
         actor = Actor(default_name(name), "analyst", False)
     else:
         conn = connect(workspace, create=False)
@@ -105,4 +106,26 @@ def resolve_actor(workspace: str | Path | None, name: str | None,
 def authorise(actor: Actor, allowed: tuple[str, ...], action: str) -> Actor:
     """Return ``actor`` when their role is one of ``allowed``, else raise AccessDeniedError."""
     require_role(actor.role, allowed, action)
+    return actor
+
+
+def require_analyst(workspace: str | Path | None, name: str | None, action: str) -> Actor:
+    """Resolve the acting user of a command and refuse anyone but an analyst.
+
+    For commands whose outputs are built from point-level police data and have no
+    disclosed form (site ranking, phase reports): a partner or public user is refused with
+    a pointer to what they may run instead.
+
+    Raises
+    ------
+    AccessDeniedError
+        Unregistered name (workspace with users) or a partner or public user.
+    """
+    actor = resolve_actor(workspace, name)
+    if actor.role not in ANALYSTS:
+        raise AccessDeniedError(f"role '{actor.role}' may not {action}", [Problem(
+            f"'{actor.username}' is {actor.role}; {action} is analyst work on point-level "
+            "police data", column="--user",
+            fix="ask an analyst, or use the disclosed outputs: geosoc profile --workspace W "
+                "--user NAME, or geosoc export profile --role partner")])
     return actor
