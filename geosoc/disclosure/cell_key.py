@@ -18,8 +18,13 @@ The method of the ONS Census 2021 and ABS TableBuilder (see ``docs/disclosure.md
 
 The perturbation table (:func:`perturbation_table`) is geosoc's own: noise ``0`` with
 probability 64/256, ``+1`` and ``-1`` with 56/256 each, ``+2`` and ``-2`` with 40/256 each
-(mean 0, variance 1.69), drawn from the cell key shifted by ``97 x count`` so that the same
-cell key with a different count gives an independent draw. Zero counts are never perturbed,
+(mean 0, variance 1.69). The table row of a value is ``LAYOUT[(cell key + SHIFT[count mod
+256]) mod 256]``, with ``LAYOUT`` and ``SHIFT`` two fixed permutations of 0..255 (seeded
+2021 and 2022, published): the same cell key with a different count gives an unrelated
+draw, and two overlapping sets of records (``A + B`` and ``B``) do not get noises that move
+together, so averaging many differences narrows the error only as independent noise would
+(a contiguous layout, as in the ONS sample table, makes such noises equal whenever the
+key difference is small). Zero counts are never perturbed,
 and a count is never perturbed below 1. The difference of two published values equals the
 true difference with probability ``sum(p_d^2)`` = 0.207 (:data:`EXACT_DIFFERENCE_RATE`),
 the stated rate at which a differencing attack can land on the exact suppressed count
@@ -59,8 +64,8 @@ NOISE_PROBABILITIES: dict[int, int] = {0: 64, 1: 56, -1: 56, 2: 40, -2: 40}
 #: Probability that two independent perturbations are equal (a difference of two published
 #: values is then exactly the true difference): ``sum(p_d ** 2)``.
 EXACT_DIFFERENCE_RATE = sum(v * v for v in NOISE_PROBABILITIES.values()) / KEY_RANGE ** 2
-#: Multiplier of the count in the table's cell-key shift (odd, so every shift is distinct).
-COUNT_STRIDE = 97
+#: Seed of the two fixed permutations that lay the table out (published; not a secret).
+TABLE_SEED = 2021
 _ALPHABET = string.ascii_letters + string.digits + "+/"
 
 
@@ -75,6 +80,8 @@ def _noise_by_key() -> np.ndarray:
 
 
 _NOISE = _noise_by_key()
+_LAYOUT = np.random.default_rng(TABLE_SEED).permutation(KEY_RANGE)
+_SHIFT = np.random.default_rng(TABLE_SEED + 1).permutation(KEY_RANGE)
 
 
 def noise_for(counts: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -95,7 +102,7 @@ def noise_for(counts: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """
     counts = np.asarray(counts, dtype=np.int64)
     keys = np.asarray(keys, dtype=np.int64) % KEY_RANGE
-    noise = _NOISE[(keys + COUNT_STRIDE * counts) % KEY_RANGE]
+    noise = _NOISE[_LAYOUT[(keys + _SHIFT[counts % KEY_RANGE]) % KEY_RANGE]]
     noise = np.maximum(noise, 1 - counts)
     return np.where(counts > 0, noise, 0)
 
