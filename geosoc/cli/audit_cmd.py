@@ -32,6 +32,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(repeatable)")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(func=run_verify)
+    anchor = sub.add_parser("reanchor", help="accept the log as it is as the new checkpoint "
+                            "(after restoring a backup); analysts only, audited")
+    anchor.add_argument("--workspace", required=True, type=Path)
+    anchor.add_argument("--user", default=None, help="the analyst (default $GEOSOC_USER)")
+    anchor.add_argument("--purpose", required=True, help="why (e.g. restored backup of 1 May)")
+    anchor.add_argument("--new-identity", action="store_true",
+                        help="this file is a copy that lives on separately: give it its own "
+                             "checkpoint")
+    anchor.set_defaults(func=run_reanchor)
     lst = sub.add_parser("list", help="print the audit log")
     lst.add_argument("--workspace", required=True, type=Path)
     lst.add_argument("--user", default=None,
@@ -64,6 +73,15 @@ _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\
 def printable(value: object) -> object:
     """Return ``value`` with terminal escape sequences and control characters removed."""
     return _CONTROL.sub("", value) if isinstance(value, str) else value
+
+
+def run_reanchor(args: argparse.Namespace) -> int:
+    """Move the checkpoint to the current head (audited, with the previous checkpoint)."""
+    with Workspace.open(args.workspace, create=False) as ws:
+        user, role = acting_user(ws, args.user)
+        ws.reanchor(who=user, role=role, purpose=args.purpose, new_identity=args.new_identity)
+    print("audit checkpoint moved to the current head")
+    return 0
 
 
 def run_list(args: argparse.Namespace) -> int:

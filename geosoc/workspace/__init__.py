@@ -106,6 +106,23 @@ class Workspace:
             _anchor.write_checkpoint(self._conn, self._id)
         self._conn.close()
 
+    def reanchor(self, *, who: str, role: str, purpose: str, new_identity: bool = False
+                 ) -> None:
+        """Accept the log as it is now as the new anchor (after restoring a backup); analysts.
+
+        The previous checkpoint is kept in the audit entry, so the decision is itself on
+        record. Use it only when the difference is explained (a restored backup; with
+        ``new_identity`` a copy that lives on separately gets its own checkpoint).
+        """
+        require_role(role, ANALYSTS, "re-anchor the audit log")
+        previous = _anchor.read_checkpoint(self._id)
+        if new_identity:
+            self._id = _anchor.new_identity(self._conn)
+        self.record(who=who, role=role, action="audit.reanchor", target="workspace:audit",
+                    purpose=purpose, details={"previous_checkpoint": previous,
+                                              "workspace_id": self._id})
+        _anchor.write_checkpoint(self._conn, self._id, force=True)
+
     def acting(self, name: str | None) -> Actor:
         """Return the acting user (see :func:`geosoc.workspace.acting.acting_user`)."""
         return acting_user(self.users, name)

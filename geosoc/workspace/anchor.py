@@ -87,6 +87,14 @@ def ensure_identity(conn: sqlite3.Connection) -> str | None:
     return value
 
 
+def new_identity(conn: sqlite3.Connection) -> str:
+    """Give the workspace a new signed id (a copy that lives on separately); return it."""
+    value = uuid.uuid4().hex
+    with transaction(conn):
+        set_signed(conn, server_key(), "workspace_id", value)
+    return value
+
+
 def _checkpoint_path(workspace_id: str) -> Path:
     return checkpoint_dir() / f"{workspace_id}.json"
 
@@ -109,7 +117,13 @@ def _on_chain(conn: sqlite3.Connection, seq: int, digest: str) -> bool:
     return row is not None and hmac.compare_digest(str(row[0]), digest)
 
 
-def write_checkpoint(conn: sqlite3.Connection, workspace_id: str | None) -> None:
+def read_checkpoint(workspace_id: str | None) -> dict | None:
+    """Return the checkpoint kept for ``workspace_id`` (``seq``, ``hash``), or ``None``."""
+    return None if workspace_id is None else _read_checkpoint(workspace_id)
+
+
+def write_checkpoint(conn: sqlite3.Connection, workspace_id: str | None, *,
+                     force: bool = False) -> None:
     """Advance the checkpoint to the newest entry, only forward along the same chain.
 
     A checkpoint that the log no longer contains is left as it is (it is the evidence).
@@ -119,8 +133,8 @@ def write_checkpoint(conn: sqlite3.Connection, workspace_id: str | None) -> None
         return
     seq, digest = chain_head(conn)
     old = _read_checkpoint(workspace_id)
-    if old is not None and (int(old["seq"]) >= seq or not _on_chain(conn, int(old["seq"]),
-                                                                   str(old["hash"]))):
+    if not force and old is not None and (
+            int(old["seq"]) >= seq or not _on_chain(conn, int(old["seq"]), str(old["hash"]))):
         return
     path = _checkpoint_path(workspace_id)
     try:
