@@ -111,7 +111,10 @@ def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, us
         record = ws.datasets.register(name, kind, path, rows=len(frame), user=user, role=role,
                                       metadata=metadata, replace=replace)
     except BaseException:
-        if old is None or _stored_file(ws, old) != path:
+        # Remove the new file unless a dataset record (an old one, or one a concurrent
+        # ingest registered meanwhile with the same contents) names it.
+        named = set(ws.datasets.list()["path"].map(lambda p: Path(p).name))
+        if path.name not in named:
             path.unlink(missing_ok=True)
         raise
     if old is not None and (previous := _stored_file(ws, old)) not in (None, path):

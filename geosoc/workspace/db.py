@@ -64,11 +64,11 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
                            check_same_thread=False)
     try:
         conn.row_factory = sqlite3.Row
+        _refuse_foreign(conn, path)  # before any pragma writes to the file
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
-        _refuse_foreign(conn, path)
         migrate(conn)
         _require_tables(conn, path)
     except sqlite3.DatabaseError as err:
