@@ -197,7 +197,8 @@ def test_public_series_are_quarters() -> None:
 
 
 def test_headline_figures() -> None:
-    assert disclose_headline(1234, "public") == 1235.0
+    assert disclose_headline(1234, "public") in (1230.0, 1235.0)  # noise -2..2, then 5s
+    assert disclose_headline(1234, "public") == disclose_headline(1234, "public")
     assert disclose_headline(7, "public") is None
     assert disclose_headline(7, "analyst") == 7.0
     assert PROTECTIVE_MARKING[Role.PUBLIC] == "OFFICIAL"

@@ -94,6 +94,13 @@ def test_profile_writes_what_the_role_may_see_and_audits_it(ws_path: Path, tmp_p
     assert (row["who"], row["role"]) == (user, role)
 
 
+def test_profile_refuses_a_stranger(ws_path: Path, tmp_path: Path, capsys) -> None:
+    assert main(["profile", "--workspace", str(ws_path), "--user", STRANGER, "--out",
+                 str(tmp_path / "o")]) == 2
+    assert "not registered" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_profile_csvs_neutralise_the_area_code_index(tmp_path: Path) -> None:
     wards = gpd.read_file(DEFAULT_DEMO_DIR / "boundaries" / "wards.geojson")
     code = next(c for c in wards.columns if c.upper().endswith("CD"))

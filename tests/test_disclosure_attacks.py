@@ -143,6 +143,30 @@ def test_differencing_by_month_partner(town, perturb) -> None:
         assert rate > 0.95
 
 
+def test_differencing_by_quarter_public(town) -> None:
+    """The public's version: quarters a..q minus a..q-1 per ward (rounded to 5)."""
+    demo, incidents, index = town
+    robbery = incidents[incidents["category"] == "Robbery"]
+    quarter = robbery["month"].dt.asfreq("Q")
+    quarters = sorted(quarter.unique())
+    exact = targets = 0
+    for last in range(1, len(quarters)):
+        upto = _count(_areas(robbery[quarter <= quarters[last]], demo.wards, index,
+                             "public", True))
+        before = _count(_areas(robbery[quarter <= quarters[last - 1]], demo.wards, index,
+                               "public", True))
+        one = robbery[quarter == quarters[last]]
+        alone = _areas(one, demo.wards, index, "public", True)
+        truth = harm_by_area(one, demo.wards, index=index)["count"]
+        hidden = alone["suppressed"] & (truth > 0) & upto.notna() & before.notna()
+        targets += int(hidden.sum())
+        exact += int(((upto - before)[hidden] == truth[hidden]).sum())
+    rate = _report("quarter differencing (public, cell key)", exact, targets,
+                   EXACT_DIFFERENCE_RATE)
+    assert targets > 50
+    assert rate <= _bound(EXACT_DIFFERENCE_RATE, targets)
+
+
 def test_public_sees_quarters_only(town) -> None:
     """A month asked for by the public is widened to its quarter; series come as quarters."""
     _, incidents, _ = town

@@ -275,12 +275,17 @@ def disclose_headline(value: float, role: Role | str) -> float | None:
     Returns
     -------
     float or None
-        ``None`` for values above 0 and below ``min_count``; otherwise the value, rounded to
+        ``None`` for values above 0 and below ``min_count``; otherwise the value, perturbed
+        for partner and public (a keyed hash of the value stands in for the cell key; use
+        :func:`disclose_totals` with the records' key sum where they are at hand), rounded to
         the nearest 5 for the public.
     """
     rules = rules_for(role)
     if 0 < value < rules.min_count:
         return None
+    if rules.perturb:
+        count, _ = disclose_totals(value, value, rules.role, label="headline")
+        return count
     if rules.rounding_base > 1:
         return float(round(value / rules.rounding_base) * rules.rounding_base)
     return float(value)
