@@ -180,9 +180,13 @@ def test_public_sees_quarters_only(town) -> None:
     assert abs(series["count"].iloc[0] - len(month_only)) > 100
 
 
-@pytest.mark.parametrize("perturb", [False, True])
-def test_differencing_ward_minus_other_lsoas(town, perturb) -> None:
-    """A ward total minus the other LSOAs inside it gives the suppressed LSOA (partner)."""
+@pytest.mark.parametrize("perturb, parents", [(False, False), (True, False), (True, True)])
+def test_differencing_ward_minus_other_lsoas(town, perturb, parents) -> None:
+    """A ward total minus the other LSOAs inside it gives the suppressed LSOA (partner).
+
+    With ``parents`` the LSOA layer is disclosed as the app and the profile do, each ward a
+    secondary-suppression group of its LSOAs; without, the cell key noise alone protects.
+    """
     demo, incidents, index = town
     lsoa_index = build_area_index(demo.lsoas)
     points = demo.lsoas.geometry.representative_point().rename_axis("lsoa").to_frame("geometry")
@@ -192,7 +196,9 @@ def test_differencing_ward_minus_other_lsoas(town, perturb) -> None:
     for category in incidents["category"].unique()[:12]:
         chosen = incidents[incidents["category"] == category]
         wards = _count(_areas(chosen, demo.wards, index, "partner", perturb))
-        lsoas = _areas(chosen, demo.lsoas, lsoa_index, "partner", perturb)
+        lsoas = (disclosed_areas(chosen, demo.lsoas, "partner", index=lsoa_index,
+                                 parents=demo.wards, secret=SECRET) if parents
+                 else _areas(chosen, demo.lsoas, lsoa_index, "partner", perturb))
         truth = harm_by_area(chosen, demo.lsoas, index=lsoa_index)["count"]
         shown = _count(lsoas).reindex(ward_of.index)
         for code in ward_of.index[lsoas["suppressed"].reindex(ward_of.index).to_numpy(bool)]:
@@ -202,9 +208,10 @@ def test_differencing_ward_minus_other_lsoas(town, perturb) -> None:
                 continue
             targets += 1
             exact += int(wards.loc[ward] - siblings.sum() == truth.loc[code])
-    rate = _report(f"ward minus LSOAs (partner, {'cell key' if perturb else 'control'})",
-                   exact, targets, EXACT_DIFFERENCE_RATE)
-    assert targets > 5
+    label = "cell key + ward groups" if parents else "cell key" if perturb else "control"
+    rate = _report(f"ward minus LSOAs (partner, {label})", exact, targets,
+                   EXACT_DIFFERENCE_RATE)
+    assert targets > 5 or parents
     if perturb:
         assert rate <= _bound(EXACT_DIFFERENCE_RATE, targets)
 

@@ -23,6 +23,7 @@ import pandas as pd
 from geosoc.aggregate import harm_by_area, harm_by_cell, harm_by_month
 from geosoc.config import server_key
 from geosoc.disclosure.cell_key import add_key_sums, keyed_incidents, record_keys
+from geosoc.disclosure.consistency import parent_codes
 from geosoc.disclosure.layers import (
     disclose_areas,
     disclose_cells,
@@ -156,8 +157,10 @@ def disclose_profile(profile: LocalityProfile, role: Role | str, *,
     out_areas = {}
     for kind, frame in areas.items():
         if kind in rules.area_kinds:
+            parent = (parent_codes(frame, areas["ward"])
+                      if kind != "ward" and "ward" in areas else None)
             out_areas[kind] = hotspots_on_disclosed(
-                disclose_areas(frame, rules.role, secret=secret),
+                disclose_areas(frame, rules.role, parent=parent, secret=secret),
                 lisa_permutations=lisa_permutations, seed=seed)
     out_monthly = disclose_series(monthly, rules.role, secret=secret)
     harm = out_cells[HARM].fillna(0.0)

@@ -16,6 +16,7 @@ import pandas as pd
 from geosoc.aggregate import AreaIndex, harm_by_area, harm_by_cell, harm_by_month
 from geosoc.config import server_key
 from geosoc.disclosure.cell_key import RECORD_KEY, add_key_sums, keyed_incidents, record_keys
+from geosoc.disclosure.consistency import parent_codes
 from geosoc.disclosure.derived import hotspots_on_disclosed
 from geosoc.disclosure.layers import (
     disclose_areas,
@@ -104,12 +105,15 @@ def disclosed_cells(incidents: pd.DataFrame, role: Role | str, *, resolution: in
 def disclosed_areas(incidents: pd.DataFrame, areas: gpd.GeoDataFrame, role: Role | str, *,
                     by: By = None, months: tuple[str, str] | None = None,
                     index: AreaIndex | None = None, hotspots: bool = False,
+                    parents: gpd.GeoDataFrame | None = None,
                     min_count: int | None = None,
                     secret: bytes | None = None) -> gpd.GeoDataFrame:
     """Return harm (days) and counts per area of ``incidents``, fit for ``role``.
 
     Parameters are those of :func:`disclosed_cells`; ``areas`` is an Areas frame
-    (EPSG:4326) and ``index`` its prebuilt point-in-polygon index.
+    (EPSG:4326) and ``index`` its prebuilt point-in-polygon index. ``parents`` is the
+    coarser layer published beside it (wards for LSOAs): each parent then counts as a
+    secondary-suppression group (:mod:`geosoc.disclosure.consistency`).
     """
     rules = rules_for(role, min_count=min_count)
     chosen = in_months(incidents, rules.role, months)
@@ -120,8 +124,9 @@ def disclosed_areas(incidents: pd.DataFrame, areas: gpd.GeoDataFrame, role: Role
         return disclose_areas(totals, rules.role)
     secret = secret or server_key()
     keys = harm_by_area(keyed_incidents(_keyed(chosen, secret)), areas, by=by, index=index)
-    layer = disclose_areas(add_key_sums(totals, keys), rules.role, min_count=min_count,
-                           secret=secret)
+    parent = parent_codes(areas, parents) if parents is not None else None
+    layer = disclose_areas(add_key_sums(totals, keys), rules.role, parent=parent,
+                           min_count=min_count, secret=secret)
     if hotspots and len(layer) > 2:
         layer = hotspots_on_disclosed(layer, lisa_permutations=99)
     return layer

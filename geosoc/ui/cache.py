@@ -244,7 +244,8 @@ def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.Ge
     study = _study(key)
     return disclosed_areas(with_activity_layer(_keyed_filtered(key, filters, role)),
                            study.areas[kind], Role(role), by="source",
-                           index=area_index(key, kind), min_count=_min_count(role))
+                           index=area_index(key, kind), min_count=_min_count(role),
+                           parents=study.areas["ward"] if kind != "ward" else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
