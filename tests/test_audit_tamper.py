@@ -222,3 +222,53 @@ def test_reanchor_is_for_analysts_and_audited(ws_path, capsys) -> None:
 def test_signing_in_with_an_unknown_name_is_refused(ws_path) -> None:
     with Workspace.open(ws_path) as ws, pytest.raises(AuthenticationError):
         ws.users.authenticate("somebody", PASSWORD)
+
+
+def test_a_workspace_from_before_the_keyed_chain_upgrades_and_verifies(tmp_path,
+                                                                        capsys) -> None:
+    from datetime import UTC, datetime
+
+    from geosoc.workspace import db
+    from geosoc.workspace.audit import row_hash
+    from geosoc.workspace.migrations import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in db._split_sql(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version VALUES (1, '2025-01-01T00:00:00+00:00')")
+    conn.execute("INSERT INTO users (username, role, password_hash, created_at) VALUES "
+                 "('ana', 'analyst', 'x', '2025-01-01'), ('pat', 'partner', 'x', '2025-01-01')")
+    prev, at = GENESIS_HASH, datetime(2025, 1, 1, tzinfo=UTC).isoformat()
+    for seq, (who, target, details) in enumerate([
+            ("system", "user:ana", {"role": "analyst"}), ("ana", "user:pat", {"role": "partner"}),
+            ("pat", "page:x", {})], start=1):
+        fields = {"seq": seq, "who": who, "role": "analyst" if who != "pat" else "partner",
+                  "at": at, "action": "user.create" if target.startswith("user") else "page.view",
+                  "target": target, "purpose": None, "details": details}
+        digest = row_hash(fields, prev)  # the old, unkeyed SHA-256 chain
+        conn.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (seq, fields["who"], fields["role"], at, fields["action"], target, None,
+                      canonical_json(details), prev, digest))
+        prev = digest
+    conn.close()
+    with Workspace.open(path) as ws:
+        assert ws.acting("pat").role == "partner"  # legacy roles signed from their entries
+        ws.record(who="ana", role="analyst", action="page.view", target="page:y")
+    assert _verify(path, capsys)[0] == 0
+    conn = _raw(path)
+    conn.execute("UPDATE audit_log SET who = 'mallory' WHERE seq = 3")
+    conn.close()
+    assert _verify(path, capsys)[0] == 3
+
+
+def test_resetting_the_identity_to_pass_a_rewrite_as_legacy_is_detected(ws_path,
+                                                                         capsys) -> None:
+    """Delete the signed settings and re-hash everything the old, unkeyed way."""
+    conn = _raw(ws_path)
+    conn.execute("DELETE FROM settings")
+    conn.execute("DELETE FROM audit_log WHERE action = 'export.csv'")
+    _rehash(conn, lambda b: hashlib.sha256(b).hexdigest())
+    conn.close()
+    code, out = _verify(ws_path, capsys)
+    assert code == 3 and ("reset" in out or "no signed id" in out)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from geosoc.config import checkpoint_dir, server_key
 from geosoc.errors import Problem, WorkspaceError
-from geosoc.workspace.audit import GENESIS_HASH, verify_audit_chain
+from geosoc.workspace.audit import GENESIS_HASH, row_hash, verify_audit_chain
 from geosoc.workspace.db import transaction
 from geosoc.workspace.signing import get_signed, role_mac, set_signed
 
@@ -72,6 +72,8 @@ def ensure_identity(conn: sqlite3.Connection) -> str | None:
         value, _ = get_signed(conn, key, "workspace_id")
         if value is not None:
             return value
+        if not _legacy_or_empty(conn, key):
+            return None  # a keyed log without its signed settings: verify reports it
         value = uuid.uuid4().hex
         seq, _ = chain_head(conn)
         set_signed(conn, key, "workspace_id", value)
@@ -93,6 +95,17 @@ def new_identity(conn: sqlite3.Connection) -> str:
     with transaction(conn):
         set_signed(conn, server_key(), "workspace_id", value)
     return value
+
+
+def _legacy_or_empty(conn: sqlite3.Connection, key: bytes) -> bool:
+    """Return whether the log is empty or its newest entry is an unkeyed (legacy) one."""
+    row = conn.execute("SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    if row is None:
+        return True
+    fields = {k: row[k] for k in ("seq", "who", "role", "at", "action", "target", "purpose")}
+    fields["details"] = json.loads(row["details"])
+    return (row_hash(fields, row["prev_hash"]) == row["hash"]
+            and row_hash(fields, row["prev_hash"], key) != row["hash"])
 
 
 def _checkpoint_path(workspace_id: str) -> Path:
@@ -140,11 +153,31 @@ def write_checkpoint(conn: sqlite3.Connection, workspace_id: str | None, *,
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_text(json.dumps({"workspace_id": workspace_id, "seq": seq, "hash": digest}),
-                        encoding="utf-8")
+        temp.write_text(json.dumps({"workspace_id": workspace_id, "seq": seq, "hash": digest,
+                                    "path": _db_path(conn)}), encoding="utf-8")
         os.replace(temp, path)
     except OSError:
         return
+
+
+def _db_path(conn: sqlite3.Connection) -> str:
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return str(Path(row[2]).resolve()) if row and row[2] else ""
+
+
+def _previous_identity(conn: sqlite3.Connection, workspace_id: str) -> str | None:
+    """Return another workspace id whose checkpoint was written for this same file."""
+    here = _db_path(conn)
+    if not here:
+        return None
+    for path in checkpoint_dir().glob("*.json"):
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if saved.get("path") == here and saved.get("workspace_id") != workspace_id:
+            return str(saved.get("workspace_id"))
+    return None
 
 
 def export_anchor(conn: sqlite3.Connection) -> str:
@@ -199,7 +232,12 @@ def verify_workspace(conn: sqlite3.Connection,
                         "emptied)")
     else:
         saved = _read_checkpoint(workspace_id)
-        if saved is None:
+        previous = _previous_identity(conn, workspace_id) if saved is None else None
+        if previous is not None:
+            checkpoint = "broken"
+            problems.append(f"checkpoint: this file was workspace {previous}; its identity was "
+                            "reset (signed settings removed) so its log cannot be trusted")
+        elif saved is None:
             checkpoint = "no checkpoint file on this server (truncation not checkable)"
         elif chain.ok and not (int(saved["seq"]) <= seq
                                and _on_chain(conn, int(saved["seq"]), str(saved["hash"]))):
