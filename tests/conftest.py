@@ -28,10 +28,12 @@ def city_of_london(shared_data: Path) -> Path:
 def _server_key_outside_home(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep the server key and audit checkpoints of the test run in a temporary folder.
 
-    Subprocesses inherit the variable, so CLI tests use the same key as the library.
+    The key is fixed, so cell key noise (and so every disclosed figure) is the same on every
+    run; subprocesses inherit the variable, so CLI tests use the same key as the library.
     """
     import os
 
-    os.environ["GEOSOC_AUDIT_KEY_FILE"] = str(
-        tmp_path_factory.mktemp("server-config") / "audit.key")
+    key_file = tmp_path_factory.mktemp("server-config") / "audit.key"
+    key_file.write_text("5e" * 32 + "\n")
+    os.environ["GEOSOC_AUDIT_KEY_FILE"] = str(key_file)
     os.environ.pop("GEOSOC_AUDIT_KEY", None)

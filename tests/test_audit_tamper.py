@@ -272,3 +272,12 @@ def test_resetting_the_identity_to_pass_a_rewrite_as_legacy_is_detected(ws_path,
     conn.close()
     code, out = _verify(ws_path, capsys)
     assert code == 3 and ("reset" in out or "no signed id" in out)
+
+
+def test_the_server_key_file_is_created_private_outside_the_workspace(tmp_path,
+                                                                      monkeypatch) -> None:
+    key_file = tmp_path / "config" / "geosoc" / "audit.key"
+    monkeypatch.setenv("GEOSOC_AUDIT_KEY_FILE", str(key_file))
+    key = server_key()
+    assert len(key) == 32 and key_file.stat().st_mode & 0o077 == 0
+    assert server_key() == key  # read back, not regenerated
