@@ -8,6 +8,7 @@ leak settings into each other. Example ``geosoc.toml``::
     asb_weight = 1.0                         # 0 or 1: count ASB as harm or not
     resolution = 9                           # default H3 resolution (7-10)
     partner_min_count = 5                    # partner suppression threshold (5 or more)
+    audit_key_file = "/etc/geosoc/audit.key" # the server key (never inside a workspace)
 
     [map]
     tiles = ""                               # "" = no tiles (offline); or a tile URL template
@@ -17,6 +18,8 @@ leak settings into each other. Example ``geosoc.toml``::
 
 from __future__ import annotations
 
+import os
+import secrets
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +70,9 @@ class Settings:
         Partner suppression threshold (counts below it are hidden); at least 5.
     map : MapSettings
         Base map settings.
+    audit_key_file : pathlib.Path or None
+        The server key file (keys the audit chain, signs user roles, seeds the cell key
+        method); ``None`` uses ``$GEOSOC_AUDIT_KEY_FILE`` or the user config folder.
     """
 
     workspace: Path = DEFAULT_WORKSPACE
@@ -75,9 +81,83 @@ class Settings:
     resolution: int = 9
     partner_min_count: int = 5
     map: MapSettings = field(default_factory=MapSettings)
+    audit_key_file: Path | None = None
 
 
-_KNOWN = {"workspace", "harm_weights", "asb_weight", "resolution", "partner_min_count", "map"}
+_KNOWN = {"workspace", "harm_weights", "asb_weight", "resolution", "partner_min_count", "map",
+          "audit_key_file"}
+
+#: Environment variable naming the server key file.
+KEY_FILE_ENV = "GEOSOC_AUDIT_KEY_FILE"
+#: Environment variable holding the server key itself (hex, at least 64 digits).
+KEY_ENV = "GEOSOC_AUDIT_KEY"
+
+
+def key_file_path(settings: Settings | None = None) -> Path:
+    """Return where the server key lives: the setting, ``$GEOSOC_AUDIT_KEY_FILE`` or default.
+
+    The default is ``$XDG_CONFIG_HOME/geosoc/audit.key`` (``~/.config/geosoc/audit.key``):
+    beside the server's configuration, never inside a workspace, so whoever can write a
+    workspace file cannot re-key its audit chain.
+    """
+    if settings is not None and settings.audit_key_file is not None:
+        return Path(settings.audit_key_file)
+    if os.environ.get(KEY_FILE_ENV):
+        return Path(os.environ[KEY_FILE_ENV])
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "geosoc" / "audit.key"
+
+
+def server_key(settings: Settings | None = None) -> bytes:
+    """Return the server key (32 bytes), creating the key file (mode 0600) on first use.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Settings naming the key file.
+
+    Returns
+    -------
+    bytes
+        ``$GEOSOC_AUDIT_KEY`` when set, else the key file's contents.
+
+    Raises
+    ------
+    ConfigError
+        The key in the environment or the file is malformed, or the file cannot be written.
+    """
+    if os.environ.get(KEY_ENV):
+        text, where = os.environ[KEY_ENV].strip(), f"${KEY_ENV}"
+    else:
+        path = key_file_path(settings)
+        where = str(path)
+        if not path.exists():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_hex(32) + "\n")
+            except FileExistsError:
+                pass
+            except OSError as err:
+                raise ConfigError("cannot create the server key", [Problem(
+                    str(err), file=where, fix=f"create the folder, or set {KEY_FILE_ENV}")]
+                ) from err
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise ConfigError("the server key is malformed", [Problem(
+            "the key must be at least 64 hexadecimal digits", file=where,
+            fix="restore the key file from the server's backup")])
+    return key
+
+
+def checkpoint_dir(settings: Settings | None = None) -> Path:
+    """Return the folder of audit checkpoints: beside the key file, outside any workspace."""
+    return key_file_path(settings).parent / "checkpoints"
 
 
 def load_config(path: str | Path | None) -> Settings:
@@ -154,4 +234,5 @@ def load_config(path: str | Path | None) -> Settings:
         partner_min_count=min_count,
         map=MapSettings(tiles=tiles, attribution=str(map_raw.get("attribution", "")),
                         context=base / str(context) if context else None),
+        audit_key_file=base / raw["audit_key_file"] if raw.get("audit_key_file") else None,
     )

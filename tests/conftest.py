@@ -22,3 +22,18 @@ def shared_data() -> Path:
 def city_of_london(shared_data: Path) -> Path:
     """Path to the City of London folder of the real data."""
     return shared_data / "city-of-london"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _server_key_outside_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the server key and audit checkpoints of the test run in a temporary folder.
+
+    The key is fixed, so cell key noise (and so every disclosed figure) is the same on every
+    run; subprocesses inherit the variable, so CLI tests use the same key as the library.
+    """
+    import os
+
+    key_file = tmp_path_factory.mktemp("server-config") / "audit.key"
+    key_file.write_text("5e" * 32 + "\n")
+    os.environ["GEOSOC_AUDIT_KEY_FILE"] = str(key_file)
+    os.environ.pop("GEOSOC_AUDIT_KEY", None)

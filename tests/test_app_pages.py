@@ -468,9 +468,9 @@ def test_configured_partner_threshold_hides_more(app, tmp_path, monkeypatch):
 
 
 def test_public_totals_agree_across_pages_and_geographies(app, demo_dir):
-    # One true total, rounded once: no page or geography may imply what was suppressed.
+    # One true total, perturbed (cell key, -2..2) and rounded once: no page or geography
+    # may imply what was suppressed.
     true_total = len(load_demo(demo_dir).incidents)
-    expected = round(true_total / 5) * 5
     launch = app("launch")
     _ok(launch)
     shown = {_metric(launch, "Recorded events")}
@@ -479,4 +479,6 @@ def test_public_totals_agree_across_pages_and_geographies(app, demo_dir):
     profile = app(view=Role.PUBLIC)
     _ok(profile)
     shown.add(_metric(profile, "Events"))
-    assert shown == {expected}
+    assert len(shown) == 1
+    value = shown.pop()
+    assert value % 5 == 0 and abs(value - true_total) <= 2 + 2.5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import sqlite3
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geosoc.cli import main
+from geosoc.config import server_key
 from geosoc.errors import AccessDeniedError, WorkspaceError
 from geosoc.workspace import Workspace, audit, db
 from geosoc.workspace.audit import GENESIS_HASH
@@ -39,7 +41,7 @@ def _raw(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def test_each_row_hash_is_sha256_of_its_canonical_json_and_prev_hash(ws_path: Path) -> None:
+def test_each_row_hash_is_hmac_of_its_canonical_json_and_prev_hash(ws_path: Path) -> None:
     with Workspace.open(ws_path) as ws:
         log = ws.audit_log(role="analyst")
     assert log["seq"].tolist() == [1, 2, 3]
@@ -49,7 +51,9 @@ def test_each_row_hash_is_sha256_of_its_canonical_json_and_prev_hash(ws_path: Pa
     payload = ('{"action":"page.view","at":"2025-04-01T09:30:00+00:00","details":{},'
                f'"prev_hash":"{GENESIS_HASH}","purpose":null,"role":"analyst","seq":1,'
                '"target":"page:hotspots","who":"ana"}')
-    assert first["hash"] == hashlib.sha256(payload.encode()).hexdigest()
+    key = server_key()
+    assert first["hash"] == hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+    assert first["hash"] != hashlib.sha256(payload.encode()).hexdigest()  # keyed, not plain
     assert log.loc[2, "details"] == {"note": "<script>alert(1)</script> ${x}"}  # verbatim
 
 

@@ -93,9 +93,10 @@ def test_phases_set_then_report_on_a_pseudo_site(workspace: Path, tmp_path: Path
     assert all("no significant change" in line for line in summary["site_change"])
 
 
-def test_a_partner_source_without_weights_needs_a_stated_default(workspace: Path,
-                                                                  tmp_path: Path,
-                                                                  capsys) -> None:
+def test_a_partner_source_without_weights_is_rejected_when_stored(workspace: Path,
+                                                                   tmp_path: Path,
+                                                                   capsys) -> None:
+    """Issue 14: rejected once at ingest, not accepted and then breaking every export."""
     ws_copy = tmp_path / "copy.sqlite"
     with Workspace.open(workspace) as ws:
         ws.backup(ws_copy)
@@ -105,12 +106,14 @@ def test_a_partner_source_without_weights_needs_a_stated_default(workspace: Path
                        "2024-04-07,-0.0801,51.5132,knife injury\n", encoding="utf-8")
     assert main(["ingest", str(partner), "--kind", "points", "--lon", "lon", "--lat", "lat",
                  "--date", "date", "--category", "kind", "--source", "health",
-                 "--workspace", str(ws_copy), "--name", "health"]) == 0
+                 "--workspace", str(ws_copy), "--name", "health"]) == 2
+    err = capsys.readouterr().err
+    assert "harm weight" in err and "knife injury" in err
+    assert main(["ingest", str(partner), "--kind", "points", "--lon", "lon", "--lat", "lat",
+                 "--date", "date", "--category", "kind", "--source", "health_ae",
+                 "--workspace", str(ws_copy), "--name", "health"]) == 0  # 'health_ae,*' row
     capsys.readouterr()
     out = tmp_path / "p"
     assert main(["profile", "--workspace", str(ws_copy), "--out", str(out),
-                 "--emerging", "none"]) == 2
-    assert "--unknown-harm" in capsys.readouterr().err
-    assert main(["profile", "--workspace", str(ws_copy), "--out", str(out),
-                 "--emerging", "none", "--unknown-harm", "50", "--json"]) == 0
+                 "--emerging", "none", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["incidents"] == 17_196

@@ -43,7 +43,7 @@ def ws(tmp_path: Path, clock: FakeClock):
 
 
 def test_hashes_are_salted_argon2id_and_never_listed(ws: Workspace) -> None:
-    ws.users.create_user("bob", PASSWORD, "partner")
+    ws.users.create_user("bob", PASSWORD, "partner", by="ana")
     hashes = [r[0] for r in ws._conn.execute("SELECT password_hash FROM users")]
     assert all(h.startswith("$argon2id$") for h in hashes)
     assert hashes[0] != hashes[1]  # same password, different salt
@@ -116,7 +116,7 @@ def test_an_analyst_reset_lifts_the_lockout(ws: Workspace) -> None:
     for _ in range(5):
         with pytest.raises(AuthenticationError):
             ws.users.authenticate("ana", "not the password")
-    ws.users.create_user("boss", PASSWORD, "analyst")
+    ws.users.create_user("boss", PASSWORD, "analyst", by="ana")
     with pytest.raises(AccessDeniedError):
         ws.users.reset_password("ana", "a brand new passphrase", by="pat", by_role="partner")
     with pytest.raises(WorkspaceError, match="shorter"):
@@ -148,7 +148,7 @@ def test_create_user_collects_problems_and_checks_the_actor(ws: Workspace) -> No
         ws.users.create_user(" ", "short", "admin")
     assert {p.column for p in err.value.problems} == {"username", "role", "password"}
     with pytest.raises(WorkspaceError, match="already exists"):
-        ws.users.create_user("ana", PASSWORD, "partner")
+        ws.users.create_user("ana", PASSWORD, "partner", by="ana")
     with pytest.raises(AccessDeniedError):
         ws.users.create_user("eve", PASSWORD, "analyst", by="pat", by_role="partner")
 
@@ -178,6 +178,9 @@ def test_cli_reads_the_password_from_stdin_or_env_never_argv(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     path = str(tmp_path / "cli.sqlite")
+    monkeypatch.setenv("GEOSOC_USER", "ana")
+    assert _cli(["users", "add", "ana", "--role", "analyst", "--workspace", path],
+                monkeypatch, password_env=PASSWORD) == 0
     assert _cli(["users", "add", "pat", "--role", "partner", "--workspace", path],
                 monkeypatch, stdin=PASSWORD + "\n") == 0
     assert _cli(["users", "add", "max", "--role", "public", "--workspace", path],

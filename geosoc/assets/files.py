@@ -15,6 +15,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio.errors
+import shapely.errors
 
 from geosoc.assets.capabilities import normalise_structured
 from geosoc.assets.model import (
@@ -292,7 +294,14 @@ def read_assets(path: str | Path, *, format: str | None = None,
 
 def _read_geojson(path: Path) -> pd.DataFrame:
     """Return the feature properties as text plus ``lon``/``lat`` of each point (WGS84)."""
-    frame = gpd.read_file(path)
+    try:
+        frame = gpd.read_file(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            shapely.errors.GEOSException, RecursionError) as err:
+        raise InputFileError("asset file cannot be read as GeoJSON", [Problem(
+            str(err).splitlines()[0][:300], file=str(path),
+            fix="check the file is a GeoJSON FeatureCollection of points (not deeply nested, "
+                "polygons closed); or export the register as CSV")]) from None
     if frame.crs is not None and not frame.crs.equals(CRS_STORE):
         frame = frame.to_crs(CRS_STORE)
     points = frame.geometry.representative_point()

@@ -9,6 +9,7 @@ module of the command being run is imported (its heavy library imports with it),
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import json
 import re
@@ -78,6 +79,31 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def user_error(err: BaseException) -> GeosocError | None:
+    """Return a clear error for environment and file-content failures, else ``None``.
+
+    A full disk, and geometry or GeoJSON the GEOS/GDAL readers reject (an unclosed polygon
+    ring, a file nested too deeply) are problems the user can fix, not bugs: say so instead
+    of printing a traceback. Matched by module name so ``geosoc --help`` imports neither.
+    """
+    from geosoc.errors import Problem
+
+    module = type(err).__module__ or ""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return GeosocError("the disk is full", [Problem(
+            f"{err.strerror}: {err.filename or ''}".rstrip(": "),
+            fix="free disk space (or write to another folder) and run the command again; "
+                "nothing half-written was kept")])
+    if module.startswith(("shapely", "pyogrio")) or isinstance(err, RecursionError):
+        return GeosocError("an input file holds geometry or structure that cannot be read",
+                           [Problem(str(err).splitlines()[0][:300] if str(err) else
+                                    type(err).__name__,
+                                    fix="check the file: polygon rings must be closed (first "
+                                        "point repeated at the end), GeoJSON must not be "
+                                        "nested deeply; re-export it from your GIS")])
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code.
 
@@ -89,7 +115,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(command if command in SUBCOMMAND_MODULES else None)
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        try:
+            return int(args.func(args))
+        except Exception as raw:  # translated when the user can fix it, else re-raised
+            translated = user_error(raw)
+            if translated is None:
+                raise
+            raise translated from raw
     except GeosocError as err:
         if getattr(args, "json", False):
             print(json.dumps(err.to_dict(), indent=2))

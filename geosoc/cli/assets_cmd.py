@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +12,7 @@ from geosoc.assets.files import export_assets_csv, export_assets_geojson
 from geosoc.assets.importing import FORMATS
 from geosoc.assets.model import normalise_categories
 from geosoc.cli import SUBCOMMANDS
+from geosoc.disclosure.layers import disclose_assets
 from geosoc.errors import InputFileError, Problem
 from geosoc.workspace import Workspace
 
@@ -68,19 +67,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lst.add_argument("--workspace", required=True, type=Path)
     lst.add_argument("--category", help="only this category")
     lst.add_argument("--include-retired", action="store_true")
+    lst.add_argument("--user", default=None, help="who reads it (default: $GEOSOC_USER or login)")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=run_list)
 
 
 def acting_user(ws: Workspace, name: str | None) -> tuple[str, str]:
-    """Return ``(username, role)`` for the CLI: a registered user's role, else ``analyst``.
+    """Return ``(username, role)`` of the acting user (:mod:`geosoc.workspace.acting`).
 
-    The command line runs with file access to the workspace, i.e. as an analyst; a name that
-    is registered with a narrower role is held to that role.
+    A registered user acts with their signed role; once the workspace has users an
+    unregistered name is refused; a workspace without users is its analyst's own file.
     """
-    username = name or os.environ.get("GEOSOC_USER") or getpass.getuser()
-    user = ws.users.get(username)
-    return username, user.role if user else "analyst"
+    actor = ws.acting(name)
+    return actor.username, actor.role
 
 
 def _postcodes(ws: Workspace, path: Path | None) -> pd.DataFrame | None:
@@ -208,11 +207,11 @@ def run_export(args: argparse.Namespace) -> int:
             fix="use a .csv or .geojson file name")])
     with Workspace.open(args.workspace, create=False) as ws:
         user, role = acting_user(ws, args.user)
-        frame = ws.assets.frame(include_retired=args.include_retired, role=role)
-        ws.record(who=user, role=role, action=f"export.assets{suffix}",
-                  target=f"export:{args.out.name}", purpose=args.purpose,
-                  details={"rows": len(frame)})
-        writers[suffix](frame, args.out)
+        frame = disclose_assets(ws.assets.frame(include_retired=args.include_retired,
+                                                role=role), role)
+        ws.export(args.out, lambda temp, _anchor: writers[suffix](frame, temp), who=user,
+                  role=role, action=f"export.assets{suffix}", purpose=args.purpose,
+                  details={"rows": len(frame), "columns": [str(c) for c in frame.columns]})
     print(f"wrote {len(frame)} assets to {args.out}")
     return 0
 
@@ -220,6 +219,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     """Print the register as a table or JSON records."""
     with Workspace.open(args.workspace, create=False) as ws:
+        acting_user(ws, args.user)
         frame = ws.assets.frame(include_retired=args.include_retired)
     if args.category:
         wanted = normalise_categories(pd.Series([args.category])).iloc[0]

@@ -98,7 +98,8 @@ def _require_export_role(workspace: Path, username: str, wanted: str) -> None:
     """Refuse an export for a wider audience than the registered user's own role.
 
     A partner may export for partners or the public, a public user only for the public;
-    unregistered names act as analysts (the command line runs with file access).
+    once the workspace has users an unregistered name is refused
+    (:mod:`geosoc.workspace.acting`).
     """
     from geosoc.cli.assets_cmd import acting_user
     from geosoc.workspace import Workspace
@@ -127,7 +128,7 @@ def _title(args: argparse.Namespace, name: str, demo: bool) -> str:
 def run_profile(args: argparse.Namespace) -> int:
     """Build the profile, write the HTML for the role, audit it; return 0."""
     from geosoc.hotspots.profile import build_profile
-    from geosoc.report.profile_report import ReportInputs, export_profile
+    from geosoc.report.profile_report import ReportInputs, export_profile, render_profile_report
 
     role = as_role(args.role)
     if args.workspace is not None and not args.purpose:
@@ -160,16 +161,21 @@ def run_profile(args: argparse.Namespace) -> int:
     inputs = ReportInputs(title=args.title or _title(args, data.name, demo),
                           site=data.site, assets=data.assets, incidents=data.incidents,
                           demo=demo)
-    path = export_profile(profile, role=role, out=args.out, inputs=inputs)
-    if args.workspace is not None:
+    if args.workspace is None:
+        path = export_profile(profile, role=role, out=args.out, inputs=inputs)
+    else:  # written to a temporary name, audited (with the chain head inside), then renamed
         from geosoc.workspace import Workspace
 
+        document = render_profile_report(profile, role=role, inputs=inputs)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         with Workspace.open(args.workspace, create=False) as ws:
-            ws.record(who=args.user, role=own_role, action="export.profile",
-                      target=f"export:{path.name}", purpose=args.purpose,
-                      details={"for_role": str(role), "marking": PROTECTIVE_MARKING[role],
-                               "bytes": path.stat().st_size,
-                               "data": "demo" if demo else "workspace"})
+            path = ws.export(
+                args.out,
+                lambda temp, anchor: temp.write_text(f"{document}\n<!-- {anchor} -->\n",
+                                                     encoding="utf-8"),
+                who=args.user, role=own_role, action="export.profile", purpose=args.purpose,
+                details={"for_role": str(role), "marking": PROTECTIVE_MARKING[role],
+                         "data": "demo" if demo else "workspace"})
     summary = {"out": str(path), "role": str(role), "marking": PROTECTIVE_MARKING[role],
                "bytes": path.stat().st_size, "audited": args.workspace is not None,
                "data": "demo" if demo else "workspace"}

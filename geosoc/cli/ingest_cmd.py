@@ -218,6 +218,10 @@ def _check_drops(args: argparse.Namespace, result: Ingested) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Read ``args.path`` as ``args.kind``, store it if asked, print the report; return 0."""
+    if args.workspace is not None:  # refuse before reading: only analysts store data
+        from geosoc.workspace.acting import require_analyst
+
+        require_analyst(args.workspace, args.user, "store datasets")
     _check_store_args(args)
     result = _read(args)  # a rejected file raises here, before the workspace is touched
     _check_drops(args, result)

@@ -74,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="report on the fictional demo town's site (outputs marked DEMO)")
     report.add_argument("--demo-dir", type=Path, help="demo town folder (default: built in)")
     report.add_argument("--out", type=Path, required=True, help="output folder")
+    report.add_argument("--user", default=None, help="who runs it (default: $GEOSOC_USER)")
     report.add_argument("--json", action="store_true", help="print the summary as JSON")
     report.set_defaults(func=run_report)
     dates = sub.add_parser("set", help="record a site's phase dates in the workspace")
@@ -272,6 +273,9 @@ def run_report(args: argparse.Namespace) -> int:
         raise ConfigError("no data given: geosoc does not fall back to the demo town", [Problem(
             "neither --workspace nor --demo was given", column="--workspace",
             fix="pass --workspace W --site NAME, or --demo for the fictional demo town")])
+    from geosoc.workspace.acting import require_analyst
+
+    require_analyst(args.workspace, args.user, "run phase reports")
     inputs = _workspace_inputs(args) if args.workspace else _demo_inputs(args)
     if args.source != "all":
         chosen = inputs.incidents[inputs.incidents[SOURCE] == args.source]

@@ -31,10 +31,12 @@ import pandas as pd
 from geosoc import ingest
 from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
+from geosoc.disclosure.derived import disclose_for
 from geosoc.errors import ConfigError, Problem
 from geosoc.hotspots.concentration import lorenz_curve
 from geosoc.hotspots.profile import LocalityProfile, build_profile
 from geosoc.ingest.accounting import WARN_SHARE, RowAccount, add_stored_reports
+from geosoc.workspace.acting import resolve_actor
 
 #: Protective marking of analyst outputs.
 MARKING = "OFFICIAL-SENSITIVE"
@@ -71,6 +73,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--emerging", choices=("M", "Q", "none"), default="M",
                         help="emerging hot spot periods: monthly, quarterly or none")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--user", default=None,
+                        help="who runs it (default $GEOSOC_USER or login): a workspace's "
+                             "partner or public user gets disclosed outputs; audited")
+    parser.add_argument("--purpose", default="locality profile (geosoc profile)",
+                        help="why (recorded in the workspace's audit log)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
 
@@ -219,7 +226,7 @@ def _text_progress(fraction: float, message: str) -> None:
 
 
 def _write(profile: LocalityProfile, out: Path, fmt: str, head: dict[str, object],
-           account: RowAccount) -> list[Path]:
+           account: RowAccount, anchor: str | None = None) -> list[Path]:
     """Write layers, CSVs, drops and the summary; return the files written."""
     out.mkdir(parents=True, exist_ok=True)
     layers = {"cells": profile.cells, **{f"areas_{k}": v for k, v in profile.areas.items()}}
@@ -232,19 +239,22 @@ def _write(profile: LocalityProfile, out: Path, fmt: str, head: dict[str, object
             path = out / f"{name}.parquet"
             frame.to_parquet(path)
         written.append(path)
-        table = neutralise_formulas(pd.DataFrame(frame.drop(columns="geometry")))
-        table.to_csv(out / f"{name}.csv")
+        table = neutralise_formulas(pd.DataFrame(frame.drop(columns="geometry")).reset_index())
+        table.to_csv(out / f"{name}.csv", index=False)  # the area-code index neutralised too
         written.append(out / f"{name}.csv")
     tables = {"monthly": profile.monthly, "hotspot_counts": profile.hotspot_counts,
-              "lorenz": lorenz_curve(profile.cells["harm"])}
+              "lorenz": lorenz_curve(profile.cells["harm"].fillna(0.0))}
     if profile.emerging is not None:
         tables["emerging"] = profile.emerging
     for name, table in tables.items():
-        neutralise_formulas(pd.DataFrame(table)).to_csv(out / f"{name}.csv",
-                                                        index=name != "monthly")
+        keep_index = name != "monthly"
+        frame = pd.DataFrame(table).reset_index() if keep_index else pd.DataFrame(table)
+        neutralise_formulas(frame).to_csv(out / f"{name}.csv", index=False)
         written.append(out / f"{name}.csv")
     written.append(account.write_csv(out / "drops.csv"))
     summary = {**head, **profile.summary(), "rows": account.to_dict()}
+    if anchor:
+        summary["audit_anchor"] = anchor
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     written.append(out / "summary.json")
     return sorted(set(written))
@@ -258,6 +268,7 @@ def profile_account(account: RowAccount, profile: LocalityProfile) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the profile, write it to ``args.out`` and print a summary; return 0."""
+    actor = resolve_actor(args.workspace, args.user)
     account = RowAccount()
     incidents, areas, data = load_data(args, account)
     months = None
@@ -274,15 +285,27 @@ def run(args: argparse.Namespace) -> int:
     )
     profile_account(account, profile)
     report_account(account, args, quiet=args.json)
-    marking = DEMO_MARKING if data["demo"] else MARKING
+    profile, marking = disclose_for(profile, actor.role, incidents)
+    if data["demo"]:
+        marking = DEMO_MARKING
     title = data["title"] or "Locality profile"
     from geosoc.harm import harm_unit
 
     sources = incidents["source"] if "source" in incidents.columns else None
     unit = harm_unit(incidents["category"], sources, scheme=args.scheme)
     head = {"protective_marking": marking, "title": title, "demo": bool(data["demo"]),
-            "data": data["source"], "harm_unit": unit}
-    written = _write(profile, args.out, args.format, head, account)
+            "data": data["source"], "harm_unit": unit, "role": actor.role}
+    if args.workspace is None:
+        written = _write(profile, args.out, args.format, head, account)
+    else:  # audited before the files are moved into place
+        from geosoc.workspace import Workspace
+
+        with Workspace.open(args.workspace, create=False) as ws:
+            written = ws.export_folder(
+                args.out, lambda temp, anchor: _write(profile, temp, args.format, head,
+                                                      account, anchor),
+                who=actor.username, role=actor.role, action="export.profile_folder",
+                purpose=args.purpose, details={"marking": marking, "role": actor.role})
     summary = {**head, **profile.summary(), "rows": account.to_dict(),
                "files": [str(p) for p in written]}
     if args.json:
@@ -290,8 +313,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     counts = profile.hotspot_counts
     print(f"{marking}\n{title}\nLocality profile: {len(profile.cells):,} H3 res "
-          f"{args.resolution} cells, {summary['incidents']:,} incidents, harm "
-          f"{summary['harm']:,.0f} {unit}")
+          f"{profile.cells.attrs.get('h3_resolution', args.resolution)} cells, "
+          f"{summary['incidents']:,} incidents, harm {summary['harm']:,.0f} {unit}")
     for kind, frame in profile.areas.items():
         print(f"  {kind}: {len(frame):,} areas holding "
               f"{profile.table_totals.get(f'areas_{kind}', 0):,} incidents")

@@ -36,6 +36,7 @@ from geosoc.sites.ranking import SCALES, baseline_period, in_period, rank_sites
 from geosoc.sites.scoring import explain
 from geosoc.sites.weights import COMPONENTS, NORMALISATIONS, ScoreWeights, component_label
 from geosoc.workspace import Workspace
+from geosoc.workspace.acting import require_analyst
 
 #: Protective marking written beside analyst exports.
 MARKING = "OFFICIAL-SENSITIVE"
@@ -184,6 +185,7 @@ def _units(ranked: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame) -> dict[str, s
 
 def run_rank(args: argparse.Namespace) -> int:
     """Rank candidates, print the top, write files, optionally save the chosen site."""
+    require_analyst(args.workspace, args.user, "rank candidate sites")
     weights = parse_weights(args.weights)
     if args.scaling:
         weights = ScoreWeights.from_dict({"normalisation": args.scaling}, base=weights)

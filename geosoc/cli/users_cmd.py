@@ -10,7 +10,8 @@ from pathlib import Path
 from geosoc.cli import SUBCOMMANDS
 from geosoc.errors import Problem, WorkspaceError
 from geosoc.workspace import Workspace
-from geosoc.workspace.roles import ROLES
+from geosoc.workspace.acting import authorise
+from geosoc.workspace.roles import ANALYSTS, ROLES
 
 #: Environment variable holding the new password (stdin is read when it is unset).
 PASSWORD_ENV = "GEOSOC_PASSWORD"  # noqa: S105 - the variable's name, not a password
@@ -25,11 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--workspace", required=True, type=Path)
-    add.add_argument("--by", default=os.environ.get("GEOSOC_USER", "cli"),
-                     help="the analyst adding the user (audited)")
+    add.add_argument("--by", default=None,
+                     help="the registered analyst adding the user (default $GEOSOC_USER or "
+                          "login; audited); the first user of a workspace must be an analyst")
     add.set_defaults(func=run_add)
-    lst = sub.add_parser("list", help="list users (no hashes)")
+    lst = sub.add_parser("list", help="list users (no hashes); analysts only")
     lst.add_argument("--workspace", required=True, type=Path)
+    lst.add_argument("--user", default=None,
+                     help="who lists them (default $GEOSOC_USER or login; analysts only)")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(func=run_list)
 
@@ -47,9 +51,11 @@ def read_password() -> str:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    """Create the user with a salted argon2id hash."""
+    """Create the user with a salted argon2id hash; only a registered analyst may."""
     with Workspace.open(args.workspace) as ws:
-        user = ws.users.create_user(args.username, read_password(), args.role, by=args.by)
+        actor = authorise(ws.acting(args.by), ANALYSTS, "add users")
+        user = ws.users.create_user(args.username, read_password(), args.role,
+                                    by=actor.username, by_role=actor.role)
     print(f"added {user.username} ({user.role})")
     return 0
 
@@ -57,6 +63,7 @@ def run_add(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     """Print the users."""
     with Workspace.open(args.workspace, create=False) as ws:
+        authorise(ws.acting(args.user), ANALYSTS, "list users")
         table = ws.users.list()
     print(table.to_json(orient="records") if args.json
           else table.to_string(index=False) if len(table) else "no users")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+import pandas as pd
+
 from geosoc.errors import AccessDeniedError, Problem
 
 
@@ -36,6 +38,8 @@ class DisclosureRules:
         Area kinds that may be shown.
     time_grain : {"M", "Q"}
         Finest time period that may be shown (month or quarter).
+    perturb : bool
+        Whether counts and harm get cell key noise (:mod:`geosoc.disclosure.cell_key`).
     """
 
     role: Role
@@ -45,14 +49,16 @@ class DisclosureRules:
     finest_h3_resolution: int
     area_kinds: tuple[str, ...]
     time_grain: str
+    perturb: bool = False
 
 
 ALL_AREA_KINDS = ("ward", "lsoa", "lad", "postcode_sector", "postcode_district", "site", "custom")
 
 DEFAULT_RULES: dict[Role, DisclosureRules] = {
     Role.ANALYST: DisclosureRules(Role.ANALYST, True, 0, 1, 15, ALL_AREA_KINDS, "M"),
-    Role.PARTNER: DisclosureRules(Role.PARTNER, False, 5, 1, 8, ALL_AREA_KINDS, "M"),
-    Role.PUBLIC: DisclosureRules(Role.PUBLIC, False, 10, 5, 7, ("ward", "lad", "site"), "Q"),
+    Role.PARTNER: DisclosureRules(Role.PARTNER, False, 5, 1, 8, ALL_AREA_KINDS, "M", True),
+    Role.PUBLIC: DisclosureRules(Role.PUBLIC, False, 10, 5, 7, ("ward", "lad", "site"), "Q",
+                                 True),
 }
 
 #: Marking carried by outputs for each role (Government Security Classifications).
@@ -188,3 +194,57 @@ def require_area_kind(role: Role | str, kind: str) -> None:
             [Problem(f"{kind} areas are too small for the {rules.role} view",
                      fix=f"use one of: {', '.join(rules.area_kinds)}")],
         )
+
+
+def require_time_grain(role: Role | str, months: tuple[str, str] | None) -> None:
+    """Refuse a month range finer than ``role``'s time grain (the public sees whole quarters).
+
+    Parameters
+    ----------
+    role : Role or str
+        Who will see the result.
+    months : tuple of str, optional
+        First and last month ``YYYY-MM`` of the selection; ``None`` means everything.
+
+    Raises
+    ------
+    AccessDeniedError
+        For the public role when the range does not start on a quarter's first month and end
+        on a quarter's last month.
+    """
+    rules = rules_for(role)
+    if rules.time_grain != "Q" or not months:
+        return
+    start, end = (int(str(m)[5:7]) for m in months)
+    if (start - 1) % 3 or end % 3:
+        raise AccessDeniedError(
+            f"the {rules.role} role sees whole quarters only",
+            [Problem(f"months {months[0]} to {months[1]} are not whole quarters",
+                     column="months",
+                     fix="start on January, April, July or October and end on March, June, "
+                         "September or December")],
+        )
+
+
+def months_for(role: Role | str, months: tuple[str, str] | tuple[()] | None
+               ) -> tuple[str, str] | tuple[()] | None:
+    """Return ``months`` widened to whole quarters for a role whose grain is the quarter.
+
+    Parameters
+    ----------
+    role : Role or str
+        Who will see the result.
+    months : tuple of str, optional
+        First and last month ``YYYY-MM``; empty or ``None`` means every month.
+
+    Returns
+    -------
+    tuple of str or the input
+        For the public: from the first month of the first quarter to the last month of the
+        last quarter; unchanged for other roles.
+    """
+    if rules_for(role).time_grain != "Q" or not months:
+        return months
+    start = pd.Period(str(months[0]), freq="M").asfreq("Q").asfreq("M", how="start")
+    end = pd.Period(str(months[1]), freq="M").asfreq("Q").asfreq("M", how="end")
+    return (str(start), str(end))

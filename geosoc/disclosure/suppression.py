@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from geosoc.config import server_key
+from geosoc.disclosure.cell_key import KEY_SUM, cell_keys, content_keys, noise_for
 from geosoc.schema import COUNT, HARM
 
 if TYPE_CHECKING:
@@ -59,8 +61,9 @@ def suppress(
     rules: DisclosureRules,
     *,
     groups: Iterable[pd.Series] = (),
+    secret: bytes | None = None,
 ) -> pd.DataFrame:
-    """Apply primary and secondary suppression and rounding to every count column.
+    """Apply cell key perturbation, primary and secondary suppression and rounding.
 
     Parameters
     ----------
@@ -73,24 +76,36 @@ def suppress(
         Extra groupings whose totals are published (e.g. parent cell ids of an
         overlapping coarser layer), aligned to ``frame.index``. The whole layer is always
         one group.
+    secret : bytes, optional
+        The server key, for the fallback cell keys of columns without ``keysum`` columns
+        (required when ``rules.perturb`` and such a column exists).
 
     Returns
     -------
     pandas.DataFrame
-        A copy with suppressed counts and harm set to ``NaN``, counts rounded to
-        ``rules.rounding_base``, and a boolean ``suppressed`` column for the row total.
+        A copy with counts perturbed (when ``rules.perturb``: ``count + noise`` from the
+        cell key, harm scaled by the same ratio), values whose true or perturbed count is
+        from 1 to ``min_count - 1`` suppressed to ``NaN`` (with secondary suppression),
+        rounded to ``rules.rounding_base``, a boolean ``suppressed`` column for the row
+        total, and no ``keysum`` columns.
     """
     out = frame.copy()
+    key_columns = [c for c in out.columns if c == KEY_SUM or c.startswith(f"{KEY_SUM}__")]
     if rules.min_count <= 0 and rules.rounding_base <= 1:
         out["suppressed"] = False
-        return out
+        return out.drop(columns=key_columns)
     count_cols = _count_columns(out)
+    raw = out[count_cols].fillna(0).astype(float)
+    if rules.perturb:
+        out = _perturb(out, count_cols, secret or server_key())
+    out = out.drop(columns=key_columns)
     whole = pd.Series(0, index=out.index)
     group_list = [whole, *groups]
     masks: dict[str, pd.Series] = {}
     for col in count_cols:
-        values = out[col].fillna(0).astype(float)
-        mask = (values > 0) & (values < rules.min_count)
+        values = raw[col]
+        shown = out[col].fillna(0).astype(float)
+        mask = (values > 0) & ((values < rules.min_count) | (shown < rules.min_count))
         for grouping in group_list:
             mask = _secondary_mask(values, mask, grouping.reindex(out.index), rules.min_count)
         masks[col] = mask
@@ -108,6 +123,23 @@ def suppress(
             if harm_col in out.columns:
                 out[harm_col] = (out[harm_col] / base).round() * base
     out["suppressed"] = masks.get(COUNT, False)
+    return out
+
+
+def _perturb(frame: pd.DataFrame, count_cols: list[str], secret: bytes) -> pd.DataFrame:
+    """Add cell key noise to every count column; scale each harm column by the same ratio."""
+    out = frame.copy()
+    for col in count_cols:
+        counts = out[col].fillna(0).round().astype(np.int64).to_numpy()
+        key_col = KEY_SUM + col[len(COUNT):]
+        keys = (cell_keys(out[key_col]) if key_col in out.columns
+                else content_keys(out, col, secret))
+        perturbed = counts + noise_for(counts, keys)
+        out[col] = perturbed.astype(float)
+        harm_col = _harm_partner(col)
+        if harm_col in out.columns:
+            ratio = np.divide(perturbed, counts, out=np.zeros(len(counts)), where=counts > 0)
+            out[harm_col] = out[harm_col].astype(float) * ratio
     return out
 
 

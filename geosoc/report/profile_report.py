@@ -23,6 +23,7 @@ import shapely
 
 from geosoc import maps
 from geosoc.assets.model import active_assets
+from geosoc.disclosure.derived import disclose_profile
 from geosoc.disclosure.layers import (
     disclose_areas,
     disclose_cells,
@@ -77,7 +78,15 @@ class ReportInputs:
 
 
 def _map_layer(profile: LocalityProfile, role: Role, area_kind: str) -> gpd.GeoDataFrame:
-    """Return the harm layer this role may see: cells (analyst, partner) or wards (public)."""
+    """Return the harm layer this role may see: cells (analyst, partner) or wards (public).
+
+    For partner and public ``profile`` is already disclosed (:func:`disclose_profile`), so
+    its layers are taken as they are.
+    """
+    if role is not Role.ANALYST:
+        if role is Role.PUBLIC and area_kind in profile.areas:
+            return profile.areas[area_kind]
+        return profile.cells
     if role is Role.PUBLIC:
         if area_kind not in profile.areas:
             return disclose_cells(profile.cells, role)
@@ -143,9 +152,12 @@ def _unit(profile: LocalityProfile, incidents: pd.DataFrame | None) -> str:
 
 def _headlines(profile: LocalityProfile, role: Role, layer: gpd.GeoDataFrame,
                unit: str = "days (CCHI)") -> list[str]:
-    count = disclose_headline(float(profile.cells[COUNT].sum()), role)
-    harm = disclose_headline(float(profile.cells[HARM].sum()), role)
-    months = profile.monthly["month"]
+    if "headline" in profile.parameters:  # disclosed once, with the cell key of the total
+        count, harm = profile.parameters["headline"]
+    else:
+        count = disclose_headline(float(profile.cells[COUNT].sum()), role)
+        harm = disclose_headline(float(profile.cells[HARM].sum()), role)
+    months = profile.monthly["month" if "month" in profile.monthly else "quarter"]
     hot = int((layer["hotspot_bin"] >= 2).sum()) if "hotspot_bin" in layer.columns else None
     items = [
         f"{months.min()} to {months.max()}",
@@ -196,14 +208,16 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
     role = as_role(role)
     inputs = inputs or ReportInputs()
     marking = PROTECTIVE_MARKING[role]
+    if role is not Role.ANALYST:  # every figure and statistic from disclosed values
+        profile = disclose_profile(profile, role, incidents=inputs.incidents)
     layer = _map_layer(profile, role, inputs.area_kind)
     scale = maps.quantile_scale(layer[HARM].fillna(0))
     colours = np.where(layer[HARM].isna(), SUPPRESSED_COLOUR, scale.colour(layer[HARM].fillna(0)))
     assets = None if inputs.assets is None else active_assets(inputs.assets)
-    series = disclose_series(profile.monthly, role)
+    series = profile.monthly if role is not Role.ANALYST else disclose_series(profile.monthly,
+                                                                              role)
     period = "quarter" if "quarter" in series.columns else "month"
-    table_src = (disclose_areas(profile.areas[inputs.area_kind], role)
-                 if inputs.area_kind in profile.areas else layer)
+    table_src = profile.areas.get(inputs.area_kind, layer)
     top = table_src.sort_values(HARM, ascending=False, na_position="last").head(10)
     top = top.assign(code=top.index.astype(str),
                      name=top["name"] if "name" in top.columns else top.index.astype(str))

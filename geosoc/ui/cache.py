@@ -23,14 +23,15 @@ from geosoc import aggregate, hotspots, maps
 from geosoc.aggregate.cells import assign_cells, cover_area, h3_ints_to_str
 from geosoc.aggregate.pip_index import AreaIndex
 from geosoc.assets.files import read_assets
-from geosoc.config import Settings, load_config
-from geosoc.disclosure.layers import (
-    disclose_areas,
-    disclose_cells,
-    disclose_headline,
-    disclose_series,
+from geosoc.config import Settings, load_config, server_key
+from geosoc.disclosure.cell_key import attach_record_keys
+from geosoc.disclosure.rules import Role, months_for, rules_for
+from geosoc.disclosure.tables import (
+    disclosed_areas,
+    disclosed_cells,
+    disclosed_series,
+    disclosed_totals,
 )
-from geosoc.disclosure.rules import Role, rules_for
 from geosoc.hotspots.emerging import emerging_hotspots, to_panel
 from geosoc.hotspots.profile import Progress, build_profile
 from geosoc.ingest.context import read_context
@@ -229,12 +230,24 @@ def cell_layer(key: str, filters: state.Filters, resolution: int, role: str,
     """
     study = _study(key)
     cover = cover_area(study.areas["ward"], resolution)
-    cells = aggregate.harm_by_cell(with_activity_layer(_filtered(key, filters)), resolution,
-                                   cover=cover, by="source")
-    if with_hotspots and len(cells) > 2:
-        cells = hotspots.find_hotspots(cells, "harm", lisa_permutations=99,
-                                       transform_value="log1p")
-    return disclose_cells(cells, Role(role), min_count=_min_count(role))
+    # Partner and public: perturbed with the cell key method, and Gi*/LISA computed from
+    # the disclosed values only (a raw-value Gi* inverts to the suppressed counts).
+    return disclosed_cells(with_activity_layer(_keyed_filtered(key, filters, role)), Role(role),
+                           resolution=resolution, cover=cover, by="source",
+                           hotspots=with_hotspots, min_count=_min_count(role))
+
+
+def _keyed_filtered(key: str, filters: state.Filters, role: str) -> gpd.GeoDataFrame:
+    """Return filtered incidents (whole quarters for the public), keyed for non-analysts.
+
+    Record keys are computed before the police-activity relabelling, from each incident's
+    own identity, so the same incident has the same key on every page.
+    """
+    months = months_for(Role(role), filters.months)
+    frame = _study(key).filtered(months, filters.categories, filters.sources)
+    if Role(role) is Role.ANALYST:
+        return frame
+    return attach_record_keys(frame, server_key())
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -247,10 +260,10 @@ def area_index(key: str, kind: str) -> AreaIndex:
 def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.GeoDataFrame:
     """Harm and counts per area of ``kind`` (``ward``/``lsoa``), disclosed for ``role``."""
     study = _study(key)
-    areas = aggregate.harm_by_area(with_activity_layer(_filtered(key, filters)),
-                                   study.areas[kind], by="source",
-                                   index=area_index(key, kind))
-    return disclose_areas(areas, Role(role), min_count=_min_count(role))
+    return disclosed_areas(with_activity_layer(_keyed_filtered(key, filters, role)),
+                           study.areas[kind], Role(role), by="source",
+                           index=area_index(key, kind), min_count=_min_count(role),
+                           parents=study.areas["ward"] if kind != "ward" else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -262,17 +275,14 @@ def headline(key: str, filters: state.Filters, role: str) -> tuple[float | None,
     each page its own total, and the difference between two pages would reveal what was
     suppressed.
     """
-    frame = _filtered(key, filters)
-    return (disclose_headline(float(len(frame)), Role(role)),
-            disclose_headline(float(frame["harm"].sum()), Role(role)))
+    return disclosed_totals(_keyed_filtered(key, filters, role), Role(role))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def monthly(key: str, filters: state.Filters, role: str, by: str | None = None) -> pd.DataFrame:
     """Monthly counts and harm (quarters for the public role), disclosed for ``role``."""
-    table = aggregate.harm_by_month(_filtered(key, filters), by=by)
-    return disclose_series(table, Role(role), by=[by] if by else [],
-                           min_count=_min_count(role))
+    return disclosed_series(_keyed_filtered(key, filters, role), Role(role), by=by,
+                            min_count=_min_count(role))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -284,6 +294,11 @@ def emerging_layer(key: str, filters: state.Filters, resolution: int, role: str)
     study = _study(key)
     resolution = min(resolution, rules_for(Role(role)).finest_h3_resolution)
     cover = cover_area(study.areas["ward"], resolution)
+    if Role(role) is not Role.ANALYST:
+        # A class per cell from its raw quarterly series is a raw-derived value: not shown.
+        return pd.DataFrame({"emerging_class": pd.Series(dtype=str),
+                             "trend_tau": pd.Series(dtype=float),
+                             "trend_p": pd.Series(dtype=float)})
     located = assign_cells(_filtered(key, filters).dropna(subset=["lon", "lat"]), resolution)
     located = located.assign(h3=h3_ints_to_str(located["h3"].to_numpy()))
     panel = to_panel(located, "h3", "Q", ids=cover.index)

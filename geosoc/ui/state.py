@@ -113,6 +113,6 @@ def record_page_view(user: SessionUser, page: str) -> None:
     if user.demo or not user.workspace or st.session_state.get(LAST_VIEW_KEY) == page:
         return
     with Workspace.open(user.workspace, create=False) as ws:
-        ws.record(who=user.username, role=view_role().value, action="page.view",
-                  target=f"page:{page}")
+        ws.record(who=user.username, role=user.role.value, action="page.view",
+                  target=f"page:{page}", details={"view_role": view_role().value})
     st.session_state[LAST_VIEW_KEY] = page

@@ -12,6 +12,13 @@ may use the same file at once (WAL mode, writers queue on ``busy_timeout``).
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import hashlib
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -19,8 +26,11 @@ from types import TracebackType
 import pandas as pd
 from argon2 import PasswordHasher
 
+from geosoc.errors import Problem, WorkspaceError
+from geosoc.workspace import anchor as _anchor
 from geosoc.workspace import audit as _audit
 from geosoc.workspace import db
+from geosoc.workspace.acting import Actor, acting_user
 from geosoc.workspace.analyses import AnalysisStore
 from geosoc.workspace.asset_register import AssetRegister
 from geosoc.workspace.audit import ChainVerification
@@ -30,7 +40,7 @@ from geosoc.workspace.roles import ANALYSTS, require_role
 from geosoc.workspace.sites import SiteStore
 from geosoc.workspace.users import LockoutPolicy, User, UserStore
 
-__all__ = ["ChainVerification", "LockoutPolicy", "User", "Workspace"]
+__all__ = ["Actor", "ChainVerification", "LockoutPolicy", "User", "Workspace"]
 
 
 class Workspace:
@@ -63,6 +73,11 @@ class Workspace:
         self.datasets = DatasetStore(self._conn, clock)
         self.users = UserStore(self._conn, clock, hasher, lockout)
         self.operations = OperationsStore(self._conn, clock, self.sites)
+        try:
+            self._id = _anchor.ensure_identity(self._conn)
+        except BaseException:
+            self._conn.close()
+            raise
 
     @classmethod
     def open(cls, path: str | Path, *, create: bool = True, clock: db.Clock | None = None,
@@ -87,8 +102,36 @@ class Workspace:
                    create=create)
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Advance the audit checkpoint (outside the workspace) and close the connection."""
+        # A damaged log is reported by verify, never by closing.
+        with contextlib.suppress(sqlite3.Error, WorkspaceError):
+            _anchor.write_checkpoint(self._conn, self._id)
         self._conn.close()
+
+    def reanchor(self, *, who: str, role: str, purpose: str, new_identity: bool = False
+                 ) -> None:
+        """Accept the log as it is now as the new anchor (after restoring a backup); analysts.
+
+        The previous checkpoint is kept in the audit entry, so the decision is itself on
+        record. Use it only when the difference is explained (a restored backup; with
+        ``new_identity`` a copy that lives on separately gets its own checkpoint).
+        """
+        require_role(role, ANALYSTS, "re-anchor the audit log")
+        previous = _anchor.read_checkpoint(self._id)
+        if new_identity:
+            self._id = _anchor.new_identity(self._conn)
+        self.record(who=who, role=role, action="audit.reanchor", target="workspace:audit",
+                    purpose=purpose, details={"previous_checkpoint": previous,
+                                              "workspace_id": self._id})
+        _anchor.write_checkpoint(self._conn, self._id, force=True)
+
+    def acting(self, name: str | None) -> Actor:
+        """Return the acting user (see :func:`geosoc.workspace.acting.acting_user`)."""
+        return acting_user(self.users, name)
+
+    def audit_anchor(self) -> str:
+        """Return the chain head text an export carries (``geosoc-audit-anchor: ...``)."""
+        return _anchor.export_anchor(self._conn)
 
     def __enter__(self) -> Workspace:
         return self
@@ -105,9 +148,79 @@ class Workspace:
         with ``export:``. Returns the entry's hash.
         """
         with db.transaction(self._conn):
-            return _audit.record(self._conn, who=who, role=role, at=self._clock(),
-                                 action=action, target=target, purpose=purpose,
-                                 details=details)
+            digest = _audit.record(self._conn, who=who, role=role, at=self._clock(),
+                                   action=action, target=target, purpose=purpose,
+                                   details=details)
+        _anchor.write_checkpoint(self._conn, self._id)
+        return digest
+
+    def export(self, out: str | Path, write: Callable[[Path, str], object], *, who: str,
+               role: str, action: str, purpose: str,
+               details: dict[str, object] | None = None) -> Path:
+        """Write an export so that its audit entry exists before the file does.
+
+        ``write(temp_path, anchor)`` writes the file to a temporary name beside ``out``
+        (``anchor`` is the chain head text to embed, see :func:`anchor.export_anchor`); the
+        audit entry (with the file's size and SHA-256) is committed; only then is the file
+        renamed into place. A failed write or audit leaves no file.
+
+        Raises
+        ------
+        WorkspaceError
+            The file could not be written (disk full, no permission), with the reason.
+        """
+        out = Path(out)
+        temp = out.with_name(f".{out.name}.{os.getpid()}.partial")
+        try:
+            write(temp, self.audit_anchor())
+            data = temp.read_bytes()
+            self.record(who=who, role=role, action=action, target=f"export:{out.name}",
+                        purpose=purpose,
+                        details={**(details or {}), "bytes": len(data),
+                                 "sha256": hashlib.sha256(data).hexdigest()})
+            os.replace(temp, out)
+        except OSError as err:
+            temp.unlink(missing_ok=True)
+            raise WorkspaceError("export not written", [Problem(
+                f"{err.strerror or err}", file=str(out),
+                fix="free disk space (or choose another folder) and export again"
+                if err.errno == errno.ENOSPC else "check the folder exists and is writable")]
+            ) from err
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return out
+
+    def export_folder(self, out: str | Path, write: Callable[[Path, str], list[Path]], *,
+                      who: str, role: str, action: str, purpose: str,
+                      details: dict[str, object] | None = None) -> list[Path]:
+        """Write a folder of outputs so that its audit entry exists before the files do.
+
+        Like :meth:`export`: ``write(temp_folder, anchor)`` writes every file into a
+        temporary folder beside ``out`` and returns them; the audit entry (file names,
+        sizes) is committed; then each file is moved into ``out``.
+        """
+        out = Path(out)
+        temp = out.with_name(f".{out.name}.{os.getpid()}.partial")
+        try:
+            temp.mkdir(parents=True, exist_ok=True)
+            files = write(temp, self.audit_anchor())
+            sizes = {f.name: f.stat().st_size for f in files}
+            self.record(who=who, role=role, action=action, target=f"export:{out.name}",
+                        purpose=purpose, details={**(details or {}), "files": sizes})
+            out.mkdir(parents=True, exist_ok=True)
+            moved = []
+            for f in files:
+                os.replace(f, out / f.name)
+                moved.append(out / f.name)
+        except OSError as err:
+            raise WorkspaceError("outputs not written", [Problem(
+                f"{err.strerror or err}", file=str(out),
+                fix="free disk space (or choose another folder) and run again"
+                if err.errno == errno.ENOSPC else "check the folder is writable")]) from err
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)
+        return moved
 
     def audit_log(self, *, role: str) -> pd.DataFrame:
         """Return the audit log, oldest first; only analysts may review it.
@@ -121,9 +234,9 @@ class Workspace:
         require_role(role, ANALYSTS, "review the audit log")
         return _audit.audit_entries(self._conn)
 
-    def verify_audit_chain(self) -> ChainVerification:
-        """Recompute the audit hash chain; see :func:`geosoc.workspace.audit.verify_audit_chain`."""
-        return _audit.verify_audit_chain(self._conn)
+    def verify_audit_chain(self, exports: list[str | Path] = ()) -> _anchor.Verdict:
+        """Check the keyed chain, its anchors and signed roles (:func:`anchor.verify_workspace`)."""
+        return _anchor.verify_workspace(self._conn, list(exports))
 
     def integrity_check(self) -> str:
         """Return SQLite's integrity check verdict (``"ok"`` when healthy)."""

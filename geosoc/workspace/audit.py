@@ -1,16 +1,23 @@
-"""The append-only, hash-chained audit log (DPA 2018 s62: who consulted or disclosed what).
+"""The append-only, keyed, hash-chained audit log (DPA 2018 s62: who consulted or disclosed what).
 
 Each row stores ``prev_hash`` (the previous row's ``hash``; 64 zeros for the first row) and
-``hash = sha256(canonical JSON of the row's fields + prev_hash)``. SQLite triggers abort any
-``UPDATE`` or ``DELETE`` on the table; if someone bypasses them (drops the triggers, edits the
-file), :func:`verify_audit_chain` names the first row whose hash or link no longer matches.
-Truncating the newest rows cannot be seen from the chain alone: keep the head hash reported
-by ``geosoc audit verify`` somewhere else (a ticket, an email) to detect that.
+``hash = HMAC-SHA256(server key, canonical JSON of the row's fields + prev_hash)``. The key
+lives outside the workspace (:func:`geosoc.config.server_key`), so whoever can write the
+SQLite file cannot re-hash a rewritten log. SQLite triggers abort any ``UPDATE`` or
+``DELETE``; if someone bypasses them, :func:`verify_audit_chain` names the first row whose
+hash or link no longer matches. Truncating the newest rows or emptying the log is caught
+against the anchors kept outside the workspace (:mod:`geosoc.workspace.anchor`: a checkpoint
+file and the chain head carried by every export).
+
+Every entry is checked against the registered users: once a workspace has users, an entry
+for an unregistered name, or with a role other than the user's signed role, is refused
+(only failed sign-ins of unknown names are recorded as such).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -18,7 +25,9 @@ from datetime import datetime
 
 import pandas as pd
 
-from geosoc.errors import Problem, WorkspaceError
+from geosoc.config import server_key
+from geosoc.errors import AccessDeniedError, Problem, WorkspaceError
+from geosoc.workspace.signing import get_signed, role_mac
 
 #: ``prev_hash`` of the first row.
 GENESIS_HASH = "0" * 64
@@ -59,10 +68,56 @@ def canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def row_hash(fields: dict[str, object], prev_hash: str) -> str:
-    """Return the SHA-256 hex digest chaining ``fields`` to ``prev_hash``."""
-    payload = canonical_json({**fields, "prev_hash": prev_hash})
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+def row_hash(fields: dict[str, object], prev_hash: str, key: bytes | None = None) -> str:
+    """Return the hex digest chaining ``fields`` to ``prev_hash``.
+
+    HMAC-SHA256 under ``key``; plain SHA-256 (rows written before the chain was keyed)
+    when ``key`` is ``None``.
+    """
+    payload = canonical_json({**fields, "prev_hash": prev_hash}).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(payload).hexdigest()
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def _table_missing(err: sqlite3.OperationalError) -> WorkspaceError:
+    return WorkspaceError("the workspace's audit log is missing", [Problem(
+        f"{err}: the audit_log table was removed from the workspace",
+        fix="the workspace was tampered with or damaged: restore it from a backup and "
+            "report it")])
+
+
+def check_actor(conn: sqlite3.Connection, who: str, role: str, action: str,
+                key: bytes) -> None:
+    """Refuse an entry for an unregistered user, or with a role not the user's signed one.
+
+    Raises
+    ------
+    AccessDeniedError
+        Once the workspace has users: ``who`` is not one of them, or ``role`` differs from
+        their role, or their role's signature does not match (``users.role`` was edited).
+    """
+    if action.startswith("sign_in."):
+        return
+    has_users = conn.execute("SELECT 1 FROM users LIMIT 1").fetchone()
+    if not has_users:
+        return
+    row = conn.execute("SELECT role, role_mac FROM users WHERE username = ?",
+                       (who,)).fetchone()
+    if row is None:
+        raise AccessDeniedError(f"user '{who}' is not registered in this workspace", [Problem(
+            f"'{who}' is not a user of this workspace", column="user",
+            fix="act as a registered user (--user NAME or $GEOSOC_USER), or ask an analyst to "
+                "add you with geosoc users add")])
+    if not hmac.compare_digest(row["role_mac"] or "", role_mac(key, who, row["role"])):
+        raise AccessDeniedError(f"user '{who}' has a tampered role", [Problem(
+            f"the stored role of '{who}' does not carry a valid signature", column="role",
+            fix="the users table was edited outside geosoc: run geosoc audit verify and "
+                "restore the workspace from a backup")])
+    if row["role"] != role:
+        raise AccessDeniedError(f"user '{who}' is registered as {row['role']}, not {role}", [
+            Problem(f"'{who}' acts with role {role!r} but is registered as {row['role']!r}",
+                    column="role", fix="act with your own role")])
 
 
 def record(
@@ -112,11 +167,17 @@ def record(
         raise WorkspaceError("audit entry rejected", problems)
     if not conn.in_transaction:
         raise WorkspaceError("audit entries must be written inside the action's transaction")
-    last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    key = server_key()
+    try:
+        check_actor(conn, who, role, action, key)
+        last = conn.execute(
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    except sqlite3.OperationalError as err:
+        raise _table_missing(err) from err
     seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS_HASH)
     fields = {"seq": seq, "who": who, "role": role, "at": at.isoformat(), "action": action,
               "target": target, "purpose": purpose, "details": details or {}}
-    digest = row_hash(fields, prev)
+    digest = row_hash(fields, prev, key)
     conn.execute(
         "INSERT INTO audit_log (seq, who, role, at, action, target, purpose, details, "
         "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -126,33 +187,65 @@ def record(
     return digest
 
 
-def verify_audit_chain(conn: sqlite3.Connection) -> ChainVerification:
-    """Recompute every hash and link of the audit log, oldest first.
+def keyed_from(conn: sqlite3.Connection, key: bytes) -> int:
+    """Return the first ``seq`` hashed with the key (1 unless the workspace predates keying).
 
-    The walk is sequential by nature (each hash depends on the one before).
+    Raises
+    ------
+    WorkspaceError
+        The signed boundary was edited.
+    """
+    try:
+        value, valid = get_signed(conn, key, "audit_keyed_from")
+    except sqlite3.OperationalError:
+        return 1
+    if not valid:
+        raise WorkspaceError("audit settings were tampered with", [Problem(
+            "the signed start of the keyed audit chain does not verify", column="settings",
+            fix="restore the workspace from a backup")])
+    return int(value) if value is not None else 1
+
+
+def verify_audit_chain(conn: sqlite3.Connection) -> ChainVerification:
+    """Recompute every keyed hash and link of the audit log, oldest first.
+
+    The walk is sequential by nature (each hash depends on the one before). Rows written
+    before the workspace's chain was keyed (legacy SHA-256 rows, below the signed
+    ``audit_keyed_from``) are checked with the plain hash.
 
     Returns
     -------
     ChainVerification
         ``ok`` and, when broken, the ``seq`` of the first bad row and why.
     """
+    key = server_key()
+    try:
+        first_keyed = keyed_from(conn, key)
+    except WorkspaceError as err:
+        return ChainVerification(False, 0, None, str(err), GENESIS_HASH)
     prev, expected_seq, checked = GENESIS_HASH, 1, 0
-    for row in conn.execute("SELECT * FROM audit_log ORDER BY seq"):
+    try:
+        rows = conn.execute("SELECT * FROM audit_log ORDER BY seq").fetchall()
+    except sqlite3.OperationalError as err:
+        return ChainVerification(False, 0, None, str(_table_missing(err).problems[0].message),
+                                 GENESIS_HASH)
+    for row in rows:
         checked += 1
         reason = None
         if row["seq"] != expected_seq:
             reason = f"row {expected_seq} is missing (next row is {row['seq']})"
         elif row["prev_hash"] != prev:
             reason = "prev_hash does not match the previous row's hash (a row was removed)"
-        elif not _hash_matches(row, prev):
-            reason = "hash does not match the row's contents (the row was altered)"
+        elif not _hash_matches(row, prev, key if row["seq"] >= first_keyed else None):
+            reason = ("hash does not match the row's contents and the server key (the row "
+                      "was altered or re-hashed)")
         if reason:
             return ChainVerification(False, checked, row["seq"], reason, prev)
         prev, expected_seq = row["hash"], expected_seq + 1
     return ChainVerification(True, checked, None, "intact", prev)
 
 
-def _hash_matches(row: sqlite3.Row, prev: str) -> bool:
+def _hash_matches(row: sqlite3.Row, prev: str, key: bytes | None) -> bool:
     """Return whether ``row`` still hashes to its stored ``hash`` (details byte-exact)."""
     try:
         details = json.loads(row["details"])
@@ -161,12 +254,15 @@ def _hash_matches(row: sqlite3.Row, prev: str) -> bool:
     if canonical_json(details) != row["details"]:
         return False
     fields = {k: row[k] for k in ("seq", "who", "role", "at", "action", "target", "purpose")}
-    return row_hash({**fields, "details": details}, prev) == row["hash"]
+    return hmac.compare_digest(row_hash({**fields, "details": details}, prev, key), row["hash"])
 
 
 def audit_entries(conn: sqlite3.Connection) -> pd.DataFrame:
     """Return the audit log as a frame, oldest first (``details`` parsed to dicts)."""
-    frame = pd.read_sql_query("SELECT * FROM audit_log ORDER BY seq", conn)
+    try:
+        frame = pd.read_sql_query("SELECT * FROM audit_log ORDER BY seq", conn)
+    except (sqlite3.OperationalError, pd.errors.DatabaseError) as err:
+        raise _table_missing(sqlite3.OperationalError(str(err))) from err
     frame = frame.reindex(columns=list(AUDIT_COLUMNS))
     frame["details"] = frame["details"].map(json.loads)
     return frame

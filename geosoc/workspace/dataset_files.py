@@ -6,17 +6,85 @@ Used by :mod:`geosoc.workspace.dataset_store`, which records the files in the wo
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from geosoc.errors import GeosocError, Problem, WorkspaceError
 from geosoc.schema import CRS_STORE
 from geosoc.workspace.datasets import file_sha256
+
+#: Prefix of the temporary file a dataset is written to before its rename.
+INCOMING_PREFIX = ".incoming-"
+#: Files older than this (seconds) that no dataset record names are orphans of a killed
+#: ingest; younger ones may belong to an ingest still running.
+ORPHAN_AGE_S = 600.0
+
+
+def remove_orphans(folder: Path, registered: Iterable[str], *,
+                   min_age_s: float = ORPHAN_AGE_S) -> list[Path]:
+    """Remove temporary and unregistered dataset files a killed ingest left behind.
+
+    Parameters
+    ----------
+    folder : Path
+        The workspace's datasets folder.
+    registered : iterable of str
+        File names the workspace's dataset records name (never removed).
+    min_age_s : float
+        Only files last modified at least this long ago (seconds) are removed.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    keep = set(registered)
+    now = time.time()
+    removed = []
+    for path in folder.glob("*.parquet"):
+        if path.name in keep:
+            continue
+        with contextlib.suppress(OSError):
+            if now - path.stat().st_mtime >= min_age_s:
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def check_harm_weights(frame: pd.DataFrame, name: str) -> None:
+    """Refuse incidents whose (source, category) pairs have no harm weight.
+
+    Checked when a dataset is stored, so a partner file with unknown categories is rejected
+    once, clearly, instead of breaking every profile and export later.
+
+    Raises
+    ------
+    WorkspaceError
+        Listing every unweighted source and category.
+    """
+    from geosoc.harm import apply_harm_weights
+
+    if frame.empty or "category" not in frame.columns:
+        return
+    pairs = frame[["source", "category"]].drop_duplicates() if "source" in frame.columns \
+        else frame[["category"]].drop_duplicates().assign(source="police")
+    try:
+        apply_harm_weights(pairs, unknown="error")
+    except GeosocError as err:
+        raise WorkspaceError(f"dataset {name!r} not stored: categories without a harm weight",
+                             [Problem(p.message, column="category",
+                                      fix="add a row per source and category (or a "
+                                          "'source,*' row) to a harm weights CSV, or map "
+                                          "the categories to weighted ones before ingesting")
+                              for p in err.problems]) from err
 
 
 def write_parquet_atomically(frame: pd.DataFrame, folder: Path, stem: str) -> Path:
@@ -40,7 +108,7 @@ def write_parquet_atomically(frame: pd.DataFrame, folder: Path, stem: str) -> Pa
     Path
         The written file.
     """
-    handle, temp = tempfile.mkstemp(prefix=".incoming-", suffix=".parquet", dir=folder)
+    handle, temp = tempfile.mkstemp(prefix=INCOMING_PREFIX, suffix=".parquet", dir=folder)
     os.close(handle)
     temp_path = Path(temp)
     try:
@@ -51,6 +119,13 @@ def write_parquet_atomically(frame: pd.DataFrame, folder: Path, stem: str) -> Pa
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", stem)
         final = folder / f"{safe}-{digest[:16]}.parquet"
         os.replace(temp_path, final)
+    except OSError as err:
+        temp_path.unlink(missing_ok=True)
+        raise WorkspaceError("dataset not stored", [Problem(
+            f"could not write the dataset file: {err.strerror or err}", file=str(folder),
+            fix="free disk space and ingest again (nothing was stored)"
+            if err.errno == errno.ENOSPC else "check the workspace folder is writable")]
+        ) from err
     except BaseException:
         temp_path.unlink(missing_ok=True)
         raise

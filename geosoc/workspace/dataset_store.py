@@ -31,7 +31,12 @@ from geosoc.errors import GeosocError, Problem, WorkspaceError
 from geosoc.ingest import Ingested
 from geosoc.schema import CRS_STORE, KIND, MONTH, SOURCE
 from geosoc.workspace import Workspace
-from geosoc.workspace.dataset_files import read_parquet_frame, write_parquet_atomically
+from geosoc.workspace.dataset_files import (
+    check_harm_weights,
+    read_parquet_frame,
+    remove_orphans,
+    write_parquet_atomically,
+)
 from geosoc.workspace.datasets import file_sha256
 from geosoc.workspace.roles import ANALYSTS, require_role
 
@@ -93,17 +98,23 @@ def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, us
     require_role(role, ANALYSTS, "store datasets (police data is OFFICIAL-SENSITIVE)")
     frame = ingested.data
     _check_request(ws, frame, name=name, kind=kind, replace=replace)
+    if kind == "incidents":
+        check_harm_weights(frame, name)
     old = _record_or_none(ws, name)
     folder = datasets_dir(ws)
     folder.mkdir(exist_ok=True)
+    remove_orphans(folder, ws.datasets.list()["path"].map(lambda p: Path(p).name))
     path = write_parquet_atomically(frame, folder, name)
     metadata = _metadata(frame, ingested, kind=kind, file=path.name,
                          source=source or ingested.report.source)
     try:
         record = ws.datasets.register(name, kind, path, rows=len(frame), user=user, role=role,
-                                      metadata=metadata)
+                                      metadata=metadata, replace=replace)
     except BaseException:
-        if old is None or _stored_file(ws, old) != path:
+        # Remove the new file unless a dataset record (an old one, or one a concurrent
+        # ingest registered meanwhile with the same contents) names it.
+        named = set(ws.datasets.list()["path"].map(lambda p: Path(p).name))
+        if path.name not in named:
             path.unlink(missing_ok=True)
         raise
     if old is not None and (previous := _stored_file(ws, old)) not in (None, path):

@@ -33,7 +33,8 @@ class DatasetStore:
         self._clock = clock
 
     def register(self, name: str, kind: str, path: str | Path, *, rows: int, user: str,
-                 role: str, metadata: Mapping[str, object] | None = None) -> dict[str, object]:
+                 role: str, metadata: Mapping[str, object] | None = None,
+                 replace: bool = True) -> dict[str, object]:
         """Record (or refresh) a loaded dataset with its file checksum; return the record.
 
         Parameters
@@ -50,6 +51,9 @@ class DatasetStore:
             Who loaded it.
         metadata : mapping, optional
             JSON-ready extras (ingest report summary, CRS, months covered).
+        replace : bool
+            Replace a dataset of that name; otherwise an existing name (one stored by a
+            concurrent ingest meanwhile) is refused inside the write transaction.
         """
         require_role(role, ANALYSTS, "load datasets")
         path = Path(path)
@@ -60,6 +64,13 @@ class DatasetStore:
         record = (name, kind, str(path), file_sha256(path), int(rows),
                   audit.canonical_json(dict(metadata or {})), user, now.isoformat())
         with transaction(self._conn):
+            taken = self._conn.execute("SELECT loaded_by, loaded_at FROM datasets "
+                                       "WHERE name = ?", (name,)).fetchone()
+            if taken and not replace:
+                raise WorkspaceError("dataset not stored", [Problem(
+                    f"a dataset named {name!r} was stored by {taken[0]} at {taken[1]} while "
+                    "this one was being read", column="name",
+                    fix="choose another name, or replace it (--replace)")])
             self._conn.execute(
                 "INSERT OR REPLACE INTO datasets (name, kind, path, sha256, rows, metadata, "
                 "loaded_by, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", record)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from geosoc.errors import Problem, WorkspaceError
-from geosoc.workspace.migrations import MIGRATIONS
+from geosoc.workspace.migrations import MIGRATIONS, REQUIRED_TABLES
 
 #: How long a writer waits for another writer's lock before giving up, milliseconds.
 BUSY_TIMEOUT_MS = 10_000
@@ -64,11 +64,13 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
                            check_same_thread=False)
     try:
         conn.row_factory = sqlite3.Row
+        _refuse_foreign(conn, path)  # before any pragma writes to the file
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         migrate(conn)
+        _require_tables(conn, path)
     except sqlite3.DatabaseError as err:
         conn.close()
         raise WorkspaceError(
@@ -80,6 +82,33 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a SQLite file that has tables but is not a geosoc workspace (never migrate it)."""
+    if schema_version(conn) > 0:
+        return
+    tables = [row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+        "AND name NOT LIKE 'sqlite_%'")]
+    if tables:
+        raise WorkspaceError("not a geosoc workspace", [Problem(
+            f"{path.name} is a SQLite database of something else (tables: "
+            f"{', '.join(sorted(tables)[:5])}); it was left untouched", file=str(path),
+            fix="choose a geosoc workspace file, or a new file name to create one")])
+
+
+def _require_tables(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a workspace whose tables were dropped (say which, and how to recover)."""
+    present = {row[0] for row in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = [t for t in REQUIRED_TABLES if t not in present]
+    if missing:
+        raise WorkspaceError("the workspace is damaged", [Problem(
+            f"table {name} is missing from the workspace", file=str(path),
+            fix="it was removed outside geosoc: restore the workspace from a backup "
+                "(geosoc audit verify tells whether the log was tampered with)")
+            for name in missing])
 
 
 @contextmanager

@@ -118,6 +118,15 @@ CREATE TABLE phases (
 );
 """
 
+_V2_SIGNED = """
+ALTER TABLE users ADD COLUMN role_mac TEXT;
+
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
 _OPERATIONS = """
 ALTER TABLE users ADD COLUMN agency TEXT NOT NULL DEFAULT '';
 
@@ -202,6 +211,12 @@ CREATE INDEX assets_external_id ON assets (external_id);
 #: Migration scripts in order; index 0 is schema version 1.
 MIGRATIONS: tuple[str, ...] = (
     _V1_CORE + _V1_ASSETS + _V1_SITES,
+    _V2_SIGNED,
     _ASSET_FIELDS,
     _OPERATIONS,
 )
+
+#: Tables every migrated workspace has (a missing one means the file was damaged).
+REQUIRED_TABLES = ("schema_version", "users", "audit_log", "datasets", "analyses", "assets",
+                   "asset_history", "sites", "phases", "settings", "activities",
+                   "activity_history", "morile_scores", "perception_waves")

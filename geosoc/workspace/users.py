@@ -18,10 +18,12 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from geosoc.errors import AuthenticationError, Problem, WorkspaceError
+from geosoc.config import server_key
+from geosoc.errors import AccessDeniedError, AuthenticationError, Problem, WorkspaceError
 from geosoc.workspace import audit
 from geosoc.workspace.db import Clock, transaction
 from geosoc.workspace.roles import ANALYSTS, ROLES, require_role
+from geosoc.workspace.signing import role_mac
 
 #: Shortest password accepted.
 MIN_PASSWORD_LENGTH = 12
@@ -42,6 +44,18 @@ class LockoutPolicy:
 
     max_attempts: int = 5
     lockout: timedelta = timedelta(minutes=15)
+
+
+def _check_signed(row: sqlite3.Row) -> None:
+    """Refuse a user whose role is not the one geosoc signed."""
+    import hmac
+
+    expected = role_mac(server_key(), row["username"], row["role"])
+    if not hmac.compare_digest(row["role_mac"] or "", expected):
+        raise AccessDeniedError(f"user '{row['username']}' has a tampered role", [Problem(
+            f"the stored role of '{row['username']}' does not carry a valid signature",
+            column="role", fix="the users table was edited outside geosoc: run geosoc audit "
+                               "verify and restore the workspace from a backup")])
 
 
 def _check_password(password: str) -> None:
@@ -90,14 +104,23 @@ class UserStore:
                     by: str = "system", by_role: str = "analyst") -> User:
         """Add a user with a freshly salted argon2id hash of ``password``.
 
+        The first user of a workspace must be an analyst (anyone with the file may create
+        it); after that only a registered analyst (``by``, with their signed role) may add
+        users. The role is signed with the server key (``users.role_mac``).
+
         Raises
         ------
         WorkspaceError
             Bad name, unknown role, short password or the name is taken.
         AccessDeniedError
-            ``by_role`` is not an analyst.
+            ``by_role`` is not an analyst, ``by`` is not a registered analyst once users
+            exist, or the first user would not be an analyst.
         """
         require_role(by_role, ANALYSTS, "add users")
+        if self.count() == 0 and role != "analyst":
+            raise AccessDeniedError("the first user must be an analyst", [Problem(
+                f"'{username}' would be the workspace's first user, as {role}",
+                column="role", fix="add an analyst first: geosoc users add NAME --role analyst")])
         problems = []
         if not username.strip() or username != username.strip():
             problems.append(Problem("user name is empty or has surrounding spaces",
@@ -119,13 +142,15 @@ class UserStore:
                 raise WorkspaceError("user not created", [Problem(
                     f"user '{username}' already exists", column="username",
                     fix="choose another name")])
-            self._conn.execute(
-                "INSERT INTO users (username, role, password_hash, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                (username, role, self._hasher.hash(password), now.isoformat()),
-            )
+            # Audited first, so the actor is checked against the users before this one.
             audit.record(self._conn, who=by, role=by_role, at=now, action="user.create",
                          target=f"user:{username}", details={"role": role})
+            self._conn.execute(
+                "INSERT INTO users (username, role, password_hash, created_at, role_mac) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (username, role, self._hasher.hash(password), now.isoformat(),
+                 role_mac(server_key(), username, role)),
+            )
         return User(username, role)
 
     def reset_password(self, username: str, password: str, *, by: str,
@@ -167,6 +192,7 @@ class UserStore:
         if not self._verify(row["password_hash"], password):
             self._record_failure(row, now)
             raise AuthenticationError(_SIGN_IN_FAILED)
+        _check_signed(row)
         new_hash = (self._hasher.hash(password)
                     if self._hasher.check_needs_rehash(row["password_hash"])
                     else row["password_hash"])
@@ -183,10 +209,23 @@ class UserStore:
         return User(username, row["role"])
 
     def get(self, username: str) -> User | None:
-        """Return the user named ``username``, or ``None``."""
-        row = self._conn.execute("SELECT username, role FROM users WHERE username = ?",
-                                 (username,)).fetchone()
-        return User(row["username"], row["role"]) if row else None
+        """Return the user named ``username``, or ``None``.
+
+        Raises
+        ------
+        AccessDeniedError
+            The user's stored role does not carry geosoc's signature (it was edited).
+        """
+        row = self._conn.execute("SELECT username, role, role_mac FROM users "
+                                 "WHERE username = ?", (username,)).fetchone()
+        if row is None:
+            return None
+        _check_signed(row)
+        return User(row["username"], row["role"])
+
+    def count(self) -> int:
+        """Return how many users the workspace has."""
+        return int(self._conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
 
     def list(self) -> pd.DataFrame:
         """Return users (never hashes): username, role, failed_attempts, locked_until."""
