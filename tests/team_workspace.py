@@ -21,7 +21,7 @@ def team_workspace(demo_dir: Path, path: Path) -> Path:
     demo = load_demo(demo_dir)
     with Workspace.open(path) as ws:
         ws.users.create_user("ana", PASSWORD, "analyst")
-        ws.users.create_user("pat", PASSWORD, "partner")
+        ws.users.create_user("pat", PASSWORD, "partner", by="ana")
         ws.operations.set_agency("pat", "Demoford Youth Trust", by="ana", role="analyst")
         for month in sorted((demo_dir / "police").glob("2024-0[12]/*.csv")):
             store_dataset(ws, read_policeuk(month), name=f"police_{month.parent.name}",

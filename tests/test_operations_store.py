@@ -22,8 +22,8 @@ def workspace(tmp_path: Path) -> Path:
     path = tmp_path / "ops.sqlite"
     with Workspace.open(path, clock=lambda: NOW) as ws:
         ws.users.create_user("ana", PASSWORD, "analyst")
-        ws.users.create_user("pat", PASSWORD, "partner")
-        ws.users.create_user("pub", PASSWORD, "public")
+        ws.users.create_user("pat", PASSWORD, "partner", by="ana")
+        ws.users.create_user("pub", PASSWORD, "public", by="ana")
         ws.operations.set_agency("pat", "Council", by="ana", role="analyst")
         ws.sites.add("Site A", shapely.box(-2.11, 52.79, -2.09, 52.81), reason="test",
                      chosen_by="ana", chosen_on="2024-12-01", user="ana", role="analyst")

@@ -96,7 +96,7 @@ def test_cli_review_from_a_workspace_is_audited_and_role_limited(
                  "--workspace", str(path), "--name", "police"]) == 0
     with Workspace.open(path) as ws:
         ws.users.create_user("ana", "correct horse battery staple", "analyst")
-        ws.users.create_user("pat", "correct horse battery staple", "partner")
+        ws.users.create_user("pat", "correct horse battery staple", "partner", by="ana")
         ws.sites.add("Market Square", demo.site.geometry, reason="demo", chosen_by="ana",
                      chosen_on="2023-12-01", user="ana", role="analyst")
         ws.sites.set_phases("Market Square", {p: (s, e) for p, (s, e) in

@@ -337,12 +337,15 @@ def guard_payload(payload: str, incidents: pd.DataFrame, role: Role | str, *,
 
 #: Asset register columns withheld from each role's exports (public: no contact details).
 ASSET_WITHHELD: dict[Role, tuple[str, ...]] = {
-    Role.ANALYST: (), Role.PARTNER: (), Role.PUBLIC: ("contact", "updated_by"),
+    Role.ANALYST: (), Role.PARTNER: ("contact_owner",),
+    Role.PUBLIC: ("contact", "contact_owner", "updated_by"),
 }
 
 
 def disclose_assets(assets: pd.DataFrame, role: Role | str) -> pd.DataFrame:
     """Return the asset register fit for ``role``: the public gets no contact details.
+
+    The contact owner (who in the CHB team holds the relationship) is analyst-only.
 
     Parameters
     ----------
