@@ -182,3 +182,18 @@ def test_cli_morile_hand_entry_uses_the_file_checks(workspace: Path,
     assert "opaque reference" in capsys.readouterr().err
     with Workspace.open(workspace) as ws:
         assert ws.operations.morile("Site A")["score"].tolist() == [310.0]
+
+
+def test_cli_users_carry_an_agency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(tmp_path / "agency.sqlite")
+    monkeypatch.setenv("GEOSOC_PASSWORD", PASSWORD)
+    monkeypatch.setenv("GEOSOC_USER", "ana")
+    assert main(["users", "add", "ana", "--role", "analyst", "--workspace", path]) == 0
+    assert main(["users", "add", "pat", "--role", "partner", "--agency", "Council",
+                 "--workspace", path]) == 0
+    assert main(["users", "agency", "ana", "Demoford Police", "--workspace", path]) == 0
+    monkeypatch.setenv("GEOSOC_USER", "pat")
+    assert main(["users", "agency", "pat", "Housing", "--workspace", path]) == 2  # analysts only
+    with Workspace.open(path) as ws:
+        assert ws.operations.agency_of("pat") == "Council"
+        assert ws.operations.agency_of("ana") == "Demoford Police"

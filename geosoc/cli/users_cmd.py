@@ -1,4 +1,4 @@
-"""``geosoc users``: add and list workspace users (passwords never on the command line)."""
+"""``geosoc users``: add, list and place workspace users in agencies (no passwords in argv)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--by", default=None,
                      help="the registered analyst adding the user (default $GEOSOC_USER or "
                           "login; audited); the first user of a workspace must be an analyst")
+    add.add_argument("--agency", default="",
+                     help="the user's agency (partners record their own agency's activities)")
     add.set_defaults(func=run_add)
+    agency = sub.add_parser("agency", help="set the agency a user belongs to (analysts only)")
+    agency.add_argument("username")
+    agency.add_argument("agency_name", metavar="AGENCY")
+    agency.add_argument("--workspace", required=True, type=Path)
+    agency.add_argument("--by", default=None, help="the registered analyst (audited)")
+    agency.set_defaults(func=run_agency)
     lst = sub.add_parser("list", help="list users (no hashes); analysts only")
     lst.add_argument("--workspace", required=True, type=Path)
     lst.add_argument("--user", default=None,
@@ -56,7 +64,21 @@ def run_add(args: argparse.Namespace) -> int:
         actor = authorise(ws.acting(args.by), ANALYSTS, "add users")
         user = ws.users.create_user(args.username, read_password(), args.role,
                                     by=actor.username, by_role=actor.role)
-    print(f"added {user.username} ({user.role})")
+        if args.agency:
+            ws.operations.set_agency(user.username, args.agency, by=actor.username
+                                     if ws.users.count() > 1 else user.username,
+                                     role="analyst")
+    print(f"added {user.username} ({user.role})" + (f", {args.agency}" if args.agency else ""))
+    return 0
+
+
+def run_agency(args: argparse.Namespace) -> int:
+    """Record which agency a user belongs to."""
+    with Workspace.open(args.workspace, create=False) as ws:
+        actor = authorise(ws.acting(args.by), ANALYSTS, "set a user's agency")
+        ws.operations.set_agency(args.username, args.agency_name, by=actor.username,
+                                 role=actor.role)
+    print(f"{args.username}: {args.agency_name}")
     return 0
 
 
