@@ -2,6 +2,9 @@
 
 Phases are whole months, start and end inclusive, and run baseline -> clear -> hold -> build
 without overlapping (gaps are allowed). The baseline defaults to the 12 months before Clear.
+A plan may cycle (the guidance: "options to resume Clear should be considered"): Clear may
+resume after Hold or Build. Repeated phases are named by occurrence (``clear 2``,
+``hold 2``) and every analysis compares each of them with the baseline like any phase.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ class PhasePlan:
     hold: Phase | None = None
     build: Phase | None = None
     baseline: Phase | None = field(default=None)
+    #: Phases after a resumed Clear, in time order (``clear 2``, ``hold 2``, ``build 2``...).
+    repeats: tuple[Phase, ...] = ()
 
     def __post_init__(self) -> None:
         if self.baseline is None:
@@ -102,11 +107,41 @@ class PhasePlan:
         return cls(clear=made["clear"], hold=made["hold"], build=made["build"],  # type: ignore[arg-type]
                    baseline=made["baseline"])
 
+    @classmethod
+    def from_sequence(cls, steps: list[tuple[str, object, object]]) -> PhasePlan:
+        """Make a plan, which may cycle, from chronological ``(phase, start, end)`` steps.
+
+        E.g. ``[("clear", "2024-01", "2024-03"), ("hold", "2024-04", "2024-09"),
+        ("clear", "2024-10", "2024-11"), ("hold", "2024-12", "2025-06")]``: the second Clear
+        and Hold become ``clear 2`` and ``hold 2``. A ``baseline`` step, if any, comes first.
+        """
+        problems: list[Problem] = []
+        seen: dict[str, int] = {}
+        first: dict[str, Phase] = {}
+        repeats: list[Phase] = []
+        for name, start_text, end_text in steps:
+            start = _period(start_text, name, problems)
+            end = _period(end_text, name, problems)
+            if start is None or end is None:
+                continue
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] == 1:
+                first[name] = Phase(name, start, end)
+            else:
+                repeats.append(Phase(f"{name} {seen[name]}", start, end))
+        if problems:
+            raise AnalysisError("the phase plan has dates that are not months", problems)
+        if "clear" not in first:
+            raise AnalysisError("the phase plan has no Clear phase", [Problem(
+                "no clear step", column="clear", fix="a plan starts with Clear")])
+        return cls(clear=first["clear"], hold=first.get("hold"), build=first.get("build"),
+                   baseline=first.get("baseline"), repeats=tuple(repeats))
+
     @property
     def phases(self) -> tuple[Phase, ...]:
-        """The phases that are set, in order (baseline first)."""
-        named = (self.baseline, self.clear, self.hold, self.build)
-        return tuple(p for p in named if p is not None)
+        """The phases that are set, in time order (baseline first; repeats where they fall)."""
+        named = (self.baseline, self.clear, self.hold, self.build, *self.repeats)
+        return tuple(sorted((p for p in named if p is not None), key=lambda p: p.start))
 
     @property
     def span(self) -> pd.PeriodIndex:
@@ -164,8 +199,10 @@ class PhasePlan:
             kept[phase.name] = Phase(phase.name, start, end)
         if problems:
             raise AnalysisError("the phases lie outside the data", problems)
+        repeats = tuple(kept[p.name] for p in self.repeats if kept.get(p.name) is not None)
         plan = PhasePlan(clear=kept["clear"], hold=kept.get("hold"),  # type: ignore[arg-type]
-                         build=kept.get("build"), baseline=kept["baseline"])
+                         build=kept.get("build"), baseline=kept["baseline"],
+                         repeats=repeats)  # type: ignore[arg-type]
         return plan, notes
 
     def to_dict(self) -> dict[str, list[str]]:
