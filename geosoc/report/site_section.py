@@ -83,8 +83,13 @@ def site_figures(profile: LocalityProfile, site: gpd.GeoDataFrame, *,
             weighted = apply_harm_weights(mine, scheme=scheme, unknown=0.0)
             monthly = (weighted.groupby(MONTH).agg(count=(HARM, "size"), harm=(HARM, "sum"))
                        .reset_index())
-            span = pd.period_range(profile.monthly[MONTH].min(), profile.monthly[MONTH].max(),
-                                   freq="M")
+            if MONTH in profile.monthly.columns:
+                first, last = profile.monthly[MONTH].min(), profile.monthly[MONTH].max()
+            else:  # a public profile is disclosed by quarter: the months those quarters span
+                quarters = profile.monthly["quarter"]
+                first = quarters.min().asfreq("M", how="start")
+                last = quarters.max().asfreq("M", how="end")
+            span = pd.period_range(first, last, freq="M")
             figures["monthly"] = (monthly.set_index(MONTH).reindex(span, fill_value=0)
                                   .rename_axis(MONTH).reset_index())
     if assets is not None and len(assets):
