@@ -140,8 +140,11 @@ class PhasePlan:
     @property
     def phases(self) -> tuple[Phase, ...]:
         """The phases that are set, in time order (baseline first; repeats where they fall)."""
-        named = (self.baseline, self.clear, self.hold, self.build, *self.repeats)
-        return tuple(sorted((p for p in named if p is not None), key=lambda p: p.start))
+        named = tuple(p for p in (self.baseline, self.clear, self.hold, self.build)
+                      if p is not None)
+        if not self.repeats:  # the canonical order, which validation checks
+            return named
+        return tuple(sorted((*named, *self.repeats), key=lambda p: p.start))
 
     @property
     def span(self) -> pd.PeriodIndex:
