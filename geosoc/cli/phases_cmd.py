@@ -29,10 +29,11 @@ from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.errors import AnalysisError, ConfigError, Problem, WorkspaceError
 from geosoc.harm import apply_harm_weights
+from geosoc.phases.calibrated import calibrated_verdicts
 from geosoc.phases.change import LAYER_HARM, PhasePlan, compare_phases, monthly_series
 from geosoc.phases.displacement import displacement_report
-from geosoc.phases.readings import describe_pct_change
 from geosoc.phases.rings import buffer_rings, suggest_control
+from geosoc.phases.verdicts import descriptive_change, descriptive_displacement
 from geosoc.report.phase_chart import phase_chart
 from geosoc.schema import HARM, MONTH, SOURCE
 
@@ -53,6 +54,7 @@ class SiteInputs:
     incidents: gpd.GeoDataFrame
     control: shapely.Geometry
     control_note: str
+    areas: gpd.GeoDataFrame | None = None  # wards, for the neighbouring areas of the watch
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -74,6 +76,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--out", type=Path, required=True, help="output folder")
     report.add_argument("--json", action="store_true", help="print the summary as JSON")
     report.set_defaults(func=run_report)
+    watch = sub.add_parser("watch", help="Hold-phase displacement watch: each Hold month, "
+                           "observed against expected for the site, rings and neighbours")
+    for name in ("--workspace", "--police", "--wards", "--demo-dir"):
+        watch.add_argument(name, type=Path, help=f"as for report ({name})")
+    watch.add_argument("--site", help="site name in the workspace")
+    watch.add_argument("--source", default="police", help="incident source, or 'all'")
+    watch.add_argument("--bands", default="0,250,500", help="buffer ring edges in metres")
+    watch.add_argument("--json", action="store_true", help="print the watch table as JSON")
+    watch.set_defaults(func=run_watch)
     dates = sub.add_parser("set", help="record a site's phase dates in the workspace")
     dates.add_argument("--workspace", type=Path, required=True, help="workspace with the site")
     dates.add_argument("--site", required=True, help="site name")
@@ -159,7 +170,7 @@ def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
     controls = list(demo.manifest.truth.get("control_wards", []))
     control = shapely.union_all(demo.wards.loc[controls].geometry.to_numpy())
     note = f"control wards chosen for the demo: {', '.join(controls)}"
-    return SiteInputs(site.name, site.geometry, plan, demo.incidents, control, note)
+    return SiteInputs(site.name, site.geometry, plan, demo.incidents, control, note, demo.wards)
 
 
 def _workspace_data(ws: Workspace, args: argparse.Namespace
@@ -209,7 +220,7 @@ def _workspace_inputs(args: argparse.Namespace) -> SiteInputs:
                            baseline=(plan.baseline.start, plan.baseline.end))
     note = "control wards best matching the site's baseline trend: " + ", ".join(best.index)
     return SiteInputs(args.site, geometry, plan, incidents,
-                      shapely.union_all(best.geometry.to_numpy()), note)
+                      shapely.union_all(best.geometry.to_numpy()), note, wards)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -235,35 +246,45 @@ def build_report(inputs: SiteInputs, bands_m: tuple[float, ...], out: Path) -> d
         table = displacement_report(incidents, inputs.geometry, inputs.plan, rings=rings,
                                     control_geometry=inputs.control, measure=measure)
         written.append(_write_csv(table, out / f"displacement_{measure}.csv"))
-        readings[measure] = [f"{r} [{w}]" for r, w in zip(table["reading"],
-                                                          table["wdd_reading"], strict=True)]
+        readings[measure] = [descriptive_displacement(r, q, d, e) for r, q, d, e in zip(
+            table["reading"], table["wdq"], table["wdd"], table["wdd_se"], strict=True)]
         chart = out / f"phases_{measure}.png"
         phase_chart(series, inputs.plan, measure=measure, path=chart,
                     title=f"{inputs.name}: {measure} per month (excluding police activity)")
         written.append(chart)
+    ring_zones = dict(zip(rings["ring"], rings.geometry, strict=True))
+    verdicts, verdict = calibrated_verdicts(incidents, inputs.geometry, ring_zones, inputs.plan)
+    written.append(_write_csv(verdicts, out / "verdicts.csv"))
     totals = phases[(phases["layer"] == LAYER_HARM) & (phases["category"] == "all")]
     summary = {
         "marking": MARKING, "site": inputs.name, "phases": inputs.plan.to_dict(),
         "control": inputs.control_note, "rings_m": list(bands_m),
-        "site_change": [
-            f"{describe_pct_change(HARM, h, 'the site', p.capitalize())}; crime count: {r}"
-            for p, h, r in zip(totals["phase"], totals["harm_pct_change"], totals["reading"],
-                               strict=True) if p != "baseline"],
+        "verdict": verdict,
+        "verdicts": verdicts[["phase", "zone", "measure", "verdict", "p_adjusted", "method",
+                              "reading"]].astype(object).where(verdicts.notna(), None)
+        .to_dict("records"),
+        "site_change": [descriptive_change(p, h, r) for p, h, r in zip(
+            totals["phase"], totals["harm_pct_change"], totals["rate_ratio"], strict=True)
+            if p != "baseline"],
         "displacement": readings, "files": [str(p) for p in written],
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     lines = [f"# {inputs.name}: phases and displacement ({MARKING})", "",
-             f"Control: {inputs.control_note}", "", "## Site change (harm layer)", "",
+             f"**Verdict:** {verdict['reading']}", "", f"Method: {verdict['method']}", "",
+             *[f"- {r}" for r in verdicts["reading"]], "",
+             f"Control (published measures): {inputs.control_note}", "",
+             "## Site change (harm layer, descriptive)", "",
              *[f"- {t}" for t in summary["site_change"]], ""]
     for measure, texts in readings.items():
-        lines += [f"## Displacement ({measure})", "", *[f"- {t}" for t in texts], ""]
+        lines += [f"## Displacement ({measure}, descriptive)", "",
+                  *[f"- {t}" for t in texts], ""]
     (out / "summary.md").write_text("\n".join(lines))
     summary["files"] += [str(out / "summary.json"), str(out / "summary.md")]
     return summary
 
 
-def run_report(args: argparse.Namespace) -> int:
-    """Build the phase report for the demo site or a workspace site."""
+def _chosen(args: argparse.Namespace) -> SiteInputs:
+    """Return the site's inputs, keeping only the incidents of ``--source``."""
     inputs = _workspace_inputs(args) if args.workspace else _demo_inputs(args)
     if args.source != "all":
         chosen = inputs.incidents[inputs.incidents[SOURCE] == args.source]
@@ -273,16 +294,49 @@ def run_report(args: argparse.Namespace) -> int:
                 fix="use 'all' or one of: "
                     + ", ".join(sorted(inputs.incidents[SOURCE].unique())))])
         inputs = SiteInputs(inputs.name, inputs.geometry, inputs.plan, chosen,
-                            inputs.control, inputs.control_note)
-    summary = build_report(inputs, _bands(args.bands), args.out)
+                            inputs.control, inputs.control_note, inputs.areas)
+    return inputs
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Build the phase report for the demo site or a workspace site."""
+    summary = build_report(_chosen(args), _bands(args.bands), args.out)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
     print(f"{summary['site']} ({MARKING})")
+    print(f"  verdict: {summary['verdict']['reading']}")
+    print(f"  method: {summary['verdict']['method']}")
     for line in summary["site_change"]:
         print(f"  {line}")
     for text in summary["displacement"]["harm"]:
         print(f"  {text}")
     for path in summary["files"]:
         print(f"wrote {path}")
+    return 0
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """Print the Hold-phase displacement watch for the demo site or a workspace site."""
+    from geosoc.phases.calibrated import displacement_watch
+    from geosoc.phases.rings import adjacent_areas
+
+    inputs = _chosen(args)
+    rings = buffer_rings(inputs.geometry, _bands(args.bands))
+    neighbours = (adjacent_areas(inputs.geometry, inputs.areas)
+                  if inputs.areas is not None else None)
+    table = displacement_watch(inputs.incidents, inputs.geometry,
+                               dict(zip(rings["ring"], rings.geometry, strict=True)),
+                               inputs.plan, neighbours=neighbours)
+    if args.json:
+        records = table.astype(object).where(table.notna(), None).to_dict("records")
+        print(json.dumps({"marking": MARKING, "site": inputs.name,
+                          "hold": inputs.plan.to_dict().get("hold"),
+                          "alerts": int(table["alert"].sum()), "watch": records}, indent=2))
+        return 0
+    print(f"{inputs.name} ({MARKING}): Hold-phase displacement watch")
+    if table.empty:
+        print("  no Hold phase in the data yet")
+    for text in table["reading"]:
+        print(f"  {text}")
     return 0

@@ -10,7 +10,7 @@ closest donors:
 
 The matching distance is ``2 (dlevel/s_level)^2 + (dtrend/s_trend)^2 + (rmse_shape/s_shape)^2
 + (km/scale_km)^2`` with the ``s`` robust spreads (MAD) of the donor features, so nearby
-areas are preferred among equally similar ones. Donors more than ``caliper`` (a factor of 3
+areas are preferred among equally similar ones. Donors more than ``caliper`` (a factor of 5
 by default) away in level are never used: their change is not comparable.
 
 :func:`translated_donors` makes donors for a site drawn as a polygon on point data: copies of
@@ -32,7 +32,7 @@ from shapely import affinity
 from geosoc.schema import CRS_METRIC, CRS_STORE, MONTH
 
 #: Donors further than this factor from the site's baseline level are not comparable.
-LEVEL_CALIPER = 3.0
+LEVEL_CALIPER = 5.0
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def match_donors(
     target: Features, donors: Features, *, k: int = 40, distance_km: np.ndarray | None = None,
     scale_km: float = 10.0, allowed: np.ndarray | None = None, caliper: float = LEVEL_CALIPER,
 ) -> np.ndarray:
-    """Indices of the ``k`` donors closest to each target in baseline features.
+    """Return the indices of the ``k`` donors closest to each target in baseline features.
 
     Parameters
     ----------
@@ -141,7 +141,7 @@ def match_donors(
 
 def translation_offsets(
     footprint: shapely.Geometry, extent: shapely.Geometry, *, step_m: float | None = None,
-    max_copies: int = 400,
+    max_copies: int = 400, avoid: shapely.Geometry | None = None, coverage: float = 0.8,
 ) -> np.ndarray:
     """Grid of (dx, dy) shifts in metres that keep ``footprint`` inside ``extent``, clear of it.
 
@@ -152,25 +152,36 @@ def translation_offsets(
     extent : shapely geometry
         Where data exist (EPSG:27700), e.g. the convex hull of the incidents.
     step_m : float, optional
-        Grid spacing; default half the footprint's equivalent diameter.
+        Grid spacing; default a quarter of the footprint's equivalent diameter.
     max_copies : int
         Keep at most this many shifts (the nearest ones).
+    avoid : shapely geometry, optional
+        Another zone (EPSG:27700) no copy may touch, e.g. the site and its rings when the
+        footprint is a neighbouring area.
+    coverage : float
+        Least share of a copy's area that must lie inside ``extent``.
 
     Returns
     -------
     numpy.ndarray
-        ``(n, 2)`` shifts, nearest first; copies never overlap the real footprint.
+        ``(n, 2)`` shifts, nearest first; copies never overlap the real footprint (nor
+        ``avoid``).
     """
     x0, y0, x1, y1 = extent.bounds
     diameter = 2 * np.sqrt(footprint.area / np.pi)
-    step = step_m or max(diameter / 2, 50.0)
+    step = step_m or max(diameter / 4, 50.0)
     xs = np.arange(x0 - footprint.centroid.x, x1 - footprint.centroid.x + step, step)
     ys = np.arange(y0 - footprint.centroid.y, y1 - footprint.centroid.y + step, step)
     grid = np.array(np.meshgrid(xs, ys)).reshape(2, -1).T
     grid = grid[np.hypot(grid[:, 0], grid[:, 1]) > diameter]
     copies = np.array([affinity.translate(footprint, dx, dy) for dx, dy in grid])
-    keep = (shapely.covered_by(copies, extent)
-            & ~shapely.intersects(copies, footprint)) if len(copies) else np.zeros(0, bool)
+    if len(copies):
+        inside = shapely.area(shapely.intersection(copies, extent)) / footprint.area
+        keep = (inside >= coverage) & ~shapely.intersects(copies, footprint)
+    else:
+        keep = np.zeros(0, bool)
+    if avoid is not None and len(copies):
+        keep &= ~shapely.intersects(copies, avoid)
     grid = grid[keep]
     return grid[np.argsort(np.hypot(grid[:, 0], grid[:, 1]), kind="stable")][:max_copies]
 

@@ -25,6 +25,7 @@ and Liverpool data is ``bench/bench_null_sites.py`` (:mod:`geosoc.phases.nullben
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -68,8 +69,8 @@ def placebo_test(stat: ArrayLike, donor_stats: ArrayLike) -> dict[str, np.ndarra
     s = np.atleast_1d(np.asarray(stat, dtype=float))
     d = np.atleast_2d(np.asarray(donor_stats, dtype=float))
     n = np.isfinite(d).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"), np.testing.suppress_warnings() as sup:
-        sup.filter(RuntimeWarning)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         loc = np.median(d, axis=1) if n.min(initial=d.shape[1]) == d.shape[1] else (
             np.nanmedian(d, axis=1))
         scale = np.nanstd(d, axis=1, ddof=1)
@@ -155,8 +156,16 @@ def _zone_tests(target: np.ndarray, pool: np.ndarray, km: np.ndarray | None,
         z_site[phase.name] = (s, st[picked])
         if len(refs):
             ds = np.where(ref_picked >= 0, st[np.maximum(ref_picked, 0)], np.nan)
-            z_ref.append(placebo_test(st[refs], ds)["z"])
+            ref = placebo_test(st[refs], ds)
+            z_ref.append(np.where(ref["n"] >= MIN_DONORS, ref["z"], np.nan))
     return picked, z_site, np.concatenate(z_ref) if z_ref else np.zeros(0)
+
+
+def _per_donor(frame: pd.DataFrame | None, zone: str, index: pd.Index,
+               cols: str | list[str]) -> np.ndarray | None:
+    if frame is None or not len(index):
+        return None
+    return frame.xs(zone, level=0).reindex(index)[cols].to_numpy(dtype=float)
 
 
 def evaluate_change(
@@ -217,12 +226,9 @@ def evaluate_change(
         target = series.loc[zone].to_numpy(dtype=float)
         pool = donors.xs(zone, level=0) if zone in zones_in else donors.iloc[:0].droplevel(0)
         pool_v = pool.reindex(columns=months).to_numpy(dtype=float)
-
-        def per_donor(frame, cols):
-            return (frame.xs(zone, level=0).reindex(pool.index)[cols].to_numpy(dtype=float)
-                    if frame is not None and len(pool) else None)
-        km = per_donor(None if donor_km is None else donor_km.to_frame("km"), "km")
-        xy = per_donor(donor_xy, ["x_km", "y_km"])
+        km = _per_donor(None if donor_km is None else donor_km.to_frame("km"), zone,
+                        pool.index, "km")
+        xy = _per_donor(donor_xy, zone, pool.index, ["x_km", "y_km"])
         picked, z_site, z_ref = _zone_tests(target, pool_v, km, xy, separation_km, months,
                                             plan, k, n_ref)
         base_events = float(events.loc[zone].to_numpy(dtype=float)[bmask].sum())

@@ -155,7 +155,7 @@ def load_city(counts_path: Path, lsoa_dir: Path, ward_dir: Path, *, name: str = 
 
 
 def random_plan(months: pd.PeriodIndex, rng: np.random.Generator) -> PhasePlan:
-    """A random CHB plan: 12 baseline months, Clear 3, Hold 6, Build up to 6 months."""
+    """Draw a random CHB plan: 12 baseline months, Clear 3, Hold 6, Build up to 6 months."""
     start = int(rng.integers(12, len(months) - 9 + 1))
     build_end = min(start + 9 + 5, len(months) - 1)
     spans = {"baseline": (months[start - 12], months[start - 1]),

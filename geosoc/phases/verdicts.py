@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from geosoc.phases.evaluation import CANNOT, METHOD, NO_EVIDENCE, holm
+from geosoc.phases.readings import describe_pct_change
 
 #: Verdict labels.
 SIG_FALL, SIG_RISE = "significant fall", "significant rise"
@@ -46,7 +47,8 @@ def _reading(row: pd.Series, n_tests: int) -> str:
     if row["zone"] != "site":
         meaning = (" (possible displacement)" if row["verdict"] == SIG_RISE
                    else " (possible diffusion of benefit)")
-    return f"{head}: {row['verdict']}{meaning}, {row['effect_pct']:+.0f}% beyond comparable areas ({base})"
+    return (f"{head}: {row['verdict']}{meaning}, {row['effect_pct']:+.0f}% beyond comparable "
+            f"areas ({base})")
 
 
 def calibrate(table: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
@@ -81,7 +83,7 @@ def calibrate(table: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
 
 
 def site_verdict(calibrated: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, object]:
-    """The one combined verdict for a site from its :func:`calibrate` rows.
+    """Return the one combined verdict for a site from its :func:`calibrate` rows.
 
     Returns
     -------
@@ -107,3 +109,22 @@ def site_verdict(calibrated: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, 
              for r in hits.itertuples()]
     return {"claim": True, "verdict": "effect", "method": method,
             "reading": "evidence of an effect: " + "; ".join(parts)}
+
+
+#: Label of the published measures, which are shown but never give the verdict.
+DESCRIPTIVE = "descriptive, published measure (not calibrated; the verdict is above)"
+
+
+def descriptive_change(phase: str, harm_pct: float, rate_ratio: float) -> str:
+    """Write a site-change line from the published rate ratio, with no significance claim."""
+    moved = describe_pct_change("harm", harm_pct, "the site", phase.capitalize())
+    rr = f"crime rate ratio {rate_ratio:.2f}" if math.isfinite(rate_ratio) else "no rate ratio"
+    return f"{moved}; {rr} [{DESCRIPTIVE}]"
+
+
+def descriptive_displacement(reading: str, wdq: float, wdd: float, se: float) -> str:
+    """Write a displacement line from the published WDQ/WDD, its significance clause removed."""
+    text = reading.split("; the net change is")[0]
+    wdd_text = (f"WDD {wdd:+.1f} (SE {se:.1f})" if math.isfinite(wdd) and math.isfinite(se)
+                else "no WDD")
+    return f"{text}; {wdd_text} [{DESCRIPTIVE}]"

@@ -87,7 +87,8 @@ def watch_table(
     rows = []
     for zone in series.index:
         y = series.loc[zone].to_numpy(dtype=float)
-        pool = donors.xs(zone, level=0).reindex(columns=months)
+        pool = (donors.xs(zone, level=0) if zone in donors.index.get_level_values(0)
+                else donors.iloc[:0].droplevel(0)).reindex(columns=months)
         pv = pool.to_numpy(dtype=float)
         km = (donor_km.xs(zone, level=0).reindex(pool.index).to_numpy(dtype=float)
               if donor_km is not None else None)
