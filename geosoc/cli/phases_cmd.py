@@ -29,7 +29,7 @@ from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.errors import AnalysisError, ConfigError, Problem, WorkspaceError
 from geosoc.harm import apply_harm_weights
-from geosoc.phases.calibrated import calibrated_verdicts
+from geosoc.phases.calibrated import calibrated_verdicts, sppt_report
 from geosoc.phases.change import LAYER_HARM, PhasePlan, compare_phases, monthly_series
 from geosoc.phases.displacement import displacement_report
 from geosoc.phases.rings import buffer_rings, suggest_control
@@ -255,6 +255,8 @@ def build_report(inputs: SiteInputs, bands_m: tuple[float, ...], out: Path) -> d
     ring_zones = dict(zip(rings["ring"], rings.geometry, strict=True))
     verdicts, verdict = calibrated_verdicts(incidents, inputs.geometry, ring_zones, inputs.plan)
     written.append(_write_csv(verdicts, out / "verdicts.csv"))
+    pattern = sppt_report(incidents, inputs.geometry, ring_zones, inputs.plan)
+    written.append(_write_csv(pattern, out / "sppt.csv"))
     totals = phases[(phases["layer"] == LAYER_HARM) & (phases["category"] == "all")]
     summary = {
         "marking": MARKING, "site": inputs.name, "phases": inputs.plan.to_dict(),
@@ -266,7 +268,9 @@ def build_report(inputs: SiteInputs, bands_m: tuple[float, ...], out: Path) -> d
         "site_change": [descriptive_change(p, h, r) for p, h, r in zip(
             totals["phase"], totals["harm_pct_change"], totals["rate_ratio"], strict=True)
             if p != "baseline"],
-        "displacement": readings, "files": [str(p) for p in written],
+        "displacement": readings,
+        "sppt": pattern["reading"].tolist() if len(pattern) else [],
+        "files": [str(p) for p in written],
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     lines = [f"# {inputs.name}: phases and displacement ({MARKING})", "",
@@ -278,6 +282,8 @@ def build_report(inputs: SiteInputs, bands_m: tuple[float, ...], out: Path) -> d
     for measure, texts in readings.items():
         lines += [f"## Displacement ({measure}, descriptive)", "",
                   *[f"- {t}" for t in texts], ""]
+    lines += ["## Spatial pattern (Andresen's SPPT, descriptive)", "",
+              *[f"- {t}" for t in summary["sppt"]], ""]
     (out / "summary.md").write_text("\n".join(lines))
     summary["files"] += [str(out / "summary.json"), str(out / "summary.md")]
     return summary
