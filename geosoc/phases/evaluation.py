@@ -151,7 +151,7 @@ def _zone_tests(target: np.ndarray, pool: np.ndarray, km: np.ndarray | None,
     base = plan.phases[0]
     bmask = (months >= base.start) & (months <= base.end)
     feats = baseline_features(pool[:, bmask])
-    wide = match_donors(baseline_features(target[None, bmask]), feats, k=max(3 * k, n_ref),
+    wide = match_donors(baseline_features(target[None, bmask]), feats, k=max(8 * k, n_ref),
                         distance_km=km)[0]
     wide = wide[wide >= 0]
     # donors at least half a footprint apart, so no place counts many times over
@@ -164,7 +164,7 @@ def _zone_tests(target: np.ndarray, pool: np.ndarray, km: np.ndarray | None,
         allowed &= gap > separation_km
     rk = km[None, :] if km is not None else None
     ref_feats = Features(feats.level[refs], feats.trend[refs], feats.shape[refs])
-    ref_wide = match_donors(ref_feats, feats, k=3 * k, distance_km=rk, allowed=allowed)
+    ref_wide = match_donors(ref_feats, feats, k=4 * k, distance_km=rk, allowed=allowed)
     ref_picked = np.full((len(refs), k), -1)
     for row, cand in enumerate(ref_wide):  # the same thinning as the site's donors
         kept = _thin(cand[cand >= 0], xy, separation_km / 2, k)
@@ -194,7 +194,7 @@ def evaluate_change(
     series: pd.DataFrame, donors: pd.DataFrame, plan: PhasePlan, *, measure: str = "count",
     events: pd.DataFrame | None = None, donor_km: pd.Series | None = None,
     donor_xy: pd.DataFrame | None = None, separation_km: float = 0.0,
-    k: int = DONORS_K, n_ref: int = 120, min_donors: int = MIN_DONORS,
+    k: int = DONORS_K, n_ref: int = 60, min_donors: int = MIN_DONORS,
     min_events: int = MIN_EVENTS, min_baseline_months: int = MIN_BASELINE_MONTHS,
 ) -> pd.DataFrame:
     """Placebo-in-space test of every phase x zone against matched donor areas.
