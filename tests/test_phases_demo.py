@@ -124,6 +124,12 @@ def test_cli_writes_tables_charts_and_summary(tmp_path, capsys, cached_demo):
                                              "cannot evaluate yet")
     assert "placebo-in-space" in summary["verdict"]["method"]
     assert len(summary["verdicts"]) == 3 * 3 * 2
+    # the injected Clear fall (-40% against the counterfactual) stands out after Holm
+    clear = next(v for v in summary["verdicts"]
+                 if (v["phase"], v["zone"], v["measure"]) == ("clear", "site", "count"))
+    assert clear["verdict"] == "significant fall"
+    assert summary["verdict"]["claim"]
+    assert "significant fall in the site during Clear" in summary["verdict"]["reading"]
     assert all(v["reading"].startswith(v["phase"].capitalize()) for v in summary["verdicts"])
     # the published measures are shown as descriptive, with no significance claim
     assert all("descriptive" in t and "significant" not in t
@@ -143,6 +149,9 @@ def test_cli_watch_reports_hold_months_for_site_rings_and_neighbours(capsys, cac
     assert {w["month"] for w in watch} == {f"2024-0{m}" for m in range(4, 10)}
     assert out["alerts"] == sum(w["alert"] for w in watch)
     assert all(w["status"] in ("tested", "cannot evaluate yet") for w in watch)
+    # the injected Hold displacement into the inner ring shows as more than expected
+    inner = [w["ratio"] for w in watch if w["zone"] == "0-250 m ring"]
+    assert len(inner) == 6 and sum(inner) / 6 > 1.1
 
 
 def test_cli_rejects_unknown_source(tmp_path, capsys, cached_demo):

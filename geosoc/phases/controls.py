@@ -10,7 +10,7 @@ closest donors:
 
 The matching distance is ``2 (dlevel/s_level)^2 + (dtrend/s_trend)^2 + (rmse_shape/s_shape)^2
 + (km/scale_km)^2`` with the ``s`` robust spreads (MAD) of the donor features, so nearby
-areas are preferred among equally similar ones. Donors more than ``caliper`` (a factor of 5
+areas are preferred among equally similar ones. Donors more than ``caliper`` (a factor of 3
 by default) away in level are never used: their change is not comparable.
 
 :func:`translated_donors` makes donors for a site drawn as a polygon on point data: copies of
@@ -32,7 +32,7 @@ from shapely import affinity
 from geosoc.schema import CRS_METRIC, CRS_STORE, MONTH
 
 #: Donors further than this factor from the site's baseline level are not comparable.
-LEVEL_CALIPER = 5.0
+LEVEL_CALIPER = 3.0
 
 
 @dataclass(frozen=True)

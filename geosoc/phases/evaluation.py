@@ -128,22 +128,6 @@ def null_scale(z: ArrayLike) -> tuple[float, float]:
     return float(dfs[best]), float(max(scales[best], 0.5))
 
 
-def _thin(order: np.ndarray, xy: np.ndarray | None, separation_km: float,
-          limit: int) -> np.ndarray:
-    """Keep up to ``limit`` donors (best first) ``separation_km`` apart: one vote per place."""
-    if xy is None or separation_km <= 0 or not len(order):
-        return order[:limit]
-    pts = xy[order]
-    gap = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
-    alive = np.ones(len(order), dtype=bool)
-    kept: list[int] = []
-    while alive.any() and len(kept) < limit:  # at most ``limit`` steps
-        i = int(np.argmax(alive))
-        kept.append(i)
-        alive &= gap[i] > separation_km
-    return order[kept]
-
-
 def _zone_tests(target: np.ndarray, pool: np.ndarray, km: np.ndarray | None,
                 xy: np.ndarray | None, separation_km: float, months: pd.PeriodIndex,
                 plan: PhasePlan, k: int, n_ref: int) -> tuple[np.ndarray, dict, np.ndarray]:
@@ -151,12 +135,10 @@ def _zone_tests(target: np.ndarray, pool: np.ndarray, km: np.ndarray | None,
     base = plan.phases[0]
     bmask = (months >= base.start) & (months <= base.end)
     feats = baseline_features(pool[:, bmask])
-    wide = match_donors(baseline_features(target[None, bmask]), feats, k=max(8 * k, n_ref),
+    wide = match_donors(baseline_features(target[None, bmask]), feats, k=max(k, n_ref),
                         distance_km=km)[0]
     wide = wide[wide >= 0]
-    # donors at least half a footprint apart, so no place counts many times over
-    picked = _thin(wide, xy, separation_km / 2, k)
-    refs = _thin(wide, xy, separation_km, n_ref)
+    picked, refs = wide[:k], wide[:n_ref]
     allowed = np.ones((len(refs), len(pool)), dtype=bool)
     allowed[np.arange(len(refs)), refs] = False
     if xy is not None and len(refs):
@@ -164,11 +146,7 @@ def _zone_tests(target: np.ndarray, pool: np.ndarray, km: np.ndarray | None,
         allowed &= gap > separation_km
     rk = km[None, :] if km is not None else None
     ref_feats = Features(feats.level[refs], feats.trend[refs], feats.shape[refs])
-    ref_wide = match_donors(ref_feats, feats, k=4 * k, distance_km=rk, allowed=allowed)
-    ref_picked = np.full((len(refs), k), -1)
-    for row, cand in enumerate(ref_wide):  # the same thinning as the site's donors
-        kept = _thin(cand[cand >= 0], xy, separation_km / 2, k)
-        ref_picked[row, :len(kept)] = kept
+    ref_picked = match_donors(ref_feats, feats, k=k, distance_km=rk, allowed=allowed)
     z_site, z_ref = {}, []
     for phase in plan.phases[1:]:
         st = log_change(_window(pool, months, base), _window(pool, months, phase),
@@ -194,7 +172,7 @@ def evaluate_change(
     series: pd.DataFrame, donors: pd.DataFrame, plan: PhasePlan, *, measure: str = "count",
     events: pd.DataFrame | None = None, donor_km: pd.Series | None = None,
     donor_xy: pd.DataFrame | None = None, separation_km: float = 0.0,
-    k: int = DONORS_K, n_ref: int = 60, min_donors: int = MIN_DONORS,
+    k: int = DONORS_K, n_ref: int = 120, min_donors: int = MIN_DONORS,
     min_events: int = MIN_EVENTS, min_baseline_months: int = MIN_BASELINE_MONTHS,
 ) -> pd.DataFrame:
     """Placebo-in-space test of every phase x zone against matched donor areas.
