@@ -119,6 +119,39 @@ def test_cli_writes_tables_charts_and_summary(tmp_path, capsys, cached_demo):
     for name in ("phases_count.png", "phases_harm.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert any("during Hold" in t for t in summary["displacement"]["count"])
+    # the calibrated verdict leads, names its method, and one line per phase x zone x measure
+    assert summary["verdict"]["verdict"] in ("effect", "no evidence of an effect",
+                                             "cannot evaluate yet")
+    assert "placebo-in-space" in summary["verdict"]["method"]
+    assert len(summary["verdicts"]) == 3 * 3 * 2
+    # the injected Clear fall (-40% against the counterfactual) stands out after Holm
+    clear = next(v for v in summary["verdicts"]
+                 if (v["phase"], v["zone"], v["measure"]) == ("clear", "site", "count"))
+    assert clear["verdict"] == "significant fall"
+    assert summary["verdict"]["claim"]
+    assert "significant fall in the site during Clear" in summary["verdict"]["reading"]
+    assert all(v["reading"].startswith(v["phase"].capitalize()) for v in summary["verdicts"])
+    # the published measures are shown as descriptive, with no significance claim
+    assert all("descriptive" in t and "significant" not in t
+               for t in summary["site_change"] + summary["displacement"]["harm"])
+    assert len(summary["sppt"]) == 3 * 3 and "SPPT" in summary["sppt"][0]
+    assert (tmp_path / "verdicts.csv").stat().st_size > 0
+
+
+def test_cli_watch_reports_hold_months_for_site_rings_and_neighbours(capsys, cached_demo):
+    code = main(["phases", "watch", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["hold"] == ["2024-04", "2024-09"]
+    watch = out["watch"]
+    kinds = {w["kind"] for w in watch}
+    assert kinds == {"site", "ring", "neighbour"}
+    assert {w["month"] for w in watch} == {f"2024-0{m}" for m in range(4, 10)}
+    assert out["alerts"] == sum(w["alert"] for w in watch)
+    assert all(w["status"] in ("tested", "cannot evaluate yet") for w in watch)
+    # the injected Hold displacement into the inner ring shows as more than expected
+    inner = [w["ratio"] for w in watch if w["zone"] == "0-250 m ring"]
+    assert len(inner) == 6 and sum(inner) / 6 > 1.1
 
 
 def test_cli_rejects_unknown_source(tmp_path, capsys, cached_demo):

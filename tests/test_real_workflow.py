@@ -89,8 +89,13 @@ def test_phases_set_then_report_on_a_pseudo_site(workspace: Path, tmp_path: Path
     assert "baseline trimmed to 2024-01" in captured.err
     summary = json.loads(captured.out)
     assert summary["phases"]["baseline"] == ["2024-01", "2024-08"]
-    # No intervention happened: the site's own change per phase is not called significant.
-    assert all("no significant change" in line for line in summary["site_change"])
+    # No intervention happened, and 8 baseline months cannot separate change from season:
+    # the calibrated verdict says so, and nothing in the report is called significant.
+    assert summary["verdict"]["verdict"] == "cannot evaluate yet"
+    assert "the baseline has 8 months" in summary["verdict"]["reading"]
+    texts = [v["reading"] for v in summary["verdicts"]] + summary["site_change"] + [
+        t for lines in summary["displacement"].values() for t in lines]
+    assert not any("significant" in t for t in texts)
 
 
 def test_a_partner_source_without_weights_is_rejected_when_stored(workspace: Path,

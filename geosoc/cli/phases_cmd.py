@@ -29,10 +29,11 @@ from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.errors import AnalysisError, ConfigError, Problem, WorkspaceError
 from geosoc.harm import apply_harm_weights
+from geosoc.phases.calibrated import calibrated_verdicts, sppt_report
 from geosoc.phases.change import LAYER_HARM, PhasePlan, compare_phases, monthly_series
 from geosoc.phases.displacement import displacement_report
-from geosoc.phases.readings import describe_pct_change
 from geosoc.phases.rings import buffer_rings, suggest_control
+from geosoc.phases.verdicts import descriptive_change, descriptive_displacement
 from geosoc.report.phase_chart import phase_chart
 from geosoc.schema import HARM, MONTH, SOURCE
 
@@ -53,6 +54,7 @@ class SiteInputs:
     incidents: gpd.GeoDataFrame
     control: shapely.Geometry
     control_note: str
+    areas: gpd.GeoDataFrame | None = None  # wards, for the neighbouring areas of the watch
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,14 +79,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--user", default=None, help="who runs it (default: $GEOSOC_USER)")
     report.add_argument("--json", action="store_true", help="print the summary as JSON")
     report.set_defaults(func=run_report)
+    watch = sub.add_parser("watch", help="Hold-phase displacement watch: each Hold month, "
+                           "observed against expected for the site, rings and neighbours")
+    for name in ("--workspace", "--police", "--wards", "--demo-dir"):
+        watch.add_argument(name, type=Path, help=f"as for report ({name})")
+    watch.add_argument("--site", help="site name in the workspace")
+    watch.add_argument("--demo", action="store_true", help="the fictional demo town's site")
+    watch.add_argument("--user", default=None, help="who runs it (default: $GEOSOC_USER)")
+    watch.add_argument("--source", default="police", help="incident source, or 'all'")
+    watch.add_argument("--bands", default="0,250,500", help="buffer ring edges in metres")
+    watch.add_argument("--json", action="store_true", help="print the watch table as JSON")
+    watch.set_defaults(func=run_watch)
     dates = sub.add_parser("set", help="record a site's phase dates in the workspace")
     dates.add_argument("--workspace", type=Path, required=True, help="workspace with the site")
     dates.add_argument("--site", required=True, help="site name")
     for phase in ("baseline", "clear", "hold", "build"):
-        dates.add_argument(f"--{phase}", metavar="FROM:TO", required=phase == "clear",
+        dates.add_argument(f"--{phase}", metavar="FROM:TO",
                            help=f"{phase} months, e.g. 2024-06:2024-08 (TO may be empty: "
                                 "still running)" + ("; default: the 12 months before Clear"
                                                     if phase == "baseline" else ""))
+    dates.add_argument("--cycle", metavar="PHASE:FROM:TO,...",
+                       help="a cyclical plan instead of --clear/--hold/--build, in time order, "
+                            "e.g. clear:2024-01:2024-03,hold:2024-04:2024-09,"
+                            "clear:2024-10:2024-11,hold:2024-12:")
     dates.add_argument("--user", default=None, help="who records it (default: $GEOSOC_USER)")
     dates.add_argument("--json", action="store_true", help="print the stored plan as JSON")
     dates.set_defaults(func=run_set)
@@ -112,11 +129,7 @@ def run_set(args: argparse.Namespace) -> int:
     from geosoc.cli.assets_cmd import acting_user
     from geosoc.workspace import Workspace
 
-    spans = {p: _span(getattr(args, p), p) for p in ("baseline", "clear", "hold", "build")
-             if getattr(args, p)}
-    if "baseline" not in spans:
-        clear_start = pd.Period(spans["clear"][0], freq="M")
-        spans["baseline"] = (str(clear_start - 12), str(clear_start - 1))
+    spans = _cycle(args) if args.cycle else _spans(args)
     with Workspace.open(args.workspace, create=False) as ws:
         user, role = acting_user(ws, args.user)
         plan = ws.sites.set_phases(args.site, spans, user=user, role=role)
@@ -140,15 +153,43 @@ def _bands(text: str) -> tuple[float, ...]:
             fix="write e.g. 0,250,500")]) from err
 
 
-def _plan(phases: dict[str, tuple[object, object]], months: pd.Series) -> PhasePlan:
-    """Make a PhasePlan from ``{phase: (start, end)}`` trimmed to the data's months.
+def _spans(args: argparse.Namespace) -> dict[str, tuple[str, str | None]]:
+    """One of each phase from ``--baseline/--clear/--hold/--build`` (baseline defaulted)."""
+    spans = {p: _span(getattr(args, p), p) for p in ("baseline", "clear", "hold", "build")
+             if getattr(args, p)}
+    if "clear" not in spans:
+        raise ConfigError("no Clear phase given", [Problem(
+            "neither --clear nor --cycle was given", column="--clear",
+            fix="pass --clear FROM:TO (and --hold, --build), or --cycle for a cyclical plan")])
+    if "baseline" not in spans:
+        clear_start = pd.Period(spans["clear"][0], freq="M")
+        spans["baseline"] = (str(clear_start - 12), str(clear_start - 1))
+    return spans
+
+
+def _cycle(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
+    """Chronological ``(phase, from, to)`` steps from ``--cycle phase:FROM:TO,...``."""
+    steps = []
+    for part in (p.strip() for p in args.cycle.split(",") if p.strip()):
+        phase, sep, span = part.partition(":")
+        if not sep or phase not in ("baseline", "clear", "hold", "build"):
+            raise ConfigError("invalid --cycle", [Problem(
+                f"{part!r} is not PHASE:FROM:TO", column="--cycle",
+                fix="e.g. --cycle clear:2024-01:2024-03,hold:2024-04:2024-09,clear:2024-10:")])
+        steps.append((phase, *_span(span, phase)))
+    return steps
+
+
+def _plan(phases: pd.DataFrame, months: pd.Series) -> PhasePlan:
+    """Make a PhasePlan (cycles allowed) from stored phase rows, trimmed to the data's months.
 
     An open last phase ends with the data; phases running past the data are trimmed with a
     note on stderr (per-month rates would otherwise count missing months as no crime).
     """
     first, last = months.min(), months.max()
-    spans = {p: (s, last if pd.isna(e) else e) for p, (s, e) in phases.items()}
-    plan, notes = PhasePlan.from_dates(**spans).within(first, last)  # type: ignore[arg-type]
+    steps = [(p, s, last if pd.isna(e) else e) for p, s, e in zip(
+        phases["phase"], phases["start_month"], phases["end_month"], strict=True)]
+    plan, notes = PhasePlan.from_sequence(steps).within(first, last)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     return plan
@@ -159,12 +200,16 @@ def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
 
     demo = load_demo(args.demo_dir) if args.demo_dir else load_demo()
     site = demo.site
-    plan = _plan(dict(site.phases), demo.incidents[MONTH])
+    order = sorted(site.phases.items(), key=lambda item: item[1][0])
+    plan = _plan(pd.DataFrame({"phase": [p for p, _ in order],
+                               "start_month": [s for _, (s, _e) in order],
+                               "end_month": [e for _, (_s, e) in order]}),
+                 demo.incidents[MONTH])
     controls = list(demo.manifest.truth.get("control_wards", []))
     control = shapely.union_all(demo.wards.loc[controls].geometry.to_numpy())
     note = f"control wards chosen for the demo: {', '.join(controls)}"
     return SiteInputs(f"DEMO — fictional data: {site.name}", site.geometry, plan,
-                      demo.incidents, control, note)
+                      demo.incidents, control, note, demo.wards)
 
 
 def _workspace_data(ws: Workspace, args: argparse.Namespace
@@ -206,15 +251,14 @@ def _workspace_inputs(args: argparse.Namespace) -> SiteInputs:
                     f"--site {args.site!r} --clear 2024-06:2024-08 --hold 2024-09:2025-02 "
                     "--build 2025-03:")])
         incidents, wards = _workspace_data(ws, args)
-    spans = {r.phase: (r.start_month, r.end_month) for r in phases.itertuples(index=False)}
-    plan = _plan(spans, incidents[MONTH])
+    plan = _plan(phases, incidents[MONTH])
     exclude = buffer_rings(geometry, (0, max(_bands(args.bands)))).union_all()
     exclude = shapely.union(exclude, geometry)
     best = suggest_control(geometry, wards, incidents, exclude=exclude,
                            baseline=(plan.baseline.start, plan.baseline.end))
     note = "control wards best matching the site's baseline trend: " + ", ".join(best.index)
     return SiteInputs(args.site, geometry, plan, incidents,
-                      shapely.union_all(best.geometry.to_numpy()), note)
+                      shapely.union_all(best.geometry.to_numpy()), note, wards)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -240,36 +284,52 @@ def build_report(inputs: SiteInputs, bands_m: tuple[float, ...], out: Path) -> d
         table = displacement_report(incidents, inputs.geometry, inputs.plan, rings=rings,
                                     control_geometry=inputs.control, measure=measure)
         written.append(_write_csv(table, out / f"displacement_{measure}.csv"))
-        readings[measure] = [f"{r} [{w}]" for r, w in zip(table["reading"],
-                                                          table["wdd_reading"], strict=True)]
+        readings[measure] = [descriptive_displacement(r, q, d, e) for r, q, d, e in zip(
+            table["reading"], table["wdq"], table["wdd"], table["wdd_se"], strict=True)]
         chart = out / f"phases_{measure}.png"
         phase_chart(series, inputs.plan, measure=measure, path=chart,
                     title=f"{inputs.name}: {measure} per month (excluding police activity)")
         written.append(chart)
+    ring_zones = dict(zip(rings["ring"], rings.geometry, strict=True))
+    verdicts, verdict = calibrated_verdicts(incidents, inputs.geometry, ring_zones, inputs.plan)
+    written.append(_write_csv(verdicts, out / "verdicts.csv"))
+    pattern = sppt_report(incidents, inputs.geometry, ring_zones, inputs.plan)
+    written.append(_write_csv(pattern, out / "sppt.csv"))
     totals = phases[(phases["layer"] == LAYER_HARM) & (phases["category"] == "all")]
     summary = {
         "marking": MARKING, "site": inputs.name, "phases": inputs.plan.to_dict(),
         "control": inputs.control_note, "rings_m": list(bands_m),
-        "site_change": [
-            f"{describe_pct_change(HARM, h, 'the site', p.capitalize())}; crime count: {r}"
-            for p, h, r in zip(totals["phase"], totals["harm_pct_change"], totals["reading"],
-                               strict=True) if p != "baseline"],
-        "displacement": readings, "files": [str(p) for p in written],
+        "verdict": verdict,
+        "verdicts": verdicts[["phase", "zone", "measure", "verdict", "p_adjusted", "method",
+                              "reading"]].astype(object).where(verdicts.notna(), None)
+        .to_dict("records"),
+        "site_change": [descriptive_change(p, h, r) for p, h, r in zip(
+            totals["phase"], totals["harm_pct_change"], totals["rate_ratio"], strict=True)
+            if p != "baseline"],
+        "displacement": readings,
+        "sppt": pattern["reading"].tolist() if len(pattern) else [],
+        "files": [str(p) for p in written],
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     lines = [f"# {inputs.name}: phases and displacement ({MARKING})", "",
-             f"Control: {inputs.control_note}", "", "## Site change (harm layer)", "",
+             f"**Verdict:** {verdict['reading']}", "", f"Method: {verdict['method']}", "",
+             *[f"- {r}" for r in verdicts["reading"]], "",
+             f"Control (published measures): {inputs.control_note}", "",
+             "## Site change (harm layer, descriptive)", "",
              *[f"- {t}" for t in summary["site_change"]], ""]
     for measure, texts in readings.items():
-        lines += [f"## Displacement ({measure})", "", *[f"- {t}" for t in texts], ""]
+        lines += [f"## Displacement ({measure}, descriptive)", "",
+                  *[f"- {t}" for t in texts], ""]
+    lines += ["## Spatial pattern (Andresen's SPPT, descriptive)", "",
+              *[f"- {t}" for t in summary["sppt"]], ""]
     (out / "summary.md").write_text("\n".join(lines))
     summary["files"] += [str(out / "summary.json"), str(out / "summary.md")]
     return summary
 
 
-def run_report(args: argparse.Namespace) -> int:
-    """Build the phase report for the demo site or a workspace site."""
-    if not args.workspace and not (args.demo or args.demo_dir):
+def _chosen(args: argparse.Namespace) -> SiteInputs:
+    """Return the site's inputs (analysts only), keeping only the incidents of ``--source``."""
+    if not args.workspace and not (getattr(args, "demo", False) or args.demo_dir):
         raise ConfigError("no data given: geosoc does not fall back to the demo town", [Problem(
             "neither --workspace nor --demo was given", column="--workspace",
             fix="pass --workspace W --site NAME, or --demo for the fictional demo town")])
@@ -285,16 +345,49 @@ def run_report(args: argparse.Namespace) -> int:
                 fix="use 'all' or one of: "
                     + ", ".join(sorted(inputs.incidents[SOURCE].unique())))])
         inputs = SiteInputs(inputs.name, inputs.geometry, inputs.plan, chosen,
-                            inputs.control, inputs.control_note)
-    summary = build_report(inputs, _bands(args.bands), args.out)
+                            inputs.control, inputs.control_note, inputs.areas)
+    return inputs
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Build the phase report for the demo site or a workspace site."""
+    summary = build_report(_chosen(args), _bands(args.bands), args.out)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
     print(f"{summary['site']} ({MARKING})")
+    print(f"  verdict: {summary['verdict']['reading']}")
+    print(f"  method: {summary['verdict']['method']}")
     for line in summary["site_change"]:
         print(f"  {line}")
     for text in summary["displacement"]["harm"]:
         print(f"  {text}")
     for path in summary["files"]:
         print(f"wrote {path}")
+    return 0
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """Print the Hold-phase displacement watch for the demo site or a workspace site."""
+    from geosoc.phases.calibrated import displacement_watch
+    from geosoc.phases.rings import adjacent_areas
+
+    inputs = _chosen(args)
+    rings = buffer_rings(inputs.geometry, _bands(args.bands))
+    neighbours = (adjacent_areas(inputs.geometry, inputs.areas)
+                  if inputs.areas is not None else None)
+    table = displacement_watch(inputs.incidents, inputs.geometry,
+                               dict(zip(rings["ring"], rings.geometry, strict=True)),
+                               inputs.plan, neighbours=neighbours)
+    if args.json:
+        records = table.astype(object).where(table.notna(), None).to_dict("records")
+        print(json.dumps({"marking": MARKING, "site": inputs.name,
+                          "hold": inputs.plan.to_dict().get("hold"),
+                          "alerts": int(table["alert"].sum()), "watch": records}, indent=2))
+        return 0
+    print(f"{inputs.name} ({MARKING}): Hold-phase displacement watch")
+    if table.empty:
+        print("  no Hold phase in the data yet")
+    for text in table["reading"]:
+        print(f"  {text}")
     return 0
