@@ -91,6 +91,42 @@ def phase_change_rows(series: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["phase", "measure", "reading", "method"])
 
 
+def evaluation_rows(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry,
+                    plan: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
+    """Return the calibrated verdicts (site verdict first), then the descriptive figures.
+
+    The site verdict and one line per phase x zone x measure come from
+    :func:`geosoc.phases.calibrated.calibrated_verdicts` (placebo-in-space against matched
+    untreated areas, Holm family-wise control); it says "cannot evaluate yet" rather than a
+    verdict when the data cannot support one. The descriptive rows say so in their method.
+    """
+    from geosoc.errors import GeosocError
+    from geosoc.phases.calibrated import calibrated_verdicts
+    from geosoc.phases.plan import PhasePlan
+    from geosoc.phases.rings import buffer_rings
+
+    last = series[MONTH].max()
+    steps = [(p, s, last if pd.isna(e) or e > last else e) for p, s, e in zip(
+        plan["phase"], plan["start_month"], plan["end_month"], strict=True) if s <= last]
+    described = phase_change_rows(series, plan)
+    try:
+        cycle, _ = PhasePlan.from_sequence(steps).within(incidents[MONTH].min(), last)
+        rings = buffer_rings(geometry, (0.0, 250.0, 500.0))
+        rows, verdict = calibrated_verdicts(
+            incidents[incidents[MONTH] <= last], geometry,
+            dict(zip(rings["ring"], rings.geometry, strict=True)), cycle)
+    except GeosocError as error:
+        head = pd.DataFrame([{"phase": "all phases", "measure": "site verdict",
+                              "reading": f"cannot evaluate yet: {error.summary}",
+                              "method": "none (the plan or data cannot support a test)"}])
+        return pd.concat([head, described], ignore_index=True)
+    head = pd.DataFrame([{"phase": "all phases", "measure": "site verdict",
+                          "reading": verdict["reading"], "method": verdict["method"]}])
+    tests = rows.assign(measure=rows["measure"] + " in the " + rows["zone"])[
+        ["phase", "measure", "reading", "method"]]
+    return pd.concat([head, tests, described], ignore_index=True)
+
+
 def _up_to(frame: pd.DataFrame, column: str, as_of: pd.Period) -> pd.DataFrame:
     end = as_of.to_timestamp(how="end")
     return frame[frame[column] <= end].reset_index(drop=True)
@@ -104,7 +140,8 @@ def demo_review_inputs(demo: DemoTown, as_of: pd.Period) -> ReviewInputs:
     assert ops is not None  # load_demo always reads them
     return ReviewInputs(
         study="Demoford (fictional)", site=demo.site.name, as_of=as_of, plan=plan,
-        monthly=series, evaluation=phase_change_rows(series, plan),
+        monthly=series, evaluation=evaluation_rows(demo.incidents, demo.site.geometry, plan,
+                                                   series),
         activities=_up_to(ops.activities, "date", as_of),
         morile=_up_to(ops.morile, "date", as_of), waves=ops.waves,
         assets=demo.assets, site_geometry=demo.site.geometry,
@@ -139,7 +176,7 @@ def workspace_review_inputs(ws: Workspace, site: str, as_of: pd.Period, *,
                            "separated from change.")
     return ReviewInputs(
         study=study, site=site, as_of=as_of, plan=plan, monthly=series,
-        evaluation=phase_change_rows(series, plan),
+        evaluation=evaluation_rows(incidents, geometry, plan, series),
         activities=_up_to(ws.operations.activities(site, user=user, role=role), "date", as_of),
         morile=_up_to(ws.operations.morile(site), "date", as_of),
         waves=ws.operations.waves(site), assets=ws.assets.frame(role=role),
