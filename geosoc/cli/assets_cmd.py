@@ -219,8 +219,9 @@ def run_export(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     """Print the register as a table or JSON records."""
     with Workspace.open(args.workspace, create=False) as ws:
-        acting_user(ws, args.user)
-        frame = ws.assets.frame(include_retired=args.include_retired)
+        _, role = acting_user(ws, args.user)
+        frame = disclose_assets(ws.assets.frame(include_retired=args.include_retired,
+                                                role=role), role)
     if args.category:
         wanted = normalise_categories(pd.Series([args.category])).iloc[0]
         frame = frame[frame["category"] == wanted]

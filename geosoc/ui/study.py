@@ -250,7 +250,7 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
                 replace(p, fix=f"add it on the Data page, or {p.fix}") if p.fix else p
                 for p in error.problems]) from error
         sites = ws.sites.frame()
-        plan = _first_plan(ws, sites)
+        plan = _first_plan(ws, sites, data.incidents["month"].max())
     areas = {kind: frame for kind, frame in (("ward", data.wards), ("lsoa", data.lsoas),
                                              ("postcode_sector", data.postcode_sectors))
              if frame is not None}
@@ -261,13 +261,15 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
                  postcodes=data.postcodes)
 
 
-def _first_plan(ws: Workspace, sites: gpd.GeoDataFrame) -> PhasePlan | None:
+def _first_plan(ws: Workspace, sites: gpd.GeoDataFrame,
+                last_month: pd.Period) -> PhasePlan | None:
+    """Return the first site's plan (cycles kept); a phase still running ends with the data."""
     if sites.empty:
         return None
     phases = ws.sites.phases(str(sites.index[0]))
     if phases.empty or "clear" not in set(phases["phase"]):
         return None
-    return PhasePlan.from_dates(**{
-        p: (str(s), str(e if not pd.isna(e) else s))
+    return PhasePlan.from_sequence([
+        (p, str(s), str(last_month if pd.isna(e) else e))
         for p, s, e in zip(phases["phase"], phases["start_month"], phases["end_month"],
-                           strict=True)})
+                           strict=True)])

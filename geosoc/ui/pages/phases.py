@@ -45,10 +45,11 @@ editor = st.data_editor(
     key="ph_editor", hide_index=True, disabled=["phase"], width="stretch",
     column_config={"first month": st.column_config.TextColumn(help="YYYY-MM"),
                    "last month": st.column_config.TextColumn(help="YYYY-MM")})
-plan_dates = {r["phase"]: (str(r["first month"]), str(r["last month"]))
-              for r in editor.to_dict("records") if r["first month"] and r["last month"]}
+# Rows keep their time order; a resumed phase is named "clear 2" and stored as "clear".
+plan_steps = [(str(r["phase"]).split(" ")[0], str(r["first month"]), str(r["last month"]))
+              for r in editor.to_dict("records") if r["first month"] and r["last month"]]
 try:
-    plan = PhasePlan.from_dates(**plan_dates)
+    plan = PhasePlan.from_sequence(plan_steps)
     # Analyse only the months the data covers (missing months are not months of no crime).
     analysed, trim_notes = plan.within(study.months[0], study.months[-1])
 except GeosocError as error:
@@ -58,7 +59,8 @@ user = state.current_user()
 if user is not None and not user.demo and st.button("Save phase dates", key="ph_save"):
     try:
         with Workspace.open(cache.workspace_path(user)) as ws:
-            ws.sites.set_phases(site_name, plan_dates, user=user.username, role=user.role.value)
+            ws.sites.set_phases(site_name, plan_steps, user=user.username,
+                                role=user.role.value)
     except GeosocError as error:
         show_error(error)
     else:
