@@ -29,6 +29,7 @@ from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.errors import AnalysisError, ConfigError, Problem, WorkspaceError
 from geosoc.harm import apply_harm_weights
+from geosoc.ingest.accounting import RowAccount
 from geosoc.phases.calibrated import calibrated_verdicts, sppt_report
 from geosoc.phases.change import LAYER_HARM, PhasePlan, compare_phases, monthly_series
 from geosoc.phases.displacement import displacement_report
@@ -78,6 +79,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--out", type=Path, required=True, help="output folder")
     report.add_argument("--user", default=None, help="who runs it (default: $GEOSOC_USER)")
     report.add_argument("--json", action="store_true", help="print the summary as JSON")
+    report.add_argument("--strict", action="store_true",
+                        help="fail (exit 2) when more than --max-drop of the rows are lost")
+    report.add_argument("--max-drop", type=float, default=0.05, metavar="SHARE",
+                        help="share of rows lost that warns (default 0.05)")
     report.set_defaults(func=run_report)
     watch = sub.add_parser("watch", help="Hold-phase displacement watch: each Hold month, "
                            "observed against expected for the site, rings and neighbours")
@@ -329,6 +334,11 @@ def build_report(inputs: SiteInputs, bands_m: tuple[float, ...], out: Path) -> d
 
 def _chosen(args: argparse.Namespace) -> SiteInputs:
     """Return the site's inputs (analysts only), keeping only the incidents of ``--source``."""
+    return _chosen_with_count(args)[0]
+
+
+def _chosen_with_count(args: argparse.Namespace) -> tuple[SiteInputs, int]:
+    """Return the site's inputs after ``--source`` and the incident count before it."""
     if not args.workspace and not (getattr(args, "demo", False) or args.demo_dir):
         raise ConfigError("no data given: geosoc does not fall back to the demo town", [Problem(
             "neither --workspace nor --demo was given", column="--workspace",
@@ -337,6 +347,7 @@ def _chosen(args: argparse.Namespace) -> SiteInputs:
 
     require_analyst(args.workspace, args.user, "run phase reports")
     inputs = _workspace_inputs(args) if args.workspace else _demo_inputs(args)
+    rows_in = len(inputs.incidents)
     if args.source != "all":
         chosen = inputs.incidents[inputs.incidents[SOURCE] == args.source]
         if chosen.empty:
@@ -346,12 +357,46 @@ def _chosen(args: argparse.Namespace) -> SiteInputs:
                     + ", ".join(sorted(inputs.incidents[SOURCE].unique())))])
         inputs = SiteInputs(inputs.name, inputs.geometry, inputs.plan, chosen,
                             inputs.control, inputs.control_note, inputs.areas)
-    return inputs
+    return inputs, rows_in
+
+
+def row_account(inputs: SiteInputs, rows_in: int, source: str) -> RowAccount:
+    """Rows read, and the rows the report leaves out by reason (nothing silent).
+
+    ``rows_in`` are the incidents before the ``--source`` choice. The source and the phase
+    plan's months are the user's choices (reported, not counted as loss); rows without a
+    location are loss. Police-activity categories are kept out of the monthly series and
+    the verdicts (they rise when police look for them), which a note says.
+    """
+    from geosoc.ingest.accounting import NO_LOCATION, OUTSIDE_MONTHS
+    from geosoc.schema import CATEGORY, LAT, POLICE_ACTIVITY_CATEGORIES
+
+    account = RowAccount(rows_read=rows_in)
+    account.drop("phases", "not in the chosen sources", rows_in - len(inputs.incidents))
+    months = inputs.incidents[MONTH]
+    span = inputs.plan.span
+    outside = (months < span[0]) | (months > span[-1])
+    account.drop("phases", OUTSIDE_MONTHS, int(outside.sum()))
+    inside = inputs.incidents[~outside]
+    account.drop("phases", NO_LOCATION, int(inside[LAT].isna().sum()))
+    activity = int(inside[CATEGORY].isin(POLICE_ACTIVITY_CATEGORIES).sum())
+    account.notes.append(f"source {source!r}; months {span[0]} to {span[-1]} (the phase plan "
+                         f"within the data); {activity:,} police-activity rows (drugs, "
+                         "weapons) kept out of the series and verdicts")
+    return account
 
 
 def run_report(args: argparse.Namespace) -> int:
     """Build the phase report for the demo site or a workspace site."""
-    summary = build_report(_chosen(args), _bands(args.bands), args.out)
+    from geosoc.cli.profile_cmd import report_account
+
+    inputs, rows_in = _chosen_with_count(args)
+    account = row_account(inputs, rows_in, args.source)
+    report_account(account, args, quiet=args.json)
+    summary = build_report(inputs, _bands(args.bands), args.out)
+    summary["rows"] = account.to_dict()
+    summary["files"].append(str(account.write_csv(args.out / "drops.csv")))
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
