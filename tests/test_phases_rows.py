@@ -26,3 +26,14 @@ def test_phase_report_accounts_for_every_row(tmp_path: Path,
     assert drops["rows"].iloc[-1] == rows["rows_kept"]
     assert drops["rows"].sum() == 2 * rows["rows_kept"]  # read - dropped = kept
     assert str(out / "drops.csv") in summary["files"]
+
+
+def test_export_profile_accounts_for_its_rows(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "profile", "--demo", "--role", "partner", "--out",
+                 str(tmp_path / "p.html"), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert rows["rows_read"] > 40_000 and rows["rows_kept"] <= rows["rows_read"]
+    assert main(["export", "profile", "--demo", "--role", "partner", "--out",
+                 str(tmp_path / "q.html")]) == 0
+    assert "rows read" in capsys.readouterr().out

@@ -13,8 +13,15 @@ import argparse
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geosoc.hotspots.profile import LocalityProfile
+    from geosoc.ingest.accounting import RowAccount
 
 from geosoc.cli import SUBCOMMANDS
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, as_role
@@ -125,6 +132,21 @@ def _title(args: argparse.Namespace, name: str, demo: bool) -> str:
         return study_title(ws)
 
 
+def _row_account(incidents: pd.DataFrame, profile: LocalityProfile) -> RowAccount:
+    """Rows read and left out by the profile behind the export (warns loudly on stderr)."""
+    import sys
+
+    from geosoc.cli.profile_cmd import profile_account
+    from geosoc.ingest.accounting import RowAccount
+
+    account = RowAccount(rows_read=len(incidents))
+    profile_account(account, profile)
+    warning = account.warning()
+    if warning:
+        print(f"\n{'!' * 72}\n{warning}\n{'!' * 72}\n", file=sys.stderr, flush=True)
+    return account
+
+
 def run_profile(args: argparse.Namespace) -> int:
     """Build the profile, write the HTML for the role, audit it; return 0."""
     from geosoc.hotspots.profile import build_profile
@@ -158,6 +180,7 @@ def run_profile(args: argparse.Namespace) -> int:
         data = replace(data, site=site, assets=register if len(register) else data.assets)
     profile = build_profile(data.incidents, data.areas, resolution=args.resolution,
                             lisa_permutations=999)
+    account = _row_account(data.incidents, profile)
     inputs = ReportInputs(title=args.title or _title(args, data.name, demo),
                           site=data.site, assets=data.assets, incidents=data.incidents,
                           demo=demo)
@@ -178,7 +201,9 @@ def run_profile(args: argparse.Namespace) -> int:
                          "data": "demo" if demo else "workspace"})
     summary = {"out": str(path), "role": str(role), "marking": PROTECTIVE_MARKING[role],
                "bytes": path.stat().st_size, "audited": args.workspace is not None,
-               "data": "demo" if demo else "workspace"}
+               "data": "demo" if demo else "workspace", "rows": account.to_dict()}
+    if not args.json:
+        print(account.sentence())
     print(json.dumps(summary, indent=2) if args.json else
           f"wrote {path} ({summary['bytes']:,} bytes, {summary['marking']}, for {role})")
     return 0
