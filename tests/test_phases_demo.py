@@ -139,7 +139,7 @@ def test_cli_writes_tables_charts_and_summary(tmp_path, capsys, cached_demo):
 
 
 def test_cli_watch_reports_hold_months_for_site_rings_and_neighbours(capsys, cached_demo):
-    code = main(["phases", "watch", "--json"])
+    code = main(["phases", "watch", "--demo", "--json"])  # the demo is asked for
     assert code == 0
     out = json.loads(capsys.readouterr().out)
     assert out["hold"] == ["2024-04", "2024-09"]

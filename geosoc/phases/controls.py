@@ -170,6 +170,13 @@ def translation_offsets(
     x0, y0, x1, y1 = extent.bounds
     diameter = 2 * np.sqrt(footprint.area / np.pi)
     step = step_m or max(diameter / 4, 50.0)
+    # Only the nearest max_copies shifts are kept, so search a window around the footprint
+    # (4 x sqrt(max_copies) steps each way plus its own size), not the whole extent: a few
+    # stray points far away (police.uk has some) would otherwise make millions of copies.
+    reach = 4 * np.sqrt(max_copies) * step + diameter
+    cx, cy = footprint.centroid.x, footprint.centroid.y
+    x0, x1 = max(x0, cx - reach), min(x1, cx + reach)
+    y0, y1 = max(y0, cy - reach), min(y1, cy + reach)
     xs = np.arange(x0 - footprint.centroid.x, x1 - footprint.centroid.x + step, step)
     ys = np.arange(y0 - footprint.centroid.y, y1 - footprint.centroid.y + step, step)
     grid = np.array(np.meshgrid(xs, ys)).reshape(2, -1).T
