@@ -56,3 +56,28 @@ def test_every_analysis_handles_a_resumed_clear(demo: DemoTown, tmp_path: Path) 
     series = monthly_series(incidents, zones, months=plan.span)
     phase_chart(series, plan, measure="count", path=tmp_path / "cycle.png", title="cycle")
     assert (tmp_path / "cycle.png").stat().st_size > 10_000
+
+
+def test_cli_phases_set_takes_a_cycle(demo: DemoTown, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from geosoc.cli import main
+    from geosoc.workspace import Workspace
+
+    path = tmp_path / "cycle.sqlite"
+    with Workspace.open(path) as ws:
+        ws.users.create_user("ana", "correct horse battery staple", "analyst")
+        ws.sites.add("S", demo.site.geometry, reason="r", chosen_by="ana",
+                     chosen_on="2023-12-01", user="ana", role="analyst")
+    monkeypatch.setenv("GEOSOC_USER", "ana")
+    base = ["phases", "set", "--workspace", str(path), "--site", "S", "--json"]
+    cycle = "clear:2024-01:2024-03,hold:2024-04:2024-06,clear:2024-07:2024-08,hold:2024-09:"
+    assert main([*base, "--cycle", cycle]) == 0
+    with Workspace.open(path) as ws:
+        stored = ws.sites.phases("S")
+    assert stored["phase"].tolist() == ["baseline", "clear", "hold", "clear", "hold"]
+    assert stored["occurrence"].tolist() == [1, 1, 1, 2, 2]
+    capsys.readouterr()
+    assert main([*base, "--cycle", "clear:2024-01:2024-03,build:2024-04:"]) == 2
+    assert "build may not follow clear" in capsys.readouterr().out
+    assert main([*base]) == 2  # neither --clear nor --cycle

@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from geosoc.assets.files import neutralise_formulas
-from geosoc.cli import SUBCOMMANDS, month_arg
+from geosoc.cli import SUBCOMMANDS
 from geosoc.errors import AnalysisError, ConfigError, Problem, WorkspaceError
 from geosoc.harm import apply_harm_weights
 from geosoc.ingest.accounting import RowAccount
@@ -109,44 +109,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             "clear:2024-10:2024-11,hold:2024-12:")
     dates.add_argument("--user", default=None, help="who records it (default: $GEOSOC_USER)")
     dates.add_argument("--json", action="store_true", help="print the stored plan as JSON")
+    from geosoc.cli.phase_dates import run_set
+
     dates.set_defaults(func=run_set)
-
-
-def _span(text: str, phase: str) -> tuple[str, str | None]:
-    start, sep, end = text.partition(":")
-    if not sep or not start:
-        raise ConfigError(f"invalid --{phase}", [Problem(
-            f"{text!r} is not FROM:TO", column=f"--{phase}",
-            fix="write e.g. 2024-06:2024-08, or 2025-03: for a phase still running")])
-    for month in (start, end) if end else (start,):
-        try:
-            month_arg(month)
-        except argparse.ArgumentTypeError as err:
-            raise ConfigError(f"invalid --{phase}", [Problem(
-                f"{month!r} in {text!r} is not a month", column=f"--{phase}",
-                fix="write months as YYYY-MM with a month from 01 to 12, e.g. 2024-06:2024-08",
-            )]) from err
-    return start, end or None
-
-
-def run_set(args: argparse.Namespace) -> int:
-    """Validate and store the phase dates of a workspace site; print them; return 0."""
-    from geosoc.cli.assets_cmd import acting_user
-    from geosoc.workspace import Workspace
-
-    spans = _cycle(args) if args.cycle else _spans(args)
-    with Workspace.open(args.workspace, create=False) as ws:
-        user, role = acting_user(ws, args.user)
-        plan = ws.sites.set_phases(args.site, spans, user=user, role=role)
-    rows = [{"phase": p, "start": str(s), "end": None if pd.isna(e) else str(e)}
-            for p, s, e in zip(plan["phase"], plan["start_month"], plan["end_month"],
-                               strict=True)]
-    if args.json:
-        print(json.dumps({"site": args.site, "phases": rows}, indent=2))
-    else:
-        for row in rows:
-            print(f"{row['phase']:<9} {row['start']} to {row['end'] or '(running)'}")
-    return 0
 
 
 def _bands(text: str) -> tuple[float, ...]:
@@ -156,33 +121,6 @@ def _bands(text: str) -> tuple[float, ...]:
         raise ConfigError("invalid --bands", [Problem(
             f"{text!r} is not a list of metres", column="--bands",
             fix="write e.g. 0,250,500")]) from err
-
-
-def _spans(args: argparse.Namespace) -> dict[str, tuple[str, str | None]]:
-    """One of each phase from ``--baseline/--clear/--hold/--build`` (baseline defaulted)."""
-    spans = {p: _span(getattr(args, p), p) for p in ("baseline", "clear", "hold", "build")
-             if getattr(args, p)}
-    if "clear" not in spans:
-        raise ConfigError("no Clear phase given", [Problem(
-            "neither --clear nor --cycle was given", column="--clear",
-            fix="pass --clear FROM:TO (and --hold, --build), or --cycle for a cyclical plan")])
-    if "baseline" not in spans:
-        clear_start = pd.Period(spans["clear"][0], freq="M")
-        spans["baseline"] = (str(clear_start - 12), str(clear_start - 1))
-    return spans
-
-
-def _cycle(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
-    """Chronological ``(phase, from, to)`` steps from ``--cycle phase:FROM:TO,...``."""
-    steps = []
-    for part in (p.strip() for p in args.cycle.split(",") if p.strip()):
-        phase, sep, span = part.partition(":")
-        if not sep or phase not in ("baseline", "clear", "hold", "build"):
-            raise ConfigError("invalid --cycle", [Problem(
-                f"{part!r} is not PHASE:FROM:TO", column="--cycle",
-                fix="e.g. --cycle clear:2024-01:2024-03,hold:2024-04:2024-09,clear:2024-10:")])
-        steps.append((phase, *_span(span, phase)))
-    return steps
 
 
 def _plan(phases: pd.DataFrame, months: pd.Series) -> PhasePlan:
