@@ -127,6 +127,7 @@ def test_cli_import_list_export_and_refusal(workspace: Path, tmp_path: Path,
     exported = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert exported.loc[0, "notes"] == "'=HYPERLINK(1)"
     assert not out.with_name("export.csv.partial").exists()
+    assert not list(tmp_path.glob("*.partial"))
     waves = tmp_path / "waves.csv"
     pd.DataFrame({"wave": ["W1"] * 2 + ["W2"] * 2, "question": ["safe?"] * 4,
                   "response": ["yes", "no"] * 2, "respondents": [40, 160, 90, 110]}

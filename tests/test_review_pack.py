@@ -54,6 +54,10 @@ def test_partner_and_public_packs_hold_no_notes_points_or_small_counts(
         assert "fictional demo record" not in page and "Notes (analyst" not in page
         assert not find_point_leaks(page, demo.incidents)
     assert "OFFICIAL</div>" in public and "per quarter" in public
+    # verdict figures come from raw counts: only the analyst copy carries them
+    assert "typical change of" in analyst
+    for page in (partner, public):
+        assert "typical change of" not in page and "significant fall" in page
     assert "Activities per month" not in public and "What was done" not in public
 
 

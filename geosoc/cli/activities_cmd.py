@@ -73,12 +73,10 @@ def run_export(args: argparse.Namespace) -> int:
         user, role = acting_user(ws, args.user)
         rows = ws.operations.activities(args.site, user=user, role=role)
         rows = neutralise_formulas(rows.assign(date=rows["date"].dt.strftime("%Y-%m-%d")))
-        temporary = args.out.with_name(args.out.name + ".partial")
-        rows.to_csv(temporary, index=False)
-        ws.record(who=user, role=role, action="export.activities",
-                  target=f"export:{args.out.name}", purpose=args.purpose,
+        # audited (with the file's hash) before the file is moved into place
+        ws.export(args.out, lambda temp, _anchor: rows.to_csv(temp, index=False), who=user,
+                  role=role, action="export.activities", purpose=args.purpose,
                   details={"site": args.site, "rows": len(rows)})
-        temporary.replace(args.out)  # moved into place only after the audit row is stored
     print(json.dumps({"exported": len(rows), "file": str(args.out)}) if args.json else
           f"wrote {len(rows)} activities to {args.out}")
     return 0

@@ -143,11 +143,7 @@ def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
 
     demo = load_demo(args.demo_dir) if args.demo_dir else load_demo()
     site = demo.site
-    order = sorted(site.phases.items(), key=lambda item: item[1][0])
-    plan = _plan(pd.DataFrame({"phase": [p for p, _ in order],
-                               "start_month": [s for _, (s, _e) in order],
-                               "end_month": [e for _, (_s, e) in order]}),
-                 demo.incidents[MONTH])
+    plan = _plan(site.plan_frame(), demo.incidents[MONTH])
     controls = list(demo.manifest.truth.get("control_wards", []))
     control = shapely.union_all(demo.wards.loc[controls].geometry.to_numpy())
     note = f"control wards chosen for the demo: {', '.join(controls)}"

@@ -88,10 +88,10 @@ def _workspace_pack(args: argparse.Namespace, as_of: object, now: datetime) -> P
         document = render_review_pack(inputs, role=args.role, generated_at=now)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(out.name + ".partial")
-        partial.write_text(document, encoding="utf-8")
-        ws.record(who=user, role=own, action="export.review", target=f"export:{out.name}",
-                  purpose=args.purpose, details={"site": args.site, "audience": args.role,
-                                                 "as_of": str(as_of)})
-        partial.replace(out)  # only after the audit row is stored
+        # audited (with the file's hash) before the file is moved into place; the pack
+        # carries the audit chain head like every export
+        ws.export(out, lambda temp, anchor: temp.write_text(
+            f"{document}\n<!-- {anchor} -->\n", encoding="utf-8"), who=user, role=own,
+            action="export.review", purpose=args.purpose,
+            details={"site": args.site, "audience": args.role, "as_of": str(as_of)})
     return out

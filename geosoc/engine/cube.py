@@ -135,8 +135,7 @@ def partition_cube(frame: pd.DataFrame, spec: CubeSpec) -> pd.DataFrame:
             for c in missing])
     if len(frame) == 0:
         return empty_cube()
-    weights = None if spec.weights is None else spec.weights
-    weighted = apply_harm_weights(frame[[SOURCE, CATEGORY]], weights, scheme=spec.scheme,
+    weighted = apply_harm_weights(frame[[SOURCE, CATEGORY]], spec.weights, scheme=spec.scheme,
                                   unknown=spec.unknown)  # type: ignore[arg-type]
     lon = frame[LON].to_numpy(dtype="float64", na_value=np.nan)
     lat = frame[LAT].to_numpy(dtype="float64", na_value=np.nan)

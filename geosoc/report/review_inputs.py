@@ -13,25 +13,14 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geosoc.harm import apply_harm_weights
-from geosoc.operations import phase_of
+from geosoc.harm import POLICE_ACTIVITY, apply_harm_weights
 from geosoc.phases.change import monthly_series
 from geosoc.report.review_pack import ReviewInputs
-from geosoc.schema import HARM, MONTH
+from geosoc.schema import HARM, LAT, LON, MONTH
 
 if TYPE_CHECKING:
     from geosoc.synth.demo import DemoTown
     from geosoc.workspace import Workspace
-
-
-def plan_frame(phases: dict[str, tuple[pd.Period, pd.Period | None]]) -> pd.DataFrame:
-    """Phase plan frame (``phase``, ``start_month``, ``end_month``) from ``{phase: span}``."""
-    frame = pd.DataFrame({
-        "phase": list(phases),
-        "start_month": pd.PeriodIndex([s for s, _ in phases.values()], freq="M"),
-        "end_month": pd.PeriodIndex([e for _, e in phases.values()], freq="M"),
-    })
-    return frame.sort_values("start_month", ignore_index=True)
 
 
 def trim_plan(plan: pd.DataFrame, as_of: pd.Period) -> pd.DataFrame:
@@ -43,21 +32,40 @@ def trim_plan(plan: pd.DataFrame, as_of: pd.Period) -> pd.DataFrame:
     return started.reset_index(drop=True)
 
 
+def _weighted(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return incidents if HARM in incidents.columns else apply_harm_weights(incidents,
+                                                                          unknown=1.0)
+
+
 def site_series(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry,
                 months: pd.PeriodIndex) -> pd.DataFrame:
     """Monthly ``month``, ``count``, ``harm`` (days) inside the site, police activity excluded."""
-    weighted = incidents if HARM in incidents.columns else apply_harm_weights(incidents,
-                                                                              unknown=1.0)
-    series = monthly_series(weighted, {"site": geometry}, months=months,
+    series = monthly_series(_weighted(incidents), {"site": geometry}, months=months,
                             exclude_police_activity=True)
     return series[[MONTH, "count", HARM]].reset_index(drop=True)
 
 
-def series_to(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry, plan: pd.DataFrame,
-              as_of: pd.Period) -> tuple[pd.DataFrame, list[str]]:
-    """Return the site's series from the plan's start to ``as_of`` (or the data's end).
+def site_events(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry,
+                months: pd.PeriodIndex) -> gpd.GeoDataFrame:
+    """Return the incidents behind :func:`site_series` (inside the site, no police activity).
 
-    Months after the data's last month are left out, never shown as zero.
+    A partner or public pack discloses its series from these with the cell key method
+    (:func:`geosoc.disclosure.tables.disclosed_series`), never from the raw totals.
+    """
+    weighted = _weighted(incidents)
+    inside = shapely.contains_xy(geometry, weighted[LON].to_numpy(float),
+                                 weighted[LAT].to_numpy(float))
+    keep = (inside & ~weighted[POLICE_ACTIVITY].to_numpy(bool)
+            & weighted[MONTH].between(months[0], months[-1]).to_numpy())
+    return weighted[keep]
+
+
+def series_to(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry, plan: pd.DataFrame,
+              as_of: pd.Period) -> tuple[pd.DataFrame, gpd.GeoDataFrame, list[str]]:
+    """Return the site's series and its events from the plan's start to ``as_of``.
+
+    The series ends at ``as_of`` or the data's last month: later months are left out,
+    never shown as zero (a caveat says so).
     """
     last = incidents[MONTH].max()
     data_end = min(as_of, last) if not pd.isna(last) else as_of
@@ -65,40 +73,19 @@ def series_to(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry, plan: pd.
     caveats = ([] if data_end >= as_of else [
         f"Incident data end in {data_end}; the activity log runs to {as_of}. Harm after "
         "the data's last month is not shown (not zero)."])
-    return site_series(incidents, geometry, months), caveats
-
-
-def phase_change_rows(series: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
-    """Descriptive change of each phase against the baseline: harm per month, % change.
-
-    These are descriptive figures, not significance tests; the calibrated verdicts of the
-    phase evaluation are added beside them by the caller when available.
-    """
-    phases = phase_of(series[MONTH].dt.to_timestamp(), plan)
-    per_month = series.assign(phase=phases.to_numpy()).dropna(subset=["phase"]).groupby(
-        "phase", sort=False)[[HARM, "count"]].mean()
-    base = per_month.loc["baseline"] if "baseline" in per_month.index else None
-    rows = []
-    for phase, values in per_month.iterrows():
-        if phase == "baseline" or base is None:
-            continue
-        change = (100 * (values[HARM] - base[HARM]) / base[HARM]) if base[HARM] > 0 else None
-        reading = (f"Harm per month in {phase}: {values[HARM]:,.0f} days against "
-                   f"{base[HARM]:,.0f} in the baseline"
-                   + (f" ({change:+.0f}%)." if change is not None else "."))
-        rows.append({"phase": phase, "measure": "harm per month (site)", "reading": reading,
-                     "method": "descriptive: mean monthly harm against the baseline mean"})
-    return pd.DataFrame(rows, columns=["phase", "measure", "reading", "method"])
+    return site_series(incidents, geometry, months), site_events(incidents, geometry,
+                                                                 months), caveats
 
 
 def evaluation_rows(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry,
                     plan: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
-    """Return the calibrated verdicts (site verdict first), then the descriptive figures.
+    """Return the calibrated verdicts: the site verdict, then one row per test.
 
-    The site verdict and one line per phase x zone x measure come from
-    :func:`geosoc.phases.calibrated.calibrated_verdicts` (placebo-in-space against matched
-    untreated areas, Holm family-wise control); it says "cannot evaluate yet" rather than a
-    verdict when the data cannot support one. The descriptive rows say so in their method.
+    From :func:`geosoc.phases.calibrated.calibrated_verdicts` (placebo-in-space against
+    matched untreated areas, Holm family-wise control), which says "cannot evaluate yet"
+    rather than a verdict when the data cannot support one. Columns ``phase``, ``measure``,
+    ``verdict`` (the label alone), ``reading`` (with the raw-derived figures: analyst copy)
+    and ``method``.
     """
     from geosoc.errors import GeosocError
     from geosoc.phases.calibrated import calibrated_verdicts
@@ -108,7 +95,6 @@ def evaluation_rows(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry,
     last = series[MONTH].max()
     steps = [(p, s, last if pd.isna(e) or e > last else e) for p, s, e in zip(
         plan["phase"], plan["start_month"], plan["end_month"], strict=True) if s <= last]
-    described = phase_change_rows(series, plan)
     try:
         cycle, _ = PhasePlan.from_sequence(steps).within(incidents[MONTH].min(), last)
         rings = buffer_rings(geometry, (0.0, 250.0, 500.0))
@@ -116,15 +102,16 @@ def evaluation_rows(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry,
             incidents[incidents[MONTH] <= last], geometry,
             dict(zip(rings["ring"], rings.geometry, strict=True)), cycle)
     except GeosocError as error:
-        head = pd.DataFrame([{"phase": "all phases", "measure": "site verdict",
+        return pd.DataFrame([{"phase": "all phases", "measure": "site verdict",
+                              "verdict": "cannot evaluate yet",
                               "reading": f"cannot evaluate yet: {error.summary}",
                               "method": "none (the plan or data cannot support a test)"}])
-        return pd.concat([head, described], ignore_index=True)
     head = pd.DataFrame([{"phase": "all phases", "measure": "site verdict",
+                          "verdict": verdict["reading"],  # names phases and zones, no figures
                           "reading": verdict["reading"], "method": verdict["method"]}])
     tests = rows.assign(measure=rows["measure"] + " in the " + rows["zone"])[
-        ["phase", "measure", "reading", "method"]]
-    return pd.concat([head, tests, described], ignore_index=True)
+        ["phase", "measure", "verdict", "reading", "method"]]
+    return pd.concat([head, tests], ignore_index=True)
 
 
 def _up_to(frame: pd.DataFrame, column: str, as_of: pd.Period) -> pd.DataFrame:
@@ -134,14 +121,14 @@ def _up_to(frame: pd.DataFrame, column: str, as_of: pd.Period) -> pd.DataFrame:
 
 def demo_review_inputs(demo: DemoTown, as_of: pd.Period) -> ReviewInputs:
     """Review inputs of the demo town's site up to ``as_of``."""
-    plan = trim_plan(plan_frame(dict(demo.site.phases)), as_of)
-    series, data_caveats = series_to(demo.incidents, demo.site.geometry, plan, as_of)
+    plan = trim_plan(demo.site.plan_frame(), as_of)
+    series, events, data_caveats = series_to(demo.incidents, demo.site.geometry, plan, as_of)
     ops = demo.operations
     assert ops is not None  # load_demo always reads them
     return ReviewInputs(
         study="Demoford (fictional)", site=demo.site.name, as_of=as_of, plan=plan,
-        monthly=series, evaluation=evaluation_rows(demo.incidents, demo.site.geometry, plan,
-                                                   series),
+        monthly=series, site_incidents=events,
+        evaluation=evaluation_rows(demo.incidents, demo.site.geometry, plan, series),
         activities=_up_to(ops.activities, "date", as_of),
         morile=_up_to(ops.morile, "date", as_of), waves=ops.waves,
         assets=demo.assets, site_geometry=demo.site.geometry,
@@ -164,7 +151,7 @@ def workspace_review_inputs(ws: Workspace, site: str, as_of: pd.Period, *,
     full = ws.sites.phases(site)
     plan = trim_plan(full, as_of)
     first = incidents[MONTH].min()
-    series, caveats = series_to(incidents, geometry, plan, as_of)
+    series, events, caveats = series_to(incidents, geometry, plan, as_of)
     if pd.isna(first) or first > plan["start_month"].min():
         caveats.append(f"The data start in {first}, after the baseline starts: the baseline "
                        "is shorter than planned.")
@@ -176,6 +163,7 @@ def workspace_review_inputs(ws: Workspace, site: str, as_of: pd.Period, *,
                            "separated from change.")
     return ReviewInputs(
         study=study, site=site, as_of=as_of, plan=plan, monthly=series,
+        site_incidents=events,
         evaluation=evaluation_rows(incidents, geometry, plan, series),
         activities=_up_to(ws.operations.activities(site, user=user, role=role), "date", as_of),
         morile=_up_to(ws.operations.morile(site), "date", as_of),

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from geosoc.disclosure.layers import disclose_series, guard_payload
+from geosoc.disclosure.layers import guard_payload
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role, as_role
+from geosoc.disclosure.tables import disclosed_series
 from geosoc.operations import (
     activity_timeline,
     agency_share,
@@ -53,9 +54,14 @@ class ReviewInputs:
     plan : pandas.DataFrame
         ``phase``, ``start_month``, ``end_month`` (Period[M]; phases may repeat).
     monthly : pandas.DataFrame
-        The site's monthly ``month``, ``count``, ``harm`` (days), police activity excluded.
+        The site's monthly ``month``, ``count``, ``harm`` (days), police activity excluded
+        (shown as it is in the analyst copy only).
+    site_incidents : pandas.DataFrame
+        The incidents behind ``monthly`` (weighted); partner and public copies disclose their
+        series from these with the cell key method, never from ``monthly``.
     evaluation : pandas.DataFrame
-        One row per verdict: ``phase``, ``measure``, ``reading`` (plain English), ``method``.
+        One row per verdict: ``phase``, ``measure``, ``verdict`` (the label), ``reading``
+        (plain English with figures from raw counts: analyst copy only), ``method``.
     activities, morile, waves : pandas.DataFrame
         The site's activity log, MoRiLE series and perception aggregates.
     assets : geopandas.GeoDataFrame, optional
@@ -76,6 +82,7 @@ class ReviewInputs:
     as_of: pd.Period
     plan: pd.DataFrame
     monthly: pd.DataFrame
+    site_incidents: pd.DataFrame
     evaluation: pd.DataFrame
     activities: pd.DataFrame
     morile: pd.DataFrame
@@ -106,17 +113,56 @@ def _plan_section(plan: pd.DataFrame) -> str:
     return f"<section><h2>Phases</h2>{_table(rows)}</section>"
 
 
+def _shown_series(inputs: ReviewInputs, role: Role) -> pd.DataFrame:
+    """Return the site's series as ``role`` may see it: raw for analysts, else disclosed."""
+    if role is Role.ANALYST:
+        return inputs.monthly
+    months = (str(inputs.monthly[MONTH].min()), str(inputs.monthly[MONTH].max()))
+    return disclosed_series(inputs.site_incidents, role, months=months)
+
+
 def _change_section(inputs: ReviewInputs, role: Role) -> str:
-    series = disclose_series(inputs.monthly, role)
+    series = _shown_series(inputs, role)
     period = "quarter" if "quarter" in series.columns else MONTH
     chart = phase_series_svg(series, inputs.plan, period=period, value=HARM,
                              label=f"Harm (days) per {period}")
-    readings = inputs.evaluation[["phase", "measure", "reading", "method"]]
+    verdicts = inputs.evaluation.assign(
+        reading=inputs.evaluation["reading" if role is Role.ANALYST else "verdict"])
+    described = (phase_change_rows(series, inputs.plan) if period == MONTH
+                 else pd.DataFrame(columns=["phase", "measure", "reading", "method"]))
+    rows = pd.concat([verdicts[["phase", "measure", "reading", "method"]], described],
+                     ignore_index=True)
     note = ("" if role is Role.ANALYST else
-            "<p>Small counts are suppressed and values rounded for this audience; gaps in "
-            "the chart are suppressed periods.</p>")
+            "<p>Figures are disclosed for this audience (small counts suppressed, values "
+            "perturbed with the cell key method"
+            + (" and rounded, by quarter" if role is Role.PUBLIC else "")
+            + "); the verdicts come from the full data.</p>")
     return ("<section><h2>Harm change and displacement</h2>"
-            f"<div class='figure'>{chart}</div>{note}{_table(readings)}</section>")
+            f"<div class='figure'>{chart}</div>{note}{_table(rows)}</section>")
+
+
+def phase_change_rows(series: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
+    """Descriptive change of each phase against the baseline: harm per month, % change.
+
+    Descriptive figures, not significance tests, from the series the audience sees (the
+    disclosed series for a partner; suppressed months left out of the means).
+    """
+    phases = phase_of(series[MONTH].dt.to_timestamp(), plan)
+    per_month = series.assign(phase=phases.to_numpy()).dropna(subset=["phase"]).groupby(
+        "phase", sort=False)[[HARM, "count"]].mean()
+    base = per_month.loc["baseline"] if "baseline" in per_month.index else None
+    rows = []
+    for phase, values in per_month.iterrows():
+        if phase == "baseline" or base is None:
+            continue
+        change = (100 * (values[HARM] - base[HARM]) / base[HARM]) if base[HARM] > 0 else None
+        reading = (f"Harm per month in {phase}: {values[HARM]:,.0f} days against "
+                   f"{base[HARM]:,.0f} in the baseline"
+                   + (f" ({change:+.0f}%)." if change is not None else "."))
+        rows.append({"phase": phase, "measure": "harm per month (site)", "reading": reading,
+                     "method": "descriptive: mean monthly harm against the baseline mean"})
+    return pd.DataFrame(rows, columns=["phase", "measure", "reading", "method"])
+
 
 
 def _activity_section(inputs: ReviewInputs, role: Role) -> str:

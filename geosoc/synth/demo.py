@@ -98,6 +98,18 @@ class DemoSite:
     geometry: shapely.Polygon
     phases: dict[str, tuple[pd.Period, pd.Period]]
 
+    def plan_frame(self) -> pd.DataFrame:
+        """Return the phases as a plan table (``phase``, ``start_month``, ``end_month``).
+
+        In time order, the shape :func:`geosoc.workspace.sites.plan_phases` returns.
+        """
+        order = sorted(self.phases.items(), key=lambda item: item[1][0])
+        return pd.DataFrame({
+            "phase": [p for p, _ in order],
+            "start_month": pd.PeriodIndex([s for _, (s, _e) in order], freq="M"),
+            "end_month": pd.PeriodIndex([e for _, (_s, e) in order], freq="M"),
+        })
+
 
 @dataclass(frozen=True)
 class DemoOperations:
@@ -140,11 +152,7 @@ def read_demo_operations(directory: str | Path | None = None) -> DemoOperations:
 
 
 def _read_operations(root: Path, site: DemoSite, as_of: date) -> DemoOperations:
-    plan = pd.DataFrame({"phase": list(site.phases),
-                         "start_month": pd.PeriodIndex([s for s, _ in site.phases.values()],
-                                                       freq="M"),
-                         "end_month": pd.PeriodIndex([e for _, e in site.phases.values()],
-                                                     freq="M")})
+    plan = site.plan_frame()
     paths = {key: root / name for key, name in files.OPERATIONS_FILES.items()}
     return DemoOperations(
         activities=validate_activities(read_csv_checked(paths["activities"]), today=as_of,

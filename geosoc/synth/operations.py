@@ -61,7 +61,7 @@ def _days_in(rng: np.random.Generator, phase: str, n: int) -> list[str]:
     start = MONTHS[first].to_timestamp()
     end = MONTHS[last].to_timestamp(how="end")
     offsets = np.sort(rng.integers(0, (end - start).days + 1, n))
-    return [(start + pd.Timedelta(days=int(d))).strftime("%Y-%m-%d") for d in offsets]
+    return (start + pd.to_timedelta(offsets, unit="D")).strftime("%Y-%m-%d").tolist()
 
 
 def activity_log(rng: np.random.Generator) -> pd.DataFrame:

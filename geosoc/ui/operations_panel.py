@@ -25,11 +25,18 @@ from geosoc.ui.feedback import show_error
 from geosoc.workspace import Workspace
 
 
-def _activities(user: state.SessionUser, site: str, role: Role) -> pd.DataFrame:
+def _record(user: state.SessionUser, site: str,
+            role: Role) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Return the site's activities (as ``role`` sees them), MoRiLE series, user's agency.
+
+    One workspace read per rerun; demo mode reads the demo's seeded record.
+    """
     if user.demo:
-        return read_demo_operations(cache.demo_dir()).activities
+        ops = read_demo_operations(cache.demo_dir())
+        return ops.activities, ops.morile, ""
     with Workspace.open(cache.workspace_path(user), create=False) as ws:
-        return ws.operations.activities(site, user=user.username, role=role.value)
+        return (ws.operations.activities(site, user=user.username, role=role.value),
+                ws.operations.morile(site), ws.operations.agency_of(user.username))
 
 
 def activity_chart(activities: pd.DataFrame, harm: pd.DataFrame | None) -> alt.Chart:
@@ -52,13 +59,6 @@ def activity_chart(activities: pd.DataFrame, harm: pd.DataFrame | None) -> alt.C
     return alt.vconcat(line, bars).resolve_scale(x="shared")
 
 
-def _morile(user: state.SessionUser, site: str) -> pd.DataFrame:
-    if user.demo:
-        return read_demo_operations(cache.demo_dir()).morile
-    with Workspace.open(cache.workspace_path(user), create=False) as ws:
-        return ws.operations.morile(site)
-
-
 def morile_chart(series: pd.DataFrame) -> alt.Chart:
     """MoRiLE score over time, one line per opaque OCG reference, values on hover."""
     return alt.Chart(series.assign(ocg_ref=series["ocg_ref"].replace("", "site"))).mark_line(
@@ -69,9 +69,7 @@ def morile_chart(series: pd.DataFrame) -> alt.Chart:
         tooltip=["date:T", "ocg_ref:N", "score:Q"]).properties(height=200)
 
 
-def _add_form(user: state.SessionUser, site: str, role: Role) -> None:
-    with Workspace.open(cache.workspace_path(user), create=False) as ws:
-        own = ws.operations.agency_of(user.username)
+def _add_form(user: state.SessionUser, site: str, role: Role, own: str) -> None:
     with st.form("ops_add", clear_on_submit=True):
         st.markdown("**Add an activity**")
         left, right = st.columns(2)
@@ -152,7 +150,7 @@ def render(site: str, months: list[str], incidents: pd.DataFrame,
         return
     st.subheader("Running the site: activity and disruption (4P)")
     try:
-        activities = _activities(user, site, role)
+        activities, morile, own_agency = _record(user, site, role)
     except GeosocError as error:
         show_error(error)
         return
@@ -170,8 +168,7 @@ def render(site: str, months: list[str], incidents: pd.DataFrame,
         shown = activities.assign(date=activities["date"].dt.strftime("%Y-%m-%d"))
         st.dataframe(shown, hide_index=True, width="stretch", key="ops_log")
     if not user.demo and role in (Role.ANALYST, Role.PARTNER):
-        _add_form(user, site, role)
-    morile = _morile(user, site)
+        _add_form(user, site, role, own_agency)
     if not morile.empty:
         st.markdown("**MoRiLE threat scores** (groups by opaque reference only)")
         st.altair_chart(morile_chart(morile), width="stretch")
