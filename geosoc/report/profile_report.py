@@ -37,7 +37,9 @@ from geosoc.harm import harm_unit
 from geosoc.hotspots.profile import LocalityProfile
 from geosoc.report.asset_coverage import coverage_section_html, site_coverage
 from geosoc.report.figures import SUPPRESSED_COLOUR, static_map_svg, trend_svg
+from geosoc.report.headline import launch_headlines
 from geosoc.report.site_section import site_figures, site_section_html
+from geosoc.report.table_labels import display_table
 from geosoc.schema import COUNT, HARM
 
 #: Asset columns shown per role (public outputs drop contact details).
@@ -141,6 +143,11 @@ def _table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _shown_table(frame: pd.DataFrame) -> str:
+    """Render a :func:`display_table` frame (headings already in words)."""
+    return _table(frame, {c: c for c in frame.columns})
+
+
 def _unit(profile: LocalityProfile, incidents: pd.DataFrame | None) -> str:
     """Return the harm unit, named by what was summed (ASB alone is not CCHI days)."""
     scheme = str(profile.parameters.get("scheme", "harm"))
@@ -151,23 +158,36 @@ def _unit(profile: LocalityProfile, incidents: pd.DataFrame | None) -> str:
 
 
 def _headlines(profile: LocalityProfile, role: Role, layer: gpd.GeoDataFrame,
-               unit: str = "days (CCHI)") -> list[str]:
+               unit: str = "days (CCHI)", area_kind: str = "ward") -> str:
+    """Render the headline section: plain words first, the figures, the statistic beneath."""
     if "headline" in profile.parameters:  # disclosed once, with the cell key of the total
         count, harm = profile.parameters["headline"]
     else:
         count = disclose_headline(float(profile.cells[COUNT].sum()), role)
         harm = disclose_headline(float(profile.cells[HARM].sum()), role)
-    months = profile.monthly["month" if "month" in profile.monthly else "quarter"]
-    hot = int((layer["hotspot_bin"] >= 2).sum()) if "hotspot_bin" in layer.columns else None
-    items = [
+    series = profile.monthly if role is not Role.ANALYST else disclose_series(profile.monthly,
+                                                                              role)
+    months = series["month" if "month" in series else "quarter"]
+    areas = profile.areas.get(area_kind)
+    if areas is not None and role is Role.ANALYST:
+        areas = disclose_areas(areas, role)
+    kind_word = "ward" if area_kind == "ward" else area_kind.replace("_", " ")
+    said = launch_headlines(
+        areas, series, layer, concentration=profile.concentration.sentence(), kind=kind_word,
+        layer_kind=f"{kind_word}s" if layer is areas or "name" in layer.columns else "H3 cells")
+    figures = [
         f"{months.min()} to {months.max()}",
         "incidents: " + ("suppressed" if count is None else f"{count:,.0f}"),
         "harm: " + ("suppressed" if harm is None else f"{harm:,.0f} {unit}"),
-        profile.concentration.sentence(),
     ]
-    if hot is not None:
-        items.append(f"{hot} hot spot units at 95% confidence or more (Getis-Ord Gi*)")
-    return items
+    lead, *rest = said.lead
+    return ("<section class='headline'><h2>What the data shows</h2>"
+            f"<p class='lead'>{html.escape(lead)}</p><ul>"
+            + "".join(f"<li>{html.escape(t)}</li>" for t in rest) + "</ul>"
+            "<h3>Figures</h3><ul>"
+            + "".join(f"<li>{html.escape(t)}</li>" for t in figures) + "</ul>"
+            + (f"<p class='statistic'>{html.escape(said.statistic)}</p>" if said.statistic
+               else "") + "</section>")
 
 
 def _published_points(layer: gpd.GeoDataFrame, site: gpd.GeoDataFrame | None,
@@ -223,15 +243,13 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
                      name=top["name"] if "name" in top.columns else top.index.astype(str))
     unit = _unit(profile, inputs.incidents)
     sections = [
-        "<section><h2>Headline figures</h2><ul>"
-        + "".join(f"<li>{html.escape(t)}</li>" for t in _headlines(profile, role, layer, unit))
-        + "</ul></section>",
+        _headlines(profile, role, layer, unit, inputs.area_kind),
         _map_section(layer, colours, inputs.site, assets, scale),
         f"<section><h2>Trend ({'quarterly' if period == 'quarter' else 'monthly'} harm)</h2>"
         f"{trend_svg(series, period=period)}</section>",
         "<section><h2>Highest-harm areas</h2>"
-        + _table(top, {"code": "Code", "name": "Name", COUNT: "Incidents",
-                       HARM: f"Harm ({unit})"})
+        + _shown_table(display_table(top, {"code": "Code", "name": "Name", COUNT: None,
+                                           HARM: None}, unit=unit))
         + "</section>",
     ]
     if inputs.site is not None and len(inputs.site):
@@ -300,6 +318,8 @@ th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
 .swatch { display: inline-block; width: 12px; height: 12px; margin: 0 3px 0 8px;
           border: 1px solid #999; vertical-align: middle; }
 .print-only { display: none; } .demo { color: #b2182b; font-weight: bold; }
+.lead { font-size: 1.35em; font-weight: 600; margin: .3em 0; }
+.statistic { font-size: .9em; color: #555; border-left: 3px solid #ccc; padding-left: .6em; }
 @media print { .screen-only { display: none; } .print-only { display: block; }
                section.map { page-break-before: always; } }
 """

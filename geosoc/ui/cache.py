@@ -279,10 +279,17 @@ def headline(key: str, filters: state.Filters, role: str) -> tuple[float | None,
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def monthly(key: str, filters: state.Filters, role: str, by: str | None = None) -> pd.DataFrame:
-    """Monthly counts and harm (quarters for the public role), disclosed for ``role``."""
-    return disclosed_series(_keyed_filtered(key, filters, role), Role(role), by=by,
-                            min_count=_min_count(role))
+def monthly(key: str, filters: state.Filters, role: str, by: str | None = None,
+            layers: bool = False) -> pd.DataFrame:
+    """Monthly counts and harm (quarters for the public role), disclosed for ``role``.
+
+    With ``layers`` (and ``by="source"``) police-activity offences are their own source,
+    ``police activity``, as on the map's layer toggles.
+    """
+    frame = _keyed_filtered(key, filters, role)
+    if layers:
+        frame = with_activity_layer(frame)
+    return disclosed_series(frame, Role(role), by=by, min_count=_min_count(role))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -42,7 +42,9 @@ class Study:
     site : geopandas.GeoDataFrame
         The CHB site(s) indexed by name (may be empty).
     plan : PhasePlan or None
-        Phase dates of the first site.
+        Phase dates of the first site (a phase still running ends with the data).
+    ongoing : str or None
+        Name of the phase of ``plan`` still running (no end month recorded), e.g. ``"build"``.
     ring_bands_m : tuple of float
         Displacement buffer ring widths in metres.
     imd : pandas.DataFrame or None
@@ -61,6 +63,7 @@ class Study:
     assets: gpd.GeoDataFrame
     site: gpd.GeoDataFrame
     plan: PhasePlan | None = None
+    ongoing: str | None = None
     ring_bands_m: tuple[float, ...] = (250.0, 500.0)
     imd: pd.DataFrame | None = None
     postcodes: pd.DataFrame | None = None
@@ -251,14 +254,25 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
                 for p in error.problems]) from error
         sites = ws.sites.frame()
         plan = _first_plan(ws, sites, data.incidents["month"].max())
+        ongoing = _running_phase(ws, sites) if plan is not None else None
     areas = {kind: frame for kind, frame in (("ward", data.wards), ("lsoa", data.lsoas),
                                              ("postcode_sector", data.postcode_sectors))
              if frame is not None}
     site = gpd.GeoDataFrame(sites[[]], geometry=sites.geometry, crs=CRS_STORE)
     return Study(name=Path(workspace).stem,
                  incidents=_weighted(data.incidents, weights_path, asb_weight), areas=areas,
-                 assets=data.assets, site=site, plan=plan, imd=data.imd,
+                 assets=data.assets, site=site, plan=plan, ongoing=ongoing, imd=data.imd,
                  postcodes=data.postcodes)
+
+
+def _running_phase(ws: Workspace, sites: gpd.GeoDataFrame) -> str | None:
+    """Return the plan name of the first site's phase with no end month (``"build"``), if any."""
+    phases = ws.sites.phases(str(sites.index[0]))
+    last = phases.iloc[-1]
+    if not pd.isna(last["end_month"]):
+        return None
+    occurrence = int(last["occurrence"])
+    return str(last["phase"]) if occurrence == 1 else f"{last['phase']} {occurrence}"
 
 
 def _first_plan(ws: Workspace, sites: gpd.GeoDataFrame,

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import folium
-import pandas as pd
 import streamlit as st
 
 from geosoc import maps
 from geosoc.disclosure.rules import Role, rules_for
 from geosoc.harm import harm_unit
-from geosoc.hotspots.concentration import concentration_summary, lorenz_curve
+from geosoc.hotspots.concentration import concentration_summary
 from geosoc.maps.deck import FOLIUM_CELL_LIMIT, deck_hex_map
-from geosoc.ui import cache, state
+from geosoc.ui import cache, chart_panels, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 
@@ -113,22 +112,12 @@ with legend_col:
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Concentration")
-    curve = lorenz_curve(frame["shown"].fillna(0).to_numpy())
-    st.line_chart(curve.set_index("share_of_units")["share_of_harm"], height=260,
-                  x_label=f"Share of {'cells' if kind == 'h3' else 'areas'} (least to most)",
-                  y_label=f"Share of {measure}")
-    st.caption(summary.sentence())
+    chart_panels.concentration_panel(frame["shown"], summary, measure=measure,
+                                     units="cells" if kind == "h3" else "areas")
 with right:
-    st.subheader("Top areas")
-    top = frame.drop(columns="geometry").sort_values("shown", ascending=False).head(10)
-    keep = [c for c in ("name", "count", "harm", "shown", "hotspot_bin") if c in top.columns]
-    st.dataframe(pd.DataFrame(top[keep]).rename(columns={"shown": label}),
-                 width="stretch")
+    chart_panels.top_units_panel(frame, kind=kind, unit=harm_unit([], shown_sources),
+                                 measure=measure, wards=study.areas["ward"])
 
-st.subheader("Monthly trend by source")
-trend = cache.monthly(key, filters, role.value, by="source")
-period = "quarter" if "quarter" in trend.columns else "month"
-wide = trend.assign(**{period: trend[period].astype(str)}).pivot_table(
-    index=period, columns="source", values=measure, aggfunc="sum")
-st.line_chart(wide, height=280)
+chart_panels.trend_panel(cache.monthly(key, filters, role.value, by="source", layers=True),
+                         measure=measure, unit=harm_unit([], shown_sources),
+                         layers=list(shown_sources))

@@ -1,0 +1,89 @@
+"""Charts and tables under the maps: interactive (Vega-Lite, offline), labelled in words.
+
+The chart builders live in :mod:`geosoc.report.interactive_charts` and the table formatter in
+:mod:`geosoc.report.table_labels` (no Streamlit there); this module only draws them. Every
+frame passed in is already disclosed for the role shown (``geosoc.ui.cache``).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geosoc.hotspots.concentration import ConcentrationSummary, lorenz_curve
+from geosoc.phases.plan import PhasePlan
+from geosoc.report import interactive_charts as charts
+from geosoc.report.table_labels import cell_names, display_table, unit_text
+
+
+def show_chart(chart: object, *, key: str, alt: str) -> None:
+    """Draw an Altair chart at the container's width; ``alt`` says what it shows in words."""
+    st.altair_chart(chart, width="stretch", key=key, alt=alt)
+
+
+def concentration_panel(values: pd.Series, summary: ConcentrationSummary, *, units: str,
+                        measure: str) -> None:
+    """Draw the Lorenz curve of the mapped values, with the plain sentence under it."""
+    st.subheader("How concentrated is it?")
+    curve = lorenz_curve(values.fillna(0).to_numpy())
+    show_chart(charts.lorenz_chart(curve, units=units,
+                                   measure="harm" if measure == "harm" else "events"),
+               key="chart_lorenz", alt=f"Lorenz curve of {measure} over {units}")
+    st.caption(summary.sentence())
+
+
+def top_units_panel(frame: gpd.GeoDataFrame, *, kind: str, unit: str, measure: str,
+                    wards: gpd.GeoDataFrame | None, rows: int = 10) -> None:
+    """List the highest units of the map: named in words, codes as labels, columns once."""
+    st.subheader("Highest-harm cells" if kind == "h3" else "Highest-harm areas")
+    top = frame.sort_values("shown", ascending=False).head(rows)
+    columns: dict[str, str | None] = {}
+    if kind == "h3":
+        top = top.assign(cell=cell_names(top, wards))
+        columns["cell"] = None
+    else:
+        columns["name"] = "Ward" if kind == "ward" else "Area"
+    columns.update({"count": None, "harm": None,
+                    "shown": None if measure == "harm" else "Events in the layers shown",
+                    "hotspot_bin": None})
+    table = display_table(top.drop(columns="geometry"), columns, unit=unit)
+    st.dataframe(table, hide_index=True, width="stretch")
+    what = "H3 cells" if kind == "h3" else "areas"
+    most = "harm" if measure == "harm" else "events"
+    st.caption(f"The {min(rows, len(frame))} {what} with the most {most} in the layers shown. "
+               f"Harm in {unit_text(unit)}; a hot spot is judged by Gi* on the unit and its "
+               "neighbours, with the false discovery rate controlled.")
+
+
+def trend_panel(trend: pd.DataFrame, *, measure: str, unit: str,
+                layers: list[str]) -> None:
+    """Draw one line per map layer chosen (police, partners, police activity), with a legend."""
+    st.subheader("Trend by source")
+    shown = [s for s in layers if s in set(trend["source"])]
+    if not shown:
+        st.info("Choose at least one layer above to see its trend.")
+        return
+    show_chart(charts.trend_by_source_chart(trend, measure=measure, unit=unit_text(unit),
+                                            sources=shown), key="chart_trend_by_source",
+               alt=f"{measure} over time, one line per source")
+    period = "quarter" if "quarter" in trend.columns else "month"
+    st.caption(f"{'Harm' if measure == 'harm' else 'Events'} per {period} for each layer "
+               "chosen on the map; hover a point for its value. Months from the sidebar.")
+
+
+def phase_panel(series: pd.DataFrame, plan: PhasePlan, *, measure: str, site: str,
+                months: tuple[str, ...], last_month: str, ongoing: str | None) -> None:
+    """Draw the site, its rings and the control month by month over the phase bands."""
+    window = (months[0], months[-1]) if months else None
+    chart = charts.phase_chart(series, plan, measure=measure, months=window,
+                               last_month=pd.Period(last_month, freq="M"), ongoing=ongoing,
+                               title=f"{site}: {'harm' if measure == 'harm' else 'events'} "
+                                     "per month")
+    show_chart(chart, key="chart_phases",
+               alt=f"Monthly {measure} of the site, its rings and the control, by phase")
+    shown = f"{window[0]} to {window[1]}" if window else "every month"
+    running = f" {ongoing.capitalize()} is still running: drawn to the last month of data." \
+        if ongoing else ""
+    st.caption(f"Shaded bands are the phases; hover a point for its month, area and value. "
+               f"Months shown: {shown} (the sidebar's range).{running}")
