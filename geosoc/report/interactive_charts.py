@@ -20,7 +20,7 @@ import pandas as pd
 
 from geosoc.phases.plan import PhasePlan
 from geosoc.report.phase_chart import PHASE_COLOURS, RING_COLOURS
-from geosoc.report.table_labels import source_label
+from geosoc.report.table_labels import short_unit, source_label
 from geosoc.schema import COUNT, HARM, MONTH
 
 #: Font sizes a projector can show (legend and axis text at least 13 px).
@@ -29,11 +29,39 @@ FONT = {"labelFontSize": 13, "titleFontSize": 14}
 MAX_CURVE_POINTS = 201
 
 
-def _configured(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+def _configured(chart: alt.TopLevelMixin, *, columns: int = 3) -> alt.TopLevelMixin:
     """Readable legend and axis text; the legend below the chart, so long names fit."""
-    return (chart.configure_legend(orient="bottom", columns=4, symbolSize=120, labelLimit=320,
-                                   **FONT)
-            .configure_axis(**FONT).configure_title(fontSize=15))
+    return (chart.configure_legend(orient="bottom", columns=columns, symbolSize=140,
+                                   labelLimit=360, **FONT)
+            .configure_axis(gridColor="#e6e6e6", domainColor="#888888", **FONT)
+            .configure_view(stroke=None).configure_title(fontSize=15, anchor="start"))
+
+
+def _field(name: str) -> str:
+    """Escape a column name for a Vega-Lite field (dots and brackets are path syntax)."""
+    return name.replace("\\", "\\\\").replace(".", "\\.").replace("[", "\\[").replace(
+        "]", "\\]")
+
+
+def _hover_rule(data: pd.DataFrame, *, x: alt.X, series: str, names: Sequence[str],
+                value_title: str, first: Sequence[alt.Tooltip], groupby: Sequence[str]
+                ) -> alt.Chart:
+    """Draw a vertical rule at the month nearest the pointer; its tooltip lists every line.
+
+    Hovering anywhere over the plot picks the nearest month (a Voronoi layer Vega-Lite
+    adds for ``nearest``), so nobody has to aim at a 5-pixel point.
+    """
+    nearest = alt.selection_point(nearest=True, on="pointerover", fields=[groupby[0]],
+                                  empty=False, clear="pointerout")
+    tooltip = [*first, alt.Tooltip("measure:N", title="Value shown"),
+               *(alt.Tooltip(f"{_field(n)}:Q", title=n, format=",.0f") for n in names)]
+    data = data.assign(measure=value_title.replace(";", ","))  # ";" in data breaks the chart
+    return (alt.Chart(data)
+            .transform_pivot(series, value="value", groupby=[*groupby, "measure"])
+            .mark_rule(color="#555555", strokeWidth=1.5)
+            .encode(x=x, opacity=alt.when(nearest).then(alt.value(0.6)).otherwise(alt.value(0)),
+                    tooltip=tooltip)
+            .add_params(nearest))
 
 
 def _start(period: pd.Series) -> pd.Series:
@@ -112,7 +140,8 @@ def phase_chart(series: pd.DataFrame, plan: PhasePlan, *, measure: str = COUNT,
         Bands coloured by phase (legend "Phase"), one line per zone (legend "Area"), and a
         tooltip on every month of every line: month, area, value with its unit, phase.
     """
-    value_title = (f"Harm per month ({unit})" if measure == HARM else "Events per month")
+    value_title = (f"Harm per month ({short_unit(unit)})" if measure == HARM
+                   else "Events per month")
     wide = (series.groupby([MONTH, "zone"], observed=True, sort=False)[measure].sum()
             .reset_index())
     window = _months(months)
@@ -146,18 +175,16 @@ def phase_chart(series: pd.DataFrame, plan: PhasePlan, *, measure: str = COUNT,
                             scale=alt.Scale(domain=names, range=colours))
     dash = alt.StrokeDash("area:N", legend=None, scale=alt.Scale(
         domain=names, range=[[6, 4] if z == "control" else [1, 0] for z in zones]))
-    tooltip = [alt.Tooltip("month_text:N", title="Month"), alt.Tooltip("area:N", title="Area"),
-               alt.Tooltip("value:Q", title=value_title, format=",.0f"),
-               alt.Tooltip("phase:N", title="Phase")]
-    lines = alt.Chart(data).mark_line(strokeWidth=2.2).encode(
+    lines = alt.Chart(data).mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(
+        filled=True, size=40)).encode(
         x=x, y=alt.Y("value:Q", title=value_title), color=line_colour, strokeDash=dash)
-    points = alt.Chart(data).mark_point(filled=True, size=90, opacity=0.9).encode(
-        x=x, y="value:Q", color=alt.Color("area:N", legend=None,
-                                          scale=alt.Scale(domain=names, range=colours)),
-        tooltip=tooltip)
-    chart = alt.layer(band_layer, lines, points).resolve_scale(color="independent").properties(
+    rule = _hover_rule(data, x=x, series="area", names=names, value_title=value_title,
+                       first=[alt.Tooltip("month_text:N", title="Month"),
+                              alt.Tooltip("phase:N", title="Phase")],
+                       groupby=["month", "month_text", "phase"])
+    chart = alt.layer(band_layer, lines, rule).resolve_scale(color="independent").properties(
         height=height, width="container", title=title or "")
-    return _configured(chart)
+    return _configured(chart, columns=1)  # the phase and area legends side by side
 
 
 def trend_by_source_chart(trend: pd.DataFrame, *, measure: str = HARM,
@@ -183,21 +210,25 @@ def trend_by_source_chart(trend: pd.DataFrame, *, measure: str = HARM,
     period = "quarter" if "quarter" in trend.columns else MONTH
     frame = trend if sources is None else trend[trend["source"].isin(list(sources))]
     per = "quarter" if period == "quarter" else "month"
-    value_title = f"Harm per {per} ({unit})" if measure == HARM else f"Events per {per}"
+    value_title = (f"Harm per {per} ({short_unit(unit)})" if measure == HARM
+                   else f"Events per {per}")
     data = pd.DataFrame({
-        "period": _start(frame[period]), "period_text": frame[period].astype(str),
+        "period": _start(frame[period]),
+        "period_text": (frame[period].astype(str) if period == "quarter"
+                        else frame[period].dt.strftime("%b %Y")),
         "source": frame["source"].map(source_label), "value": frame[measure].astype(float),
     })
-    tooltip = [alt.Tooltip("period_text:N", title=per.capitalize()),
-               alt.Tooltip("source:N", title="Source"),
-               alt.Tooltip("value:Q", title=value_title, format=",.0f")]
     x = alt.X("period:T", title=per.capitalize(),
               axis=alt.Axis(format="%b %Y", labelAngle=0))
     colour = alt.Color("source:N", title="Source",
                        scale=alt.Scale(scheme="dark2"))
-    base = alt.Chart(data).encode(x=x, y=alt.Y("value:Q", title=value_title), color=colour)
-    chart = alt.layer(base.mark_line(strokeWidth=2.2),
-                      base.mark_point(filled=True, size=70).encode(tooltip=tooltip))
+    lines = alt.Chart(data).mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(
+        filled=True, size=40)).encode(x=x, y=alt.Y("value:Q", title=value_title), color=colour)
+    rule = _hover_rule(data, x=x, series="source", names=list(dict.fromkeys(data["source"])),
+                       value_title=value_title,
+                       first=[alt.Tooltip("period_text:N", title=per.capitalize())],
+                       groupby=["period", "period_text"])
+    chart = alt.layer(lines, rule)
     return _configured(chart.properties(height=height, width="container"))
 
 
@@ -233,11 +264,15 @@ def lorenz_chart(curve: pd.DataFrame, *, units: str = "cells", measure: str = "h
     y = alt.Y("value:Q", title=y_title, axis=alt.Axis(format=".0%"))
     tooltip = [alt.Tooltip("units:Q", title=f"Share of {units}", format=".1%"),
                alt.Tooltip("value:Q", title=f"Share of {measure}", format=".1%")]
+    nearest = alt.selection_point(nearest=True, on="pointerover", empty=False,
+                                  clear="pointerout")
     chart = alt.layer(
         alt.Chart(equal).mark_line(strokeDash=[5, 4]).encode(x=x, y=y, color=colour),
         alt.Chart(data).mark_line(strokeWidth=2.2).encode(x=x, y=y, color=colour),
-        alt.Chart(data).mark_point(size=60, opacity=0.01, filled=True).encode(
-            x=x, y=y, tooltip=tooltip),
+        alt.Chart(data).mark_point(size=60, filled=True, color="#b2182b").encode(
+            x=x, y=y, tooltip=tooltip,
+            opacity=alt.when(nearest).then(alt.value(1.0)).otherwise(alt.value(0.0)))
+        .add_params(nearest),
     )
     return _configured(chart.properties(height=height, width="container"))
 
@@ -261,7 +296,7 @@ def period_bars(series: pd.DataFrame, *, measure: str = COUNT, unit: str = "days
     """
     period = "quarter" if "quarter" in series.columns else MONTH
     per = "quarter" if period == "quarter" else "month"
-    what = f"Harm per {per} ({unit})" if measure == HARM else f"Events per {per}"
+    what = f"Harm per {per} ({short_unit(unit)})" if measure == HARM else f"Events per {per}"
     title = f"{what}, {note}" if note else what
     values = series[measure].astype(float)
     data = pd.DataFrame({"period": series[period].astype(str), "value": values.fillna(0.0),
@@ -295,14 +330,16 @@ def candidates_chart(monthly: pd.DataFrame, *, unit: str = "days, CCHI",
             .melt(id_vars="month", var_name="candidate", value_name="value"))
     long["candidate"] = long["candidate"].astype(str)
     long["month_text"] = long["month"].dt.strftime("%b %Y")
-    title = f"Police harm per month ({unit})"
+    title = f"Police harm per month ({short_unit(unit)})"
     base = alt.Chart(long).encode(
         x=alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=0)),
         y=alt.Y("value:Q", title=title),
         color=alt.Color("candidate:N", title="Candidate", scale=alt.Scale(scheme="dark2")))
-    tooltip = [alt.Tooltip("month_text:N", title="Month"),
-               alt.Tooltip("candidate:N", title="Candidate"),
-               alt.Tooltip("value:Q", title=title, format=",.0f")]
-    chart = alt.layer(base.mark_line(strokeWidth=2), base.mark_point(filled=True, size=60)
-                      .encode(tooltip=tooltip))
+    rule = _hover_rule(long.rename(columns={"candidate": "series"}),
+                       x=alt.X("month:T"), series="series",
+                       names=list(dict.fromkeys(long["candidate"])), value_title=title,
+                       first=[alt.Tooltip("month_text:N", title="Month")],
+                       groupby=["month", "month_text"])
+    chart = alt.layer(base.mark_line(strokeWidth=2, point=alt.OverlayMarkDef(filled=True,
+                                                                              size=40)), rule)
     return _configured(chart.properties(height=height, width="container"))

@@ -89,6 +89,16 @@ def unit_text(unit: str) -> str:
     return f"{head}, {rest.removesuffix(')')}" if sep else unit
 
 
+def short_unit(unit: str) -> str:
+    """Return the unit without its caveat, for headings and axes: ``days, CCHI``.
+
+    ``days (CCHI; ASB at a nominal weight, not a CCHI offence)`` becomes ``days, CCHI``; the
+    caveat belongs in the caption under the table or chart (a long heading pushes the values
+    out of sight).
+    """
+    return unit_text(unit).split(";")[0].strip()
+
+
 def column_label(column: str, unit: str = "days, CCHI") -> str:
     """Return the heading of ``column`` in words with its unit (``harm`` -> ``Harm (days...)``).
 
@@ -96,7 +106,7 @@ def column_label(column: str, unit: str = "days, CCHI") -> str:
     Unknown columns get underscores replaced and a capital letter. ``unit`` may be given as
     :func:`geosoc.harm.harm_unit` writes it (``days (CCHI)``).
     """
-    unit = unit_text(unit)
+    unit = short_unit(unit)
     measure, sep, source = column.partition("__")
     if sep and source in ("norm", "contrib"):
         what = "scaled 0 to 1" if source == "norm" else "its part of the score"

@@ -19,7 +19,7 @@ from geosoc.report.table_labels import cell_names, display_table, unit_text
 
 def show_chart(chart: object, *, key: str, alt: str) -> None:
     """Draw an Altair chart at the container's width; ``alt`` says what it shows in words."""
-    st.altair_chart(chart, width="stretch", key=key, alt=alt)
+    st.altair_chart(chart, width="stretch", key=key, alt=alt, theme=None)  # our own fonts
 
 
 def concentration_panel(values: pd.Series, summary: ConcentrationSummary, *, units: str,
@@ -64,12 +64,13 @@ def trend_panel(trend: pd.DataFrame, *, measure: str, unit: str,
     if not shown:
         st.info("Choose at least one layer above to see its trend.")
         return
-    show_chart(charts.trend_by_source_chart(trend, measure=measure, unit=unit_text(unit),
+    show_chart(charts.trend_by_source_chart(trend, measure=measure, unit=unit,
                                             sources=shown), key="chart_trend_by_source",
                alt=f"{measure} over time, one line per source")
     period = "quarter" if "quarter" in trend.columns else "month"
     st.caption(f"{'Harm' if measure == 'harm' else 'Events'} per {period} for each layer "
-               "chosen on the map; hover a point for its value. Months from the sidebar.")
+               "chosen on the map; hover over the chart for the values of that "
+               f"{period}. Months from the sidebar. Harm in {unit_text(unit)}.")
 
 
 def phase_panel(series: pd.DataFrame, plan: PhasePlan, *, measure: str, site: str,

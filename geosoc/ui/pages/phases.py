@@ -12,7 +12,7 @@ from geosoc.harm import harm_unit
 from geosoc.phases.change import PhasePlan, compare_phases, monthly_series
 from geosoc.phases.plan import open_ended_steps
 from geosoc.phases.rings import buffer_rings, suggest_control
-from geosoc.report.table_labels import display_table, unit_text
+from geosoc.report.table_labels import display_table, short_unit, unit_text
 from geosoc.ui import cache, chart_panels, operations_panel, state
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
@@ -106,11 +106,13 @@ with chart_col:
 
 st.subheader("Change in the site, phase by phase")
 table = compare_phases(incidents, site, analysed, by=("source",))
-unit = unit_text(harm_unit(incidents["category"].unique(), incidents["source"].unique()))
+unit = harm_unit(incidents["category"].unique(), incidents["source"].unique())
 wanted = {"phase": None, "layer": None, "source": None, "months": None,
-          "count": "Events in the phase", "harm": f"Harm in the phase ({unit})",
+          "count": "Events in the phase", "harm": f"Harm in the phase ({short_unit(unit)})",
           f"{measure}_pct_change": None, "rate_ratio": None, "rr_p": None, "reading": None}
 st.dataframe(display_table(table, wanted, unit=unit), hide_index=True, width="stretch")
+st.caption(f"Harm in {unit_text(unit)}. Changes compare each phase's monthly rate with the "
+           "baseline's.")
 
 st.subheader("Displacement or diffusion of benefit (WDQ, WDD)")
 try:
