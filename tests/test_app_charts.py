@@ -1,4 +1,4 @@
-"""AppTest: every page's charts are Vega-Lite (interactive, offline) and its tables read in words."""
+"""AppTest: every page's charts are Vega-Lite (interactive, offline), its tables in words."""
 
 from __future__ import annotations
 
@@ -147,8 +147,9 @@ def test_launch_chart_is_public_and_says_what_is_hidden(app):
 
 
 def test_open_phase_of_a_workspace_site_is_ongoing(demo_dir, tmp_path):
-    from geosoc.ui.study import load_workspace_study
     from team_workspace import team_workspace
+
+    from geosoc.ui.study import load_workspace_study
 
     study = load_workspace_study(team_workspace(demo_dir, tmp_path / "team.sqlite"))
     assert study.ongoing == "hold"

@@ -1,4 +1,4 @@
-"""Launch headlines: plain words first (where harm concentrates, how it changed), statistic after."""
+"""Launch headlines: plain words first (where harm is, how it changed), the statistic after."""
 
 from __future__ import annotations
 

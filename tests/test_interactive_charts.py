@@ -1,4 +1,4 @@
-"""Vega-Lite chart builders: legends in words, units on axes, tooltips, open phases, the month range."""
+"""Vega-Lite chart builders: legends in words, units, tooltips, open phases, the month range."""
 
 from __future__ import annotations
 
