@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geosoc.phases.plan import PhasePlan
-from geosoc.report.phase_chart import PHASE_COLOURS, RING_COLOURS
+from geosoc.report.phase_chart import PHASE_COLOURS, RING_COLOURS, zone_label
 from geosoc.report.table_labels import short_unit, source_label
 from geosoc.schema import COUNT, HARM, MONTH
 
@@ -73,15 +73,6 @@ def _months(plan_months: tuple[str, str] | None) -> tuple[pd.Period, pd.Period] 
     if not plan_months:
         return None
     return tuple(pd.Period(m, freq="M") for m in plan_months)  # type: ignore[return-value]
-
-
-def zone_label(zone: str) -> str:
-    """Name a zone of a phase series in words: the site, a ring, the control area."""
-    if zone == "site":
-        return "CHB site"
-    if zone == "control":
-        return "Control area (untreated)"
-    return f"Ring {zone.removesuffix(' ring')} around the site"
 
 
 def phase_bands(plan: PhasePlan, *, last_month: pd.Period | None = None,

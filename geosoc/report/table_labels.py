@@ -61,6 +61,10 @@ COLUMN_LABELS: dict[str, str] = {
     "ratio": "Observed ÷ expected", "p": "p-value (one-sided)", "alert": "Alert",
     "status": "Status", "category": "Category", "sector": "Sector", "services": "Services",
     "contact": "Contact", "n": "Assets",
+    "activity_id": "Reference", "date": "Date", "pillar": "4P pillar", "agency": "Agency",
+    "activity_type": "Activity", "outcome": "Outcome", "notes": "Notes",
+    "police": "Police activities", "partners": "Partner activities",
+    "partner_share": "Partner share of activities (0 to 1)",
 }
 
 
@@ -172,7 +176,7 @@ def _as_text(values: pd.Series, column: str) -> pd.Series:
         return values.map(lambda c: LISA_LABELS.get(str(c), str(c)))
     if column == "source":
         return values.map(source_label)
-    if column in ("phase", "layer"):
+    if column in ("phase", "layer", "pillar"):
         return values.astype(str).str.capitalize()
     if (column in ("harm", "shown", "police_harm") or column.startswith("harm__")) \
             and pd.api.types.is_float_dtype(values):

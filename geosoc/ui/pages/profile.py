@@ -10,6 +10,7 @@ from geosoc.disclosure.rules import Role, rules_for
 from geosoc.harm import harm_unit
 from geosoc.hotspots.concentration import concentration_summary
 from geosoc.maps.deck import FOLIUM_CELL_LIMIT, deck_hex_map
+from geosoc.report.table_labels import short_unit
 from geosoc.ui import cache, chart_panels, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
@@ -58,7 +59,7 @@ columns = [f"{measure}__{s}" for s in shown_sources if f"{measure}__{s}" in fram
 value = frame[columns].sum(axis=1, min_count=1) if columns else frame[measure] * 0
 frame = frame.assign(shown=value)
 # a layer of only council ASB is not CCHI days: say what the shown layers are in
-label = f"Harm ({harm_unit([], shown_sources)})" if measure == "harm" else "Events"
+label = f"Harm ({short_unit(harm_unit([], shown_sources))})" if measure == "harm" else "Events"
 
 totals = st.columns(4)
 events, harm = cache.headline(key, filters, role.value)
