@@ -56,9 +56,10 @@ def _hover_tooltip(app, chart_index: int, *, at: tuple[float, float]) -> str:
     return ""
 
 
-def _chart_titles(app) -> list[str]:
-    return [t for t in app.page.locator(f"{CHART} .role-legend-title, {CHART} .role-axis-title")
-            .all_inner_texts() if t.strip()]
+def _sidebar_months(app) -> list[str]:
+    """The sidebar month slider's two values."""
+    return app.page.locator('[data-testid="stSidebar"] [data-testid="stSliderThumbValue"]'
+                            ).all_inner_texts()
 
 
 def test_charts_show_values_on_hover_offline(server):
@@ -79,6 +80,22 @@ def test_charts_show_values_on_hover_offline(server):
         assert "Value shown" in trend and "Harm per month" in trend
         lorenz = _hover_tooltip(app, 0, at=(0.6, 0.5))
         assert "Share of cells" in lorenz and "%" in lorenz, lorenz
+
+        # drag across a stretch of the trend: the sidebar's months follow, on every page
+        before = _sidebar_months(app)
+        box = app.page.locator(CHART).nth(1).bounding_box()
+        y = box["y"] + box["height"] * 0.35
+        app.page.mouse.move(box["x"] + box["width"] * 0.45, y)
+        app.page.mouse.down()
+        app.page.mouse.move(box["x"] + box["width"] * 0.7, y, steps=10)
+        app.page.mouse.up()
+        app.page.wait_for_timeout(500)
+        app.idle(timeout_s=120)
+        after = _sidebar_months(app)
+        app.screenshot(ARTIFACTS / "charts-profile-brushed.png")
+        assert before == ["2023-01", "2025-12"] and after != before, (before, after)
+        assert before[0] < after[0] <= after[1] < before[1]
+        app.page.mouse.move(1, 1)
 
         app.go_to("Phases & displacement")
         app.idle(timeout_s=120)

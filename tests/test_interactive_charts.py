@@ -96,3 +96,17 @@ def test_lorenz_of_a_force_is_resampled_and_bars_say_when_hidden() -> None:
     rows = spec["datasets"][spec["data"]["name"]]
     assert [r["shown"] for r in rows] == ["25", "not shown (fewer than the threshold)", "40"]
     assert spec["encoding"]["y"]["title"] == "Events per quarter, rounded to 5"
+
+
+def test_a_brushed_range_becomes_whole_months() -> None:
+    months = [str(p) for p in pd.period_range("2024-01", "2024-12", freq="M")]
+    ms = [pd.Timestamp("2024-03-20").value // 10**6, pd.Timestamp("2024-06-10").value // 10**6]
+    assert charts.brushed_months({"period": ms}, months) == ("2024-04", "2024-05")
+    wide = {"period": ["2023-06-01", "2025-06-01"]}
+    assert charts.brushed_months(wide, months) == ("2024-01", "2024-12")
+    assert charts.brushed_months({"period": ["2024-03-02", "2024-03-05"]}, months) is None
+    assert charts.brushed_months({}, months) is None
+    spec = _spec(charts.trend_by_source_chart(pd.DataFrame({
+        "month": pd.period_range("2024-01", periods=2, freq="M"), "source": "police",
+        "harm": [1.0, 2.0], "count": [1, 2]}), brush=True))
+    assert any(p.get("name") == charts.BRUSH for p in spec.get("params", []))

@@ -25,6 +25,11 @@ from geosoc.schema import COUNT, HARM, MONTH
 
 #: Font sizes a projector can show (legend and axis text at least 13 px).
 FONT = {"labelFontSize": 13, "titleFontSize": 14}
+#: Time axis: a tick per month at most (never two labels for one month), month and year.
+MONTH_AXIS = alt.Axis(format="%b %Y", labelAngle=0, labelOverlap=True,
+                      tickCount={"interval": "month", "step": 1})
+#: Name of the month-range selection a chart offers (:func:`trend_by_source_chart`).
+BRUSH = "months"
 #: Points drawn of a Lorenz curve (a curve over 100,000 cells is resampled to this many).
 MAX_CURVE_POINTS = 201
 
@@ -35,6 +40,35 @@ def _configured(chart: alt.TopLevelMixin, *, columns: int = 3) -> alt.TopLevelMi
                                    labelLimit=360, **FONT)
             .configure_axis(gridColor="#e6e6e6", domainColor="#888888", **FONT)
             .configure_view(stroke=None).configure_title(fontSize=15, anchor="start"))
+
+
+def brushed_months(selection: dict, months: Sequence[str]) -> tuple[str, str] | None:
+    """Return the first and last of ``months`` inside a brushed time range, if any.
+
+    Parameters
+    ----------
+    selection : dict
+        What the chart sends back for :data:`BRUSH`: ``{"period": [start, end]}`` with
+        epoch milliseconds (or date strings).
+    months : sequence of str
+        The months that may be chosen (``YYYY-MM``, in order).
+
+    Returns
+    -------
+    tuple of str or None
+        ``(first, last)`` of the months whose first day lies in the range; ``None`` when the
+        range is empty or holds no month.
+    """
+    bounds = selection.get("period") if selection else None
+    if not bounds or len(bounds) != 2 or not months:
+        return None
+    unit = "ms" if isinstance(bounds[0], int | float) else None
+    lo, hi = sorted(pd.to_datetime(list(bounds), unit=unit))
+    starts = pd.PeriodIndex(list(months), freq="M").to_timestamp(how="start")
+    # a month counts when the brush covers most of it: its middle lies inside
+    middles = starts + pd.Timedelta(days=15)
+    inside = [m for m, mid in zip(months, middles, strict=True) if lo <= mid <= hi]
+    return (inside[0], inside[-1]) if inside else None
 
 
 def _field(name: str) -> str:
@@ -155,7 +189,7 @@ def phase_chart(series: pd.DataFrame, plan: PhasePlan, *, measure: str = COUNT,
         bands = bands[(bands["end"] > lo) & (bands["start"] < hi)].assign(
             start=lambda b: b["start"].clip(lower=lo), end=lambda b: b["end"].clip(upper=hi))
     band_colours = [PHASE_COLOURS.get(k, "#eeeeee") for k in bands["kind"]]
-    x = alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=0))
+    x = alt.X("month:T", title="Month", axis=MONTH_AXIS)
     band_layer = alt.Chart(bands).mark_rect(opacity=0.75).encode(
         x=alt.X("start:T", title="Month"), x2="end:T",
         color=alt.Color("phase:N", title="Phase",
@@ -180,7 +214,7 @@ def phase_chart(series: pd.DataFrame, plan: PhasePlan, *, measure: str = COUNT,
 
 def trend_by_source_chart(trend: pd.DataFrame, *, measure: str = HARM,
                           unit: str = "days, CCHI", sources: Sequence[str] | None = None,
-                          height: int = 300) -> alt.TopLevelMixin:
+                          brush: bool = False, height: int = 300) -> alt.TopLevelMixin:
     """One line per source (or map layer) over months or quarters, with a legend in words.
 
     Parameters
@@ -195,6 +229,9 @@ def trend_by_source_chart(trend: pd.DataFrame, *, measure: str = HARM,
         Unit of harm.
     sources : sequence of str, optional
         Sources kept (the layers chosen on the page); default all.
+    brush : bool
+        Let the user drag across months: an interval selection named :data:`BRUSH` on ``x``
+        (``period``), which the app reads back to set its month range.
     height : int
         Height in pixels.
     """
@@ -210,11 +247,13 @@ def trend_by_source_chart(trend: pd.DataFrame, *, measure: str = HARM,
         "source": frame["source"].map(source_label), "value": frame[measure].astype(float),
     })
     x = alt.X("period:T", title=per.capitalize(),
-              axis=alt.Axis(format="%b %Y", labelAngle=0))
+              axis=MONTH_AXIS)
     colour = alt.Color("source:N", title="Source",
                        scale=alt.Scale(scheme="dark2"))
     lines = alt.Chart(data).mark_line(strokeWidth=2.2, point=alt.OverlayMarkDef(
         filled=True, size=40)).encode(x=x, y=alt.Y("value:Q", title=value_title), color=colour)
+    if brush:
+        lines = lines.add_params(alt.selection_interval(name=BRUSH, encodings=["x"]))
     rule = _hover_rule(data, x=x, series="source", names=list(dict.fromkeys(data["source"])),
                        value_title=value_title,
                        first=[alt.Tooltip("period_text:N", title=per.capitalize())],
@@ -323,7 +362,7 @@ def candidates_chart(monthly: pd.DataFrame, *, unit: str = "days, CCHI",
     long["month_text"] = long["month"].dt.strftime("%b %Y")
     title = f"Police harm per month ({short_unit(unit)})"
     base = alt.Chart(long).encode(
-        x=alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=0)),
+        x=alt.X("month:T", title="Month", axis=MONTH_AXIS),
         y=alt.Y("value:Q", title=title),
         color=alt.Color("candidate:N", title="Candidate", scale=alt.Scale(scheme="dark2")))
     rule = _hover_rule(long.rename(columns={"candidate": "series"}),

@@ -56,21 +56,41 @@ def top_units_panel(frame: gpd.GeoDataFrame, *, kind: str, unit: str, measure: s
                "neighbours, with the false discovery rate controlled.")
 
 
-def trend_panel(trend: pd.DataFrame, *, measure: str, unit: str,
-                layers: list[str]) -> None:
+def _set_months(chart_key: str, months_key: str, months: list[str]) -> None:
+    """Chart callback: copy the brushed months into the sidebar's month slider."""
+    state = st.session_state.get(chart_key)
+    selection = state.selection.get(charts.BRUSH, {}) if state else {}
+    chosen = charts.brushed_months(selection, months)
+    if chosen is not None:
+        st.session_state[months_key] = chosen
+
+
+def trend_panel(trend: pd.DataFrame, *, measure: str, unit: str, layers: list[str],
+                months_key: str | None = None, all_months: list[str] | None = None) -> None:
     """Draw one line per map layer chosen (police, partners, police activity), with a legend."""
     st.subheader("Trend by source")
     shown = [s for s in layers if s in set(trend["source"])]
     if not shown:
         st.info("Choose at least one layer above to see its trend.")
         return
-    show_chart(charts.trend_by_source_chart(trend, measure=measure, unit=unit,
-                                            sources=shown), key="chart_trend_by_source",
-               alt=f"{measure} over time, one line per source")
+    chart = charts.trend_by_source_chart(trend, measure=measure, unit=unit, sources=shown,
+                                         brush=months_key is not None and "month" in trend)
+    if months_key is None or "month" not in trend:
+        show_chart(chart, key="chart_trend_by_source",
+                   alt=f"{measure} over time, one line per source")
+    else:  # drag across months to set the sidebar's month range for every page
+        # a new key per month range: the chart comes back without the old brush drawn on it
+        key = f"chart_trend_by_source_{trend['month'].min()}_{trend['month'].max()}"
+        st.altair_chart(chart, width="stretch", key=key, theme=None,
+                        alt=f"{measure} over time, one line per source",
+                        on_select=lambda: _set_months(key, months_key, all_months),
+                        selection_mode=charts.BRUSH)
     period = "quarter" if "quarter" in trend.columns else "month"
     st.caption(f"{'Harm' if measure == 'harm' else 'Events'} per {period} for each layer "
                "chosen on the map; hover over the chart for the values of that "
-               f"{period}. Months from the sidebar. Harm in {unit_text(unit)}.")
+               f"{period}. Months from the sidebar"
+               + (" (drag across the chart to choose months)" if months_key else "")
+               + f". Harm in {unit_text(unit)}.")
 
 
 def phase_panel(series: pd.DataFrame, plan: PhasePlan, *, measure: str, site: str,

@@ -121,4 +121,5 @@ with right:
 
 chart_panels.trend_panel(cache.monthly(key, filters, role.value, by="source", layers=True),
                          measure=measure, unit=harm_unit([], shown_sources),
-                         layers=list(shown_sources))
+                         layers=list(shown_sources), months_key="sb_months",
+                         all_months=study.months)
