@@ -79,7 +79,7 @@ def test_profile_charts_and_top_table(app):
     assert sources["field"] == "source"
     assert "Value shown" in _tooltips(trend)
     table = next(d.value for d in at.dataframe if "Events" in d.value.columns)
-    assert table.columns[0] == "Cell (ward it lies in, short id)"
+    assert table.columns[0] == "Cell (ward of its centre, short id)"
     assert table.iloc[0, 0].startswith("Cell ") and " in " in table.iloc[0, 0]
     assert "hotspot_bin" not in table.columns and "harm" not in table.columns
     labels = set(table["Gi* hot spot (FDR-corrected)"])

@@ -38,7 +38,7 @@ SOURCE_LABELS = {
 #: Column -> heading; ``{unit}`` is replaced by the harm unit of the table.
 COLUMN_LABELS: dict[str, str] = {
     "name": "Area", "code": "Code", "area_code": "Area code", "h3": "H3 cell",
-    "cell": "Cell (ward it lies in, short id)", "kind": "Area kind",
+    "cell": "Cell (ward of its centre, short id)", "kind": "Area kind",
     "count": "Events", "harm": "Harm ({unit})", "shown": "Harm in the layers shown ({unit})",
     "hotspot_bin": "Gi* hot spot (FDR-corrected)", "gi_z": "Gi* z-score",
     "gi_p": "Gi* p-value", "lisa_cluster": "Local Moran cluster",
@@ -181,6 +181,11 @@ def _as_text(values: pd.Series, column: str) -> pd.Series:
     if (column in ("harm", "shown", "police_harm") or column.startswith("harm__")) \
             and pd.api.types.is_float_dtype(values):
         return values.round(0)  # whole days: decimals of a CCHI weight are not information
+    counted = column in ("count", "n", "police", "partners") or column.startswith("count__")
+    if counted and pd.api.types.is_float_dtype(values):
+        whole = values.dropna()
+        if (whole == whole.round()).all():
+            return values.astype("Int64")  # suppressed stays empty, counts show no ".0"
     if pd.api.types.is_float_dtype(values):
         for digits, names in _DIGITS.items():
             if column in names or (digits == 1 and column.endswith(("_pct", "_pct_change"))):

@@ -34,7 +34,8 @@ def concentration_panel(values: pd.Series, summary: ConcentrationSummary, *, uni
 
 
 def top_units_panel(frame: gpd.GeoDataFrame, *, kind: str, unit: str, measure: str,
-                    wards: gpd.GeoDataFrame | None, rows: int = 10) -> None:
+                    wards: gpd.GeoDataFrame | None, every_layer: bool = False,
+                    rows: int = 10) -> None:
     """List the highest units of the map: named in words, codes as labels, columns once."""
     st.subheader("Highest-harm cells" if kind == "h3" else "Highest-harm areas")
     top = frame.sort_values("shown", ascending=False).head(rows)
@@ -44,9 +45,10 @@ def top_units_panel(frame: gpd.GeoDataFrame, *, kind: str, unit: str, measure: s
         columns["cell"] = None
     else:
         columns["name"] = "Ward" if kind == "ward" else "Area"
-    columns.update({"count": None, "harm": None,
-                    "shown": None if measure == "harm" else "Events in the layers shown",
-                    "hotspot_bin": None})
+    columns.update({"count": None, "harm": None})
+    if not every_layer:  # every layer shown: the same figure as harm (or events), once
+        columns["shown"] = None if measure == "harm" else "Events in the layers shown"
+    columns["hotspot_bin"] = None
     table = display_table(top.drop(columns="geometry"), columns, unit=unit)
     st.dataframe(table, hide_index=True, width="stretch")
     what = "H3 cells" if kind == "h3" else "areas"
@@ -89,7 +91,8 @@ def trend_panel(trend: pd.DataFrame, *, measure: str, unit: str, layers: list[st
     st.caption(f"{'Harm' if measure == 'harm' else 'Events'} per {period} for each layer "
                "chosen on the map; hover over the chart for the values of that "
                f"{period}. Months from the sidebar"
-               + (" (drag across the chart to choose months)" if months_key else "")
+               + (" (drag across the chart to choose months)"
+                  if months_key and "month" in trend else "")
                + f". Harm in {unit_text(unit)}.")
 
 

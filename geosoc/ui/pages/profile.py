@@ -117,7 +117,8 @@ with left:
                                      units="cells" if kind == "h3" else "areas")
 with right:
     chart_panels.top_units_panel(frame, kind=kind, unit=harm_unit([], shown_sources),
-                                 measure=measure, wards=study.areas["ward"])
+                                 measure=measure, wards=study.areas["ward"],
+                                 every_layer=set(shown_sources) >= set(study.map_layers))
 
 chart_panels.trend_panel(cache.monthly(key, filters, role.value, by="source", layers=True),
                          measure=measure, unit=harm_unit([], shown_sources),
