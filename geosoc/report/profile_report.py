@@ -39,7 +39,7 @@ from geosoc.report.asset_coverage import coverage_section_html, site_coverage
 from geosoc.report.figures import SUPPRESSED_COLOUR, static_map_svg, trend_svg
 from geosoc.report.headline import launch_headlines
 from geosoc.report.site_section import site_figures, site_section_html
-from geosoc.report.table_labels import display_table
+from geosoc.report.table_labels import display_table, unit_text
 from geosoc.schema import COUNT, HARM
 
 #: Asset columns shown per role (public outputs drop contact details).
@@ -134,8 +134,11 @@ def _table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     for row in frame[list(columns)].itertuples(index=False):  # at most a few dozen rows
         cells = []
         for value in row:
-            if isinstance(value, float):
-                text = "suppressed" if np.isnan(value) else f"{value:,.0f}"
+            if value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+                text = "suppressed"
+            elif isinstance(value, float | int | np.integer | np.floating) \
+                    and not isinstance(value, bool):
+                text = f"{value:,.0f}"
             else:
                 text = str(value)
             cells.append(f"<td>{html.escape(text)}</td>")
@@ -250,7 +253,7 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
         "<section><h2>Highest-harm areas</h2>"
         + _shown_table(display_table(top, {"code": "Code", "name": "Name", COUNT: None,
                                            HARM: None}, unit=unit))
-        + "</section>",
+        + f"<p class='note'>Harm in {html.escape(unit_text(unit))}.</p></section>",
     ]
     if inputs.site is not None and len(inputs.site):
         figures = site_figures(profile, inputs.site, incidents=inputs.incidents, assets=assets,

@@ -159,7 +159,9 @@ def site_section_html(figures: dict[str, object], role: Role, unit: str) -> str:
     ]
     if figures["area_harm"] is not None and site_harm is not None:
         # ranked by the disclosed site harm against the areas as this role sees them
-        rank = int((np.nan_to_num(figures["area_harm"]) > site_harm).sum()) + 1  # type: ignore[operator]
+        # a ward-sized site ties with its own ward: only a clearly larger area ranks above
+        above = np.nan_to_num(figures["area_harm"]) > site_harm * (1 + 1e-6) + 0.5  # type: ignore[operator]
+        rank = int(above.sum()) + 1
         items.append(f"by harm the site would rank {rank} of {figures['of']} "
                      f"{figures['area_kind']}s")
     monthly = figures["monthly"]
