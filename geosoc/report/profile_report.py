@@ -316,9 +316,10 @@ body { font-family: Arial, Helvetica, sans-serif; margin: 0 auto; max-width: 110
 h1 { margin: .2em 0; } h2 { border-bottom: 2px solid #b2182b; padding-bottom: 2px; }
 section { break-inside: avoid; page-break-inside: avoid; margin-bottom: 1.2em; }
 iframe { width: 100%; height: 540px; border: 1px solid #ccc; }
-table { border-collapse: collapse; margin: .4em 0; font-size: 12px; }
+table { border-collapse: collapse; margin: .4em 0; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
-.swatch { display: inline-block; width: 12px; height: 12px; margin: 0 3px 0 8px;
+.legend { font-size: 14px; line-height: 1.8; }
+.swatch { display: inline-block; width: 14px; height: 14px; margin: 0 4px 0 10px;
           border: 1px solid #999; vertical-align: middle; }
 .print-only { display: none; } .demo { color: #b2182b; font-weight: bold; }
 .lead { font-size: 1.35em; font-weight: 600; margin: .3em 0; }

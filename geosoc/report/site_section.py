@@ -154,8 +154,8 @@ def site_section_html(figures: dict[str, object], role: Role, unit: str) -> str:
     items = [
         f"harm inside the site: {_shown(float(figures['harm']), role)} {unit}{share}",
         f"incidents inside the site: {_shown(float(figures['count']), role)}",
-        f"hot spot cells inside (Gi* 95% or more): {figures['hot_cells']} of "
-        f"{figures['cells']} H3 cells",
+        f"hot spot cells (Gi* 95% or more) among the {figures['cells']} H3 cells covering "
+        f"the site: {figures['hot_cells']}",
     ]
     if figures["area_harm"] is not None and site_harm is not None:
         # ranked by the disclosed site harm against the areas as this role sees them
