@@ -154,3 +154,55 @@ def test_open_phase_of_a_workspace_site_is_ongoing(demo_dir, tmp_path):
     study = load_workspace_study(team_workspace(demo_dir, tmp_path / "team.sqlite"))
     assert study.ongoing == "hold"
     assert str(study.plan.hold.end) == study.months[-1]  # runs on with the data
+
+
+def test_open_build_is_drawn_to_the_last_month_as_ongoing(demo_dir, tmp_path, monkeypatch):
+    """Issue 19: an open-ended Build showed as ending in the month it started."""
+    from team_workspace import PASSWORD
+
+    from geosoc.ingest import read_boundaries, read_policeuk
+    from geosoc.synth.demo import load_demo
+    from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import store_dataset
+
+    demo = load_demo(demo_dir)
+    path = tmp_path / "force.sqlite"
+    months = sorted(demo_dir.glob("police/202[34]-*"))[:18]  # 2023-01 .. 2024-06
+    with Workspace.open(path) as ws:
+        ws.users.create_user("ana", PASSWORD, "analyst")
+        for folder in months:
+            for csv in folder.glob("*.csv"):
+                store_dataset(ws, read_policeuk(csv), name=f"police_{folder.name}",
+                              kind="incidents", user="ana", role="analyst")
+        store_dataset(ws, read_boundaries(demo_dir / "boundaries" / "wards.geojson",
+                                          kind="ward"),
+                      name="wards", kind="boundaries", user="ana", role="analyst")
+        ws.sites.add(demo.site.name, demo.site.geometry, reason="test", chosen_by="ana",
+                     chosen_on="2023-12-01", user="ana", role="analyst")
+        ws.sites.set_phases(demo.site.name, [("clear", "2024-01", "2024-02"),
+                                             ("hold", "2024-03", "2024-03"),
+                                             ("build", "2024-04", None)],
+                            user="ana", role="analyst")
+    monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state[USER_KEY] = SessionUser("ana", Role.ANALYST, workspace=str(path))
+    at.switch_page(str(PAGES / "phases.py"))
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    editor = next(d.value for d in at.dataframe if "last month" in d.value.columns)
+    assert editor.set_index("phase").loc["build", "last month"] == ""  # shown as running
+    phase = _charts(at)[0]
+    bands = phase["layer"][0]
+    rows = _dataset_rows(phase, bands["data"]["name"])
+    build = next(r for r in rows if r["phase"].startswith("Build"))
+    assert build["phase"] == "Build (ongoing)"
+    assert build["months"] == "2024-04 to 2024-06 and running"
+    assert any("Build is still running" in c.value for c in at.caption)
+
+
+def _dataset_rows(spec: dict, name: str) -> list[dict]:
+    import pyarrow as pa
+
+    dataset = spec["_datasets"][name]
+    return pa.ipc.open_stream(dataset.data.data).read_all().to_pylist()
