@@ -34,6 +34,7 @@ from geosoc.operations import (
 )
 from geosoc.report.asset_coverage import coverage_section_html, site_coverage
 from geosoc.report.review_figures import phase_series_svg
+from geosoc.report.table_labels import column_label
 from geosoc.schema import HARM, MONTH
 
 _PHASE_ORDER = ("baseline", "clear", "hold", "build")
@@ -97,7 +98,7 @@ class ReviewInputs:
 def _table(frame: pd.DataFrame, *, index: bool = False) -> str:
     """Return an HTML table with every cell escaped."""
     shown = frame.reset_index() if index else frame
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    head = "".join(f"<th>{html.escape(column_label(str(c)))}</th>" for c in shown.columns)
     body = "".join("<tr>" + "".join(
         f"<td>{'' if pd.isna(v) else html.escape(str(v))}</td>" for v in row) + "</tr>"
         for row in shown.itertuples(index=False))
@@ -108,7 +109,7 @@ def _plan_section(plan: pd.DataFrame) -> str:
     rows = pd.DataFrame({
         "phase": plan["phase"],
         "from": plan["start_month"].astype(str),
-        "to": [("running" if pd.isna(e) else str(e)) for e in plan["end_month"]],
+        "to": [("still running" if pd.isna(e) else str(e)) for e in plan["end_month"]],
     })
     return f"<section><h2>Phases</h2>{_table(rows)}</section>"
 

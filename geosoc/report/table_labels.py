@@ -65,6 +65,12 @@ COLUMN_LABELS: dict[str, str] = {
     "activity_type": "Activity", "outcome": "Outcome", "notes": "Notes",
     "police": "Police activities", "partners": "Partner activities",
     "partner_share": "Partner share of activities (0 to 1)",
+    "from": "From", "to": "To", "measure": "Measure", "method": "Method",
+    "question": "Question", "response": "Response",
+    "share_before": "Share before (0 to 1)", "share_after": "Share after (0 to 1)",
+    "change_pts": "Change (percentage points)", "verdict": "Verdict",
+    "activities": "Activities", "engagement": "Engagement", "pillars": "4P pillars",
+    "all phases": "All phases", "ocg_ref": "OCG reference (opaque)", "site": "Site",
 }
 
 
