@@ -111,7 +111,8 @@ def start_hotspot_warm_up() -> threading.Thread:
 #: preload thread so the first page after sign-in does not pay for them.
 #: (Not streamlit_folium: its component must be declared from the script thread.)
 PRELOADED_MODULES = ("folium", "pydeck", "geosoc.maps.deck", "geosoc.hotspots.concentration",
-                     "geosoc.report.phase_chart", "geosoc.sites", "geosoc.phases.readings")
+                     "geosoc.report.interactive_charts", "geosoc.sites",
+                     "geosoc.phases.readings")
 
 
 @st.cache_resource(show_spinner=False)
