@@ -103,7 +103,7 @@ def area_count_tables(rng: np.random.Generator, expected: np.ndarray, points: Ma
     for source, (level, categories) in COUNT_SOURCES.items():
         frames = []
         for category, (police_type, share) in categories.items():
-            pos = int(np.flatnonzero(CATEGORIES == police_type)[0])
+            pos = int(np.flatnonzero(police_type == CATEGORIES)[0])
             rate = share * per_lsoa[:, :, pos] * boost[:, None]
             if level == "ward":
                 ward_rate = np.zeros((len(ward_codes), rate.shape[1]))

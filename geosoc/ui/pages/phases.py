@@ -11,7 +11,7 @@ from geosoc.errors import GeosocError
 from geosoc.phases.change import PhasePlan, compare_phases, monthly_series
 from geosoc.phases.rings import buffer_rings, suggest_control
 from geosoc.report.phase_chart import phase_chart
-from geosoc.ui import cache, operations_panel, state
+from geosoc.ui import cache, operations_panel, partner_panel, state
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
@@ -120,6 +120,8 @@ else:
     cols = [c for c in ("phase", "ring", "site_pct", "ring_pct", "control_pct", "wdq",
                         "wdq_band", "tne", "wdd", "wdd_se", "wdd_p") if c in report.columns]
     st.dataframe(report[cols], hide_index=True, width="stretch")
+
+partner_panel.render_phases(study, site_name, analysed, control_code, measure)
 
 st.subheader("Did it work? Calibrated verdicts and the Hold-phase watch")
 st.caption("The figures above are the published measures (descriptive). The verdict below "

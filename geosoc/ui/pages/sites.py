@@ -15,7 +15,7 @@ from geosoc.errors import GeosocError
 from geosoc.ingest.boundaries import read_boundaries
 from geosoc.sites.candidates import compare_candidates, score_site
 from geosoc.sites.weights import COMPONENTS, DEFAULT_WEIGHTS
-from geosoc.ui import cache, state
+from geosoc.ui import cache, partner_panel, state
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
@@ -46,7 +46,8 @@ scale_label = st.radio("Candidates", list(SCALES), horizontal=True, key="site_sc
 scale = SCALES[scale_label]
 try:
     with st.spinner("Ranking candidate sites…"):
-        ranked = cache.ranked_sites(key, filters, scale, tuple(sorted(weights.items())))
+        ranked = cache.ranked_sites(key, filters, scale, tuple(sorted(weights.items())),
+                                    partner_panel.treatment_choice(study))
 except GeosocError as error:
     show_error(error)
     st.stop()
@@ -70,6 +71,7 @@ with map_col:
     drawn = show_map(m, key="sites_map", height=480, returned_objects=["all_drawings"])
     st.caption("Draw a polygon or rectangle (toolbar, top left) to score your own site.")
 show_legend(scale_colours.legend("Score", decimals=2), columns=3)
+partner_panel.render_sites(ranked)
 
 st.subheader("Compare candidates")
 choice = st.multiselect("Pick 2 to 4 candidates", list(ranked.index),

@@ -1,0 +1,138 @@
+"""AppTest: the demo town's partner area counts on the Profile, Sites and Phases pages.
+
+Partner views see them only through disclosure (cell-key disclosed values), vulnerability
+signals keep their own layer and legend, and the harm/indicator choice changes the totals.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geosoc.aggregate.count_layers import PartnerCounts
+from geosoc.disclosure.count_tables import disclosed_count_areas, disclosed_count_totals
+from geosoc.disclosure.rules import Role
+from geosoc.synth.demo import ensure_demo, load_demo
+from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = Path("geosoc/ui/pages")
+SOURCES = ("health", "housing", "youth")
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    return ensure_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture
+def app(demo_dir, monkeypatch):
+    monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
+
+    def make(page: str | None = None, view: Role | None = None):
+        at = AppTest.from_file(APP, default_timeout=180)
+        at.session_state[USER_KEY] = SessionUser("demo", Role.ANALYST, demo=True)
+        if view is not None:
+            at.session_state[VIEW_ROLE_KEY] = view.value
+        if page:
+            at.switch_page(str(PAGES / f"{page}.py"))
+        at.run()
+        return at
+
+    return make
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _frames(at: AppTest) -> list:
+    return [d.value for d in at.dataframe]
+
+
+def _payloads(at: AppTest) -> list[str]:
+    return [c.proto.json_args for c in at.get("component_instance")
+            if "streamlit_folium" in c.proto.component_name]
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_profile_shows_partner_sources_and_signals(app):
+    at = app()
+    _ok(at)
+    headers = [s.value for s in at.subheader]
+    assert "Partner area counts" in headers and "Vulnerability signals" in headers
+    totals = next(f for f in _frames(at) if "treatment" in f.columns)
+    assert set(SOURCES) | {"vulnerability"} <= set(totals.index)
+    assert totals.loc["vulnerability", "treatment"] == "vulnerability signal"
+    text = _markdown(at)
+    assert "vulnerability signals" in text  # the signal legend is its own
+    # H3 apportioned: the method is named in the legend
+    next(r for r in at.radio if r.label == "Partner geography").set_value(
+        "H3 cells (apportioned)").run()
+    _ok(at)
+    assert "apportioned by area share" in _markdown(at)
+    next(r for r in at.radio if r.label == "Apportion by").set_value("population").run()
+    _ok(at)
+    assert "apportioned by population share" in _markdown(at)
+
+
+def test_profile_treatment_choice_moves_harm(app):
+    at = app()
+    _ok(at)
+    before = next(m for m in at.metric if m.label == "Partner area-count harm (days)").value
+    next(r for r in at.radio if r.label == "housing").set_value("indicator").run()
+    _ok(at)
+    after = next(m for m in at.metric if m.label == "Partner area-count harm (days)").value
+    assert float(after.replace(",", "")) < float(before.replace(",", ""))
+    totals = next(f for f in _frames(at) if "treatment" in f.columns)
+    assert totals.loc["housing", "treatment"] == "indicator"
+
+
+def test_partner_view_sees_only_disclosed_partner_values(app, demo_dir):
+    at = app(view=Role.PARTNER)
+    _ok(at)
+    totals = next(f for f in _frames(at) if "treatment" in f.columns)
+    town = load_demo(demo_dir)
+    bundle = PartnerCounts.build(town.area_counts, {"lsoa": town.lsoas, "ward": town.wards})
+    months = (str(town.incidents["month"].min()), str(town.incidents["month"].max()))
+    disclosed = disclosed_count_totals(bundle, Role.PARTNER, months=months)
+    raw = town.area_counts.groupby("source")["count"].sum()
+    for source in (*SOURCES, "vulnerability"):
+        assert totals.loc[source, "events"] == disclosed.loc[source, "count"]
+    # at least one source total differs from the raw total: the values are perturbed
+    assert any(totals.loc[s, "events"] != raw[s] for s in (*SOURCES, "vulnerability"))
+    # the signal map carries disclosed LSOA values, never a raw small count
+    areas = disclosed_count_areas(bundle, "vulnerability", Role.PARTNER, months=months)
+    shown = areas["count"].dropna()
+    assert (shown == 0).sum() + (shown >= 5).sum() == len(shown)
+    payload = next(p for p in _payloads(at) if "vulnerability signals" in p)
+    values = [float(v) for v in re.findall(r'\\?"count\\?": ?([0-9.]+)', payload)]
+    assert values, "the signal map carries its values"
+    assert all(v == 0 or v >= 5 for v in values)  # no small count reaches the browser
+
+
+def test_sites_page_has_partner_components(app):
+    at = app("sites")
+    _ok(at)
+    table = next(f for f in _frames(at) if any(str(c).startswith("signal__") for c in f.columns))
+    for source in SOURCES:
+        assert f"partner_harm__{source}" in table.columns
+    assert "signals_per_km2" in table.columns
+
+
+def test_phases_page_has_partner_change_and_displacement(app):
+    at = app("phases")
+    _ok(at)
+    assert "Partner area counts: change per phase and displacement" in [
+        s.value for s in at.subheader]
+    change = next(f for f in _frames(at) if "treatment" in f.columns and "reading" in f.columns)
+    assert set(SOURCES) <= set(change["source"])
+    displacement = next(f for f in _frames(at) if "wdq" in f.columns and "source" in f.columns)
+    assert set(SOURCES) <= set(displacement["source"])
