@@ -22,6 +22,7 @@ from geosoc.disclosure.count_tables import (
 )
 from geosoc.disclosure.rules import Role
 from geosoc.errors import AccessDeniedError, ConfigError
+from geosoc.maps.vendor import missing_files
 from geosoc.phases.partner_phases import partner_phase_report
 from geosoc.phases.rings import buffer_rings, suggest_control
 from geosoc.schema import CRS_METRIC, CRS_STORE
@@ -33,8 +34,13 @@ SECRET = b"partner-counts-test-secret-32byt"
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory):
-    return load_demo_study(tmp_path_factory.mktemp("demo"))
+def demo_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("demo")
+
+
+@pytest.fixture(scope="module")
+def study(demo_root):
+    return load_demo_study(demo_root)
 
 
 def _squares(cells: list[tuple[float, float, float, float]], prefix: str) -> gpd.GeoDataFrame:
@@ -67,7 +73,8 @@ def test_population_shares_follow_the_postcodes():
     assert set(shares["method_used"]) == {"population"}
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(resolution=st.sampled_from([7, 8, 9]), method=st.sampled_from(["area", "population"]),
        counts=st.lists(st.integers(0, 5000), min_size=120, max_size=120),
        integer=st.booleans())
@@ -176,3 +183,36 @@ def test_partner_and_public_get_disclosed_values_only(study):
     assert cells["count"].sum() == pytest.approx(
         disclosed_count_areas(bundle, "health", Role.PARTNER, secret=SECRET,
                               by=None)["count"].sum())
+
+
+@pytest.mark.skipif(bool(missing_files()),
+                    reason="map assets not fetched: run python -m geosoc.maps.vendor")
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.PARTNER, Role.PUBLIC])
+def test_packs_carry_partner_counts_and_signals(study, demo_root, role):
+    from datetime import UTC, datetime
+
+    from geosoc.hotspots.profile import build_profile
+    from geosoc.report.profile_report import ReportInputs, render_profile_report
+    from geosoc.report.review_inputs import demo_review_inputs
+    from geosoc.report.review_pack import render_review_pack
+    from geosoc.synth.demo import load_demo
+
+    bundle = study.partner_counts
+    profile = build_profile(study.incidents, study.areas, resolution=8, emerging_freq=None,
+                            lisa_permutations=9)
+    months = ("2023-01", "2025-12")
+    launch = render_profile_report(profile, role=role, inputs=ReportInputs(
+        site=study.site.reset_index(), incidents=study.incidents, partner_counts=bundle,
+        months=months, demo=True))
+    assert "<h2>Partner area counts</h2>" in launch
+    assert "<h2>Vulnerability signals</h2>" in launch
+    for source in ("health", "housing", "youth"):
+        assert f"<td>{source}</td>" in launch
+    totals = disclosed_count_totals(bundle, role, months=months)
+    shown = totals.loc["housing", "count"]
+    assert f"<td>{shown:,.0f}</td>" in launch  # the disclosed figure, not the raw one
+    review = render_review_pack(demo_review_inputs(load_demo(demo_root),
+                                                   pd.Period("2024-12", "M")),
+                                role=role, generated_at=datetime(2025, 1, 1, tzinfo=UTC))
+    assert "<h2>Partner area counts in the site</h2>" in review
+    assert "<td>vulnerability</td>" in review

@@ -30,8 +30,14 @@ from geosoc.disclosure.rules import Role, allowed_resolution, months_for, rules_
 from geosoc.errors import AccessDeniedError, Problem
 from geosoc.schema import AREA_CODE, CATEGORY, COUNT, HARM, KIND, MONTH, SOURCE
 
-__all__ = ["count_row_keys", "disclosed_count_areas", "disclosed_count_cells",
-           "disclosed_count_series", "disclosed_count_totals"]
+__all__ = [
+    "count_row_keys",
+    "disclosed_count_areas",
+    "disclosed_count_cells",
+    "disclosed_count_series",
+    "disclosed_count_totals",
+    "disclosed_group_totals",
+]
 
 
 def count_row_keys(rows: pd.DataFrame, secret: bytes) -> np.ndarray:
@@ -217,3 +223,36 @@ def disclosed_count_totals(bundle: PartnerCounts, role: Role | str, *,
         records.append({SOURCE: source, "treatment": bundle.treatment[source],
                         COUNT: count, HARM: harm})
     return pd.DataFrame(records, columns=[SOURCE, "treatment", COUNT, HARM]).set_index(SOURCE)
+
+
+def disclosed_group_totals(rows: pd.DataFrame, role: Role | str, *, by: list[str],
+                           secret: bytes | None = None) -> pd.DataFrame:
+    """Return events and harm (days) of count rows per group, each disclosed once.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Area count rows (with ``harm``), already cut to the areas and months wanted.
+    role : Role or str
+        Who will see them.
+    by : list of str
+        Group columns (``["source", "category"]``, ``["source", "phase"]``).
+    secret : bytes, optional
+        The server key.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: the ``by`` columns, ``count`` and ``harm`` (NaN when suppressed),
+        perturbed with the sum of the group's count-row keys for partner and public.
+    """
+    rules = rules_for(role)
+    secret = secret or server_key()
+    keyed = rows.assign(_key=count_row_keys(rows, secret).astype(float))
+    sums = keyed.groupby(by, as_index=False, observed=True)[[COUNT, HARM, "_key"]].sum()
+    shown = [disclose_totals(c, h, rules.role, key_sum=k, secret=secret)
+             for c, h, k in zip(sums[COUNT], sums[HARM], sums["_key"], strict=True)]
+    out = sums[by].copy()
+    out[COUNT] = [np.nan if c is None else c for c, _ in shown]
+    out[HARM] = [np.nan if h is None else h for _, h in shown]
+    return out

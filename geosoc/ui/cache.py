@@ -377,7 +377,9 @@ def launch_report(key: str, filters: state.Filters, role: str,
     report(0.8, "drawing the maps and charts")
     site = study.site.reset_index()
     inputs = ReportInputs(title=f"{study.name}: locality profile", site=site,
-                          assets=study.assets, incidents=study.incidents, demo=study.demo)
+                          assets=study.assets, incidents=study.incidents, demo=study.demo,
+                          partner_counts=study.partner_counts,
+                          months=(months[0], months[-1]) if months else None)
     html = render_profile_report(profile, role=role, inputs=inputs)
     report(1.0, "launch pack ready")
     return html
