@@ -152,6 +152,9 @@ def test_vulnerability_signals_are_never_harm(study):
         bundle.with_treatment({"vulnerability": "harm"})
     rows = bundle.rows(sources=bundle.sources("harm"))
     assert bundle.harm_total() == (float(rows["count"].sum()), float(rows["harm"].sum()))
+    assert (bundle.rows(sources=["vulnerability"])["harm"] == 0).all()
+    totals = disclosed_count_totals(bundle, Role.ANALYST)
+    assert totals["harm"].isna().to_dict() == {s: s == "vulnerability" for s in totals.index}
     as_indicator = bundle.with_treatment({"housing": "indicator"})
     assert as_indicator.harm_total()[1] < bundle.harm_total()[1]
     assert "vulnerability" not in as_indicator.sources("harm")

@@ -105,7 +105,7 @@ class PartnerCounts:
     ----------
     counts : pandas.DataFrame
         Area counts contract with ``area_kind`` and ``harm`` (days, from the source's own
-        weight; :func:`weigh_counts`).
+        weight; :func:`weigh_counts`; 0 for vulnerability signals, which carry no harm).
     areas : dict of str to geopandas.GeoDataFrame
         Boundaries by kind (EPSG:4326) the codes refer to.
     treatment : dict of str to str
@@ -131,6 +131,9 @@ class PartnerCounts:
         signal = pd.Series(is_signal(weighed[CATEGORY]), index=weighed.index)
         all_signal = signal.groupby(weighed[SOURCE].astype(str)).all()
         base = {s: ("signal" if flag else DEFAULT_TREATMENT) for s, flag in all_signal.items()}
+        # vulnerability signals carry no harm: they are counted, never weighted into days
+        signal_rows = weighed[SOURCE].astype(str).map(base).eq("signal").to_numpy()
+        weighed[HARM] = np.where(signal_rows, 0.0, weighed[HARM].to_numpy(float))
         out = cls(weighed, dict(usable), base, dict(located.attrs.get("unmatched", {})))
         return out.with_treatment(treatment or {})
 

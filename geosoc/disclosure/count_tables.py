@@ -210,7 +210,8 @@ def disclosed_count_totals(bundle: PartnerCounts, role: Role | str, *,
     Returns
     -------
     pandas.DataFrame
-        Index ``source``; ``treatment``, ``count``, ``harm`` (None/NaN when suppressed).
+        Index ``source``; ``treatment``, ``count``, ``harm`` (NaN when suppressed, and for
+        indicator and signal sources, whose counts are not harm).
     """
     rules = rules_for(role)
     secret = secret or server_key()
@@ -220,8 +221,9 @@ def disclosed_count_totals(bundle: PartnerCounts, role: Role | str, *,
         key_sum = float(count_row_keys(rows, secret).sum())
         count, harm = disclose_totals(float(rows[COUNT].sum()), float(rows[HARM].sum()),
                                       rules.role, key_sum=key_sum, secret=secret)
-        records.append({SOURCE: source, "treatment": bundle.treatment[source],
-                        COUNT: count, HARM: harm})
+        treatment = bundle.treatment[source]
+        records.append({SOURCE: source, "treatment": treatment, COUNT: count,
+                        HARM: harm if treatment == "harm" else None})
     return pd.DataFrame(records, columns=[SOURCE, "treatment", COUNT, HARM]).set_index(SOURCE)
 
 

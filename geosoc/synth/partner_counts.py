@@ -29,7 +29,7 @@ from geosoc.synth.scenario import MONTHS
 #: source -> (area level, {category: (police type followed, share of its expected count)}).
 COUNT_SOURCES: dict[str, tuple[str, dict[str, tuple[str, float]]]] = {
     "health": ("lsoa", {
-        "Drug-related A&E attendance": ("Drugs", 0.20),
+        "Drug-related A&E attendance": ("Public order", 0.08),
         "Alcohol-related A&E attendance": ("Public order", 0.25),
         "Assault A&E attendance": ("Violence and sexual offences", 0.06),
     }),
