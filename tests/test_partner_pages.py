@@ -136,3 +136,23 @@ def test_phases_page_has_partner_change_and_displacement(app):
     assert set(SOURCES) <= set(change["source"])
     displacement = next(f for f in _frames(at) if "wdq" in f.columns and "source" in f.columns)
     assert set(SOURCES) <= set(displacement["source"])
+
+
+def test_launch_page_shows_public_safe_partner_figures(app):
+    at = app("launch")
+    _ok(at)
+    assert "Partner data: what health, housing and youth services see" in [
+        s.value for s in at.subheader]
+    totals = next(f for f in _frames(at) if "treatment" in f.columns)
+    events = totals["events (rounded to 5)"].dropna()
+    assert set(SOURCES) <= set(totals.index)
+    assert len(events) and (events % 5 == 0).all()
+    payload = next(p for p in _payloads(at) if "vulnerability signals" in p)
+    assert "E01999" not in payload  # LSOAs rolled up to wards for the public
+
+
+def test_phases_page_partner_view_shows_disclosed_series(app):
+    at = app("phases", view=Role.PARTNER)
+    _ok(at)
+    assert "Partner area counts over time" in [s.value for s in at.subheader]
+    assert not [f for f in _frames(at) if "wdq" in f.columns]  # no analyst tables

@@ -192,3 +192,34 @@ def render_phases(study: Study, site: str, plan: object, control: str, measure: 
         st.dataframe(report.displacement[cols], hide_index=True, width="stretch")
     for note in report.notes:
         st.caption(f"Note: {note}.")
+
+
+def render_launch(study: Study, months: tuple[str, ...]) -> None:
+    """Public-safe partner totals and vulnerability signals for the launch audience."""
+    if study.partner_counts is None:
+        return
+    st.subheader("Partner data: what health, housing and youth services see")
+    table = partner_cache.totals(cache.study_key(), months, Role.PUBLIC.value,
+                                 treatment_choice(study))
+    shown = table.assign(treatment=table["treatment"].map(
+        {"harm": "in harm", "indicator": "indicator", "signal": "vulnerability signal"}))
+    st.dataframe(shown.rename(columns={"count": "events (rounded to 5)",
+                                       "harm": "harm (days)"}), width="stretch")
+    render_signals(study, Role.PUBLIC, months, key="launch")
+
+
+def render_partner_series(study: Study, role: Role, months: tuple[str, ...]) -> None:
+    """Partner area counts per month for a partner (disclosed), with the phase dates."""
+    if study.partner_counts is None:
+        return
+    st.subheader("Partner area counts over time")
+    series = partner_cache.series(cache.study_key(), months, role.value)
+    period = "quarter" if "quarter" in series.columns else "month"
+    wide = series.assign(**{period: series[period].astype(str)}).pivot_table(
+        index=period, columns="source", values="count", aggfunc="sum")
+    st.line_chart(wide, height=260, y_label="Events (disclosed)")
+    if study.plan is not None:
+        st.caption("Phases: " + "; ".join(f"{p.name} {p.start} to {p.end}"
+                                          for p in study.plan.phases))
+    st.caption("Disclosed values (cell key perturbation, counts below "
+               f"{rules_for(role).min_count} suppressed).")

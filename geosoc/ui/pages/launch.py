@@ -10,7 +10,7 @@ import streamlit as st
 
 from geosoc import maps
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role
-from geosoc.ui import cache, state
+from geosoc.ui import cache, partner_panel, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.ui.progress import ProgressBar
@@ -73,6 +73,8 @@ st.subheader("Harm and events by quarter")
 period = "quarter" if "quarter" in trend.columns else "month"
 st.bar_chart(trend.assign(**{period: trend[period].astype(str)}).set_index(period)[["count"]],
              height=260, y_label="Events (rounded to 5)")
+
+partner_panel.render_launch(study, tuple(filters.months))
 
 st.subheader("Take it with you")
 if st.toggle("Prepare the launch pack (standalone HTML, opens offline)", key="ln_pack"):

@@ -22,6 +22,7 @@ if role is not Role.ANALYST:
     st.info("Phase tracking works on point-level data and is for analysts and coordinators. "
             "The Launch presentation page shows the public-safe figures.")
     partner_study = require_study()
+    partner_panel.render_partner_series(partner_study, role, tuple(state.filters().months))
     if role is Role.PARTNER and not partner_study.site.empty:
         operations_panel.render(str(partner_study.site.index[0]), partner_study.months,
                                 partner_study.incidents)
