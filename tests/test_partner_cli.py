@@ -89,3 +89,26 @@ def test_sites_rank_takes_partner_treatment(demo, monkeypatch, capsys):
     assert main(["sites", "rank", "--demo", "--demo-dir", str(demo),
                  "--partner-treatment", "vulnerability=harm"]) == 2
     assert "never harm" in capsys.readouterr().err
+
+
+def test_review_pack_from_a_workspace_carries_partner_counts(workspace, demo, tmp_path):
+    from geosoc.synth.demo import load_demo
+    from geosoc.workspace import Workspace
+
+    path = tmp_path / "ws.sqlite"
+    shutil.copy(workspace, path)
+    shutil.copytree(workspace.with_name("ws.datasets"), tmp_path / "ws.datasets")
+    town = load_demo(demo)
+    with Workspace.open(path) as ws:
+        ws.sites.add("Market Square", town.site.geometry, reason="demo", chosen_by="ana",
+                     chosen_on="2023-12-01", user="ana", role="analyst")
+        ws.sites.set_phases("Market Square", dict(town.site.phases.items()), user="ana",
+                            role="analyst")
+    out = tmp_path / "review.html"
+    assert main(["review", "--workspace", str(path), "--site", "Market Square", "--as-of",
+                 "2024-03", "--out", str(out), "--purpose", "test", "--role", "partner",
+                 "--user", "ana"]) == 0
+    page = out.read_text()
+    assert "<h2>Partner area counts in the site</h2>" in page
+    for source in SOURCES:
+        assert f"<td>{source}</td>" in page

@@ -195,7 +195,7 @@ def _workspace_inputs(args: argparse.Namespace) -> SiteInputs:
                     f"--site {args.site!r} --clear 2024-06:2024-08 --hold 2024-09:2025-02 "
                     "--build 2025-03:")])
         incidents, wards = _workspace_data(ws, args)
-        partner = _workspace_partner(ws, wards, args)
+        partner = _workspace_partner(ws, args)
     plan = _plan(phases, incidents[MONTH])
     exclude = buffer_rings(geometry, (0, max(_bands(args.bands)))).union_all()
     exclude = shapely.union(exclude, geometry)
@@ -206,17 +206,14 @@ def _workspace_inputs(args: argparse.Namespace) -> SiteInputs:
                       shapely.union_all(best.geometry.to_numpy()), note, wards, partner)
 
 
-def _workspace_partner(ws: Workspace, wards: gpd.GeoDataFrame,
-                       args: argparse.Namespace) -> object | None:
-    """Return the workspace's stored partner area counts on its boundaries (or None)."""
-    from types import SimpleNamespace
+def _workspace_partner(ws: Workspace, args: argparse.Namespace) -> object | None:
+    """Return the workspace's partner area counts with ``--partner-treatment`` (or None)."""
+    from geosoc.cli.partner_args import parse_treatment
+    from geosoc.report.review_inputs import workspace_partner_counts
 
-    from geosoc.workspace.dataset_store import load_areas, load_table
-
-    data = SimpleNamespace(area_counts=load_table(ws, "area_counts", required=False),
-                           lsoas=load_areas(ws, "lsoa", required=False), wards=wards,
-                           postcode_sectors=load_areas(ws, "postcode_sector", required=False))
-    return partner_counts_for(data, args)
+    bundle = workspace_partner_counts(ws)
+    treatment = parse_treatment(getattr(args, "partner_treatment", []))
+    return None if bundle is None else bundle.with_treatment(treatment)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:

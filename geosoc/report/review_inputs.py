@@ -140,6 +140,19 @@ def demo_review_inputs(demo: DemoTown, as_of: pd.Period) -> ReviewInputs:
             demo.area_counts, {"lsoa": demo.lsoas, "ward": demo.wards}))
 
 
+def workspace_partner_counts(ws: Workspace) -> PartnerCounts | None:
+    """Return the workspace's stored partner area counts on its stored boundaries, or None."""
+    from geosoc.workspace.dataset_store import load_areas, load_table
+
+    counts = load_table(ws, "area_counts", required=False)
+    if counts is None or counts.empty:
+        return None
+    areas = {kind: load_areas(ws, kind, required=False)
+             for kind in ("lsoa", "ward", "postcode_sector")}
+    bundle = PartnerCounts.build(counts, areas)
+    return bundle if bundle.treatment else None
+
+
 def workspace_review_inputs(ws: Workspace, site: str, as_of: pd.Period, *,
                             incidents: gpd.GeoDataFrame, user: str, role: str,
                             study: str | None = None) -> ReviewInputs:
@@ -166,7 +179,7 @@ def workspace_review_inputs(ws: Workspace, site: str, as_of: pd.Period, *,
                            "separated from change.")
     return ReviewInputs(
         study=study, site=site, as_of=as_of, plan=plan, monthly=series,
-        site_incidents=events,
+        site_incidents=events, partner_counts=workspace_partner_counts(ws),
         evaluation=evaluation_rows(incidents, geometry, plan, series),
         activities=_up_to(ws.operations.activities(site, user=user, role=role), "date", as_of),
         morile=_up_to(ws.operations.morile(site), "date", as_of),
