@@ -219,3 +219,19 @@ def test_packs_carry_partner_counts_and_signals(study, demo_root, role):
                                 role=role, generated_at=datetime(2025, 1, 1, tzinfo=UTC))
     assert "<h2>Partner area counts in the site</h2>" in review
     assert "<td>vulnerability</td>" in review
+
+
+def test_demo_partner_counts_carry_the_known_signal(demo_root):
+    from geosoc.synth.demo import load_demo
+
+    town = load_demo(demo_root)
+    signal = town.manifest.truth["partner_signal_lsoa"]
+    counts = town.area_counts
+    lsoa_rows = counts[counts["area_code"].str.startswith("E01")]
+    totals = lsoa_rows.groupby(["source", "area_code"])["count"].sum()
+    for source in ("health", "housing", "vulnerability"):
+        assert totals[source].idxmax() == signal
+    youth = counts[counts["source"] == "youth"]
+    assert set(youth["area_code"]) == set(town.wards.index)  # shared per ward
+    assert town.manifest.counts["area_counts_housing"] == int(
+        counts.loc[counts["source"] == "housing", "count"].sum())

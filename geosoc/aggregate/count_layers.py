@@ -128,8 +128,9 @@ class PartnerCounts:
         partner = counts[counts[SOURCE].astype(str) != "police"]
         located = locate_count_areas(partner, usable)
         weighed = weigh_counts(located, weights, asb_weight=asb_weight)
-        signal = pd.Series(is_signal(weighed[CATEGORY]), index=weighed.index)
-        all_signal = signal.groupby(weighed[SOURCE].astype(str)).all()
+        pairs = weighed[[SOURCE, CATEGORY]].astype(str).drop_duplicates()
+        all_signal = pd.Series(is_signal(pairs[CATEGORY]), index=pairs.index).groupby(
+            pairs[SOURCE]).all()
         base = {s: ("signal" if flag else DEFAULT_TREATMENT) for s, flag in all_signal.items()}
         # vulnerability signals carry no harm: they are counted, never weighted into days
         signal_rows = weighed[SOURCE].astype(str).map(base).eq("signal").to_numpy()

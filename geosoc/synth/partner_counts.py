@@ -87,7 +87,8 @@ def area_count_tables(rng: np.random.Generator, expected: np.ndarray, points: Ma
     -------
     dict of str to pandas.DataFrame
         Source -> ``area_code``, ``area_name``, ``month`` (``YYYY-MM``), ``category``,
-        ``count``: every area x month x category, zeros included, in a stable order.
+        ``count``: the non-zero area x month x category counts (absent rows are zeros, as
+        partners usually send them), in a stable order.
     """
     lsoas = geography.lsoas
     n_lsoa = len(lsoas)
@@ -118,6 +119,7 @@ def area_count_tables(rng: np.random.Generator, expected: np.ndarray, points: Ma
                 "month": months[month], "category": category,
                 "count": counts.ravel().astype("int64"),
             }))
-        out[source] = pd.concat(frames, ignore_index=True).sort_values(
+        table = pd.concat(frames, ignore_index=True)
+        out[source] = table[table["count"] > 0].sort_values(
             ["month", "area_code", "category"], kind="stable").reset_index(drop=True)
     return out
