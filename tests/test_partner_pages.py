@@ -93,6 +93,12 @@ def test_profile_treatment_choice_moves_harm(app):
     assert float(after.replace(",", "")) < float(before.replace(",", ""))
     totals = next(f for f in _frames(at) if "treatment" in f.columns)
     assert totals.loc["housing", "treatment"] == "indicator"
+    at.switch_page(str(PAGES / "sites.py")).run()  # the choice follows to the Sites page
+    _ok(at)
+    table = next(f for f in _frames(at) if any(str(c).startswith("signal__")
+                                                for c in f.columns))
+    assert "partner_count__housing" in table.columns
+    assert "partner_harm__housing" not in table.columns
 
 
 def test_partner_view_sees_only_disclosed_partner_values(app, demo_dir):

@@ -23,23 +23,33 @@ TREATMENT_LABELS = {"harm": "in harm (own weight)", "indicator": "separate indic
 GEOGRAPHIES = ("Shared areas", "H3 cells (apportioned)")
 
 
+#: Session key (not a widget key, so it survives page switches) of the treatment choice.
+CHOICE_KEY = "pc_treatment"
+
+
 def treatment_choice(study: Study) -> tuple[tuple[str, str], ...]:
-    """Return the user's harm/indicator choice per partner count source (session state)."""
+    """Return the user's harm/indicator choice per partner count source (session state).
+
+    Set on the Profile page; the Sites and Phases pages use the same choice.
+    """
     bundle = study.partner_counts
     if bundle is None:
         return ()
-    return tuple((s, str(st.session_state.get(f"pc_treat_{s}", bundle.treatment[s])))
+    chosen = dict(st.session_state.get(CHOICE_KEY, {}))
+    return tuple((s, str(chosen.get(s, bundle.treatment[s])))
                  for s in bundle.sources() if bundle.treatment[s] != "signal")
 
 
 def _treatment_controls(study: Study) -> tuple[tuple[str, str], ...]:
     bundle = study.partner_counts
     choosable = [s for s in bundle.sources() if bundle.treatment[s] != "signal"]
+    current = dict(treatment_choice(study))
     cols = st.columns(max(1, len(choosable)))
-    for col, source in zip(cols, choosable, strict=False):
-        col.radio(f"{source}", list(TREATMENT_LABELS), key=f"pc_treat_{source}",
-                  index=list(TREATMENT_LABELS).index(bundle.treatment[source]),
-                  format_func=TREATMENT_LABELS.get, horizontal=True)
+    chosen = {source: col.radio(f"{source}", list(TREATMENT_LABELS), key=f"pc_treat_{source}",
+                                index=list(TREATMENT_LABELS).index(current[source]),
+                                format_func=TREATMENT_LABELS.get, horizontal=True)
+              for col, source in zip(cols, choosable, strict=False)}
+    st.session_state[CHOICE_KEY] = chosen
     return treatment_choice(study)
 
 
@@ -81,6 +91,10 @@ def render_profile(study: Study, role: Role, months: tuple[str, ...],
                "harm weights table) or stays a separate indicator; vulnerability signals "
                "are always their own layer, never harm.")
     key = cache.study_key()
+    if bundle.unmatched and role is Role.ANALYST:
+        st.warning("Partner count rows whose area code matches no stored boundary were left "
+                   "out: " + ", ".join(f"{s}: {n:,}" for s, n in bundle.unmatched.items())
+                   + ". Load the boundaries they refer to (LSOA, ward or postcode sector).")
     treatment = _treatment_controls(study)
     table = partner_cache.totals(key, months, role.value, treatment)
     shown = table.assign(treatment=table["treatment"].map(
