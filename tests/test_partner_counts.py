@@ -235,3 +235,21 @@ def test_demo_partner_counts_carry_the_known_signal(demo_root):
     assert set(youth["area_code"]) == set(town.wards.index)  # shared per ward
     assert town.manifest.counts["area_counts_housing"] == int(
         counts.loc[counts["source"] == "housing", "count"].sum())
+
+
+def test_differencing_two_month_ranges_does_not_give_the_true_count(study):
+    from geosoc.disclosure.cell_key import EXACT_DIFFERENCE_RATE
+
+    bundle = study.partner_counts
+    wide = disclosed_count_areas(bundle, "housing", Role.PARTNER, by=None, secret=SECRET,
+                                 months=("2023-01", "2025-12"))
+    short = disclosed_count_areas(bundle, "housing", Role.PARTNER, by=None, secret=SECRET,
+                                  months=("2023-01", "2025-11"))
+    rows = bundle.rows(sources=["housing"], months=("2025-12", "2025-12"))
+    truth = rows.groupby("area_code")["count"].sum().reindex(wide.index).fillna(0)
+    # areas with December rows (the same rows give the same figure: a difference of 0 is
+    # then the truth, as with the ONS method)
+    both = wide["count"].notna() & short["count"].notna() & (truth > 0)
+    exact = ((wide["count"] - short["count"])[both] == truth[both]).mean()
+    assert both.sum() > 30
+    assert exact < 2 * EXACT_DIFFERENCE_RATE + 0.1  # mostly noise, as the cell key method says
