@@ -13,8 +13,9 @@ import streamlit as st
 from geosoc import maps
 from geosoc.aggregate.apportion import APPORTION_METHODS
 from geosoc.disclosure.rules import Role, rules_for
+from geosoc.maps import deck
 from geosoc.maps.legend import BinnedScale
-from geosoc.maps.partner import partner_title, signal_scale
+from geosoc.maps.partner import deck_area_map, partner_title, signal_scale
 from geosoc.ui import cache, partner_cache
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.ui.study import Study
@@ -55,6 +56,14 @@ def _treatment_controls(study: Study) -> tuple[tuple[str, str], ...]:
 
 def _map(frame: pd.DataFrame, value: str, scale: BinnedScale, title: str,
          study: Study, key: str) -> None:
+    """Draw the layer with folium, or with pydeck above the profile's folium limit."""
+    if len(frame) > deck.FOLIUM_CELL_LIMIT:
+        if "h3_resolution" in frame.attrs or frame.index.name == "h3":
+            chart = deck.deck_hex_map(frame, value, scale, bounds=study.bounds)
+        else:
+            chart = deck_area_map(frame, value, scale)
+        st.pydeck_chart(chart, key=key)
+        return
     m = cache.base_map(boundaries=study.areas["ward"])
     tooltip = {"name": "Area"} if "name" in frame.columns else {}
     group = folium.FeatureGroup(name=title)
