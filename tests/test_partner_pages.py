@@ -162,3 +162,24 @@ def test_phases_page_partner_view_shows_disclosed_series(app):
     _ok(at)
     assert "Partner area counts over time" in [s.value for s in at.subheader]
     assert not [f for f in _frames(at) if "wdq" in f.columns]  # no analyst tables
+
+
+def test_data_page_stores_partner_area_counts(app, demo_dir):
+    from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import list_datasets, load_table
+
+    at = app("data")
+    next(s for s in at.selectbox if s.label == "What is it?").set_value(
+        "Partner area counts CSV (area_code, month, category, count)").run()
+    next(t for t in at.text_input if t.label.startswith("…or point at a file")).set_value(
+        str(demo_dir / "partners" / "housing_area_counts.csv")).run()
+    next(t for t in at.text_input if t.label.startswith("Source name")).set_value("housing")
+    next(t for t in at.text_input if t.label == "Dataset name").set_value("housing_counts")
+    next(b for b in at.button if b.label == "Check and load").click().run()
+    _ok(at)
+    assert any("Stored 'housing_counts'" in s.value for s in at.success)
+    with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:
+        listed = list_datasets(ws).set_index("name")
+        counts = load_table(ws, "area_counts")  # what load_study and the CLI read
+    assert listed.loc["housing_counts", "kind"] == "area_counts"
+    assert set(counts["source"]) == {"housing"}
