@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from geosoc import maps
+from geosoc.aggregate.count_layers import PartnerCounts
 from geosoc.assets.model import active_assets
 from geosoc.disclosure.derived import disclose_profile
 from geosoc.disclosure.layers import (
@@ -38,6 +39,7 @@ from geosoc.hotspots.profile import LocalityProfile
 from geosoc.report.asset_coverage import coverage_section_html, site_coverage
 from geosoc.report.figures import SUPPRESSED_COLOUR, static_map_svg, trend_svg
 from geosoc.report.headline import launch_headlines
+from geosoc.report.partner_section import launch_partner_html
 from geosoc.report.site_section import site_figures, site_section_html
 from geosoc.report.table_labels import display_table, unit_text
 from geosoc.schema import COUNT, HARM
@@ -69,6 +71,10 @@ class ReportInputs:
         Mark the report as built from the fictional demo town.
     area_kind : str
         Area layer used for the public map and the area table (``"ward"``).
+    partner_counts : PartnerCounts, optional
+        Partner area counts and vulnerability signals (disclosed sections for the audience).
+    months : tuple of str, optional
+        The profile's month range (for the partner sections).
     """
 
     title: str = "Locality profile"
@@ -77,6 +83,8 @@ class ReportInputs:
     incidents: pd.DataFrame | None = None
     demo: bool = False
     area_kind: str = "ward"
+    partner_counts: PartnerCounts | None = None
+    months: tuple[str, str] | None = None
 
 
 def _map_layer(profile: LocalityProfile, role: Role, area_kind: str) -> gpd.GeoDataFrame:
@@ -268,6 +276,7 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
                      {"category": "Category", "n": "Assets"})
             + _table(assets.sort_values(["category", "name"]).fillna(""), cols) + "</section>")
     sections.append(_asset_coverage_section(inputs.site, assets, layer))
+    sections.append(launch_partner_html(inputs.partner_counts, role, months=inputs.months))
     document = _page(inputs, role, marking, "".join(sections))
     if inputs.incidents is not None:
         published = _published_points(layer, inputs.site, assets)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geosoc.aggregate.count_layers import PartnerCounts
 from geosoc.disclosure.layers import guard_payload
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role, as_role
 from geosoc.disclosure.tables import disclosed_series
@@ -33,6 +34,7 @@ from geosoc.operations import (
     suppress_small_cells,
 )
 from geosoc.report.asset_coverage import coverage_section_html, site_coverage
+from geosoc.report.partner_section import review_partner_html
 from geosoc.report.review_figures import phase_series_svg
 from geosoc.report.table_labels import column_label
 from geosoc.schema import HARM, MONTH
@@ -92,6 +94,7 @@ class ReviewInputs:
     site_geometry: object | None = None
     caveats: list[str] = field(default_factory=list)
     incidents: pd.DataFrame | None = None
+    partner_counts: PartnerCounts | None = None
     demo: bool = False
 
 
@@ -282,6 +285,8 @@ def render_review_pack(inputs: ReviewInputs, *, role: Role | str,
         "<li>None recorded.</li>"
     body = "".join([
         _plan_section(inputs.plan), _change_section(inputs, role),
+        review_partner_html(inputs.partner_counts, role, inputs.site_geometry, inputs.plan)
+        if inputs.site_geometry is not None else "",
         _activity_section(inputs, role), _morile_section(inputs, role),
         _perception_section(inputs, role), _assets_section(inputs, role),
         f"<section><h2>Data caveats</h2><ul>{caveats}</ul></section>",

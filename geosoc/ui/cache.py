@@ -316,13 +316,22 @@ def emerging_layer(key: str, filters: state.Filters, resolution: int, role: str)
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def ranked_sites(key: str, filters: state.Filters, scale: str,
-                 weights: tuple[tuple[str, float], ...]) -> gpd.GeoDataFrame:
-    """Candidate CHB sites of ``scale`` ranked with ``weights`` (analyst view only)."""
+                 weights: tuple[tuple[str, float], ...],
+                 treatment: tuple[tuple[str, str], ...] = ()) -> gpd.GeoDataFrame:
+    """Candidate CHB sites of ``scale`` ranked with ``weights`` (analyst view only).
+
+    Partner area counts enter as one component per source (``treatment``: the user's
+    harm/indicator choice per source).
+    """
     study = _study(key)
+    partner = study.partner_counts
+    if partner is not None and treatment:
+        partner = partner.with_treatment(dict(treatment))
     return rank_sites(
         _filtered(key, filters), wards=study.areas["ward"], scale=scale,
         sectors=study.areas.get("postcode_sector"), lsoas=study.areas.get("lsoa"),
         imd=study.imd, assets=study.assets, weights=dict(weights),
+        partner_counts=partner, population=study.postcodes,
     )
 
 
@@ -376,7 +385,9 @@ def launch_report(key: str, filters: state.Filters, role: str,
     report(0.8, "drawing the maps and charts")
     site = study.site.reset_index()
     inputs = ReportInputs(title=f"{study.name}: locality profile", site=site,
-                          assets=study.assets, incidents=study.incidents, demo=study.demo)
+                          assets=study.assets, incidents=study.incidents, demo=study.demo,
+                          partner_counts=study.partner_counts,
+                          months=(months[0], months[-1]) if months else None)
     html = render_profile_report(profile, role=role, inputs=inputs)
     report(1.0, "launch pack ready")
     return html

@@ -11,7 +11,7 @@ import streamlit as st
 from geosoc import maps
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role
 from geosoc.report.interactive_charts import period_bars
-from geosoc.ui import cache, chart_panels, state
+from geosoc.ui import cache, chart_panels, partner_panel, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.ui.progress import ProgressBar
@@ -74,6 +74,8 @@ st.subheader("Recorded events by quarter")
 chart_panels.show_chart(period_bars(trend, note="rounded to 5"), key="chart_launch_trend",
                         alt="Recorded events per quarter, rounded to 5")
 st.caption("Hover a bar for its value; quarters with fewer than 10 events are not shown.")
+
+partner_panel.render_launch(study, tuple(filters.months))
 
 st.subheader("Take it with you")
 if st.toggle("Prepare the launch pack (standalone HTML, opens offline)", key="ln_pack"):

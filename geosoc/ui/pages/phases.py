@@ -13,7 +13,7 @@ from geosoc.phases.change import PhasePlan, compare_phases, monthly_series
 from geosoc.phases.plan import open_ended_steps
 from geosoc.phases.rings import buffer_rings, suggest_control
 from geosoc.report.table_labels import display_table, short_unit, unit_text
-from geosoc.ui import cache, chart_panels, operations_panel, state
+from geosoc.ui import cache, chart_panels, operations_panel, partner_panel, state
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
@@ -24,6 +24,7 @@ if role is not Role.ANALYST:
     st.info("Phase tracking works on point-level data and is for analysts and coordinators. "
             "The Launch presentation page shows the public-safe figures.")
     partner_study = require_study()
+    partner_panel.render_partner_series(partner_study, role, tuple(state.filters().months))
     if role is Role.PARTNER and not partner_study.site.empty:
         operations_panel.render(str(partner_study.site.index[0]), partner_study.months,
                                 partner_study.incidents)
@@ -129,6 +130,8 @@ else:
     st.dataframe(display_table(report, ("phase", "ring", "site_pct", "ring_pct", "control_pct",
                                         "wdq", "wdq_band", "tne", "wdd", "wdd_se", "wdd_p"),
                                drop_repeats=False), hide_index=True, width="stretch")
+
+partner_panel.render_phases(study, site_name, analysed, control_code, measure)
 
 st.subheader("Did it work? Calibrated verdicts and the Hold-phase watch")
 st.caption("The figures above are the published measures (descriptive). The verdict below "

@@ -11,7 +11,7 @@ from geosoc.harm import harm_unit
 from geosoc.hotspots.concentration import concentration_summary
 from geosoc.maps.deck import FOLIUM_CELL_LIMIT, deck_hex_map
 from geosoc.report.table_labels import short_unit
-from geosoc.ui import cache, chart_panels, state
+from geosoc.ui import cache, chart_panels, partner_panel, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 
@@ -124,3 +124,5 @@ chart_panels.trend_panel(cache.monthly(key, filters, role.value, by="source", la
                          measure=measure, unit=harm_unit([], shown_sources),
                          layers=list(shown_sources), months_key="sb_months",
                          all_months=study.months)
+
+partner_panel.render_profile(study, role, tuple(filters.months), harm)

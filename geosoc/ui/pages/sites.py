@@ -17,7 +17,7 @@ from geosoc.report.interactive_charts import candidates_chart
 from geosoc.report.table_labels import column_label, display_table
 from geosoc.sites.candidates import compare_candidates, score_site
 from geosoc.sites.weights import COMPONENTS, DEFAULT_WEIGHTS
-from geosoc.ui import cache, chart_panels, state
+from geosoc.ui import cache, chart_panels, partner_panel, state
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
@@ -48,7 +48,8 @@ scale_label = st.radio("Candidates", list(SCALES), horizontal=True, key="site_sc
 scale = SCALES[scale_label]
 try:
     with st.spinner("Ranking candidate sites…"):
-        ranked = cache.ranked_sites(key, filters, scale, tuple(sorted(weights.items())))
+        ranked = cache.ranked_sites(key, filters, scale, tuple(sorted(weights.items())),
+                                    partner_panel.treatment_choice(study))
 except GeosocError as error:
     show_error(error)
     st.stop()
@@ -73,6 +74,7 @@ with map_col:
     drawn = show_map(m, key="sites_map", height=480, returned_objects=["all_drawings"])
     st.caption("Draw a polygon or rectangle (toolbar, top left) to score your own site.")
 show_legend(scale_colours.legend("Score", decimals=2), columns=3)
+partner_panel.render_sites(ranked)
 
 st.subheader("Compare candidates")
 choice = st.multiselect("Pick 2 to 4 candidates", list(ranked.index),
