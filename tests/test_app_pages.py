@@ -255,7 +255,7 @@ def test_data_page_loads_a_police_folder_into_the_workspace(app, demo_dir):
     assert not at.get("progress")  # the progress bar is gone once stored
     with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:
         listed = list_datasets(ws).set_index("name")
-        incidents = load_incidents(ws)  # what the CLI reads
+        incidents = load_incidents(ws, role="analyst")  # what the CLI reads
     assert listed.loc["police_all", "kind"] == "incidents" and listed.loc["police_all", "stored"]
     assert len(incidents) == listed.loc["police_all", "rows"] > 1000
     shown = next(d.value for d in at.dataframe if "stored" in d.value.columns)

@@ -134,13 +134,13 @@ def test_partner_points_join_police_in_load_incidents(ws: Workspace, tmp_path: P
     store_dataset(ws, police, name="police", kind="incidents", **ANALYST)
     store_dataset(ws, fire, name="fire", kind="incidents", **ANALYST)
     pd.testing.assert_frame_equal(load_dataset(ws, "fire"), fire.data)
-    both = load_incidents(ws)
+    both = load_incidents(ws, role="analyst")
     schema.validate_incidents(both)
     assert both[schema.SOURCE].value_counts().to_dict() == {"police": 3, "fire": 2}
     assert list(both.index) == list(range(5))
-    assert len(load_incidents(ws, sources=["fire"])) == 2
+    assert len(load_incidents(ws, role="analyst", sources=["fire"])) == 2
     with pytest.raises(WorkspaceError, match="no incidents from health"):
-        load_incidents(ws, sources=["health"])
+        load_incidents(ws, role="analyst", sources=["health"])
 
 
 def test_boundaries_round_trip_by_area_kind(ws: Workspace, tmp_path: Path) -> None:
@@ -236,7 +236,7 @@ def test_raw_registration_is_listed_but_not_loadable(ws: Workspace, tmp_path: Pa
 
 def test_study_lists_every_missing_essential(ws: Workspace) -> None:
     with pytest.raises(WorkspaceError) as err:
-        load_study(ws)
+        load_study(ws, role="analyst")
     messages = " ".join(p.message for p in err.value.problems)
     assert "incident" in messages and "ward" in messages
 
@@ -259,7 +259,7 @@ def test_cli_stores_a_good_file_and_a_rejected_one_changes_nothing(
     assert code == 2 and json.loads(capsys.readouterr().out)["error"]
     with Workspace.open(ws_path) as ws:
         assert snapshot(ws) == before
-        assert len(load_incidents(ws)) == 3
+        assert len(load_incidents(ws, role="analyst")) == 3
 
 
 def test_cli_rejected_file_does_not_create_a_workspace(tmp_path: Path, capsys) -> None:

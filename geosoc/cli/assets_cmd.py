@@ -189,7 +189,7 @@ def _harm_points(ws: Workspace) -> pd.DataFrame | None:
     from geosoc.workspace.dataset_store import load_incidents
 
     try:
-        incidents = load_incidents(ws)
+        incidents = load_incidents(ws, role="analyst")
     except WorkspaceError:
         return None
     located = incidents.dropna(subset=["lon", "lat"])

@@ -87,13 +87,17 @@ def _demo_data() -> ProfileData:
                        town.incidents, site, town.assets)
 
 
-def _workspace_data(workspace: Path, site_name: str | None) -> ProfileData:
-    """Return the workspace's stored areas and incidents, chosen site and asset register."""
+def _workspace_data(workspace: Path, site_name: str | None, role: str) -> ProfileData:
+    """Return the stored areas and incidents ``role`` may see, chosen site and asset register.
+
+    A dataset whose sharing record limits it to a narrower role than the export's audience
+    is not loaded at all (:func:`geosoc.workspace.study.load_study`).
+    """
     from geosoc.workspace import Workspace
     from geosoc.workspace.study import load_study
 
     with Workspace.open(workspace, create=False) as ws:
-        study = load_study(ws)
+        study = load_study(ws, role=role)
     areas = {"ward": study.wards}
     if study.lsoas is not None:
         areas["lsoa"] = study.lsoas
@@ -170,7 +174,7 @@ def run_profile(args: argparse.Namespace) -> int:
                     fix="pass --workspace W --purpose WHY (datasets stored with geosoc ingest)"
                         ", or --demo for the fictional demo town")])
     demo = args.demo
-    data = _demo_data() if demo else _workspace_data(args.workspace, args.site)
+    data = _demo_data() if demo else _workspace_data(args.workspace, args.site, str(role))
     if demo and args.workspace is not None:
         from geosoc.workspace import Workspace
 

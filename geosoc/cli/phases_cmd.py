@@ -160,12 +160,13 @@ def _workspace_data(ws: Workspace, args: argparse.Namespace
     problems: list[Problem] = []
     incidents = wards = None
     try:
-        incidents = read_policeuk(args.police).data if args.police else load_incidents(ws)
+        incidents = (read_policeuk(args.police).data if args.police
+                     else load_incidents(ws, role="analyst"))
     except WorkspaceError as err:
         problems += err.problems
     try:
         wards = (read_boundaries(args.wards, kind="ward").data if args.wards
-                 else load_areas(ws, "ward"))
+                 else load_areas(ws, "ward", role="analyst"))
     except WorkspaceError as err:
         problems += err.problems
     if problems or incidents is None or wards is None:

@@ -139,9 +139,12 @@ def read_areas(args: argparse.Namespace) -> dict[str, gpd.GeoDataFrame]:
     return areas
 
 
-def load_data(args: argparse.Namespace, account: RowAccount
+def load_data(args: argparse.Namespace, account: RowAccount, role: str = "analyst"
               ) -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame], dict[str, object]]:
     """Read the incidents and area layers; return them with a description of the data.
+
+    From a workspace only the datasets ``role`` may see are read (the widest-role rule of
+    :mod:`geosoc.workspace.sharing`).
 
     The description holds ``demo`` (bool), ``title`` (the study name) and ``source``.
     ``account`` receives the rows read and the ingest drops.
@@ -164,7 +167,7 @@ def load_data(args: argparse.Namespace, account: RowAccount
         from geosoc.workspace.study_name import study_title
 
         with Workspace.open(args.workspace, create=False) as ws:
-            study = load_study(ws)
+            study = load_study(ws, role=role)
             title = study_title(ws)
             add_stored_reports(account, stored_reports(ws), len(study.incidents))
         layers = {"ward": study.wards, "lsoa": study.lsoas}
@@ -270,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
     """Build the profile, write it to ``args.out`` and print a summary; return 0."""
     actor = resolve_actor(args.workspace, args.user)
     account = RowAccount()
-    incidents, areas, data = load_data(args, account)
+    incidents, areas, data = load_data(args, account, actor.role)
     months = None
     if args.start or args.end:
         months = (args.start or str(incidents["month"].min()),

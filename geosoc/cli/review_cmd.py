@@ -83,7 +83,8 @@ def _workspace_pack(args: argparse.Namespace, as_of: object, now: datetime) -> P
             raise AccessDeniedError(f"role '{own}' may not export for the {args.role} role", [
                 Problem(f"user '{user}' is registered as {own}", column="--role",
                         fix=f"use --role {', '.join(ROLES[ROLES.index(own):])}")])
-        inputs = workspace_review_inputs(ws, args.site, as_of, incidents=load_incidents(ws),
+        incidents = load_incidents(ws, role=args.role)  # only datasets shared that widely
+        inputs = workspace_review_inputs(ws, args.site, as_of, incidents=incidents,
                                          user=user, role=args.role)
         document = render_review_pack(inputs, role=args.role, generated_at=now)
         out = Path(args.out)

@@ -131,7 +131,7 @@ def _load_inputs(args: argparse.Namespace, account: RowAccount
         from geosoc.workspace.study import load_study
 
         with Workspace.open(args.workspace, create=False) as ws:
-            study = load_study(ws)
+            study = load_study(ws, role="analyst")
             add_stored_reports(account, stored_reports(ws), len(study.incidents))
         period: tuple[str | None, str | None] = (None, None)
     else:

@@ -34,6 +34,7 @@ from geosoc.ingest import (
     read_imd,
     read_points,
     read_policeuk,
+    read_population,
     read_postcodes,
 )
 from geosoc.ingest.files import read_csv_checked
@@ -41,6 +42,7 @@ from geosoc.operations import validate_activities, validate_morile, validate_wav
 from geosoc.schema import CRS_STORE
 from geosoc.synth import DEFAULT_SEED, GENERATOR_VERSION, DemoManifest, generate_demo_town
 from geosoc.synth import writer as files
+from geosoc.synth.governance import POPULATION_FILES, demo_sharing_records
 
 
 def _default_demo_dir() -> Path:
@@ -189,6 +191,11 @@ class DemoTown:
         What each reader did (e.g. ``reports["health_ae"].dropped``).
     operations : DemoOperations
         The site's activity log, MoRiLE series and perception waves (validated).
+    population : pandas.DataFrame
+        ONS-style mid-year population per LSOA and ward (index ``area_code``,
+        ``population``, ``kind``), read with :func:`geosoc.ingest.read_population`.
+    sharing : pandas.DataFrame
+        Each dataset's data-sharing record (:func:`geosoc.synth.governance.demo_sharing_records`).
     """
 
     incidents: gpd.GeoDataFrame
@@ -202,6 +209,8 @@ class DemoTown:
     manifest: DemoManifest
     reports: dict[str, IngestReport]
     operations: DemoOperations | None = None
+    population: pd.DataFrame | None = None
+    sharing: pd.DataFrame | None = None
 
 
 def ensure_demo(directory: str | Path | None = None, *, seed: int = DEFAULT_SEED) -> Path:
@@ -300,5 +309,8 @@ def load_demo(directory: str | Path | None = None) -> DemoTown:
         },
     )
     operations = _read_operations(root, site, _last_day(manifest))
+    population = pd.concat([keep(f"population_{level}", read_population(root / name))
+                            for level, name in POPULATION_FILES.items()])
     return DemoTown(incidents, wards, lsoas, postcodes, sectors, imd, assets, site, manifest,
-                    reports, operations)
+                    reports, operations, population,
+                    demo_sharing_records(manifest.months[1]))

@@ -156,16 +156,18 @@ def _harm_options() -> dict[str, object]:
 
 @st.cache_resource(show_spinner="Preparing the demo town…")
 def demo_study(demo_dir: str, weights_path: str | None = None,
-               asb_weight: float | None = None) -> Study:
-    """Load (generating it first if needed) the fictional demo town; shared read-only."""
-    return load_demo_study(demo_dir, weights_path=weights_path, asb_weight=asb_weight)
+               asb_weight: float | None = None, role: str = "analyst") -> Study:
+    """Load (generating it first if needed) the demo town as ``role`` may see it; read-only."""
+    return load_demo_study(demo_dir, weights_path=weights_path, asb_weight=asb_weight,
+                           role=role)
 
 
 @st.cache_resource(show_spinner="Reading the workspace's datasets…", max_entries=8)
 def workspace_study(path: str, fingerprint: str, weights_path: str | None = None,
-                    asb_weight: float | None = None) -> Study:
-    """Load every dataset of a workspace; ``fingerprint`` changes when a dataset does."""
-    return load_workspace_study(path, weights_path=weights_path, asb_weight=asb_weight)
+                    asb_weight: float | None = None, role: str = "analyst") -> Study:
+    """Load the datasets of a workspace ``role`` may see; ``fingerprint`` changes with them."""
+    return load_workspace_study(path, weights_path=weights_path, asb_weight=asb_weight,
+                                role=role)
 
 
 def study_key() -> str:
@@ -196,17 +198,22 @@ def _harm_tag() -> str:
 WORKSPACE_KEY = "workspace"
 
 
-def _study(key: str) -> Study:
+def _study(key: str, role: str = "analyst") -> Study:
+    """Return the study of ``key`` as ``role`` may see it.
+
+    The widest-role rule is applied when the study is loaded, so a dataset limited to
+    analysts is not in a partner's study at all.
+    """
     key = key.rpartition("#harm-")[0] or key
     if key.startswith(f"{WORKSPACE_KEY}|"):
         _, digest, path = key.split("|", 2)
-        return workspace_study(path, digest, **_harm_options())
-    return demo_study(key, **_harm_options())
+        return workspace_study(path, digest, **_harm_options(), role=role)
+    return demo_study(key, **_harm_options(), role=role)
 
 
 def current_study() -> Study:
-    """Return the study the signed-in session works on (raises GeosocError if not ready)."""
-    return _study(study_key())
+    """Return the study the session works on, for the role shown (GeosocError if not ready)."""
+    return _study(study_key(), state.view_role().value)
 
 
 def _filtered(key: str, filters: state.Filters) -> gpd.GeoDataFrame:
@@ -215,7 +222,7 @@ def _filtered(key: str, filters: state.Filters) -> gpd.GeoDataFrame:
 
 def filtered(filters: state.Filters) -> gpd.GeoDataFrame:
     """Return the current study's incidents under the sidebar filters (point level)."""
-    return _filtered(study_key(), filters)
+    return current_study().filtered(filters.months, filters.categories, filters.sources)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -244,7 +251,7 @@ def _keyed_filtered(key: str, filters: state.Filters, role: str) -> gpd.GeoDataF
     own identity, so the same incident has the same key on every page.
     """
     months = months_for(Role(role), filters.months)
-    frame = _study(key).filtered(months, filters.categories, filters.sources)
+    frame = _study(key, role).filtered(months, filters.categories, filters.sources)
     if Role(role) is Role.ANALYST:
         return frame
     return attach_record_keys(frame, server_key())
@@ -358,7 +365,7 @@ def launch_report(key: str, filters: state.Filters, role: str,
     and then the drawing; pass a :class:`geosoc.ui.progress.ProgressBar`.
     """
     report = _progress or (lambda fraction, message: None)
-    study = _study(key)
+    study = _study(key, role)
     months = filters.months or None
     profile = build_profile(study.incidents, study.areas, resolution=9, months=months,
                             categories=filters.categories or None,

@@ -22,6 +22,7 @@ from geosoc.phases.change import PhasePlan
 from geosoc.schema import CATEGORY, CRS_STORE, MONTH, SOURCE
 from geosoc.synth.demo import load_demo
 from geosoc.workspace import Workspace
+from geosoc.workspace.sharing import restrict_by_source
 from geosoc.workspace.study import load_study
 
 
@@ -53,6 +54,13 @@ class Study:
         What each reader kept and dropped (demo town; a workspace lists its datasets).
     demo : bool
         Whether this is the fictional demo town.
+    population : pandas.DataFrame or None
+        Mid-year population per area (index ``area_code``; ``population``, ``kind``) for
+        rates per 1,000 residents.
+    owners : dict of str to str
+        Owner agency per incident source (from the data-sharing records).
+    role : str
+        Whom the study was loaded for: datasets whose widest role is narrower are absent.
     """
 
     name: str
@@ -66,6 +74,9 @@ class Study:
     postcodes: pd.DataFrame | None = None
     reports: tuple[IngestReport, ...] = field(default=())
     demo: bool = False
+    population: pd.DataFrame | None = None
+    owners: dict[str, str] = field(default_factory=dict)
+    role: str = "analyst"
 
     @property
     def months(self) -> list[str]:
@@ -136,7 +147,7 @@ def _weighted(incidents: gpd.GeoDataFrame, weights_path: str | None,
 
 
 def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
-                    asb_weight: float | None = None) -> Study:
+                    asb_weight: float | None = None, role: str = "analyst") -> Study:
     """Load the demo town (generating it if needed) through :func:`geosoc.synth.demo.load_demo`.
 
     Parameters
@@ -147,14 +158,22 @@ def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
         An edited harm-weight table (``geosoc.config.Settings.harm_weights``).
     asb_weight : float, optional
         Anti-social behaviour weight override (0 or 1).
+    role : str
+        Whom it is for: the demo datasets whose sharing record's widest role is narrower
+        (the A&E data is for analysts only) are left out.
 
     Returns
     -------
     Study
         Police and partner incidents with CCHI harm, wards, LSOAs and postcode sectors,
-        assets, the site and its phases.
+        assets, the site and its phases, population and owner agencies.
     """
     town = load_demo(demo_dir)
+    incidents = town.incidents
+    if town.sharing is not None:
+        incidents = restrict_by_source(incidents, town.sharing, role).reset_index(drop=True)
+    owners = ({} if town.sharing is None else
+              dict(zip(town.sharing["dataset"], town.sharing["owner_agency"], strict=True)))
     site = gpd.GeoDataFrame({"ward_code": [town.site.ward_code]},
                             index=pd.Index([town.site.name], name="name"),
                             geometry=[town.site.geometry], crs=CRS_STORE)
@@ -163,7 +182,7 @@ def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
     bands = town.manifest.site.get("ring_bands_m", (250.0, 500.0))
     return Study(
         name=town.manifest.name,
-        incidents=_weighted(town.incidents, weights_path, asb_weight),
+        incidents=_weighted(incidents, weights_path, asb_weight),
         areas={"ward": town.wards, "lsoa": town.lsoas, "postcode_sector": town.postcode_sectors},
         assets=town.assets,
         site=site,
@@ -173,6 +192,9 @@ def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
         postcodes=town.postcodes,
         reports=tuple(town.reports.values()),
         demo=True,
+        population=town.population,
+        owners={s: o for s, o in owners.items() if s in set(incidents["source"])},
+        role=role,
     )
 
 
@@ -216,7 +238,7 @@ def workspace_fingerprint(datasets: pd.DataFrame) -> str:
 
 
 def load_workspace_study(workspace: str | Path, *, weights_path: str | None = None,
-                         asb_weight: float | None = None) -> Study:
+                         asb_weight: float | None = None, role: str = "analyst") -> Study:
     """Build a Study from the datasets stored in a workspace (:func:`load_study`).
 
     The same stored (Geo)Parquet datasets the CLI reads (``geosoc ingest ... --workspace``)
@@ -228,6 +250,9 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
         The workspace ``.sqlite`` file.
     weights_path, asb_weight : optional
         Harm weighting as in :func:`load_demo_study`.
+    role : str
+        Whom it is for: datasets whose sharing record limits them to a narrower role are
+        not loaded (:func:`geosoc.workspace.study.load_study`).
 
     Returns
     -------
@@ -244,7 +269,7 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
     """
     with Workspace.open(workspace, create=False) as ws:
         try:
-            data = load_study(ws)
+            data = load_study(ws, role=role)
         except WorkspaceError as error:
             raise WorkspaceError(error.summary, [
                 replace(p, fix=f"add it on the Data page, or {p.fix}") if p.fix else p
@@ -258,7 +283,8 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
     return Study(name=Path(workspace).stem,
                  incidents=_weighted(data.incidents, weights_path, asb_weight), areas=areas,
                  assets=data.assets, site=site, plan=plan, imd=data.imd,
-                 postcodes=data.postcodes)
+                 postcodes=data.postcodes, population=data.population, owners=data.owners,
+                 role=role)
 
 
 def _first_plan(ws: Workspace, sites: gpd.GeoDataFrame,

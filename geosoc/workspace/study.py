@@ -6,7 +6,7 @@ to run on a user's own data instead of the demo town.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
@@ -14,7 +14,12 @@ import pandas as pd
 from geosoc.errors import Problem, WorkspaceError
 from geosoc.ingest import build_postcode_areas
 from geosoc.workspace import Workspace
-from geosoc.workspace.dataset_store import load_areas, load_incidents, load_table
+from geosoc.workspace.dataset_store import (
+    list_datasets,
+    load_areas,
+    load_incidents,
+    load_table,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,11 @@ class StudyData:
         Postcode and IMD tables, when stored.
     assets : geopandas.GeoDataFrame
         The workspace's active community asset register (may be empty).
+    population : pandas.DataFrame or None
+        Stored population (index ``area_code``; ``population``, ``kind``), when stored.
+    owners : dict of str to str
+        Owner agency per incident ``source`` from the sharing records (sources of datasets
+        without a record are absent).
     """
 
     incidents: gpd.GeoDataFrame
@@ -43,10 +53,21 @@ class StudyData:
     postcode_sectors: gpd.GeoDataFrame | None
     imd: pd.DataFrame | None
     assets: gpd.GeoDataFrame
+    population: pd.DataFrame | None = None
+    owners: dict[str, str] = field(default_factory=dict)
 
 
-def load_study(ws: Workspace) -> StudyData:
-    """Load everything stored in ``ws`` for profiles, site ranking and phase reports.
+def load_study(ws: Workspace, *, role: str) -> StudyData:
+    """Load everything stored in ``ws`` that ``role`` may see, for profiles, sites and phases.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The open workspace.
+    role : str
+        Who the analysis is for (``analyst``, ``partner``, ``public``): a dataset whose
+        sharing record limits it to a narrower role is never loaded
+        (:mod:`geosoc.workspace.sharing`), so nothing derived from it reaches that audience.
 
     Raises
     ------
@@ -56,18 +77,36 @@ def load_study(ws: Workspace) -> StudyData:
     problems: list[Problem] = []
     incidents = wards = None
     try:
-        incidents = load_incidents(ws)
+        incidents = load_incidents(ws, role=role)
     except WorkspaceError as err:
         problems += err.problems
     try:
-        wards = load_areas(ws, "ward")
+        wards = load_areas(ws, "ward", role=role)
     except WorkspaceError as err:
         problems += err.problems
     if problems or incidents is None or wards is None:
         raise WorkspaceError("the workspace lacks data the analysis needs", problems)
-    postcodes = load_table(ws, "postcodes", required=False)
-    sectors = load_areas(ws, "postcode_sector", required=False)
+    postcodes = load_table(ws, "postcodes", required=False, role=role)
+    sectors = load_areas(ws, "postcode_sector", required=False, role=role)
     if sectors is None and postcodes is not None:
         sectors = build_postcode_areas(postcodes, level="sector", clip_to=wards)
-    return StudyData(incidents, wards, load_areas(ws, "lsoa", required=False), postcodes,
-                     sectors, load_table(ws, "imd", required=False), ws.assets.frame())
+    return StudyData(incidents, wards, load_areas(ws, "lsoa", required=False, role=role),
+                     postcodes, sectors, load_table(ws, "imd", required=False, role=role),
+                     ws.assets.frame(),
+                     load_table(ws, "population", required=False, role=role), owners(ws))
+
+
+def owners(ws: Workspace) -> dict[str, str]:
+    """Return the owner agency of each incident source, from the datasets' sharing records.
+
+    A source found in several datasets with different owners lists them all ("A; B").
+    """
+    listed = list_datasets(ws)
+    listed = listed[(listed["kind"] == "incidents") & (listed["owner_agency"] != "")]
+    found: dict[str, list[str]] = {}
+    for sources, owner in zip(listed["sources"], listed["owner_agency"], strict=True):
+        for source in filter(None, (s.strip() for s in str(sources).split(","))):
+            found.setdefault(source, [])
+            if owner not in found[source]:
+                found[source].append(owner)
+    return {source: "; ".join(agencies) for source, agencies in found.items()}
