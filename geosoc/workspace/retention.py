@@ -97,6 +97,8 @@ def apply_retention(ws: Workspace, *, who: str = audit.SYSTEM_ACTOR, role: str =
     list of dict
         One entry per dataset deleted (see :func:`delete_dataset`), empty when none expired.
     """
+    if who != audit.SYSTEM_ACTOR:
+        require_role(role, ANALYSTS, "apply retention (it deletes datasets)")
     today = on or ws.now().date()
     loaded = set(ws.datasets.list()["name"])
     deleted = []

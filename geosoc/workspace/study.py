@@ -15,6 +15,7 @@ from geosoc.errors import Problem, WorkspaceError
 from geosoc.ingest import build_postcode_areas
 from geosoc.workspace import Workspace
 from geosoc.workspace.dataset_store import (
+    hidden_datasets,
     list_datasets,
     load_areas,
     load_incidents,
@@ -93,16 +94,19 @@ def load_study(ws: Workspace, *, role: str) -> StudyData:
     return StudyData(incidents, wards, load_areas(ws, "lsoa", required=False, role=role),
                      postcodes, sectors, load_table(ws, "imd", required=False, role=role),
                      ws.assets.frame(),
-                     load_table(ws, "population", required=False, role=role), owners(ws))
+                     load_table(ws, "population", required=False, role=role),
+                     owners(ws, role=role))
 
 
-def owners(ws: Workspace) -> dict[str, str]:
-    """Return the owner agency of each incident source, from the datasets' sharing records.
+def owners(ws: Workspace, *, role: str) -> dict[str, str]:
+    """Return the owner agency of each incident source ``role`` may see (sharing records).
 
     A source found in several datasets with different owners lists them all ("A; B").
     """
     listed = list_datasets(ws)
-    listed = listed[(listed["kind"] == "incidents") & (listed["owner_agency"] != "")]
+    hidden = set(hidden_datasets(ws, role))
+    listed = listed[(listed["kind"] == "incidents") & (listed["owner_agency"] != "")
+                    & ~listed["name"].isin(hidden)]
     found: dict[str, list[str]] = {}
     for sources, owner in zip(listed["sources"], listed["owner_agency"], strict=True):
         for source in filter(None, (s.strip() for s in str(sources).split(","))):
