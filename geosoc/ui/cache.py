@@ -136,6 +136,19 @@ def start_demo_preload(directory: str) -> threading.Thread:
     return thread
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def retention_applied(workspace: str, day: str) -> tuple[str, ...]:
+    """Apply retention to ``workspace`` once per ``day`` per process; return what it deleted.
+
+    Datasets past their delete-by date are deleted (files and rows), audited as geosoc's
+    own retention (:func:`geosoc.workspace.retention.apply_retention`).
+    """
+    from geosoc.workspace.retention import apply_retention
+
+    with Workspace.open(workspace, create=False) as ws:
+        return tuple(d["dataset"] for d in apply_retention(ws))
+
+
 def authenticate(workspace: str, username: str, password: str) -> User:
     """Check a user's password against the workspace (never cached)."""
     with Workspace.open(workspace, create=False) as ws:
