@@ -176,12 +176,16 @@ def load_data(args: argparse.Namespace, account: RowAccount, role: str = "analys
                                                       "source": str(args.workspace)}
     if args.demo:
         from geosoc.synth.demo import load_demo
+        from geosoc.workspace.sharing import restrict_by_source
 
         town = load_demo()
-        account.rows_read = len(town.incidents)
+        incidents = town.incidents
+        if town.sharing is not None:  # the demo's analyst-only A&E data stays with analysts
+            incidents = restrict_by_source(incidents, town.sharing, role).reset_index(drop=True)
+        account.rows_read = len(incidents)
         account.notes.append("the fictional demo town (every row fictional)")
         layers = {"ward": town.wards, "lsoa": town.lsoas, **areas}
-        return town.incidents, layers, {"demo": True, "source": "demo",
+        return incidents, layers, {"demo": True, "source": "demo",
                                         "title": f"{DEMO_MARKING}: {town.manifest.name}"}
     from geosoc.ingest.files import parse_delimiter
 

@@ -12,6 +12,7 @@ are given.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,10 @@ from geosoc.errors import GeosocError, Problem
 from geosoc.harm import harm_unit
 from geosoc.hotspots.profile import LocalityProfile
 from geosoc.report.asset_coverage import coverage_section_html, site_coverage
+from geosoc.report.contribution_section import (
+    contribution_section_html,
+    top_areas_with_rates,
+)
 from geosoc.report.figures import SUPPRESSED_COLOUR, static_map_svg, trend_svg
 from geosoc.report.site_section import site_figures, site_section_html
 from geosoc.schema import COUNT, HARM
@@ -67,6 +72,11 @@ class ReportInputs:
         Mark the report as built from the fictional demo town.
     area_kind : str
         Area layer used for the public map and the area table (``"ward"``).
+    owners : mapping, optional
+        Owner agency per incident source, for the per-agency contribution table.
+    population : pandas.DataFrame, optional
+        Population per area (:func:`geosoc.ingest.read_population`), for rates per 1,000
+        residents beside the counts of the area table.
     """
 
     title: str = "Locality profile"
@@ -75,6 +85,8 @@ class ReportInputs:
     incidents: pd.DataFrame | None = None
     demo: bool = False
     area_kind: str = "ward"
+    owners: Mapping[str, str] | None = None
+    population: pd.DataFrame | None = None
 
 
 def _map_layer(profile: LocalityProfile, role: Role, area_kind: str) -> gpd.GeoDataFrame:
@@ -222,6 +234,8 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
     top = top.assign(code=top.index.astype(str),
                      name=top["name"] if "name" in top.columns else top.index.astype(str))
     unit = _unit(profile, inputs.incidents)
+    top, rate_heads = top_areas_with_rates(top, inputs.area_kind, inputs.population,
+                                           profile.areas)
     sections = [
         "<section><h2>Headline figures</h2><ul>"
         + "".join(f"<li>{html.escape(t)}</li>" for t in _headlines(profile, role, layer, unit))
@@ -231,8 +245,9 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
         f"{trend_svg(series, period=period)}</section>",
         "<section><h2>Highest-harm areas</h2>"
         + _table(top, {"code": "Code", "name": "Name", COUNT: "Incidents",
-                       HARM: f"Harm ({unit})"})
+                       HARM: f"Harm ({unit})", **rate_heads})
         + "</section>",
+        contribution_section_html(inputs.incidents, role, inputs.owners, _table),
     ]
     if inputs.site is not None and len(inputs.site):
         figures = site_figures(profile, inputs.site, incidents=inputs.incidents, assets=assets,

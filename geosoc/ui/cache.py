@@ -22,9 +22,11 @@ import streamlit as st
 from geosoc import aggregate, hotspots, maps
 from geosoc.aggregate.cells import assign_cells, cover_area, h3_ints_to_str
 from geosoc.aggregate.pip_index import AreaIndex
+from geosoc.aggregate.rates import population_for, with_rates
 from geosoc.assets.files import read_assets
 from geosoc.config import Settings, load_config, server_key
 from geosoc.disclosure.cell_key import attach_record_keys
+from geosoc.disclosure.contribution import disclosed_contribution
 from geosoc.disclosure.rules import Role, months_for, rules_for
 from geosoc.disclosure.tables import (
     disclosed_areas,
@@ -278,12 +280,26 @@ def area_index(key: str, kind: str) -> AreaIndex:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.GeoDataFrame:
-    """Harm and counts per area of ``kind`` (``ward``/``lsoa``), disclosed for ``role``."""
+    """Harm and counts per area of ``kind`` (``ward``/``lsoa``), disclosed for ``role``.
+
+    With a population file, ``population``, ``count_per_1000``, ``harm_per_1000`` and
+    ``small_population`` are added, computed from the disclosed counts.
+    """
     study = _study(key)
-    return disclosed_areas(with_activity_layer(_keyed_filtered(key, filters, role)),
-                           study.areas[kind], Role(role), by="source",
-                           index=area_index(key, kind), min_count=_min_count(role),
-                           parents=study.areas["ward"] if kind != "ward" else None)
+    frame = disclosed_areas(with_activity_layer(_keyed_filtered(key, filters, role)),
+                            study.areas[kind], Role(role), by="source",
+                            index=area_index(key, kind), min_count=_min_count(role),
+                            parents=study.areas["ward"] if kind != "ward" else None)
+    population = population_for(kind, study.areas[kind], study.population,
+                                study.areas.get("lsoa"))
+    return frame if population is None else with_rates(frame, population)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def contribution(key: str, filters: state.Filters, role: str) -> pd.DataFrame:
+    """Per-agency records and months behind the filtered study, disclosed for ``role``."""
+    return disclosed_contribution(_keyed_filtered(key, filters, role), Role(role),
+                                  owners=_study(key, role).owners)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -388,7 +404,8 @@ def launch_report(key: str, filters: state.Filters, role: str,
     report(0.8, "drawing the maps and charts")
     site = study.site.reset_index()
     inputs = ReportInputs(title=f"{study.name}: locality profile", site=site,
-                          assets=study.assets, incidents=study.incidents, demo=study.demo)
+                          assets=study.assets, incidents=study.incidents, demo=study.demo,
+                          owners=study.owners, population=study.population)
     html = render_profile_report(profile, role=role, inputs=inputs)
     report(1.0, "launch pack ready")
     return html

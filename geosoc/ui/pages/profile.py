@@ -7,11 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from geosoc import maps
+from geosoc.aggregate.rates import rate_per_1000
 from geosoc.disclosure.rules import Role, rules_for
 from geosoc.harm import harm_unit
 from geosoc.hotspots.concentration import concentration_summary, lorenz_curve
 from geosoc.maps.deck import FOLIUM_CELL_LIMIT, deck_hex_map
-from geosoc.ui import cache, state
+from geosoc.ui import cache, contribution_panel, deprivation_panel, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 
@@ -60,6 +61,11 @@ value = frame[columns].sum(axis=1, min_count=1) if columns else frame[measure] *
 frame = frame.assign(shown=value)
 # a layer of only council ASB is not CCHI days: say what the shown layers are in
 label = f"Harm ({harm_unit([], shown_sources)})" if measure == "harm" else "Events"
+if "population" in frame.columns and st.toggle(
+        "Per 1,000 residents", key="pf_rates",
+        help="ONS mid-year population; areas under 100 residents are flagged."):
+    frame = frame.assign(shown=rate_per_1000(value, frame["population"]))
+    label = f"{label} per 1,000 residents"
 
 totals = st.columns(4)
 events, harm = cache.headline(key, filters, role.value)
@@ -79,7 +85,9 @@ with map_col:
         legend = scale.legend(label)
     else:
         m = cache.base_map(boundaries=study.areas["ward"])
-        tooltip = {"shown": label, "count": "Events", "harm": "Harm (days)"}
+        tooltip = {"shown": label, "count": "Events", "harm": "Harm (days)",
+                   **({"count_per_1000": "Events per 1,000 residents", "population":
+                       "Residents"} if "population" in frame.columns else {})}
         if "name" in frame.columns:
             tooltip = {"name": "Area", **tooltip}
         if layer_kind == LAYERS[1] and "hotspot_bin" in frame.columns:
@@ -122,7 +130,8 @@ with left:
 with right:
     st.subheader("Top areas")
     top = frame.drop(columns="geometry").sort_values("shown", ascending=False).head(10)
-    keep = [c for c in ("name", "count", "harm", "shown", "hotspot_bin") if c in top.columns]
+    keep = [c for c in ("name", "count", "harm", "shown", "population", "count_per_1000",
+                        "small_population", "hotspot_bin") if c in top.columns]
     st.dataframe(pd.DataFrame(top[keep]).rename(columns={"shown": label}),
                  width="stretch")
 
@@ -132,3 +141,6 @@ period = "quarter" if "quarter" in trend.columns else "month"
 wide = trend.assign(**{period: trend[period].astype(str)}).pivot_table(
     index=period, columns="source", values=measure, aggfunc="sum")
 st.line_chart(wide, height=280)
+
+contribution_panel.render(key, filters, role)
+deprivation_panel.render(study)
