@@ -16,7 +16,7 @@ import pandas as pd
 from geosoc.aggregate.contribution import contribution_table
 from geosoc.disclosure.rules import Role, rules_for
 from geosoc.disclosure.tables import disclosed_totals
-from geosoc.schema import SOURCE
+from geosoc.schema import HARM, SOURCE
 
 
 def disclosed_contribution(incidents: pd.DataFrame, role: Role | str, *,
@@ -46,10 +46,13 @@ def disclosed_contribution(incidents: pd.DataFrame, role: Role | str, *,
     table = contribution_table(incidents, owners)
     if rules.role is Role.ANALYST or table.empty:
         return table.assign(records=table["records"].astype(float))
-    totals = [disclosed_totals(incidents[incidents[SOURCE].astype(str) == source], rules.role,
+    weighted = HARM in incidents.columns
+    frame = incidents if weighted else incidents.assign(**{HARM: 0.0})
+    totals = [disclosed_totals(frame[frame[SOURCE].astype(str) == source], rules.role,
                                secret=secret) for source in table["source"]]
     out = table.assign(records=[float("nan") if c is None else c for c, _ in totals],
-                       harm=[float("nan") if h is None else h for _, h in totals])
+                       harm=[float("nan") if h is None or not weighted else h
+                             for _, h in totals])
     if rules.role is Role.PUBLIC:
         for column in ("first_month", "last_month"):
             out[column] = pd.PeriodIndex(out[column], freq="M").asfreq("Q").astype(str)

@@ -43,8 +43,10 @@ resolution = controls[1].select_slider("H3 resolution", resolutions,
                                        help="7 ≈ 5 km², 8 ≈ 0.7 km², 9 ≈ 0.1 km², "
                                             "10 ≈ 0.015 km² per cell")
 measure = controls[2].radio("Measure", ("harm", "count"), key="pf_measure")
-layer_kind = controls[3].radio("Layer", LAYERS if GEOGRAPHIES[geography] == "h3" else LAYERS[:2],
-                               key="pf_layer")
+layer_options = LAYERS if GEOGRAPHIES[geography] == "h3" else LAYERS[:2]
+if deprivation_panel.available(study):
+    layer_options = (*layer_options, deprivation_panel.LAYER)
+layer_kind = controls[3].radio("Layer", layer_options, key="pf_layer")
 shown_sources = st.multiselect(
     "Layers on the map", study.map_layers, default=study.map_layers, key="pf_sources",
     help="Toggle each agency's contribution. 'police activity' is drugs and weapons "
@@ -90,7 +92,9 @@ with map_col:
                        "Residents"} if "population" in frame.columns else {})}
         if "name" in frame.columns:
             tooltip = {"name": "Area", **tooltip}
-        if layer_kind == LAYERS[1] and "hotspot_bin" in frame.columns:
+        if layer_kind == deprivation_panel.LAYER:
+            layer, legend = deprivation_panel.layer(study)
+        elif layer_kind == LAYERS[1] and "hotspot_bin" in frame.columns:
             layer = maps.class_layer(frame, "hotspot_bin", maps.legend.HOTSPOT_COLOURS,
                                      name="Gi* hot spots", tooltip={**tooltip, "gi_z": "Gi* z"})
             legend = maps.hotspot_legend()
@@ -143,4 +147,3 @@ wide = trend.assign(**{period: trend[period].astype(str)}).pivot_table(
 st.line_chart(wide, height=280)
 
 contribution_panel.render(key, filters, role)
-deprivation_panel.render(study)
