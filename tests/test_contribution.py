@@ -160,3 +160,18 @@ def test_profile_page_rates_imd_layer_and_contribution(demo_dir: Path,
     shown = next(d.value for d in partner.dataframe if "Agency" in d.value.columns)
     assert len(shown) == 3 and "Demoford Hospitals NHS Trust (fictional)" not in set(
         shown["Agency"])
+
+
+def test_site_scores_carry_rates(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state[USER_KEY] = SessionUser("demo", Role.ANALYST, demo=True)
+    at.switch_page("geosoc/ui/pages/sites.py")
+    at.run()
+    assert not at.exception and not at.error
+    ranking = next(d.value for d in at.dataframe if "score" in d.value.columns)
+    assert {"population", "police_count_per_1000", "small_population"} <= set(ranking.columns)
+    wards = load_demo(demo_dir).population.query("kind == 'ward'")["population"]
+    first = ranking.index[0]
+    assert ranking.loc[first, "population"] == wards[first]
+    assert ranking["police_count_per_1000"].gt(0).all()

@@ -345,13 +345,19 @@ def emerging_layer(key: str, filters: state.Filters, resolution: int, role: str)
 @st.cache_data(show_spinner=False, max_entries=32)
 def ranked_sites(key: str, filters: state.Filters, scale: str,
                  weights: tuple[tuple[str, float], ...]) -> gpd.GeoDataFrame:
-    """Candidate CHB sites of ``scale`` ranked with ``weights`` (analyst view only)."""
+    """Candidate CHB sites of ``scale`` ranked with ``weights`` (analyst view only).
+
+    With population, police incidents and harm per 1,000 residents sit beside the scores.
+    """
     study = _study(key)
-    return rank_sites(
+    ranked = rank_sites(
         _filtered(key, filters), wards=study.areas["ward"], scale=scale,
         sectors=study.areas.get("postcode_sector"), lsoas=study.areas.get("lsoa"),
         imd=study.imd, assets=study.assets, weights=dict(weights),
     )
+    population = population_for(scale, ranked, study.population, study.areas.get("lsoa"))
+    return ranked if population is None else with_rates(
+        ranked, population, columns=("police_count", "police_harm"))
 
 
 def workspace_path(user: state.SessionUser) -> Path:

@@ -55,7 +55,8 @@ top_n = min(10, len(ranked))
 map_col, table_col = st.columns([3, 2])
 with table_col:
     st.subheader("Ranking")
-    shown = [c for c in ("name", "rank", "score", "area_km2", "police_harm", "hotspot")
+    shown = [c for c in ("name", "rank", "score", "area_km2", "police_harm", "hotspot",
+                         "population", "police_count_per_1000", "small_population")
              if c in ranked.columns]
     st.dataframe(ranked[shown].head(25), width="stretch", height=420)
 with map_col:
