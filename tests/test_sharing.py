@@ -270,3 +270,28 @@ def test_deleted_dataset_drops_from_what_the_app_loads(demo: Path, tmp_path: Pat
                         clock=lambda: datetime(2024, 1, 2, tzinfo=UTC)) as ws:
         apply_retention(ws)
     assert "health_ae" not in load_workspace_study(path).sources
+
+
+def test_cli_partner_list_names_only_what_partners_may_see(
+        workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["datasets", "list", "--workspace", str(workspace), "--user", "pat",
+                        "--json"], capsys)
+    assert code == 0
+    assert {r["dataset"] for r in json.loads(out)} == {"police", "fire", "wards"}
+    code, out, _ = run(["datasets", "list", "--workspace", str(workspace), "--user", "ana",
+                        "--json"], capsys)
+    listed = {r["dataset"]: r["you_may_see"] for r in json.loads(out)}
+    assert listed == {"police": True, "fire": True, "health_ae": True, "wards": True}
+
+
+def test_demo_records_keep_the_ae_data_from_partners(demo: Path) -> None:
+    from geosoc.synth.demo import load_demo
+    from geosoc.workspace.sharing import restrict_by_source
+
+    town = load_demo(demo)
+    assert set(town.sharing["dataset"]) == set(town.incidents["source"])
+    for role, expected in (("analyst", {"police", "council_asb", "fire", "health_ae"}),
+                           ("partner", {"police", "council_asb", "fire"}),
+                           ("public", {"police", "council_asb", "fire"})):
+        kept = restrict_by_source(town.incidents, town.sharing, role)
+        assert set(kept["source"]) == expected, role

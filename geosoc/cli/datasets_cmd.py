@@ -109,6 +109,8 @@ def run_list(args: argparse.Namespace) -> int:
     widest = table["widest_role"].where(table["widest_role"] != "", UNRECORDED_WIDEST_ROLE)
     table["you_may_see"] = [allows(w, role) and s != "deleted"
                             for w, s in zip(widest, table["status"], strict=True)]
+    if role != "analyst":  # a dataset kept from this role is not even named to it
+        table = table[table["you_may_see"]].reset_index(drop=True)
     shown = ["dataset", "kind", "rows", "owner_agency", "isa_reference", "legal_basis",
              "protective_marking", "widest_role", "delete_by", "days_left", "status",
              "you_may_see"]
