@@ -169,3 +169,35 @@ def test_imd_domains_read_from_the_real_file() -> None:
         assert imd[f"{domain}_decile"].between(1, 10).all(), domain
     row = imd.loc["E01000001"]
     assert (row["imd_decile"], row["barriers_decile"], row["income_rank"]) == (9, 3, 32831)
+
+
+CITY = Path("/work/shared/data/city-of-london")
+
+
+def test_real_city_of_london_rates_flag_the_commercial_wards() -> None:
+    """Real IMD workbook populations (mid-2015), real LSOAs and wards, real police.uk."""
+    if not CITY.is_dir():
+        pytest.skip(f"real data absent: {CITY}")
+    from geosoc.aggregate import harm_by_area
+    from geosoc.harm import apply_harm_weights
+    from geosoc.ingest import read_boundaries, read_policeuk
+
+    pop = read_population(CITY / "deprivation" / "london_lsoa_deprivation.xlsx")
+    assert len(pop.data) == 4835 and pop.data.loc["E01000001", "population"] == 1296
+    assert any("Population figures" in n for n in pop.report.notes)
+    assert any("mid-2015" in n for n in pop.report.notes)
+    wards = read_boundaries(CITY / "boundaries" / "wards_by_lad" / "E09000001.json",
+                            kind="ward").data
+    lsoas = read_boundaries(CITY / "boundaries" / "lsoa_by_lad" / "E09000001.json",
+                            kind="lsoa").data
+    residents = population_for("ward", wards, pop.data, lsoas)
+    city_total = pop.data["population"].reindex(lsoas.index).sum()
+    assert residents.sum() == pytest.approx(city_total, rel=0.01)  # shared out, not lost
+    incidents = apply_harm_weights(read_policeuk(CITY / "crime" / "2024-01").data)
+    rated = with_rates(harm_by_area(incidents, wards), residents)
+    small = rated[rated["small_population"]]
+    assert 5 <= len(small) < len(rated)  # the City's business wards have few residents
+    assert set(small.index) >= {"E05009309", "E05009306"}  # Queenhithe, Langbourn
+    assert not rated.loc["E05009302", "small_population"]  # Cripplegate (the Barbican)
+    expected = rated["count"] / rated["population"] * 1000
+    np.testing.assert_allclose(rated["count_per_1000"], expected)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geosoc.errors import Problem, SchemaError
+from geosoc.errors import InputFileError, Problem, SchemaError
 from geosoc.ingest.checks import FILE, ROW, numeric, row_problems
 from geosoc.ingest.files import read_csv_checked
 from geosoc.ingest.report import Ingested, IngestReport
@@ -32,7 +32,8 @@ from geosoc.ingest.spreadsheet import XLSX_SUFFIXES
 
 #: Header patterns (lower-case, matched at the start) of the area code column per level.
 CODE_PATTERNS = {
-    "lsoa": (r"lsoa \d{4} code$", r"lsoa code$", r"lsoa_code$", r"lsoa\d\dcd$"),
+    "lsoa": (r"lsoa \d{4} code$", r"lsoa code$", r"lsoa code \(\d{4}\)$", r"lsoa_code$",
+             r"lsoa\d\dcd$"),
     "ward": (r"ward \d{4} code$", r"ward code( 1)?$", r"ward_code$", r"wd\d\dcd$"),
 }
 #: Header patterns of the total (all ages, persons) column.
@@ -124,7 +125,8 @@ def read_population(path: str | Path, *, level: str | None = None, sheet: str | 
                           problems)
     out = pd.DataFrame({"population": np.asarray(number, dtype="int64"), "kind": level},
                        index=pd.Index(codes.array, name="area_code"))
-    year = re.search(r"mid-?(\d{4})", f"{chosen or ''} {path.name}", re.IGNORECASE)
+    year = re.search(r"mid[- ]?(\d{4})", f"{chosen or ''} {total} {path.name}",
+                     re.IGNORECASE)
     if year:
         report.note(f"population estimates for mid-{year.group(1)}")
     report.rows_kept = len(out)
@@ -155,13 +157,24 @@ def _read_table(path: Path, sheet: str | None, delimiter: str | None,
                 notes: list[str]) -> tuple[pd.DataFrame, str | None]:
     """Read the table (and say which sheet): a workbook's latest-year sheet by default."""
     if path.suffix.lower() in XLSX_SUFFIXES and sheet is None:
-        sheet = _latest_year_sheet(path)
-        if sheet is None:  # no year sheets: the first sheet whose header fits
-            for code in ("LSOA 2021 Code", "Ward 2022 Code", "LSOA Code", "Ward Code 1",
-                         "area_code", "lsoa_code"):
-                for total in ("Total", "All Ages", "population"):
-                    try:
-                        return read_csv_checked(path, required=(code, total), notes=notes), None
-                    except SchemaError:
-                        continue
+        sheet = _latest_year_sheet(path) or _fitting_sheet(path)
     return read_csv_checked(path, notes=notes, delimiter=delimiter, sheet=sheet), sheet
+
+
+def _fitting_sheet(path: Path) -> str | None:
+    """Return the first sheet whose header names an area code and a total, or None."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        names = list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception:  # an unreadable workbook is reported by the reader itself
+        return None
+    for name in names:
+        try:
+            columns = list(read_csv_checked(path, sheet=name).columns)
+        except (SchemaError, InputFileError):
+            continue
+        if _find(columns, TOTAL_PATTERNS) and any(
+                _find(columns, patterns) for patterns in CODE_PATTERNS.values()):
+            return name
+    return None
