@@ -295,3 +295,21 @@ def test_demo_records_keep_the_ae_data_from_partners(demo: Path) -> None:
                            ("public", {"police", "council_asb", "fire"})):
         kept = restrict_by_source(town.incidents, town.sharing, role)
         assert set(kept["source"]) == expected, role
+
+
+def test_a_deleted_dataset_comes_back_only_under_new_terms(demo: Path, tmp_path: Path) -> None:
+    path = build_workspace(demo, tmp_path / "again.sqlite", health_delete_by="2025-06-30")
+    source = demo / writer.PARTNER_FILES["health_ae"]
+    with Workspace.open(path, create=False) as ws:
+        apply_retention(ws, on=date(2025, 7, 1))
+        postcodes = read_postcodes(demo / writer.POSTCODE_FILE).data
+        data = read_points(source, PARTNER_MAPPINGS["health_ae"], source="health_ae",
+                           postcodes=postcodes)
+        with pytest.raises(WorkspaceError) as err:
+            store_dataset(ws, data, name="health_ae", kind="incidents", **ANALYST)
+        assert "--widest-role" in err.value.problems[0].fix
+        assert "health_ae" not in set(ws.datasets.list()["name"])
+        store_dataset(ws, data, name="health_ae", kind="incidents", **ANALYST,
+                      sharing=terms("analyst", "2027-06-30"))
+        assert ws.sharing.get("health_ae")["status"] == "held"
+        assert "health_ae" in hidden_datasets(ws, "partner")

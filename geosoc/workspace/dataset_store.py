@@ -103,6 +103,11 @@ def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, us
     require_role(role, ANALYSTS, "store datasets (police data is OFFICIAL-SENSITIVE)")
     if sharing is not None:
         sharing.check()
+    elif (previous := ws.sharing.get(name)) is not None and previous["status"] == "deleted":
+        raise WorkspaceError(f"dataset {name!r} not stored: its sharing record ended", [Problem(
+            f"{name!r} was deleted on {previous['deleted_at']} ({previous['deleted_reason']})",
+            column="name", fix="record the new agreement with the load (--owner, --isa, "
+                               "--legal-basis, --marking, --widest-role, --delete-by)")])
     frame = ingested.data
     _check_request(ws, frame, name=name, kind=kind, replace=replace)
     if kind == "incidents":
