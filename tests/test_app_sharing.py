@@ -95,3 +95,40 @@ def test_app_start_applies_retention_and_audits_it(demo_dir, tmp_path, monkeypat
     entry = log[log["action"] == "dataset.delete"].iloc[-1]
     assert entry["who"] == "geosoc:retention" and entry["target"] == "dataset:health_ae"
     assert not list((tmp_path / "expired.datasets").glob("health_ae-*"))
+
+
+def test_data_page_stores_a_sharing_record_and_exports_the_register(demo_dir, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
+    path = tmp_path / "data.sqlite"
+    Workspace.open(path).close()
+    user = SessionUser("ana", Role.ANALYST, workspace=str(path))
+    at = make(user, "data")
+
+    def field(label: str):
+        return next(w for w in at.text_input if w.label == label)
+
+    field("…or point at a file or folder on this server (e.g. a folder of police.uk monthly "
+          "downloads)").set_value(str(demo_dir / "police")).run()
+    field("Dataset name").set_value("police")
+    field("Owner agency").set_value("Demoford Police")
+    at.run()
+    assert any("sharing record incomplete" in e.value for e in at.error)  # no ISA yet
+    field("ISA reference").set_value("ISA-7")
+    next(s for s in at.selectbox if s.label == "Widest role allowed to see it").set_value(
+        "partner").run()
+    next(b for b in at.button if b.label == "Check and load").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with Workspace.open(path, create=False) as ws:
+        record = ws.sharing.get("police")
+    assert (record["owner_agency"], record["isa_reference"], record["widest_role"]) == (
+        "Demoford Police", "ISA-7", "partner")
+    at = make(user, "data")
+    register = next(d.value for d in at.dataframe if "isa_reference" in d.value.columns)
+    assert register.set_index("dataset").loc["police", "status"] == "held"
+    field("Purpose of the export (audited)").set_value("DPO review").run()
+    next(b for b in at.button if b.label == "Export the register (CSV)").click().run()
+    assert not at.exception and not at.error
+    assert any(b.label == "Download isa-dpia-register.csv" for b in at.download_button)
+    with Workspace.open(path, create=False) as ws:
+        assert ws.audit_log(role="analyst").iloc[-1]["action"] == "export.sharing_register"
