@@ -16,7 +16,7 @@ from geosoc.disclosure.rules import Role
 from geosoc.synth.demo import ensure_demo
 from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
 from geosoc.workspace import Workspace
-from tests.test_sharing import HEALTH_ONLY, build_workspace
+from tests.test_sharing import HEALTH_ONLY, build_workspace, terms
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = Path("geosoc/ui/pages")
@@ -78,6 +78,9 @@ def test_signed_in_partner_never_gets_the_analyst_only_dataset(demo_dir, tmp_pat
         assert sources_offered(at) == ["police", "fire"]
         text = page_text(at)
         assert "health_ae" not in text and HEALTH_ONLY not in text, page
+    with Workspace.open(path, create=False) as ws:  # fire is narrowed to analysts
+        ws.sharing.record("fire", terms("analyst"), user="ana", role="analyst")
+    assert sources_offered(make(partner, "profile")) == ["police"]  # not a stale study
 
 
 def test_app_start_applies_retention_and_audits_it(demo_dir, tmp_path, monkeypatch):

@@ -313,3 +313,19 @@ def test_a_deleted_dataset_comes_back_only_under_new_terms(demo: Path, tmp_path:
                       sharing=terms("analyst", "2027-06-30"))
         assert ws.sharing.get("health_ae")["status"] == "held"
         assert "health_ae" in hidden_datasets(ws, "partner")
+
+
+def test_a_deletion_killed_half_way_is_settled_by_the_next_run(demo: Path,
+                                                               tmp_path: Path) -> None:
+    path = build_workspace(demo, tmp_path / "crash.sqlite", health_delete_by="2030-01-01")
+    with Workspace.open(path, create=False) as ws:
+        fire = Path(str(ws.datasets.get("fire")["path"]))
+        parked = fire.with_name(".deleting-" + fire.name)
+        fire.rename(parked)  # killed after parking the file, before the row went
+        assert apply_retention(ws, on=date(2026, 1, 1)) == []
+        assert fire.is_file() and not parked.exists()  # put back: the row still names it
+        assert len(load_dataset(ws, "fire")) == 842
+        stray = datasets_dir(ws) / ".deleting-gone-0123.parquet"
+        stray.write_bytes(b"x")  # its row was deleted before the crash
+        apply_retention(ws, on=date(2026, 1, 1))
+        assert not stray.exists()

@@ -188,15 +188,15 @@ def workspace_study(path: str, fingerprint: str, weights_path: str | None = None
 def study_key() -> str:
     """Return the cache key of the session's study: the demo folder, or workspace + datasets.
 
-    A workspace key carries a digest of its datasets' checksums, so adding or replacing a
-    dataset reloads the study.
+    A workspace key carries a digest of its datasets' checksums and widest roles, so adding,
+    replacing or re-scoping a dataset reloads the study.
     """
     user = state.current_user()
     if user is None or user.demo or not user.workspace:
         return str(demo_dir()) + _harm_tag()
     with Workspace.open(user.workspace, create=False) as ws:
-        datasets = ws.datasets.list()
-    digest = hashlib.sha256(workspace_fingerprint(datasets).encode()).hexdigest()[:16]
+        key = workspace_fingerprint(ws.datasets.list(), ws.sharing.widest_roles())
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return f"{WORKSPACE_KEY}|{digest}|{user.workspace}{_harm_tag()}"
 
 

@@ -226,15 +226,20 @@ def with_activity_layer(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return incidents.assign(**{SOURCE: source.astype(str)})
 
 
-def workspace_fingerprint(datasets: pd.DataFrame) -> str:
+def workspace_fingerprint(datasets: pd.DataFrame,
+                          widest: dict[str, str] | None = None) -> str:
     """Return a key that changes whenever a dataset is added, replaced or edited on disk.
 
     Parameters
     ----------
     datasets : pandas.DataFrame
         ``Workspace.datasets.list()`` (``name``, ``sha256``...).
+    widest : dict, optional
+        ``Workspace.sharing.widest_roles()``: a changed widest role changes the key too, so
+        a study cached for a partner never outlives the terms it was loaded under.
     """
-    return "|".join(sorted(datasets["name"] + ":" + datasets["sha256"]))
+    key = "|".join(sorted(datasets["name"] + ":" + datasets["sha256"]))
+    return key + "".join(f"|{n}>{r}" for n, r in sorted((widest or {}).items()))
 
 
 def load_workspace_study(workspace: str | Path, *, weights_path: str | None = None,

@@ -99,6 +99,7 @@ def apply_retention(ws: Workspace, *, who: str = audit.SYSTEM_ACTOR, role: str =
     """
     if who != audit.SYSTEM_ACTOR:
         require_role(role, ANALYSTS, "apply retention (it deletes datasets)")
+    finish_interrupted(ws)
     today = on or ws.now().date()
     loaded = set(ws.datasets.list()["name"])
     deleted = []
@@ -112,12 +113,25 @@ def apply_retention(ws: Workspace, *, who: str = audit.SYSTEM_ACTOR, role: str =
     return deleted
 
 
-def leftover_files(ws: Workspace) -> list[Path]:
-    """Return files a deletion interrupted by a crash left parked (``.deleting-*``)."""
+def finish_interrupted(ws: Workspace) -> list[Path]:
+    """Settle files a deletion interrupted by a crash left parked (``.deleting-*``).
+
+    A parked file whose dataset row still exists goes back (the deletion never committed);
+    one whose row is gone is removed (it did). Returns the files removed.
+    """
     folder = datasets_dir(ws)
     if not folder.is_dir():
         return []
-    return sorted(folder.glob(f"{DELETING_PREFIX}*"))
+    named = {Path(str(p)).name for p in ws.datasets.list()["path"]}
+    removed = []
+    for parked in sorted(folder.glob(f"{DELETING_PREFIX}*")):
+        original = parked.with_name(parked.name[len(DELETING_PREFIX):])
+        if original.name in named:
+            os.replace(parked, original)
+        else:
+            parked.unlink(missing_ok=True)
+            removed.append(parked)
+    return removed
 
 
 def require_known(ws: Workspace, name: str) -> None:
