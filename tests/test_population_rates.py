@@ -201,3 +201,49 @@ def test_real_city_of_london_rates_flag_the_commercial_wards() -> None:
     assert not rated.loc["E05009302", "small_population"]  # Cripplegate (the Barbican)
     expected = rated["count"] / rated["population"] * 1000
     np.testing.assert_allclose(rated["count_per_1000"], expected)
+
+
+def test_partner_rates_come_from_the_disclosed_counts() -> None:
+    from geosoc.disclosure.tables import disclosed_areas
+
+    areas = gpd.GeoDataFrame({"name": ["North", "South", "East"], "kind": "ward"},
+                             index=pd.Index(["E05000001", "E05000002", "E05000003"],
+                                            name="area_code"),
+                             geometry=[box(-1.50, 52.00, -1.49, 52.01),
+                                       box(-1.49, 52.00, -1.48, 52.01),
+                                       box(-1.48, 52.00, -1.47, 52.01)], crs="EPSG:4326")
+    n = 70  # 37 in North, 3 in South (suppressed for partners), 30 in East
+    lon = np.r_[np.full(37, -1.495), np.full(3, -1.485), np.full(30, -1.475)]
+    incidents = gpd.GeoDataFrame({
+        "incident_id": [f"i{i}" for i in range(n)], "source": "police",
+        "category": "Burglary", "month": pd.PeriodIndex(["2024-01"] * n, freq="M"),
+        "harm": 245.0, "lon": lon, "lat": 52.005},
+        geometry=gpd.points_from_xy(lon, np.full(n, 52.005)), crs="EPSG:4326")
+    population = pd.Series({"E05000001": 2000, "E05000002": 50, "E05000003": 1500})
+    raw = disclosed_areas(incidents, areas, "analyst", population=population)
+    assert raw["count_per_1000"].tolist() == [18.5, 60.0, 20.0]
+    assert raw["small_population"].tolist() == [False, True, False]
+    partner = disclosed_areas(incidents, areas, "partner", population=population,
+                              secret=b"s" * 32)
+    shown = partner[partner["count"].notna()]
+    assert len(shown) >= 1
+    np.testing.assert_allclose(shown["count_per_1000"],  # from the disclosed counts
+                               shown["count"] / shown["population"] * 1000)
+    assert np.isnan(partner.loc["E05000002", "count"])
+    assert np.isnan(partner.loc["E05000002", "count_per_1000"])  # suppressed: no rate
+
+
+def test_cli_profile_writes_rates_beside_counts(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from geosoc.synth.demo import ensure_demo
+
+    monkeypatch.setenv("GEOSOC_DEMO_DIR", str(ensure_demo(tmp_path / "demo")))
+    out = tmp_path / "profile"
+    assert main(["profile", "--demo", "--out", str(out), "--format", "parquet",
+                 "--emerging", "none", "--resolution", "8", "--json"]) == 0
+    wards = gpd.read_parquet(out / "areas_ward.parquet")
+    assert {"population", "count_per_1000", "harm_per_1000", "small_population"} <= set(
+        wards.columns)
+    np.testing.assert_allclose(wards["count_per_1000"],
+                               wards["count"] / wards["population"] * 1000)
+    assert "count_per_1000" in pd.read_csv(out / "areas_lsoa.csv").columns

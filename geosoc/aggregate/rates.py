@@ -157,3 +157,27 @@ def population_for(kind: str, areas: gpd.GeoDataFrame | None, population: pd.Dat
     if areas is None or lsoas is None or lsoa_pop.empty:
         return None
     return apportion_population(areas, lsoas, lsoa_pop)
+
+
+def areas_with_rates(areas: dict[str, gpd.GeoDataFrame], population: pd.DataFrame | None
+                     ) -> dict[str, gpd.GeoDataFrame]:
+    """Return each area layer with rates per 1,000 residents where a population fits it.
+
+    Parameters
+    ----------
+    areas : dict of str to geopandas.GeoDataFrame
+        Area layers by kind (``"ward"``, ``"lsoa"``...), each with ``count``/``harm``; for
+        partner and public the disclosed layers.
+    population : pandas.DataFrame or None
+        :func:`geosoc.ingest.read_population` output; None returns ``areas`` unchanged.
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        New frames (see :func:`with_rates`); a kind with no population is left as it was.
+    """
+    out = {}
+    for kind, frame in areas.items():
+        residents = population_for(kind, frame, population, areas.get("lsoa"))
+        out[kind] = frame if residents is None else with_rates(frame, residents)
+    return out

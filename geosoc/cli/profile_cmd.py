@@ -23,12 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from geosoc import ingest
+from geosoc.aggregate.rates import areas_with_rates
 from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.disclosure.derived import disclose_for
@@ -173,7 +175,8 @@ def load_data(args: argparse.Namespace, account: RowAccount, role: str = "analys
         layers = {"ward": study.wards, "lsoa": study.lsoas}
         stored = {k: v for k, v in layers.items() if v is not None}
         return study.incidents, {**stored, **areas}, {"demo": False, "title": title,
-                                                      "source": str(args.workspace)}
+                                                      "source": str(args.workspace),
+                                                      "population": study.population}
     if args.demo:
         from geosoc.synth.demo import load_demo
         from geosoc.workspace.sharing import restrict_by_source
@@ -186,7 +189,8 @@ def load_data(args: argparse.Namespace, account: RowAccount, role: str = "analys
         account.notes.append("the fictional demo town (every row fictional)")
         layers = {"ward": town.wards, "lsoa": town.lsoas, **areas}
         return incidents, layers, {"demo": True, "source": "demo",
-                                        "title": f"{DEMO_MARKING}: {town.manifest.name}"}
+                                        "title": f"{DEMO_MARKING}: {town.manifest.name}",
+                                        "population": town.population}
     from geosoc.ingest.files import parse_delimiter
 
     columns = {k: getattr(args, k) for k in ("id", "date", "lon", "lat", "category", "lsoa")
@@ -293,6 +297,8 @@ def run(args: argparse.Namespace) -> int:
     profile_account(account, profile)
     report_account(account, args, quiet=args.json)
     profile, marking = disclose_for(profile, actor.role, incidents)
+    # rates per 1,000 residents from the (disclosed) area counts, when population is stored
+    profile = replace(profile, areas=areas_with_rates(profile.areas, data.get("population")))
     if data["demo"]:
         marking = DEMO_MARKING
     title = data["title"] or "Locality profile"

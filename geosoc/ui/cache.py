@@ -286,13 +286,12 @@ def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.Ge
     ``small_population`` are added, computed from the disclosed counts.
     """
     study = _study(key)
-    frame = disclosed_areas(with_activity_layer(_keyed_filtered(key, filters, role)),
-                            study.areas[kind], Role(role), by="source",
-                            index=area_index(key, kind), min_count=_min_count(role),
-                            parents=study.areas["ward"] if kind != "ward" else None)
-    population = population_for(kind, study.areas[kind], study.population,
-                                study.areas.get("lsoa"))
-    return frame if population is None else with_rates(frame, population)
+    return disclosed_areas(with_activity_layer(_keyed_filtered(key, filters, role)),
+                           study.areas[kind], Role(role), by="source",
+                           index=area_index(key, kind), min_count=_min_count(role),
+                           parents=study.areas["ward"] if kind != "ward" else None,
+                           population=population_for(kind, study.areas[kind],
+                                                     study.population, study.areas.get("lsoa")))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
