@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geosoc.errors import InputFileError, Problem, SchemaError
+from geosoc.errors import Problem, SchemaError
 from geosoc.ingest.checks import FILE, ROW, numeric, row_problems
 from geosoc.ingest.files import read_csv_checked
 from geosoc.ingest.report import Ingested, IngestReport
-from geosoc.ingest.spreadsheet import XLSX_SUFFIXES
+from geosoc.ingest.spreadsheet import HEADER_SEARCH_ROWS, XLSX_SUFFIXES
 
 #: Header patterns (lower-case, matched at the start) of the area code column per level.
 CODE_PATTERNS = {
@@ -166,15 +166,15 @@ def _fitting_sheet(path: Path) -> str | None:
     from python_calamine import CalamineWorkbook
 
     try:
-        names = list(CalamineWorkbook.from_path(str(path)).sheet_names)
+        book = CalamineWorkbook.from_path(str(path))
+        tops = {name: book.get_sheet_by_name(name).to_python(nrows=HEADER_SEARCH_ROWS)
+                for name in book.sheet_names}
     except Exception:  # an unreadable workbook is reported by the reader itself
         return None
-    for name in names:
-        try:
-            columns = list(read_csv_checked(path, sheet=name).columns)
-        except (SchemaError, InputFileError):
-            continue
-        if _find(columns, TOTAL_PATTERNS) and any(
-                _find(columns, patterns) for patterns in CODE_PATTERNS.values()):
-            return name
+    for name, rows in tops.items():  # only the top rows of each sheet are read here
+        for row in rows:
+            columns = [str(c).strip() for c in row if c is not None]
+            if _find(columns, TOTAL_PATTERNS) and any(
+                    _find(columns, patterns) for patterns in CODE_PATTERNS.values()):
+                return name
     return None
