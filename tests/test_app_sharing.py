@@ -62,6 +62,8 @@ def test_demo_partner_and_public_views_never_show_the_ae_data(demo_dir, monkeypa
     for page in ("profile", "launch"):
         at = make(SessionUser("demo", Role.ANALYST, demo=True), page, view=view)
         assert "health_ae" not in sources_offered(at)
+        agencies = next(d.value for d in at.dataframe if "Agency" in d.value.columns)
+        assert len(agencies) == 3, page  # police, council and fire: the totality shown
         text = page_text(at)
         assert "health_ae" not in text and HEALTH_ONLY not in text, page
 

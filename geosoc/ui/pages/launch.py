@@ -10,7 +10,7 @@ import streamlit as st
 
 from geosoc import maps
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role
-from geosoc.ui import cache, state
+from geosoc.ui import cache, contribution_panel, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.ui.progress import ProgressBar
@@ -58,6 +58,8 @@ with map_col:
     scale = maps.quantile_scale(frame["harm"].fillna(0), classes=5)
     tooltip = {"name": "Ward", "harm": "Harm (days)"} if "name" in frame.columns else {
         "harm": "Harm (days)"}
+    if "count_per_1000" in frame.columns:  # from the rounded counts
+        tooltip["count_per_1000"] = "Events per 1,000 residents"
     maps.value_layer(frame.fillna({"harm": 0}), "harm", scale, name="Harm",
                      tooltip=tooltip).add_to(m)
     colours = maps.category_colours(study.assets["category"])
@@ -73,6 +75,8 @@ st.subheader("Harm and events by quarter")
 period = "quarter" if "quarter" in trend.columns else "month"
 st.bar_chart(trend.assign(**{period: trend[period].astype(str)}).set_index(period)[["count"]],
              height=260, y_label="Events (rounded to 5)")
+
+contribution_panel.render(key, filters, ROLE)
 
 st.subheader("Take it with you")
 if st.toggle("Prepare the launch pack (standalone HTML, opens offline)", key="ln_pack"):
