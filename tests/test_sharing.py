@@ -329,3 +329,26 @@ def test_a_deletion_killed_half_way_is_settled_by_the_next_run(demo: Path,
         stray.write_bytes(b"x")  # its row was deleted before the crash
         apply_retention(ws, on=date(2026, 1, 1))
         assert not stray.exists()
+
+
+def test_a_workspace_from_before_sharing_records_migrates(tmp_path: Path, demo: Path) -> None:
+    import sqlite3
+
+    from geosoc.workspace.migrations import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    with Workspace.open(path) as ws:
+        store_dataset(ws, read_policeuk(demo / writer.POLICE_DIR), name="police",
+                      kind="incidents", **ANALYST)
+    conn = sqlite3.connect(path)  # back to the schema before this migration
+    conn.execute("DROP TABLE dataset_sharing")
+    conn.execute("DELETE FROM schema_version WHERE version = ?", (len(MIGRATIONS),))
+    conn.commit()
+    conn.close()
+    with Workspace.open(path, create=False) as ws:
+        assert ws.schema_version() == len(MIGRATIONS)
+        listed = list_datasets(ws).set_index("name")
+        assert listed.loc["police", "widest_role"] == ""  # no record yet
+        assert len(load_incidents(ws, role="public")) == listed.loc["police", "rows"]
+        ws.sharing.record("police", terms("partner"), user="ana", role="analyst")
+        assert hidden_datasets(ws, "public") == ["police"]
