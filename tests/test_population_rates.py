@@ -247,3 +247,6 @@ def test_cli_profile_writes_rates_beside_counts(tmp_path: Path,
     np.testing.assert_allclose(wards["count_per_1000"],
                                wards["count"] / wards["population"] * 1000)
     assert "count_per_1000" in pd.read_csv(out / "areas_lsoa.csv").columns
+    contribution = pd.read_csv(out / "contribution.csv")
+    assert set(contribution["source"]) == {"police", "council_asb", "fire", "health_ae"}
+    assert "Demoford Hospitals NHS Trust (fictional)" in set(contribution["agency"])

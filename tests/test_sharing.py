@@ -258,6 +258,9 @@ def test_cli_partner_never_gets_the_analyst_only_dataset(
                     + [t[c].astype(str).str.cat(sep=" ") for t in tables for c in t.columns
                        if t[c].dtype == object])
     assert "health_ae" not in text and HEALTH_ONLY not in text
+    contribution = pd.read_csv(folder / "contribution.csv")
+    assert contribution["source"].tolist() == ["police", "fire"]
+    assert contribution["agency"].tolist() == ["Demoford Police", "fire owner"]
 
 
 def test_deleted_dataset_drops_from_what_the_app_loads(demo: Path, tmp_path: Path) -> None:

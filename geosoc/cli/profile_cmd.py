@@ -176,7 +176,8 @@ def load_data(args: argparse.Namespace, account: RowAccount, role: str = "analys
         stored = {k: v for k, v in layers.items() if v is not None}
         return study.incidents, {**stored, **areas}, {"demo": False, "title": title,
                                                       "source": str(args.workspace),
-                                                      "population": study.population}
+                                                      "population": study.population,
+                                                      "owners": study.owners}
     if args.demo:
         from geosoc.synth.demo import load_demo
         from geosoc.workspace.sharing import restrict_by_source
@@ -190,7 +191,10 @@ def load_data(args: argparse.Namespace, account: RowAccount, role: str = "analys
         layers = {"ward": town.wards, "lsoa": town.lsoas, **areas}
         return incidents, layers, {"demo": True, "source": "demo",
                                         "title": f"{DEMO_MARKING}: {town.manifest.name}",
-                                        "population": town.population}
+                                        "population": town.population,
+                                        "owners": None if town.sharing is None else dict(
+                                            zip(town.sharing["dataset"],
+                                                town.sharing["owner_agency"], strict=True))}
     from geosoc.ingest.files import parse_delimiter
 
     columns = {k: getattr(args, k) for k in ("id", "date", "lon", "lat", "category", "lsoa")
@@ -237,8 +241,9 @@ def _text_progress(fraction: float, message: str) -> None:
 
 
 def _write(profile: LocalityProfile, out: Path, fmt: str, head: dict[str, object],
-           account: RowAccount, anchor: str | None = None) -> list[Path]:
-    """Write layers, CSVs, drops and the summary; return the files written."""
+           account: RowAccount, anchor: str | None = None,
+           contribution: pd.DataFrame | None = None) -> list[Path]:
+    """Write layers, CSVs, drops, the per-agency contribution and the summary."""
     out.mkdir(parents=True, exist_ok=True)
     layers = {"cells": profile.cells, **{f"areas_{k}": v for k, v in profile.areas.items()}}
     written = []
@@ -257,6 +262,8 @@ def _write(profile: LocalityProfile, out: Path, fmt: str, head: dict[str, object
               "lorenz": lorenz_curve(profile.cells["harm"].fillna(0.0))}
     if profile.emerging is not None:
         tables["emerging"] = profile.emerging
+    if contribution is not None:
+        tables["contribution"] = contribution.set_index("source")
     for name, table in tables.items():
         keep_index = name != "monthly"
         frame = pd.DataFrame(table).reset_index() if keep_index else pd.DataFrame(table)
@@ -308,15 +315,19 @@ def run(args: argparse.Namespace) -> int:
     unit = harm_unit(incidents["category"], sources, scheme=args.scheme)
     head = {"protective_marking": marking, "title": title, "demo": bool(data["demo"]),
             "data": data["source"], "harm_unit": unit, "role": actor.role}
+    from geosoc.disclosure.contribution import disclosed_contribution
+
+    contribution = disclosed_contribution(incidents, actor.role, owners=data.get("owners"))
     if args.workspace is None:
-        written = _write(profile, args.out, args.format, head, account)
+        written = _write(profile, args.out, args.format, head, account,
+                         contribution=contribution)
     else:  # audited before the files are moved into place
         from geosoc.workspace import Workspace
 
         with Workspace.open(args.workspace, create=False) as ws:
             written = ws.export_folder(
                 args.out, lambda temp, anchor: _write(profile, temp, args.format, head,
-                                                      account, anchor),
+                                                      account, anchor, contribution),
                 who=actor.username, role=actor.role, action="export.profile_folder",
                 purpose=args.purpose, details={"marking": marking, "role": actor.role})
     summary = {**head, **profile.summary(), "rows": account.to_dict(),
