@@ -12,8 +12,10 @@ def render(key: str, filters: state.Filters, role: Role) -> None:
     """Draw the per-agency contribution table (disclosed counts for partner and public)."""
     st.subheader("Whose data is in this profile")
     table = cache.contribution(key, filters, role.value)
-    shown = table.rename(columns={"agency": "Agency", "source": "Data", "records": "Records",
-                                  "first_month": "From", "last_month": "To"})
+    records = table["records"].map(lambda v: "suppressed" if v != v else f"{v:,.0f}")
+    shown = table.assign(records=records).rename(columns={
+        "agency": "Agency", "source": "Data", "records": "Records", "first_month": "From",
+        "last_month": "To"})
     st.dataframe(shown[["Agency", "Data", "Records", "From", "To"]], hide_index=True,
                  width="stretch")
     if role is not Role.ANALYST:
