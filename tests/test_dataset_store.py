@@ -164,7 +164,7 @@ def test_boundaries_round_trip_by_area_kind(ws: Workspace, tmp_path: Path) -> No
 def test_tables_round_trip(ws: Workspace, tmp_path: Path, kind, write, read) -> None:
     ingested = read(write(tmp_path))
     store_dataset(ws, ingested, name=kind, kind=kind, **ANALYST)
-    back = load_table(ws, kind)
+    back = load_table(ws, kind, role="analyst")
     pd.testing.assert_frame_equal(back, ingested.data)
     if kind == "imd":
         assert back.index.name == "lsoa_code"
@@ -186,7 +186,7 @@ def test_existing_name_needs_replace_and_old_file_goes_after(ws: Workspace,
                            replace=True, **ANALYST)
     assert second["sha256"] != first["sha256"]
     assert not Path(str(first["path"])).exists() and Path(str(second["path"])).exists()
-    assert load_table(ws, "imd").index.tolist() == ["E01000003"]
+    assert load_table(ws, "imd", role="analyst").index.tolist() == ["E01000003"]
 
 
 def test_only_analysts_store_and_nothing_is_written_otherwise(ws: Workspace,
@@ -217,7 +217,7 @@ def test_altered_or_missing_file_is_detected(ws: Workspace, tmp_path: Path) -> N
     path = Path(str(record["path"]))
     path.write_bytes(path.read_bytes() + b"x")
     with pytest.raises(WorkspaceError, match="'imd' was altered") as err:
-        load_table(ws, "imd")
+        load_table(ws, "imd", role="analyst")
     assert "re-ingest" in err.value.problems[0].fix and err.value.problems[0].file == str(path)
     path.unlink()
     with pytest.raises(WorkspaceError, match="missing its file"):
@@ -229,7 +229,7 @@ def test_raw_registration_is_listed_but_not_loadable(ws: Workspace, tmp_path: Pa
     ws.datasets.register("raw_imd", "imd", raw, rows=2, **ANALYST)
     listed = list_datasets(ws).set_index("name")
     assert not listed.loc["raw_imd", "stored"]
-    assert load_table(ws, "imd", required=False) is None
+    assert load_table(ws, "imd", required=False, role="analyst") is None
     with pytest.raises(WorkspaceError, match="no stored data"):
         load_dataset(ws, "raw_imd")
 

@@ -148,7 +148,7 @@ def test_population_is_stored_and_joined_to_imd(tmp_path: Path,
                  "--level", "ward", "--workspace", str(ws_path), "--name", "population_ward"])
     assert code == 0
     with Workspace.open(ws_path, create=False) as ws:
-        table = load_table(ws, "population")
+        table = load_table(ws, "population", role="analyst")
     assert table.loc["E01000003", "population"] == 90
     assert table.loc["E05009289", "kind"] == "ward"
     imd = tmp_path / "imd.csv"

@@ -344,7 +344,7 @@ def load_areas(ws: Workspace, kind: str, *, required: bool = True, role: str = "
     return areas[~areas.index.duplicated()]
 
 
-def load_table(ws: Workspace, kind: str, *, required: bool = True, role: str = "analyst"
+def load_table(ws: Workspace, kind: str, *, role: str, required: bool = True
                ) -> pd.DataFrame | None:
     """Return the stored table(s) of one kind, joined.
 
@@ -358,8 +358,8 @@ def load_table(ws: Workspace, kind: str, *, required: bool = True, role: str = "
         Raise :class:`WorkspaceError` (saying how to add it) when none is stored; otherwise
         return None.
     role : str
-        Who the result is for; datasets limited to narrower roles are left out (pass the
-        audience's role whenever the table can reach a partner or public output).
+        Who the result is for; datasets limited to narrower roles are left out (area counts
+        may be a partner's data: the audience's role is required).
 
     Returns
     -------

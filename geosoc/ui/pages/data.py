@@ -154,7 +154,7 @@ def stored_postcodes() -> pd.DataFrame | None:
     if study is not None and study.postcodes is not None:
         return study.postcodes
     with Workspace.open(cache.workspace_path(user)) as ws:
-        return load_table(ws, "postcodes", required=False)
+        return load_table(ws, "postcodes", required=False, role=user.role.value)
 
 
 def read(path: Path) -> Ingested:
