@@ -116,12 +116,11 @@ def test_data_page_stores_a_sharing_record_and_exports_the_register(demo_dir, tm
     field("…or point at a file or folder on this server (e.g. a folder of police.uk monthly "
           "downloads)").set_value(str(demo_dir / "police")).run()
     field("Dataset name").set_value("police")
-    field("Owner agency").set_value("Demoford Police")
+    at.text_input(key="share_owner").set_value("Demoford Police")
     at.run()
     assert any("sharing record incomplete" in e.value for e in at.error)  # no ISA yet
-    field("ISA reference").set_value("ISA-7")
-    next(s for s in at.selectbox if s.label == "Widest role allowed to see it").set_value(
-        "partner").run()
+    at.text_input(key="share_isa").set_value("ISA-7")
+    at.selectbox(key="share_widest").set_value("partner").run()
     next(b for b in at.button if b.label == "Check and load").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     with Workspace.open(path, create=False) as ws:
@@ -137,3 +136,11 @@ def test_data_page_stores_a_sharing_record_and_exports_the_register(demo_dir, tm
     assert any(b.label == "Download isa-dpia-register.csv" for b in at.download_button)
     with Workspace.open(path, create=False) as ws:
         assert ws.audit_log(role="analyst").iloc[-1]["action"] == "export.sharing_register"
+    at.text_input(key="terms_owner").set_value("Demoford Police")  # narrow it afterwards
+    at.text_input(key="terms_isa").set_value("ISA-8")
+    at.selectbox(key="terms_widest").set_value("analyst").run()
+    at.button(key="terms_record").click().run()
+    assert not at.exception and not at.error
+    with Workspace.open(path, create=False) as ws:
+        assert ws.sharing.get("police")["widest_role"] == "analyst"
+        assert ws.audit_log(role="analyst").iloc[-1]["action"] == "dataset.sharing"

@@ -32,8 +32,10 @@ WIDEST = {"analyst": "analysts only", "partner": "partners (aggregated)",
           "public": "public / launch audience (aggregated)"}
 
 
-def sharing_form() -> SharingRecord | None:
+def sharing_form(prefix: str = "share", *, expanded: bool = True) -> SharingRecord | None:
     """Draw the sharing-record fields; return the record, or None when left empty.
+
+    ``prefix`` keeps the widget keys of two forms on one page apart.
 
     Raises
     ------
@@ -41,22 +43,24 @@ def sharing_form() -> SharingRecord | None:
         Some fields filled but the record is incomplete or not usable (shown by the caller).
     """
     with st.expander("Data-sharing record (owner, ISA, legal basis, who may see it, "
-                     "delete-by)", expanded=True):
+                     "delete-by)", expanded=expanded):
         c = st.columns(3)
-        owner = c[0].text_input("Owner agency", key="share_owner")
-        isa = c[1].text_input("ISA reference", key="share_isa")
-        dpia = c[2].text_input("DPIA reference (optional)", key="share_dpia")
-        basis = c[0].selectbox("Legal basis", [*LEGAL_BASES, "other"], key="share_basis")
+        owner = c[0].text_input("Owner agency", key=f"{prefix}_owner")
+        isa = c[1].text_input("ISA reference", key=f"{prefix}_isa")
+        dpia = c[2].text_input("DPIA reference (optional)", key=f"{prefix}_dpia")
+        basis = c[0].selectbox("Legal basis", [*LEGAL_BASES, "other"], key=f"{prefix}_basis")
         if basis == "other":
-            basis = c[0].text_input("Legal basis (as the ISA states it)", key="share_basis_other")
-        marking = c[1].selectbox("Protective marking", MARKINGS, index=1, key="share_marking")
+            basis = c[0].text_input("Legal basis (as the ISA states it)",
+                                    key=f"{prefix}_basis_other")
+        marking = c[1].selectbox("Protective marking", MARKINGS, index=1,
+                                 key=f"{prefix}_marking")
         widest = c[2].selectbox("Widest role allowed to see it", ROLES,
-                                format_func=WIDEST.__getitem__, key="share_widest",
+                                format_func=WIDEST.__getitem__, key=f"{prefix}_widest",
                                 help="A dataset limited to analysts never reaches a partner or "
                                      "public view, even aggregated.")
         delete_by = c[0].date_input("Delete by", value=date.today() + timedelta(days=730),
-                                    key="share_delete_by")
-        notes = c[1].text_input("Conditions (optional)", key="share_notes")
+                                    key=f"{prefix}_delete_by")
+        notes = c[1].text_input("Conditions (optional)", key=f"{prefix}_notes")
     if not owner and not isa:
         return None
     return SharingRecord.from_mapping({
@@ -74,6 +78,8 @@ def register_panel(user: state.SessionUser) -> None:
         st.caption("No datasets yet.")
         return
     st.dataframe(table, hide_index=True, width="stretch")
+    _record_terms(user, [d for d, s in zip(table["dataset"], table["status"], strict=True)
+                         if s != "deleted"])
     overdue = table[(table["status"] == "held") & (table["days_left"].fillna(1) <= 0)]
     if len(overdue):
         st.warning(f"{len(overdue)} dataset(s) are past their delete-by date and will be "
@@ -94,3 +100,20 @@ def register_panel(user: state.SessionUser) -> None:
             return
         st.download_button("Download isa-dpia-register.csv", path.read_bytes(),
                            file_name=path.name, mime="text/csv", key="register_download")
+
+
+def _record_terms(user: state.SessionUser, datasets: list[str]) -> None:
+    """Record or update the terms of a dataset already loaded (audited, analysts)."""
+    if not datasets:
+        return
+    st.markdown("**Record or update a dataset's sharing terms**")
+    name = st.selectbox("Dataset", datasets, key="terms_dataset")
+    try:
+        terms = sharing_form("terms", expanded=False)
+    except GeosocError as incomplete:
+        show_error(incomplete)
+        return
+    if st.button("Record these terms", key="terms_record", disabled=terms is None):
+        with Workspace.open(cache.workspace_path(user)) as ws:
+            ws.sharing.record(name, terms, user=user.username, role=user.role.value)
+        st.success(f"Recorded the terms of '{name}'; every view applies them now.")
