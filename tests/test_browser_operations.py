@@ -78,4 +78,4 @@ def test_a_partner_adds_an_activity_and_the_review_pack_shows_it(server, tmp_pat
                                           role="analyst")
         assert stored["outcome"].tolist() == [OUTCOME]
         assert {"activity.import", "export.review"} <= set(ws.audit_log(role="analyst")["action"])
-        assert not find_point_leaks(text, load_incidents(ws))
+        assert not find_point_leaks(text, load_incidents(ws, role="analyst"))

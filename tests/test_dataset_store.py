@@ -134,13 +134,13 @@ def test_partner_points_join_police_in_load_incidents(ws: Workspace, tmp_path: P
     store_dataset(ws, police, name="police", kind="incidents", **ANALYST)
     store_dataset(ws, fire, name="fire", kind="incidents", **ANALYST)
     pd.testing.assert_frame_equal(load_dataset(ws, "fire"), fire.data)
-    both = load_incidents(ws)
+    both = load_incidents(ws, role="analyst")
     schema.validate_incidents(both)
     assert both[schema.SOURCE].value_counts().to_dict() == {"police": 3, "fire": 2}
     assert list(both.index) == list(range(5))
-    assert len(load_incidents(ws, sources=["fire"])) == 2
+    assert len(load_incidents(ws, role="analyst", sources=["fire"])) == 2
     with pytest.raises(WorkspaceError, match="no incidents from health"):
-        load_incidents(ws, sources=["health"])
+        load_incidents(ws, role="analyst", sources=["health"])
 
 
 def test_boundaries_round_trip_by_area_kind(ws: Workspace, tmp_path: Path) -> None:
@@ -164,7 +164,7 @@ def test_boundaries_round_trip_by_area_kind(ws: Workspace, tmp_path: Path) -> No
 def test_tables_round_trip(ws: Workspace, tmp_path: Path, kind, write, read) -> None:
     ingested = read(write(tmp_path))
     store_dataset(ws, ingested, name=kind, kind=kind, **ANALYST)
-    back = load_table(ws, kind)
+    back = load_table(ws, kind, role="analyst")
     pd.testing.assert_frame_equal(back, ingested.data)
     if kind == "imd":
         assert back.index.name == "lsoa_code"
@@ -186,7 +186,7 @@ def test_existing_name_needs_replace_and_old_file_goes_after(ws: Workspace,
                            replace=True, **ANALYST)
     assert second["sha256"] != first["sha256"]
     assert not Path(str(first["path"])).exists() and Path(str(second["path"])).exists()
-    assert load_table(ws, "imd").index.tolist() == ["E01000003"]
+    assert load_table(ws, "imd", role="analyst").index.tolist() == ["E01000003"]
 
 
 def test_only_analysts_store_and_nothing_is_written_otherwise(ws: Workspace,
@@ -217,7 +217,7 @@ def test_altered_or_missing_file_is_detected(ws: Workspace, tmp_path: Path) -> N
     path = Path(str(record["path"]))
     path.write_bytes(path.read_bytes() + b"x")
     with pytest.raises(WorkspaceError, match="'imd' was altered") as err:
-        load_table(ws, "imd")
+        load_table(ws, "imd", role="analyst")
     assert "re-ingest" in err.value.problems[0].fix and err.value.problems[0].file == str(path)
     path.unlink()
     with pytest.raises(WorkspaceError, match="missing its file"):
@@ -229,14 +229,14 @@ def test_raw_registration_is_listed_but_not_loadable(ws: Workspace, tmp_path: Pa
     ws.datasets.register("raw_imd", "imd", raw, rows=2, **ANALYST)
     listed = list_datasets(ws).set_index("name")
     assert not listed.loc["raw_imd", "stored"]
-    assert load_table(ws, "imd", required=False) is None
+    assert load_table(ws, "imd", required=False, role="analyst") is None
     with pytest.raises(WorkspaceError, match="no stored data"):
         load_dataset(ws, "raw_imd")
 
 
 def test_study_lists_every_missing_essential(ws: Workspace) -> None:
     with pytest.raises(WorkspaceError) as err:
-        load_study(ws)
+        load_study(ws, role="analyst")
     messages = " ".join(p.message for p in err.value.problems)
     assert "incident" in messages and "ward" in messages
 
@@ -259,7 +259,7 @@ def test_cli_stores_a_good_file_and_a_rejected_one_changes_nothing(
     assert code == 2 and json.loads(capsys.readouterr().out)["error"]
     with Workspace.open(ws_path) as ws:
         assert snapshot(ws) == before
-        assert len(load_incidents(ws)) == 3
+        assert len(load_incidents(ws, role="analyst")) == 3
 
 
 def test_cli_rejected_file_does_not_create_a_workspace(tmp_path: Path, capsys) -> None:

@@ -51,7 +51,7 @@ def test_public_export_of_real_data_is_clean_and_audited(workspace: Path,
                  "--purpose", "test of the launch pack", "--out", str(out)]) == 0
     page = out.read_text(encoding="utf-8")
     with Workspace.open(workspace) as ws:
-        incidents = load_incidents(ws)
+        incidents = load_incidents(ws, role="analyst")
         wards = load_areas(ws, "ward")
         assert ws.verify_audit_chain().ok
         assert ws.audit_log(role="analyst").iloc[-1]["purpose"] == "test of the launch pack"

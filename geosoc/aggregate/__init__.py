@@ -18,6 +18,13 @@ from geosoc.aggregate.cells import (
     parent_cells,
 )
 from geosoc.aggregate.pip_index import AreaIndex
+from geosoc.aggregate.rates import (
+    SMALL_POPULATION,
+    apportion_population,
+    population_for,
+    rate_per_1000,
+    with_rates,
+)
 from geosoc.aggregate.rollup import add_rates, roll_up_counts
 from geosoc.aggregate.tables import (
     assign_areas,
@@ -29,8 +36,10 @@ from geosoc.aggregate.tables import (
 )
 
 __all__ = [
-    "AreaIndex", "add_rates", "as_cell_ids", "assign_areas", "assign_cells",
+    "SMALL_POPULATION", "AreaIndex", "add_rates", "apportion_population", "as_cell_ids",
+    "assign_areas", "assign_cells",
     "build_area_index", "cell_centres", "cell_polygons", "cover_area", "h3_ints_to_str",
     "h3_strs_to_int", "harm_by_area", "harm_by_cell", "harm_by_month", "locate_in_areas",
-    "lonlat_to_cells", "parent_cells", "roll_up_counts",
+    "lonlat_to_cells", "parent_cells", "population_for", "rate_per_1000", "roll_up_counts",
+    "with_rates",
 ]

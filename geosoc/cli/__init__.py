@@ -34,7 +34,8 @@ SUBCOMMANDS: dict[str, str] = {
     "morile": "a site's MoRiLE score series",
     "perception": "community perception survey waves",
     "review": "write a site's 6-month review pack (standalone HTML)",
-    "workspace": "name a study; back up or restore a workspace (database + datasets)",
+    "workspace": "name a study; back up, restore or apply retention to a workspace",
+    "datasets": "datasets held and their data-sharing records (ISA register, delete-by)",
     "app": "set up the offline map files and demo town, then start the app",
 }
 SUBCOMMAND_MODULES = tuple(SUBCOMMANDS)

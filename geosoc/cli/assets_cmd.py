@@ -82,7 +82,7 @@ def acting_user(ws: Workspace, name: str | None) -> tuple[str, str]:
     return actor.username, actor.role
 
 
-def _postcodes(ws: Workspace, path: Path | None) -> pd.DataFrame | None:
+def _postcodes(ws: Workspace, path: Path | None, role: str) -> pd.DataFrame | None:
     """Return the postcode lookup: a file when given, else the workspace's stored postcodes."""
     if path is not None:
         from geosoc.ingest.postcodes import read_postcodes
@@ -90,7 +90,7 @@ def _postcodes(ws: Workspace, path: Path | None) -> pd.DataFrame | None:
         return read_postcodes(path).data
     from geosoc.workspace.dataset_store import load_table
 
-    return load_table(ws, "postcodes", required=False)
+    return load_table(ws, "postcodes", required=False, role=role)
 
 
 def _mapping(pairs: list[str]) -> dict[str, str]:
@@ -111,7 +111,7 @@ def run_import(args: argparse.Namespace) -> int:
                           ".zip": "openreferral"}.get(args.file.suffix.lower(), "csv")
     with Workspace.open(args.workspace) as ws:
         user, role = acting_user(ws, args.user)
-        postcodes = _postcodes(ws, args.postcodes)
+        postcodes = _postcodes(ws, args.postcodes, role)
         raw = map_columns(read_register_file(args.file, format=fmt, postcodes=postcodes,
                                              classifications=args.classifications),
                           _mapping(args.map))
@@ -189,7 +189,7 @@ def _harm_points(ws: Workspace) -> pd.DataFrame | None:
     from geosoc.workspace.dataset_store import load_incidents
 
     try:
-        incidents = load_incidents(ws)
+        incidents = load_incidents(ws, role="analyst")
     except WorkspaceError:
         return None
     located = incidents.dropna(subset=["lon", "lat"])

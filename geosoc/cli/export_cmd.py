@@ -76,33 +76,47 @@ class ProfileData:
     site: gpd.GeoDataFrame | None
     assets: gpd.GeoDataFrame
     partner: object | None = None  # PartnerCounts of the study (launch pack sections)
+    owners: dict[str, str] | None = None
+    population: pd.DataFrame | None = None
 
 
-def _demo_data() -> ProfileData:
-    """Return the demo town's areas, incidents, site and assets."""
+def _demo_data(role: str) -> ProfileData:
+    """Return the demo town's areas, incidents ``role`` may see, site and assets."""
     from geosoc.synth.demo import load_demo
+    from geosoc.workspace.sharing import restrict_by_source
 
     town = load_demo()
     site = gpd.GeoDataFrame({"name": [town.site.name]}, geometry=[town.site.geometry],
                             crs=CRS_STORE)
+    incidents = town.incidents
+    owners = None
+    if town.sharing is not None:  # the demo's analyst-only A&E data stays with analysts
+        incidents = restrict_by_source(incidents, town.sharing, role).reset_index(drop=True)
+        owners = dict(zip(town.sharing["dataset"], town.sharing["owner_agency"], strict=True))
     return ProfileData(town.manifest.name, {"ward": town.wards, "lsoa": town.lsoas},
-                       town.incidents, site, town.assets,
-                       partner_counts_for(town, argparse.Namespace()))
+                       incidents, site, town.assets,
+                       partner_counts_for(town, argparse.Namespace(), role=role), owners,
+                       town.population)
 
 
-def _workspace_data(workspace: Path, site_name: str | None) -> ProfileData:
-    """Return the workspace's stored areas and incidents, chosen site and asset register."""
+def _workspace_data(workspace: Path, site_name: str | None, role: str) -> ProfileData:
+    """Return the stored areas and incidents ``role`` may see, chosen site and asset register.
+
+    A dataset whose sharing record limits it to a narrower role than the export's audience
+    is not loaded at all (:func:`geosoc.workspace.study.load_study`).
+    """
     from geosoc.workspace import Workspace
     from geosoc.workspace.study import load_study
 
     with Workspace.open(workspace, create=False) as ws:
-        study = load_study(ws)
+        study = load_study(ws, role=role)
     areas = {"ward": study.wards}
     if study.lsoas is not None:
         areas["lsoa"] = study.lsoas
     site = _site_from_workspace(workspace, site_name) if site_name else None
     return ProfileData(workspace.stem, areas, study.incidents, site, study.assets,
-                       partner_counts_for(study, argparse.Namespace()))
+                       partner_counts_for(study, argparse.Namespace(), role=role),
+                       study.owners, study.population)
 
 
 def _require_export_role(workspace: Path, username: str, wanted: str) -> None:
@@ -174,7 +188,7 @@ def run_profile(args: argparse.Namespace) -> int:
                     fix="pass --workspace W --purpose WHY (datasets stored with geosoc ingest)"
                         ", or --demo for the fictional demo town")])
     demo = args.demo
-    data = _demo_data() if demo else _workspace_data(args.workspace, args.site)
+    data = _demo_data(str(role)) if demo else _workspace_data(args.workspace, args.site, str(role))
     if demo and args.workspace is not None:
         from geosoc.workspace import Workspace
 
@@ -187,7 +201,8 @@ def run_profile(args: argparse.Namespace) -> int:
     account = _row_account(data.incidents, profile)
     inputs = ReportInputs(title=args.title or _title(args, data.name, demo),
                           site=data.site, assets=data.assets, incidents=data.incidents,
-                          demo=demo, partner_counts=data.partner)
+                          demo=demo, partner_counts=data.partner, owners=data.owners,
+                          population=data.population)
     if args.workspace is None:
         path = export_profile(profile, role=role, out=args.out, inputs=inputs)
     else:  # written to a temporary name, audited (with the chain head inside), then renamed

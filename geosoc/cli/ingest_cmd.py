@@ -17,7 +17,7 @@ from geosoc.errors import ConfigError, Problem
 from geosoc.ingest import Ingested
 from geosoc.schema import AREA_KINDS
 
-KINDS = ("policeuk", "points", "counts", "boundaries", "postcodes", "imd")
+KINDS = ("policeuk", "points", "counts", "boundaries", "postcodes", "imd", "population")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +42,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="who stores it (default: $GEOSOC_USER/login; analysts only)")
     store.add_argument("--replace", action="store_true",
                        help="replace a stored dataset of the same name")
+    from geosoc.cli.datasets_cmd import add_sharing_flags
+
+    add_sharing_flags(parser.add_argument_group(
+        "data-sharing record (with --workspace; all but --dpia/--sharing-notes together)"))
     layout = parser.add_argument_group("file layout")
     layout.add_argument("--delimiter", metavar="CHAR",
                         help="field delimiter: tab, comma, semicolon, pipe or one character "
@@ -73,6 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="boundaries: attribute holding the area name (default: detected)")
     parser.add_argument("--population", metavar="PATH",
                         help="imd: LSOA population file (ONS .xlsx or CSV) to join")
+    parser.add_argument("--level", choices=("lsoa", "ward"),
+                        help="population: which areas the file holds (default: detected)")
     parser.add_argument("--within", metavar="BOUNDARIES",
                         help="points: refuse a file whose points mostly fall outside these "
                              "boundaries (catches swapped eastings/northings); default: the "
@@ -87,10 +93,11 @@ def _unused_flags(args: argparse.Namespace) -> None:
             "policeuk": {"id", "date", "lon", "lat", "category", "lsoa"},
             "counts": {"area_code", "area_name", "date", "category", "count", "source"},
             "boundaries": {"code_field", "name_field"},
-            "imd": {"population"}, "postcodes": set()}[args.kind]
+            "imd": {"population"}, "postcodes": set(), "population": {"level"}}[args.kind]
     every = {"lon", "lat", "easting", "northing", "postcode", "date", "category", "id",
              "date_format", "category_value", "source", "postcodes", "lsoa", "area_code",
-             "area_name", "count", "code_field", "name_field", "population", "within"}
+             "area_name", "count", "code_field", "name_field", "population", "within",
+             "level"}
     wasted = sorted(f"--{n.replace('_', '-')}" for n in every - used if getattr(args, n, None))
     if wasted:
         raise ConfigError(f"{', '.join(wasted)} not used with --kind {args.kind}", [Problem(
@@ -167,10 +174,21 @@ def _read(args: argparse.Namespace) -> Ingested:
     if args.kind == "imd":
         return ingest.read_imd(args.path, delimiter=delimiter, sheet=args.sheet,
                                population=args.population)
+    if args.kind == "population":
+        return ingest.read_population(args.path, level=args.level, sheet=args.sheet,
+                                      delimiter=delimiter)
     return ingest.read_postcodes(args.path)
 
 
-def _check_store_args(args: argparse.Namespace) -> None:
+def _check_store_args(args: argparse.Namespace) -> object | None:
+    """Refuse inconsistent store flags; return the sharing record the flags give (or None)."""
+    from geosoc.cli.datasets_cmd import sharing_from_args
+
+    sharing = sharing_from_args(args)  # checked before the (long) read
+    if sharing is not None and args.workspace is None:
+        raise ConfigError("a sharing record needs --workspace", [Problem(
+            "sharing flags given without --workspace/--name", column="--workspace",
+            fix="add --workspace W --name NAME, or drop the sharing flags")])
     if (args.workspace is None) != (args.name is None):
         given, missing = ("--workspace", "--name") if args.name is None else ("--name",
                                                                             "--workspace")
@@ -186,9 +204,11 @@ def _check_store_args(args: argparse.Namespace) -> None:
             raise ConfigError(f"dataset {args.name!r} already exists", [Problem(
                 f"{args.workspace} already holds a dataset named {args.name!r}",
                 column="--name", fix="choose another --name, or add --replace")])
+    return sharing
 
 
-def _store(args: argparse.Namespace, result: Ingested) -> dict[str, object]:
+def _store(args: argparse.Namespace, result: Ingested, sharing: object | None = None
+           ) -> dict[str, object]:
     """Store a successful ingest in the workspace; return its record (without the report)."""
     from geosoc.cli.assets_cmd import acting_user
     from geosoc.workspace import Workspace
@@ -198,7 +218,7 @@ def _store(args: argparse.Namespace, result: Ingested) -> dict[str, object]:
         user, role = acting_user(ws, args.user)
         record = store_dataset(ws, result, name=args.name, kind=KIND_BY_READER[args.kind],
                                user=user, role=role, source=str(args.path),
-                               replace=args.replace)
+                               replace=args.replace, sharing=sharing)
     return {k: record[k] for k in ("name", "kind", "rows", "sha256", "path", "loaded_by")}
 
 
@@ -222,10 +242,10 @@ def run(args: argparse.Namespace) -> int:
         from geosoc.workspace.acting import require_analyst
 
         require_analyst(args.workspace, args.user, "store datasets")
-    _check_store_args(args)
+    sharing = _check_store_args(args)
     result = _read(args)  # a rejected file raises here, before the workspace is touched
     _check_drops(args, result)
-    stored = _store(args, result) if args.workspace is not None else None
+    stored = _store(args, result, sharing) if args.workspace is not None else None
     if args.json:
         print(json.dumps({"ok": True, "report": result.report.to_dict(), "stored": stored},
                          indent=2))

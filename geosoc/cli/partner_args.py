@@ -43,18 +43,24 @@ def parse_treatment(values: list[str]) -> dict[str, str]:
     return out
 
 
-def partner_counts_for(data: object, args: argparse.Namespace, *,
+def partner_counts_for(data: object, args: argparse.Namespace, *, role: str,
                        weights_path: str | None = None) -> object | None:
-    """Return the :class:`~geosoc.aggregate.count_layers.PartnerCounts` of a loaded study.
+    """Return the :class:`~geosoc.aggregate.count_layers.PartnerCounts` ``role`` may see.
 
     ``data`` is a :class:`~geosoc.synth.demo.DemoTown` or a workspace
     :class:`~geosoc.workspace.study.StudyData` (``area_counts``, ``lsoas``, ``wards``,
-    ``postcode_sectors``); None when it holds no partner area counts.
+    ``postcode_sectors``); None when it holds no partner area counts. A workspace study is
+    already loaded for ``role``; the demo town's counts are filtered by its sharing records
+    here (a source whose widest role is narrower than ``role`` is left out).
     """
     from geosoc.aggregate.count_layers import PartnerCounts
     from geosoc.harm import load_harm_weights
+    from geosoc.workspace.sharing import restrict_by_source
 
     counts = getattr(data, "area_counts", None)
+    sharing = getattr(data, "sharing", None)
+    if counts is not None and sharing is not None:
+        counts = restrict_by_source(counts, sharing, role).reset_index(drop=True)
     if counts is None or counts.empty:
         return None
     areas = {"lsoa": data.lsoas, "ward": data.wards,

@@ -153,7 +153,7 @@ def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
     note = f"control wards chosen for the demo: {', '.join(controls)}"
     return SiteInputs(f"DEMO — fictional data: {site.name}", site.geometry, plan,
                       demo.incidents, control, note, demo.wards,
-                      partner_counts_for(demo, args))
+                      partner_counts_for(demo, args, role="analyst"))
 
 
 def _workspace_data(ws: Workspace, args: argparse.Namespace
@@ -165,12 +165,13 @@ def _workspace_data(ws: Workspace, args: argparse.Namespace
     problems: list[Problem] = []
     incidents = wards = None
     try:
-        incidents = read_policeuk(args.police).data if args.police else load_incidents(ws)
+        incidents = (read_policeuk(args.police).data if args.police
+                     else load_incidents(ws, role="analyst"))
     except WorkspaceError as err:
         problems += err.problems
     try:
         wards = (read_boundaries(args.wards, kind="ward").data if args.wards
-                 else load_areas(ws, "ward"))
+                 else load_areas(ws, "ward", role="analyst"))
     except WorkspaceError as err:
         problems += err.problems
     if problems or incidents is None or wards is None:

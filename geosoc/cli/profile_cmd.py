@@ -23,12 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from geosoc import ingest
+from geosoc.aggregate.rates import areas_with_rates
 from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.cli.partner_args import add_partner_flags, partner_counts_for
@@ -142,9 +144,12 @@ def read_areas(args: argparse.Namespace) -> dict[str, gpd.GeoDataFrame]:
     return areas
 
 
-def load_data(args: argparse.Namespace, account: RowAccount
+def load_data(args: argparse.Namespace, account: RowAccount, role: str = "analyst"
               ) -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame], dict[str, object]]:
     """Read the incidents and area layers; return them with a description of the data.
+
+    From a workspace only the datasets ``role`` may see are read (the widest-role rule of
+    :mod:`geosoc.workspace.sharing`).
 
     The description holds ``demo`` (bool), ``title`` (the study name) and ``source``.
     ``account`` receives the rows read and the ingest drops.
@@ -167,23 +172,33 @@ def load_data(args: argparse.Namespace, account: RowAccount
         from geosoc.workspace.study_name import study_title
 
         with Workspace.open(args.workspace, create=False) as ws:
-            study = load_study(ws)
+            study = load_study(ws, role=role)
             title = study_title(ws)
             add_stored_reports(account, stored_reports(ws), len(study.incidents))
         layers = {"ward": study.wards, "lsoa": study.lsoas}
         stored = {k: v for k, v in layers.items() if v is not None}
         return study.incidents, {**stored, **areas}, {"demo": False, "title": title,
                                                       "source": str(args.workspace),
-                                                      "study": study}
+                                                      "study": study,
+                                                      "population": study.population,
+                                                      "owners": study.owners}
     if args.demo:
         from geosoc.synth.demo import load_demo
+        from geosoc.workspace.sharing import restrict_by_source
 
         town = load_demo()
-        account.rows_read = len(town.incidents)
+        incidents = town.incidents
+        if town.sharing is not None:  # the demo's analyst-only A&E data stays with analysts
+            incidents = restrict_by_source(incidents, town.sharing, role).reset_index(drop=True)
+        account.rows_read = len(incidents)
         account.notes.append("the fictional demo town (every row fictional)")
         layers = {"ward": town.wards, "lsoa": town.lsoas, **areas}
-        return town.incidents, layers, {"demo": True, "source": "demo", "study": town,
-                                        "title": f"{DEMO_MARKING}: {town.manifest.name}"}
+        return incidents, layers, {"demo": True, "source": "demo", "study": town,
+                                        "title": f"{DEMO_MARKING}: {town.manifest.name}",
+                                        "population": town.population,
+                                        "owners": None if town.sharing is None else dict(
+                                            zip(town.sharing["dataset"],
+                                                town.sharing["owner_agency"], strict=True))}
     from geosoc.ingest.files import parse_delimiter
 
     columns = {k: getattr(args, k) for k in ("id", "date", "lon", "lat", "category", "lsoa")
@@ -230,8 +245,9 @@ def _text_progress(fraction: float, message: str) -> None:
 
 
 def _write(profile: LocalityProfile, out: Path, fmt: str, head: dict[str, object],
-           account: RowAccount, anchor: str | None = None) -> list[Path]:
-    """Write layers, CSVs, drops and the summary; return the files written."""
+           account: RowAccount, anchor: str | None = None,
+           contribution: pd.DataFrame | None = None) -> list[Path]:
+    """Write layers, CSVs, drops, the per-agency contribution and the summary."""
     out.mkdir(parents=True, exist_ok=True)
     layers = {"cells": profile.cells, **{f"areas_{k}": v for k, v in profile.areas.items()}}
     written = []
@@ -250,6 +266,8 @@ def _write(profile: LocalityProfile, out: Path, fmt: str, head: dict[str, object
               "lorenz": lorenz_curve(profile.cells["harm"].fillna(0.0))}
     if profile.emerging is not None:
         tables["emerging"] = profile.emerging
+    if contribution is not None:
+        tables["contribution"] = contribution.set_index("source")
     for name, table in tables.items():
         keep_index = name != "monthly"
         frame = pd.DataFrame(table).reset_index() if keep_index else pd.DataFrame(table)
@@ -274,7 +292,7 @@ def run(args: argparse.Namespace) -> int:
     """Build the profile, write it to ``args.out`` and print a summary; return 0."""
     actor = resolve_actor(args.workspace, args.user)
     account = RowAccount()
-    incidents, areas, data = load_data(args, account)
+    incidents, areas, data = load_data(args, account, actor.role)
     months = None
     if args.start or args.end:
         months = (args.start or str(incidents["month"].min()),
@@ -290,6 +308,8 @@ def run(args: argparse.Namespace) -> int:
     profile_account(account, profile)
     report_account(account, args, quiet=args.json)
     profile, marking = disclose_for(profile, actor.role, incidents)
+    # rates per 1,000 residents from the (disclosed) area counts, when population is stored
+    profile = replace(profile, areas=areas_with_rates(profile.areas, data.get("population")))
     if data["demo"]:
         marking = DEMO_MARKING
     title = data["title"] or "Locality profile"
@@ -299,9 +319,12 @@ def run(args: argparse.Namespace) -> int:
     unit = harm_unit(incidents["category"], sources, scheme=args.scheme)
     head = {"protective_marking": marking, "title": title, "demo": bool(data["demo"]),
             "data": data["source"], "harm_unit": unit, "role": actor.role}
+    from geosoc.disclosure.contribution import disclosed_contribution
+
+    contribution = disclosed_contribution(incidents, actor.role, owners=data.get("owners"))
     study = data.get("study")
     partner = None if study is None else partner_counts_for(
-        study, args, weights_path=str(args.weights) if args.weights else None)
+        study, args, role=actor.role, weights_path=str(args.weights) if args.weights else None)
 
     def partner_files(folder: Path) -> list[Path]:
         return write_partner_tables(partner, folder, role=actor.role, months=months,
@@ -311,7 +334,8 @@ def run(args: argparse.Namespace) -> int:
                                     else next(iter(areas.values())))
 
     if args.workspace is None:
-        written = _write(profile, args.out, args.format, head, account)
+        written = _write(profile, args.out, args.format, head, account,
+                         contribution=contribution)
         written += partner_files(args.out)
     else:  # audited before the files are moved into place
         from geosoc.workspace import Workspace
@@ -319,7 +343,8 @@ def run(args: argparse.Namespace) -> int:
         with Workspace.open(args.workspace, create=False) as ws:
             written = ws.export_folder(
                 args.out, lambda temp, anchor: _write(profile, temp, args.format, head,
-                                                      account, anchor) + partner_files(temp),
+                                                      account, anchor, contribution)
+                                               + partner_files(temp),
                 who=actor.username, role=actor.role, action="export.profile_folder",
                 purpose=args.purpose, details={"marking": marking, "role": actor.role})
     summary = {**head, **profile.summary(), "rows": account.to_dict(),

@@ -48,10 +48,17 @@ def run(args: argparse.Namespace) -> int:
     as_of = pd.Period(args.as_of, freq="M")
     now = datetime.now(UTC)
     if args.demo:
+        from dataclasses import replace
+
         from geosoc.report.review_inputs import demo_review_inputs
         from geosoc.synth.demo import load_demo
+        from geosoc.workspace.sharing import restrict_by_source
 
-        document = render_review_pack(demo_review_inputs(load_demo(), as_of), role=args.role,
+        town = load_demo()
+        if town.sharing is not None:  # the demo's analyst-only A&E data stays with analysts
+            town = replace(town, incidents=restrict_by_source(
+                town.incidents, town.sharing, args.role).reset_index(drop=True))
+        document = render_review_pack(demo_review_inputs(town, as_of), role=args.role,
                                       generated_at=now)
         path = write_review_pack(document, args.out)
     else:
@@ -83,7 +90,8 @@ def _workspace_pack(args: argparse.Namespace, as_of: object, now: datetime) -> P
             raise AccessDeniedError(f"role '{own}' may not export for the {args.role} role", [
                 Problem(f"user '{user}' is registered as {own}", column="--role",
                         fix=f"use --role {', '.join(ROLES[ROLES.index(own):])}")])
-        inputs = workspace_review_inputs(ws, args.site, as_of, incidents=load_incidents(ws),
+        incidents = load_incidents(ws, role=args.role)  # only datasets shared that widely
+        inputs = workspace_review_inputs(ws, args.site, as_of, incidents=incidents,
                                          user=user, role=args.role)
         document = render_review_pack(inputs, role=args.role, generated_at=now)
         out = Path(args.out)

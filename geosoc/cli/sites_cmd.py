@@ -133,7 +133,7 @@ def _load_inputs(args: argparse.Namespace, account: RowAccount
         from geosoc.workspace.study import load_study
 
         with Workspace.open(args.workspace, create=False) as ws:
-            study = load_study(ws)
+            study = load_study(ws, role="analyst")
             add_stored_reports(account, stored_reports(ws), len(study.incidents))
         period: tuple[str | None, str | None] = (None, None)
     else:
@@ -206,7 +206,8 @@ def run_rank(args: argparse.Namespace) -> int:
         imd=study.imd, assets=assets, weights=weights,
         higher_is_worse={"assets": False} if args.gap_led else None,
         target_km2=args.target_km2, resolution=args.resolution, max_regions=args.max_regions,
-        min_count=args.min_incidents, partner_counts=partner_counts_for(study, args),
+        min_count=args.min_incidents,
+        partner_counts=partner_counts_for(study, args, role="analyst"),
         partner_method=args.apportion, population=study.postcodes)
     why = explain(ranked, ranked.index[0], ranked.index[1]) if len(ranked) > 1 else ""
     seen = ranked.attrs.get("period") or [None, None]

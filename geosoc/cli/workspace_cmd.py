@@ -1,4 +1,7 @@
-"""``geosoc workspace init|backup|restore``: name a study, and keep a workspace safe.
+"""``geosoc workspace init|backup|restore|verify|retention``: name a study, keep it safe.
+
+``retention`` deletes every dataset whose data-sharing record's delete-by date has come
+(:func:`geosoc.workspace.retention.apply_retention`; the app does it on start too).
 
 A workspace is the SQLite file you name (``chb.sqlite``) **and** the folder beside it
 (``chb.datasets/``) that holds the stored datasets; copy both, or better use
@@ -35,7 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="restore over an existing workspace (old files kept beside it)")
     verify = sub.add_parser("verify", help="check an archive's manifest and hashes")
     verify.add_argument("archive", type=Path)
-    for action in (init, backup, restore, verify):
+    retention = sub.add_parser("retention", help="delete datasets past their delete-by date")
+    retention.add_argument("--workspace", type=Path, required=True, help="the .sqlite file")
+    retention.add_argument("--on", metavar="YYYY-MM-DD", default=None,
+                           help="apply as of this date (default today, UTC)")
+    for action in (init, backup, restore, verify, retention):
         action.add_argument("--user", default=None,
                             help="who does it (default: $GEOSOC_USER or login; audited)")
         action.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -43,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     backup.set_defaults(func=run_backup)
     restore.set_defaults(func=run_restore)
     verify.set_defaults(func=run_verify)
+    retention.set_defaults(func=run_retention)
 
 
 def _who(workspace: Path, name: str | None) -> tuple[str, str]:
@@ -111,3 +119,26 @@ def run_verify(args: argparse.Namespace) -> int:
     return _show(args, manifest, f"{args.archive}: {len(manifest['files'])} file(s), every "
                                  f"SHA-256 matches (backup of {manifest['workspace']} taken "
                                  f"{manifest['created_at']})")
+
+
+def run_retention(args: argparse.Namespace) -> int:
+    """Delete every dataset past its delete-by date (files and rows), audited; return 0."""
+    from datetime import date
+
+    from geosoc.errors import ConfigError, Problem
+    from geosoc.workspace import Workspace
+    from geosoc.workspace.retention import apply_retention
+
+    try:
+        on = date.fromisoformat(args.on) if args.on else None
+    except ValueError as err:
+        raise ConfigError("--on is not a date", [Problem(
+            f"{args.on!r} is not YYYY-MM-DD", column="--on", fix="e.g. --on 2026-04-01")]
+        ) from err
+    user, role = _who(args.workspace, args.user)
+    with Workspace.open(args.workspace, create=False) as ws:
+        deleted = apply_retention(ws, who=user, role=role, on=on)
+    lines = [f"deleted {d['dataset']}: {d['rows']:,} rows, file {d['file']} ({d['reason']})"
+             for d in deleted]
+    text = "\n".join(lines) or "no dataset is past its delete-by date"
+    return _show(args, {"workspace": str(args.workspace), "deleted": deleted}, text)

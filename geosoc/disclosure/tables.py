@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geosoc.aggregate import AreaIndex, harm_by_area, harm_by_cell, harm_by_month
+from geosoc.aggregate.rates import with_rates
 from geosoc.config import server_key
 from geosoc.disclosure.cell_key import RECORD_KEY, add_key_sums, keyed_incidents, record_keys
 from geosoc.disclosure.consistency import parent_codes
@@ -107,14 +108,28 @@ def disclosed_areas(incidents: pd.DataFrame, areas: gpd.GeoDataFrame, role: Role
                     index: AreaIndex | None = None, hotspots: bool = False,
                     parents: gpd.GeoDataFrame | None = None,
                     min_count: int | None = None,
-                    secret: bytes | None = None) -> gpd.GeoDataFrame:
+                    secret: bytes | None = None,
+                    population: pd.Series | None = None) -> gpd.GeoDataFrame:
     """Return harm (days) and counts per area of ``incidents``, fit for ``role``.
 
     Parameters are those of :func:`disclosed_cells`; ``areas`` is an Areas frame
     (EPSG:4326) and ``index`` its prebuilt point-in-polygon index. ``parents`` is the
     coarser layer published beside it (wards for LSOAs): each parent then counts as a
-    secondary-suppression group (:mod:`geosoc.disclosure.consistency`).
+    secondary-suppression group (:mod:`geosoc.disclosure.consistency`). With
+    ``population`` (residents per area code) the layer gets ``population``,
+    ``count_per_1000``, ``harm_per_1000`` and ``small_population``, computed from the
+    disclosed counts (:func:`geosoc.aggregate.rates.with_rates`).
     """
+    layer = _disclosed_areas(incidents, areas, role, by=by, months=months, index=index,
+                             hotspots=hotspots, parents=parents, min_count=min_count,
+                             secret=secret)
+    return layer if population is None else with_rates(layer, population)
+
+
+def _disclosed_areas(incidents: pd.DataFrame, areas: gpd.GeoDataFrame, role: Role | str, *,
+                     by: By, months: tuple[str, str] | None, index: AreaIndex | None,
+                     hotspots: bool, parents: gpd.GeoDataFrame | None,
+                     min_count: int | None, secret: bytes | None) -> gpd.GeoDataFrame:
     rules = rules_for(role, min_count=min_count)
     chosen = in_months(incidents, rules.role, months)
     totals = harm_by_area(chosen, areas, by=by, index=index)

@@ -9,9 +9,10 @@ that name the file, row and column and say how to fix them.
 from geosoc.ingest.boundaries import read_boundaries
 from geosoc.ingest.counts import read_area_counts
 from geosoc.ingest.geocode import normalise_postcodes
-from geosoc.ingest.imd import read_imd, read_population
+from geosoc.ingest.imd import read_imd
 from geosoc.ingest.points import PointMapping, read_points
 from geosoc.ingest.policeuk import read_policeuk
+from geosoc.ingest.population import read_population
 from geosoc.ingest.postcode_areas import build_postcode_areas
 from geosoc.ingest.postcodes import read_postcodes
 from geosoc.ingest.report import Ingested, IngestReport

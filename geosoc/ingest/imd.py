@@ -15,8 +15,8 @@ import pandas as pd
 from geosoc.errors import Problem, SchemaError
 from geosoc.ingest.checks import FILE, ROW, numeric, row_problems
 from geosoc.ingest.files import read_csv_checked
+from geosoc.ingest.population import read_population
 from geosoc.ingest.report import Ingested, IngestReport
-from geosoc.ingest.spreadsheet import XLSX_SUFFIXES
 
 #: Patterns (lower-case, matched at the start of the header) for each output column,
 #: in preference order: MHCLG File 7 / GLA names, then plain contract names.
@@ -30,86 +30,37 @@ _PATTERNS = {
 }
 
 
+#: The seven IMD 2019 domains: output prefix -> the File 7 column name's start.
+DOMAINS = {
+    "income": "Income", "employment": "Employment",
+    "education": "Education, Skills and Training",
+    "health": "Health Deprivation and Disability", "crime": "Crime",
+    "barriers": "Barriers to Housing and Services", "living_environment": "Living Environment",
+}
+#: Domain measures read when present (``<domain>_score``, ``_rank``, ``_decile``).
+DOMAIN_MEASURES = ("score", "rank", "decile")
+
+
+def _domain_columns(columns: list[str]) -> dict[str, str]:
+    """Map ``<domain>_<measure>`` to the file's column, for the domains the file has."""
+    found = {}
+    for key, title in DOMAINS.items():
+        lead = re.sub(r"\s+", " ", title.lower())
+        for measure in DOMAIN_MEASURES:
+            for col in columns:
+                text = re.sub(r"\s+", " ", col.strip().lower())
+                if re.match(rf"{re.escape(lead)} {measure}\b", text) or text == f"{key}_{measure}":
+                    found[f"{key}_{measure}"] = col
+                    break
+    return found
+
+
 def _find(columns: list[str], patterns: tuple[str, ...]) -> str | None:
     for pattern in patterns:
         for col in columns:
             if re.match(pattern, col.strip().lower()):
                 return col
     return None
-
-
-#: Header patterns (lower-case, matched at the start) of ONS population estimates.
-_POPULATION = {
-    "lsoa_code": (r"lsoa \d{4} code", r"lsoa code", r"lsoa_code$", r"lsoa\d\dcd$", r"code$"),
-    "population": (r"total$", r"all ages$", r"all_ages$", r"population$", r"total population"),
-}
-
-
-def read_population(path: str | Path, *, sheet: str | None = None,
-                    delimiter: str | None = None) -> Ingested:
-    """Read total population per LSOA (ONS mid-year estimates, ``.xlsx`` or CSV).
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        An ONS workbook (cover and notes sheets and title rows are skipped: the sheet and
-        header row naming an LSOA code and a ``Total``/``All Ages`` column are found) or a CSV
-        with such columns.
-    sheet : str, optional
-        The workbook sheet to read (default: found by its header).
-    delimiter : str, optional
-        CSV field delimiter (default comma, or tab when detected).
-
-    Returns
-    -------
-    Ingested
-        ``data``: DataFrame indexed by ``lsoa_code`` with ``population`` (int64, persons).
-    """
-    path = Path(path)
-    report = IngestReport(source=str(path), kind="population")
-    raw = _read_population_table(path, sheet, delimiter, report.notes)
-    columns = list(raw.columns)
-    found = {name: _find(columns, pats) for name, pats in _POPULATION.items()}
-    missing = [n for n in found if not found[n]]
-    if missing:
-        raise SchemaError(f"{path.name}: not a population file", [Problem(
-            f"no column for '{n}' (looked for e.g. 'LSOA 2021 Code', 'Total'); the header has "
-            + ", ".join(f"'{c}'" for c in columns[:15]), file=str(path), column=n,
-            fix="use the ONS LSOA population estimates, or rename the columns to "
-            "lsoa_code and population") for n in missing])
-    raw[FILE] = str(path)
-    raw[ROW] = np.arange(2, len(raw) + 2)
-    report.rows_read = len(raw)
-    number, blank, bad = numeric(raw[found["population"]].str.replace(",", "", regex=False))
-    problems = row_problems(raw, bad | blank, column=found["population"],
-                            value_column=found["population"],
-                            message="'{value}' is not a number",
-                            fix="population must be a plain number of persons")
-    codes = raw[found["lsoa_code"]].str.strip()
-    problems += row_problems(raw, codes.duplicated(keep=False).to_numpy(),
-                             column=found["lsoa_code"], value_column=found["lsoa_code"],
-                             message="LSOA {value} appears more than once",
-                             fix="keep one row per LSOA (total of all ages)")
-    if problems:
-        raise SchemaError(f"{path.name}: {len(problems)} problem(s) in population data",
-                          problems)
-    out = pd.DataFrame({"population": number.astype("int64")},
-                       index=pd.Index(codes.array, name="lsoa_code"))
-    report.rows_kept = len(out)
-    return Ingested(out, report)
-
-
-def _read_population_table(path: Path, sheet: str | None, delimiter: str | None,
-                           notes: list[str]) -> pd.DataFrame:
-    """Read the population table; in a workbook find the sheet whose header fits."""
-    if path.suffix.lower() in XLSX_SUFFIXES and sheet is None:
-        for code in ("LSOA 2021 Code", "LSOA 2011 Code", "LSOA Code", "lsoa_code"):
-            for total in ("Total", "All Ages", "population"):
-                try:
-                    return read_csv_checked(path, required=(code, total), notes=notes)
-                except SchemaError:
-                    continue
-    return read_csv_checked(path, notes=notes, delimiter=delimiter, sheet=sheet)
 
 
 def read_imd(path: str | Path, *, delimiter: str | None = None, sheet: str | None = None,
@@ -127,9 +78,11 @@ def read_imd(path: str | Path, *, delimiter: str | None = None, sheet: str | Non
     -------
     Ingested
         ``data``: DataFrame indexed by ``lsoa_code`` with ``imd_score`` (float64),
-        ``imd_rank`` (int64, 1 = most deprived in England), ``imd_decile`` (int64, 1-10)
-        and ``population`` when the file has a total-population column or a
-        ``population`` file is given.
+        ``imd_rank`` (int64, 1 = most deprived in England), ``imd_decile`` (int64, 1-10),
+        for each of the seven domains the file has (:data:`DOMAINS`: income, employment,
+        education, health, crime, barriers, living_environment) ``<domain>_score``,
+        ``<domain>_rank`` and ``<domain>_decile`` (Int64), and ``population`` when the file
+        has a total-population column or a ``population`` file is given.
     delimiter : str, optional
         CSV field delimiter (default comma, or tab when detected).
     sheet : str, optional
@@ -167,6 +120,13 @@ def read_imd(path: str | Path, *, delimiter: str | None = None, sheet: str | Non
         problems += row_problems(raw, bad | blank, column=col, value_column=col,
                                  message="'{value}' is not a number",
                                  fix="re-export the IMD file; values must be plain numbers")
+    domains = _domain_columns(columns)
+    for name, col in domains.items():
+        number, blank, bad = numeric(raw[col].str.replace(",", "", regex=False))
+        values[name] = number
+        problems += row_problems(raw, bad, column=col, value_column=col,
+                                 message="'{value}' is not a number",
+                                 fix="re-export the IMD file; values must be plain numbers")
     decile = values["imd_decile"]
     problems += row_problems(raw, ~np.isnan(decile) & ~np.isin(decile, np.arange(1, 11)),
                              column=found["imd_decile"], value_column=found["imd_decile"],
@@ -184,12 +144,19 @@ def read_imd(path: str | Path, *, delimiter: str | None = None, sheet: str | Non
         "imd_rank": values["imd_rank"].astype("int64"),
         "imd_decile": decile.astype("int64"),
     }, index=pd.Index(codes.array, name="lsoa_code"))
+    for name in domains:
+        out[name] = (pd.array(values[name].round(), dtype="Int64")
+                     if not name.endswith("_score") else values[name])
+    if domains:
+        read = sorted({n.rsplit("_", 1)[0] for n in domains})
+        report.note(f"IMD domains read: {', '.join(read)}")
     if "population" in values:
         out["population"] = values["population"].astype("int64")
     if population is not None:
         pop = read_population(population)
         report.notes += pop.report.notes
-        joined = pop.data["population"].reindex(out.index)
+        joined = pop.data["population"].reindex(out.index.array)
+        joined.index = out.index
         if joined.isna().any():
             report.note(f"{int(joined.isna().sum()):,} LSOA(s) have no population in "
                         f"{Path(population).name}")

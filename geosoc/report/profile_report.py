@@ -12,6 +12,7 @@ are given.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,10 @@ from geosoc.errors import GeosocError, Problem
 from geosoc.harm import harm_unit
 from geosoc.hotspots.profile import LocalityProfile
 from geosoc.report.asset_coverage import coverage_section_html, site_coverage
+from geosoc.report.contribution_section import (
+    contribution_section_html,
+    top_areas_with_rates,
+)
 from geosoc.report.figures import SUPPRESSED_COLOUR, static_map_svg, trend_svg
 from geosoc.report.headline import launch_headlines
 from geosoc.report.partner_section import launch_partner_html
@@ -75,6 +80,11 @@ class ReportInputs:
         Partner area counts and vulnerability signals (disclosed sections for the audience).
     months : tuple of str, optional
         The profile's month range (for the partner sections).
+    owners : mapping, optional
+        Owner agency per incident source, for the per-agency contribution table.
+    population : pandas.DataFrame, optional
+        Population per area (:func:`geosoc.ingest.read_population`), for rates per 1,000
+        residents beside the counts of the area table.
     """
 
     title: str = "Locality profile"
@@ -85,6 +95,8 @@ class ReportInputs:
     area_kind: str = "ward"
     partner_counts: PartnerCounts | None = None
     months: tuple[str, str] | None = None
+    owners: Mapping[str, str] | None = None
+    population: pd.DataFrame | None = None
 
 
 def _map_layer(profile: LocalityProfile, role: Role, area_kind: str) -> gpd.GeoDataFrame:
@@ -253,6 +265,8 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
     top = top.assign(code=top.index.astype(str),
                      name=top["name"] if "name" in top.columns else top.index.astype(str))
     unit = _unit(profile, inputs.incidents)
+    top, rate_heads = top_areas_with_rates(top, inputs.area_kind, inputs.population,
+                                           profile.areas)
     sections = [
         _headlines(profile, role, layer, unit, inputs.area_kind),
         _map_section(layer, colours, inputs.site, assets, scale),
@@ -260,8 +274,9 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
         f"{trend_svg(series, period=period)}</section>",
         "<section><h2>Highest-harm areas</h2>"
         + _shown_table(display_table(top, {"code": "Code", "name": "Name", COUNT: None,
-                                           HARM: None}, unit=unit))
+                                           HARM: None, **rate_heads}, unit=unit))
         + f"<p class='note'>Harm in {html.escape(unit_text(unit))}.</p></section>",
+        contribution_section_html(inputs.incidents, role, inputs.owners, _table),
     ]
     if inputs.site is not None and len(inputs.site):
         figures = site_figures(profile, inputs.site, incidents=inputs.incidents, assets=assets,

@@ -71,6 +71,11 @@ COLUMN_LABELS: dict[str, str] = {
     "change_pts": "Change (percentage points)", "verdict": "Verdict",
     "activities": "Activities", "engagement": "Engagement", "pillars": "4P pillars",
     "all phases": "All phases", "ocg_ref": "OCG reference (opaque)", "site": "Site",
+    "population": "Residents (ONS mid-year)", "count_per_1000": "Events per 1,000 residents",
+    "harm_per_1000": "Harm per 1,000 residents ({unit})",
+    "police_count_per_1000": "Police events per 1,000 residents",
+    "police_harm_per_1000": "Police harm per 1,000 residents ({unit})",
+    "small_population": "Under 100 residents (rate unreliable)",
 }
 
 

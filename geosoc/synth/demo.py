@@ -34,6 +34,7 @@ from geosoc.ingest import (
     read_imd,
     read_points,
     read_policeuk,
+    read_population,
     read_postcodes,
 )
 from geosoc.ingest.counts import read_area_counts
@@ -42,6 +43,7 @@ from geosoc.operations import validate_activities, validate_morile, validate_wav
 from geosoc.schema import CRS_STORE
 from geosoc.synth import DEFAULT_SEED, GENERATOR_VERSION, DemoManifest, generate_demo_town
 from geosoc.synth import writer as files
+from geosoc.synth.governance import POPULATION_FILES, demo_sharing_records
 from geosoc.synth.partner_counts import COUNT_FILES
 
 
@@ -194,6 +196,11 @@ class DemoTown:
     area_counts : pandas.DataFrame or None
         Partner area counts (health, housing, youth, vulnerability signals) read with
         :func:`geosoc.ingest.counts.read_area_counts`, one ``source`` per file.
+    population : pandas.DataFrame
+        ONS-style mid-year population per LSOA and ward (index ``area_code``,
+        ``population``, ``kind``), read with :func:`geosoc.ingest.read_population`.
+    sharing : pandas.DataFrame
+        Each dataset's data-sharing record (:func:`geosoc.synth.governance.demo_sharing_records`).
     """
 
     incidents: gpd.GeoDataFrame
@@ -208,6 +215,8 @@ class DemoTown:
     reports: dict[str, IngestReport]
     operations: DemoOperations | None = None
     area_counts: pd.DataFrame | None = None
+    population: pd.DataFrame | None = None
+    sharing: pd.DataFrame | None = None
 
 
 def ensure_demo(directory: str | Path | None = None, *, seed: int = DEFAULT_SEED) -> Path:
@@ -309,5 +318,8 @@ def load_demo(directory: str | Path | None = None) -> DemoTown:
     area_counts = pd.concat([keep(f"{source}_counts", read_area_counts(root / path,
                                                                        source=source))
                              for source, path in COUNT_FILES.items()], ignore_index=True)
+    population = pd.concat([keep(f"population_{level}", read_population(root / name))
+                            for level, name in POPULATION_FILES.items()])
     return DemoTown(incidents, wards, lsoas, postcodes, sectors, imd, assets, site, manifest,
-                    reports, operations, area_counts)
+                    reports, operations, area_counts, population,
+                    demo_sharing_records(manifest.months[1]))

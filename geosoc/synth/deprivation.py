@@ -51,6 +51,30 @@ def imd_table(rng: np.random.Generator, geography: Geography, level: np.ndarray)
             "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)": rank,
             "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)":
                 decile,
+            **_domains(rng, share_more_deprived),
             "Total population: mid 2015 (excluding prisoners)": lsoas["population"].to_numpy(),
         }
     )
+
+
+#: IMD 2019 domain names as File 7 spells them, with how closely each follows the IMD.
+DOMAIN_TITLES = {
+    "Income": 0.9, "Employment": 0.85, "Education, Skills and Training": 0.7,
+    "Health Deprivation and Disability": 0.75, "Crime": 0.6,
+    "Barriers to Housing and Services": 0.2, "Living Environment": 0.4,
+}
+
+
+def _domains(rng: np.random.Generator, share: np.ndarray) -> dict[str, np.ndarray]:
+    """Domain scores, ranks and deciles in File 7 columns, correlated with the IMD share."""
+    columns: dict[str, np.ndarray] = {}
+    base = norm.isf(np.clip(share, 1e-6, 1 - 1e-6))
+    for title, weight in DOMAIN_TITLES.items():
+        latent = weight * base + np.sqrt(1 - weight ** 2) * rng.standard_normal(share.size)
+        rank = np.clip(np.round(norm.sf(latent) * ENGLAND_LSOAS), 1, ENGLAND_LSOAS)
+        rank = rank.astype("int64")
+        columns[f"{title} Score"] = np.round(latent, 3)
+        columns[f"{title} Rank (where 1 is most deprived)"] = rank
+        columns[f"{title} Decile (where 1 is most deprived 10% of LSOAs)"] = np.minimum(
+            1 + (rank - 1) * 10 // ENGLAND_LSOAS, 10)
+    return columns

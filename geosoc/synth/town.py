@@ -24,6 +24,7 @@ from geosoc.synth.categories import CATEGORIES, WEIGHTS
 from geosoc.synth.context import build_context
 from geosoc.synth.deprivation import imd_table
 from geosoc.synth.geography import LAD_CODE, LAD_NAME, TO_LONLAT, Geography, build_geography
+from geosoc.synth.governance import write_population
 from geosoc.synth.incidents import FORCE, draw_events, police_rows
 from geosoc.synth.intensity import MapPoints, build_map_points, expected_counts
 from geosoc.synth.manifest import MANIFEST_NAME, DemoManifest
@@ -124,6 +125,7 @@ def _generate(root: Path, seed: int) -> DemoManifest:
     files += [root / p for p in writer.BOUNDARY_FILES.values()]
     writer.write_codepoint(postcodes, root / writer.POSTCODE_FILE)
     writer.write_csv(imd_table(streams[7], geo, scenario.deprivation), root / writer.IMD_FILE)
+    files += write_population(root, geo)
     for source, frame in (("council_asb", council), ("fire", fire), ("health_ae", health)):
         writer.write_csv(frame, root / writer.PARTNER_FILES[source])
     writer.write_csv(assets, root / writer.ASSETS_FILE)

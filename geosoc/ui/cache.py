@@ -22,9 +22,11 @@ import streamlit as st
 from geosoc import aggregate, hotspots, maps
 from geosoc.aggregate.cells import assign_cells, cover_area, h3_ints_to_str
 from geosoc.aggregate.pip_index import AreaIndex
+from geosoc.aggregate.rates import population_for, with_rates
 from geosoc.assets.files import read_assets
 from geosoc.config import Settings, load_config, server_key
 from geosoc.disclosure.cell_key import attach_record_keys
+from geosoc.disclosure.contribution import disclosed_contribution
 from geosoc.disclosure.rules import Role, months_for, rules_for
 from geosoc.disclosure.tables import (
     disclosed_areas,
@@ -137,6 +139,19 @@ def start_demo_preload(directory: str) -> threading.Thread:
     return thread
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def retention_applied(workspace: str, day: str) -> tuple[str, ...]:
+    """Apply retention to ``workspace`` once per ``day`` per process; return what it deleted.
+
+    Datasets past their delete-by date are deleted (files and rows), audited as geosoc's
+    own retention (:func:`geosoc.workspace.retention.apply_retention`).
+    """
+    from geosoc.workspace.retention import apply_retention
+
+    with Workspace.open(workspace, create=False) as ws:
+        return tuple(d["dataset"] for d in apply_retention(ws))
+
+
 def authenticate(workspace: str, username: str, password: str) -> User:
     """Check a user's password against the workspace (never cached)."""
     with Workspace.open(workspace, create=False) as ws:
@@ -157,30 +172,32 @@ def _harm_options() -> dict[str, object]:
 
 @st.cache_resource(show_spinner="Preparing the demo town…")
 def demo_study(demo_dir: str, weights_path: str | None = None,
-               asb_weight: float | None = None) -> Study:
-    """Load (generating it first if needed) the fictional demo town; shared read-only."""
-    return load_demo_study(demo_dir, weights_path=weights_path, asb_weight=asb_weight)
+               asb_weight: float | None = None, role: str = "analyst") -> Study:
+    """Load (generating it first if needed) the demo town as ``role`` may see it; read-only."""
+    return load_demo_study(demo_dir, weights_path=weights_path, asb_weight=asb_weight,
+                           role=role)
 
 
 @st.cache_resource(show_spinner="Reading the workspace's datasets…", max_entries=8)
 def workspace_study(path: str, fingerprint: str, weights_path: str | None = None,
-                    asb_weight: float | None = None) -> Study:
-    """Load every dataset of a workspace; ``fingerprint`` changes when a dataset does."""
-    return load_workspace_study(path, weights_path=weights_path, asb_weight=asb_weight)
+                    asb_weight: float | None = None, role: str = "analyst") -> Study:
+    """Load the datasets of a workspace ``role`` may see; ``fingerprint`` changes with them."""
+    return load_workspace_study(path, weights_path=weights_path, asb_weight=asb_weight,
+                                role=role)
 
 
 def study_key() -> str:
     """Return the cache key of the session's study: the demo folder, or workspace + datasets.
 
-    A workspace key carries a digest of its datasets' checksums, so adding or replacing a
-    dataset reloads the study.
+    A workspace key carries a digest of its datasets' checksums and widest roles, so adding,
+    replacing or re-scoping a dataset reloads the study.
     """
     user = state.current_user()
     if user is None or user.demo or not user.workspace:
         return str(demo_dir()) + _harm_tag()
     with Workspace.open(user.workspace, create=False) as ws:
-        datasets = ws.datasets.list()
-    digest = hashlib.sha256(workspace_fingerprint(datasets).encode()).hexdigest()[:16]
+        key = workspace_fingerprint(ws.datasets.list(), ws.sharing.widest_roles())
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return f"{WORKSPACE_KEY}|{digest}|{user.workspace}{_harm_tag()}"
 
 
@@ -197,17 +214,22 @@ def _harm_tag() -> str:
 WORKSPACE_KEY = "workspace"
 
 
-def _study(key: str) -> Study:
+def _study(key: str, role: str = "analyst") -> Study:
+    """Return the study of ``key`` as ``role`` may see it.
+
+    The widest-role rule is applied when the study is loaded, so a dataset limited to
+    analysts is not in a partner's study at all.
+    """
     key = key.rpartition("#harm-")[0] or key
     if key.startswith(f"{WORKSPACE_KEY}|"):
         _, digest, path = key.split("|", 2)
-        return workspace_study(path, digest, **_harm_options())
-    return demo_study(key, **_harm_options())
+        return workspace_study(path, digest, **_harm_options(), role=role)
+    return demo_study(key, **_harm_options(), role=role)
 
 
 def current_study() -> Study:
-    """Return the study the signed-in session works on (raises GeosocError if not ready)."""
-    return _study(study_key())
+    """Return the study the session works on, for the role shown (GeosocError if not ready)."""
+    return _study(study_key(), state.view_role().value)
 
 
 def _filtered(key: str, filters: state.Filters) -> gpd.GeoDataFrame:
@@ -216,7 +238,7 @@ def _filtered(key: str, filters: state.Filters) -> gpd.GeoDataFrame:
 
 def filtered(filters: state.Filters) -> gpd.GeoDataFrame:
     """Return the current study's incidents under the sidebar filters (point level)."""
-    return _filtered(study_key(), filters)
+    return current_study().filtered(filters.months, filters.categories, filters.sources)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -245,7 +267,7 @@ def _keyed_filtered(key: str, filters: state.Filters, role: str) -> gpd.GeoDataF
     own identity, so the same incident has the same key on every page.
     """
     months = months_for(Role(role), filters.months)
-    frame = _study(key).filtered(months, filters.categories, filters.sources)
+    frame = _study(key, role).filtered(months, filters.categories, filters.sources)
     if Role(role) is Role.ANALYST:
         return frame
     return attach_record_keys(frame, server_key())
@@ -259,12 +281,25 @@ def area_index(key: str, kind: str) -> AreaIndex:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.GeoDataFrame:
-    """Harm and counts per area of ``kind`` (``ward``/``lsoa``), disclosed for ``role``."""
+    """Harm and counts per area of ``kind`` (``ward``/``lsoa``), disclosed for ``role``.
+
+    With a population file, ``population``, ``count_per_1000``, ``harm_per_1000`` and
+    ``small_population`` are added, computed from the disclosed counts.
+    """
     study = _study(key)
     return disclosed_areas(with_activity_layer(_keyed_filtered(key, filters, role)),
                            study.areas[kind], Role(role), by="source",
                            index=area_index(key, kind), min_count=_min_count(role),
-                           parents=study.areas["ward"] if kind != "ward" else None)
+                           parents=study.areas["ward"] if kind != "ward" else None,
+                           population=population_for(kind, study.areas[kind],
+                                                     study.population, study.areas.get("lsoa")))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def contribution(key: str, filters: state.Filters, role: str) -> pd.DataFrame:
+    """Per-agency records and months behind the filtered study, disclosed for ``role``."""
+    return disclosed_contribution(_keyed_filtered(key, filters, role), Role(role),
+                                  owners=_study(key, role).owners)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -327,12 +362,15 @@ def ranked_sites(key: str, filters: state.Filters, scale: str,
     partner = study.partner_counts
     if partner is not None and treatment:
         partner = partner.with_treatment(dict(treatment))
-    return rank_sites(
+    ranked = rank_sites(
         _filtered(key, filters), wards=study.areas["ward"], scale=scale,
         sectors=study.areas.get("postcode_sector"), lsoas=study.areas.get("lsoa"),
         imd=study.imd, assets=study.assets, weights=dict(weights),
         partner_counts=partner, population=study.postcodes,
     )
+    population = population_for(scale, ranked, study.population, study.areas.get("lsoa"))
+    return ranked if population is None else with_rates(
+        ranked, population, columns=("police_count", "police_harm"))
 
 
 def workspace_path(user: state.SessionUser) -> Path:
@@ -375,7 +413,7 @@ def launch_report(key: str, filters: state.Filters, role: str,
     and then the drawing; pass a :class:`geosoc.ui.progress.ProgressBar`.
     """
     report = _progress or (lambda fraction, message: None)
-    study = _study(key)
+    study = _study(key, role)
     months = filters.months or None
     profile = build_profile(study.incidents, study.areas, resolution=9, months=months,
                             categories=filters.categories or None,
@@ -387,7 +425,8 @@ def launch_report(key: str, filters: state.Filters, role: str,
     inputs = ReportInputs(title=f"{study.name}: locality profile", site=site,
                           assets=study.assets, incidents=study.incidents, demo=study.demo,
                           partner_counts=study.partner_counts,
-                          months=(months[0], months[-1]) if months else None)
+                          months=(months[0], months[-1]) if months else None,
+                          owners=study.owners, population=study.population)
     html = render_profile_report(profile, role=role, inputs=inputs)
     report(1.0, "launch pack ready")
     return html

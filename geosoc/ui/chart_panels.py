@@ -48,7 +48,8 @@ def top_units_panel(frame: gpd.GeoDataFrame, *, kind: str, unit: str, measure: s
     columns.update({"count": None, "harm": None})
     if not every_layer:  # every layer shown: the same figure as harm (or events), once
         columns["shown"] = None if measure == "harm" else "Events in the layers shown"
-    columns["hotspot_bin"] = None
+    columns.update({"population": None, "count_per_1000": None, "small_population": None,
+                    "hotspot_bin": None})
     table = display_table(top.drop(columns="geometry"), columns, unit=unit)
     st.dataframe(table, hide_index=True, width="stretch")
     what = "H3 cells" if kind == "h3" else "areas"

@@ -8,11 +8,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import date
 from pathlib import Path
 
 import streamlit as st
 
 from geosoc.disclosure import Role
+from geosoc.errors import GeosocError
 from geosoc.ui import cache, sidebar, state
 
 #: The page files (absolute, so the entry works from a checkout or an installed package).
@@ -34,6 +37,7 @@ def run() -> None:
     st.set_page_config(page_title="geosoc · Clear, Hold, Build", layout="wide")
     cache.start_hotspot_warm_up()
     user = state.current_user()
+    apply_retention(cache.default_workspace(), user.workspace if user else None)
     if user is None:
         cache.start_demo_preload(str(cache.demo_dir()))
         navigation = st.navigation([page("sign_in", "Sign in")])
@@ -56,6 +60,19 @@ def run() -> None:
         navigation = st.navigation(sections)
         state.record_page_view(user, navigation.title)
     navigation.run()
+
+
+def apply_retention(*workspaces: str | Path | None) -> None:
+    """Delete datasets past their delete-by date in these workspaces (once a day, audited).
+
+    Run on every start of the app (the configured workspace) and for the signed-in user's
+    workspace; a workspace that cannot be opened is left for the sign-in page to report.
+    """
+    day = date.today().isoformat()
+    for path in {str(p) for p in workspaces if p}:
+        if Path(path).is_file():
+            with contextlib.suppress(GeosocError):
+                cache.retention_applied(path, day)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from geosoc.phases.change import PhasePlan
 from geosoc.schema import CATEGORY, CRS_STORE, MONTH, SOURCE
 from geosoc.synth.demo import load_demo
 from geosoc.workspace import Workspace
+from geosoc.workspace.sharing import restrict_by_source
 from geosoc.workspace.study import load_study
 
 
@@ -59,6 +60,13 @@ class Study:
     partner_counts : PartnerCounts or None
         Partner area counts (health, housing, youth, vulnerability signals...) located on
         the study's boundaries and weighed with each source's own harm weight.
+    population : pandas.DataFrame or None
+        Mid-year population per area (index ``area_code``; ``population``, ``kind``) for
+        rates per 1,000 residents.
+    owners : dict of str to str
+        Owner agency per incident source (from the data-sharing records).
+    role : str
+        Whom the study was loaded for: datasets whose widest role is narrower are absent.
     """
 
     name: str
@@ -74,6 +82,9 @@ class Study:
     reports: tuple[IngestReport, ...] = field(default=())
     demo: bool = False
     partner_counts: PartnerCounts | None = None
+    population: pd.DataFrame | None = None
+    owners: dict[str, str] = field(default_factory=dict)
+    role: str = "analyst"
 
     @property
     def months(self) -> list[str]:
@@ -154,7 +165,7 @@ def _partner_counts(counts: pd.DataFrame | None, areas: dict[str, gpd.GeoDataFra
 
 
 def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
-                    asb_weight: float | None = None) -> Study:
+                    asb_weight: float | None = None, role: str = "analyst") -> Study:
     """Load the demo town (generating it if needed) through :func:`geosoc.synth.demo.load_demo`.
 
     Parameters
@@ -165,14 +176,25 @@ def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
         An edited harm-weight table (``geosoc.config.Settings.harm_weights``).
     asb_weight : float, optional
         Anti-social behaviour weight override (0 or 1).
+    role : str
+        Whom it is for: the demo datasets whose sharing record's widest role is narrower
+        (the A&E data is for analysts only) are left out.
 
     Returns
     -------
     Study
         Police and partner incidents with CCHI harm, wards, LSOAs and postcode sectors,
-        assets, the site and its phases.
+        assets, the site and its phases, population and owner agencies.
     """
     town = load_demo(demo_dir)
+    incidents, area_counts = town.incidents, town.area_counts
+    if town.sharing is not None:
+        incidents = restrict_by_source(incidents, town.sharing, role).reset_index(drop=True)
+        if area_counts is not None:
+            area_counts = restrict_by_source(area_counts, town.sharing,
+                                             role).reset_index(drop=True)
+    owners = ({} if town.sharing is None else
+              dict(zip(town.sharing["dataset"], town.sharing["owner_agency"], strict=True)))
     site = gpd.GeoDataFrame({"ward_code": [town.site.ward_code]},
                             index=pd.Index([town.site.name], name="name"),
                             geometry=[town.site.geometry], crs=CRS_STORE)
@@ -182,7 +204,7 @@ def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
     areas = {"ward": town.wards, "lsoa": town.lsoas, "postcode_sector": town.postcode_sectors}
     return Study(
         name=town.manifest.name,
-        incidents=_weighted(town.incidents, weights_path, asb_weight),
+        incidents=_weighted(incidents, weights_path, asb_weight),
         areas=areas,
         assets=town.assets,
         site=site,
@@ -192,7 +214,10 @@ def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
         postcodes=town.postcodes,
         reports=tuple(town.reports.values()),
         demo=True,
-        partner_counts=_partner_counts(town.area_counts, areas, weights_path, asb_weight),
+        partner_counts=_partner_counts(area_counts, areas, weights_path, asb_weight),
+        population=town.population,
+        owners={s: o for s, o in owners.items() if s in set(incidents["source"])},
+        role=role,
     )
 
 
@@ -224,19 +249,24 @@ def with_activity_layer(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return incidents.assign(**{SOURCE: source.astype(str)})
 
 
-def workspace_fingerprint(datasets: pd.DataFrame) -> str:
+def workspace_fingerprint(datasets: pd.DataFrame,
+                          widest: dict[str, str] | None = None) -> str:
     """Return a key that changes whenever a dataset is added, replaced or edited on disk.
 
     Parameters
     ----------
     datasets : pandas.DataFrame
         ``Workspace.datasets.list()`` (``name``, ``sha256``...).
+    widest : dict, optional
+        ``Workspace.sharing.widest_roles()``: a changed widest role changes the key too, so
+        a study cached for a partner never outlives the terms it was loaded under.
     """
-    return "|".join(sorted(datasets["name"] + ":" + datasets["sha256"]))
+    key = "|".join(sorted(datasets["name"] + ":" + datasets["sha256"]))
+    return key + "".join(f"|{n}>{r}" for n, r in sorted((widest or {}).items()))
 
 
 def load_workspace_study(workspace: str | Path, *, weights_path: str | None = None,
-                         asb_weight: float | None = None) -> Study:
+                         asb_weight: float | None = None, role: str = "analyst") -> Study:
     """Build a Study from the datasets stored in a workspace (:func:`load_study`).
 
     The same stored (Geo)Parquet datasets the CLI reads (``geosoc ingest ... --workspace``)
@@ -248,6 +278,9 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
         The workspace ``.sqlite`` file.
     weights_path, asb_weight : optional
         Harm weighting as in :func:`load_demo_study`.
+    role : str
+        Whom it is for: datasets whose sharing record limits them to a narrower role are
+        not loaded (:func:`geosoc.workspace.study.load_study`).
 
     Returns
     -------
@@ -264,7 +297,7 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
     """
     with Workspace.open(workspace, create=False) as ws:
         try:
-            data = load_study(ws)
+            data = load_study(ws, role=role)
         except WorkspaceError as error:
             raise WorkspaceError(error.summary, [
                 replace(p, fix=f"add it on the Data page, or {p.fix}") if p.fix else p
@@ -279,7 +312,8 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
     return Study(name=Path(workspace).stem,
                  incidents=_weighted(data.incidents, weights_path, asb_weight), areas=areas,
                  assets=data.assets, site=site, plan=plan, ongoing=ongoing, imd=data.imd,
-                 postcodes=data.postcodes,
+                 postcodes=data.postcodes, population=data.population, owners=data.owners,
+                 role=role,
                  partner_counts=_partner_counts(data.area_counts, areas, weights_path,
                                                 asb_weight))
 

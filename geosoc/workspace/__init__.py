@@ -37,6 +37,7 @@ from geosoc.workspace.audit import ChainVerification
 from geosoc.workspace.datasets import DatasetStore
 from geosoc.workspace.operations_store import OperationsStore
 from geosoc.workspace.roles import ANALYSTS, require_role
+from geosoc.workspace.sharing import SharingRegister
 from geosoc.workspace.sites import SiteStore
 from geosoc.workspace.users import LockoutPolicy, User, UserStore
 
@@ -58,6 +59,8 @@ class Workspace:
         Saved analyses.
     datasets : DatasetStore
         Loaded datasets.
+    sharing : SharingRegister
+        Data-sharing records per dataset (owner, ISA, legal basis, widest role, delete-by).
     users : UserStore
         Users, sign-in and lockout.
     """
@@ -71,6 +74,7 @@ class Workspace:
         self.sites = SiteStore(self._conn, clock)
         self.analyses = AnalysisStore(self._conn, clock)
         self.datasets = DatasetStore(self._conn, clock)
+        self.sharing = SharingRegister(self._conn, clock)
         self.users = UserStore(self._conn, clock, hasher, lockout)
         self.operations = OperationsStore(self._conn, clock, self.sites)
         try:

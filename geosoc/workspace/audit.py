@@ -33,6 +33,10 @@ from geosoc.workspace.signing import get_signed, role_mac
 GENESIS_HASH = "0" * 64
 #: Allowed kinds of audit target; a target is written ``"<kind>:<identifier>"``.
 TARGET_KINDS = ("dataset", "site", "page", "export", "asset", "user", "analysis", "workspace")
+#: Who the audit log names for deletions geosoc makes on its own (retention on app start).
+SYSTEM_ACTOR = "geosoc:retention"
+#: Actions :data:`SYSTEM_ACTOR` may record without being a registered user.
+SYSTEM_ACTIONS = ("dataset.delete",)
 #: Columns of :func:`audit_entries`.
 AUDIT_COLUMNS = ("seq", "who", "role", "at", "action", "target", "purpose", "details",
                  "prev_hash", "hash")
@@ -97,7 +101,7 @@ def check_actor(conn: sqlite3.Connection, who: str, role: str, action: str,
         Once the workspace has users: ``who`` is not one of them, or ``role`` differs from
         their role, or their role's signature does not match (``users.role`` was edited).
     """
-    if action.startswith("sign_in."):
+    if action.startswith("sign_in.") or (who == SYSTEM_ACTOR and action in SYSTEM_ACTIONS):
         return
     has_users = conn.execute("SELECT 1 FROM users LIMIT 1").fetchone()
     if not has_users:

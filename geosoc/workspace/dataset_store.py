@@ -39,16 +39,18 @@ from geosoc.workspace.dataset_files import (
 )
 from geosoc.workspace.datasets import file_sha256
 from geosoc.workspace.roles import ANALYSTS, require_role
+from geosoc.workspace.sharing import SharingRecord, visible_to
 
 #: Marker written in a stored dataset's metadata (datasets registered otherwise lack it).
 STORE_FORMAT = "geosoc-parquet-1"
 #: Dataset kinds, keyed by the ingest reader (``IngestReport.kind``) that produces them.
 KIND_BY_READER = {"policeuk": "incidents", "points": "incidents", "counts": "area_counts",
-                  "boundaries": "boundaries", "postcodes": "postcodes", "imd": "imd"}
+                  "boundaries": "boundaries", "postcodes": "postcodes", "imd": "imd",
+                  "population": "population"}
 #: Every dataset kind :func:`store_dataset` accepts.
-DATASET_KINDS = ("incidents", "area_counts", "boundaries", "postcodes", "imd")
+DATASET_KINDS = ("incidents", "area_counts", "boundaries", "postcodes", "imd", "population")
 #: Kinds :func:`load_table` returns (plain DataFrames).
-TABLE_KINDS = ("postcodes", "imd", "area_counts")
+TABLE_KINDS = ("postcodes", "imd", "area_counts", "population")
 
 _INGEST_FIX = ("re-ingest it: geosoc ingest FILE --kind ... --workspace W --name NAME "
                "--replace")
@@ -60,8 +62,8 @@ def datasets_dir(ws: Workspace) -> Path:
 
 
 def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, user: str,
-                  role: str, source: str | None = None, replace: bool = False
-                  ) -> dict[str, object]:
+                  role: str, source: str | None = None, replace: bool = False,
+                  sharing: SharingRecord | None = None) -> dict[str, object]:
     """Write an ingested frame next to the workspace and register it; return the record.
 
     Parameters
@@ -81,6 +83,9 @@ def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, us
         Where the data came from (default: the file named in the ingest report).
     replace : bool
         Replace an existing dataset of that name; otherwise an existing name is an error.
+    sharing : SharingRecord, optional
+        The data-sharing terms (owner, ISA, legal basis, marking, widest role, delete-by),
+        checked before anything is written and recorded with the dataset in one transaction.
 
     Returns
     -------
@@ -96,6 +101,13 @@ def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, us
         Bad name or kind, the name exists without ``replace``, or the frame is not EPSG:4326.
     """
     require_role(role, ANALYSTS, "store datasets (police data is OFFICIAL-SENSITIVE)")
+    if sharing is not None:
+        sharing.check()
+    elif (previous := ws.sharing.get(name)) is not None and previous["status"] == "deleted":
+        raise WorkspaceError(f"dataset {name!r} not stored: its sharing record ended", [Problem(
+            f"{name!r} was deleted on {previous['deleted_at']} ({previous['deleted_reason']})",
+            column="name", fix="record the new agreement with the load (--owner, --isa, "
+                               "--legal-basis, --marking, --widest-role, --delete-by)")])
     frame = ingested.data
     _check_request(ws, frame, name=name, kind=kind, replace=replace)
     if kind == "incidents":
@@ -109,7 +121,7 @@ def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, us
                          source=source or ingested.report.source)
     try:
         record = ws.datasets.register(name, kind, path, rows=len(frame), user=user, role=role,
-                                      metadata=metadata, replace=replace)
+                                      metadata=metadata, replace=replace, sharing=sharing)
     except BaseException:
         # Remove the new file unless a dataset record (an old one, or one a concurrent
         # ingest registered meanwhile with the same contents) names it.
@@ -220,35 +232,52 @@ def list_datasets(ws: Workspace) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``name``, ``kind``, ``area_kind`` / ``sources`` / ``months`` (comma-separated),
-        ``rows``, ``loaded_by``, ``loaded_at`` and ``stored`` (False for datasets registered
-        without their data, which this module cannot load).
+        ``rows``, ``loaded_by``, ``loaded_at``, ``stored`` (False for datasets registered
+        without their data, which this module cannot load), and from the sharing record
+        ``owner_agency``, ``widest_role`` and ``delete_by`` (empty: no record).
     """
     records = [ws.datasets.get(name) for name in ws.datasets.list()["name"]]
     columns = ["name", "kind", "area_kind", "sources", "months", "rows", "loaded_by",
-               "loaded_at", "stored"]
+               "loaded_at", "stored", "owner_agency", "widest_role", "delete_by"]
+    terms = ws.sharing.frame().set_index("dataset")
     rows = [{**{k: r[k] for k in ("name", "kind", "rows", "loaded_by", "loaded_at")},
              **{k: ", ".join(r["metadata"].get(k, [])) for k in ("area_kind", "sources",
                                                                  "months")},
-             "stored": r["metadata"].get("store") == STORE_FORMAT} for r in records]
+             "stored": r["metadata"].get("store") == STORE_FORMAT,
+             **{k: str(terms.at[r["name"], k]) if r["name"] in terms.index else ""
+                for k in ("owner_agency", "widest_role", "delete_by")}} for r in records]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _names(ws: Workspace, kind: str, area_kind: str | None = None) -> list[str]:
+def _names(ws: Workspace, kind: str, area_kind: str | None = None, *, role: str
+           ) -> list[str]:
+    """Return the stored datasets of ``kind`` that ``role`` may see (widest-role rule)."""
     listed = list_datasets(ws)
     chosen = listed[(listed["kind"] == kind) & listed["stored"]]
     if area_kind is not None:
         listed_kinds = ", " + chosen["area_kind"].astype(str) + ","
         chosen = chosen[listed_kinds.str.contains(f", {area_kind},", regex=False).astype(bool)]
-    return chosen["name"].tolist()
+    return visible_to(chosen["name"].tolist(), ws.sharing.widest_roles(), role)
 
 
-def load_incidents(ws: Workspace, *, sources: list[str] | None = None) -> gpd.GeoDataFrame:
-    """Return every stored incident dataset (police and partners) as one frame.
+def hidden_datasets(ws: Workspace, role: str) -> list[str]:
+    """Return the stored datasets ``role`` may not see (their widest role is narrower)."""
+    names = list_datasets(ws)["name"].tolist()
+    shown = set(visible_to(names, ws.sharing.widest_roles(), role))
+    return [n for n in names if n not in shown]
+
+
+def load_incidents(ws: Workspace, *, role: str, sources: list[str] | None = None
+                   ) -> gpd.GeoDataFrame:
+    """Return every stored incident dataset (police and partners) ``role`` may see, as one frame.
 
     Parameters
     ----------
     ws : Workspace
         The open workspace.
+    role : str
+        Who the result is for (``analyst``, ``partner``, ``public``): datasets whose sharing
+        record's widest role is narrower are left out, before any aggregation.
     sources : list of str, optional
         Keep only these ``source`` values (``["police"]``, ``["fire"]``); default all.
 
@@ -262,13 +291,17 @@ def load_incidents(ws: Workspace, *, sources: list[str] | None = None) -> gpd.Ge
     WorkspaceError
         No incidents stored (or none from ``sources``).
     """
-    frames = [load_dataset(ws, n) for n in _names(ws, "incidents")]
+    frames = [load_dataset(ws, n) for n in _names(ws, "incidents", role=role)]
     incidents = (gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=CRS_STORE)
                  if frames else None)
     if incidents is not None and sources is not None:
         incidents = incidents[incidents[SOURCE].isin(sources)].reset_index(drop=True)
     if incidents is None or incidents.empty:
         wanted = "" if sources is None else " from " + ", ".join(sources)
+        limited = [n for n in hidden_datasets(ws, role)
+                   if n in set(list_datasets(ws).query("kind == 'incidents'")["name"])]
+        if limited:
+            wanted += f" that the {role} role may see ({len(limited)} limited to narrower roles)"
         raise WorkspaceError(f"no incidents{wanted} in the workspace", [Problem(
             f"{ws.path} holds no stored incident data{wanted}", file=str(ws.path),
             fix=f"geosoc ingest POLICE_FOLDER --kind policeuk --workspace {ws.path} "
@@ -276,7 +309,7 @@ def load_incidents(ws: Workspace, *, sources: list[str] | None = None) -> gpd.Ge
     return incidents
 
 
-def load_areas(ws: Workspace, kind: str, *, required: bool = True
+def load_areas(ws: Workspace, kind: str, *, required: bool = True, role: str = "analyst"
                ) -> gpd.GeoDataFrame | None:
     """Return the stored boundaries of one area kind.
 
@@ -289,6 +322,8 @@ def load_areas(ws: Workspace, kind: str, *, required: bool = True
     required : bool
         Raise :class:`WorkspaceError` (saying how to add them) when none are stored;
         otherwise return None.
+    role : str
+        Who the result is for; datasets limited to narrower roles are left out.
 
     Returns
     -------
@@ -296,7 +331,7 @@ def load_areas(ws: Workspace, kind: str, *, required: bool = True
         Areas contract (index ``area_code``), EPSG:4326; several datasets of the kind are
         joined, a code stored twice keeping its first shape.
     """
-    frames = [load_dataset(ws, n) for n in _names(ws, "boundaries", kind)]
+    frames = [load_dataset(ws, n) for n in _names(ws, "boundaries", kind, role=role)]
     if not frames:
         if not required:
             return None
@@ -309,30 +344,35 @@ def load_areas(ws: Workspace, kind: str, *, required: bool = True
     return areas[~areas.index.duplicated()]
 
 
-def load_table(ws: Workspace, kind: str, *, required: bool = True) -> pd.DataFrame | None:
+def load_table(ws: Workspace, kind: str, *, role: str, required: bool = True
+               ) -> pd.DataFrame | None:
     """Return the stored table(s) of one kind, joined.
 
     Parameters
     ----------
     ws : Workspace
         The open workspace.
-    kind : {"postcodes", "imd", "area_counts"}
+    kind : {"postcodes", "imd", "area_counts", "population"}
         Which table.
     required : bool
         Raise :class:`WorkspaceError` (saying how to add it) when none is stored; otherwise
         return None.
+    role : str
+        Who the result is for; datasets limited to narrower roles are left out (area counts
+        may be a partner's data: the audience's role is required).
 
     Returns
     -------
     pandas.DataFrame or None
         Postcodes (RangeIndex; ``easting``/``northing`` EPSG:27700 metres), IMD (index
-        ``lsoa_code``, first of duplicate codes kept) or area counts (``month`` Period[M]).
+        ``lsoa_code``, first of duplicate codes kept), population (index ``area_code``,
+        ``population``, ``kind``) or area counts (``month`` Period[M]).
     """
     if kind not in TABLE_KINDS:
         raise GeosocError(f"unknown table kind {kind!r}", [Problem(
             f"{kind!r} is not a table kind", column="kind",
             fix="use one of: " + ", ".join(TABLE_KINDS))])
-    frames = [load_dataset(ws, n) for n in _names(ws, kind)]
+    frames = [load_dataset(ws, n) for n in _names(ws, kind, role=role)]
     if not frames:
         if not required:
             return None
@@ -340,6 +380,7 @@ def load_table(ws: Workspace, kind: str, *, required: bool = True) -> pd.DataFra
         raise WorkspaceError(f"no {kind} in the workspace", [Problem(
             f"{ws.path} holds no stored {kind}", file=str(ws.path),
             fix=f"geosoc ingest FILE --kind {reader} --workspace {ws.path} --name {kind}")])
-    table = pd.concat(frames, ignore_index=kind != "imd")
-    return table[~table.index.duplicated()] if kind == "imd" else table
+    indexed = kind in ("imd", "population")
+    table = pd.concat(frames, ignore_index=not indexed)
+    return table[~table.index.duplicated()] if indexed else table
 

@@ -14,6 +14,7 @@ from geosoc.errors import Problem, WorkspaceError
 from geosoc.workspace import audit
 from geosoc.workspace.db import Clock, transaction
 from geosoc.workspace.roles import ANALYSTS, require_role
+from geosoc.workspace.sharing import SharingRecord, record_terms
 
 
 def file_sha256(path: str | Path) -> str:
@@ -34,7 +35,8 @@ class DatasetStore:
 
     def register(self, name: str, kind: str, path: str | Path, *, rows: int, user: str,
                  role: str, metadata: Mapping[str, object] | None = None,
-                 replace: bool = True) -> dict[str, object]:
+                 replace: bool = True, sharing: SharingRecord | None = None
+                 ) -> dict[str, object]:
         """Record (or refresh) a loaded dataset with its file checksum; return the record.
 
         Parameters
@@ -54,6 +56,8 @@ class DatasetStore:
         replace : bool
             Replace a dataset of that name; otherwise an existing name (one stored by a
             concurrent ingest meanwhile) is refused inside the write transaction.
+        sharing : SharingRecord, optional
+            The terms it is held under, recorded (and audited) in the same transaction.
         """
         require_role(role, ANALYSTS, "load datasets")
         path = Path(path)
@@ -77,7 +81,25 @@ class DatasetStore:
             audit.record(self._conn, who=user, role=role, at=now, action="dataset.load",
                          target=f"dataset:{name}",
                          details={"kind": kind, "rows": int(rows), "sha256": record[3]})
+            if sharing is not None:
+                record_terms(self._conn, name, sharing, user=user, role=role, at=now)
         return self.get(name)
+
+    def remove(self, name: str, *, who: str, role: str, details: dict[str, object]) -> None:
+        """Delete the row of ``name``, mark its sharing record deleted, audit it; one transaction.
+
+        Called by :func:`geosoc.workspace.retention.delete_dataset`, which removes the file
+        and checks who may delete (``details["reason"]`` says why).
+        """
+        now = self._clock()
+        with transaction(self._conn):
+            self._conn.execute("DELETE FROM datasets WHERE name = ?", (name,))
+            self._conn.execute(
+                "UPDATE dataset_sharing SET status = 'deleted', deleted_by = ?, deleted_at = ?,"
+                " deleted_reason = ? WHERE dataset = ?",
+                (who, now.isoformat(), str(details.get("reason", "")), name))
+            audit.record(self._conn, who=who, role=role, at=now, action="dataset.delete",
+                         target=f"dataset:{name}", details=details)
 
     def get(self, name: str) -> dict[str, object]:
         """Return one dataset record (``metadata`` parsed to a dict)."""

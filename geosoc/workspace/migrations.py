@@ -208,15 +208,39 @@ ALTER TABLE assets ADD COLUMN external_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX assets_external_id ON assets (external_id);
 """
 
+#: Data-sharing records per dataset (owner agency, ISA, legal basis, marking, widest role,
+#: delete-by date); a deleted dataset keeps its record (status 'deleted') for the DPO.
+_SHARING = """
+CREATE TABLE dataset_sharing (
+    dataset TEXT PRIMARY KEY,
+    owner_agency TEXT NOT NULL,
+    isa_reference TEXT NOT NULL,
+    dpia_reference TEXT NOT NULL DEFAULT '',
+    legal_basis TEXT NOT NULL,
+    protective_marking TEXT NOT NULL,
+    widest_role TEXT NOT NULL CHECK (widest_role IN ('analyst', 'partner', 'public')),
+    delete_by TEXT NOT NULL,
+    notes TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'held' CHECK (status IN ('held', 'deleted')),
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    deleted_by TEXT,
+    deleted_at TEXT,
+    deleted_reason TEXT
+);
+"""
+
 #: Migration scripts in order; index 0 is schema version 1.
 MIGRATIONS: tuple[str, ...] = (
     _V1_CORE + _V1_ASSETS + _V1_SITES,
     _V2_SIGNED,
     _ASSET_FIELDS,
     _OPERATIONS,
+    _SHARING,
 )
 
 #: Tables every migrated workspace has (a missing one means the file was damaged).
 REQUIRED_TABLES = ("schema_version", "users", "audit_log", "datasets", "analyses", "assets",
                    "asset_history", "sites", "phases", "settings", "activities",
-                   "activity_history", "morile_scores", "perception_waves")
+                   "activity_history", "morile_scores", "perception_waves",
+                   "dataset_sharing")

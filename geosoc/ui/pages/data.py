@@ -26,10 +26,11 @@ from geosoc.ingest import (
     read_imd,
     read_points,
     read_policeuk,
+    read_population,
     read_postcodes,
 )
 from geosoc.ingest.counts import read_area_counts
-from geosoc.ui import cache, state
+from geosoc.ui import cache, sharing_panel, state
 from geosoc.ui.feedback import show_error, show_problems
 from geosoc.ui.progress import ProgressBar
 from geosoc.workspace import Workspace
@@ -42,6 +43,7 @@ KINDS = {
     "Boundaries (GeoJSON, GeoPackage or zipped shapefile)": "boundaries",
     "Postcode centroids (Code-Point Open / ONSPD CSV)": "postcodes",
     "Indices of Deprivation 2019 (LSOA CSV)": "imd",
+    "Population (ONS mid-year estimates per LSOA or ward, CSV or .xlsx)": "population",
 }
 NONE = "(none)"
 
@@ -89,11 +91,13 @@ if user.role is not Role.ANALYST:
     st.info("Only analysts can store datasets: police data is OFFICIAL-SENSITIVE. Ask an "
             "analyst of your workspace to load it.")
     st.stop()
+sharing_panel.register_panel(user)
 
 st.subheader("Add a dataset")
 kind_label = st.selectbox("What is it?", list(KINDS), key="data_kind")
 kind = KINDS[kind_label]
-upload = st.file_uploader("Upload a file", type=["csv", "zip", "geojson", "json", "gpkg"],
+upload = st.file_uploader("Upload a file", type=["csv", "zip", "geojson", "json", "gpkg",
+                                                 "xlsx"],
                           key="data_upload")
 server_path = st.text_input("…or point at a file or folder on this server (e.g. a folder of "
                             "police.uk monthly downloads)", key="data_path").strip()
@@ -154,7 +158,7 @@ def stored_postcodes() -> pd.DataFrame | None:
     if study is not None and study.postcodes is not None:
         return study.postcodes
     with Workspace.open(cache.workspace_path(user)) as ws:
-        return load_table(ws, "postcodes", required=False)
+        return load_table(ws, "postcodes", required=False, role=user.role.value)
 
 
 def read(path: Path) -> Ingested:
@@ -168,9 +172,16 @@ def read(path: Path) -> Ingested:
         return read_boundaries(path, kind=area_kind)
     if kind == "counts":
         return read_area_counts(path, source=source or "partner")
+    if kind == "population":
+        return read_population(path)
     return read_postcodes(path) if kind == "postcodes" else read_imd(path)
 
 
+try:
+    sharing = sharing_panel.sharing_form()
+except GeosocError as incomplete:
+    show_error(incomplete)
+    st.stop()
 replace = st.checkbox("Replace a stored dataset of the same name", key="data_replace")
 if st.button("Check and load", type="primary", key="data_load"):
     try:
@@ -182,7 +193,7 @@ if st.button("Check and load", type="primary", key="data_load"):
                                        kind=KIND_BY_READER[result.report.kind],
                                        user=user.username, role=user.role.value,
                                        source=upload.name if upload is not None else str(path),
-                                       replace=replace)
+                                       replace=replace, sharing=sharing)
     except GeosocError as error:
         show_error(error)
         st.stop()

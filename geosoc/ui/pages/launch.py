@@ -11,7 +11,7 @@ import streamlit as st
 from geosoc import maps
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role
 from geosoc.report.interactive_charts import period_bars
-from geosoc.ui import cache, chart_panels, partner_panel, state
+from geosoc.ui import cache, chart_panels, contribution_panel, partner_panel, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.ui.progress import ProgressBar
@@ -59,6 +59,8 @@ with map_col:
     scale = maps.quantile_scale(frame["harm"].fillna(0), classes=5)
     tooltip = {"name": "Ward", "harm": "Harm (days)"} if "name" in frame.columns else {
         "harm": "Harm (days)"}
+    if "count_per_1000" in frame.columns:  # from the rounded counts
+        tooltip["count_per_1000"] = "Events per 1,000 residents"
     maps.value_layer(frame.fillna({"harm": 0}), "harm", scale, name="Harm",
                      tooltip=tooltip).add_to(m)
     colours = maps.category_colours(study.assets["category"])
@@ -76,6 +78,8 @@ chart_panels.show_chart(period_bars(trend, note="rounded to 5"), key="chart_laun
 st.caption("Hover a bar for its value; quarters with fewer than 10 events are not shown.")
 
 partner_panel.render_launch(study, tuple(filters.months))
+
+contribution_panel.render(key, filters, ROLE)
 
 st.subheader("Take it with you")
 if st.toggle("Prepare the launch pack (standalone HTML, opens offline)", key="ln_pack"):

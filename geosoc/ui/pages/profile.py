@@ -6,12 +6,20 @@ import folium
 import streamlit as st
 
 from geosoc import maps
+from geosoc.aggregate.rates import rate_per_1000
 from geosoc.disclosure.rules import Role, rules_for
 from geosoc.harm import harm_unit
 from geosoc.hotspots.concentration import concentration_summary
 from geosoc.maps.deck import FOLIUM_CELL_LIMIT, deck_hex_map
 from geosoc.report.table_labels import short_unit
-from geosoc.ui import cache, chart_panels, partner_panel, state
+from geosoc.ui import (
+    cache,
+    chart_panels,
+    contribution_panel,
+    deprivation_panel,
+    partner_panel,
+    state,
+)
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 
@@ -42,8 +50,10 @@ resolution = controls[1].select_slider("H3 resolution", resolutions,
                                        help="7 ≈ 5 km², 8 ≈ 0.7 km², 9 ≈ 0.1 km², "
                                             "10 ≈ 0.015 km² per cell")
 measure = controls[2].radio("Measure", ("harm", "count"), key="pf_measure")
-layer_kind = controls[3].radio("Layer", LAYERS if GEOGRAPHIES[geography] == "h3" else LAYERS[:2],
-                               key="pf_layer")
+layer_options = LAYERS if GEOGRAPHIES[geography] == "h3" else LAYERS[:2]
+if deprivation_panel.available(study):
+    layer_options = (*layer_options, deprivation_panel.LAYER)
+layer_kind = controls[3].radio("Layer", layer_options, key="pf_layer")
 shown_sources = st.multiselect(
     "Layers on the map", study.map_layers, default=study.map_layers, key="pf_sources",
     help="Toggle each agency's contribution. 'police activity' is drugs and weapons "
@@ -60,6 +70,11 @@ value = frame[columns].sum(axis=1, min_count=1) if columns else frame[measure] *
 frame = frame.assign(shown=value)
 # a layer of only council ASB is not CCHI days: say what the shown layers are in
 label = f"Harm ({short_unit(harm_unit([], shown_sources))})" if measure == "harm" else "Events"
+if "population" in frame.columns and st.toggle(
+        "Per 1,000 residents", key="pf_rates",
+        help="ONS mid-year population; areas under 100 residents are flagged."):
+    frame = frame.assign(shown=rate_per_1000(value, frame["population"]))
+    label = f"{label} per 1,000 residents"
 
 totals = st.columns(4)
 events, harm = cache.headline(key, filters, role.value)
@@ -79,10 +94,14 @@ with map_col:
         legend = scale.legend(label)
     else:
         m = cache.base_map(boundaries=study.areas["ward"])
-        tooltip = {"shown": label, "count": "Events", "harm": "Harm (days)"}
+        tooltip = {"shown": label, "count": "Events", "harm": "Harm (days)",
+                   **({"count_per_1000": "Events per 1,000 residents", "population":
+                       "Residents"} if "population" in frame.columns else {})}
         if "name" in frame.columns:
             tooltip = {"name": "Area", **tooltip}
-        if layer_kind == LAYERS[1] and "hotspot_bin" in frame.columns:
+        if layer_kind == deprivation_panel.LAYER:
+            layer, legend = deprivation_panel.layer(study)
+        elif layer_kind == LAYERS[1] and "hotspot_bin" in frame.columns:
             layer = maps.class_layer(frame, "hotspot_bin", maps.legend.HOTSPOT_COLOURS,
                                      name="Gi* hot spots", tooltip={**tooltip, "gi_z": "Gi* z"})
             legend = maps.hotspot_legend()
@@ -126,3 +145,5 @@ chart_panels.trend_panel(cache.monthly(key, filters, role.value, by="source", la
                          all_months=study.months)
 
 partner_panel.render_profile(study, role, tuple(filters.months), harm)
+
+contribution_panel.render(key, filters, role)

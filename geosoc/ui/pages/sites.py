@@ -60,7 +60,10 @@ with table_col:
     st.subheader("Ranking")
     st.dataframe(display_table(ranked.head(25), {"rank": None, "name": "Candidate",
                                                  "score": None, "area_km2": None,
-                                                 "police_harm": None, "hotspot": None}),
+                                                 "police_harm": None, "hotspot": None,
+                                                 "population": None,
+                                                 "police_count_per_1000": None,
+                                                 "small_population": None}),
                  hide_index=True, width="stretch", height=420)
 with map_col:
     scale_colours = maps.quantile_scale(ranked["score"].clip(lower=0), classes=5)
