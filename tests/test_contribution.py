@@ -95,12 +95,12 @@ def test_launch_pack_has_contribution_and_rates(demo_dir: Path, tmp_path: Path,
         assert agency in html
     health = "Demoford Hospitals NHS Trust (fictional)"
     assert (health in html) == (role == "analyst")
-    assert "Incidents per 1,000 residents" in html and "Residents" in html
-    rates = html_table(html, "Incidents per 1,000 residents")
+    assert "Events per 1,000 residents" in html and "Residents" in html
+    rates = html_table(html, "Events per 1,000 residents")
     assert len(rates) == 10
-    shown = pd.to_numeric(rates["Incidents per 1,000 residents"].str.replace(",", ""),
+    shown = pd.to_numeric(rates["Events per 1,000 residents"].str.replace(",", ""),
                           errors="coerce")
-    counts = pd.to_numeric(rates["Incidents"].str.replace(",", ""), errors="coerce")
+    counts = pd.to_numeric(rates["Events"].str.replace(",", ""), errors="coerce")
     residents = pd.to_numeric(rates["Residents"].astype(str).str.replace(",", ""),
                               errors="coerce")
     np.testing.assert_allclose(shown, (counts / residents * 1000).round(1), atol=0.051)
@@ -170,9 +170,11 @@ def test_site_scores_carry_rates(demo_dir: Path, monkeypatch: pytest.MonkeyPatch
     at.switch_page("geosoc/ui/pages/sites.py")
     at.run()
     assert not at.exception and not at.error
-    ranking = next(d.value for d in at.dataframe if "score" in d.value.columns)
-    assert {"population", "police_count_per_1000", "small_population"} <= set(ranking.columns)
-    wards = load_demo(demo_dir).population.query("kind == 'ward'")["population"]
-    first = ranking.index[0]
-    assert ranking.loc[first, "population"] == wards[first]
-    assert ranking["police_count_per_1000"].gt(0).all()
+    ranking = next(d.value for d in at.dataframe if "Candidate" in d.value.columns)
+    residents, rate = "Residents (ONS mid-year)", "Police events per 1,000 residents"
+    assert {residents, rate, "Under 100 residents (rate unreliable)"} <= set(ranking.columns)
+    demo = load_demo(demo_dir)
+    wards = demo.population.query("kind == 'ward'")["population"]
+    code = demo.wards.index[demo.wards["name"] == ranking.loc[0, "Candidate"]][0]
+    assert ranking.loc[0, residents] == wards[code]
+    assert ranking[rate].gt(0).all()

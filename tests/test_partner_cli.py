@@ -61,7 +61,7 @@ def test_profile_writes_partner_tables_disclosed_for_a_partner(workspace, tmp_pa
             assert (out / f"partner_{source}_areas.csv").is_file()
         assert (out / "vulnerability_signals.csv").is_file()
     with Workspace.open(workspace) as ws:
-        data = load_study(ws)
+        data = load_study(ws, role="analyst")
     bundle = PartnerCounts.build(data.area_counts, {"lsoa": data.lsoas, "ward": data.wards})
     raw = pd.read_csv(outs["ana"] / "partner_totals.csv").set_index("source")
     shown = pd.read_csv(outs["pat"] / "partner_totals.csv").set_index("source")

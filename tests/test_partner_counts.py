@@ -215,10 +215,11 @@ def test_packs_carry_partner_counts_and_signals(study, demo_root, role):
     shown = totals.loc["housing", "count"]
     assert f"<td>{shown:,.0f}</td>" in launch  # the disclosed figure, not the raw one
     review = render_review_pack(demo_review_inputs(load_demo(demo_root),
-                                                   pd.Period("2024-12", "M")),
+                                                   pd.Period("2024-12", "M"), role=role),
                                 role=role, generated_at=datetime(2025, 1, 1, tzinfo=UTC))
     assert "<h2>Partner area counts in the site</h2>" in review
-    assert "<td>vulnerability</td>" in review
+    # safeguarding signals are shared with partners, never the public (sharing record)
+    assert ("<td>vulnerability</td>" in review) == (role != "public")
 
 
 def test_demo_partner_counts_carry_the_known_signal(demo_root):

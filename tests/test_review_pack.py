@@ -27,7 +27,8 @@ def demo() -> DemoTown:
 
 
 def render(demo: DemoTown, role: str, when: datetime = WHEN) -> str:
-    return render_review_pack(demo_review_inputs(demo, AS_OF), role=role, generated_at=when)
+    return render_review_pack(demo_review_inputs(demo, AS_OF, role=role), role=role,
+                              generated_at=when)
 
 
 def test_every_section_is_filled_for_the_demo_site(demo: DemoTown) -> None:
@@ -70,7 +71,7 @@ def test_two_runs_differ_only_in_the_timestamp(demo: DemoTown) -> None:
 
 
 def test_text_from_the_log_is_escaped(demo: DemoTown) -> None:
-    inputs = demo_review_inputs(demo, AS_OF)
+    inputs = demo_review_inputs(demo, AS_OF, role="analyst")
     acts = inputs.activities.copy()
     acts.loc[0, "notes"] = "<script>alert('x')</script>"
     acts.loc[1, "agency"] = "<img src=x onerror=alert(1)>"

@@ -292,7 +292,8 @@ def test_demo_records_keep_the_ae_data_from_partners(demo: Path) -> None:
     from geosoc.workspace.sharing import restrict_by_source
 
     town = load_demo(demo)
-    assert set(town.sharing["dataset"]) == set(town.incidents["source"])
+    assert set(town.sharing["dataset"]) == (set(town.incidents["source"])
+                                            | set(town.area_counts["source"]))
     for role, expected in (("analyst", {"police", "council_asb", "fire", "health_ae"}),
                            ("partner", {"police", "council_asb", "fire"}),
                            ("public", {"police", "council_asb", "fire"})):

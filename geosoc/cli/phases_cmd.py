@@ -212,7 +212,7 @@ def _workspace_partner(ws: Workspace, args: argparse.Namespace) -> object | None
     from geosoc.cli.partner_args import parse_treatment
     from geosoc.report.review_inputs import workspace_partner_counts
 
-    bundle = workspace_partner_counts(ws)
+    bundle = workspace_partner_counts(ws, role="analyst")
     treatment = parse_treatment(getattr(args, "partner_treatment", []))
     return None if bundle is None else bundle.with_treatment(treatment)
 

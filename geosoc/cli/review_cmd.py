@@ -48,18 +48,12 @@ def run(args: argparse.Namespace) -> int:
     as_of = pd.Period(args.as_of, freq="M")
     now = datetime.now(UTC)
     if args.demo:
-        from dataclasses import replace
-
         from geosoc.report.review_inputs import demo_review_inputs
         from geosoc.synth.demo import load_demo
-        from geosoc.workspace.sharing import restrict_by_source
 
-        town = load_demo()
-        if town.sharing is not None:  # the demo's analyst-only A&E data stays with analysts
-            town = replace(town, incidents=restrict_by_source(
-                town.incidents, town.sharing, args.role).reset_index(drop=True))
-        document = render_review_pack(demo_review_inputs(town, as_of), role=args.role,
-                                      generated_at=now)
+        # the demo's sharing records apply: its analyst-only A&E data stays with analysts
+        document = render_review_pack(demo_review_inputs(load_demo(), as_of, role=args.role),
+                                      role=args.role, generated_at=now)
         path = write_review_pack(document, args.out)
     else:
         path = _workspace_pack(args, as_of, now)

@@ -60,5 +60,5 @@ def top_areas_with_rates(top: pd.DataFrame, kind: str, population: pd.DataFrame 
     rate = out["count_per_1000"]
     out["count_per_1000"] = np.where(~counted, "suppressed", np.where(
         rate.notna().to_numpy(), rate.map("{:,.1f}".format), "n/a"))
-    return out, {"population": "Residents", "count_per_1000": "Incidents per 1,000 residents",
+    return out, {"population": "Residents", "count_per_1000": "Events per 1,000 residents",
                  "small_note": "Note"}

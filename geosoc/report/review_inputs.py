@@ -120,8 +120,22 @@ def _up_to(frame: pd.DataFrame, column: str, as_of: pd.Period) -> pd.DataFrame:
     return frame[frame[column] <= end].reset_index(drop=True)
 
 
-def demo_review_inputs(demo: DemoTown, as_of: pd.Period) -> ReviewInputs:
-    """Review inputs of the demo town's site up to ``as_of``."""
+def demo_review_inputs(demo: DemoTown, as_of: pd.Period, *, role: str) -> ReviewInputs:
+    """Review inputs of the demo town's site up to ``as_of``, holding what ``role`` may see.
+
+    The demo's sharing records apply as a workspace's would: a source whose widest role is
+    narrower than ``role`` (the analyst-only A&E extract) leaves the incidents and partner
+    counts before anything is computed.
+    """
+    from dataclasses import replace
+
+    from geosoc.workspace.sharing import restrict_by_source
+
+    if demo.sharing is not None:
+        demo = replace(demo, incidents=restrict_by_source(
+            demo.incidents, demo.sharing, role).reset_index(drop=True), area_counts=None
+            if demo.area_counts is None else restrict_by_source(
+                demo.area_counts, demo.sharing, role).reset_index(drop=True))
     plan = trim_plan(demo.site.plan_frame(), as_of)
     series, events, data_caveats = series_to(demo.incidents, demo.site.geometry, plan, as_of)
     ops = demo.operations
@@ -140,11 +154,14 @@ def demo_review_inputs(demo: DemoTown, as_of: pd.Period) -> ReviewInputs:
             demo.area_counts, {"lsoa": demo.lsoas, "ward": demo.wards}))
 
 
-def workspace_partner_counts(ws: Workspace) -> PartnerCounts | None:
-    """Return the workspace's stored partner area counts on its stored boundaries, or None."""
+def workspace_partner_counts(ws: Workspace, *, role: str) -> PartnerCounts | None:
+    """Return the stored partner area counts ``role`` may see on the stored boundaries, or None.
+
+    Count datasets whose sharing record limits them to a narrower role are not loaded.
+    """
     from geosoc.workspace.dataset_store import load_areas, load_table
 
-    counts = load_table(ws, "area_counts", required=False)
+    counts = load_table(ws, "area_counts", required=False, role=role)
     if counts is None or counts.empty:
         return None
     areas = {kind: load_areas(ws, kind, required=False)
@@ -179,7 +196,7 @@ def workspace_review_inputs(ws: Workspace, site: str, as_of: pd.Period, *,
                            "separated from change.")
     return ReviewInputs(
         study=study, site=site, as_of=as_of, plan=plan, monthly=series,
-        site_incidents=events, partner_counts=workspace_partner_counts(ws),
+        site_incidents=events, partner_counts=workspace_partner_counts(ws, role=role),
         evaluation=evaluation_rows(incidents, geometry, plan, series),
         activities=_up_to(ws.operations.activities(site, user=user, role=role), "date", as_of),
         morile=_up_to(ws.operations.morile(site), "date", as_of),

@@ -1,4 +1,6 @@
-"""Every ``st.cache_data``/``st.cache_resource`` of the app lives here.
+"""The app's caching seam (with its siblings ``startup_cache`` and ``partner_cache``).
+
+``st.cache_data``/``st.cache_resource`` live only in these modules.
 
 Cached functions take small hashable arguments (paths, fingerprints, ints, tuples of str)
 and anything role-specific takes the role in its key. ``cache_resource`` holds read-only
@@ -9,9 +11,7 @@ mutate them (the library never does). ``cache_data`` results are copied per call
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
-import threading
 from pathlib import Path
 
 import folium
@@ -98,58 +98,6 @@ def base_map(**options: object) -> folium.Map:
 def map_context(source: str) -> dict[str, gpd.GeoDataFrame]:
     """Read the map context layers once per server (shared: they hold no incident data)."""
     return read_context(source).data
-
-
-@st.cache_resource(show_spinner=False)
-def start_hotspot_warm_up() -> threading.Thread:
-    """Warm the hotspot code up once per process in a background thread."""
-    thread = threading.Thread(target=hotspots.warm_up, name="geosoc-hotspot-warm-up",
-                              daemon=True)
-    thread.start()
-    return thread
-
-
-#: Modules the pages need that are slow to import (folium, pydeck, charts), imported by the
-#: preload thread so the first page after sign-in does not pay for them.
-#: (Not streamlit_folium: its component must be declared from the script thread.)
-PRELOADED_MODULES = ("folium", "pydeck", "geosoc.maps.deck", "geosoc.hotspots.concentration",
-                     "geosoc.report.interactive_charts", "geosoc.sites",
-                     "geosoc.phases.readings")
-
-
-@st.cache_resource(show_spinner=False)
-def start_demo_preload(directory: str) -> threading.Thread:
-    """Load the demo town and its default profile view in the background, once per process.
-
-    Started while the sign-in page is shown, so choosing demo mode rarely waits.
-    """
-
-    def preload() -> None:
-        for module in PRELOADED_MODULES:
-            importlib.import_module(module)
-        key = directory + _harm_tag()
-        study = _study(key)
-        months = study.months
-        default = state.Filters(months=(months[0], months[-1]) if months else ())
-        cell_layer(key, default, 9, Role.ANALYST.value)
-        monthly(key, default, Role.ANALYST.value, by="source")
-
-    thread = threading.Thread(target=preload, name="geosoc-demo-preload", daemon=True)
-    thread.start()
-    return thread
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def retention_applied(workspace: str, day: str) -> tuple[str, ...]:
-    """Apply retention to ``workspace`` once per ``day`` per process; return what it deleted.
-
-    Datasets past their delete-by date are deleted (files and rows), audited as geosoc's
-    own retention (:func:`geosoc.workspace.retention.apply_retention`).
-    """
-    from geosoc.workspace.retention import apply_retention
-
-    with Workspace.open(workspace, create=False) as ws:
-        return tuple(d["dataset"] for d in apply_retention(ws))
 
 
 def authenticate(workspace: str, username: str, password: str) -> User:

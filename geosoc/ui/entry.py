@@ -16,7 +16,7 @@ import streamlit as st
 
 from geosoc.disclosure import Role
 from geosoc.errors import GeosocError
-from geosoc.ui import cache, sidebar, state
+from geosoc.ui import cache, sidebar, startup_cache, state
 
 #: The page files (absolute, so the entry works from a checkout or an installed package).
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -35,11 +35,11 @@ def run() -> None:
     """Render the app for this rerun: sign-in for nobody, the role's pages for a user."""
     # No page_icon: a Material icon favicon is fetched from fonts.gstatic.com (fails offline).
     st.set_page_config(page_title="geosoc · Clear, Hold, Build", layout="wide")
-    cache.start_hotspot_warm_up()
+    startup_cache.start_hotspot_warm_up()
     user = state.current_user()
     apply_retention(cache.default_workspace(), user.workspace if user else None)
     if user is None:
-        cache.start_demo_preload(str(cache.demo_dir()))
+        startup_cache.start_demo_preload(str(cache.demo_dir()))
         navigation = st.navigation([page("sign_in", "Sign in")])
     else:
         sidebar.render(user)
@@ -72,7 +72,7 @@ def apply_retention(*workspaces: str | Path | None) -> None:
     for path in {str(p) for p in workspaces if p}:
         if Path(path).is_file():
             with contextlib.suppress(GeosocError):
-                cache.retention_applied(path, day)
+                startup_cache.retention_applied(path, day)
 
 
 if __name__ == "__main__":

@@ -112,7 +112,8 @@ def _review_pack(user: state.SessionUser, site: str, role: Role, months: list[st
     period = pd.Period(as_of, freq="M")
     try:
         if user.demo:
-            inputs = demo_review_inputs(load_demo(cache.demo_dir()), period)
+            inputs = demo_review_inputs(load_demo(cache.demo_dir()), period,
+                                        role=role.value)
         else:
             with Workspace.open(cache.workspace_path(user), create=False) as ws:
                 inputs = workspace_review_inputs(ws, site, period, incidents=incidents,
