@@ -146,8 +146,10 @@ def test_profile_page_rates_imd_layer_and_contribution(demo_dir: Path,
     assert len(table) == 4 and records.sum() == len(load_demo(demo_dir).incidents)
     next(r for r in at.radio if r.label == "Geography").set_value("Wards").run()
     counts = _payloads(at)[0]
-    top = next(d.value for d in at.dataframe if "count_per_1000" in d.value.columns)
-    assert {"population", "small_population"} <= set(top.columns)
+    top = next(d.value for d in at.dataframe
+               if "Events per 1,000 residents" in d.value.columns)
+    assert {"Residents (ONS mid-year)", "Under 100 residents (rate unreliable)"} <= set(
+        top.columns)
     next(t for t in at.toggle if t.label == "Per 1,000 residents").set_value(True).run()
     assert not at.exception
     assert _payloads(at)[0] != counts
