@@ -35,14 +35,16 @@ from geosoc.disclosure.tables import (
 from geosoc.hotspots.emerging import emerging_hotspots, to_panel
 from geosoc.hotspots.profile import Progress, build_profile
 from geosoc.ingest.context import read_context
+from geosoc.ingest.tiles import TileSource, open_tiles
 from geosoc.maps.context import add_context
+from geosoc.maps.tiles import PublishedTiles, publish_tiles
 from geosoc.phases.change import PhasePlan
 from geosoc.phases.displacement import displacement_report
 from geosoc.phases.rings import buffer_rings
 from geosoc.report.profile_report import ReportInputs, render_profile_report
 from geosoc.sites.ranking import rank_sites
 from geosoc.synth.demo import DEFAULT_DEMO_DIR
-from geosoc.ui import state
+from geosoc.ui import basemap, state
 from geosoc.ui.study import (
     Study,
     load_demo_study,
@@ -78,18 +80,41 @@ def default_workspace() -> Path:
 def base_map(**options: object) -> folium.Map:
     """Return :func:`geosoc.maps.build_map` with the configured tiles and map context.
 
-    The context (roads, railways, water, green space) is the configured ``map.context``,
-    or the demo town's own layers in demo mode; drawn under every overlay.
+    A local tile source (``map.tiles`` naming an MBTiles/PMTiles file or an XYZ folder) is
+    copied once for the study area into the static folder and served from the app's own
+    address. The context (roads, railways, water, green space) is the configured
+    ``map.context``, or the demo town's own layers in demo mode when no tiles are set;
+    drawn under every overlay.
     """
-    tiles = settings().map
-    m = maps.build_map(tile_url=tiles.tiles, attribution=tiles.attribution,
+    config = settings().map
+    m = maps.build_map(tile_url=config.tiles, attribution=config.attribution,
                        **options)  # type: ignore[arg-type]
+    area = basemap.study_area(options)
+    if config.tile_source is not None and area is not None:
+        basemap.add_served_tiles(m, lambda: published_tiles(str(config.tile_source), area),
+                                 config.attribution)
     user = state.current_user()
     demo = user is None or user.demo or not user.workspace
-    source = tiles.context or (demo_dir() / "context" if demo else None)
+    source = config.context or (demo_dir() / "context"
+                                if demo and config.tile_source is None else None)
     if source is not None and source.exists():
         add_context(m, map_context(str(source)))
     return m
+
+
+@st.cache_resource(show_spinner="Preparing the base map tiles…", max_entries=8)
+def published_tiles(source: str, area: tuple[float, float, float, float]) -> PublishedTiles:
+    """Copy the configured tiles of the study area into the static folder, once per server.
+
+    Shared by every session (base map tiles hold no incident data).
+    """
+    return publish_tiles(open_tiles(source), area)
+
+
+def tile_source() -> TileSource | None:
+    """Return the configured local tile source (for the packs), or ``None``."""
+    path = settings().map.tile_source
+    return None if path is None else open_tiles(path)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
