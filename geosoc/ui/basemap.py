@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import folium
 import geopandas as gpd
 import streamlit as st
 
+from geosoc.config import MapSettings
 from geosoc.errors import GeosocError
+from geosoc.maps.context import add_context
 from geosoc.maps.tiles import STREAMLIT_TILES_URL, PublishedTiles, served_tile_layer
 
 
@@ -42,4 +47,23 @@ def add_served_tiles(m: folium.Map, publish: object, attribution: str) -> folium
         return m
     served_tile_layer(published, base_url=static_url(STREAMLIT_TILES_URL),
                       attribution=attribution).add_to(m)
+    return m
+
+
+def with_base_layers(m: folium.Map, options: dict[str, object], *, config: MapSettings,
+                     publish: Callable[[str, tuple[float, float, float, float]], PublishedTiles],
+                     demo_context: Path | None,
+                     read_context: Callable[[str], dict[str, gpd.GeoDataFrame]]) -> folium.Map:
+    """Add the configured base to ``m``: served local tiles, then the context layers.
+
+    The context is ``config.context``, else (demo mode, no tiles configured) the demo
+    town's; ``publish`` and ``read_context`` are the cached copies of
+    :mod:`geosoc.ui.cache`.
+    """
+    area = study_area(options)
+    if config.tile_source is not None and area is not None:
+        add_served_tiles(m, lambda: publish(str(config.tile_source), area), config.attribution)
+    source = config.context or (demo_context if config.tile_source is None else None)
+    if source is not None and source.exists():
+        add_context(m, read_context(str(source)))
     return m

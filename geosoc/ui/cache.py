@@ -25,6 +25,7 @@ from geosoc.aggregate.pip_index import AreaIndex
 from geosoc.assets.files import read_assets
 from geosoc.config import Settings, load_config, server_key
 from geosoc.disclosure.cell_key import attach_record_keys
+from geosoc.disclosure.frames import disclosed_frames, frame_layer, frame_periods
 from geosoc.disclosure.rules import Role, months_for, rules_for
 from geosoc.disclosure.tables import (
     disclosed_areas,
@@ -36,7 +37,6 @@ from geosoc.hotspots.emerging import emerging_hotspots, to_panel
 from geosoc.hotspots.profile import Progress, build_profile
 from geosoc.ingest.context import read_context
 from geosoc.ingest.tiles import TileSource, open_tiles
-from geosoc.maps.context import add_context
 from geosoc.maps.tiles import PublishedTiles, publish_tiles
 from geosoc.phases.change import PhasePlan
 from geosoc.phases.displacement import displacement_report
@@ -89,25 +89,28 @@ def base_map(**options: object) -> folium.Map:
     config = settings().map
     m = maps.build_map(tile_url=config.tiles, attribution=config.attribution,
                        **options)  # type: ignore[arg-type]
-    area = basemap.study_area(options)
-    if config.tile_source is not None and area is not None:
-        basemap.add_served_tiles(m, lambda: published_tiles(str(config.tile_source), area),
-                                 config.attribution)
+    return _with_base_layers(m, options)
+
+
+def dual_base_map(**options: object) -> folium.plugins.DualMap:
+    """Return two linked maps (pan and zoom together), each with the base of :func:`base_map`."""
+    dual = maps.build_dual_map(**options)  # type: ignore[arg-type]
+    for m in (dual.m1, dual.m2):
+        _with_base_layers(m, options)
+    return dual
+
+
+def _with_base_layers(m: folium.Map, options: dict[str, object]) -> folium.Map:
     user = state.current_user()
     demo = user is None or user.demo or not user.workspace
-    source = config.context or (demo_dir() / "context"
-                                if demo and config.tile_source is None else None)
-    if source is not None and source.exists():
-        add_context(m, map_context(str(source)))
-    return m
+    return basemap.with_base_layers(m, options, config=settings().map, publish=published_tiles,
+                                    demo_context=demo_dir() / "context" if demo else None,
+                                    read_context=map_context)
 
 
 @st.cache_resource(show_spinner="Preparing the base map tiles…", max_entries=8)
 def published_tiles(source: str, area: tuple[float, float, float, float]) -> PublishedTiles:
-    """Copy the configured tiles of the study area into the static folder, once per server.
-
-    Shared by every session (base map tiles hold no incident data).
-    """
+    """Copy the study area's tiles into the static folder once (shared: no incident data)."""
     return publish_tiles(open_tiles(source), area)
 
 
@@ -289,6 +292,21 @@ def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.Ge
                            study.areas[kind], Role(role), by="source",
                            index=area_index(key, kind), min_count=_min_count(role),
                            parents=study.areas["ward"] if kind != "ward" else None)
+
+
+@st.cache_data(show_spinner="Disclosing each month…", max_entries=8)
+def month_frames(key: str, filters: state.Filters, kind: str, resolution: int,
+                 role: str) -> pd.DataFrame:
+    """Each month's (public: quarter's) layer, disclosed as the one-month map shows it."""
+    study = _study(key)
+    incidents = with_activity_layer(_keyed_filtered(key, filters, role))
+    places = ({"cover": cover_area(study.areas["ward"], resolution), "resolution": resolution}
+              if kind == "h3" else {"areas": study.areas[kind], "index": area_index(key, kind),
+                                    "parents": study.areas["ward"] if kind != "ward" else None})
+    months = [m for m in study.months
+              if not filters.months or filters.months[0] <= m <= filters.months[1]]
+    return disclosed_frames(frame_periods(months, role), frame_layer(
+        incidents, role, by="source", min_count=_min_count(role), **places))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

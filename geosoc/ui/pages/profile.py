@@ -11,7 +11,7 @@ from geosoc.disclosure.rules import Role, rules_for
 from geosoc.harm import harm_unit
 from geosoc.hotspots.concentration import concentration_summary, lorenz_curve
 from geosoc.maps.deck import FOLIUM_CELL_LIMIT, deck_hex_map
-from geosoc.ui import cache, state
+from geosoc.ui import cache, state, time_panels
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 
@@ -132,3 +132,7 @@ period = "quarter" if "quarter" in trend.columns else "month"
 wide = trend.assign(**{period: trend[period].astype(str)}).pivot_table(
     index=period, columns="source", values=measure, aggfunc="sum")
 st.line_chart(wide, height=280)
+
+time_panels.render_time_sections(study, key=key, filters=filters, kind=kind,
+                                 resolution=int(resolution), role=role, measure=measure,
+                                 label=label, columns=columns or [measure], shapes=frame)
