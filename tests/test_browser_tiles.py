@@ -65,7 +65,7 @@ def _wait_for_tiles(app, count: int, timeout_ms: int = 30_000) -> list[list[str]
     waited = 0
     while True:
         tiles = _tiles(app)
-        if len(tiles) >= count and all(tiles[:count]) or waited > timeout_ms:
+        if (len(tiles) >= count and all(tiles[:count])) or waited > timeout_ms:
             return tiles
         app.page.wait_for_timeout(500)
         waited += 500
