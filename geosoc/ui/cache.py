@@ -36,11 +36,12 @@ from geosoc.disclosure.tables import (
 from geosoc.hotspots.emerging import emerging_hotspots, to_panel
 from geosoc.hotspots.profile import Progress, build_profile
 from geosoc.ingest.context import read_context
-from geosoc.ingest.tiles import TileSource, open_tiles
+from geosoc.ingest.tiles import open_tiles
 from geosoc.maps.tiles import PublishedTiles, publish_tiles
 from geosoc.phases.change import PhasePlan
 from geosoc.phases.displacement import displacement_report
 from geosoc.phases.rings import buffer_rings
+from geosoc.report.pack_base import pack_base
 from geosoc.report.profile_report import ReportInputs, render_profile_report
 from geosoc.sites.ranking import rank_sites
 from geosoc.synth.demo import DEFAULT_DEMO_DIR
@@ -112,12 +113,6 @@ def _with_base_layers(m: folium.Map, options: dict[str, object]) -> folium.Map:
 def published_tiles(source: str, area: tuple[float, float, float, float]) -> PublishedTiles:
     """Copy the study area's tiles into the static folder once (shared: no incident data)."""
     return publish_tiles(open_tiles(source), area)
-
-
-def tile_source() -> TileSource | None:
-    """Return the configured local tile source (for the packs), or ``None``."""
-    path = settings().map.tile_source
-    return None if path is None else open_tiles(path)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -410,7 +405,9 @@ def launch_report(key: str, filters: state.Filters, role: str,
                             progress=lambda fraction, message: report(0.8 * fraction, message))
     report(0.8, "drawing the maps and charts")
     site = study.site.reset_index()
-    inputs = ReportInputs(title=f"{study.name}: locality profile", site=site,
+    base = pack_base(settings(), bounds=study.bounds,
+                     demo_context=demo_dir() / "context" if study.demo else None)
+    inputs = ReportInputs(title=f"{study.name}: locality profile", site=site, base=base,
                           assets=study.assets, incidents=study.incidents, demo=study.demo)
     html = render_profile_report(profile, role=role, inputs=inputs)
     report(1.0, "launch pack ready")
