@@ -10,6 +10,7 @@ incident data; their coordinates are listed for the leak guard as published on p
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,20 @@ def base_points(base: PackBase | None) -> pd.DataFrame:
     return pd.DataFrame({"lon": xy[:, 0], "lat": xy[:, 1]})
 
 
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def stable_ids(rendered: str) -> str:
+    """Return rendered folium HTML with its random element ids numbered in order instead.
+
+    Two renders of the same map then give the same text (a pack differs between runs
+    only in its "Produced" line).
+    """
+    mapping: dict[str, str] = {}
+    return _ELEMENT_ID.sub(lambda m: mapping.setdefault(m.group(0), f"{len(mapping):032x}"),
+                           rendered)
+
+
 def site_map_html(site: gpd.GeoDataFrame, base: PackBase | None, *,
                   rings: gpd.GeoDataFrame | None = None) -> str:
     """Return a standalone interactive map of the site (and rings) on the pack's base.
@@ -110,7 +125,7 @@ def site_map_html(site: gpd.GeoDataFrame, base: PackBase | None, *,
     maps.site_layer(site).add_to(m)
     maps.finish_map(m)
     try:
-        live = maps.inline_assets(m.get_root().render())
+        live = maps.inline_assets(stable_ids(m.get_root().render()))
     except maps.MissingAssetError as err:
         raise GeosocError("map assets are missing, so the pack cannot open offline", [
             Problem(str(err), fix="run `python -m geosoc.maps.vendor` (part of make app)")
