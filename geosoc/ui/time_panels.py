@@ -78,7 +78,13 @@ def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind
     if len(months) < 2 and not phases:
         st.info("Choose at least two months in the sidebar to compare periods.")
         return
-    compare_panel.render(_layer(key, filters, kind, resolution, role), key=f"{prefix}_cmp",
-                         measure=measure, role=role, months=months, named=phases,
-                         make_dual=lambda: cache.dual_base_map(boundaries=wards, bounds=extent),
-                         make_map=lambda: cache.base_map(boundaries=wards, bounds=extent))
+
+    @st.fragment  # choosing periods reruns this panel only, not the whole page
+    def compare() -> None:
+        compare_panel.render(
+            _layer(key, filters, kind, resolution, role), key=f"{prefix}_cmp",
+            measure=measure, role=role, months=months, named=phases,
+            make_dual=lambda: cache.dual_base_map(boundaries=wards, bounds=extent),
+            make_map=lambda: cache.base_map(boundaries=wards, bounds=extent))
+
+    compare()
