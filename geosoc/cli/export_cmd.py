@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from geosoc.ingest.accounting import RowAccount
 
 from geosoc.cli import SUBCOMMANDS
+from geosoc.cli.partner_args import partner_counts_for
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, as_role
 from geosoc.errors import AccessDeniedError, GeosocError, Problem
 from geosoc.schema import CRS_STORE
@@ -74,6 +75,7 @@ class ProfileData:
     incidents: gpd.GeoDataFrame
     site: gpd.GeoDataFrame | None
     assets: gpd.GeoDataFrame
+    partner: object | None = None  # PartnerCounts of the study (launch pack sections)
 
 
 def _demo_data() -> ProfileData:
@@ -84,7 +86,8 @@ def _demo_data() -> ProfileData:
     site = gpd.GeoDataFrame({"name": [town.site.name]}, geometry=[town.site.geometry],
                             crs=CRS_STORE)
     return ProfileData(town.manifest.name, {"ward": town.wards, "lsoa": town.lsoas},
-                       town.incidents, site, town.assets)
+                       town.incidents, site, town.assets,
+                       partner_counts_for(town, argparse.Namespace()))
 
 
 def _workspace_data(workspace: Path, site_name: str | None) -> ProfileData:
@@ -98,7 +101,8 @@ def _workspace_data(workspace: Path, site_name: str | None) -> ProfileData:
     if study.lsoas is not None:
         areas["lsoa"] = study.lsoas
     site = _site_from_workspace(workspace, site_name) if site_name else None
-    return ProfileData(workspace.stem, areas, study.incidents, site, study.assets)
+    return ProfileData(workspace.stem, areas, study.incidents, site, study.assets,
+                       partner_counts_for(study, argparse.Namespace()))
 
 
 def _require_export_role(workspace: Path, username: str, wanted: str) -> None:
@@ -186,7 +190,8 @@ def run_profile(args: argparse.Namespace) -> int:
     bounds = tuple(float(v) for v in data.areas["ward"].total_bounds)
     inputs = ReportInputs(title=args.title or _title(args, data.name, demo),
                           site=data.site, assets=data.assets, incidents=data.incidents,
-                          demo=demo, base=configured_pack_base(bounds, demo=demo))
+                          demo=demo, partner_counts=data.partner,
+                          base=configured_pack_base(bounds, demo=demo))
     if args.workspace is None:
         path = export_profile(profile, role=role, out=args.out, inputs=inputs)
     else:  # written to a temporary name, audited (with the chain head inside), then renamed

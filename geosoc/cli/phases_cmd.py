@@ -27,6 +27,8 @@ import shapely
 
 from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS
+from geosoc.cli.partner_args import add_partner_flags, partner_counts_for
+from geosoc.cli.partner_outputs import write_partner_phases
 from geosoc.errors import AnalysisError, ConfigError, Problem, WorkspaceError
 from geosoc.harm import apply_harm_weights
 from geosoc.ingest.accounting import RowAccount
@@ -56,6 +58,7 @@ class SiteInputs:
     control: shapely.Geometry
     control_note: str
     areas: gpd.GeoDataFrame | None = None  # wards, for the neighbouring areas of the watch
+    partner: object | None = None  # PartnerCounts: partner area counts around the site
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,6 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="report on the fictional demo town's site (outputs marked DEMO)")
     report.add_argument("--demo-dir", type=Path, help="demo town folder (default: built in)")
     report.add_argument("--out", type=Path, required=True, help="output folder")
+    add_partner_flags(report)
     report.add_argument("--user", default=None, help="who runs it (default: $GEOSOC_USER)")
     report.add_argument("--json", action="store_true", help="print the summary as JSON")
     report.add_argument("--strict", action="store_true",
@@ -148,7 +152,8 @@ def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
     control = shapely.union_all(demo.wards.loc[controls].geometry.to_numpy())
     note = f"control wards chosen for the demo: {', '.join(controls)}"
     return SiteInputs(f"DEMO — fictional data: {site.name}", site.geometry, plan,
-                      demo.incidents, control, note, demo.wards)
+                      demo.incidents, control, note, demo.wards,
+                      partner_counts_for(demo, args))
 
 
 def _workspace_data(ws: Workspace, args: argparse.Namespace
@@ -190,6 +195,7 @@ def _workspace_inputs(args: argparse.Namespace) -> SiteInputs:
                     f"--site {args.site!r} --clear 2024-06:2024-08 --hold 2024-09:2025-02 "
                     "--build 2025-03:")])
         incidents, wards = _workspace_data(ws, args)
+        partner = _workspace_partner(ws, args)
     plan = _plan(phases, incidents[MONTH])
     exclude = buffer_rings(geometry, (0, max(_bands(args.bands)))).union_all()
     exclude = shapely.union(exclude, geometry)
@@ -197,7 +203,17 @@ def _workspace_inputs(args: argparse.Namespace) -> SiteInputs:
                            baseline=(plan.baseline.start, plan.baseline.end))
     note = "control wards best matching the site's baseline trend: " + ", ".join(best.index)
     return SiteInputs(args.site, geometry, plan, incidents,
-                      shapely.union_all(best.geometry.to_numpy()), note, wards)
+                      shapely.union_all(best.geometry.to_numpy()), note, wards, partner)
+
+
+def _workspace_partner(ws: Workspace, args: argparse.Namespace) -> object | None:
+    """Return the workspace's partner area counts with ``--partner-treatment`` (or None)."""
+    from geosoc.cli.partner_args import parse_treatment
+    from geosoc.report.review_inputs import workspace_partner_counts
+
+    bundle = workspace_partner_counts(ws)
+    treatment = parse_treatment(getattr(args, "partner_treatment", []))
+    return None if bundle is None else bundle.with_treatment(treatment)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -290,7 +306,7 @@ def _chosen_with_count(args: argparse.Namespace) -> tuple[SiteInputs, int]:
                 fix="use 'all' or one of: "
                     + ", ".join(sorted(inputs.incidents[SOURCE].unique())))])
         inputs = SiteInputs(inputs.name, inputs.geometry, inputs.plan, chosen,
-                            inputs.control, inputs.control_note, inputs.areas)
+                            inputs.control, inputs.control_note, inputs.areas, inputs.partner)
     return inputs, rows_in
 
 
@@ -328,6 +344,12 @@ def run_report(args: argparse.Namespace) -> int:
     account = row_account(inputs, rows_in, args.source)
     report_account(account, args, quiet=args.json)
     summary = build_report(inputs, _bands(args.bands), args.out)
+    bands = _bands(args.bands)
+    files, partner = write_partner_phases(
+        inputs.partner, site=inputs.geometry, control=inputs.control, plan=inputs.plan,
+        rings=buffer_rings(inputs.geometry, bands).union_all(), out=args.out)
+    summary["files"] += [str(p) for p in files]
+    summary["partner_counts"] = partner
     summary["rows"] = account.to_dict()
     summary["files"].append(str(account.write_csv(args.out / "drops.csv")))
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -341,6 +363,8 @@ def run_report(args: argparse.Namespace) -> int:
         print(f"  {line}")
     for text in summary["displacement"]["harm"]:
         print(f"  {text}")
+    for text in partner:
+        print(text)
     for path in summary["files"]:
         print(f"wrote {path}")
     return 0

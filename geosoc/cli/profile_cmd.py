@@ -31,6 +31,8 @@ import pandas as pd
 from geosoc import ingest
 from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
+from geosoc.cli.partner_args import add_partner_flags, partner_counts_for
+from geosoc.cli.partner_outputs import partner_lines, write_partner_tables
 from geosoc.disclosure.derived import disclose_for
 from geosoc.errors import ConfigError, Problem
 from geosoc.hotspots.concentration import lorenz_curve
@@ -79,6 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--purpose", default="locality profile (geosoc profile)",
                         help="why (recorded in the workspace's audit log)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_partner_flags(parser)
     parser.set_defaults(func=run)
 
 
@@ -170,7 +173,8 @@ def load_data(args: argparse.Namespace, account: RowAccount
         layers = {"ward": study.wards, "lsoa": study.lsoas}
         stored = {k: v for k, v in layers.items() if v is not None}
         return study.incidents, {**stored, **areas}, {"demo": False, "title": title,
-                                                      "source": str(args.workspace)}
+                                                      "source": str(args.workspace),
+                                                      "study": study}
     if args.demo:
         from geosoc.synth.demo import load_demo
 
@@ -178,7 +182,7 @@ def load_data(args: argparse.Namespace, account: RowAccount
         account.rows_read = len(town.incidents)
         account.notes.append("the fictional demo town (every row fictional)")
         layers = {"ward": town.wards, "lsoa": town.lsoas, **areas}
-        return town.incidents, layers, {"demo": True, "source": "demo",
+        return town.incidents, layers, {"demo": True, "source": "demo", "study": town,
                                         "title": f"{DEMO_MARKING}: {town.manifest.name}"}
     from geosoc.ingest.files import parse_delimiter
 
@@ -295,15 +299,27 @@ def run(args: argparse.Namespace) -> int:
     unit = harm_unit(incidents["category"], sources, scheme=args.scheme)
     head = {"protective_marking": marking, "title": title, "demo": bool(data["demo"]),
             "data": data["source"], "harm_unit": unit, "role": actor.role}
+    study = data.get("study")
+    partner = None if study is None else partner_counts_for(
+        study, args, weights_path=str(args.weights) if args.weights else None)
+
+    def partner_files(folder: Path) -> list[Path]:
+        return write_partner_tables(partner, folder, role=actor.role, months=months,
+                                    resolution=args.resolution, method=args.apportion,
+                                    population=getattr(study, "postcodes", None),
+                                    study_area=areas["ward"] if "ward" in areas
+                                    else next(iter(areas.values())))
+
     if args.workspace is None:
         written = _write(profile, args.out, args.format, head, account)
+        written += partner_files(args.out)
     else:  # audited before the files are moved into place
         from geosoc.workspace import Workspace
 
         with Workspace.open(args.workspace, create=False) as ws:
             written = ws.export_folder(
                 args.out, lambda temp, anchor: _write(profile, temp, args.format, head,
-                                                      account, anchor),
+                                                      account, anchor) + partner_files(temp),
                 who=actor.username, role=actor.role, action="export.profile_folder",
                 purpose=args.purpose, details={"marking": marking, "role": actor.role})
     summary = {**head, **profile.summary(), "rows": account.to_dict(),
@@ -318,6 +334,8 @@ def run(args: argparse.Namespace) -> int:
     for kind, frame in profile.areas.items():
         print(f"  {kind}: {len(frame):,} areas holding "
               f"{profile.table_totals.get(f'areas_{kind}', 0):,} incidents")
+    for line in partner_lines(partner, actor.role, months):
+        print(line)
     print("Hotspot bins (units):\n" + counts.to_string())
     print(profile.concentration.sentence())
     print(f"Wrote {len(written)} files to {args.out}")

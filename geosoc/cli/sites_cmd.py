@@ -27,6 +27,7 @@ import pandas as pd
 from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.cli.assets_cmd import acting_user
+from geosoc.cli.partner_args import add_partner_flags, partner_counts_for
 from geosoc.errors import ConfigError, Problem
 from geosoc.harm import apply_harm_weights, harm_unit
 from geosoc.ingest.accounting import OUTSIDE_COVER, OUTSIDE_MONTHS, WARN_SHARE, RowAccount
@@ -89,6 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help=f"share of incidents dropped that warns (default {WARN_SHARE})")
     rank.add_argument("--user", default=None, help="who chooses (default: $GEOSOC_USER/login)")
     rank.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_partner_flags(rank)
     rank.set_defaults(func=run_rank)
 
 
@@ -179,7 +181,10 @@ def _units(ranked: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame) -> dict[str, s
         if comp not in COMPONENTS:
             source = comp.split("__", 1)[1]
             rows = incidents[incidents[SOURCE] == source]
-            units[comp] = harm_unit(rows[CATEGORY], rows[SOURCE])
+            units[comp] = (harm_unit(rows[CATEGORY], rows[SOURCE]) if len(rows)
+                           else "days (area counts x the source's own weight)")
+            if comp.startswith("partner_count__"):
+                units[comp] = "events (partner area counts, an indicator)"
     return units
 
 
@@ -201,7 +206,8 @@ def run_rank(args: argparse.Namespace) -> int:
         imd=study.imd, assets=assets, weights=weights,
         higher_is_worse={"assets": False} if args.gap_led else None,
         target_km2=args.target_km2, resolution=args.resolution, max_regions=args.max_regions,
-        min_count=args.min_incidents)
+        min_count=args.min_incidents, partner_counts=partner_counts_for(study, args),
+        partner_method=args.apportion, population=study.postcodes)
     why = explain(ranked, ranked.index[0], ranked.index[1]) if len(ranked) > 1 else ""
     seen = ranked.attrs.get("period") or [None, None]
     period = (period[0] or seen[0], period[1] or seen[1])
@@ -241,6 +247,11 @@ def run_rank(args: argparse.Namespace) -> int:
               f"{args.min_incidents} police incidents not ranked")
     print(table.to_string())
     print("units: " + "; ".join(f"{component_label(c)} = {units.get(c, '')}" for c in comps))
+    signals = [c for c in top.columns if isinstance(c, str) and c.startswith("signal__")]
+    if signals:  # vulnerability signals: shown beside the score, never part of it
+        print("vulnerability signals (events in the period, not scored):\n"
+              + top[["name", *signals]].rename(columns=lambda c: c.removeprefix("signal__"))
+              .round(1).to_string())
     if why:
         print(why)
     for path in written:

@@ -211,3 +211,39 @@ class PhasePlan:
     def to_dict(self) -> dict[str, list[str]]:
         """Return ``{phase: [start, end]}`` with months as ``YYYY-MM`` strings."""
         return {p.name: [str(p.start), str(p.end)] for p in self.phases}
+
+
+def open_ended_steps(rows: list[tuple[str, str, str]], last_month: object
+                     ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str | None]],
+                                str | None]:
+    """Read phase rows whose last one may have no end month (a phase still running).
+
+    Parameters
+    ----------
+    rows : list of (phase, first month, last month)
+        In time order, months as ``YYYY-MM``; an empty first month drops the row, an empty
+        last month is allowed on the last row only (it is still running).
+    last_month : str or pandas.Period
+        The last month of data: a running phase is analysed up to it.
+
+    Returns
+    -------
+    tuple
+        ``(steps, stored, ongoing)``: steps for :meth:`PhasePlan.from_sequence` (the running
+        phase ending at ``last_month``), the same steps as stored (its end ``None``), and the
+        plan name of the running phase (``"build"``, ``"hold 2"``) or ``None``.
+    """
+    kept = [(str(p).split(" ")[0], str(s).strip(), str(e or "").strip())
+            for p, s, e in rows if str(s or "").strip()]
+    steps: list[tuple[str, str, str]] = []
+    stored: list[tuple[str, str, str | None]] = []
+    ongoing = None
+    for i, (phase, start, end) in enumerate(kept):
+        if not end and i < len(kept) - 1:
+            continue  # only the last phase may still be running
+        if not end:
+            occurrence = [p for p, _, _ in kept].count(phase)
+            ongoing = phase if occurrence == 1 else f"{phase} {occurrence}"
+        steps.append((phase, start, end or str(pd.Period(last_month, freq="M"))))
+        stored.append((phase, start, end or None))
+    return steps, stored, ongoing

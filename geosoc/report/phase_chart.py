@@ -25,6 +25,15 @@ PHASE_COLOURS = {"baseline": "#e8e8e8", "clear": "#fdd0a2", "hold": "#c6dbef",
 RING_COLOURS = ("#b2182b", "#7b3294", "#d6604d", "#542788")
 
 
+def zone_label(zone: str) -> str:
+    """Name a zone of a phase series in words: the site, a ring, the control area."""
+    if zone == "site":
+        return "CHB site"
+    if zone == "control":
+        return "Control area (untreated)"
+    return f"Ring {zone.removesuffix(' ring')} around the site"
+
+
 def _line_style(zone: str, ring_number: int) -> dict[str, object]:
     if zone == "site":
         return {"color": "#111111", "lw": 2.2}
@@ -82,11 +91,15 @@ def phase_chart(
     rings = [z for z in wide.columns if z not in ("site", "control")]
     for zone in wide.columns:
         style = _line_style(str(zone), rings.index(zone) if zone in rings else 0)
-        ax.plot(x, wide[zone].to_numpy(), marker="o", ms=3, label=str(zone), **style)
-    ax.set_ylabel("harm (days)" if measure == HARM else "events per month")
+        ax.plot(x, wide[zone].to_numpy(), marker="o", ms=3, label=zone_label(str(zone)), **style)
+    ax.set_ylabel("Harm per month (days, CCHI)" if measure == HARM else "Events per month",
+                  fontsize=11)
+    ax.set_xlabel("Month", fontsize=11)
+    ax.tick_params(labelsize=10)
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=11,
+              title="Phases and areas", title_fontsize=11)
     if title:
         ax.set_title(title)
     buffer = io.BytesIO()

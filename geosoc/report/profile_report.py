@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from geosoc import maps
+from geosoc.aggregate.count_layers import PartnerCounts
 from geosoc.assets.model import active_assets
 from geosoc.disclosure.derived import disclose_profile
 from geosoc.disclosure.layers import (
@@ -37,8 +38,11 @@ from geosoc.harm import harm_unit
 from geosoc.hotspots.profile import LocalityProfile
 from geosoc.report.asset_coverage import coverage_section_html, site_coverage
 from geosoc.report.figures import SUPPRESSED_COLOUR, static_map_svg, trend_svg
+from geosoc.report.headline import launch_headlines
 from geosoc.report.pack_base import PackBase, add_pack_base, base_points
+from geosoc.report.partner_section import launch_partner_html
 from geosoc.report.site_section import site_figures, site_section_html
+from geosoc.report.table_labels import display_table, unit_text
 from geosoc.schema import COUNT, HARM
 
 #: Asset columns shown per role (public outputs drop contact details).
@@ -70,6 +74,10 @@ class ReportInputs:
         Area layer used for the public map and the area table (``"ward"``).
     base : PackBase, optional
         The map's base (embedded tiles, context layers), drawn under the harm layer.
+    partner_counts : PartnerCounts, optional
+        Partner area counts and vulnerability signals (disclosed sections for the audience).
+    months : tuple of str, optional
+        The profile's month range (for the partner sections).
     """
 
     title: str = "Locality profile"
@@ -79,6 +87,8 @@ class ReportInputs:
     demo: bool = False
     area_kind: str = "ward"
     base: PackBase | None = None
+    partner_counts: PartnerCounts | None = None
+    months: tuple[str, str] | None = None
 
 
 def _map_layer(profile: LocalityProfile, role: Role, area_kind: str) -> gpd.GeoDataFrame:
@@ -138,13 +148,21 @@ def _table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     for row in frame[list(columns)].itertuples(index=False):  # at most a few dozen rows
         cells = []
         for value in row:
-            if isinstance(value, float):
-                text = "suppressed" if np.isnan(value) else f"{value:,.0f}"
+            if value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+                text = "suppressed"
+            elif isinstance(value, float | int | np.integer | np.floating) \
+                    and not isinstance(value, bool):
+                text = f"{value:,.0f}"
             else:
                 text = str(value)
             cells.append(f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _shown_table(frame: pd.DataFrame) -> str:
+    """Render a :func:`display_table` frame (headings already in words)."""
+    return _table(frame, {c: c for c in frame.columns})
 
 
 def _unit(profile: LocalityProfile, incidents: pd.DataFrame | None) -> str:
@@ -157,23 +175,36 @@ def _unit(profile: LocalityProfile, incidents: pd.DataFrame | None) -> str:
 
 
 def _headlines(profile: LocalityProfile, role: Role, layer: gpd.GeoDataFrame,
-               unit: str = "days (CCHI)") -> list[str]:
+               unit: str = "days (CCHI)", area_kind: str = "ward") -> str:
+    """Render the headline section: plain words first, the figures, the statistic beneath."""
     if "headline" in profile.parameters:  # disclosed once, with the cell key of the total
         count, harm = profile.parameters["headline"]
     else:
         count = disclose_headline(float(profile.cells[COUNT].sum()), role)
         harm = disclose_headline(float(profile.cells[HARM].sum()), role)
-    months = profile.monthly["month" if "month" in profile.monthly else "quarter"]
-    hot = int((layer["hotspot_bin"] >= 2).sum()) if "hotspot_bin" in layer.columns else None
-    items = [
+    series = profile.monthly if role is not Role.ANALYST else disclose_series(profile.monthly,
+                                                                              role)
+    months = series["month" if "month" in series else "quarter"]
+    areas = profile.areas.get(area_kind)
+    if areas is not None and role is Role.ANALYST:
+        areas = disclose_areas(areas, role)
+    kind_word = "ward" if area_kind == "ward" else area_kind.replace("_", " ")
+    said = launch_headlines(
+        areas, series, layer, concentration=profile.concentration.sentence(), kind=kind_word,
+        layer_kind=f"{kind_word}s" if layer is areas or "name" in layer.columns else "H3 cells")
+    figures = [
         f"{months.min()} to {months.max()}",
         "incidents: " + ("suppressed" if count is None else f"{count:,.0f}"),
         "harm: " + ("suppressed" if harm is None else f"{harm:,.0f} {unit}"),
-        profile.concentration.sentence(),
     ]
-    if hot is not None:
-        items.append(f"{hot} hot spot units at 95% confidence or more (Getis-Ord Gi*)")
-    return items
+    lead, *rest = said.lead
+    return ("<section class='headline'><h2>What the data shows</h2>"
+            f"<p class='lead'>{html.escape(lead)}</p><ul>"
+            + "".join(f"<li>{html.escape(t)}</li>" for t in rest) + "</ul>"
+            "<h3>Figures</h3><ul>"
+            + "".join(f"<li>{html.escape(t)}</li>" for t in figures) + "</ul>"
+            + (f"<p class='statistic'>{html.escape(said.statistic)}</p>" if said.statistic
+               else "") + "</section>")
 
 
 def _published_points(layer: gpd.GeoDataFrame, site: gpd.GeoDataFrame | None,
@@ -229,16 +260,14 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
                      name=top["name"] if "name" in top.columns else top.index.astype(str))
     unit = _unit(profile, inputs.incidents)
     sections = [
-        "<section><h2>Headline figures</h2><ul>"
-        + "".join(f"<li>{html.escape(t)}</li>" for t in _headlines(profile, role, layer, unit))
-        + "</ul></section>",
+        _headlines(profile, role, layer, unit, inputs.area_kind),
         _map_section(layer, colours, replace(inputs, assets=assets), scale),
         f"<section><h2>Trend ({'quarterly' if period == 'quarter' else 'monthly'} harm)</h2>"
         f"{trend_svg(series, period=period)}</section>",
         "<section><h2>Highest-harm areas</h2>"
-        + _table(top, {"code": "Code", "name": "Name", COUNT: "Incidents",
-                       HARM: f"Harm ({unit})"})
-        + "</section>",
+        + _shown_table(display_table(top, {"code": "Code", "name": "Name", COUNT: None,
+                                           HARM: None}, unit=unit))
+        + f"<p class='note'>Harm in {html.escape(unit_text(unit))}.</p></section>",
     ]
     if inputs.site is not None and len(inputs.site):
         figures = site_figures(profile, inputs.site, incidents=inputs.incidents, assets=assets,
@@ -253,6 +282,7 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
                      {"category": "Category", "n": "Assets"})
             + _table(assets.sort_values(["category", "name"]).fillna(""), cols) + "</section>")
     sections.append(_asset_coverage_section(inputs.site, assets, layer))
+    sections.append(launch_partner_html(inputs.partner_counts, role, months=inputs.months))
     document = _page(inputs, role, marking, "".join(sections))
     if inputs.incidents is not None:
         published = pd.concat([_published_points(layer, inputs.site, assets),
@@ -301,11 +331,14 @@ body { font-family: Arial, Helvetica, sans-serif; margin: 0 auto; max-width: 110
 h1 { margin: .2em 0; } h2 { border-bottom: 2px solid #b2182b; padding-bottom: 2px; }
 section { break-inside: avoid; page-break-inside: avoid; margin-bottom: 1.2em; }
 iframe { width: 100%; height: 540px; border: 1px solid #ccc; }
-table { border-collapse: collapse; margin: .4em 0; font-size: 12px; }
+table { border-collapse: collapse; margin: .4em 0; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
-.swatch { display: inline-block; width: 12px; height: 12px; margin: 0 3px 0 8px;
+.legend { font-size: 14px; line-height: 1.8; }
+.swatch { display: inline-block; width: 14px; height: 14px; margin: 0 4px 0 10px;
           border: 1px solid #999; vertical-align: middle; }
 .print-only { display: none; } .demo { color: #b2182b; font-weight: bold; }
+.lead { font-size: 1.35em; font-weight: 600; margin: .3em 0; }
+.statistic { font-size: .9em; color: #555; border-left: 3px solid #ccc; padding-left: .6em; }
 @media print { .screen-only { display: none; } .print-only { display: block; }
                section.map { page-break-before: always; } }
 """

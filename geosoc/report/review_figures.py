@@ -56,7 +56,7 @@ def phase_series_svg(series: pd.DataFrame, plan: pd.DataFrame, *, period: str, v
             last.asfreq("M", how="end") if last is not None else row.start_month)
         ax.axvspan(row.start_month.to_timestamp(), (end + 1).to_timestamp(),
                    color=PHASE_COLOURS.get(row.phase, "#eeeeee"), lw=0, zorder=0)
-        ax.text(row.start_month.to_timestamp(), 1.0, f" {row.phase}", va="top", fontsize=8,
+        ax.text(row.start_month.to_timestamp(), 1.0, f" {row.phase}", va="top", fontsize=10,
                 transform=ax.get_xaxis_transform())
     parts = [(None, series)] if groups is None else list(series.groupby(groups, sort=True))
     for name, part in parts:
@@ -64,7 +64,7 @@ def phase_series_svg(series: pd.DataFrame, plan: pd.DataFrame, *, period: str, v
         ax.plot(x, part[value].astype(float), lw=1.6, marker="o", ms=2.5,
                 label=None if name is None else str(name))
     if groups is not None:
-        ax.legend(fontsize=8, frameon=False, loc="upper right")
+        ax.legend(fontsize=10, frameon=False, loc="upper right")
     style_value_axes(ax, label)
     fig.tight_layout()
     return deterministic_svg(fig)

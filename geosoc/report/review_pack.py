@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geosoc.aggregate.count_layers import PartnerCounts
 from geosoc.disclosure.layers import guard_payload
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role, as_role
 from geosoc.disclosure.tables import disclosed_series
@@ -38,7 +39,9 @@ from geosoc.operations import (
 from geosoc.phases.rings import buffer_rings
 from geosoc.report.asset_coverage import coverage_section_html, site_coverage
 from geosoc.report.pack_base import PackBase, base_points, site_map_html
+from geosoc.report.partner_section import review_partner_html
 from geosoc.report.review_figures import phase_series_svg
+from geosoc.report.table_labels import column_label
 from geosoc.schema import HARM, MONTH
 
 _PHASE_ORDER = ("baseline", "clear", "hold", "build")
@@ -98,6 +101,7 @@ class ReviewInputs:
     site_geometry: object | None = None
     caveats: list[str] = field(default_factory=list)
     incidents: pd.DataFrame | None = None
+    partner_counts: PartnerCounts | None = None
     demo: bool = False
     base: PackBase | None = None
 
@@ -105,7 +109,7 @@ class ReviewInputs:
 def _table(frame: pd.DataFrame, *, index: bool = False) -> str:
     """Return an HTML table with every cell escaped."""
     shown = frame.reset_index() if index else frame
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    head = "".join(f"<th>{html.escape(column_label(str(c)))}</th>" for c in shown.columns)
     body = "".join("<tr>" + "".join(
         f"<td>{'' if pd.isna(v) else html.escape(str(v))}</td>" for v in row) + "</tr>"
         for row in shown.itertuples(index=False))
@@ -116,7 +120,7 @@ def _plan_section(plan: pd.DataFrame) -> str:
     rows = pd.DataFrame({
         "phase": plan["phase"],
         "from": plan["start_month"].astype(str),
-        "to": [("running" if pd.isna(e) else str(e)) for e in plan["end_month"]],
+        "to": [("still running" if pd.isna(e) else str(e)) for e in plan["end_month"]],
     })
     return f"<section><h2>Phases</h2>{_table(rows)}</section>"
 
@@ -289,6 +293,8 @@ def render_review_pack(inputs: ReviewInputs, *, role: Role | str,
         "<li>None recorded.</li>"
     body = "".join([
         _plan_section(inputs.plan), _site_map_section(inputs), _change_section(inputs, role),
+        review_partner_html(inputs.partner_counts, role, inputs.site_geometry, inputs.plan)
+        if inputs.site_geometry is not None else "",
         _activity_section(inputs, role), _morile_section(inputs, role),
         _perception_section(inputs, role), _assets_section(inputs, role),
         f"<section><h2>Data caveats</h2><ul>{caveats}</ul></section>",

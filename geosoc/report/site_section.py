@@ -21,11 +21,31 @@ from geosoc.disclosure.layers import disclose_headline, disclose_series
 from geosoc.disclosure.rules import Role
 from geosoc.harm import apply_harm_weights
 from geosoc.hotspots.profile import LocalityProfile
-from geosoc.schema import COUNT, HARM, LAT, LON, MONTH
+from geosoc.schema import CATEGORY, COUNT, HARM, LAT, LON, MONTH, SOURCE
 
 
 def _inside(site: shapely.Geometry, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return shapely.contains_xy(site, lon, lat)
+
+
+def _profile_months(profile: LocalityProfile) -> tuple[pd.Period, pd.Period]:
+    """First and last month of the profile (a public profile's quarters, as months)."""
+    if MONTH in profile.monthly.columns:
+        return profile.monthly[MONTH].min(), profile.monthly[MONTH].max()
+    quarters = profile.monthly["quarter"]
+    return quarters.min().asfreq("M", how="start"), quarters.max().asfreq("M", how="end")
+
+
+def _in_profile(incidents: pd.DataFrame, profile: LocalityProfile) -> pd.DataFrame:
+    """Return the incidents the profile counts: its months, categories and sources."""
+    first, last = _profile_months(profile)
+    months = pd.PeriodIndex(incidents[MONTH], freq="M")
+    keep = (months >= first) & (months <= last)
+    for column, key in ((CATEGORY, "categories"), (SOURCE, "sources")):
+        chosen = profile.parameters.get(key)
+        if chosen and column in incidents.columns:
+            keep &= incidents[column].isin(list(chosen)).to_numpy()
+    return incidents[keep]
 
 
 def site_figures(profile: LocalityProfile, site: gpd.GeoDataFrame, *,
@@ -50,9 +70,11 @@ def site_figures(profile: LocalityProfile, site: gpd.GeoDataFrame, *,
     Returns
     -------
     dict
-        ``name``, ``harm`` and ``count`` inside (H3 cells whose centre lies in the site),
-        ``share_harm`` of the area-wide harm, ``cells``, ``hot_cells`` (Gi* bin +2 or +3),
-        ``rank``/``of`` (the site's harm against every area's), ``monthly`` (month, count,
+        ``name``, ``harm`` and ``count`` inside (the site's own incidents in the profile's
+        months, categories and sources when ``incidents`` are given, else the H3 cells whose
+        centre lies in the site), ``total_harm`` and ``share_harm`` of the area-wide harm,
+        ``cells``, ``hot_cells`` (Gi* bin +2 or +3), ``area_harm`` (every area's harm, as
+        the profile holds it) and ``of``, ``monthly`` (month, count,
         harm) or None, and ``assets`` (category -> number) or None.
     """
     geom = shapely.union_all(site.geometry.to_numpy())
@@ -67,28 +89,30 @@ def site_figures(profile: LocalityProfile, site: gpd.GeoDataFrame, *,
     hot = int((cells.loc[inside, "hotspot_bin"] >= 2).sum()) if "hotspot_bin" in cells else 0
     figures: dict[str, object] = {
         "name": name, "harm": harm, "count": float(cells.loc[inside, COUNT].sum()),
-        "share_harm": harm / total if total else 0.0, "cells": int(inside.sum()),
-        "hot_cells": hot, "rank": None, "of": None, "monthly": None, "assets": None,
+        "share_harm": harm / total if total else 0.0, "total_harm": total,
+        "cells": int(inside.sum()),
+        "hot_cells": hot, "area_harm": None, "of": None, "monthly": None, "assets": None,
         "area_kind": area_kind,
     }
     if area_kind in profile.areas:
-        area_harm = profile.areas[area_kind][HARM].to_numpy(dtype=float)
-        figures["rank"] = int((area_harm > harm).sum()) + 1
-        figures["of"] = len(area_harm)
+        figures["area_harm"] = profile.areas[area_kind][HARM].to_numpy(dtype=float)
+        figures["of"] = len(figures["area_harm"])
     if incidents is not None and len(incidents):
-        mine = incidents[_inside(geom, incidents[LON].to_numpy(float),
-                                 incidents[LAT].to_numpy(float))]
+        chosen = _in_profile(incidents, profile)
+        scheme = str(profile.parameters.get("scheme", "harm"))
+        weighted = apply_harm_weights(chosen, scheme=scheme, unknown=0.0)
+        inside_site = _inside(geom, weighted[LON].to_numpy(float), weighted[LAT].to_numpy(float))
+        mine = weighted[inside_site]
+        # The site's own incidents, not the cells whose centre falls in it: a public
+        # resolution-7 cell (~5 km²) is many times a ward-sized site.
+        figures.update(harm=float(mine[HARM].sum()), count=float(len(mine)),
+                       total_harm=float(weighted[HARM].sum()))
+        figures["share_harm"] = (figures["harm"] / figures["total_harm"]
+                                 if figures["total_harm"] else 0.0)
         if len(mine):
-            scheme = str(profile.parameters.get("scheme", "harm"))
-            weighted = apply_harm_weights(mine, scheme=scheme, unknown=0.0)
-            monthly = (weighted.groupby(MONTH).agg(count=(HARM, "size"), harm=(HARM, "sum"))
+            monthly = (mine.groupby(MONTH).agg(count=(HARM, "size"), harm=(HARM, "sum"))
                        .reset_index())
-            if MONTH in profile.monthly.columns:
-                first, last = profile.monthly[MONTH].min(), profile.monthly[MONTH].max()
-            else:  # a public profile is disclosed by quarter: the months those quarters span
-                quarters = profile.monthly["quarter"]
-                first = quarters.min().asfreq("M", how="start")
-                last = quarters.max().asfreq("M", how="end")
+            first, last = _profile_months(profile)
             span = pd.period_range(first, last, freq="M")
             figures["monthly"] = (monthly.set_index(MONTH).reindex(span, fill_value=0)
                                   .rename_axis(MONTH).reset_index())
@@ -123,15 +147,22 @@ def _trend_sentence(series: pd.DataFrame) -> str:
 def site_section_html(figures: dict[str, object], role: Role, unit: str) -> str:
     """Render the site section for ``role`` (every figure disclosed; text escaped)."""
     name = html.escape(str(figures["name"]))
+    site_harm = disclose_headline(float(figures["harm"]), role)
+    total = disclose_headline(float(figures["total_harm"]), role)
+    share = (f" ({site_harm / total:.0%} of the whole study area's harm)"
+             if site_harm is not None and total else "")  # from disclosed values only
     items = [
-        f"harm inside the site: {_shown(float(figures['harm']), role)} {unit} "
-        f"({float(figures['share_harm']):.0%} of the whole study area's harm)",
+        f"harm inside the site: {_shown(float(figures['harm']), role)} {unit}{share}",
         f"incidents inside the site: {_shown(float(figures['count']), role)}",
-        f"hot spot cells inside (Gi* 95% or more): {figures['hot_cells']} of "
-        f"{figures['cells']} H3 cells",
+        f"hot spot cells (Gi* 95% or more) among the {figures['cells']} H3 cells covering "
+        f"the site: {figures['hot_cells']}",
     ]
-    if figures["rank"] is not None:
-        items.append(f"by harm the site would rank {figures['rank']} of {figures['of']} "
+    if figures["area_harm"] is not None and site_harm is not None:
+        # ranked by the disclosed site harm against the areas as this role sees them
+        # a ward-sized site ties with its own ward: only a clearly larger area ranks above
+        above = np.nan_to_num(figures["area_harm"]) > site_harm * (1 + 1e-6) + 0.5  # type: ignore[operator]
+        rank = int(above.sum()) + 1
+        items.append(f"by harm the site would rank {rank} of {figures['of']} "
                      f"{figures['area_kind']}s")
     monthly = figures["monthly"]
     if monthly is not None:

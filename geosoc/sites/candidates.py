@@ -194,6 +194,8 @@ def compare_candidates(ranked: gpd.GeoDataFrame, codes: Sequence[str],
     comps = ranked.attrs.get("components") or component_columns(ranked)
     rows = [c for c in (NAME, "rank", "score", "area_km2", "missing") if c in ranked.columns]
     rows += [f"{c}{suffix}" for c in comps for suffix in ("", "__norm", "__contrib")]
+    # vulnerability signals: shown as counts and per km², never scored
+    rows += [c for c in ranked.columns if isinstance(c, str) and c.startswith("signal")]
     table = ranked.loc[codes, rows].T
     table.index.name = "figure"
     monthly = pd.DataFrame()

@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geosoc.aggregate.cells import cover_area
+from geosoc.aggregate.count_layers import PartnerCounts
 from geosoc.aggregate.tables import harm_by_cell
 from geosoc.errors import AnalysisError, Problem
 from geosoc.hotspots.local_stats import gi_star
@@ -20,6 +21,7 @@ from geosoc.hotspots.weights import h3_graph
 from geosoc.schema import HARM, MONTH
 from geosoc.sites.candidates import as_candidates, sector_candidates, ward_candidates
 from geosoc.sites.components import candidate_components
+from geosoc.sites.partner_component import partner_count_components, period_of
 from geosoc.sites.regions import grow_regions, name_regions_by_areas
 from geosoc.sites.scoring import score_candidates
 from geosoc.sites.weights import DEFAULT_WEIGHTS, ScoreWeights
@@ -122,6 +124,9 @@ def rank_sites(
     resolution: int = 9,
     max_regions: int = 10,
     min_count: int = 20,
+    partner_counts: PartnerCounts | None = None,
+    partner_method: str = "area",
+    population: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Rank candidate sites of one scale from (period-filtered) incidents.
 
@@ -148,6 +153,11 @@ def rank_sites(
         site must hold enough recorded crime for a change to be measurable (and a ward at
         the edge of a force's data would otherwise rank on IMD alone). Their codes are in
         ``attrs["excluded"]``.
+    partner_counts : PartnerCounts, optional
+        Partner area counts: one component per source over the incidents' period
+        (:func:`geosoc.sites.partner_component.partner_count_components`), apportioned
+        to candidates by ``partner_method`` (``"area"``, or ``"population"`` with
+        ``population`` = postcode centroids).
 
     Returns
     -------
@@ -182,6 +192,10 @@ def rank_sites(
                 " or leave the IMD out")])
     components = candidate_components(candidates, incidents, imd=imd, lsoas=lsoas,
                                       assets=assets, hotspots=cells, emerging=emerging)
+    if partner_counts is not None:
+        components = partner_count_components(components, partner_counts,
+                                              months=period_of(incidents),
+                                              method=partner_method, population=population)
     enough = components["police_count"].fillna(0) >= min_count
     if not enough.any():
         raise AnalysisError("no candidate holds enough incidents to rank", [Problem(

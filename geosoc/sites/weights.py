@@ -20,6 +20,7 @@ __all__ = [
     "COMPONENTS",
     "DEFAULT_WEIGHTS",
     "NORMALISATIONS",
+    "PARTNER_COUNT_PREFIX",
     "PARTNER_PREFIX",
     "ScoreWeights",
     "component_columns",
@@ -39,6 +40,10 @@ COMPONENTS: dict[str, tuple[str, str]] = {
 }
 #: Prefix of the per-source partner harm components (``partner_harm__council_asb``).
 PARTNER_PREFIX = "partner_harm__"
+#: Prefix of the per-source partner *indicator* components (area counts kept out of harm,
+#: ``partner_count__housing``); weighted like partner harm (``partner_sources`` by source).
+PARTNER_COUNT_PREFIX = "partner_count__"
+_PARTNER_PREFIXES = (PARTNER_PREFIX, PARTNER_COUNT_PREFIX)
 NORMALISATIONS = ("rank", "minmax", "max")
 
 
@@ -95,9 +100,9 @@ class ScoreWeights:
 
     def weight(self, component: str) -> float:
         """Return the weight of ``component`` (a partner source falls back to ``partner_harm``)."""
-        if component.startswith(PARTNER_PREFIX):
-            return float(dict(self.partner_sources).get(component.removeprefix(PARTNER_PREFIX),
-                                                        self.partner_harm))
+        if component.startswith(_PARTNER_PREFIXES):
+            source = component.split("__", 1)[1]
+            return float(dict(self.partner_sources).get(source, self.partner_harm))
         if component not in COMPONENTS:
             raise ConfigError(f"unknown score component {component!r}",
                               [Problem(f"no weight named {component!r}",
@@ -138,7 +143,7 @@ class ScoreWeights:
             if key == "normalisation":
                 updates[key] = str(raw)
                 continue
-            if key not in known and not key.startswith(PARTNER_PREFIX):
+            if key not in known and not key.startswith(_PARTNER_PREFIXES):
                 problems.append(Problem(f"unknown weight {key!r}", column=key,
                                         fix="use one of " + ", ".join(sorted(known))))
                 continue
@@ -148,8 +153,8 @@ class ScoreWeights:
                 problems.append(Problem(f"weight {key!r} is not a number: {raw!r}", column=key,
                                         fix="write it as a number, e.g. 0.5"))
                 continue
-            if key.startswith(PARTNER_PREFIX):
-                partners[key.removeprefix(PARTNER_PREFIX)] = number
+            if key.startswith(_PARTNER_PREFIXES):
+                partners[key.split("__", 1)[1]] = number
             else:
                 updates[key] = number
         if problems:
@@ -166,6 +171,8 @@ def component_label(component: str) -> str:
     """Return the plain-English label of a component, e.g. "partner harm (fire)"."""
     if component.startswith(PARTNER_PREFIX):
         return f"partner harm ({component.removeprefix(PARTNER_PREFIX)})"
+    if component.startswith(PARTNER_COUNT_PREFIX):
+        return f"partner count ({component.removeprefix(PARTNER_COUNT_PREFIX)})"
     return COMPONENTS[component][0]
 
 
@@ -173,6 +180,6 @@ def component_columns(frame: pd.DataFrame) -> list[str]:
     """Return the component columns present in ``frame``, in canonical order."""
     known = [c for c in COMPONENTS if c in frame.columns]
     partners = sorted(c for c in frame.columns
-                      if isinstance(c, str) and c.startswith(PARTNER_PREFIX) and "__" not in
-                      c.removeprefix(PARTNER_PREFIX))
+                      if isinstance(c, str) and c.startswith(_PARTNER_PREFIXES)
+                      and "__" not in c.split("__", 1)[1])
     return known + partners

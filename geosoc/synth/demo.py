@@ -36,11 +36,13 @@ from geosoc.ingest import (
     read_policeuk,
     read_postcodes,
 )
+from geosoc.ingest.counts import read_area_counts
 from geosoc.ingest.files import read_csv_checked
 from geosoc.operations import validate_activities, validate_morile, validate_waves
 from geosoc.schema import CRS_STORE
 from geosoc.synth import DEFAULT_SEED, GENERATOR_VERSION, DemoManifest, generate_demo_town
 from geosoc.synth import writer as files
+from geosoc.synth.partner_counts import COUNT_FILES
 
 
 def _default_demo_dir() -> Path:
@@ -189,6 +191,9 @@ class DemoTown:
         What each reader did (e.g. ``reports["health_ae"].dropped``).
     operations : DemoOperations
         The site's activity log, MoRiLE series and perception waves (validated).
+    area_counts : pandas.DataFrame or None
+        Partner area counts (health, housing, youth, vulnerability signals) read with
+        :func:`geosoc.ingest.counts.read_area_counts`, one ``source`` per file.
     """
 
     incidents: gpd.GeoDataFrame
@@ -202,6 +207,7 @@ class DemoTown:
     manifest: DemoManifest
     reports: dict[str, IngestReport]
     operations: DemoOperations | None = None
+    area_counts: pd.DataFrame | None = None
 
 
 def ensure_demo(directory: str | Path | None = None, *, seed: int = DEFAULT_SEED) -> Path:
@@ -300,5 +306,8 @@ def load_demo(directory: str | Path | None = None) -> DemoTown:
         },
     )
     operations = _read_operations(root, site, _last_day(manifest))
+    area_counts = pd.concat([keep(f"{source}_counts", read_area_counts(root / path,
+                                                                       source=source))
+                             for source, path in COUNT_FILES.items()], ignore_index=True)
     return DemoTown(incidents, wards, lsoas, postcodes, sectors, imd, assets, site, manifest,
-                    reports, operations)
+                    reports, operations, area_counts)

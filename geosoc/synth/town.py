@@ -27,6 +27,7 @@ from geosoc.synth.geography import LAD_CODE, LAD_NAME, TO_LONLAT, Geography, bui
 from geosoc.synth.incidents import FORCE, draw_events, police_rows
 from geosoc.synth.intensity import MapPoints, build_map_points, expected_counts
 from geosoc.synth.manifest import MANIFEST_NAME, DemoManifest
+from geosoc.synth.partner_counts import COUNT_FILES, area_count_tables, signal_lsoa
 from geosoc.synth.partners import ae_assaults, council_asb, fire_deliberate
 from geosoc.synth.postcodes import build_postcodes
 from geosoc.synth.scenario import MONTHS, PHASES, RING_BANDS_M, Scenario, build_scenario
@@ -103,7 +104,7 @@ def generate_demo_town(out_dir: str | Path, *, seed: int = DEFAULT_SEED) -> Demo
 
 
 def _generate(root: Path, seed: int) -> DemoManifest:
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
     geo = build_geography(streams[0])
     scenario = build_scenario(streams[1], geo)
     points = build_map_points(streams[2], geo)
@@ -126,6 +127,10 @@ def _generate(root: Path, seed: int) -> DemoManifest:
     for source, frame in (("council_asb", council), ("fire", fire), ("health_ae", health)):
         writer.write_csv(frame, root / writer.PARTNER_FILES[source])
     writer.write_csv(assets, root / writer.ASSETS_FILE)
+    area_counts = area_count_tables(streams[8], expected, points, geo, scenario.site_ward)
+    for source, frame in area_counts.items():
+        writer.write_csv(frame, root / COUNT_FILES[source])
+    files += [root / p for p in COUNT_FILES.values()]
     operations = {"activities": ops.activity_log(streams[6]), "morile": ops.morile_series(
         streams[6]), "perception": ops.perception_waves()}
     for key, frame in operations.items():
@@ -155,6 +160,7 @@ def _generate(root: Path, seed: int) -> DemoManifest:
             "council_asb": len(council),
             "fire": len(fire),
             "health_ae": len(health),
+            **{f"area_counts_{s}": int(f["count"].sum()) for s, f in area_counts.items()},
             "postcodes": len(postcodes),
             "assets": len(assets),
             "wards": len(geo.wards),
@@ -180,7 +186,8 @@ def _generate(root: Path, seed: int) -> DemoManifest:
             ),
         },
         hotspots=_hotspot_records(scenario, geo),
-        truth=_truth(geo, scenario, points, expected),
+        truth={**_truth(geo, scenario, points, expected),
+               "partner_signal_lsoa": signal_lsoa(expected, points, geo, scenario.site_ward)},
     )
     manifest.write(root)
     return DemoManifest.read(root)  # a JSON-clean copy that shares no module constants

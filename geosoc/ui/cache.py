@@ -15,11 +15,12 @@ import threading
 from pathlib import Path
 
 import folium
+import folium.plugins
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geosoc import aggregate, hotspots, maps
+from geosoc import aggregate, hotspots
 from geosoc.aggregate.cells import assign_cells, cover_area, h3_ints_to_str
 from geosoc.aggregate.pip_index import AreaIndex
 from geosoc.assets.files import read_assets
@@ -79,34 +80,20 @@ def default_workspace() -> Path:
 
 
 def base_map(**options: object) -> folium.Map:
-    """Return :func:`geosoc.maps.build_map` with the configured tiles and map context.
-
-    A local tile source (``map.tiles`` naming an MBTiles/PMTiles file or an XYZ folder) is
-    copied once for the study area into the static folder and served from the app's own
-    address. The context (roads, railways, water, green space) is the configured
-    ``map.context``, or the demo town's own layers in demo mode when no tiles are set;
-    drawn under every overlay.
-    """
-    config = settings().map
-    m = maps.build_map(tile_url=config.tiles, attribution=config.attribution,
-                       **options)  # type: ignore[arg-type]
-    return _with_base_layers(m, options)
+    """Return :func:`geosoc.ui.basemap.base_map` with this server's tiles and context."""
+    return basemap.base_map(_base_sources(), **options)
 
 
 def dual_base_map(**options: object) -> folium.plugins.DualMap:
-    """Return two linked maps (pan and zoom together), each with the base of :func:`base_map`."""
-    dual = maps.build_dual_map(**options)  # type: ignore[arg-type]
-    for m in (dual.m1, dual.m2):
-        _with_base_layers(m, options)
-    return dual
+    """Return two linked maps (:func:`geosoc.ui.basemap.dual_base_map`) on the same base."""
+    return basemap.dual_base_map(_base_sources(), **options)
 
 
-def _with_base_layers(m: folium.Map, options: dict[str, object]) -> folium.Map:
+def _base_sources() -> basemap.BaseSources:
     user = state.current_user()
     demo = user is None or user.demo or not user.workspace
-    return basemap.with_base_layers(m, options, config=settings().map, publish=published_tiles,
-                                    demo_context=demo_dir() / "context" if demo else None,
-                                    read_context=map_context)
+    return basemap.BaseSources(settings().map, published_tiles, map_context,
+                               demo_dir() / "context" if demo else None)
 
 
 @st.cache_resource(show_spinner="Preparing the base map tiles…", max_entries=8)
@@ -134,7 +121,8 @@ def start_hotspot_warm_up() -> threading.Thread:
 #: preload thread so the first page after sign-in does not pay for them.
 #: (Not streamlit_folium: its component must be declared from the script thread.)
 PRELOADED_MODULES = ("folium", "pydeck", "geosoc.maps.deck", "geosoc.hotspots.concentration",
-                     "geosoc.report.phase_chart", "geosoc.sites", "geosoc.phases.readings")
+                     "geosoc.report.interactive_charts", "geosoc.sites",
+                     "geosoc.phases.readings")
 
 
 @st.cache_resource(show_spinner=False)
@@ -317,10 +305,17 @@ def headline(key: str, filters: state.Filters, role: str) -> tuple[float | None,
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def monthly(key: str, filters: state.Filters, role: str, by: str | None = None) -> pd.DataFrame:
-    """Monthly counts and harm (quarters for the public role), disclosed for ``role``."""
-    return disclosed_series(_keyed_filtered(key, filters, role), Role(role), by=by,
-                            min_count=_min_count(role))
+def monthly(key: str, filters: state.Filters, role: str, by: str | None = None,
+            layers: bool = False) -> pd.DataFrame:
+    """Monthly counts and harm (quarters for the public role), disclosed for ``role``.
+
+    With ``layers`` (and ``by="source"``) police-activity offences are their own source,
+    ``police activity``, as on the map's layer toggles.
+    """
+    frame = _keyed_filtered(key, filters, role)
+    if layers:
+        frame = with_activity_layer(frame)
+    return disclosed_series(frame, Role(role), by=by, min_count=_min_count(role))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -346,13 +341,22 @@ def emerging_layer(key: str, filters: state.Filters, resolution: int, role: str)
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def ranked_sites(key: str, filters: state.Filters, scale: str,
-                 weights: tuple[tuple[str, float], ...]) -> gpd.GeoDataFrame:
-    """Candidate CHB sites of ``scale`` ranked with ``weights`` (analyst view only)."""
+                 weights: tuple[tuple[str, float], ...],
+                 treatment: tuple[tuple[str, str], ...] = ()) -> gpd.GeoDataFrame:
+    """Candidate CHB sites of ``scale`` ranked with ``weights`` (analyst view only).
+
+    Partner area counts enter as one component per source (``treatment``: the user's
+    harm/indicator choice per source).
+    """
     study = _study(key)
+    partner = study.partner_counts
+    if partner is not None and treatment:
+        partner = partner.with_treatment(dict(treatment))
     return rank_sites(
         _filtered(key, filters), wards=study.areas["ward"], scale=scale,
         sectors=study.areas.get("postcode_sector"), lsoas=study.areas.get("lsoa"),
         imd=study.imd, assets=study.assets, weights=dict(weights),
+        partner_counts=partner, population=study.postcodes,
     )
 
 
@@ -408,7 +412,9 @@ def launch_report(key: str, filters: state.Filters, role: str,
     base = pack_base(settings(), bounds=study.bounds,
                      demo_context=demo_dir() / "context" if study.demo else None)
     inputs = ReportInputs(title=f"{study.name}: locality profile", site=site, base=base,
-                          assets=study.assets, incidents=study.incidents, demo=study.demo)
+                          assets=study.assets, incidents=study.incidents, demo=study.demo,
+                          partner_counts=study.partner_counts,
+                          months=(months[0], months[-1]) if months else None)
     html = render_profile_report(profile, role=role, inputs=inputs)
     report(1.0, "launch pack ready")
     return html

@@ -19,6 +19,7 @@ from geosoc.errors import GeosocError
 from geosoc.operations import ACTIVITY_TYPES, PILLARS, agency_share, pillar_balance
 from geosoc.report.review_inputs import demo_review_inputs, workspace_review_inputs
 from geosoc.report.review_pack import render_review_pack
+from geosoc.report.table_labels import display_table
 from geosoc.synth.demo import load_demo, read_demo_operations
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import show_error
@@ -162,11 +163,16 @@ def render(site: str, months: list[str], incidents: pd.DataFrame,
         left, right = st.columns([3, 2])
         left.altair_chart(activity_chart(activities, harm), width="stretch")
         right.markdown("**Activities by pillar and phase**")
-        right.dataframe(pillar_balance(activities, phases), width="stretch")
+        balance = pillar_balance(activities, phases)
+        right.dataframe(display_table(balance, ["pillar", *balance.columns], index="pillar",
+                                      drop_repeats=False), hide_index=True, width="stretch")
         right.markdown("**Police and partner activity**")
-        right.dataframe(share, width="stretch")
+        right.dataframe(display_table(share, ("phase", "police", "partners", "partner_share"),
+                                      index="phase", drop_repeats=False),
+                        hide_index=True, width="stretch")
         shown = activities.assign(date=activities["date"].dt.strftime("%Y-%m-%d"))
-        st.dataframe(shown, hide_index=True, width="stretch", key="ops_log")
+        st.dataframe(display_table(shown, list(shown.columns), drop_repeats=False),
+                     hide_index=True, width="stretch", key="ops_log")
     if not user.demo and role in (Role.ANALYST, Role.PARTNER):
         _add_form(user, site, role, own_agency)
     if not morile.empty:

@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geosoc.aggregate.count_layers import PartnerCounts
 from geosoc.errors import WorkspaceError
 from geosoc.harm import apply_harm_weights, load_harm_weights
 from geosoc.ingest import IngestReport
@@ -42,7 +43,9 @@ class Study:
     site : geopandas.GeoDataFrame
         The CHB site(s) indexed by name (may be empty).
     plan : PhasePlan or None
-        Phase dates of the first site.
+        Phase dates of the first site (a phase still running ends with the data).
+    ongoing : str or None
+        Name of the phase of ``plan`` still running (no end month recorded), e.g. ``"build"``.
     ring_bands_m : tuple of float
         Displacement buffer ring widths in metres.
     imd : pandas.DataFrame or None
@@ -53,6 +56,9 @@ class Study:
         What each reader kept and dropped (demo town; a workspace lists its datasets).
     demo : bool
         Whether this is the fictional demo town.
+    partner_counts : PartnerCounts or None
+        Partner area counts (health, housing, youth, vulnerability signals...) located on
+        the study's boundaries and weighed with each source's own harm weight.
     """
 
     name: str
@@ -61,11 +67,13 @@ class Study:
     assets: gpd.GeoDataFrame
     site: gpd.GeoDataFrame
     plan: PhasePlan | None = None
+    ongoing: str | None = None
     ring_bands_m: tuple[float, ...] = (250.0, 500.0)
     imd: pd.DataFrame | None = None
     postcodes: pd.DataFrame | None = None
     reports: tuple[IngestReport, ...] = field(default=())
     demo: bool = False
+    partner_counts: PartnerCounts | None = None
 
     @property
     def months(self) -> list[str]:
@@ -135,6 +143,16 @@ def _weighted(incidents: gpd.GeoDataFrame, weights_path: str | None,
     return apply_harm_weights(incidents, weights, unknown=1.0, asb_weight=asb_weight)
 
 
+def _partner_counts(counts: pd.DataFrame | None, areas: dict[str, gpd.GeoDataFrame],
+                    weights_path: str | None, asb_weight: float | None) -> PartnerCounts | None:
+    """Partner area counts located on ``areas`` and weighed (None when there are none)."""
+    if counts is None or counts.empty:
+        return None
+    weights = load_harm_weights(weights_path) if weights_path else None
+    bundle = PartnerCounts.build(counts, areas, weights=weights, asb_weight=asb_weight)
+    return bundle if bundle.treatment else None
+
+
 def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
                     asb_weight: float | None = None) -> Study:
     """Load the demo town (generating it if needed) through :func:`geosoc.synth.demo.load_demo`.
@@ -161,10 +179,11 @@ def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
     plan = PhasePlan.from_dates(**{name: (str(a), str(b))
                                    for name, (a, b) in town.site.phases.items()})
     bands = town.manifest.site.get("ring_bands_m", (250.0, 500.0))
+    areas = {"ward": town.wards, "lsoa": town.lsoas, "postcode_sector": town.postcode_sectors}
     return Study(
         name=town.manifest.name,
         incidents=_weighted(town.incidents, weights_path, asb_weight),
-        areas={"ward": town.wards, "lsoa": town.lsoas, "postcode_sector": town.postcode_sectors},
+        areas=areas,
         assets=town.assets,
         site=site,
         plan=plan,
@@ -173,6 +192,7 @@ def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
         postcodes=town.postcodes,
         reports=tuple(town.reports.values()),
         demo=True,
+        partner_counts=_partner_counts(town.area_counts, areas, weights_path, asb_weight),
     )
 
 
@@ -251,14 +271,27 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
                 for p in error.problems]) from error
         sites = ws.sites.frame()
         plan = _first_plan(ws, sites, data.incidents["month"].max())
+        ongoing = _running_phase(ws, sites) if plan is not None else None
     areas = {kind: frame for kind, frame in (("ward", data.wards), ("lsoa", data.lsoas),
                                              ("postcode_sector", data.postcode_sectors))
              if frame is not None}
     site = gpd.GeoDataFrame(sites[[]], geometry=sites.geometry, crs=CRS_STORE)
     return Study(name=Path(workspace).stem,
                  incidents=_weighted(data.incidents, weights_path, asb_weight), areas=areas,
-                 assets=data.assets, site=site, plan=plan, imd=data.imd,
-                 postcodes=data.postcodes)
+                 assets=data.assets, site=site, plan=plan, ongoing=ongoing, imd=data.imd,
+                 postcodes=data.postcodes,
+                 partner_counts=_partner_counts(data.area_counts, areas, weights_path,
+                                                asb_weight))
+
+
+def _running_phase(ws: Workspace, sites: gpd.GeoDataFrame) -> str | None:
+    """Return the plan name of the first site's phase with no end month (``"build"``), if any."""
+    phases = ws.sites.phases(str(sites.index[0]))
+    last = phases.iloc[-1]
+    if not pd.isna(last["end_month"]):
+        return None
+    occurrence = int(last["occurrence"])
+    return str(last["phase"]) if occurrence == 1 else f"{last['phase']} {occurrence}"
 
 
 def _first_plan(ws: Workspace, sites: gpd.GeoDataFrame,

@@ -34,6 +34,8 @@ class StudyData:
         Postcode and IMD tables, when stored.
     assets : geopandas.GeoDataFrame
         The workspace's active community asset register (may be empty).
+    area_counts : pandas.DataFrame or None
+        Every stored area-counts dataset (``geosoc ingest --kind counts``), joined.
     """
 
     incidents: gpd.GeoDataFrame
@@ -43,6 +45,7 @@ class StudyData:
     postcode_sectors: gpd.GeoDataFrame | None
     imd: pd.DataFrame | None
     assets: gpd.GeoDataFrame
+    area_counts: pd.DataFrame | None = None
 
 
 def load_study(ws: Workspace) -> StudyData:
@@ -70,4 +73,5 @@ def load_study(ws: Workspace) -> StudyData:
     if sectors is None and postcodes is not None:
         sectors = build_postcode_areas(postcodes, level="sector", clip_to=wards)
     return StudyData(incidents, wards, load_areas(ws, "lsoa", required=False), postcodes,
-                     sectors, load_table(ws, "imd", required=False), ws.assets.frame())
+                     sectors, load_table(ws, "imd", required=False), ws.assets.frame(),
+                     load_table(ws, "area_counts", required=False))

@@ -28,6 +28,7 @@ from geosoc.ingest import (
     read_policeuk,
     read_postcodes,
 )
+from geosoc.ingest.counts import read_area_counts
 from geosoc.ui import cache, state
 from geosoc.ui.feedback import show_error, show_problems
 from geosoc.ui.progress import ProgressBar
@@ -37,6 +38,7 @@ from geosoc.workspace.dataset_store import KIND_BY_READER, list_datasets, load_t
 KINDS = {
     "police.uk street CSVs (a .csv or a .zip of monthly folders)": "policeuk",
     "Partner incidents CSV (map its columns)": "points",
+    "Partner area counts CSV (area_code, month, category, count)": "counts",
     "Boundaries (GeoJSON, GeoPackage or zipped shapefile)": "boundaries",
     "Postcode centroids (Code-Point Open / ONSPD CSV)": "postcodes",
     "Indices of Deprivation 2019 (LSOA CSV)": "imd",
@@ -140,6 +142,8 @@ if kind == "points":
         options["category_value"], options["category"] = fixed, None
     if date_format:
         options["date_format"] = date_format
+if kind == "counts":
+    source = st.text_input("Source name (e.g. health, housing, youth)", key="counts_source")
 if kind == "boundaries":
     area_kind = st.selectbox("Area kind", ["ward", "lsoa", "lad", "postcode_sector", "custom"],
                              key="data_area_kind")
@@ -162,6 +166,8 @@ def read(path: Path) -> Ingested:
                            postcodes=stored_postcodes())
     if kind == "boundaries":
         return read_boundaries(path, kind=area_kind)
+    if kind == "counts":
+        return read_area_counts(path, source=source or "partner")
     return read_postcodes(path) if kind == "postcodes" else read_imd(path)
 
 

@@ -10,7 +10,8 @@ import streamlit as st
 
 from geosoc import maps
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role
-from geosoc.ui import cache, state
+from geosoc.report.interactive_charts import period_bars
+from geosoc.ui import cache, chart_panels, partner_panel, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.ui.progress import ProgressBar
@@ -69,10 +70,12 @@ with legend_col:
     show_legend(scale.legend("Harm (days)"))
     show_legend(maps.category_legend("Community assets", colours))
 
-st.subheader("Harm and events by quarter")
-period = "quarter" if "quarter" in trend.columns else "month"
-st.bar_chart(trend.assign(**{period: trend[period].astype(str)}).set_index(period)[["count"]],
-             height=260, y_label="Events (rounded to 5)")
+st.subheader("Recorded events by quarter")
+chart_panels.show_chart(period_bars(trend, note="rounded to 5"), key="chart_launch_trend",
+                        alt="Recorded events per quarter, rounded to 5")
+st.caption("Hover a bar for its value; quarters with fewer than 10 events are not shown.")
+
+partner_panel.render_launch(study, tuple(filters.months))
 
 st.subheader("Take it with you")
 if st.toggle("Prepare the launch pack (standalone HTML, opens offline)", key="ln_pack"):

@@ -8,10 +8,12 @@ import streamlit as st
 from geosoc import maps
 from geosoc.disclosure.rules import Role
 from geosoc.errors import GeosocError
+from geosoc.harm import harm_unit
 from geosoc.phases.change import PhasePlan, compare_phases, monthly_series
+from geosoc.phases.plan import open_ended_steps
 from geosoc.phases.rings import buffer_rings, suggest_control
-from geosoc.report.phase_chart import phase_chart
-from geosoc.ui import cache, operations_panel, state, time_panels
+from geosoc.report.table_labels import display_table, short_unit, unit_text
+from geosoc.ui import cache, chart_panels, operations_panel, partner_panel, state, time_panels
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_map
 from geosoc.workspace import Workspace
@@ -22,6 +24,7 @@ if role is not Role.ANALYST:
     st.info("Phase tracking works on point-level data and is for analysts and coordinators. "
             "The Launch presentation page shows the public-safe figures.")
     partner_study = require_study()
+    partner_panel.render_partner_series(partner_study, role, tuple(state.filters().months))
     if role is Role.PARTNER and not partner_study.site.empty:
         operations_panel.render(str(partner_study.site.index[0]), partner_study.months,
                                 partner_study.incidents)
@@ -40,14 +43,17 @@ site = study.site.geometry.loc[site_name]
 st.subheader("Phase dates")
 default_plan = study.plan.to_dict() if study.plan else {"clear": [study.months[0]] * 2}
 editor = st.data_editor(
-    pd.DataFrame([{"phase": p, "first month": v[0], "last month": v[1]}
+    pd.DataFrame([{"phase": p, "first month": v[0],
+                   "last month": "" if p == study.ongoing else v[1]}
                   for p, v in default_plan.items()]),
     key="ph_editor", hide_index=True, disabled=["phase"], width="stretch",
     column_config={"first month": st.column_config.TextColumn(help="YYYY-MM"),
-                   "last month": st.column_config.TextColumn(help="YYYY-MM")})
+                   "last month": st.column_config.TextColumn(
+                       help="YYYY-MM; leave the last phase's blank while it is still running")})
 # Rows keep their time order; a resumed phase is named "clear 2" and stored as "clear".
-plan_steps = [(str(r["phase"]).split(" ")[0], str(r["first month"]), str(r["last month"]))
-              for r in editor.to_dict("records") if r["first month"] and r["last month"]]
+plan_steps, stored_steps, ongoing = open_ended_steps(
+    [(r["phase"], r["first month"], r["last month"]) for r in editor.to_dict("records")],
+    study.months[-1])
 try:
     plan = PhasePlan.from_sequence(plan_steps)
     # Analyse only the months the data covers (missing months are not months of no crime).
@@ -59,7 +65,7 @@ user = state.current_user()
 if user is not None and not user.demo and st.button("Save phase dates", key="ph_save"):
     try:
         with Workspace.open(cache.workspace_path(user)) as ws:
-            ws.sites.set_phases(site_name, plan_steps, user=user.username,
+            ws.sites.set_phases(site_name, stored_steps, user=user.username,
                                 role=user.role.value)
     except GeosocError as error:
         show_error(error)
@@ -95,15 +101,19 @@ with chart_col:
     zones = {"site": site, **dict(zip(rings["ring"], rings.geometry, strict=True)),
              "control": control.geometry.iloc[0]}
     series = monthly_series(incidents, zones, months=analysed.span)
-    st.image(phase_chart(series, analysed, measure=measure,
-                         title=f"{site_name}: monthly {measure}"))
+    chart_panels.phase_panel(series, analysed, measure=measure, site=site_name,
+                             months=filters.months, last_month=study.months[-1],
+                             ongoing=ongoing)
 
 st.subheader("Change in the site, phase by phase")
 table = compare_phases(incidents, site, analysed, by=("source",))
-wanted = ("phase", "layer", "source", "months", "count", "harm", f"{measure}_pct_change",
-          "rate_ratio", "rr_p", "reading")
-shown = [c for c in wanted if c in table.columns]
-st.dataframe(table[shown], hide_index=True, width="stretch")
+unit = harm_unit(incidents["category"].unique(), incidents["source"].unique())
+wanted = {"phase": None, "layer": None, "source": None, "months": None,
+          "count": "Events in the phase", "harm": f"Harm in the phase ({short_unit(unit)})",
+          f"{measure}_pct_change": None, "rate_ratio": None, "rr_p": None, "reading": None}
+st.dataframe(display_table(table, wanted, unit=unit), hide_index=True, width="stretch")
+st.caption(f"Harm in {unit_text(unit)}. Changes compare each phase's monthly rate with the "
+           "baseline's.")
 
 st.subheader("Displacement or diffusion of benefit (WDQ, WDD)")
 try:
@@ -117,9 +127,11 @@ except GeosocError as error:
 else:
     for reading in report["reading"].dropna().unique():
         st.markdown(f"- {reading}")
-    cols = [c for c in ("phase", "ring", "site_pct", "ring_pct", "control_pct", "wdq",
-                        "wdq_band", "tne", "wdd", "wdd_se", "wdd_p") if c in report.columns]
-    st.dataframe(report[cols], hide_index=True, width="stretch")
+    st.dataframe(display_table(report, ("phase", "ring", "site_pct", "ring_pct", "control_pct",
+                                        "wdq", "wdq_band", "tne", "wdd", "wdd_se", "wdd_p"),
+                               drop_repeats=False), hide_index=True, width="stretch")
+
+partner_panel.render_phases(study, site_name, analysed, control_code, measure)
 
 st.subheader("Did it work? Calibrated verdicts and the Hold-phase watch")
 st.caption("The figures above are the published measures (descriptive). The verdict below "
@@ -148,8 +160,9 @@ if stored and stored[0] == run_key:
     if watch.empty:
         st.info("No Hold month in the data yet.")
     else:
-        st.dataframe(watch[["month", "zone", "kind", "observed", "expected", "ratio", "p",
-                            "alert", "status"]], hide_index=True, width="stretch")
+        st.dataframe(display_table(watch, ("month", "zone", "kind", "observed", "expected",
+                                           "ratio", "p", "alert", "status"), drop_repeats=False),
+                     hide_index=True, width="stretch")
         alerted = set(watch.loc[watch["alert"], "area_code"].dropna())
         m = cache.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
         maps.rings_layer(rings, label="ring").add_to(m)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import folium
-import pandas as pd
 import streamlit as st
 
 from geosoc import maps
 from geosoc.disclosure.rules import Role, rules_for
 from geosoc.harm import harm_unit
-from geosoc.hotspots.concentration import concentration_summary, lorenz_curve
+from geosoc.hotspots.concentration import concentration_summary
 from geosoc.maps.deck import FOLIUM_CELL_LIMIT, deck_hex_map
-from geosoc.ui import cache, state, time_panels
+from geosoc.report.table_labels import short_unit
+from geosoc.ui import cache, chart_panels, partner_panel, state, time_panels
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 
@@ -59,7 +59,7 @@ columns = [f"{measure}__{s}" for s in shown_sources if f"{measure}__{s}" in fram
 value = frame[columns].sum(axis=1, min_count=1) if columns else frame[measure] * 0
 frame = frame.assign(shown=value)
 # a layer of only council ASB is not CCHI days: say what the shown layers are in
-label = f"Harm ({harm_unit([], shown_sources)})" if measure == "harm" else "Events"
+label = f"Harm ({short_unit(harm_unit([], shown_sources))})" if measure == "harm" else "Events"
 
 totals = st.columns(4)
 events, harm = cache.headline(key, filters, role.value)
@@ -113,25 +113,19 @@ with legend_col:
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Concentration")
-    curve = lorenz_curve(frame["shown"].fillna(0).to_numpy())
-    st.line_chart(curve.set_index("share_of_units")["share_of_harm"], height=260,
-                  x_label=f"Share of {'cells' if kind == 'h3' else 'areas'} (least to most)",
-                  y_label=f"Share of {measure}")
-    st.caption(summary.sentence())
+    chart_panels.concentration_panel(frame["shown"], summary, measure=measure,
+                                     units="cells" if kind == "h3" else "areas")
 with right:
-    st.subheader("Top areas")
-    top = frame.drop(columns="geometry").sort_values("shown", ascending=False).head(10)
-    keep = [c for c in ("name", "count", "harm", "shown", "hotspot_bin") if c in top.columns]
-    st.dataframe(pd.DataFrame(top[keep]).rename(columns={"shown": label}),
-                 width="stretch")
+    chart_panels.top_units_panel(frame, kind=kind, unit=harm_unit([], shown_sources),
+                                 measure=measure, wards=study.areas["ward"],
+                                 every_layer=set(shown_sources) >= set(study.map_layers))
 
-st.subheader("Monthly trend by source")
-trend = cache.monthly(key, filters, role.value, by="source")
-period = "quarter" if "quarter" in trend.columns else "month"
-wide = trend.assign(**{period: trend[period].astype(str)}).pivot_table(
-    index=period, columns="source", values=measure, aggfunc="sum")
-st.line_chart(wide, height=280)
+chart_panels.trend_panel(cache.monthly(key, filters, role.value, by="source", layers=True),
+                         measure=measure, unit=harm_unit([], shown_sources),
+                         layers=list(shown_sources), months_key="sb_months",
+                         all_months=study.months)
+
+partner_panel.render_profile(study, role, tuple(filters.months), harm)
 
 time_panels.render_time_sections(study, key=key, filters=filters, kind=kind,
                                  resolution=int(resolution), role=role, measure=measure,

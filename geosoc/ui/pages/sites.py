@@ -13,9 +13,11 @@ from geosoc import maps
 from geosoc.disclosure.rules import Role, require_point_access
 from geosoc.errors import GeosocError
 from geosoc.ingest.boundaries import read_boundaries
+from geosoc.report.interactive_charts import candidates_chart
+from geosoc.report.table_labels import column_label, display_table
 from geosoc.sites.candidates import compare_candidates, score_site
 from geosoc.sites.weights import COMPONENTS, DEFAULT_WEIGHTS
-from geosoc.ui import cache, state
+from geosoc.ui import cache, chart_panels, partner_panel, state
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
@@ -46,7 +48,8 @@ scale_label = st.radio("Candidates", list(SCALES), horizontal=True, key="site_sc
 scale = SCALES[scale_label]
 try:
     with st.spinner("Ranking candidate sites…"):
-        ranked = cache.ranked_sites(key, filters, scale, tuple(sorted(weights.items())))
+        ranked = cache.ranked_sites(key, filters, scale, tuple(sorted(weights.items())),
+                                    partner_panel.treatment_choice(study))
 except GeosocError as error:
     show_error(error)
     st.stop()
@@ -55,9 +58,10 @@ top_n = min(10, len(ranked))
 map_col, table_col = st.columns([3, 2])
 with table_col:
     st.subheader("Ranking")
-    shown = [c for c in ("name", "rank", "score", "area_km2", "police_harm", "hotspot")
-             if c in ranked.columns]
-    st.dataframe(ranked[shown].head(25), width="stretch", height=420)
+    st.dataframe(display_table(ranked.head(25), {"rank": None, "name": "Candidate",
+                                                 "score": None, "area_km2": None,
+                                                 "police_harm": None, "hotspot": None}),
+                 hide_index=True, width="stretch", height=420)
 with map_col:
     scale_colours = maps.quantile_scale(ranked["score"].clip(lower=0), classes=5)
     m = cache.base_map(boundaries=study.areas["ward"])
@@ -70,6 +74,7 @@ with map_col:
     drawn = show_map(m, key="sites_map", height=480, returned_objects=["all_drawings"])
     st.caption("Draw a polygon or rectangle (toolbar, top left) to score your own site.")
 show_legend(scale_colours.legend("Score", decimals=2), columns=3)
+partner_panel.render_sites(ranked)
 
 st.subheader("Compare candidates")
 choice = st.multiselect("Pick 2 to 4 candidates", list(ranked.index),
@@ -81,10 +86,13 @@ if len(choice) >= 2:
     except GeosocError as error:
         show_error(error)
     else:
-        st.dataframe(comparison.table.astype(str), width="stretch")
+        table = comparison.table.astype(str)
+        if "name" in table.index:  # candidates by name, figures in words
+            table = table.set_axis(table.loc["name"], axis=1).drop(index="name")
+        st.dataframe(table.rename(index=column_label).rename_axis("Figure"), width="stretch")
         if not comparison.monthly.empty:
-            st.line_chart(comparison.monthly.set_axis(comparison.monthly.index.astype(str)),
-                          height=240, y_label="Police harm (days)")
+            chart_panels.show_chart(candidates_chart(comparison.monthly), key="chart_candidates",
+                                    alt="Monthly police harm of the candidates compared")
 
 st.subheader("Your own site")
 upload = st.file_uploader("…or upload a boundary (GeoJSON, GeoPackage or zipped shapefile)",
