@@ -12,7 +12,7 @@ import geopandas as gpd
 import streamlit as st
 
 from geosoc.disclosure.rules import Role, rules_for
-from geosoc.maps.deck import FOLIUM_CELL_LIMIT
+from geosoc.maps import deck
 from geosoc.ui import cache, compare_panel, month_player, state
 from geosoc.ui.study import Study
 
@@ -65,15 +65,16 @@ def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind
     months = [m for m in study.months
               if not filters.months or filters.months[0] <= m <= filters.months[1]]
     st.subheader("Month by month")
-    if kind == "h3" and len(shapes) > FOLIUM_CELL_LIMIT:
-        st.info("Too many cells to play on the map: choose a coarser resolution or areas.")
-    else:
-        frames = cache.month_frames(key, filters, kind, resolution, role.value)
-        grain = "Quarter" if rules_for(role).time_grain == "Q" else "Month"
-        month_player.render(frames, shapes[["geometry", *(["name"] if "name" in shapes
-                                                          else [])]],
-                            key=f"{prefix}_player", label=label, columns=columns, grain=grain,
-                            make_map=lambda: cache.base_map(boundaries=wards, bounds=extent))
+    if kind == "h3" and len(shapes) > deck.FOLIUM_CELL_LIMIT:
+        st.info("Too many cells to play or compare on the map: choose a coarser resolution "
+                "or areas.")
+        return
+    frames = cache.month_frames(key, filters, kind, resolution, role.value)
+    grain = "Quarter" if rules_for(role).time_grain == "Q" else "Month"
+    month_player.render(frames, shapes[["geometry", *(["name"] if "name" in shapes
+                                                      else [])]],
+                        key=f"{prefix}_player", label=label, columns=columns, grain=grain,
+                        make_map=lambda: cache.base_map(boundaries=wards, bounds=extent))
     st.subheader("Before and after")
     if len(months) < 2 and not phases:
         st.info("Choose at least two months in the sidebar to compare periods.")
