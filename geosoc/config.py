@@ -11,7 +11,8 @@ leak settings into each other. Example ``geosoc.toml``::
     audit_key_file = "/etc/geosoc/audit.key" # the server key (never inside a workspace)
 
     [map]
-    tiles = ""                               # "" = no tiles (offline); or a tile URL template
+    tiles = "zoomstack.mbtiles"   # local raster tiles: .mbtiles, .pmtiles or {z}/{x}/{y} folder
+                                  # ("" = none; or an internal tile server's URL template)
     attribution = ""
     context = "os_open_roads_greenspace.gpkg" # roads, rail, water, parks drawn under harm
 """
@@ -36,8 +37,13 @@ class MapSettings:
     Parameters
     ----------
     tiles : str or None
-        A tile URL template (``https://…/{z}/{x}/{y}.png``) or ``None`` for no tiles, in
-        which case boundaries are drawn as the base layer (works offline).
+        A tile URL template of a tile server on the force's network
+        (``https://…/{z}/{x}/{y}.png``), or ``None`` for none.
+    tile_source : pathlib.Path or None
+        A local raster tile source on the server (``.mbtiles``, ``.pmtiles`` or a folder of
+        ``{z}/{x}/{y}`` images): the app serves its tiles from its own address and the packs
+        embed them, so the base map works with no internet. With neither, boundaries and
+        the context layers are the base.
     attribution : str
         Attribution text required by the tile provider.
     context : pathlib.Path or None
@@ -49,6 +55,7 @@ class MapSettings:
     tiles: str | None = None
     attribution: str = ""
     context: Path | None = None
+    tile_source: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -216,7 +223,22 @@ def load_config(path: str | Path | None) -> Settings:
         bad("map", "[map] must be a table", "write it as a [map] section")
         map_raw = {}
     tiles = map_raw.get("tiles") or None
-    if tiles is not None and not (isinstance(tiles, str) and "{z}" in tiles and "{x}" in tiles):
+    tile_source = None
+    if tiles is not None and not isinstance(tiles, str):
+        bad("map.tiles", f"tiles {tiles!r} is not text", "write a path or a URL template")
+        tiles = None
+    elif tiles is not None and "{z}" not in tiles:
+        tile_source, tiles = base / tiles, None
+        if not tile_source.exists():
+            bad("map.tiles", f"tile source {tile_source.name!r} does not exist",
+                "point it at an .mbtiles or .pmtiles file or a folder of {z}/{x}/{y} tiles "
+                "(relative to the config file), or leave it empty for no tiles")
+        elif not (tile_source.is_dir() or tile_source.suffix.lower() in (".mbtiles",
+                                                                          ".pmtiles")):
+            bad("map.tiles", f"tile source {tile_source.name!r} is not .mbtiles or .pmtiles",
+                "use an .mbtiles or .pmtiles file, a folder of {z}/{x}/{y} tiles, or a URL "
+                "template with {z}, {x} and {y}")
+    elif tiles is not None and "{x}" not in tiles:
         bad("map.tiles", f"tiles {tiles!r} is not a tile URL template",
             "use a template with {z}, {x} and {y}, or leave it empty for no tiles")
     context = map_raw.get("context") or None
@@ -233,6 +255,7 @@ def load_config(path: str | Path | None) -> Settings:
         resolution=resolution,
         partner_min_count=min_count,
         map=MapSettings(tiles=tiles, attribution=str(map_raw.get("attribution", "")),
-                        context=base / str(context) if context else None),
+                        context=base / str(context) if context else None,
+                        tile_source=tile_source),
         audit_key_file=base / raw["audit_key_file"] if raw.get("audit_key_file") else None,
     )

@@ -180,7 +180,7 @@ def test_phases_readings_and_invalid_dates(app):
     assert any(getattr(e, "type", "") == "vega_lite_chart" for e in at.main)  # phase chart
     assert any("WDQ" in s.value or "WDD" in s.value for s in at.subheader)
     images = len(_map_payloads(at))
-    assert images == 3  # rings map + before/after pair
+    assert images == 4  # rings map, month player, linked before/after maps, change map
     _widget(at.radio, "Measure").set_value("harm").run()
     _ok(at)
 

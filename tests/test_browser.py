@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 #: Page title in the navigation -> number of maps it shows.
-PAGES = {"Locality profile": 1, "Sites": 1, "Phases & displacement": 3,
+PAGES = {"Locality profile": 4, "Sites": 1, "Phases & displacement": 4,
          "Community assets": 1, "Launch presentation": 1, "Data": 0, "Audit": 0}
 
 

@@ -9,6 +9,7 @@ two period layers hide.
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -62,4 +63,31 @@ def percent_change(current: pd.DataFrame, previous: pd.DataFrame, *, value: str 
     out.loc[cur.isna() | prev.isna(), list(CHANGE_COLUMNS)] = np.nan
     out.attrs.update(value=value, per_month=per_month, current_months=current_months,
                      previous_months=previous_months)
+    return out
+
+
+def month_count(months: tuple[str, str]) -> int:
+    """Return the number of months from ``months[0]`` to ``months[1]`` (``YYYY-MM``), inclusive."""
+    first, last = (pd.Period(str(m), freq="M") for m in months)
+    return (last - first).n + 1
+
+
+def change_by_unit(current: gpd.GeoDataFrame, previous: pd.DataFrame, *, value: str = "count",
+                   current_months: int, previous_months: int) -> gpd.GeoDataFrame:
+    """Return the change layer: ``current``'s shapes (and ``name``) with the change columns.
+
+    Parameters are those of :func:`percent_change`; ``current`` carries the geometry
+    (EPSG:4326) of every unit, as a disclosed layer from ``disclosed_cells``/``areas`` does.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``geometry``, ``name`` (when present), ``cur_cnt``, ``prev_cnt``, ``diff_cnt``,
+        ``perc``; ``attrs`` as :func:`percent_change` sets them.
+    """
+    change = percent_change(current, previous, value=value, current_months=current_months,
+                            previous_months=previous_months)
+    keep = ["geometry", *(["name"] if "name" in current.columns else [])]
+    out = gpd.GeoDataFrame(current[keep].join(change, how="left"), crs=current.crs)
+    out.attrs.update(change.attrs)
     return out

@@ -199,10 +199,14 @@ def run_profile(args: argparse.Namespace) -> int:
     profile = build_profile(data.incidents, data.areas, resolution=args.resolution,
                             lisa_permutations=999)
     account = _row_account(data.incidents, profile)
+    from geosoc.cli.pack_base_args import configured_pack_base
+
+    bounds = tuple(float(v) for v in data.areas["ward"].total_bounds)
     inputs = ReportInputs(title=args.title or _title(args, data.name, demo),
                           site=data.site, assets=data.assets, incidents=data.incidents,
                           demo=demo, partner_counts=data.partner, owners=data.owners,
-                          population=data.population)
+                          population=data.population,
+                          base=configured_pack_base(bounds, demo=demo))
     if args.workspace is None:
         path = export_profile(profile, role=role, out=args.out, inputs=inputs)
     else:  # written to a temporary name, audited (with the chain head inside), then renamed

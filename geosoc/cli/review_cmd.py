@@ -12,9 +12,13 @@ import argparse
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.errors import AccessDeniedError, ConfigError, Problem
+
+if TYPE_CHECKING:
+    from geosoc.report.review_pack import ReviewInputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -52,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
         from geosoc.synth.demo import load_demo
 
         # the demo's sharing records apply: its analyst-only A&E data stays with analysts
-        document = render_review_pack(demo_review_inputs(load_demo(), as_of, role=args.role),
-                                      role=args.role, generated_at=now)
+        inputs = _with_base(demo_review_inputs(load_demo(), as_of, role=args.role), demo=True)
+        document = render_review_pack(inputs, role=args.role, generated_at=now)
         path = write_review_pack(document, args.out)
     else:
         path = _workspace_pack(args, as_of, now)
@@ -87,7 +91,8 @@ def _workspace_pack(args: argparse.Namespace, as_of: object, now: datetime) -> P
         incidents = load_incidents(ws, role=args.role)  # only datasets shared that widely
         inputs = workspace_review_inputs(ws, args.site, as_of, incidents=incidents,
                                          user=user, role=args.role)
-        document = render_review_pack(inputs, role=args.role, generated_at=now)
+        document = render_review_pack(_with_base(inputs, demo=False), role=args.role,
+                                      generated_at=now)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         # audited (with the file's hash) before the file is moved into place; the pack
@@ -97,3 +102,18 @@ def _workspace_pack(args: argparse.Namespace, as_of: object, now: datetime) -> P
             action="export.review", purpose=args.purpose,
             details={"site": args.site, "audience": args.role, "as_of": str(as_of)})
     return out
+
+
+def _with_base(inputs: ReviewInputs, *, demo: bool) -> ReviewInputs:
+    """Return ``inputs`` with the configured pack base around the site (about 1 km)."""
+    from dataclasses import replace
+
+    import shapely
+
+    from geosoc.cli.pack_base_args import configured_pack_base
+
+    if inputs.site_geometry is None:
+        return inputs
+    west, south, east, north = shapely.bounds(inputs.site_geometry)
+    bounds = (west - 0.015, south - 0.01, east + 0.015, north + 0.01)
+    return replace(inputs, base=configured_pack_base(bounds, demo=demo))

@@ -3,7 +3,7 @@
 Only this package, ``geosoc/report/`` and ``geosoc/ui/`` import folium.
 """
 
-from geosoc.maps.base import MAX_ZOOM, build_map, finish_map
+from geosoc.maps.base import MAX_ZOOM, build_dual_map, build_map, finish_map
 from geosoc.maps.escape import safe_properties, safe_series, safe_text
 from geosoc.maps.layers import (
     asset_layers,
@@ -36,7 +36,8 @@ from geosoc.maps.offline import (
 
 __all__ = [
     "MAX_ZOOM", "STREAMLIT_VENDOR_URL", "BinnedScale", "Legend", "MissingAssetError",
-    "asset_layers", "boundary_layer", "build_map", "category_colours", "category_legend",
+    "asset_layers", "boundary_layer", "build_dual_map", "build_map", "category_colours",
+    "category_legend",
     "class_layer", "compact_geojson", "draw_control", "emerging_legend", "external_urls",
     "fill_layer", "finish_map", "hotspot_legend", "inline_assets", "localise",
     "outline_layer", "quantile_scale", "rings_layer", "safe_properties", "safe_series",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import folium
+import folium.plugins
 import geopandas as gpd
 
 from geosoc.maps.escape import safe_text
@@ -91,3 +92,25 @@ def finish_map(
         folium.LayerControl(collapsed=False).add_to(m)
     localise(m, base_url)
     return m
+
+
+def build_dual_map(
+    *,
+    bounds: tuple[float, float, float, float] | None = None,
+    boundaries: gpd.GeoDataFrame | None = None,
+) -> folium.plugins.DualMap:
+    """Create two side-by-side maps that pan and zoom together (Leaflet.Sync, served locally).
+
+    Parameters are those of :func:`build_map` (EPSG:4326). Add a layer to one map with
+    ``.add_to(dual.m1)``/``dual.m2``; adding to the ``DualMap`` itself adds it to both.
+    """
+    if bounds is None and boundaries is not None and len(boundaries):
+        bounds = tuple(boundaries.to_crs("EPSG:4326").total_bounds)
+    dual = folium.plugins.DualMap(location=_centre(bounds), tiles=None, maxZoom=MAX_ZOOM,
+                                  zoom_start=13, control_scale=True)
+    for m in (dual.m1, dual.m2):
+        if boundaries is not None and len(boundaries):
+            boundary_layer(boundaries).add_to(m)
+        if bounds is not None:
+            m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return dual

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +44,7 @@ from geosoc.report.contribution_section import (
 )
 from geosoc.report.figures import SUPPRESSED_COLOUR, static_map_svg, trend_svg
 from geosoc.report.headline import launch_headlines
+from geosoc.report.pack_base import PackBase, add_pack_base, base_points
 from geosoc.report.partner_section import launch_partner_html
 from geosoc.report.site_section import site_figures, site_section_html
 from geosoc.report.table_labels import display_table, unit_text
@@ -76,6 +77,8 @@ class ReportInputs:
         Mark the report as built from the fictional demo town.
     area_kind : str
         Area layer used for the public map and the area table (``"ward"``).
+    base : PackBase, optional
+        The map's base (embedded tiles, context layers), drawn under the harm layer.
     partner_counts : PartnerCounts, optional
         Partner area counts and vulnerability signals (disclosed sections for the audience).
     months : tuple of str, optional
@@ -93,6 +96,7 @@ class ReportInputs:
     incidents: pd.DataFrame | None = None
     demo: bool = False
     area_kind: str = "ward"
+    base: PackBase | None = None
     partner_counts: PartnerCounts | None = None
     months: tuple[str, str] | None = None
     owners: Mapping[str, str] | None = None
@@ -128,8 +132,10 @@ def _labels(frame: pd.DataFrame) -> gpd.GeoDataFrame:
 
 def _interactive_map(layer: gpd.GeoDataFrame, colours: np.ndarray,
                      inputs: ReportInputs) -> str:
-    m = maps.build_map(boundaries=None, bounds=tuple(layer.total_bounds), height=520,
+    bounds = tuple(float(v) for v in layer.total_bounds)
+    m = maps.build_map(boundaries=None, bounds=bounds, height=520,  # type: ignore[arg-type]
                        fullscreen=True)
+    add_pack_base(m, inputs.base, bounds)  # type: ignore[arg-type]
     maps.fill_layer(_labels(layer), colours, name="Harm",
                     tooltip={"count_text": "Incidents", "harm_text": "Harm (days)"}).add_to(m)
     if inputs.site is not None and len(inputs.site):
@@ -269,7 +275,7 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
                                            profile.areas)
     sections = [
         _headlines(profile, role, layer, unit, inputs.area_kind),
-        _map_section(layer, colours, inputs.site, assets, scale),
+        _map_section(layer, colours, replace(inputs, assets=assets), scale),
         f"<section><h2>Trend ({'quarterly' if period == 'quarter' else 'monthly'} harm)</h2>"
         f"{trend_svg(series, period=period)}</section>",
         "<section><h2>Highest-harm areas</h2>"
@@ -294,7 +300,8 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
     sections.append(launch_partner_html(inputs.partner_counts, role, months=inputs.months))
     document = _page(inputs, role, marking, "".join(sections))
     if inputs.incidents is not None:
-        published = _published_points(layer, inputs.site, assets)
+        published = pd.concat([_published_points(layer, inputs.site, assets),
+                               base_points(inputs.base)], ignore_index=True)
         guard_payload(document, inputs.incidents, role, published_points=published)
     return document
 
@@ -309,12 +316,11 @@ def _asset_coverage_section(site: gpd.GeoDataFrame | None, assets: pd.DataFrame 
     return coverage_section_html(coverage)
 
 
-def _map_section(layer: gpd.GeoDataFrame, colours: np.ndarray,
-                 site: gpd.GeoDataFrame | None, assets: pd.DataFrame | None,
+def _map_section(layer: gpd.GeoDataFrame, colours: np.ndarray, inputs: ReportInputs,
                  scale: maps.BinnedScale) -> str:
     """Interactive map on screen (in an iframe), static SVG map on paper, and the legend."""
-    live = _interactive_map(layer, colours, ReportInputs(site=site, assets=assets))
-    still = static_map_svg(layer, colours, site=site, assets=assets)
+    live = _interactive_map(layer, colours, inputs)
+    still = static_map_svg(layer, colours, site=inputs.site, assets=inputs.assets)
     return ("<section class='map'><h2>Harm map</h2>"
             f"<iframe class='screen-only' title='Interactive harm map' "
             f"srcdoc=\"{html.escape(live, quote=True)}\"></iframe>"

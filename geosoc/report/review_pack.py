@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from geosoc.aggregate.count_layers import PartnerCounts
 from geosoc.disclosure.layers import guard_payload
@@ -33,7 +36,9 @@ from geosoc.operations import (
     pillar_balance,
     suppress_small_cells,
 )
+from geosoc.phases.rings import buffer_rings
 from geosoc.report.asset_coverage import coverage_section_html, site_coverage
+from geosoc.report.pack_base import PackBase, base_points, site_map_html
 from geosoc.report.partner_section import review_partner_html
 from geosoc.report.review_figures import phase_series_svg
 from geosoc.report.table_labels import column_label
@@ -78,6 +83,8 @@ class ReviewInputs:
         The incidents behind the figures; partner/public packs are leak-scanned against them.
     demo : bool
         Built from the fictional demo town (said on the first page).
+    base : PackBase, optional
+        The site map's base (embedded tiles, context layers).
     """
 
     study: str
@@ -96,6 +103,7 @@ class ReviewInputs:
     incidents: pd.DataFrame | None = None
     partner_counts: PartnerCounts | None = None
     demo: bool = False
+    base: PackBase | None = None
 
 
 def _table(frame: pd.DataFrame, *, index: bool = False) -> str:
@@ -284,7 +292,7 @@ def render_review_pack(inputs: ReviewInputs, *, role: Role | str,
     caveats = "".join(f"<li>{html.escape(c)}</li>" for c in inputs.caveats) or \
         "<li>None recorded.</li>"
     body = "".join([
-        _plan_section(inputs.plan), _change_section(inputs, role),
+        _plan_section(inputs.plan), _site_map_section(inputs), _change_section(inputs, role),
         review_partner_html(inputs.partner_counts, role, inputs.site_geometry, inputs.plan)
         if inputs.site_geometry is not None else "",
         _activity_section(inputs, role), _morile_section(inputs, role),
@@ -299,8 +307,33 @@ def render_review_pack(inputs: ReviewInputs, *, role: Role | str,
         f"{generated_at:%Y-%m-%d %H:%M UTC} by geosoc.</p>{demo}{body}"
         f"<div class='marking bottom'>{mark}</div></body></html>")
     if inputs.incidents is not None:
-        guard_payload(document, inputs.incidents, role)
+        guard_payload(document, inputs.incidents, role, published_points=_map_points(inputs))
     return document
+
+
+def _site_rings(inputs: ReviewInputs) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    site = gpd.GeoDataFrame({"name": [inputs.site]}, geometry=[inputs.site_geometry],
+                            crs="EPSG:4326")
+    return site, buffer_rings(inputs.site_geometry, (0.0, 250.0, 500.0))
+
+
+def _site_map_section(inputs: ReviewInputs) -> str:
+    """Return the map of the site and its 250/500 m rings on the base (no incident data)."""
+    if inputs.site_geometry is None:
+        return ""
+    site, rings = _site_rings(inputs)
+    return site_map_html(site, inputs.base, rings=rings)
+
+
+def _map_points(inputs: ReviewInputs) -> pd.DataFrame | None:
+    """Coordinates the site map publishes on purpose (context, site and ring vertices)."""
+    if inputs.site_geometry is None:
+        return None
+    site, rings = _site_rings(inputs)
+    xy = shapely.get_coordinates(np.concatenate([site.geometry.to_numpy(),
+                                                 rings.geometry.to_numpy()]))
+    shapes = pd.DataFrame({"lon": xy[:, 0], "lat": xy[:, 1]})
+    return pd.concat([shapes, base_points(inputs.base)], ignore_index=True)
 
 
 def write_review_pack(document: str, out: str | Path) -> Path:

@@ -15,11 +15,12 @@ import os
 from pathlib import Path
 
 import folium
+import folium.plugins
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geosoc import aggregate, hotspots, maps
+from geosoc import aggregate, hotspots
 from geosoc.aggregate.cells import assign_cells, cover_area, h3_ints_to_str
 from geosoc.aggregate.pip_index import AreaIndex
 from geosoc.aggregate.rates import population_for, with_rates
@@ -27,6 +28,7 @@ from geosoc.assets.files import read_assets
 from geosoc.config import Settings, load_config, server_key
 from geosoc.disclosure.cell_key import attach_record_keys
 from geosoc.disclosure.contribution import disclosed_contribution
+from geosoc.disclosure.frames import disclosed_frames, frame_layer, frame_periods
 from geosoc.disclosure.rules import Role, months_for, rules_for
 from geosoc.disclosure.tables import (
     disclosed_areas,
@@ -37,14 +39,16 @@ from geosoc.disclosure.tables import (
 from geosoc.hotspots.emerging import emerging_hotspots, to_panel
 from geosoc.hotspots.profile import Progress, build_profile
 from geosoc.ingest.context import read_context
-from geosoc.maps.context import add_context
+from geosoc.ingest.tiles import open_tiles
+from geosoc.maps.tiles import PublishedTiles, publish_tiles
 from geosoc.phases.change import PhasePlan
 from geosoc.phases.displacement import displacement_report
 from geosoc.phases.rings import buffer_rings
+from geosoc.report.pack_base import pack_base
 from geosoc.report.profile_report import ReportInputs, render_profile_report
 from geosoc.sites.ranking import rank_sites
 from geosoc.synth.demo import DEFAULT_DEMO_DIR
-from geosoc.ui import state
+from geosoc.ui import basemap, state
 from geosoc.ui.study import (
     Study,
     load_demo_study,
@@ -78,20 +82,26 @@ def default_workspace() -> Path:
 
 
 def base_map(**options: object) -> folium.Map:
-    """Return :func:`geosoc.maps.build_map` with the configured tiles and map context.
+    """Return :func:`geosoc.ui.basemap.base_map` with this server's tiles and context."""
+    return basemap.base_map(_base_sources(), **options)
 
-    The context (roads, railways, water, green space) is the configured ``map.context``,
-    or the demo town's own layers in demo mode; drawn under every overlay.
-    """
-    tiles = settings().map
-    m = maps.build_map(tile_url=tiles.tiles, attribution=tiles.attribution,
-                       **options)  # type: ignore[arg-type]
+
+def dual_base_map(**options: object) -> folium.plugins.DualMap:
+    """Return two linked maps (:func:`geosoc.ui.basemap.dual_base_map`) on the same base."""
+    return basemap.dual_base_map(_base_sources(), **options)
+
+
+def _base_sources() -> basemap.BaseSources:
     user = state.current_user()
     demo = user is None or user.demo or not user.workspace
-    source = tiles.context or (demo_dir() / "context" if demo else None)
-    if source is not None and source.exists():
-        add_context(m, map_context(str(source)))
-    return m
+    return basemap.BaseSources(settings().map, published_tiles, map_context,
+                               demo_dir() / "context" if demo else None)
+
+
+@st.cache_resource(show_spinner="Preparing the base map tiles…", max_entries=8)
+def published_tiles(source: str, area: tuple[float, float, float, float]) -> PublishedTiles:
+    """Copy the study area's tiles into the static folder once (shared: no incident data)."""
+    return publish_tiles(open_tiles(source), area)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -250,6 +260,21 @@ def contribution(key: str, filters: state.Filters, role: str) -> pd.DataFrame:
                                   owners=_study(key, role).owners)
 
 
+@st.cache_data(show_spinner="Disclosing each month…", max_entries=8)
+def month_frames(key: str, filters: state.Filters, kind: str, resolution: int,
+                 role: str) -> pd.DataFrame:
+    """Each month's (public: quarter's) layer, disclosed as the one-month map shows it."""
+    study = _study(key)
+    incidents = with_activity_layer(_keyed_filtered(key, filters, role))
+    places = ({"cover": cover_area(study.areas["ward"], resolution), "resolution": resolution}
+              if kind == "h3" else {"areas": study.areas[kind], "index": area_index(key, kind),
+                                    "parents": study.areas["ward"] if kind != "ward" else None})
+    months = [m for m in study.months
+              if not filters.months or filters.months[0] <= m <= filters.months[1]]
+    return disclosed_frames(frame_periods(months, role), frame_layer(
+        incidents, role, by="source", min_count=_min_count(role), **places))
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def headline(key: str, filters: state.Filters, role: str) -> tuple[float | None, float | None]:
     """Return the events and harm (days) of the filtered study, disclosed for ``role``.
@@ -370,7 +395,9 @@ def launch_report(key: str, filters: state.Filters, role: str,
                             progress=lambda fraction, message: report(0.8 * fraction, message))
     report(0.8, "drawing the maps and charts")
     site = study.site.reset_index()
-    inputs = ReportInputs(title=f"{study.name}: locality profile", site=site,
+    base = pack_base(settings(), bounds=study.bounds,
+                     demo_context=demo_dir() / "context" if study.demo else None)
+    inputs = ReportInputs(title=f"{study.name}: locality profile", site=site, base=base,
                           assets=study.assets, incidents=study.incidents, demo=study.demo,
                           partner_counts=study.partner_counts,
                           months=(months[0], months[-1]) if months else None,

@@ -13,9 +13,9 @@ from geosoc.phases.change import PhasePlan, compare_phases, monthly_series
 from geosoc.phases.plan import open_ended_steps
 from geosoc.phases.rings import buffer_rings, suggest_control
 from geosoc.report.table_labels import display_table, short_unit, unit_text
-from geosoc.ui import cache, chart_panels, operations_panel, partner_panel, state
+from geosoc.ui import cache, chart_panels, operations_panel, partner_panel, state, time_panels
 from geosoc.ui.feedback import require_study, show_error
-from geosoc.ui.mapview import show_legend, show_map
+from geosoc.ui.mapview import show_map
 from geosoc.workspace import Workspace
 
 role = state.view_role()
@@ -179,29 +179,12 @@ if stored and stored[0] == run_key:
                    "than comparable untreated areas allow (one-sided 2.5%); on real null "
                    "sites it fires in about 3% of area-months.")
 
-st.subheader("Before and after")
-after_phase = st.selectbox("Compare the baseline with", [p.name for p in analysed.phases[1:]],
-                           key="ph_after")
-phase = {p.name: p for p in analysed.phases}
-resolution = 9
-layers = {
-    name: cache.cell_layer(key, state.Filters((str(p.start), str(p.end)), filters.categories,
-                                              filters.sources), resolution, role.value, False)
-    for name, p in (("baseline", analysed.baseline), (after_phase, phase[after_phase]))
-}
-per_month = {name: layer[measure] / phase[name].months for name, layer in layers.items()}
-scale = maps.quantile_scale(pd.concat(per_month.values()).to_numpy())
-columns = st.columns(2)
-for column, (name, layer) in zip(columns, layers.items(), strict=True):
-    with column:
-        st.markdown(f"**{name.capitalize()}** ({phase[name].start} to {phase[name].end}), "
-                    f"{measure} per month")
-        m = cache.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
-        maps.fill_layer(layer, scale.colour(per_month[name]), name=f"{name} {measure}",
-                        tooltip={measure: measure.capitalize()}).add_to(m)
-        maps.site_layer(study.site.loc[[site_name]]).add_to(m)
-        show_map(m, key=f"phases_{name}", height=380, layer_control=False)
-show_legend(scale.legend(f"{measure.capitalize()} per month", decimals=1), columns=4)
+time_panels.render_time_sections(
+    study, key=key, filters=filters, kind="h3", resolution=9, role=role, measure=measure,
+    label=measure.capitalize(), columns=[measure], prefix="ph",
+    shapes=cache.cell_layer(key, filters, 9, role.value, False),
+    bounds=tuple(rings.total_bounds),
+    phases={p.name: (str(p.start), str(p.end)) for p in analysed.phases})
 
 site_harm = series[series["zone"] == "site"][["month", "harm"]]
 operations_panel.render(site_name, study.months, study.incidents, harm=site_harm)

@@ -19,6 +19,7 @@ from geosoc.ui import (
     deprivation_panel,
     partner_panel,
     state,
+    time_panels,
 )
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
@@ -145,5 +146,9 @@ chart_panels.trend_panel(cache.monthly(key, filters, role.value, by="source", la
                          all_months=study.months)
 
 partner_panel.render_profile(study, role, tuple(filters.months), harm)
+
+time_panels.render_time_sections(study, key=key, filters=filters, kind=kind,
+                                 resolution=int(resolution), role=role, measure=measure,
+                                 label=label, columns=columns or [measure], shapes=frame)
 
 contribution_panel.render(key, filters, role)

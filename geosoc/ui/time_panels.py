@@ -1,0 +1,91 @@
+"""The time sections of the Profile and Phases pages: month player, before/after and change.
+
+Thin glue between the pages, :mod:`geosoc.ui.cache` (disclosed layers and frames) and the
+two panels (:mod:`geosoc.ui.month_player`, :mod:`geosoc.ui.compare_panel`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import geopandas as gpd
+import streamlit as st
+
+from geosoc.disclosure.rules import Role, rules_for
+from geosoc.maps import deck
+from geosoc.ui import cache, compare_panel, month_player, state
+from geosoc.ui.study import Study
+
+
+def _layer(key: str, filters: state.Filters, kind: str, resolution: int,
+           role: Role) -> Callable[[tuple[str, str]], gpd.GeoDataFrame]:
+    def layer(months: tuple[str, str]) -> gpd.GeoDataFrame:
+        chosen = state.Filters(months, filters.categories, filters.sources)
+        if kind == "h3":
+            return cache.cell_layer(key, chosen, resolution, role.value, False)
+        return cache.area_layer(key, chosen, kind, role.value)
+    return layer
+
+
+def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind: str,
+                         resolution: int, role: Role, measure: str, label: str,
+                         columns: Sequence[str], shapes: gpd.GeoDataFrame,
+                         bounds: tuple[float, float, float, float] | None = None,
+                         prefix: str = "pf",
+                         phases: dict[str, tuple[str, str]] | None = None) -> None:
+    """Draw "Month by month" (slider and Play) and "Before and after" (linked maps, change).
+
+    Parameters
+    ----------
+    study : Study
+        The session's study (wards drawn as the base).
+    key, filters : str, Filters
+        Study key and sidebar filters (the months offered are the filters').
+    kind : str
+        ``h3`` or an area kind.
+    resolution : int
+        H3 resolution (ignored for areas).
+    role : Role
+        The audience: every frame and period is disclosed for it.
+    measure, label : str
+        ``count``/``harm`` and what the colours show.
+    columns : sequence of str
+        Value columns summed on the player (the page's source toggles).
+    shapes : geopandas.GeoDataFrame
+        The units' polygons (the page's layer), indexed by unit code.
+    bounds : tuple of float, optional
+        Map extent (EPSG:4326); default the study's.
+    prefix : str
+        Widget key prefix.
+    phases : dict, optional
+        Named periods (phase -> months) offered for the comparison instead of month ranges.
+    """
+    wards = study.areas["ward"]
+    extent = bounds or study.bounds
+    months = [m for m in study.months
+              if not filters.months or filters.months[0] <= m <= filters.months[1]]
+    st.subheader("Month by month")
+    if kind == "h3" and len(shapes) > deck.FOLIUM_CELL_LIMIT:
+        st.info("Too many cells to play or compare on the map: choose a coarser resolution "
+                "or areas.")
+        return
+    frames = cache.month_frames(key, filters, kind, resolution, role.value)
+    grain = "Quarter" if rules_for(role).time_grain == "Q" else "Month"
+    month_player.render(frames, shapes[["geometry", *(["name"] if "name" in shapes
+                                                      else [])]],
+                        key=f"{prefix}_player", label=label, columns=columns, grain=grain,
+                        make_map=lambda: cache.base_map(boundaries=wards, bounds=extent))
+    st.subheader("Before and after")
+    if len(months) < 2 and not phases:
+        st.info("Choose at least two months in the sidebar to compare periods.")
+        return
+
+    @st.fragment  # choosing periods reruns this panel only, not the whole page
+    def compare() -> None:
+        compare_panel.render(
+            _layer(key, filters, kind, resolution, role), key=f"{prefix}_cmp",
+            measure=measure, role=role, months=months, named=phases,
+            make_dual=lambda: cache.dual_base_map(boundaries=wards, bounds=extent),
+            make_map=lambda: cache.base_map(boundaries=wards, bounds=extent))
+
+    compare()
