@@ -24,19 +24,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import pandas as pd
-
-from geosoc import ingest
-from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
-from geosoc.disclosure.derived import disclose_for
 from geosoc.errors import ConfigError, Problem
-from geosoc.hotspots.concentration import lorenz_curve
-from geosoc.hotspots.profile import LocalityProfile, build_profile
 from geosoc.ingest.accounting import WARN_SHARE, RowAccount, add_stored_reports
-from geosoc.workspace.acting import resolve_actor
+
+if TYPE_CHECKING:  # the analysis modules are imported when the command runs, not for --help
+    import geopandas as gpd
+    import pandas as pd
+
+    from geosoc.hotspots.profile import LocalityProfile
 
 #: Protective marking of analyst outputs.
 MARKING = "OFFICIAL-SENSITIVE"
@@ -79,6 +77,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--purpose", default="locality profile (geosoc profile)",
                         help="why (recorded in the workspace's audit log)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--engine", choices=("memory", "dask"), default="memory",
+                        help="memory (default): this process; dask: reduce each partition "
+                             "of a Parquet/GeoParquet dataset (INPUT folders of *.parquet) "
+                             "or of the police.uk files on a dask.distributed cluster; "
+                             "identical results")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="--engine dask: scheduler address (tcp://host:8786); default "
+                             "a LocalCluster on this machine")
+    parser.add_argument("--workers", type=int, default=2, metavar="N",
+                        help="--engine dask: LocalCluster worker processes (default 2)")
     parser.set_defaults(func=run)
 
 
@@ -123,6 +131,8 @@ def _per_kind(values: list[str], flag: str) -> dict[str | None, str]:
 
 def read_areas(args: argparse.Namespace) -> dict[str, gpd.GeoDataFrame]:
     """Read every ``--areas KIND=PATH`` with its ``--code-field``/``--name-field``."""
+    from geosoc import ingest
+
     problems = [Problem(f"--areas {spec!r} is not KIND=PATH", column="--areas",
                         fix="e.g. --areas ward=wards.gpkg") for spec in args.areas
                 if "=" not in spec]
@@ -139,13 +149,31 @@ def read_areas(args: argparse.Namespace) -> dict[str, gpd.GeoDataFrame]:
     return areas
 
 
-def load_data(args: argparse.Namespace, account: RowAccount
-              ) -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame], dict[str, object]]:
+def parquet_inputs(inputs: list[str]) -> bool:
+    """Return True when every INPUT is a Parquet file or a folder holding Parquet files."""
+    def is_parquet(text: str) -> bool:
+        path = Path(text)
+        if path.is_dir():
+            return next(path.rglob("*.parquet"), None) is not None
+        return path.suffix.lower() in (".parquet", ".geoparquet")
+
+    return bool(inputs) and all(is_parquet(p) for p in inputs)
+
+
+def load_data(args: argparse.Namespace, account: RowAccount, *, geometry: bool = True
+              ) -> tuple[pd.DataFrame | None, dict[str, gpd.GeoDataFrame], dict[str, object]]:
     """Read the incidents and area layers; return them with a description of the data.
 
     The description holds ``demo`` (bool), ``title`` (the study name) and ``source``.
-    ``account`` receives the rows read and the ingest drops.
+    ``account`` receives the rows read and the ingest drops. Parquet INPUTs are not read
+    here (the engine reads them): the incidents are then ``None``. ``geometry=False`` reads
+    police.uk files as plain lon/lat frames (no Point per incident).
     """
+    import geopandas as gpd
+    import pandas as pd
+
+    from geosoc import ingest
+
     given = [flag for flag, on in (("INPUT files", bool(args.inputs)),
                                    ("--workspace", args.workspace is not None),
                                    ("--demo", args.demo)) if on]
@@ -180,6 +208,9 @@ def load_data(args: argparse.Namespace, account: RowAccount
         layers = {"ward": town.wards, "lsoa": town.lsoas, **areas}
         return town.incidents, layers, {"demo": True, "source": "demo",
                                         "title": f"{DEMO_MARKING}: {town.manifest.name}"}
+    if parquet_inputs(args.inputs):
+        account.notes.append("Parquet dataset read by the engine (no police.uk checks)")
+        return None, areas, {"demo": False, "title": None, "source": ", ".join(args.inputs)}
     from geosoc.ingest.files import parse_delimiter
 
     columns = {k: getattr(args, k) for k in ("id", "date", "lon", "lat", "category", "lsoa")
@@ -187,10 +218,13 @@ def load_data(args: argparse.Namespace, account: RowAccount
     delimiter = parse_delimiter(args.delimiter)
     frames = []
     for path in args.inputs:
-        result = ingest.read_policeuk(path, columns=columns, delimiter=delimiter)
+        result = ingest.read_policeuk(path, columns=columns, delimiter=delimiter,
+                                      geometry=geometry)
         account.add_report(result.report)
         frames.append(result.data)
-    incidents = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    incidents = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if geometry:
+        incidents = gpd.GeoDataFrame(incidents, crs=frames[0].crs)
     return incidents, areas, {"demo": False, "title": None, "source": ", ".join(args.inputs)}
 
 
@@ -228,6 +262,11 @@ def _text_progress(fraction: float, message: str) -> None:
 def _write(profile: LocalityProfile, out: Path, fmt: str, head: dict[str, object],
            account: RowAccount, anchor: str | None = None) -> list[Path]:
     """Write layers, CSVs, drops and the summary; return the files written."""
+    import pandas as pd
+
+    from geosoc.assets.files import neutralise_formulas
+    from geosoc.hotspots.concentration import lorenz_curve
+
     out.mkdir(parents=True, exist_ok=True)
     layers = {"cells": profile.cells, **{f"areas_{k}": v for k, v in profile.areas.items()}}
     written = []
@@ -266,33 +305,51 @@ def profile_account(account: RowAccount, profile: LocalityProfile) -> None:
         account.drop("profile", reason, int(n))
 
 
+def build(args: argparse.Namespace, incidents: pd.DataFrame | None,
+          areas: dict[str, gpd.GeoDataFrame]) -> LocalityProfile:
+    """Build the profile with the engine asked for (``--engine``), from frames or Parquet."""
+    from geosoc.engine.profile import profile_from_source, profile_incidents
+
+    options = {
+        "resolution": args.resolution, "weights": str(args.weights) if args.weights else None,
+        "scheme": args.scheme,
+        "unknown": "error" if args.unknown_harm is None else args.unknown_harm,
+        "months": (args.start, args.end) if args.start or args.end else None,
+        "permutations": args.permutations, "seed": args.seed,
+        "emerging_freq": None if args.emerging == "none" else args.emerging,
+        "progress": None if args.json else _text_progress,
+    }
+    if args.engine == "memory" and incidents is not None:
+        return profile_incidents(incidents, areas, **options)
+    source = args.inputs if incidents is None else incidents
+    return profile_from_source(source, areas, engine=args.engine, scheduler=args.scheduler,
+                               n_workers=args.workers, **options)
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the profile, write it to ``args.out`` and print a summary; return 0."""
+    from geosoc.disclosure.derived import disclose_for
+    from geosoc.harm import harm_unit
+    from geosoc.workspace.acting import resolve_actor
+
     actor = resolve_actor(args.workspace, args.user)
     account = RowAccount()
-    incidents, areas, data = load_data(args, account)
-    months = None
-    if args.start or args.end:
-        months = (args.start or str(incidents["month"].min()),
-                  args.end or str(incidents["month"].max()))
-    profile = build_profile(
-        incidents, areas, resolution=args.resolution,
-        weights=str(args.weights) if args.weights else None, scheme=args.scheme,
-        unknown="error" if args.unknown_harm is None else args.unknown_harm,
-        months=months, permutations=args.permutations, seed=args.seed,
-        emerging_freq=None if args.emerging == "none" else args.emerging,
-        progress=None if args.json else _text_progress,
-    )
+    incidents, areas, data = load_data(args, account, geometry=False)
+    profile = build(args, incidents, areas)
+    if incidents is None:  # a Parquet dataset: every row was read by the engine
+        account.rows_read = int(profile.parameters.get("incidents_in", 0))
     profile_account(account, profile)
     report_account(account, args, quiet=args.json)
+    keys = profile.keys
     profile, marking = disclose_for(profile, actor.role, incidents)
     if data["demo"]:
         marking = DEMO_MARKING
     title = data["title"] or "Locality profile"
-    from geosoc.harm import harm_unit
-
-    sources = incidents["source"] if "source" in incidents.columns else None
-    unit = harm_unit(incidents["category"], sources, scheme=args.scheme)
+    if keys is not None:
+        unit = harm_unit(keys["category"], keys["source"], scheme=args.scheme)
+    else:
+        sources = incidents["source"] if "source" in incidents.columns else None
+        unit = harm_unit(incidents["category"], sources, scheme=args.scheme)
     head = {"protective_marking": marking, "title": title, "demo": bool(data["demo"]),
             "data": data["source"], "harm_unit": unit, "role": actor.role}
     if args.workspace is None:

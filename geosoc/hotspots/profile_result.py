@@ -68,6 +68,9 @@ class LocalityProfile:
         Incidents each table counts: ``cells`` and ``monthly`` count the same incidents (those
         inside the H3 cover of the study area); ``areas_<kind>`` those inside an area of
         that layer (a cover cell may reach past the outermost boundary).
+    keys : pandas.DataFrame or None
+        When built from a harm cube: the distinct ``source`` and ``category`` of every
+        incident read, with their ``count`` (what a harm total is measured in).
     """
 
     cells: gpd.GeoDataFrame
@@ -78,6 +81,7 @@ class LocalityProfile:
     hotspot_counts: pd.DataFrame
     parameters: dict[str, object] = field(default_factory=dict)
     table_totals: dict[str, int] = field(default_factory=dict)
+    keys: pd.DataFrame | None = field(default=None, compare=False)
 
     def summary(self) -> dict[str, object]:
         """Return the headline figures as a JSON-ready dict."""
