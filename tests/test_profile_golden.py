@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from profile_golden import CASES, GOLDEN, case_args, compare_outputs
 
 from geosoc.cli import main
-from profile_golden import CASES, GOLDEN, case_args, compare_outputs
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -28,14 +28,17 @@ from typing import TYPE_CHECKING
 
 from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.errors import ConfigError, Problem
-from geosoc.ingest.accounting import WARN_SHARE, RowAccount, add_stored_reports
 
 if TYPE_CHECKING:  # the analysis modules are imported when the command runs, not for --help
     import geopandas as gpd
     import pandas as pd
 
     from geosoc.hotspots.profile import LocalityProfile
+    from geosoc.ingest.accounting import RowAccount
 
+#: Default ``--max-drop``: :data:`geosoc.ingest.accounting.WARN_SHARE` (not imported here, so
+#: that ``geosoc profile --help`` loads no pandas; a test keeps the two equal).
+WARN_SHARE = 0.05
 #: Protective marking of analyst outputs.
 MARKING = "OFFICIAL-SENSITIVE"
 #: Marking of every output built from the fictional demo town.
@@ -187,6 +190,7 @@ def load_data(args: argparse.Namespace, account: RowAccount, *, geometry: bool =
                                    column="INPUT", fix=NO_DATA_FIX)])
     areas = read_areas(args)
     if args.workspace is not None:
+        from geosoc.ingest.accounting import add_stored_reports
         from geosoc.workspace import Workspace
         from geosoc.workspace.study import load_study
         from geosoc.workspace.study_name import study_title
@@ -330,6 +334,7 @@ def run(args: argparse.Namespace) -> int:
     """Build the profile, write it to ``args.out`` and print a summary; return 0."""
     from geosoc.disclosure.derived import disclose_for
     from geosoc.harm import harm_unit
+    from geosoc.ingest.accounting import RowAccount
     from geosoc.workspace.acting import resolve_actor
 
     actor = resolve_actor(args.workspace, args.user)
