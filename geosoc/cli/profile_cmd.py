@@ -330,16 +330,39 @@ def build(args: argparse.Namespace, incidents: pd.DataFrame | None,
                                n_workers=args.workers, **options)
 
 
+def _import_analysis() -> None:
+    """Import the analysis modules (libpysal, scipy.stats: seconds) ahead of their use.
+
+    Run in a background thread while the input files are parsed (pyarrow's parser releases
+    the GIL), so the imports overlap the reading instead of following it. A failing import
+    is ignored here: it is raised again, with its traceback, where the module is used.
+    """
+    import importlib
+
+    for name in ("geosoc.engine.profile", "geosoc.hotspots.local_stats",
+                 "geosoc.hotspots.emerging", "geosoc.disclosure.derived"):
+        try:
+            importlib.import_module(name)
+        except Exception:
+            return
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the profile, write it to ``args.out`` and print a summary; return 0."""
-    from geosoc.disclosure.derived import disclose_for
-    from geosoc.harm import harm_unit
+    import threading
+
+    warm = threading.Thread(target=_import_analysis, name="geosoc-imports", daemon=True)
+    warm.start()
     from geosoc.ingest.accounting import RowAccount
     from geosoc.workspace.acting import resolve_actor
 
     actor = resolve_actor(args.workspace, args.user)
     account = RowAccount()
     incidents, areas, data = load_data(args, account, geometry=False)
+    warm.join()
+    from geosoc.disclosure.derived import disclose_for
+    from geosoc.harm import harm_unit
+
     profile = build(args, incidents, areas)
     if incidents is None:  # a Parquet dataset: every row was read by the engine
         account.rows_read = int(profile.parameters.get("incidents_in", 0))
