@@ -14,12 +14,16 @@ cells), then times, 3 runs each (median):
 and prints the ratio profile / floor (the issue #20 target is 10x or less).
 
 Run: ``.venv/bin/python bench/bench_cli_profile.py [--rows 1_000_000] [--runs 3]
-[--areas ward=PATH]``; the CSV and outputs go to a temporary folder, removed at the end.
+[--areas ward=PATH] [--baseline ../main]``; the CSV and outputs go to a temporary folder,
+removed at the end. CPU seconds are printed beside wall seconds: on a shared machine the
+wall times of both sides stretch with the load.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,6 +36,8 @@ import numpy as np
 import pandas as pd
 
 GEOSOC = [sys.executable, "-m", "geosoc"]
+#: This checkout (its ``geosoc`` is the one timed).
+REPO = Path(__file__).resolve().parents[1]
 #: police.uk crime types with roughly their national shares.
 TYPES = {
     "Violence and sexual offences": 0.33, "Anti-social behaviour": 0.15, "Shoplifting": 0.08,
@@ -81,9 +87,12 @@ def write_policeuk_csv(path: Path, rows: int, seed: int = 0) -> Path:
     return path
 
 
-def floor_seconds(path: Path) -> float:
-    """Read the whole CSV with pandas and bin the points on a 1,000 x 1,000 grid."""
-    start = time.perf_counter()
+def floor_seconds(path: Path) -> tuple[float, float]:
+    """Read the whole CSV with pandas and bin the points on a 1,000 x 1,000 grid.
+
+    Returns wall and CPU seconds (pyarrow parses on every core, so CPU exceeds wall).
+    """
+    start, cpu = time.perf_counter(), time.process_time()
     frame = pd.read_csv(path, engine="pyarrow")
     lon = frame["Longitude"].to_numpy(dtype="float64")
     lat = frame["Latitude"].to_numpy(dtype="float64")
@@ -93,16 +102,21 @@ def floor_seconds(path: Path) -> float:
     row = np.clip(((lat[ok] - y0) / (y1 - y0) * 1000).astype(np.int64), 0, 999)
     counts = np.bincount(row * 1000 + col, minlength=1_000_000)
     assert counts.sum() == ok.sum()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def run_seconds(argv: list[str]) -> float:
-    """Wall time of one subprocess run (raises with its stderr when it fails)."""
+def run_seconds(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one subprocess run (raises when it fails)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True)
+    # run outside any checkout: ``python -m`` puts the working folder first on sys.path
+    done = subprocess.run(argv, capture_output=True, text=True, env=env,
+                          cwd=tempfile.gettempdir())
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stderr[-2000:]}")
-    return time.perf_counter() - start
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -112,6 +126,9 @@ def main() -> None:
     parser.add_argument("--areas", action="append", default=[], metavar="KIND=PATH",
                         help="passed to geosoc profile (default: none, incident hull)")
     parser.add_argument("--keep", type=Path, help="keep the CSV and outputs in this folder")
+    parser.add_argument("--baseline", type=Path, metavar="CHECKOUT",
+                        help="also time geosoc profile with this checkout's code on "
+                             "PYTHONPATH (e.g. the main branch), interleaved")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="geosoc-cli-bench-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -125,20 +142,36 @@ def main() -> None:
         areas = [a for spec in args.areas for a in ("--areas", spec)]
         command = [*GEOSOC, "profile", str(csv), *areas, "--out", str(root / "out"),
                    "--format", "parquet", "--json"]
-        floors, profiles, helps = [], [], []
+        runs: dict[str, list[tuple[float, float]]] = {"floor": [], "help": [], "profile": [],
+                                                      "baseline": []}
+        own_env = {**os.environ, "PYTHONPATH": str(REPO)}
+        baseline_env = ({**os.environ, "PYTHONPATH": str(args.baseline.resolve())}
+                        if args.baseline else None)
         for _ in range(args.runs):  # interleaved, so load on the machine hits all alike
-            floors.append(floor_seconds(csv))
-            profiles.append(run_seconds(command))
-            helps.append(run_seconds([*GEOSOC, "profile", "--help"]))
-        floor, profile = statistics.median(floors), statistics.median(profiles)
-        print(f"\n{'step (median of ' + str(args.runs) + ')':<44} {'s':>7}")
-        print(f"{'floor: pandas read_csv + np.bincount':<44} {floor:>7.2f}")
-        print(f"{'geosoc profile --help (start-up, imports)':<44} "
-              f"{statistics.median(helps):>7.2f}")
-        print(f"{'geosoc profile (subprocess, end to end)':<44} {profile:>7.2f}")
-        print(f"{'ratio profile / floor':<44} {profile / floor:>6.1f}x  (target <= 10x)")
-        print("runs: floor " + ", ".join(f"{s:.2f}" for s in floors) + "; profile "
-              + ", ".join(f"{s:.2f}" for s in profiles))
+            runs["floor"].append(floor_seconds(csv))
+            runs["profile"].append(run_seconds(command, env=own_env))
+            runs["help"].append(run_seconds([*GEOSOC, "profile", "--help"], env=own_env))
+            if baseline_env:
+                runs["baseline"].append(run_seconds(command, env=baseline_env))
+        med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
+               for k, v in runs.items() if v}
+        print(f"\n{'step (median of ' + str(args.runs) + ')':<46} {'wall s':>7} {'CPU s':>7}")
+        labels = {"floor": "floor: pandas read_csv + np.bincount",
+                  "help": "geosoc profile --help (start-up)",
+                  "profile": "geosoc profile (subprocess, end to end)",
+                  "baseline": f"  same, code of {args.baseline}"}
+        for key, label in labels.items():
+            if key in med:
+                print(f"{label:<46} {med[key][0]:>7.2f} {med[key][1]:>7.2f}")
+        floor, profile = med["floor"], med["profile"]
+        print(f"{'ratio profile / floor (wall)':<46} {profile[0] / floor[0]:>6.1f}x  "
+              "(target <= 10x)")
+        if "baseline" in med:
+            print(f"{'ratio baseline / floor (wall)':<46} {med['baseline'][0] / floor[0]:>6.1f}x")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores)")
+        for key, values in runs.items():
+            if values:
+                print(f"runs {key}: " + ", ".join(f"{w:.2f}" for w, _ in values))
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
