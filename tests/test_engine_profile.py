@@ -21,7 +21,7 @@ import shapely
 
 from geosoc.cli import main
 from geosoc.engine.cube import SOURCE_CATEGORY, CubeSpec, key_parts, partition_cube
-from geosoc.engine.profile import profile_from_source, profile_incidents
+from geosoc.engine.profile_run import profile_from_source, profile_incidents
 from geosoc.errors import AnalysisError, SchemaError
 from geosoc.hotspots.profile import build_profile
 from geosoc.hotspots.study_area import hull_candidates

@@ -312,7 +312,7 @@ def profile_account(account: RowAccount, profile: LocalityProfile) -> None:
 def build(args: argparse.Namespace, incidents: pd.DataFrame | None,
           areas: dict[str, gpd.GeoDataFrame]) -> LocalityProfile:
     """Build the profile with the engine asked for (``--engine``), from frames or Parquet."""
-    from geosoc.engine.profile import profile_from_source, profile_incidents
+    from geosoc.engine.profile_run import profile_from_source, profile_incidents
 
     options = {
         "resolution": args.resolution, "weights": str(args.weights) if args.weights else None,
@@ -339,7 +339,7 @@ def _import_analysis() -> None:
     """
     import importlib
 
-    for name in ("geosoc.engine.profile", "geosoc.hotspots.local_stats",
+    for name in ("geosoc.engine.profile_run", "geosoc.hotspots.local_stats",
                  "geosoc.hotspots.emerging", "geosoc.disclosure.derived"):
         try:
             importlib.import_module(name)
