@@ -166,8 +166,11 @@ def main() -> None:
         floor, profile = med["floor"], med["profile"]
         print(f"{'ratio profile / floor (wall)':<46} {profile[0] / floor[0]:>6.1f}x  "
               "(target <= 10x)")
+        print(f"{'ratio profile / floor (CPU seconds)':<46} {profile[1] / floor[1]:>6.1f}x")
         if "baseline" in med:
             print(f"{'ratio baseline / floor (wall)':<46} {med['baseline'][0] / floor[0]:>6.1f}x")
+            print(f"{'ratio baseline / floor (CPU seconds)':<46} "
+                  f"{med['baseline'][1] / floor[1]:>6.1f}x")
         print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores)")
         for key, values in runs.items():
             if values:
