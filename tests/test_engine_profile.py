@@ -221,6 +221,12 @@ def test_cli_dask_on_police_uk_files_equals_memory(city_of_london: Path, tmp_pat
         assert (tmp_path / "dask" / path.name).read_bytes() == path.read_bytes(), path.name
 
 
+def test_scheduler_without_the_dask_engine_is_refused(tmp_path: Path, capsys) -> None:
+    code = main(["profile", "--demo", "--out", str(tmp_path), "--scheduler", "tcp://x:8786"])
+    assert code == 2
+    assert "--engine dask" in capsys.readouterr().err
+
+
 def test_profile_help_imports_no_analysis_module() -> None:
     import subprocess
     import sys

@@ -351,6 +351,10 @@ def run(args: argparse.Namespace) -> int:
     """Build the profile, write it to ``args.out`` and print a summary; return 0."""
     import threading
 
+    if args.engine != "dask" and args.scheduler:
+        raise ConfigError("--scheduler is for the dask engine", [Problem(
+            f"--scheduler {args.scheduler} was given with --engine {args.engine}",
+            column="--scheduler", fix="add --engine dask, or leave out --scheduler")])
     warm = threading.Thread(target=_import_analysis, name="geosoc-imports", daemon=True)
     warm.start()
     from geosoc.ingest.accounting import RowAccount
