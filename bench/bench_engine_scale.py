@@ -7,9 +7,14 @@ the end), then reports:
 1. the 2-worker speed-up over 1 worker on 10M rows (dask engine, same data), beside the
    in-memory engine on the same 10M rows;
 2. the 200M-row cube on 2 workers: wall time, rows/s and peak memory of this process and
-   all workers together (sampled every 0.2 s with psutil).
+   all workers together (sampled every 0.2 s with psutil);
+3. with ``--profile``, the whole locality profile of the same datasets through
+   :func:`geosoc.engine.profile_from_source` (cube on the cluster, then Gi*, Local Moran,
+   emerging hot spots and concentration on the aggregates): 10M rows on 1 and 2 workers
+   (identical profiles asserted) and 200M rows on 2 workers, with peak memory.
 
-Run: ``.venv/bin/python bench/bench_engine_scale.py [--rows 200_000_000] [--keep DIR]``.
+Run: ``.venv/bin/python bench/bench_engine_scale.py [--rows 200_000_000] [--keep DIR]
+[--profile]``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from geosoc.engine import CubeSpec, build_cube
+from geosoc.engine import CubeSpec, build_cube, profile_from_source
 from geosoc.engine.distributed import build_cube_dask, dask_client
 
 CATEGORIES = ["Violence and sexual offences", "Anti-social behaviour", "Shoplifting",
@@ -92,10 +97,21 @@ def timed_dask(source: Path, spec: CubeSpec, workers: int) -> tuple[float, int, 
         return time.perf_counter() - start, memory.peak, cube
 
 
+def timed_profile(source: Path, workers: int) -> tuple[float, int, object]:
+    """The locality profile of ``source`` on a LocalCluster (wall s, peak bytes, profile)."""
+    with dask_client(n_workers=workers) as client, PeakMemory() as memory:
+        start = time.perf_counter()
+        profile = profile_from_source(source, None, engine="dask", client=client,
+                                      lisa_permutations=999)
+        return time.perf_counter() - start, memory.peak, profile
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200_000_000)
     parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument("--profile", action="store_true",
+                        help="also time the whole locality profile (profile_from_source)")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="geosoc-bench-"))
     spec = CubeSpec(resolution=9)
@@ -119,6 +135,13 @@ def main() -> None:
         print(f"{'dask LocalCluster, 1 worker':<28} {one_s:>8.1f} {one_mem / 1e9:>8.2f}")
         print(f"{'dask LocalCluster, 2 workers':<28} {two_s:>8.1f} {two_mem / 1e9:>8.2f}")
         print(f"speed-up 2 workers over 1: {one_s / two_s:.2f}x")
+        if args.profile:
+            p1_s, p1_mem, p1 = timed_profile(root / "10m", 1)
+            p2_s, p2_mem, p2 = timed_profile(root / "10m", 2)
+            assert p1.summary() == p2.summary(), "profiles differ between 1 and 2 workers"
+            print(f"locality profile, 10M rows ({len(p2.cells):,} cells; identical on 1 and 2 "
+                  f"workers): 1 worker {p1_s:.1f} s ({p1_mem / 1e9:.2f} GB), 2 workers "
+                  f"{p2_s:.1f} s ({p2_mem / 1e9:.2f} GB), speed-up {p1_s / p2_s:.2f}x")
         shutil.rmtree(root / "10m")
 
         start = time.perf_counter()
@@ -130,6 +153,11 @@ def main() -> None:
         print(f"{args.rows:,} rows, dask LocalCluster 2 workers: {big_s:.0f} s "
               f"({args.rows / big_s / 1e6:.2f} M rows/s), peak memory {big_mem / 1e9:.2f} GB "
               f"(all processes), cube {len(big):,} rows, {big['count'].sum():,} events")
+        if args.profile:
+            prof_s, prof_mem, prof = timed_profile(root / "big", 2)
+            print(f"{args.rows:,} rows, locality profile on 2 workers: {prof_s:.0f} s, peak "
+                  f"memory {prof_mem / 1e9:.2f} GB (all processes), {len(prof.cells):,} "
+                  f"cells, {prof.summary()['incidents']:,} incidents")
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)

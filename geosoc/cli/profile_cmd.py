@@ -25,23 +25,22 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import pandas as pd
-
-from geosoc import ingest
-from geosoc.aggregate.rates import areas_with_rates
-from geosoc.assets.files import neutralise_formulas
 from geosoc.cli import SUBCOMMANDS, month_arg
-from geosoc.cli.partner_args import add_partner_flags, partner_counts_for
-from geosoc.cli.partner_outputs import partner_lines, write_partner_tables
-from geosoc.disclosure.derived import disclose_for
+from geosoc.cli.partner_args import add_partner_flags
 from geosoc.errors import ConfigError, Problem
-from geosoc.hotspots.concentration import lorenz_curve
-from geosoc.hotspots.profile import LocalityProfile, build_profile
-from geosoc.ingest.accounting import WARN_SHARE, RowAccount, add_stored_reports
-from geosoc.workspace.acting import resolve_actor
 
+if TYPE_CHECKING:  # the analysis modules are imported when the command runs, not for --help
+    import geopandas as gpd
+    import pandas as pd
+
+    from geosoc.hotspots.profile import LocalityProfile
+    from geosoc.ingest.accounting import RowAccount
+
+#: Default ``--max-drop``: :data:`geosoc.ingest.accounting.WARN_SHARE` (not imported here, so
+#: that ``geosoc profile --help`` loads no pandas; a test keeps the two equal).
+WARN_SHARE = 0.05
 #: Protective marking of analyst outputs.
 MARKING = "OFFICIAL-SENSITIVE"
 #: Marking of every output built from the fictional demo town.
@@ -83,6 +82,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--purpose", default="locality profile (geosoc profile)",
                         help="why (recorded in the workspace's audit log)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--engine", choices=("memory", "dask"), default="memory",
+                        help="memory (default): this process; dask: reduce each partition "
+                             "of a Parquet/GeoParquet dataset (INPUT folders of *.parquet) "
+                             "or of the police.uk files on a dask.distributed cluster; "
+                             "identical results")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="--engine dask: scheduler address (tcp://host:8786); default "
+                             "a LocalCluster on this machine")
+    parser.add_argument("--workers", type=int, default=2, metavar="N",
+                        help="--engine dask: LocalCluster worker processes (default 2)")
     add_partner_flags(parser)
     parser.set_defaults(func=run)
 
@@ -128,6 +137,8 @@ def _per_kind(values: list[str], flag: str) -> dict[str | None, str]:
 
 def read_areas(args: argparse.Namespace) -> dict[str, gpd.GeoDataFrame]:
     """Read every ``--areas KIND=PATH`` with its ``--code-field``/``--name-field``."""
+    from geosoc import ingest
+
     problems = [Problem(f"--areas {spec!r} is not KIND=PATH", column="--areas",
                         fix="e.g. --areas ward=wards.gpkg") for spec in args.areas
                 if "=" not in spec]
@@ -144,16 +155,35 @@ def read_areas(args: argparse.Namespace) -> dict[str, gpd.GeoDataFrame]:
     return areas
 
 
-def load_data(args: argparse.Namespace, account: RowAccount, role: str = "analyst"
-              ) -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame], dict[str, object]]:
+def parquet_inputs(inputs: list[str]) -> bool:
+    """Return True when every INPUT is a Parquet file or a folder holding Parquet files."""
+    def is_parquet(text: str) -> bool:
+        path = Path(text)
+        if path.is_dir():
+            return next(path.rglob("*.parquet"), None) is not None
+        return path.suffix.lower() in (".parquet", ".geoparquet")
+
+    return bool(inputs) and all(is_parquet(p) for p in inputs)
+
+
+def load_data(args: argparse.Namespace, account: RowAccount, *, geometry: bool = True,
+              role: str = "analyst"
+              ) -> tuple[pd.DataFrame | None, dict[str, gpd.GeoDataFrame], dict[str, object]]:
     """Read the incidents and area layers; return them with a description of the data.
 
-    From a workspace only the datasets ``role`` may see are read (the widest-role rule of
-    :mod:`geosoc.workspace.sharing`).
+    From a workspace (and the demo town) only the datasets ``role`` may see are read (the
+    widest-role rule of :mod:`geosoc.workspace.sharing`).
 
     The description holds ``demo`` (bool), ``title`` (the study name) and ``source``.
-    ``account`` receives the rows read and the ingest drops.
+    ``account`` receives the rows read and the ingest drops. Parquet INPUTs are not read
+    here (the engine reads them): the incidents are then ``None``. ``geometry=False`` reads
+    police.uk files as plain lon/lat frames (no Point per incident).
     """
+    import geopandas as gpd
+    import pandas as pd
+
+    from geosoc import ingest
+
     given = [flag for flag, on in (("INPUT files", bool(args.inputs)),
                                    ("--workspace", args.workspace is not None),
                                    ("--demo", args.demo)) if on]
@@ -167,6 +197,7 @@ def load_data(args: argparse.Namespace, account: RowAccount, role: str = "analys
                                    column="INPUT", fix=NO_DATA_FIX)])
     areas = read_areas(args)
     if args.workspace is not None:
+        from geosoc.ingest.accounting import add_stored_reports
         from geosoc.workspace import Workspace
         from geosoc.workspace.study import load_study
         from geosoc.workspace.study_name import study_title
@@ -193,12 +224,14 @@ def load_data(args: argparse.Namespace, account: RowAccount, role: str = "analys
         account.rows_read = len(incidents)
         account.notes.append("the fictional demo town (every row fictional)")
         layers = {"ward": town.wards, "lsoa": town.lsoas, **areas}
+        owners = None if town.sharing is None else dict(
+            zip(town.sharing["dataset"], town.sharing["owner_agency"], strict=True))
         return incidents, layers, {"demo": True, "source": "demo", "study": town,
-                                        "title": f"{DEMO_MARKING}: {town.manifest.name}",
-                                        "population": town.population,
-                                        "owners": None if town.sharing is None else dict(
-                                            zip(town.sharing["dataset"],
-                                                town.sharing["owner_agency"], strict=True))}
+                                   "title": f"{DEMO_MARKING}: {town.manifest.name}",
+                                   "population": town.population, "owners": owners}
+    if parquet_inputs(args.inputs):
+        account.notes.append("Parquet dataset read by the engine (no police.uk checks)")
+        return None, areas, {"demo": False, "title": None, "source": ", ".join(args.inputs)}
     from geosoc.ingest.files import parse_delimiter
 
     columns = {k: getattr(args, k) for k in ("id", "date", "lon", "lat", "category", "lsoa")
@@ -206,10 +239,13 @@ def load_data(args: argparse.Namespace, account: RowAccount, role: str = "analys
     delimiter = parse_delimiter(args.delimiter)
     frames = []
     for path in args.inputs:
-        result = ingest.read_policeuk(path, columns=columns, delimiter=delimiter)
+        result = ingest.read_policeuk(path, columns=columns, delimiter=delimiter,
+                                      geometry=geometry)
         account.add_report(result.report)
         frames.append(result.data)
-    incidents = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    incidents = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if geometry:
+        incidents = gpd.GeoDataFrame(incidents, crs=frames[0].crs)
     return incidents, areas, {"demo": False, "title": None, "source": ", ".join(args.inputs)}
 
 
@@ -244,97 +280,97 @@ def _text_progress(fraction: float, message: str) -> None:
         print(bar.rstrip(), file=sys.stderr, flush=True)
 
 
-def _write(profile: LocalityProfile, out: Path, fmt: str, head: dict[str, object],
-           account: RowAccount, anchor: str | None = None,
-           contribution: pd.DataFrame | None = None) -> list[Path]:
-    """Write layers, CSVs, drops, the per-agency contribution and the summary."""
-    out.mkdir(parents=True, exist_ok=True)
-    layers = {"cells": profile.cells, **{f"areas_{k}": v for k, v in profile.areas.items()}}
-    written = []
-    for name, frame in layers.items():
-        if fmt == "gpkg":
-            path = out / "profile.gpkg"
-            frame.to_file(path, layer=name, driver="GPKG")
-        else:
-            path = out / f"{name}.parquet"
-            frame.to_parquet(path)
-        written.append(path)
-        table = neutralise_formulas(pd.DataFrame(frame.drop(columns="geometry")).reset_index())
-        table.to_csv(out / f"{name}.csv", index=False)  # the area-code index neutralised too
-        written.append(out / f"{name}.csv")
-    tables = {"monthly": profile.monthly, "hotspot_counts": profile.hotspot_counts,
-              "lorenz": lorenz_curve(profile.cells["harm"].fillna(0.0))}
-    if profile.emerging is not None:
-        tables["emerging"] = profile.emerging
-    if contribution is not None:
-        tables["contribution"] = contribution.set_index("source")
-    for name, table in tables.items():
-        keep_index = name != "monthly"
-        frame = pd.DataFrame(table).reset_index() if keep_index else pd.DataFrame(table)
-        neutralise_formulas(frame).to_csv(out / f"{name}.csv", index=False)
-        written.append(out / f"{name}.csv")
-    written.append(account.write_csv(out / "drops.csv"))
-    summary = {**head, **profile.summary(), "rows": account.to_dict()}
-    if anchor:
-        summary["audit_anchor"] = anchor
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    written.append(out / "summary.json")
-    return sorted(set(written))
-
-
 def profile_account(account: RowAccount, profile: LocalityProfile) -> None:
     """Add the profile's own drops (months, categories, location, cover) to ``account``."""
     for reason, n in dict(profile.parameters.get("dropped", {})).items():
         account.drop("profile", reason, int(n))
 
 
+def build(args: argparse.Namespace, incidents: pd.DataFrame | None,
+          areas: dict[str, gpd.GeoDataFrame]) -> LocalityProfile:
+    """Build the profile with the engine asked for (``--engine``), from frames or Parquet."""
+    from geosoc.engine.profile_run import profile_from_source, profile_incidents
+
+    options = {
+        "resolution": args.resolution, "weights": str(args.weights) if args.weights else None,
+        "scheme": args.scheme,
+        "unknown": "error" if args.unknown_harm is None else args.unknown_harm,
+        "months": (args.start, args.end) if args.start or args.end else None,
+        "permutations": args.permutations, "seed": args.seed,
+        "emerging_freq": None if args.emerging == "none" else args.emerging,
+        "progress": None if args.json else _text_progress,
+    }
+    if args.engine == "memory" and incidents is not None:
+        return profile_incidents(incidents, areas, **options)
+    source = args.inputs if incidents is None else incidents
+    return profile_from_source(source, areas, engine=args.engine, scheduler=args.scheduler,
+                               n_workers=args.workers, **options)
+
+
+def _import_analysis() -> None:
+    """Import the analysis modules (libpysal, scipy.stats: seconds) ahead of their use.
+
+    Run in a background thread while the input files are parsed (pyarrow's parser releases
+    the GIL), so the imports overlap the reading instead of following it. A failing import
+    is ignored here: it is raised again, with its traceback, where the module is used.
+    """
+    import importlib
+
+    for name in ("geosoc.engine.profile_run", "geosoc.hotspots.local_stats",
+                 "geosoc.hotspots.emerging", "geosoc.disclosure.derived"):
+        try:
+            importlib.import_module(name)
+        except Exception:
+            return
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the profile, write it to ``args.out`` and print a summary; return 0."""
+    import threading
+
+    if args.engine != "dask" and args.scheduler:
+        raise ConfigError("--scheduler is for the dask engine", [Problem(
+            f"--scheduler {args.scheduler} was given with --engine {args.engine}",
+            column="--scheduler", fix="add --engine dask, or leave out --scheduler")])
+    warm = threading.Thread(target=_import_analysis, name="geosoc-imports", daemon=True)
+    warm.start()
+    from geosoc.ingest.accounting import RowAccount
+    from geosoc.workspace.acting import resolve_actor
+
     actor = resolve_actor(args.workspace, args.user)
     account = RowAccount()
-    incidents, areas, data = load_data(args, account, actor.role)
-    months = None
-    if args.start or args.end:
-        months = (args.start or str(incidents["month"].min()),
-                  args.end or str(incidents["month"].max()))
-    profile = build_profile(
-        incidents, areas, resolution=args.resolution,
-        weights=str(args.weights) if args.weights else None, scheme=args.scheme,
-        unknown="error" if args.unknown_harm is None else args.unknown_harm,
-        months=months, permutations=args.permutations, seed=args.seed,
-        emerging_freq=None if args.emerging == "none" else args.emerging,
-        progress=None if args.json else _text_progress,
-    )
+    incidents, areas, data = load_data(args, account, geometry=False, role=actor.role)
+    warm.join()
+    from geosoc.cli.partner_outputs import partner_lines
+    from geosoc.cli.profile_outputs import months_asked, partner_and_contribution, write_profile
+    from geosoc.disclosure.derived import disclose_for
+    from geosoc.harm import harm_unit
+
+    profile = build(args, incidents, areas)
+    if incidents is None:  # a Parquet dataset: every row was read by the engine
+        account.rows_read = int(profile.parameters.get("incidents_in", 0))
     profile_account(account, profile)
     report_account(account, args, quiet=args.json)
+    keys = profile.keys
     profile, marking = disclose_for(profile, actor.role, incidents)
+    from geosoc.aggregate.rates import areas_with_rates
+
     # rates per 1,000 residents from the (disclosed) area counts, when population is stored
     profile = replace(profile, areas=areas_with_rates(profile.areas, data.get("population")))
     if data["demo"]:
         marking = DEMO_MARKING
     title = data["title"] or "Locality profile"
-    from geosoc.harm import harm_unit
-
-    sources = incidents["source"] if "source" in incidents.columns else None
-    unit = harm_unit(incidents["category"], sources, scheme=args.scheme)
+    if keys is not None:
+        unit = harm_unit(keys["category"], keys["source"], scheme=args.scheme)
+    else:
+        sources = incidents["source"] if "source" in incidents.columns else None
+        unit = harm_unit(incidents["category"], sources, scheme=args.scheme)
     head = {"protective_marking": marking, "title": title, "demo": bool(data["demo"]),
             "data": data["source"], "harm_unit": unit, "role": actor.role}
-    from geosoc.disclosure.contribution import disclosed_contribution
-
-    contribution = disclosed_contribution(incidents, actor.role, owners=data.get("owners"))
-    study = data.get("study")
-    partner = None if study is None else partner_counts_for(
-        study, args, role=actor.role, weights_path=str(args.weights) if args.weights else None)
-
-    def partner_files(folder: Path) -> list[Path]:
-        return write_partner_tables(partner, folder, role=actor.role, months=months,
-                                    resolution=args.resolution, method=args.apportion,
-                                    population=getattr(study, "postcodes", None),
-                                    study_area=areas["ward"] if "ward" in areas
-                                    else next(iter(areas.values())))
-
+    contribution, partner, partner_files = partner_and_contribution(
+        args, incidents, areas, data, actor.role)
     if args.workspace is None:
-        written = _write(profile, args.out, args.format, head, account,
+        written = write_profile(profile, args.out, args.format, head, account,
                          contribution=contribution)
         written += partner_files(args.out)
     else:  # audited before the files are moved into place
@@ -342,7 +378,7 @@ def run(args: argparse.Namespace) -> int:
 
         with Workspace.open(args.workspace, create=False) as ws:
             written = ws.export_folder(
-                args.out, lambda temp, anchor: _write(profile, temp, args.format, head,
+                args.out, lambda temp, anchor: write_profile(profile, temp, args.format, head,
                                                       account, anchor, contribution)
                                                + partner_files(temp),
                 who=actor.username, role=actor.role, action="export.profile_folder",
@@ -359,7 +395,7 @@ def run(args: argparse.Namespace) -> int:
     for kind, frame in profile.areas.items():
         print(f"  {kind}: {len(frame):,} areas holding "
               f"{profile.table_totals.get(f'areas_{kind}', 0):,} incidents")
-    for line in partner_lines(partner, actor.role, months):
+    for line in partner_lines(partner, actor.role, months_asked(args, incidents)):
         print(line)
     print("Hotspot bins (units):\n" + counts.to_string())
     print(profile.concentration.sentence())

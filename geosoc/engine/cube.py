@@ -39,6 +39,11 @@ NO_MONTH = -1
 NO_AREA = -1
 #: Key of rows whose category (or source) is missing.
 MISSING_KEY = "<missing>"
+#: ``CubeSpec.by`` value keying the cube by source and category together (the profile's
+#: filters need both); the key is ``source + KEY_SEP + category``.
+SOURCE_CATEGORY = "source_category"
+#: Separator of source and category in a ``SOURCE_CATEGORY`` key.
+KEY_SEP = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,9 @@ class CubeSpec:
         Harm scheme, as in :func:`geosoc.harm.apply_harm_weights`.
     unknown : "error" or float
         Weight for categories without one (``"error"`` raises, listing them).
-    by : {"category", "source"}
-        Which column becomes the cube's ``key``.
+    by : {"category", "source", "source_category"}
+        Which column becomes the cube's ``key`` (``"source_category"``: both, joined by
+        :data:`KEY_SEP`).
     areas : tuple of AreaIndex
         Point-in-area indexes of area layers (:func:`geosoc.aggregate.build_area_index`),
         e.g. wards then LSOAs. The cube's ``area`` column packs the row position in every
@@ -145,14 +151,32 @@ def partition_cube(frame: pd.DataFrame, spec: CubeSpec) -> pd.DataFrame:
         for index in spec.areas:  # mixed radix: position + 1 in each layer (0 = outside)
             area = area * (len(index.geometries) + 1) + index.locate(lon, lat).astype(
                 np.int64) + 1
-    key_code, key_values = pd.factorize(frame[spec.by])  # missing values get code -1
-    key_values = np.append(np.asarray(key_values, dtype=object).astype(str), MISSING_KEY)
-    key_code = np.where(key_code < 0, len(key_values) - 1, key_code)
+    key_code, key_values = _key_codes(frame, spec.by)
     return _reduce(
         lonlat_to_cells(lon, lat, spec.resolution, threads=1), month_codes(frame[MONTH]),
         key_code.astype(np.int64), key_values, area,
         np.ones(len(frame), dtype=np.int64),
         np.rint(weighted[HARM].to_numpy(dtype="float64") * HARM_SCALE).astype(np.int64))
+
+
+def _key_codes(frame: pd.DataFrame, by: str) -> tuple[np.ndarray, np.ndarray]:
+    """Code of each row's key and the key strings (missing values as :data:`MISSING_KEY`)."""
+    if by == SOURCE_CATEGORY:
+        source_code, sources = _key_codes(frame, SOURCE)
+        category_code, categories = _key_codes(frame, CATEGORY)
+        values = (np.repeat(sources, len(categories)).astype(object) + KEY_SEP
+                  + np.tile(categories, len(sources)).astype(object))
+        return source_code * len(categories) + category_code, values
+    key_code, key_values = pd.factorize(frame[by])  # missing values get code -1
+    key_values = np.append(np.asarray(key_values, dtype=object).astype(str), MISSING_KEY)
+    return np.where(key_code < 0, len(key_values) - 1, key_code).astype(np.int64), key_values
+
+
+def key_parts(keys: pd.Index | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``SOURCE_CATEGORY`` keys into (sources, categories) arrays of str."""
+    text = pd.Series(np.asarray(keys, dtype=object), dtype="str").str.split(KEY_SEP, n=1,
+                                                                            expand=True)
+    return text[0].to_numpy(dtype=object), text[1].to_numpy(dtype=object)
 
 
 def _reduce(h3: np.ndarray, month: np.ndarray, key_code: np.ndarray, key_values: np.ndarray,

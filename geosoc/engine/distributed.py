@@ -13,9 +13,10 @@ dask-geopandas and its point coordinates are used.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -25,6 +26,9 @@ from geosoc.errors import InputFileError, Problem
 from geosoc.schema import CATEGORY, LAT, LON, MONTH, SOURCE
 
 NEEDED = (LON, LAT, MONTH, CATEGORY, SOURCE)
+T = TypeVar("T")
+#: Rows per partition when a frame in memory is sent to the cluster.
+PARTITION_ROWS = 1_000_000
 
 
 @contextmanager
@@ -102,26 +106,48 @@ def build_cube_dask(source: str | Path | Sequence[str], spec: CubeSpec, *,
     if client is None:
         with dask_client(scheduler, n_workers=n_workers) as own:
             return build_cube_dask(source, spec, client=own)
-    import dask.dataframe as dd
-    from dask import delayed
+    result = reduce_partitions(source, partition_cube, combine_cubes, spec, client=client)
+    return empty_cube() if result is None else combine_cubes([result])
 
+
+def read_partitions(source: str | Path | Sequence[str] | pd.DataFrame) -> object:
+    """Return the dataset as a dask DataFrame of lon, lat, month, category and source.
+
+    Plain Parquet with ``lon``/``lat`` columns is read without geometry; GeoParquet without
+    them through dask-geopandas, taking the point coordinates (in EPSG:4326). A frame
+    already in memory is split into partitions of :data:`PARTITION_ROWS` rows.
+    """
+    import dask.dataframe as dd
+
+    if isinstance(source, pd.DataFrame):  # incidents already read (police.uk CSVs)
+        return dd.from_pandas(pd.DataFrame(source[list(NEEDED)]), chunksize=PARTITION_ROWS,
+                              sort=False)
     names = _schema_names(source)
     if LON in names and LAT in names:
-        frame = dd.read_parquet(source, columns=list(NEEDED))
-    else:
-        import dask_geopandas
+        return dd.read_parquet(source, columns=list(NEEDED))
+    import dask_geopandas
 
-        geo = dask_geopandas.read_parquet(source, columns=[MONTH, CATEGORY, SOURCE, "geometry"])
-        frame = geo.map_partitions(_with_lonlat, meta=pd.DataFrame(
-            {LON: [], LAT: [], MONTH: [], CATEGORY: [], SOURCE: []}))
-    # The spec (with its area index, which can be tens of MB) goes to each worker once.
-    shared = client.scatter(spec, broadcast=True)  # type: ignore[attr-defined]
-    partial = frame.map_partitions(partition_cube, shared, meta=empty_cube())
-    # Tree reduction with the same exact function as in memory (8 partial cubes per step).
-    level = partial.to_delayed()
+    geo = dask_geopandas.read_parquet(source, columns=[MONTH, CATEGORY, SOURCE, "geometry"])
+    return geo.map_partitions(_with_lonlat, meta=pd.DataFrame(
+        {LON: [], LAT: [], MONTH: [], CATEGORY: [], SOURCE: []}))
+
+
+def reduce_partitions(source: str | Path | Sequence[str] | pd.DataFrame, step: Callable[..., T],
+                      combine: Callable[[list[T]], T], *args: object, client: object
+                      ) -> T | None:
+    """Run ``step(partition, *args)`` on every partition and reduce with ``combine``.
+
+    ``args`` are scattered to every worker once (an area index can be tens of MB); the
+    partial results are added by a tree reduction (8 per step), so only the final, small
+    result comes back to this process. ``None`` when the dataset has no partition.
+    """
+    from dask import delayed
+
+    frame = read_partitions(source)
+    shared = [client.scatter(a, broadcast=True) for a in args]  # type: ignore[attr-defined]
+    level = [delayed(step)(part, *shared) for part in frame.to_delayed()]
     while len(level) > 1:
-        level = [delayed(combine_cubes)(level[i:i + 8]) for i in range(0, len(level), 8)]
+        level = [delayed(combine)(level[i:i + 8]) for i in range(0, len(level), 8)]
     if not level:
-        return empty_cube()
-    result = client.compute(level[0]).result()  # type: ignore[attr-defined]
-    return combine_cubes([result])
+        return None
+    return client.compute(level[0]).result()  # type: ignore[attr-defined]

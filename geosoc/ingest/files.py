@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -215,6 +215,7 @@ def read_csv_checked(
     delimiter: str | None = None,
     sheet: str | None = None,
     flags: Mapping[str, str] | None = None,
+    skip: Collection[str] = (),
 ) -> pd.DataFrame:
     """Read a CSV (or an ``.xlsx`` sheet) safely, every column as strings, ``""`` for blanks.
 
@@ -239,6 +240,9 @@ def read_csv_checked(
         :func:`geosoc.ingest.spreadsheet.read_xlsx_checked`).
     flags : mapping of str to str, optional
         Required column -> CLI flag naming it, for the missing-column fix.
+    skip : collection of str
+        Header names of columns not needed (not parsed at all: a CSV's text columns cost
+        most of its reading time). Ignored for workbooks and header-less files.
 
     Returns
     -------
@@ -265,11 +269,12 @@ def read_csv_checked(
     if header:
         check_header(path, head, required, delimiter=delimiter, flags=flags)
     engine = "pyarrow" if path.stat().st_size > PYARROW_BYTES else "c"
+    usecols = _kept_columns(head, delimiter, skip) if header and skip else None
     try:
         try:
-            frame = _parse(path, engine, "utf-8-sig", header, names, delimiter)
+            frame = _parse(path, engine, "utf-8-sig", header, names, delimiter, usecols)
         except UnicodeDecodeError:
-            frame = _parse(path, engine, "cp1252", header, names, delimiter)
+            frame = _parse(path, engine, "cp1252", header, names, delimiter, usecols)
             if notes is not None:
                 notes.append(f"{path.name} is not UTF-8; read it as Windows-1252 (cp1252)")
     except pd.errors.EmptyDataError as err:
@@ -304,9 +309,20 @@ def _read_workbook(path: Path, required: Sequence[str], header: bool,
                                  if c.lower() in lower})
 
 
+def _kept_columns(head: bytes, delimiter: str, skip: Collection[str]) -> list[str] | None:
+    """Header names to parse (those not in ``skip``); ``None``: parse every column."""
+    first = head.decode("utf-8-sig", errors="replace").splitlines()[:1]
+    fields = next(csv.reader(first, delimiter=delimiter), []) if first else []
+    kept = [f for f in fields if f.strip() not in skip]
+    if len(kept) == len(fields) or len(set(fields)) != len(fields) or not kept:
+        return None
+    return kept
+
+
 def _parse(path: Path, engine: str, encoding: str, header: bool,
-           names: Sequence[str] | None, delimiter: str = ",") -> pd.DataFrame:
-    """Parse every column as text.
+           names: Sequence[str] | None, delimiter: str = ",",
+           usecols: list[str] | None = None) -> pd.DataFrame:
+    """Parse every column (or those in ``usecols``) as text.
 
     On a pyarrow parse error the file is re-parsed with the C engine, whose error message
     names the offending line.
@@ -314,6 +330,7 @@ def _parse(path: Path, engine: str, encoding: str, header: bool,
     options = {
         "dtype": str, "keep_default_na": False, "encoding": encoding, "sep": delimiter,
         "header": 0 if header else None, "names": list(names) if names else None,
+        "usecols": usecols,
     }
     if engine == "c":
         return pd.read_csv(path, engine="c", na_filter=False, **options)

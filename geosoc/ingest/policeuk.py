@@ -68,6 +68,10 @@ _OPTIONAL = {
     "Last outcome category": "outcome",
 }
 _FILE_NUMBER = "_file_number"
+#: police.uk columns not read by ``read_policeuk(..., geometry=False)`` (descriptive text
+#: the analysis never uses; most of a file's bytes).
+LEAN_SKIPPED = frozenset({"Reported by", "Falls within", "Location", "LSOA name",
+                          "Last outcome category", "Context"})
 #: Points further than this from the median location get a note (kept, not dropped).
 FAR_AWAY_M = 50_000.0
 
@@ -139,11 +143,13 @@ def _standard_columns(frame: pd.DataFrame, file: Path, shown: str,
 
 
 def _read_all(files: Sequence[Path], root: Path, given: Path, notes: list[str],
-              columns: Mapping[str, str], delimiter: str | None) -> pd.DataFrame:
+              columns: Mapping[str, str], delimiter: str | None, lean: bool = False
+              ) -> pd.DataFrame:
+    skip = LEAN_SKIPPED - set(columns.values()) if lean else ()
     frames = []
     for number, file in enumerate(files):
         shown = _display(file, root, given)
-        frame = read_csv_checked(file, notes=notes, delimiter=delimiter)
+        frame = read_csv_checked(file, notes=notes, delimiter=delimiter, skip=skip)
         frame = _standard_columns(frame, file, shown, columns, notes)
         frame[FILE] = shown
         frame[_FILE_NUMBER] = number
@@ -210,7 +216,7 @@ def _ids_in_several_files(raw: pd.DataFrame) -> np.ndarray:
 
 
 def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
-                  delimiter: str | None = None) -> Ingested:
+                  delimiter: str | None = None, geometry: bool = True) -> Ingested:
     """Read police.uk street-level crime (or a reduced extract of it) into incidents.
 
     Parameters
@@ -224,6 +230,11 @@ def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
         ``--id``, ``--date``, ``--lon``, ``--lat``, ``--category``, ``--lsoa``).
     delimiter : str, optional
         Field delimiter (default comma, or tab when the header is tab-separated).
+    geometry : bool
+        Build the Point geometry (default). ``False`` is the lean read for analysis: a plain
+        DataFrame without geometry (a shapely Point per incident costs about 1 s per
+        million rows) and without the descriptive columns of :data:`LEAN_SKIPPED`, which
+        are not parsed (``location``, ``lsoa_name`` and ``outcome`` are left out).
 
     Returns
     -------
@@ -254,7 +265,8 @@ def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
             )
         if skipped:
             report.note(f"skipped {len(skipped)} non-street CSV(s) (outcomes, stop and search)")
-        raw = _read_all(files, root, given, report.notes, dict(columns or {}), delimiter)
+        raw = _read_all(files, root, given, report.notes, dict(columns or {}), delimiter,
+                        lean=not geometry)
     report.rows_read = len(raw)
     months, bad_month = parse_months(raw["Month"], date_format="%Y-%m")
     if bad_month.any():  # extracts may give dates (2025-04-15, 15/04/2025): take their month
@@ -288,20 +300,25 @@ def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
         report.note(f"{int(far.sum())} point(s) lie outside the UK and were dropped "
                     "(police.uk sometimes places anonymised locations far away)")
     keep = ~(no_location | far)
-    out = _incidents(raw, months, lon, lat, keep)
+    out = _incidents(raw, months, lon, lat, keep, optional=geometry)
     _note_far_points(out, report)
     report.rows_kept = len(out)
     asb = raw["Crime type"] == "Anti-social behaviour"
     if asb.any():
         report.note(f"{int(asb.sum()):,} anti-social behaviour rows accepted without a Crime ID; "
                     f"{int((asb.to_numpy() & keep).sum()):,} kept after location checks")
-    geometry = gpd.points_from_xy(out[schema.LON], out[schema.LAT], crs=schema.CRS_STORE)
-    return Ingested(gpd.GeoDataFrame(out, geometry=geometry), report)
+    if not geometry:
+        return Ingested(out, report)
+    points = gpd.points_from_xy(out[schema.LON], out[schema.LAT], crs=schema.CRS_STORE)
+    return Ingested(gpd.GeoDataFrame(out, geometry=points), report)
 
 
 def _incidents(raw: pd.DataFrame, months: pd.Series, lon: np.ndarray, lat: np.ndarray,
-               keep: np.ndarray) -> pd.DataFrame:
-    """Build the incidents columns (without geometry) for the rows in ``keep``."""
+               keep: np.ndarray, optional: bool = True) -> pd.DataFrame:
+    """Build the incidents columns (without geometry) for the rows in ``keep``.
+
+    ``optional=False`` leaves out the optional columns that were not read.
+    """
     wanted = ["Crime ID", "Crime type", *(c for c in _OPTIONAL if c in raw.columns)]
     kept = raw[wanted] if keep.all() else raw.loc[keep, wanted]
     out = pd.DataFrame({
@@ -313,7 +330,10 @@ def _incidents(raw: pd.DataFrame, months: pd.Series, lon: np.ndarray, lat: np.nd
         schema.LAT: lat[keep],
     })
     for col, name in _OPTIONAL.items():
-        out[name] = kept[col].array if col in raw.columns else ""
+        if col in raw.columns:
+            out[name] = kept[col].array
+        elif optional:
+            out[name] = ""
     return out
 
 
