@@ -180,6 +180,6 @@ def test_data_page_stores_partner_area_counts(app, demo_dir):
     assert any("Stored 'housing_counts'" in s.value for s in at.success)
     with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:
         listed = list_datasets(ws).set_index("name")
-        counts = load_table(ws, "area_counts")  # what load_study and the CLI read
+        counts = load_table(ws, "area_counts", role="analyst")  # what load_study and the CLI read
     assert listed.loc["housing_counts", "kind"] == "area_counts"
     assert set(counts["source"]) == {"housing"}

@@ -89,6 +89,8 @@ def partner_and_contribution(args: argparse.Namespace, incidents: pd.DataFrame |
         study, args, role=role, weights_path=str(args.weights) if args.weights else None)
 
     def partner_files(folder: Path) -> list[Path]:
+        if partner is None:
+            return []
         return write_partner_tables(partner, folder, role=role,
                                     months=months_asked(args, incidents),
                                     resolution=args.resolution, method=args.apportion,
