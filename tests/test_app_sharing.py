@@ -63,7 +63,14 @@ def test_demo_partner_and_public_views_never_show_the_ae_data(demo_dir, monkeypa
         at = make(SessionUser("demo", Role.ANALYST, demo=True), page, view=view)
         assert "health_ae" not in sources_offered(at)
         agencies = next(d.value for d in at.dataframe if "Agency" in d.value.columns)
-        assert len(agencies) == 3, page  # police, council and fire: the totality shown
+        points = agencies[~agencies["Data"].str.contains("area counts")]
+        assert len(points) == 3, page  # police, council and fire: the totality shown
+        counted = {d.split(" (")[0] for d in agencies["Data"] if "area counts" in d}
+        # partner area counts too; safeguarding signals are partner-wide, never public (the
+        # launch page is always the public view)
+        expected = {"health", "housing", "youth"} | (
+            {"vulnerability"} if view is Role.PARTNER and page == "profile" else set())
+        assert counted == expected, page
         text = page_text(at)
         assert "health_ae" not in text and HEALTH_ONLY not in text, page
 

@@ -82,11 +82,12 @@ def partner_and_contribution(args: argparse.Namespace, incidents: pd.DataFrame |
     from geosoc.cli.partner_outputs import write_partner_tables
     from geosoc.disclosure.contribution import disclosed_contribution
 
-    contribution = None if incidents is None else disclosed_contribution(
-        incidents, role, owners=data.get("owners"))
     study = data.get("study")
     partner = None if study is None else partner_counts_for(
         study, args, role=role, weights_path=str(args.weights) if args.weights else None)
+    contribution = None if incidents is None else disclosed_contribution(
+        incidents, role, owners=data.get("owners"), partner_counts=partner,
+        months=months_asked(args, incidents))
 
     def partner_files(folder: Path) -> list[Path]:
         if partner is None:

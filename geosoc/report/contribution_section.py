@@ -23,14 +23,16 @@ CONTRIBUTION_HEADINGS = {"agency": "Agency", "source": "Data", "records": "Recor
 
 def contribution_section_html(incidents: pd.DataFrame | None, role: Role,
                               owners: Mapping[str, str] | None,
-                              table: object) -> str:
+                              table: object, *, partner_counts: object | None = None,
+                              months: tuple[str, ...] | None = None) -> str:
     """Return the "Whose data is in this profile" section (empty without incidents).
 
     ``table`` renders a frame as escaped HTML (the report's own table writer).
     """
     if incidents is None or incidents.empty or "source" not in incidents.columns:
         return ""
-    frame = disclosed_contribution(incidents, role, owners=owners)
+    frame = disclosed_contribution(incidents, role, owners=owners,
+                                   partner_counts=partner_counts, months=months)
     note = ("" if role is Role.ANALYST else
             " Record counts are disclosed like every figure here (rounded or perturbed; "
             "small totals suppressed).")

@@ -282,7 +282,8 @@ def render_profile_report(profile: LocalityProfile, *, role: Role | str,
         + _shown_table(display_table(top, {"code": "Code", "name": "Name", COUNT: None,
                                            HARM: None, **rate_heads}, unit=unit))
         + f"<p class='note'>Harm in {html.escape(unit_text(unit))}.</p></section>",
-        contribution_section_html(inputs.incidents, role, inputs.owners, _table),
+        contribution_section_html(inputs.incidents, role, inputs.owners, _table,
+                                  partner_counts=inputs.partner_counts, months=inputs.months),
     ]
     if inputs.site is not None and len(inputs.site):
         figures = site_figures(profile, inputs.site, incidents=inputs.incidents, assets=assets,

@@ -35,7 +35,7 @@ _RECORDS = (
     ("health_ae", "Demoford Hospitals NHS Trust (fictional)", "ISA-DEMO-004", "DPIA-DEMO-04",
      "Crime and Disorder Act 1998 s115", "OFFICIAL-SENSITIVE", "analyst",
      "ISTV A&E assault attendances: police analysts only, never shown to partners"),
-    ("health", "Demoford Hospitals NHS Trust (fictional)", "ISA-DEMO-005", "DPIA-DEMO-05",
+    ("health", "Demoford Integrated Care Board (fictional)", "ISA-DEMO-005", "DPIA-DEMO-05",
      "Crime and Disorder Act 1998 s115", "OFFICIAL-SENSITIVE", "public",
      "A&E attendance counts per LSOA and month; disclosed aggregates may be shown at the launch"),
     ("housing", "Demoford Homes (fictional)", "ISA-DEMO-006", "DPIA-DEMO-06",

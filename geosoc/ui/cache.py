@@ -256,8 +256,10 @@ def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.Ge
 @st.cache_data(show_spinner=False, max_entries=32)
 def contribution(key: str, filters: state.Filters, role: str) -> pd.DataFrame:
     """Per-agency records and months behind the filtered study, disclosed for ``role``."""
+    study = _study(key, role)
     return disclosed_contribution(_keyed_filtered(key, filters, role), Role(role),
-                                  owners=_study(key, role).owners)
+                                  owners=study.owners, partner_counts=study.partner_counts,
+                                  months=tuple(filters.months) or None)
 
 
 @st.cache_data(show_spinner="Disclosing each month…", max_entries=8)

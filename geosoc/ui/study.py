@@ -64,7 +64,7 @@ class Study:
         Mid-year population per area (index ``area_code``; ``population``, ``kind``) for
         rates per 1,000 residents.
     owners : dict of str to str
-        Owner agency per incident source (from the data-sharing records).
+        Owner agency per incident or area-count source (from the data-sharing records).
     role : str
         Whom the study was loaded for: datasets whose widest role is narrower are absent.
     """
@@ -216,7 +216,9 @@ def load_demo_study(demo_dir: str | Path, *, weights_path: str | None = None,
         demo=True,
         partner_counts=_partner_counts(area_counts, areas, weights_path, asb_weight),
         population=town.population,
-        owners={s: o for s, o in owners.items() if s in set(incidents["source"])},
+        owners={s: o for s, o in owners.items()
+                if s in set(incidents["source"]) or (
+                    area_counts is not None and s in set(area_counts["source"]))},
         role=role,
     )
 

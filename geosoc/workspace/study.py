@@ -45,7 +45,7 @@ class StudyData:
     population : pandas.DataFrame or None
         Stored population (index ``area_code``; ``population``, ``kind``), when stored.
     owners : dict of str to str
-        Owner agency per incident ``source`` from the sharing records (sources of datasets
+        Owner agency per incident or area-count ``source`` from the sharing records (sources of datasets
         without a record are absent).
     """
 
@@ -109,7 +109,8 @@ def owners(ws: Workspace, *, role: str) -> dict[str, str]:
     """
     listed = list_datasets(ws)
     hidden = set(hidden_datasets(ws, role))
-    listed = listed[(listed["kind"] == "incidents") & (listed["owner_agency"] != "")
+    listed = listed[listed["kind"].isin(["incidents", "area_counts"])
+                    & (listed["owner_agency"] != "")
                     & ~listed["name"].isin(hidden)]
     found: dict[str, list[str]] = {}
     for sources, owner in zip(listed["sources"], listed["owner_agency"], strict=True):
