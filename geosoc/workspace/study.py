@@ -45,8 +45,8 @@ class StudyData:
     population : pandas.DataFrame or None
         Stored population (index ``area_code``; ``population``, ``kind``), when stored.
     owners : dict of str to str
-        Owner agency per incident or area-count ``source`` from the sharing records (sources of datasets
-        without a record are absent).
+        Owner agency per incident or area-count ``source`` from the sharing records
+        (sources of datasets without a record are absent).
     """
 
     incidents: gpd.GeoDataFrame
