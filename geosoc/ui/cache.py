@@ -1,4 +1,7 @@
-"""Every ``st.cache_data``/``st.cache_resource`` of the app lives here.
+"""Every ``st.cache_data``/``st.cache_resource`` of the app lives here (and in its map half).
+
+The map half is :mod:`geosoc.ui.cache_views` (rendered maps, deck.gl maps, outlines, page
+analyses, the workspace preload).
 
 Cached functions take small hashable arguments (paths, fingerprints, ints, tuples of str)
 and anything role-specific takes the role in its key. ``cache_resource`` holds read-only
@@ -12,11 +15,13 @@ import hashlib
 import importlib
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import folium
 import geopandas as gpd
 import pandas as pd
+import shapely
 import streamlit as st
 
 from geosoc import aggregate, hotspots, maps
@@ -33,13 +38,11 @@ from geosoc.disclosure.tables import (
     disclosed_totals,
 )
 from geosoc.hotspots.emerging import emerging_hotspots, to_panel
-from geosoc.hotspots.profile import Progress, build_profile
 from geosoc.ingest.context import read_context
 from geosoc.maps.context import add_context
 from geosoc.phases.change import PhasePlan
 from geosoc.phases.displacement import displacement_report
 from geosoc.phases.rings import buffer_rings
-from geosoc.report.profile_report import ReportInputs, render_profile_report
 from geosoc.sites.ranking import rank_sites
 from geosoc.synth.demo import DEFAULT_DEMO_DIR
 from geosoc.ui import state
@@ -79,8 +82,13 @@ def base_map(**options: object) -> folium.Map:
     """Return :func:`geosoc.maps.build_map` with the configured tiles and map context.
 
     The context (roads, railways, water, green space) is the configured ``map.context``,
-    or the demo town's own layers in demo mode; drawn under every overlay.
+    or the demo town's own layers in demo mode; drawn under every overlay. Boundaries are
+    drawn simplified (:func:`display_areas`, about 5 m): they are context, and a force's
+    wards at full detail are megabytes on every map.
     """
+    boundaries = options.get("boundaries")
+    if isinstance(boundaries, gpd.GeoDataFrame) and len(boundaries):
+        options["boundaries"] = display_areas(boundaries)
     tiles = settings().map
     m = maps.build_map(tile_url=tiles.tiles, attribution=tiles.attribution,
                        **options)  # type: ignore[arg-type]
@@ -90,6 +98,32 @@ def base_map(**options: object) -> folium.Map:
     if source is not None and source.exists():
         add_context(m, map_context(str(source)))
     return m
+
+
+def _frame_token(frame: gpd.GeoDataFrame) -> str:
+    """Return a cheap content token of an areas frame (codes, size and extent)."""
+    codes = pd.util.hash_pandas_object(frame.index.to_series(), index=False).to_numpy()
+    return hashlib.sha256(codes.tobytes() + repr(tuple(frame.total_bounds)).encode()
+                          ).hexdigest()[:16]
+
+
+def display_areas(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return ``areas`` with geometry simplified for display (shared edges kept together)."""
+    return _display_areas(_frame_token(areas), areas)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _display_areas(token: str, _areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    geometry = _areas.geometry.to_numpy()
+    try:
+        simple = shapely.coverage_simplify(geometry, DISPLAY_TOLERANCE_DEG)
+    except shapely.errors.GEOSException:
+        simple = shapely.simplify(geometry, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
+    return _areas.set_geometry(gpd.GeoSeries(simple, index=_areas.index, crs=_areas.crs))
+
+
+#: Boundary simplification for drawing, degrees (5e-5 ≈ 3.5-5.5 m in Britain).
+DISPLAY_TOLERANCE_DEG = 5e-5
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -177,10 +211,15 @@ def study_key() -> str:
     user = state.current_user()
     if user is None or user.demo or not user.workspace:
         return str(demo_dir()) + _harm_tag()
-    with Workspace.open(user.workspace, create=False) as ws:
+    return _workspace_key(user.workspace)
+
+
+def _workspace_key(path: str) -> str:
+    """Return the study key of a workspace: its path and a digest of its datasets."""
+    with Workspace.open(path, create=False) as ws:
         datasets = ws.datasets.list()
     digest = hashlib.sha256(workspace_fingerprint(datasets).encode()).hexdigest()[:16]
-    return f"{WORKSPACE_KEY}|{digest}|{user.workspace}{_harm_tag()}"
+    return f"{WORKSPACE_KEY}|{digest}|{path}{_harm_tag()}"
 
 
 def _harm_tag() -> str:
@@ -244,10 +283,31 @@ def _keyed_filtered(key: str, filters: state.Filters, role: str) -> gpd.GeoDataF
     own identity, so the same incident has the same key on every page.
     """
     months = months_for(Role(role), filters.months)
-    frame = _study(key).filtered(months, filters.categories, filters.sources)
     if Role(role) is Role.ANALYST:
-        return frame
-    return attach_record_keys(frame, server_key())
+        return _study(key).filtered(months, filters.categories, filters.sources)
+    return _keyed_study(key).filtered(months, filters.categories, filters.sources)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _keyed_study(key: str) -> Study:
+    """Return the study with every record key attached, once per study (read-only).
+
+    A record key hashes the incident's own identity (its occurrence among identical rows
+    included, and identical rows share month, category and source), so keying the whole
+    study once gives each filtered incident the key it would get when keyed after filtering.
+    """
+    study = _study(key)
+    return replace(study, incidents=attach_record_keys(study.incidents, server_key()))
+
+
+def event_count(filters: state.Filters) -> int:
+    """Return how many incidents the sidebar filters keep (cached per study and filters)."""
+    return _event_count(study_key(), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _event_count(key: str, filters: state.Filters) -> int:
+    return len(_filtered(key, filters))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -347,28 +407,3 @@ def asset_register(user: state.SessionUser) -> gpd.GeoDataFrame:
             ws.assets.import_frame(records, user="demo", role="analyst", source="demo town")
             register = ws.assets.frame()
     return register
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def launch_report(key: str, filters: state.Filters, role: str,
-                  _progress: Progress | None = None) -> str:
-    """Standalone HTML launch pack for ``role`` (maps inlined: opens offline from a file).
-
-    ``_progress(fraction, message)`` (not part of the cache key) follows the profile's steps
-    and then the drawing; pass a :class:`geosoc.ui.progress.ProgressBar`.
-    """
-    report = _progress or (lambda fraction, message: None)
-    study = _study(key)
-    months = filters.months or None
-    profile = build_profile(study.incidents, study.areas, resolution=9, months=months,
-                            categories=filters.categories or None,
-                            sources=filters.sources or None, lisa_permutations=99,
-                            emerging_freq=None,
-                            progress=lambda fraction, message: report(0.8 * fraction, message))
-    report(0.8, "drawing the maps and charts")
-    site = study.site.reset_index()
-    inputs = ReportInputs(title=f"{study.name}: locality profile", site=site,
-                          assets=study.assets, incidents=study.incidents, demo=study.demo)
-    html = render_profile_report(profile, role=role, inputs=inputs)
-    report(1.0, "launch pack ready")
-    return html

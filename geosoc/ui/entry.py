@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from geosoc.disclosure import Role
-from geosoc.ui import cache, sidebar, state
+from geosoc.ui import cache, cache_views, sidebar, state
 
 #: The page files (absolute, so the entry works from a checkout or an installed package).
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -36,6 +36,7 @@ def run() -> None:
     user = state.current_user()
     if user is None:
         cache.start_demo_preload(str(cache.demo_dir()))
+        cache_views.start_workspace_preload(str(cache.default_workspace()))
         navigation = st.navigation([page("sign_in", "Sign in")])
     else:
         sidebar.render(user)

@@ -36,7 +36,7 @@ def require_study() -> Study:
 
 def require_events(filters: state.Filters) -> None:
     """Stop the page with a hint when the sidebar filters leave no events to show."""
-    if cache.filtered(filters).empty:
+    if cache.event_count(filters) == 0:
         st.info("No recorded events match the sidebar filters: widen the months, categories "
                 "or sources.")
         st.stop()

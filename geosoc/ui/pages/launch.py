@@ -10,7 +10,7 @@ import streamlit as st
 
 from geosoc import maps
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role
-from geosoc.ui import cache, state
+from geosoc.ui import cache, cache_views, state
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.ui.progress import ProgressBar
@@ -64,7 +64,9 @@ with map_col:
     for group in maps.asset_layers(study.assets, colours):
         group.add_to(m)
     maps.site_layer(study.site).add_to(m)
-    show_map(m, key="launch_map", height=620)
+    show_map(m, key="launch_map", height=620,
+             content_key=(key, filters, geography, ROLE.value,
+                          cache_views.frame_digest(study.assets)))
 with legend_col:
     show_legend(scale.legend("Harm (days)"))
     show_legend(maps.category_legend("Community assets", colours))
@@ -77,7 +79,7 @@ st.bar_chart(trend.assign(**{period: trend[period].astype(str)}).set_index(perio
 st.subheader("Take it with you")
 if st.toggle("Prepare the launch pack (standalone HTML, opens offline)", key="ln_pack"):
     with ProgressBar("Building the public-safe launch pack…") as bar:
-        html = cache.launch_report(key, filters, ROLE.value, bar)
+        html = cache_views.launch_report(key, filters, ROLE.value, bar)
     user = state.current_user()
     if user is not None and st.download_button(
             "Download the launch pack", html, file_name="launch-pack.html",

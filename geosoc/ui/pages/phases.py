@@ -11,9 +11,9 @@ from geosoc.errors import GeosocError
 from geosoc.phases.change import PhasePlan, compare_phases, monthly_series
 from geosoc.phases.rings import buffer_rings, suggest_control
 from geosoc.report.phase_chart import phase_chart
-from geosoc.ui import cache, operations_panel, state
+from geosoc.ui import cache, cache_views, operations_panel, state
 from geosoc.ui.feedback import require_study, show_error
-from geosoc.ui.mapview import show_legend, show_map
+from geosoc.ui.mapview import near, show_legend, show_map
 from geosoc.workspace import Workspace
 
 role = state.view_role()
@@ -71,8 +71,9 @@ for note in trim_notes:
 rings = buffer_rings(site, (0.0, *study.ring_bands_m))
 baseline = (str(analysed.baseline.start), str(analysed.baseline.end))
 try:
-    controls = suggest_control(site, study.areas["ward"], incidents, baseline=baseline,
-                               exclude=rings.union_all())
+    controls = cache_views.memo(("ph_control", key, filters.categories, filters.sources, site_name,
+                           baseline, study.ring_bands_m), lambda: suggest_control(
+        site, study.areas["ward"], incidents, baseline=baseline, exclude=rings.union_all()))
 except GeosocError as error:
     show_error(error)
     st.stop()
@@ -89,17 +90,22 @@ with map_col:
     maps.outline_layer(control, name="Control", label="name", colour="#1b9e77", weight=2.5,
                        fill_opacity=0.1).add_to(m)
     maps.site_layer(study.site.loc[[site_name]]).add_to(m)
-    show_map(m, key="phases_map", height=420)
+    show_map(m, key="phases_map", height=420,
+             content_key=(key, site_name, control_code, study.ring_bands_m))
 with chart_col:
     measure = st.radio("Measure", ("count", "harm"), horizontal=True, key="ph_measure")
     zones = {"site": site, **dict(zip(rings["ring"], rings.geometry, strict=True)),
              "control": control.geometry.iloc[0]}
-    series = monthly_series(incidents, zones, months=analysed.span)
+    series = cache_views.memo(("ph_series", key, filters.categories, filters.sources, site_name,
+                         control_code, str(analysed.to_dict()), study.ring_bands_m),
+                        lambda: monthly_series(incidents, zones, months=analysed.span))
     st.image(phase_chart(series, analysed, measure=measure,
                          title=f"{site_name}: monthly {measure}"))
 
 st.subheader("Change in the site, phase by phase")
-table = compare_phases(incidents, site, analysed, by=("source",))
+table = cache_views.memo(("ph_table", key, filters.categories, filters.sources, site_name,
+                    str(analysed.to_dict())),
+                   lambda: compare_phases(incidents, site, analysed, by=("source",)))
 wanted = ("phase", "layer", "source", "months", "count", "harm", f"{measure}_pct_change",
           "rate_ratio", "rr_p", "reading")
 shown = [c for c in wanted if c in table.columns]
@@ -171,9 +177,10 @@ after_phase = st.selectbox("Compare the baseline with", [p.name for p in analyse
                            key="ph_after")
 phase = {p.name: p for p in analysed.phases}
 resolution = 9
-layers = {
-    name: cache.cell_layer(key, state.Filters((str(p.start), str(p.end)), filters.categories,
-                                              filters.sources), resolution, role.value, False)
+layers = {  # the maps show the site and rings: only the cells around them are drawn
+    name: near(cache.cell_layer(key, state.Filters((str(p.start), str(p.end)),
+                                                   filters.categories, filters.sources),
+                                resolution, role.value, False), tuple(rings.total_bounds))
     for name, p in (("baseline", analysed.baseline), (after_phase, phase[after_phase]))
 }
 per_month = {name: layer[measure] / phase[name].months for name, layer in layers.items()}
@@ -187,7 +194,9 @@ for column, (name, layer) in zip(columns, layers.items(), strict=True):
         maps.fill_layer(layer, scale.colour(per_month[name]), name=f"{name} {measure}",
                         tooltip={measure: measure.capitalize()}).add_to(m)
         maps.site_layer(study.site.loc[[site_name]]).add_to(m)
-        show_map(m, key=f"phases_{name}", height=380, layer_control=False)
+        show_map(m, key=f"phases_{name}", height=380, layer_control=False,
+                 content_key=(key, filters.categories, filters.sources, role.value, site_name,
+                              name, str(phase[name]), measure, str(analysed.to_dict())))
 show_legend(scale.legend(f"{measure.capitalize()} per month", decimals=1), columns=4)
 
 site_harm = series[series["zone"] == "site"][["month", "harm"]]

@@ -67,7 +67,8 @@ with map_col:
                      ).add_to(m)
     maps.site_layer(study.site).add_to(m)
     maps.draw_control().add_to(m)
-    drawn = show_map(m, key="sites_map", height=480, returned_objects=["all_drawings"])
+    drawn = show_map(m, key="sites_map", height=480, returned_objects=["all_drawings"],
+                     content_key=(key, filters, scale, tuple(sorted(weights.items()))))
     st.caption("Draw a polygon or rectangle (toolbar, top left) to score your own site.")
 show_legend(scale_colours.legend("Score", decimals=2), columns=3)
 
