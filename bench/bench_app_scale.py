@@ -88,8 +88,8 @@ def timed(app: AppSession, wire: Wire, action: Callable[[], None], *,
         ready = len(counts) >= maps and all(n > 0 for n in counts[:maps])
         if ready and counts == previous:
             break
-        if not ready or counts != previous:
-            drawn = time.perf_counter()
+        if not ready or (previous is not None and counts != previous):
+            drawn = time.perf_counter()  # still drawing (or redrawn since the last look)
         previous = counts
         if time.perf_counter() > deadline:
             raise TimeoutError(f"maps not drawn: {counts}")

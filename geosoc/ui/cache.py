@@ -101,29 +101,33 @@ def base_map(**options: object) -> folium.Map:
 
 
 def _frame_token(frame: gpd.GeoDataFrame) -> str:
-    """Return a cheap content token of an areas frame (codes, size and extent)."""
+    """Return a cheap content token of an areas frame (codes in order, extent, vertices)."""
     codes = pd.util.hash_pandas_object(frame.index.to_series(), index=False).to_numpy()
-    return hashlib.sha256(codes.tobytes() + repr(tuple(frame.total_bounds)).encode()
-                          ).hexdigest()[:16]
+    shape = (tuple(frame.total_bounds), int(shapely.get_num_coordinates(
+        frame.geometry.to_numpy()).sum()))
+    return hashlib.sha256(codes.tobytes() + repr(shape).encode()).hexdigest()[:16]
 
 
 def display_areas(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return ``areas`` with geometry simplified for display (shared edges kept together)."""
-    return _display_areas(_frame_token(areas), areas)
+    """Return ``areas`` with geometry simplified for display (shared edges kept together).
 
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _display_areas(token: str, _areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    geometry = _areas.geometry.to_numpy()
-    try:
-        simple = shapely.coverage_simplify(geometry, DISPLAY_TOLERANCE_DEG)
-    except shapely.errors.GEOSException:
-        simple = shapely.simplify(geometry, DISPLAY_TOLERANCE_DEG, preserve_topology=True)
-    return _areas.set_geometry(gpd.GeoSeries(simple, index=_areas.index, crs=_areas.crs))
+    Only the simplified geometry is cached (by codes and shapes); values are the frame's own.
+    """
+    return areas.set_geometry(_display_geometry(_frame_token(areas), areas.geometry))
 
 
 #: Boundary simplification for drawing, degrees (5e-5 ≈ 3.5-5.5 m in Britain).
 DISPLAY_TOLERANCE_DEG = 5e-5
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _display_geometry(token: str, _geometry: gpd.GeoSeries) -> gpd.GeoSeries:
+    try:
+        simple = shapely.coverage_simplify(_geometry.to_numpy(), DISPLAY_TOLERANCE_DEG)
+    except shapely.errors.GEOSException:
+        simple = shapely.simplify(_geometry.to_numpy(), DISPLAY_TOLERANCE_DEG,
+                                  preserve_topology=True)
+    return gpd.GeoSeries(simple, index=_geometry.index, crs=_geometry.crs)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -284,8 +288,19 @@ def _keyed_filtered(key: str, filters: state.Filters, role: str) -> gpd.GeoDataF
     """
     months = months_for(Role(role), filters.months)
     if Role(role) is Role.ANALYST:
-        return _study(key).filtered(months, filters.categories, filters.sources)
+        return _light_study(key).filtered(months, filters.categories, filters.sources)
     return _keyed_study(key).filtered(months, filters.categories, filters.sources)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _light_study(key: str) -> Study:
+    """Return the study with its incidents as a plain frame (lon/lat kept, no geometry).
+
+    The layers aggregate by ``lon``/``lat``: filtering a million rows without their shapely
+    points is ~4x faster, and the tables are identical.
+    """
+    study = _study(key)
+    return replace(study, incidents=pd.DataFrame(study.incidents.drop(columns="geometry")))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -296,18 +311,8 @@ def _keyed_study(key: str) -> Study:
     included, and identical rows share month, category and source), so keying the whole
     study once gives each filtered incident the key it would get when keyed after filtering.
     """
-    study = _study(key)
+    study = _light_study(key)
     return replace(study, incidents=attach_record_keys(study.incidents, server_key()))
-
-
-def event_count(filters: state.Filters) -> int:
-    """Return how many incidents the sidebar filters keep (cached per study and filters)."""
-    return _event_count(study_key(), filters)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _event_count(key: str, filters: state.Filters) -> int:
-    return len(_filtered(key, filters))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

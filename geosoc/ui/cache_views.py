@@ -27,14 +27,15 @@ from geosoc.report.profile_report import ReportInputs, render_profile_report
 from geosoc.ui import state
 from geosoc.ui.cache import (
     PRELOADED_MODULES,
-    _event_count,
     _keyed_study,
+    _light_study,
     _study,
     _workspace_key,
     cell_layer,
     headline,
     monthly,
     settings,
+    study_key,
 )
 
 
@@ -156,3 +157,13 @@ def launch_report(key: str, filters: state.Filters, role: str,
     html = render_profile_report(profile, role=role, inputs=inputs)
     report(1.0, "launch pack ready")
     return html
+
+
+def event_count(filters: state.Filters) -> int:
+    """Return how many incidents the sidebar filters keep (cached per study and filters)."""
+    return _event_count(study_key(), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _event_count(key: str, filters: state.Filters) -> int:
+    return len(_light_study(key).filtered(filters.months, filters.categories, filters.sources))

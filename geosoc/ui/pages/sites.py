@@ -61,7 +61,7 @@ with table_col:
 with map_col:
     scale_colours = maps.quantile_scale(ranked["score"].clip(lower=0), classes=5)
     m = cache.base_map(boundaries=study.areas["ward"])
-    maps.value_layer(ranked, "score", scale_colours, name="Site score",
+    maps.value_layer(cache.display_areas(ranked), "score", scale_colours, name="Site score",
                      tooltip={"name": "Candidate", "rank": "Rank", "score": "Score"}
                      if "name" in ranked.columns else {"rank": "Rank", "score": "Score"}
                      ).add_to(m)
