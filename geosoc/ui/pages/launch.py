@@ -58,7 +58,7 @@ with map_col:
     scale = maps.quantile_scale(frame["harm"].fillna(0), classes=5)
     tooltip = {"name": "Ward", "harm": "Harm (days)"} if "name" in frame.columns else {
         "harm": "Harm (days)"}
-    maps.value_layer(frame.fillna({"harm": 0}), "harm", scale, name="Harm",
+    maps.value_layer(cache.display_areas(frame.fillna({"harm": 0})), "harm", scale, name="Harm",
                      tooltip=tooltip).add_to(m)
     colours = maps.category_colours(study.assets["category"])
     for group in maps.asset_layers(study.assets, colours):
