@@ -68,10 +68,13 @@ def timed(app: AppSession, wire: Wire, action: Callable[[], None], *,
     0.4 s, ``maps`` maps show shapes and their shape counts did not change for 0.3 s.
     """
     start = time.perf_counter()
-    done_before, bytes_before = len(wire.finished), wire.received
+    bytes_before = wire.received
     action()
     deadline = start + timeout_s
-    while len(wire.finished) == done_before:
+    # the rerun the action asked for: a message from the page after the action, then a
+    # finished rerun after that message (an earlier rerun ending does not count)
+    while not [t for t in wire.sent if t >= start] or not [
+            t for t in wire.finished if t > min(s for s in wire.sent if s >= start)]:
         if time.perf_counter() > deadline:
             raise TimeoutError("no rerun finished")
         app.page.wait_for_timeout(50)

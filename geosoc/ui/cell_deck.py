@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -51,6 +52,18 @@ def show(frame: pd.DataFrame, layer_kind: str, *, label: str, study: Study,
                                                                study, emerging))
     st.pydeck_chart(deck, height=height)
     return legend
+
+
+def chart_points(curve: pd.DataFrame, limit: int = 400) -> pd.DataFrame:
+    """Return at most ``limit`` evenly spaced rows of a curve, first and last kept.
+
+    A Lorenz curve has one point per cell (17,000 for a force at resolution 9); the chart
+    draws the same line from a few hundred, and the browser does not render 17,000 marks.
+    """
+    if len(curve) <= limit:
+        return curve
+    rows = np.unique(np.linspace(0, len(curve) - 1, limit).round().astype(int))
+    return curve.iloc[rows]
 
 
 def _build(frame: pd.DataFrame, layer_kind: str, label: str, study: Study,

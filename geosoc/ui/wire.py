@@ -19,7 +19,12 @@ class Wire:
     """What the server sent over the websocket: when reruns finished, and how many bytes."""
 
     finished: list[float] = field(default_factory=list)
+    sent: list[float] = field(default_factory=list)
     received: int = 0
+
+    def on_sent(self, _payload: bytes | str) -> None:
+        """Record that the page sent a message (a widget change asks for a rerun)."""
+        self.sent.append(time.perf_counter())
 
     def on_frame(self, payload: bytes | str) -> None:
         """Record one websocket message from the server."""
@@ -36,5 +41,10 @@ class Wire:
 def attach(app: AppSession) -> Wire:
     """Start reading the app's websocket messages (call before the page opens)."""
     wire = Wire()
-    app.page.on("websocket", lambda ws: ws.on("framereceived", wire.on_frame))
+
+    def watch(ws: object) -> None:
+        ws.on("framereceived", wire.on_frame)  # type: ignore[attr-defined]
+        ws.on("framesent", wire.on_sent)  # type: ignore[attr-defined]
+
+    app.page.on("websocket", watch)
     return wire

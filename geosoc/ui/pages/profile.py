@@ -117,7 +117,7 @@ with legend_col:
 left, right = st.columns(2)
 with left:
     st.subheader("Concentration")
-    curve = lorenz_curve(frame["shown"].fillna(0).to_numpy())
+    curve = cell_deck.chart_points(lorenz_curve(frame["shown"].fillna(0).to_numpy()))
     st.line_chart(curve.set_index("share_of_units")["share_of_harm"], height=260,
                   x_label=f"Share of {'cells' if kind == 'h3' else 'areas'} (least to most)",
                   y_label=f"Share of {measure}")
