@@ -117,10 +117,15 @@ def test_filters_that_leave_nothing_explain_themselves(app):
 
 
 def test_profile_switches_to_pydeck_for_many_cells(app, monkeypatch):
-    import geosoc.maps.deck
+    import geosoc.maps.deck_cells
 
-    monkeypatch.setattr(geosoc.maps.deck, "FOLIUM_CELL_LIMIT", 10)
+    monkeypatch.setattr(geosoc.maps.deck_cells, "DECK_CELL_LIMIT", 10)
     at = app()
+    _ok(at)
+    assert at.get("deck_gl_json_chart")
+    assert not _map_payloads(at)
+    # the Gi* layer is drawn by deck.gl too (no folium polygons for a force-wide layer)
+    _widget(at.radio, "Layer").set_value("Gi* hot spots").run()
     _ok(at)
     assert at.get("deck_gl_json_chart")
     assert not _map_payloads(at)

@@ -1,6 +1,6 @@
 """The app's base map: configured tiles served from the app's own address, context layers.
 
-Pages call ``cache.base_map`` / ``cache.dual_base_map``, which pass this server's
+Pages call ``map_cache.base_map`` / ``map_cache.dual_base_map``, which pass this server's
 :class:`BaseSources` (settings and the cached tile copy and context layers) to the
 functions here.
 """

@@ -81,7 +81,7 @@ def render(layer: Callable[[Period], gpd.GeoDataFrame], *, key: str, measure: st
     months : sequence of str
         Months the user can choose from.
     make_dual, make_map : callable
-        Return the linked base maps (``cache.dual_base_map``) and a single base map.
+        Return the linked base maps (``map_cache.dual_base_map``) and a single base map.
     named : mapping, optional
         Named periods (phases) offered instead of month ranges.
     height : int

@@ -16,7 +16,7 @@ import streamlit as st
 
 from geosoc.disclosure import Role
 from geosoc.errors import GeosocError
-from geosoc.ui import cache, sidebar, startup_cache, state
+from geosoc.ui import cache, cache_views, sidebar, startup_cache, state
 
 #: The page files (absolute, so the entry works from a checkout or an installed package).
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -40,6 +40,7 @@ def run() -> None:
     apply_retention(cache.default_workspace(), user.workspace if user else None)
     if user is None:
         startup_cache.start_demo_preload(str(cache.demo_dir()))
+        cache_views.start_workspace_preload(str(cache.default_workspace()))
         navigation = st.navigation([page("sign_in", "Sign in")])
     else:
         sidebar.render(user)

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from geosoc.errors import GeosocError
-from geosoc.ui import cache, state
+from geosoc.ui import cache, cache_views, state
 from geosoc.ui.study import Study
 
 
@@ -36,7 +36,7 @@ def require_study() -> Study:
 
 def require_events(filters: state.Filters) -> None:
     """Stop the page with a hint when the sidebar filters leave no events to show."""
-    if cache.filtered(filters).empty:
+    if cache_views.event_count(filters) == 0:
         st.info("No recorded events match the sidebar filters: widen the months, categories "
                 "or sources.")
         st.stop()

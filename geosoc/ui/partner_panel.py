@@ -16,7 +16,7 @@ from geosoc.disclosure.rules import Role, rules_for
 from geosoc.maps import deck
 from geosoc.maps.legend import BinnedScale
 from geosoc.maps.partner import deck_area_map, partner_title, signal_scale
-from geosoc.ui import cache, partner_cache
+from geosoc.ui import cache, map_cache, partner_cache
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.ui.study import Study
 
@@ -64,7 +64,7 @@ def _map(frame: pd.DataFrame, value: str, scale: BinnedScale, title: str,
             chart = deck_area_map(frame, value, scale)
         st.pydeck_chart(chart, key=key)
         return
-    m = cache.base_map(boundaries=study.areas["ward"])
+    m = map_cache.base_map(boundaries=study.areas["ward"])
     tooltip = {"name": "Area"} if "name" in frame.columns else {}
     group = folium.FeatureGroup(name=title)
     maps.value_layer(frame, value, scale, name=title,

@@ -13,7 +13,7 @@ import streamlit as st
 
 from geosoc.disclosure.rules import Role, rules_for
 from geosoc.maps import deck
-from geosoc.ui import cache, compare_panel, month_player, state
+from geosoc.ui import cache, compare_panel, map_cache, month_player, state
 from geosoc.ui.study import Study
 
 
@@ -74,7 +74,7 @@ def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind
     month_player.render(frames, shapes[["geometry", *(["name"] if "name" in shapes
                                                       else [])]],
                         key=f"{prefix}_player", label=label, columns=columns, grain=grain,
-                        make_map=lambda: cache.base_map(boundaries=wards, bounds=extent))
+                        make_map=lambda: map_cache.base_map(boundaries=wards, bounds=extent))
     st.subheader("Before and after")
     if len(months) < 2 and not phases:
         st.info("Choose at least two months in the sidebar to compare periods.")
@@ -85,7 +85,7 @@ def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind
         compare_panel.render(
             _layer(key, filters, kind, resolution, role), key=f"{prefix}_cmp",
             measure=measure, role=role, months=months, named=phases,
-            make_dual=lambda: cache.dual_base_map(boundaries=wards, bounds=extent),
-            make_map=lambda: cache.base_map(boundaries=wards, bounds=extent))
+            make_dual=lambda: map_cache.dual_base_map(boundaries=wards, bounds=extent),
+            make_map=lambda: map_cache.base_map(boundaries=wards, bounds=extent))
 
     compare()

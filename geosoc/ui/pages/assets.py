@@ -17,7 +17,7 @@ from geosoc.assets.coverage import asset_gaps
 from geosoc.assets.model import CATEGORIES, SECTORS
 from geosoc.disclosure.rules import Role
 from geosoc.errors import ConflictError, GeosocError
-from geosoc.ui import cache, state
+from geosoc.ui import cache, cache_views, map_cache, state
 from geosoc.ui.asset_forms import (
     coverage_panel,
     import_panel,
@@ -104,12 +104,12 @@ mode = CLICK_MODES[0]
 if not read_only:
     mode = st.radio("Clicking the map", CLICK_MODES, key="as_click_mode", horizontal=True)
 
-resolution = 9
+resolution = cache_views.map_resolution(key, 9)  # a force-wide layer stays drawable
 cells = cache.cell_layer(key, filters, resolution, role.value, False)
 colours = maps.category_colours(register["category"])
 map_col, legend_col = st.columns([4, 1])
 with map_col:
-    m = cache.base_map(boundaries=study.areas["ward"])
+    m = map_cache.base_map(boundaries=study.areas["ward"])
     scale = maps.quantile_scale(cells["harm"].fillna(0))
     maps.value_layer(cells, "harm", scale, name="Harm (days)",
                      tooltip={"harm": "Harm (days)", "count": "Events"}).add_to(m)
@@ -118,7 +118,9 @@ with map_col:
     # streamlit-folium reads returned_objects once, when the map first starts: each mode
     # has its own map (key) so that clicks come back only in the modes that use them.
     clicked = show_map(m, key=f"assets_map_{CLICK_MODES.index(mode)}", height=560,
-                       returned_objects=list(CLICKS) if mode != CLICK_MODES[0] else None)
+                       returned_objects=list(CLICKS) if mode != CLICK_MODES[0] else None,
+                       content_key=(key, filters, role.value, resolution, mode,
+                                    cache_views.frame_digest(shown)))
     point = _newest_click(clicked, mode)
 with legend_col:
     show_legend(maps.category_legend("Assets", {c: colours[c] for c in sorted(

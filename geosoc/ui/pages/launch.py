@@ -11,7 +11,15 @@ import streamlit as st
 from geosoc import maps
 from geosoc.disclosure.rules import PROTECTIVE_MARKING, Role
 from geosoc.report.interactive_charts import period_bars
-from geosoc.ui import cache, chart_panels, contribution_panel, partner_panel, state
+from geosoc.ui import (
+    cache,
+    cache_views,
+    chart_panels,
+    contribution_panel,
+    map_cache,
+    partner_panel,
+    state,
+)
 from geosoc.ui.feedback import require_events, require_study
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.ui.progress import ProgressBar
@@ -55,19 +63,21 @@ figures[2].metric("Community assets mapped", f"{len(study.assets):,}")
 
 map_col, legend_col = st.columns([5, 1])
 with map_col:
-    m = cache.base_map(boundaries=study.areas["ward"], fullscreen=True)
+    m = map_cache.base_map(boundaries=study.areas["ward"], fullscreen=True)
     scale = maps.quantile_scale(frame["harm"].fillna(0), classes=5)
     tooltip = {"name": "Ward", "harm": "Harm (days)"} if "name" in frame.columns else {
         "harm": "Harm (days)"}
     if "count_per_1000" in frame.columns:  # from the rounded counts
         tooltip["count_per_1000"] = "Events per 1,000 residents"
-    maps.value_layer(frame.fillna({"harm": 0}), "harm", scale, name="Harm",
+    maps.value_layer(map_cache.display_areas(frame.fillna({"harm": 0})), "harm", scale, name="Harm",
                      tooltip=tooltip).add_to(m)
     colours = maps.category_colours(study.assets["category"])
     for group in maps.asset_layers(study.assets, colours):
         group.add_to(m)
     maps.site_layer(study.site).add_to(m)
-    show_map(m, key="launch_map", height=620)
+    show_map(m, key="launch_map", height=620,
+             content_key=(key, filters, geography, ROLE.value,
+                          cache_views.frame_digest(study.assets)))
 with legend_col:
     show_legend(scale.legend("Harm (days)"))
     show_legend(maps.category_legend("Community assets", colours))
@@ -84,7 +94,7 @@ contribution_panel.render(key, filters, ROLE)
 st.subheader("Take it with you")
 if st.toggle("Prepare the launch pack (standalone HTML, opens offline)", key="ln_pack"):
     with ProgressBar("Building the public-safe launch pack…") as bar:
-        html = cache.launch_report(key, filters, ROLE.value, bar)
+        html = cache_views.launch_report(key, filters, ROLE.value, bar)
     user = state.current_user()
     if user is not None and st.download_button(
             "Download the launch pack", html, file_name="launch-pack.html",

@@ -13,7 +13,16 @@ from geosoc.phases.change import PhasePlan, compare_phases, monthly_series
 from geosoc.phases.plan import open_ended_steps
 from geosoc.phases.rings import buffer_rings, suggest_control
 from geosoc.report.table_labels import display_table, short_unit, unit_text
-from geosoc.ui import cache, chart_panels, operations_panel, partner_panel, state, time_panels
+from geosoc.ui import (
+    cache,
+    cache_views,
+    chart_panels,
+    map_cache,
+    operations_panel,
+    partner_panel,
+    state,
+    time_panels,
+)
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_map
 from geosoc.workspace import Workspace
@@ -77,8 +86,9 @@ for note in trim_notes:
 rings = buffer_rings(site, (0.0, *study.ring_bands_m))
 baseline = (str(analysed.baseline.start), str(analysed.baseline.end))
 try:
-    controls = suggest_control(site, study.areas["ward"], incidents, baseline=baseline,
-                               exclude=rings.union_all())
+    controls = cache_views.memo(("ph_control", key, filters.categories, filters.sources, site_name,
+                           baseline, study.ring_bands_m), lambda: suggest_control(
+        site, study.areas["ward"], incidents, baseline=baseline, exclude=rings.union_all()))
 except GeosocError as error:
     show_error(error)
     st.stop()
@@ -90,23 +100,29 @@ control = study.areas["ward"].loc[[control_code]]
 
 map_col, chart_col = st.columns([2, 3])
 with map_col:
-    m = cache.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
+    m = map_cache.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
     maps.rings_layer(rings, label="ring").add_to(m)
     maps.outline_layer(control, name="Control", label="name", colour="#1b9e77", weight=2.5,
                        fill_opacity=0.1).add_to(m)
     maps.site_layer(study.site.loc[[site_name]]).add_to(m)
-    show_map(m, key="phases_map", height=420)
+    show_map(m, key="phases_map", height=420,
+             content_key=(key, site_name, control_code, study.ring_bands_m))
 with chart_col:
     measure = st.radio("Measure", ("count", "harm"), horizontal=True, key="ph_measure")
     zones = {"site": site, **dict(zip(rings["ring"], rings.geometry, strict=True)),
              "control": control.geometry.iloc[0]}
-    series = monthly_series(incidents, zones, months=analysed.span)
+    series = cache_views.memo(("ph_series", key, filters.categories, filters.sources,
+                               site_name, control_code, str(analysed.to_dict()),
+                               study.ring_bands_m),
+                              lambda: monthly_series(incidents, zones, months=analysed.span))
     chart_panels.phase_panel(series, analysed, measure=measure, site=site_name,
                              months=filters.months, last_month=study.months[-1],
                              ongoing=ongoing)
 
 st.subheader("Change in the site, phase by phase")
-table = compare_phases(incidents, site, analysed, by=("source",))
+table = cache_views.memo(("ph_table", key, filters.categories, filters.sources, site_name,
+                          str(analysed.to_dict())),
+                         lambda: compare_phases(incidents, site, analysed, by=("source",)))
 unit = harm_unit(incidents["category"].unique(), incidents["source"].unique())
 wanted = {"phase": None, "layer": None, "source": None, "months": None,
           "count": "Events in the phase", "harm": f"Harm in the phase ({short_unit(unit)})",
@@ -164,7 +180,7 @@ if stored and stored[0] == run_key:
                                            "ratio", "p", "alert", "status"), drop_repeats=False),
                      hide_index=True, width="stretch")
         alerted = set(watch.loc[watch["alert"], "area_code"].dropna())
-        m = cache.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
+        m = map_cache.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
         maps.rings_layer(rings, label="ring").add_to(m)
         if len(neighbours):
             flag = neighbours.index.isin(list(alerted))

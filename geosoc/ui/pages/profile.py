@@ -10,13 +10,15 @@ from geosoc.aggregate.rates import rate_per_1000
 from geosoc.disclosure.rules import Role, rules_for
 from geosoc.harm import harm_unit
 from geosoc.hotspots.concentration import concentration_summary
-from geosoc.maps.deck import FOLIUM_CELL_LIMIT, deck_hex_map
+from geosoc.maps.deck_cells import DECK_CELL_LIMIT
 from geosoc.report.table_labels import short_unit
 from geosoc.ui import (
     cache,
+    cell_deck,
     chart_panels,
     contribution_panel,
     deprivation_panel,
+    map_cache,
     partner_panel,
     state,
     time_panels,
@@ -89,12 +91,15 @@ totals[3].metric("Share in top 5% of units", f"{summary.top5_share_of_harm:.0%}"
 
 map_col, legend_col = st.columns([4, 1])
 with map_col:
-    if kind == "h3" and len(frame) > FOLIUM_CELL_LIMIT and layer_kind == LAYERS[0]:
-        scale = maps.quantile_scale(frame["shown"].fillna(0))
-        st.pydeck_chart(deck_hex_map(frame, "shown", scale, bounds=study.bounds))
-        legend = scale.legend(label)
+    drawn = (key, filters, role.value, geography, int(resolution), measure, layer_kind,
+             tuple(shown_sources))  # everything the map shows: it is drawn once per view
+    if kind == "h3" and len(frame) > DECK_CELL_LIMIT:
+        legend = cell_deck.show(frame, layer_kind, label=label, study=study, content_key=drawn,
+                                emerging=lambda: cache.emerging_layer(key, filters,
+                                                                      int(resolution),
+                                                                      role.value))
     else:
-        m = cache.base_map(boundaries=study.areas["ward"])
+        m = map_cache.base_map(boundaries=study.areas["ward"])
         tooltip = {"shown": label, "count": "Events", "harm": "Harm (days)",
                    **({"count_per_1000": "Events per 1,000 residents", "population":
                        "Residents"} if "population" in frame.columns else {})}
@@ -124,7 +129,7 @@ with map_col:
         group = folium.FeatureGroup(name=label)
         layer.add_to(group)
         maps.site_layer(study.site).add_to(m)
-        show_map(m, key="profile_map", height=600, feature_group=group)
+        show_map(m, key="profile_map", height=600, feature_group=group, content_key=drawn)
     if role is not Role.ANALYST:
         st.caption(f"Shown for the {role.value} view: counts below {rules.min_count} "
                    "suppressed" + (", rounded to 5" if rules.rounding_base > 1 else "") + ".")

@@ -17,7 +17,7 @@ from geosoc.report.interactive_charts import candidates_chart
 from geosoc.report.table_labels import column_label, display_table
 from geosoc.sites.candidates import compare_candidates, score_site
 from geosoc.sites.weights import COMPONENTS, DEFAULT_WEIGHTS
-from geosoc.ui import cache, chart_panels, partner_panel, state
+from geosoc.ui import cache, chart_panels, map_cache, partner_panel, state
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
@@ -67,14 +67,15 @@ with table_col:
                  hide_index=True, width="stretch", height=420)
 with map_col:
     scale_colours = maps.quantile_scale(ranked["score"].clip(lower=0), classes=5)
-    m = cache.base_map(boundaries=study.areas["ward"])
-    maps.value_layer(ranked, "score", scale_colours, name="Site score",
+    m = map_cache.base_map(boundaries=study.areas["ward"])
+    maps.value_layer(map_cache.display_areas(ranked), "score", scale_colours, name="Site score",
                      tooltip={"name": "Candidate", "rank": "Rank", "score": "Score"}
                      if "name" in ranked.columns else {"rank": "Rank", "score": "Score"}
                      ).add_to(m)
     maps.site_layer(study.site).add_to(m)
     maps.draw_control().add_to(m)
-    drawn = show_map(m, key="sites_map", height=480, returned_objects=["all_drawings"])
+    drawn = show_map(m, key="sites_map", height=480, returned_objects=["all_drawings"],
+                     content_key=(key, filters, scale, tuple(sorted(weights.items()))))
     st.caption("Draw a polygon or rectangle (toolbar, top left) to score your own site.")
 show_legend(scale_colours.legend("Score", decimals=2), columns=3)
 partner_panel.render_sites(ranked)
