@@ -92,6 +92,7 @@ def test_analyst_moves_an_asset_by_clicking_its_new_place(page, demo_dir) -> Non
 
 
 def test_partner_page_holds_no_incident_points_or_contact_owner(page, demo_dir) -> None:
+    page(Role.ANALYST)  # the demo workspace's register is seeded on the first visit
     with _ws(demo_dir) as ws:
         asset = ws.assets.frame().iloc[0]
         ws.assets.edit(asset["asset_id"], {"contact_owner": "DS Secret Owner"},

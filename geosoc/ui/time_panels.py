@@ -12,7 +12,7 @@ import geopandas as gpd
 import streamlit as st
 
 from geosoc.disclosure.rules import Role, rules_for
-from geosoc.maps import deck
+from geosoc.maps import deck_cells
 from geosoc.ui import cache, compare_panel, map_cache, month_player, state
 from geosoc.ui.study import Study
 
@@ -65,7 +65,7 @@ def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind
     months = [m for m in study.months
               if not filters.months or filters.months[0] <= m <= filters.months[1]]
     st.subheader("Month by month")
-    if kind == "h3" and len(shapes) > deck.FOLIUM_CELL_LIMIT:
+    if kind == "h3" and len(shapes) > deck_cells.DECK_CELL_LIMIT:
         st.info("Too many cells to play or compare on the map: choose a coarser resolution "
                 "or areas.")
         return

@@ -92,7 +92,8 @@ totals[3].metric("Share in top 5% of units", f"{summary.top5_share_of_harm:.0%}"
 map_col, legend_col = st.columns([4, 1])
 with map_col:
     drawn = (key, filters, role.value, geography, int(resolution), measure, layer_kind,
-             tuple(shown_sources))  # everything the map shows: it is drawn once per view
+             tuple(shown_sources), label, st.session_state.get("pf_imd_measure")
+             )  # everything the map shows (rates, IMD domain too): drawn once per view
     if kind == "h3" and len(frame) > DECK_CELL_LIMIT:
         legend = cell_deck.show(frame, layer_kind, label=label, study=study, content_key=drawn,
                                 emerging=lambda: cache.emerging_layer(key, filters,
