@@ -10,10 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from geosoc.disclosure.rules import Role
 from geosoc.synth.demo import ensure_demo
-from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = Path("geosoc/ui/pages")
+from geosoc.ui.state import USER_KEY, SessionUser
+from tests.app_harness import APP, PAGES, open_page
 
 
 @pytest.fixture(scope="module")
@@ -24,20 +22,7 @@ def demo_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def app(demo_dir, monkeypatch):
     monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
-
-    def make(page: str | None = None, view: Role | None = None) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=240)
-        at.session_state[USER_KEY] = SessionUser("demo", Role.ANALYST, demo=True)
-        if view is not None:
-            at.session_state[VIEW_ROLE_KEY] = view.value
-        if page:
-            at.switch_page(str(PAGES / f"{page}.py"))
-        at.run()
-        assert not at.exception, [e.message for e in at.exception]
-        assert not at.error, [e.value for e in at.error]
-        return at
-
-    return make
+    return lambda page=None, view=None: open_page(page, view=view)
 
 
 def _charts(at: AppTest) -> list[dict]:

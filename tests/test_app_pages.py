@@ -18,10 +18,8 @@ from geosoc.disclosure.point_leaks import find_point_leaks
 from geosoc.disclosure.rules import Role
 from geosoc.harm import DEFAULT_WEIGHTS_PATH
 from geosoc.synth.demo import ensure_demo, load_demo
-from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = Path("geosoc/ui/pages")
+from geosoc.ui.state import USER_KEY, SessionUser
+from tests.app_harness import APP, PAGES, assert_ok, folium_payloads, open_page
 
 
 @pytest.fixture(scope="module")
@@ -32,28 +30,14 @@ def demo_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def app(demo_dir, monkeypatch):
     monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
-
-    def make(page: str | None = None, role: Role = Role.ANALYST, view: Role | None = None):
-        at = AppTest.from_file(APP, default_timeout=180)
-        at.session_state[USER_KEY] = SessionUser("demo", role, demo=True)
-        if view is not None:
-            at.session_state[VIEW_ROLE_KEY] = view.value
-        if page:
-            at.switch_page(str(PAGES / f"{page}.py"))
-        at.run()
-        return at
-
-    return make
+    return lambda page=None, role=Role.ANALYST, view=None: open_page(
+        page, user=SessionUser("demo", role, demo=True), view=view, check=False)
 
 
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+_ok = assert_ok
 
 
-def _map_payloads(at: AppTest) -> list[str]:
-    return [c.proto.json_args for c in at.get("component_instance")
-            if "streamlit_folium" in c.proto.component_name]
+_map_payloads = folium_payloads
 
 
 def _widget(items, label: str):

@@ -14,12 +14,10 @@ from streamlit.testing.v1 import AppTest
 
 from geosoc.disclosure.rules import Role
 from geosoc.synth.demo import ensure_demo
-from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
+from geosoc.ui.state import SessionUser
 from geosoc.workspace import Workspace
+from tests.app_harness import APP, open_page
 from tests.test_sharing import HEALTH_ONLY, build_workspace, terms
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = Path("geosoc/ui/pages")
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +26,7 @@ def demo_dir(tmp_path_factory) -> Path:
 
 
 def make(user: SessionUser, page: str | None = None, view: Role | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.session_state[USER_KEY] = user
-    if view is not None:
-        at.session_state[VIEW_ROLE_KEY] = view.value
-    if page:
-        at.switch_page(str(PAGES / f"{page}.py"))
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return open_page(page, user=user, view=view)
 
 
 def page_text(at: AppTest) -> str:

@@ -42,17 +42,20 @@ def server(tmp_path_factory):
 def _hover_tooltip(app, chart_index: int, *, at: tuple[float, float]) -> str:
     """Hover chart ``chart_index`` at fractions ``at`` of its box; return the tooltip text."""
     chart = app.page.locator(CHART).nth(chart_index)
-    chart.scroll_into_view_if_needed()
-    app.page.wait_for_timeout(300)
-    box = chart.bounding_box()
-    assert box and box["width"] > 100 and box["height"] > 100, f"chart not drawn: {box}"
-    x, y = box["x"] + box["width"] * at[0], box["y"] + box["height"] * at[1]
-    for dx in (0, 6, -6, 12):  # a move onto the plot fires pointerover, then the tooltip
-        app.page.mouse.move(x + dx, y, steps=4)
-        app.page.wait_for_timeout(250)
-        tip = app.page.locator(TOOLTIP)
-        if tip.count() and tip.first.is_visible() and tip.first.inner_text().strip():
-            return tip.first.inner_text()
+    for _attempt in range(4):  # maps drawing below can still move the page: measure again
+        chart.scroll_into_view_if_needed()
+        app.page.wait_for_timeout(300)
+        box = chart.bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 100, f"chart not drawn: {box}"
+        x, y = box["x"] + box["width"] * at[0], box["y"] + box["height"] * at[1]
+        for dx in (0, 6, -6, 12):  # a move onto the plot fires pointerover, then the tooltip
+            app.page.mouse.move(x + dx, y, steps=4)
+            app.page.wait_for_timeout(250)
+            tip = app.page.locator(TOOLTIP)
+            if tip.count() and tip.first.is_visible() and tip.first.inner_text().strip():
+                return tip.first.inner_text()
+        app.page.mouse.move(1, 1)
+        app.page.wait_for_timeout(1000)
     return ""
 
 

@@ -16,10 +16,8 @@ from geosoc.aggregate.count_layers import PartnerCounts
 from geosoc.disclosure.count_tables import disclosed_count_areas, disclosed_count_totals
 from geosoc.disclosure.rules import Role
 from geosoc.synth.demo import ensure_demo, load_demo
-from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
+from tests.app_harness import PAGES, assert_ok, open_page
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = Path("geosoc/ui/pages")
 SOURCES = ("health", "housing", "youth")
 
 
@@ -31,23 +29,10 @@ def demo_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def app(demo_dir, monkeypatch):
     monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
-
-    def make(page: str | None = None, view: Role | None = None):
-        at = AppTest.from_file(APP, default_timeout=180)
-        at.session_state[USER_KEY] = SessionUser("demo", Role.ANALYST, demo=True)
-        if view is not None:
-            at.session_state[VIEW_ROLE_KEY] = view.value
-        if page:
-            at.switch_page(str(PAGES / f"{page}.py"))
-        at.run()
-        return at
-
-    return make
+    return lambda page=None, view=None: open_page(page, view=view, check=False)
 
 
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+_ok = assert_ok
 
 
 def _frames(at: AppTest) -> list:

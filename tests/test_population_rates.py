@@ -248,5 +248,8 @@ def test_cli_profile_writes_rates_beside_counts(tmp_path: Path,
                                wards["count"] / wards["population"] * 1000)
     assert "count_per_1000" in pd.read_csv(out / "areas_lsoa.csv").columns
     contribution = pd.read_csv(out / "contribution.csv")
-    assert set(contribution["source"]) == {"police", "council_asb", "fire", "health_ae"}
+    assert set(contribution["source"]) == {
+        "police", "council_asb", "fire", "health_ae", "health (area counts by lsoa)",
+        "housing (area counts by lsoa)", "youth (area counts by ward)",
+        "vulnerability (area counts by lsoa)"}
     assert "Demoford Hospitals NHS Trust (fictional)" in set(contribution["agency"])
