@@ -82,6 +82,7 @@ def test_every_page_renders_offline(server):
         app.page.get_by_text("Presentation mode", exact=False).first.click()
         app.idle(timeout_s=60)
         assert app.wait_for_maps(1, timeout_s=60)[0] > 0
+        app.page.wait_for_timeout(2000)  # the columns settle after the sidebar goes
         app.screenshot(ARTIFACTS / "page-launch-presentation.png")
         assert app.blocked == [], f"non-local requests: {sorted(set(app.blocked))}"
         assert app.page_errors == [], app.page_errors
