@@ -209,6 +209,11 @@ def render_phases(study: Study, site: str, plan: object, control: str, measure: 
         totals = report.change[report.change["category"] == "all"]
         st.dataframe(totals[["source", "treatment", "phase", "months", "count", "harm",
                              "count_pct_change", "reading"]], hide_index=True, width="stretch")
+        st.caption("Descriptive only: the reading is a Poisson rate-ratio test against the "
+                   "baseline, not calibrated on untreated areas. Its rate of 'significant' "
+                   "where nothing happened has not been measured for area counts, and "
+                   "partner counts vary more than Poisson, so it overstates significance. "
+                   "The calibrated verdict below uses the incidents.")
     if not report.displacement.empty:
         cols = [c for c in ("source", "phase", "ring", "site_pct", "ring_pct", "control_pct",
                             "wdq", "wdq_band", "wdd", "wdd_p") if c in report.displacement]
