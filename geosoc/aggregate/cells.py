@@ -26,6 +26,7 @@ from h3ronpy.vector import (
     wkb_to_cells,
 )
 
+from geosoc.aggregate.geometry_memo import geometry_digest, remembered
 from geosoc.errors import Problem, SchemaError
 from geosoc.schema import COUNT, CRS_STORE, H3, HARM, LAT, LON, require_columns, require_crs
 
@@ -267,10 +268,19 @@ def cover_area(areas: gpd.GeoDataFrame | gpd.GeoSeries, resolution: int) -> gpd.
     -------
     geopandas.GeoDataFrame
         Cells contract with ``count`` 0 and ``harm`` 0.0; ``attrs["h3_resolution"]``.
+        A copy of a cover remembered per boundary set and resolution
+        (:mod:`geosoc.aggregate.geometry_memo`): the same wards are covered once per process.
     """
     res = _check_resolution(resolution)
     require_crs(gpd.GeoDataFrame(geometry=areas.geometry), CRS_STORE, what="areas")
-    union = shapely.union_all(areas.geometry.to_numpy()).buffer(COVER_BUFFER_DEG)
+    geometries = areas.geometry.to_numpy()
+    cover = remembered(("cover", geometry_digest(geometries), res),
+                       lambda: _build_cover(geometries, res))
+    return cover.copy()
+
+
+def _build_cover(geometries: np.ndarray, res: int) -> gpd.GeoDataFrame:
+    union = shapely.union_all(geometries).buffer(COVER_BUFFER_DEG)
     parts = shapely.get_parts(union)
     parts = parts[~shapely.is_empty(parts)]
     if len(parts) == 0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from geosoc.schema import HARM, MONTH, SOURCE
@@ -40,15 +41,29 @@ def contribution_table(incidents: pd.DataFrame, owners: Mapping[str, str] | None
         return pd.DataFrame(columns=list(CONTRIBUTION_COLUMNS))
     harm = (incidents[HARM].astype(float) if HARM in incidents.columns
             else pd.Series(float("nan"), index=incidents.index))
-    frame = pd.DataFrame({"source": incidents[SOURCE].astype(str).to_numpy(),
-                          "month": incidents[MONTH].to_numpy(), "harm": harm.to_numpy()})
-    grouped = frame.groupby("source", sort=True)
+    # group on codes: a million Period objects or source strings cost seconds to build
+    source_code, sources = pd.factorize(incidents[SOURCE].astype("string"), sort=True)
+    month = pd.PeriodIndex(incidents[MONTH], freq="M")
+    ordinals = np.where(month.isna(), np.nan, month.asi8.astype("float64"))
+    frame = pd.DataFrame({"source": source_code, "month": ordinals,
+                          "harm": harm.to_numpy(dtype="float64")})
+    grouped = frame[frame["source"] >= 0].groupby("source", sort=True)
     out = pd.DataFrame({
         "records": grouped.size().astype("int64"),
         "harm": grouped["harm"].sum(min_count=1),
-        "first_month": grouped["month"].min().astype(str),
-        "last_month": grouped["month"].max().astype(str),
+        "first_month": _month_text(grouped["month"].min()),
+        "last_month": _month_text(grouped["month"].max()),
     })
+    out.index = pd.Index(np.asarray(sources, dtype=object)[out.index], name="source")
     out.insert(0, "agency", [owners.get(s, s) for s in out.index])
     out = out.reset_index().sort_values(["records", "source"], ascending=[False, True])
     return out[list(CONTRIBUTION_COLUMNS)].reset_index(drop=True)
+
+
+def _month_text(ordinals: pd.Series) -> pd.Series:
+    """``YYYY-MM`` text of float month ordinals (``NaT`` where missing)."""
+    valid = ordinals.notna()
+    text = pd.Series("NaT", index=ordinals.index, dtype=object)
+    text[valid] = pd.PeriodIndex.from_ordinals(ordinals[valid].astype("int64"), freq="M"
+                                               ).astype(str)
+    return text

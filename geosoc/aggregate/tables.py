@@ -27,6 +27,7 @@ from geosoc.aggregate.cells import (
     lonlat_to_cells,
     parent_cells,
 )
+from geosoc.aggregate.geometry_memo import geometry_digest, remembered
 from geosoc.aggregate.pip_index import AreaIndex
 from geosoc.aggregate.rollup import add_rates, roll_up_counts
 from geosoc.errors import Problem, SchemaError
@@ -114,9 +115,10 @@ def harm_by_cell(incidents: pd.DataFrame, resolution: int, *, cover: gpd.GeoData
 def build_area_index(areas: gpd.GeoDataFrame | gpd.GeoSeries, **options: int) -> AreaIndex:
     """Build the reusable point-in-area index for ``areas`` (EPSG:4326 polygons).
 
-    Building takes seconds for thousands of areas; cache it and pass it as ``index=`` to
-    :func:`locate_in_areas`, :func:`assign_areas` or :func:`harm_by_area`. ``options`` go to
-    :meth:`geosoc.aggregate.pip_index.AreaIndex.build` (``max_pixels``).
+    Building takes seconds for thousands of areas, so an index is remembered per boundary
+    set (:mod:`geosoc.aggregate.geometry_memo`; read-only). Keep it and pass it as
+    ``index=`` to :func:`locate_in_areas`, :func:`assign_areas` or :func:`harm_by_area`.
+    ``options`` go to :meth:`geosoc.aggregate.pip_index.AreaIndex.build` (``max_pixels``).
 
     Parameters
     ----------
@@ -136,7 +138,9 @@ def build_area_index(areas: gpd.GeoDataFrame | gpd.GeoSeries, **options: int) ->
         When ``areas`` are not in EPSG:4326.
     """
     require_crs(gpd.GeoDataFrame(geometry=areas.geometry), CRS_STORE, what="areas")
-    return AreaIndex.build(areas.geometry.to_numpy(), **options)
+    geometries = areas.geometry.to_numpy()
+    key = ("area_index", geometry_digest(geometries), tuple(sorted(options.items())))
+    return remembered(key, lambda: AreaIndex.build(geometries, **options))
 
 
 def locate_in_areas(lon: np.ndarray, lat: np.ndarray, areas: gpd.GeoDataFrame | gpd.GeoSeries,

@@ -159,7 +159,10 @@ def record_keys(incidents: pd.DataFrame, secret: bytes) -> np.ndarray:
     if identity.shape[1] == 0:
         identity["row"] = np.arange(len(incidents)).astype(str)
     # Identical rows (ASB without an id at one snapped point) are told apart by occurrence.
-    identity["occurrence"] = identity.groupby(list(identity.columns), sort=False).cumcount()
+    # (grouped on one 64-bit hash of the identity: the same groups, seconds faster than
+    # grouping a million rows on six text columns)
+    whole = pd.util.hash_pandas_object(identity, index=False).to_numpy()
+    identity["occurrence"] = pd.Series(whole).groupby(whole, sort=False).cumcount().to_numpy()
     hashed = pd.util.hash_pandas_object(identity, index=False,
                                         hash_key=_hash_key(secret, "record-key"))
     return (hashed.to_numpy(dtype=np.uint64) % np.uint64(KEY_RANGE)).astype(np.int64)

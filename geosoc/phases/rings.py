@@ -24,8 +24,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geosoc.aggregate.tables import locate_in_areas
 from geosoc.errors import AnalysisError, Problem
-from geosoc.schema import AREA_CODE, COUNT, CRS_METRIC, CRS_STORE, MONTH, validate_areas
+from geosoc.schema import (
+    AREA_CODE,
+    COUNT,
+    CRS_METRIC,
+    CRS_STORE,
+    LAT,
+    LON,
+    MONTH,
+    validate_areas,
+)
 
 
 def _to_metric(geometry: shapely.Geometry) -> shapely.Geometry:
@@ -144,6 +154,14 @@ def _area_month_counts(areas: gpd.GeoDataFrame, data: pd.DataFrame) -> pd.DataFr
     """Area x month counts from points (located with a spatial index) or area counts."""
     if AREA_CODE in data.columns and COUNT in data.columns:
         frame = data[[AREA_CODE, MONTH, COUNT]]
+    elif {LON, LAT} <= set(data.columns) and areas.crs is not None \
+            and areas.crs.equals(CRS_STORE):
+        # the raster index: exact, and seconds faster than an STRtree over a force's points
+        position = locate_in_areas(data[LON].to_numpy(dtype="float64", na_value=np.nan),
+                                   data[LAT].to_numpy(dtype="float64", na_value=np.nan), areas)
+        placed = position >= 0
+        frame = pd.DataFrame({AREA_CODE: areas.index.to_numpy()[position[placed]],
+                              MONTH: data[MONTH].array[placed], COUNT: 1})
     else:
         points, polys = areas.sindex.query(data.geometry.to_numpy(), predicate="within")
         frame = pd.DataFrame({AREA_CODE: areas.index.to_numpy()[polys],

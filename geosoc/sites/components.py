@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 
 from geosoc.aggregate.cells import cell_centres
+from geosoc.aggregate.geometry_memo import geometry_digest, remembered
 from geosoc.aggregate.pip_index import AreaIndex
 from geosoc.errors import Problem, SchemaError
 from geosoc.schema import (
@@ -85,7 +86,9 @@ def _locate_with_index(points: np.ndarray, candidates: gpd.GeoSeries) -> np.ndar
     index takes (then the STRtree answers).
     """
     try:
-        index = AreaIndex.build(candidates.to_numpy())
+        geometries = candidates.to_numpy()
+        index = remembered(("area_index", geometry_digest(geometries), ()),
+                           lambda: AreaIndex.build(geometries))
     except SchemaError:
         return None
     return index.locate(shapely.get_x(points), shapely.get_y(points))

@@ -17,11 +17,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from geosoc import aggregate, hotspots
-from geosoc.aggregate.cells import assign_cells, cover_area, h3_ints_to_str
+from geosoc.aggregate.cells import cover_area, h3_ints_to_str, lonlat_to_cells
 from geosoc.aggregate.pip_index import AreaIndex
 from geosoc.aggregate.rates import population_for, with_rates
 from geosoc.assets.files import read_assets
@@ -40,11 +41,13 @@ from geosoc.hotspots.emerging import emerging_hotspots, to_panel
 from geosoc.phases.change import PhasePlan
 from geosoc.phases.displacement import displacement_report
 from geosoc.phases.rings import buffer_rings
+from geosoc.schema import H3, LAT, LON
 from geosoc.sites.ranking import rank_sites
 from geosoc.synth.demo import DEFAULT_DEMO_DIR
 from geosoc.ui import state
 from geosoc.ui.study import (
     Study,
+    lean_incidents,
     load_demo_study,
     load_workspace_study,
     with_activity_layer,
@@ -183,8 +186,9 @@ def cell_layer(key: str, filters: state.Filters, resolution: int, role: str,
     cover = cover_area(study.areas["ward"], resolution)
     # Partner and public: perturbed with the cell key method, and Gi*/LISA computed from
     # the disclosed values only (a raw-value Gi* inverts to the suppressed counts).
-    return disclosed_cells(with_activity_layer(_keyed_filtered(key, filters, role)), Role(role),
-                           resolution=resolution, cover=cover, by="source",
+    incidents = _with_cells(with_activity_layer(_keyed_filtered(key, filters, role)), key, role,
+                            resolution)
+    return disclosed_cells(incidents, Role(role), resolution=resolution, cover=cover, by="source",
                            hotspots=with_hotspots, min_count=_min_count(role))
 
 
@@ -208,7 +212,31 @@ def _light_study(key: str, role: str = "analyst") -> Study:
     points is ~4x faster, and the tables are identical.
     """
     study = _study(key, role)
-    return replace(study, incidents=pd.DataFrame(study.incidents.drop(columns="geometry")))
+    return replace(study, incidents=lean_incidents(study.incidents))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _point_cells(key: str, role: str, resolution: int) -> np.ndarray:
+    """Return the H3 cell (uint64, ``0`` unlocated) of every incident of the light study.
+
+    Computed once per study, role and resolution, so a month or category change only
+    selects and sums (the cells of a filtered frame are ``cells[frame.index]``).
+    """
+    incidents = _light_study(key, role).incidents
+    return lonlat_to_cells(incidents[LON].to_numpy(dtype="float64", na_value=np.nan),
+                           incidents[LAT].to_numpy(dtype="float64", na_value=np.nan),
+                           resolution)
+
+
+def _with_cells(frame: pd.DataFrame, key: str, role: str, resolution: int) -> pd.DataFrame:
+    """Return ``frame`` (rows of the light study) with its incidents' ``h3`` at ``resolution``.
+
+    The aggregation then sums by the stored cells instead of locating every point again
+    (:func:`geosoc.aggregate.harm_by_cell` reads ``h3`` with ``attrs["h3_resolution"]``).
+    """
+    out = frame.assign(**{H3: _point_cells(key, role, resolution)[frame.index.to_numpy()]})
+    out.attrs["h3_resolution"] = int(resolution)
+    return out
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -260,6 +288,8 @@ def month_frames(key: str, filters: state.Filters, kind: str, resolution: int,
     """Each month's (public: quarter's) layer, disclosed as the one-month map shows it."""
     study = _study(key)
     incidents = with_activity_layer(_keyed_filtered(key, filters, role))
+    if kind == "h3":
+        incidents = _with_cells(incidents, key, role, resolution)
     places = ({"cover": cover_area(study.areas["ward"], resolution), "resolution": resolution}
               if kind == "h3" else {"areas": study.areas[kind], "index": area_index(key, kind),
                                     "parents": study.areas["ward"] if kind != "ward" else None})
@@ -309,8 +339,9 @@ def emerging_layer(key: str, filters: state.Filters, resolution: int, role: str)
         return pd.DataFrame({"emerging_class": pd.Series(dtype=str),
                              "trend_tau": pd.Series(dtype=float),
                              "trend_p": pd.Series(dtype=float)})
-    located = assign_cells(_filtered(key, filters).dropna(subset=["lon", "lat"]), resolution)
-    located = located.assign(h3=h3_ints_to_str(located["h3"].to_numpy()))
+    located = _with_cells(_keyed_filtered(key, filters, role), key, role, resolution)
+    located = located[located[H3].to_numpy() != 0]
+    located = located.assign(h3=h3_ints_to_str(located[H3].to_numpy()))
     panel = to_panel(located, "h3", "Q", ids=cover.index)
     result = emerging_hotspots(panel, hotspots.graph_for(cover))
     return result[["emerging_class", "trend_tau", "trend_p"]]

@@ -173,5 +173,4 @@ def event_count(filters: state.Filters) -> int:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _event_count(key: str, filters: state.Filters, role: str = "analyst") -> int:
-    return len(_light_study(key, role).filtered(filters.months, filters.categories,
-                                                filters.sources))
+    return _light_study(key, role).count(filters.months, filters.categories, filters.sources)

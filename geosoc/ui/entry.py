@@ -39,8 +39,9 @@ def run() -> None:
     user = state.current_user()
     apply_retention(cache.default_workspace(), user.workspace if user else None)
     if user is None:
-        startup_cache.start_demo_preload(str(cache.demo_dir()))
-        cache_views.start_workspace_preload(str(cache.default_workspace()))
+        # a force's workspace first (the two cores are not shared with the demo town meanwhile)
+        force = cache_views.start_workspace_preload(str(cache.default_workspace()))
+        startup_cache.start_demo_preload(str(cache.demo_dir()), _after=force)
         navigation = st.navigation([page("sign_in", "Sign in")])
     else:
         sidebar.render(user)

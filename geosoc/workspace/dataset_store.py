@@ -29,6 +29,7 @@ import pandas as pd
 
 from geosoc.errors import GeosocError, Problem, WorkspaceError
 from geosoc.ingest import Ingested
+from geosoc.memo import Memo
 from geosoc.schema import CRS_STORE, KIND, MONTH, SOURCE
 from geosoc.workspace import Workspace
 from geosoc.workspace.dataset_files import (
@@ -52,6 +53,10 @@ DATASET_KINDS = ("incidents", "area_counts", "boundaries", "postcodes", "imd", "
 #: Kinds :func:`load_table` returns (plain DataFrames).
 TABLE_KINDS = ("postcodes", "imd", "area_counts", "population")
 
+#: Frames read back, by file and SHA-256 (checked on every load before the memo is asked):
+#: the app loads one study per role from the same files, and a million points take seconds
+#: to decode. Callers get copies.
+_READ_FRAMES = Memo(max_entries=4)
 _INGEST_FIX = ("re-ingest it: geosoc ingest FILE --kind ... --workspace W --name NAME "
                "--replace")
 
@@ -221,8 +226,10 @@ def load_dataset(ws: Workspace, name: str) -> pd.DataFrame:
             "the data file's SHA-256 no longer matches the one recorded when it was stored",
             file=str(path), fix=_INGEST_FIX)])
     meta = record["metadata"]
-    return read_parquet_frame(path, geo=bool(meta["geo"]), index=meta.get("index"),
-                              period_columns=meta.get("period_columns", []))
+    frame = _READ_FRAMES.get((str(path.resolve()), record["sha256"]), lambda: read_parquet_frame(
+        path, geo=bool(meta["geo"]), index=meta.get("index"),
+        period_columns=meta.get("period_columns", [])))
+    return frame.copy()
 
 
 def list_datasets(ws: Workspace) -> pd.DataFrame:
