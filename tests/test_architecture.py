@@ -22,7 +22,7 @@ LIBRARY = Path(__file__).resolve().parents[1] / "geosoc"
 
 #: Stage rank of every top-level package or module of ``geosoc``.
 STAGES: dict[str, float] = {
-    "errors": 0, "schema": 0.5, "config": 0.5,
+    "errors": 0, "schema": 0.5, "config": 0.5, "memo": 0.5,
     "ingest": 1,
     "harm": 2,
     "aggregate": 3,
@@ -35,7 +35,7 @@ STAGES: dict[str, float] = {
     "cli": 10, "ui": 10,
 }
 #: Cross-cutting top-level modules allowed beside the packages.
-TOP_LEVEL_MODULES = {"__init__", "__main__", "errors", "schema", "config", "harm"}
+TOP_LEVEL_MODULES = {"__init__", "__main__", "errors", "schema", "config", "memo", "harm"}
 
 
 def _module_name(path: Path) -> str:

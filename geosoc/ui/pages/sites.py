@@ -17,7 +17,7 @@ from geosoc.report.interactive_charts import candidates_chart
 from geosoc.report.table_labels import column_label, display_table
 from geosoc.sites.candidates import compare_candidates, score_site
 from geosoc.sites.weights import COMPONENTS, DEFAULT_WEIGHTS
-from geosoc.ui import cache, chart_panels, map_cache, partner_panel, state
+from geosoc.ui import cache, cache_views, chart_panels, map_cache, partner_panel, state
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
@@ -86,7 +86,10 @@ choice = st.multiselect("Pick 2 to 4 candidates", list(ranked.index),
                         key="site_compare")
 if len(choice) >= 2:
     try:
-        comparison = compare_candidates(ranked, choice, cache.filtered(filters))
+        comparison = cache_views.memo(  # everything ranked depends on, and the choice
+            ("compare", key, filters, scale, tuple(sorted(weights.items())),
+             partner_panel.treatment_choice(study), tuple(choice)),
+            lambda: compare_candidates(ranked, choice, cache.filtered(filters)))
     except GeosocError as error:
         show_error(error)
     else:
