@@ -1,0 +1,66 @@
+"""The harm cube stored with every incidents dataset: how it is built.
+
+:func:`stored_harm_cube` is the cube builder the CLI and the app hand to
+:func:`geosoc.workspace.dataset_store.store_dataset` (the workspace stage may not import the
+engine, so it is passed in): :func:`~geosoc.engine.cube.partition_cube` on each monthly part
+with ``CubeSpec(resolution=10, by=SOURCE_CATEGORY)`` and the default harm weights
+(``geosoc/resources/harm_weights.csv``, as ``geosoc profile`` uses), no areas (boundaries may
+be stored later), combined with :func:`~geosoc.engine.cube.combine_cubes`. Coordinates are
+WGS84 degrees (EPSG:4326); harm is in days, as integer micro-days.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+
+from geosoc.engine.cube import SOURCE_CATEGORY, CubeSpec, combine_cubes, partition_cube
+from geosoc.harm import DEFAULT_WEIGHTS_PATH
+
+#: Finest H3 resolution of the stored cube (coarser cells are its parents).
+STORED_RESOLUTION = 10
+#: Threads reducing monthly parts at once (H3 and the harm lookup release the GIL in part).
+CUBE_THREADS = 2
+
+
+def default_weights_sha256() -> str:
+    """SHA-256 of the default harm weights table the stored cube is weighted with."""
+    return hashlib.sha256(DEFAULT_WEIGHTS_PATH.read_bytes()).hexdigest()
+
+
+def stored_cube_spec() -> CubeSpec:
+    """Return the spec of every stored cube: resolution 10, keyed by source and category."""
+    return CubeSpec(resolution=STORED_RESOLUTION, by=SOURCE_CATEGORY)
+
+
+def stored_harm_cube(parts: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Reduce an incidents dataset's monthly parts to its harm cube, and describe it.
+
+    Parameters
+    ----------
+    parts : sequence of pandas.DataFrame
+        Incidents with ``lon``, ``lat`` (EPSG:4326 degrees), ``month``, ``category`` and
+        ``source``, one frame per month (any split gives the same cube).
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        The cube (:func:`~geosoc.engine.cube.combine_cubes`) and what it holds:
+        ``resolution``, ``by``, ``scheme`` ("harm"), ``weights`` ("default") and
+        ``weights_sha256``.
+
+    Raises
+    ------
+    SchemaError
+        A category without a default harm weight (the store checks this first).
+    """
+    spec = stored_cube_spec()
+    with ThreadPoolExecutor(max_workers=CUBE_THREADS) as pool:
+        cubes = list(pool.map(lambda part: partition_cube(part, spec), parts))
+    info: dict[str, object] = {"resolution": STORED_RESOLUTION, "by": SOURCE_CATEGORY,
+                               "scheme": spec.scheme, "weights": "default",
+                               "weights_sha256": default_weights_sha256()}
+    return combine_cubes(cubes), info
