@@ -22,6 +22,7 @@ Stored frames keep their data contract: ``Period[M]`` month columns, the index (
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -139,15 +140,16 @@ def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, us
     split = choose_partitioned(kind, len(frame), partitioned)
     old = _record_or_none(ws, name)
     folder = datasets_dir(ws)
+    created, data_name = not folder.is_dir(), None
     folder.mkdir(exist_ok=True)
-    remove_orphans(folder, stored_names(ws.datasets.list()["path"]))
-    if split:
-        path, parts = write_partitioned(frame, folder, name)
-        data_name, extra = path.parent.name, {"partitioned": True, "parts": parts}
-    else:
-        path = write_parquet_atomically(frame, folder, name)
-        data_name, extra = path.name, {}
     try:
+        remove_orphans(folder, stored_names(ws.datasets.list()["path"]))
+        if split:
+            path, parts = write_partitioned(frame, folder, name)
+            data_name, extra = path.parent.name, {"partitioned": True, "parts": parts}
+        else:
+            path = write_parquet_atomically(frame, folder, name)
+            data_name, extra = path.name, {}
         if kind == "incidents" and cube is not None:
             extra["cube"] = store_cube(frame, folder, data_name, cube)
         metadata = {**_metadata(frame, ingested, kind=kind, file=data_name,
@@ -157,8 +159,11 @@ def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, us
     except BaseException:
         # Remove the new files unless a dataset record (an old one, or one a concurrent
         # ingest registered meanwhile with the same contents) names them.
-        if data_name not in stored_names(ws.datasets.list()["path"]):
+        if data_name is not None and data_name not in stored_names(ws.datasets.list()["path"]):
             remove_data(folder, data_name)
+        if created:  # leave no empty dataset folder behind either
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
     if old is not None and (previous := _stored_file(ws, old)) not in (None, folder / data_name):
         remove_data(folder, previous.name)
