@@ -53,6 +53,8 @@ NO_MONTH_PART = "month=none.parquet"
 ROW_COLUMN = "__row__"
 #: Threads reading parts at once.
 READ_THREADS = 4
+#: Threads writing parts at once.
+WRITE_THREADS = 2
 _FIX = ("re-ingest it: geosoc ingest FILE --kind ... --workspace W --name NAME --partitioned "
         "--replace")
 
@@ -119,9 +121,10 @@ def _check_points(frame: gpd.GeoDataFrame, geometry: str) -> None:
     geoms = frame[geometry].to_numpy()
     lon = frame[LON].to_numpy(dtype="float64", na_value=np.nan)
     lat = frame[LAT].to_numpy(dtype="float64", na_value=np.nan)
-    rebuilt = points_from_lonlat(lon, lat)
-    same = shapely.equals_exact(geoms, rebuilt, tolerance=0.0) | (
-        shapely.is_missing(geoms) & shapely.is_missing(rebuilt))
+    kind = shapely.get_type_id(geoms)  # 0: point, -1: missing
+    located = np.isfinite(lon) & np.isfinite(lat)
+    x, y = shapely.get_x(geoms), shapely.get_y(geoms)  # NaN where missing
+    same = np.where(located, (kind == 0) & (x == lon) & (y == lat), kind == -1)
     if not bool(np.all(same)):
         row = int(np.flatnonzero(~same)[0])
         raise WorkspaceError("dataset not stored partitioned", [Problem(
@@ -160,16 +163,18 @@ def write_partitioned(frame: pd.DataFrame, folder: Path, stem: str
     groups = month_groups(frame)
     table, geometry, ordered = _plain_table(frame, groups)
     temp = Path(tempfile.mkdtemp(prefix=INCOMING_PREFIX, dir=folder))
+    def write(group: tuple[str | None, np.ndarray]) -> dict[str, object]:
+        month, positions = group
+        sink = pa.BufferOutputStream()
+        pq.write_table(table.take(pa.array(positions)), sink)
+        data = sink.getvalue()
+        _write_bytes(temp / part_name(month), memoryview(data))
+        return {"file": part_name(month), "month": month, "rows": len(positions),
+                "sha256": _sha(memoryview(data)), "bytes": int(data.size)}
+
     try:
-        parts = []
-        for month, positions in groups:
-            sink = pa.BufferOutputStream()
-            pq.write_table(table.take(pa.array(positions)), sink)
-            data = sink.getvalue()
-            name = part_name(month)
-            _write_bytes(temp / name, memoryview(data))
-            parts.append({"file": name, "month": month, "rows": len(positions),
-                          "sha256": _sha(memoryview(data)), "bytes": int(data.size)})
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:  # pyarrow frees the GIL
+            parts = list(pool.map(write, groups))
         manifest = {"format": PARTITION_FORMAT, "columns": [str(c) for c in frame.columns],
                     "geometry": geometry, "crs": CRS_STORE if geometry else None,
                     "ordered": ordered, "rows": len(frame), "parts": parts,
