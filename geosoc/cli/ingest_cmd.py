@@ -2,7 +2,9 @@
 
 With ``--workspace W --name NAME`` a successful ingest is stored in the workspace
 (:func:`geosoc.workspace.dataset_store.store_dataset`); a rejected file stores nothing and leaves
-the workspace, its dataset folder and its audit log exactly as they were.
+the workspace, its dataset folder and its audit log exactly as they were. Incidents are
+stored with their harm cube (:func:`geosoc.engine.stored.stored_harm_cube`), and partitioned
+by month with ``--partitioned`` or when over 2,000,000 rows (``--no-partition``: one file).
 """
 
 from __future__ import annotations
