@@ -27,6 +27,8 @@ INCOMING_PREFIX = ".incoming-"
 #: Files older than this (seconds) that no dataset record names are orphans of a killed
 #: ingest; younger ones may belong to an ingest still running.
 ORPHAN_AGE_S = 600.0
+#: The manifest of a partitioned dataset's folder (:mod:`geosoc.workspace.partitioned`).
+MANIFEST_NAME = "manifest.json"
 #: Suffix of the harm cube stored beside an incidents dataset.
 CUBE_SUFFIX = ".cube.parquet"
 
@@ -64,7 +66,7 @@ def remove_orphans(folder: Path, registered: Iterable[str], *,
         if path.name in keep:
             continue
         ours = (path.is_dir() and (path.name.startswith(INCOMING_PREFIX)
-                                   or (path / "manifest.json").is_file())) or (
+                                   or (path / MANIFEST_NAME).is_file())) or (
             path.is_file() and path.suffix == ".parquet")
         with contextlib.suppress(OSError):
             if ours and now - path.stat().st_mtime >= min_age_s:
@@ -74,6 +76,22 @@ def remove_orphans(folder: Path, registered: Iterable[str], *,
                     path.unlink()
                 removed.append(path)
     return removed
+
+
+def stored_names(paths: Iterable[str]) -> set[str]:
+    """Names of the dataset files and folders that the records' ``path`` values name."""
+    named = [Path(p) for p in paths]
+    return {p.parent.name if p.name == MANIFEST_NAME else p.name for p in named}
+
+
+def remove_data(folder: Path, data_name: str) -> None:
+    """Remove a dataset's file or folder ``data_name`` in ``folder`` and its harm cube."""
+    path = folder / data_name
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+    (folder / cube_file_name(data_name)).unlink(missing_ok=True)
 
 
 def check_harm_weights(frame: pd.DataFrame, name: str) -> None:

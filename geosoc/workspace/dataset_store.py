@@ -37,7 +37,9 @@ from geosoc.workspace.cube_files import CubeBuilder
 from geosoc.workspace.dataset_files import (
     check_harm_weights,
     read_parquet_frame,
+    remove_data,
     remove_orphans,
+    stored_names,
     write_parquet_atomically,
 )
 from geosoc.workspace.dataset_list import STORE_FORMAT, hidden_datasets, list_datasets
@@ -48,9 +50,7 @@ from geosoc.workspace.partitioned import (
     choose_partitioned,
     filter_frame,
     read_stored,
-    remove_data,
     store_cube,
-    stored_names,
     write_partitioned,
 )
 from geosoc.workspace.roles import ANALYSTS, require_role

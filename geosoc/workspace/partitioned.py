@@ -24,7 +24,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -39,13 +39,12 @@ from geosoc.errors import Problem, WorkspaceError
 from geosoc.memo import Memo
 from geosoc.schema import CATEGORY, CRS_STORE, LAT, LON, MONTH, SOURCE
 from geosoc.workspace.cube_files import CubeBuilder, write_cube
-from geosoc.workspace.dataset_files import INCOMING_PREFIX, cube_file_name
+from geosoc.workspace.dataset_files import INCOMING_PREFIX, MANIFEST_NAME
 
 #: Incidents with more rows than this are stored partitioned even without ``partitioned=True``.
 PARTITION_ROWS = 2_000_000
 #: Format tag of every manifest.
 PARTITION_FORMAT = "geosoc-partitioned-1"
-MANIFEST_NAME = "manifest.json"
 #: Part of the rows without a usable month.
 NO_MONTH_PART = "month=none.parquet"
 #: Column holding each row's position in the stored frame, kept only when the rows were not
@@ -234,7 +233,9 @@ def bbox_filters(bbox: Sequence[float] | None) -> list[tuple[str, str, float]] |
 
 
 def _read_part(folder: Path, part: dict[str, object], name: str,
-               filters: list[tuple[str, str, float]] | None) -> pa.Table:
+               filters: list[tuple[str, str, float]] | None, geo: bool
+               ) -> tuple[pa.Table, np.ndarray | None]:
+    """Read and check one part; with ``geo`` also build its points (in this thread)."""
     path = folder / str(part["file"])
     try:
         data = path.read_bytes()
@@ -245,7 +246,11 @@ def _read_part(folder: Path, part: dict[str, object], name: str,
         raise WorkspaceError(f"dataset {name!r} was altered", [Problem(
             "the part file's SHA-256 no longer matches the one in manifest.json",
             file=str(path), fix=_FIX)])
-    return pq.read_table(pa.BufferReader(data), filters=filters)
+    table = pq.read_table(pa.BufferReader(data), filters=filters)
+    if not geo:
+        return table, None
+    lon, lat = (table.column(c).to_numpy().astype("float64") for c in (LON, LAT))
+    return table, points_from_lonlat(lon, lat)  # shapely frees the GIL: parts in parallel
 
 
 def read_partitioned(manifest_path: Path, sha256: str, *, name: str, index: str | None = None,
@@ -284,29 +289,31 @@ def read_partitioned(manifest_path: Path, sha256: str, *, name: str, index: str 
     folder = manifest_path.parent
     parts = chosen_parts(manifest, months)
     filters = bbox_filters(bbox)
+    geometry = manifest.get("geometry")
     if parts:
         with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(parts))) as pool:
-            tables = list(pool.map(lambda p: _read_part(folder, p, name, filters), parts))
-        table = pa.concat_tables(tables)
+            read = list(pool.map(lambda p: _read_part(folder, p, name, filters, bool(geometry)),
+                                 parts))
+        table = pa.concat_tables([t for t, _ in read])
+        points = np.concatenate([g for _, g in read]) if geometry else None
     else:
         first = manifest["parts"][0]["file"] if manifest["parts"] else None  # type: ignore
         if first is None:
             raise WorkspaceError(f"dataset {name!r} holds no parts", [Problem(
                 "manifest.json lists no part files", file=str(manifest_path), fix=_FIX)])
         table = pq.read_schema(folder / str(first)).empty_table()
+        points = np.empty(0, dtype=object)
     frame = table.to_pandas()
+    if geometry:
+        frame[str(geometry)] = gpd.GeoSeries(points, index=frame.index, crs=CRS_STORE)
+        frame = gpd.GeoDataFrame(frame, geometry=str(geometry), crs=CRS_STORE)
     if ROW_COLUMN in frame.columns:
         rows = frame.pop(ROW_COLUMN).to_numpy()
         if len(rows) > 1 and not bool(np.all(np.diff(rows) > 0)):
             frame = frame.iloc[np.argsort(rows, kind="stable")].reset_index(drop=True)
-    geometry = manifest.get("geometry")
-    if geometry:
-        lon = frame[LON].to_numpy(dtype="float64", na_value=np.nan)
-        lat = frame[LAT].to_numpy(dtype="float64", na_value=np.nan)
-        points = gpd.GeoSeries(points_from_lonlat(lon, lat), index=frame.index, crs=CRS_STORE)
-        frame = gpd.GeoDataFrame(frame.assign(**{str(geometry): points}),
-                                 geometry=str(geometry), crs=CRS_STORE)
-    frame = frame[list(manifest["columns"])]  # type: ignore[call-overload]
+    columns = list(manifest["columns"])  # type: ignore[call-overload]
+    if list(frame.columns) != columns:
+        frame = frame[columns]
     frame.index.name = index
     return frame
 
@@ -401,19 +408,3 @@ def store_cube(frame: pd.DataFrame, folder: Path, data_name: str, builder: CubeB
     cube, info = builder([plain.iloc[rows] for _, rows in month_groups(plain)])
     path, digest = write_cube(cube, folder, data_name)
     return {"file": path.name, "sha256": digest, "rows": len(cube), **info}
-
-
-def stored_names(paths: Iterable[str]) -> set[str]:
-    """Names of the dataset files and folders that the records' ``path`` values name."""
-    named = [Path(p) for p in paths]
-    return {p.parent.name if p.name == MANIFEST_NAME else p.name for p in named}
-
-
-def remove_data(folder: Path, data_name: str) -> None:
-    """Remove a dataset's file or folder ``data_name`` in ``folder`` and its harm cube."""
-    path = folder / data_name
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-    (folder / cube_file_name(data_name)).unlink(missing_ok=True)

@@ -20,9 +20,8 @@ from pathlib import Path
 
 from geosoc.errors import Problem, WorkspaceError
 from geosoc.workspace import Workspace, audit
-from geosoc.workspace.dataset_files import cube_file_name
+from geosoc.workspace.dataset_files import cube_file_name, stored_names
 from geosoc.workspace.dataset_store import datasets_dir
-from geosoc.workspace.partitioned import stored_names
 from geosoc.workspace.roles import ANALYSTS, require_role
 
 #: Prefix a dataset file is renamed to while its deletion is committed.
