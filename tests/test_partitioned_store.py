@@ -480,3 +480,17 @@ def test_cli_flags_and_datasets_list(tmp_path: Path, demo_dir: Path, capsys) -> 
     with pytest.raises(SystemExit):
         main(["ingest", "--help"])
     assert "2,000,000" in capsys.readouterr().out
+
+
+def test_cube_is_the_same_however_the_months_are_batched(police: Ingested, monkeypatch) -> None:
+    from geosoc.engine import stored
+    from geosoc.workspace.partitioned import month_groups
+
+    plain = pd.DataFrame(police.data[["lon", "lat", "month", "category", "source"]])
+    monthly = [plain.iloc[rows] for _, rows in month_groups(plain)]
+    one, _ = stored_harm_cube(monthly)  # one batch: not passed through combine_cubes
+    pd.testing.assert_frame_equal(one, combine_cubes([one]))
+    monkeypatch.setattr(stored, "BATCH_ROWS", len(plain) // 5)
+    assert len(stored._batches(monthly)) >= 5
+    batched, _ = stored_harm_cube(monthly)
+    pd.testing.assert_frame_equal(batched, one)

@@ -68,7 +68,8 @@ def stored_harm_cube(parts: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, dict[
     info: dict[str, object] = {"resolution": STORED_RESOLUTION, "by": SOURCE_CATEGORY,
                                "scheme": spec.scheme, "weights": "default",
                                "weights_sha256": default_weights_sha256()}
-    return combine_cubes(cubes), info
+    # one batch is already reduced and sorted as combine_cubes leaves it
+    return (cubes[0] if len(cubes) == 1 else combine_cubes(cubes)), info
 
 
 def _batches(parts: Sequence[pd.DataFrame]) -> list[pd.DataFrame]:
