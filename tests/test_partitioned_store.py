@@ -494,3 +494,15 @@ def test_cube_is_the_same_however_the_months_are_batched(police: Ingested, monke
     assert len(stored._batches(monthly)) >= 5
     batched, _ = stored_harm_cube(monthly)
     pd.testing.assert_frame_equal(batched, one)
+
+
+def test_replacing_with_the_same_data_keeps_its_folder(ws: Workspace, police: Ingested) -> None:
+    first = store_dataset(ws, police, name="police", kind="incidents", partitioned=True,
+                          cube=stored_harm_cube, **ANALYST)
+    again = store_dataset(ws, police, name="police", kind="incidents", partitioned=True,
+                          cube=stored_harm_cube, replace=True, **ANALYST)
+    assert again["sha256"] == first["sha256"] and again["path"] == first["path"]
+    assert sorted(p.name for p in datasets_dir(ws).iterdir()) == sorted(
+        [first["metadata"]["file"], first["metadata"]["cube"]["file"]])
+    _READ_FRAMES.clear()
+    assert_geodataframe_equal(load_dataset(ws, "police"), police.data)

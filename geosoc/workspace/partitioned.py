@@ -182,10 +182,13 @@ def write_partitioned(frame: pd.DataFrame, folder: Path, stem: str
         _write_bytes(temp / MANIFEST_NAME, text)
         _fsync_dir(temp)
         final = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', stem)}-{_sha(text)[:16]}"
-        if final.is_dir():  # the same contents are stored already (replaced by itself)
-            shutil.rmtree(temp)
-        else:
+        try:
             os.replace(temp, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+            shutil.rmtree(temp)  # the same contents are stored already (by itself, or by a
+            # concurrent ingest of the same data): the folder's name is its manifest's hash
     except OSError as err:
         shutil.rmtree(temp, ignore_errors=True)
         raise WorkspaceError("dataset not stored", [Problem(
