@@ -506,3 +506,22 @@ def test_replacing_with_the_same_data_keeps_its_folder(ws: Workspace, police: In
         [first["metadata"]["file"], first["metadata"]["cube"]["file"]])
     _READ_FRAMES.clear()
     assert_geodataframe_equal(load_dataset(ws, "police"), police.data)
+
+
+def test_the_study_loads_a_partitioned_workspace(tmp_path: Path, demo_dir: Path,
+                                                 police: Ingested) -> None:
+    from geosoc.ingest import read_boundaries
+    from geosoc.synth.writer import BOUNDARY_FILES
+    from geosoc.workspace.study import load_study
+
+    wards = read_boundaries(demo_dir / BOUNDARY_FILES["wards"], kind="ward")
+    studies = []
+    for split in (False, True):
+        with Workspace.open(tmp_path / f"{split}.sqlite") as ws:
+            store_dataset(ws, wards, name="wards", kind="boundaries", **ANALYST)
+            store_dataset(ws, police, name="police", kind="incidents", partitioned=split,
+                          **ANALYST)
+            _READ_FRAMES.clear()
+            studies.append(load_study(ws, role="analyst"))
+    assert_geodataframe_equal(studies[1].incidents, studies[0].incidents)
+    assert len(studies[1].incidents) == len(police.data)
