@@ -103,6 +103,10 @@ def run_list(args: argparse.Namespace) -> int:
     ws, user, role = _open(args)
     with ws:
         table = register_frame(ws.sharing.frame(), ws.datasets.list(), today=ws.now().date())
+        from geosoc.workspace.dataset_store import list_datasets
+
+        split = list_datasets(ws).set_index("name")["partitioned"]
+        table["partitioned"] = table["dataset"].map(split).fillna(False).astype(bool)
         ws.record(who=user, role=role, action="datasets.list", target="workspace:datasets")
     from geosoc.workspace.sharing import UNRECORDED_WIDEST_ROLE, allows
 
@@ -111,9 +115,9 @@ def run_list(args: argparse.Namespace) -> int:
                             for w, s in zip(widest, table["status"], strict=True)]
     if role != "analyst":  # a dataset kept from this role is not even named to it
         table = table[table["you_may_see"]].reset_index(drop=True)
-    shown = ["dataset", "kind", "rows", "owner_agency", "isa_reference", "legal_basis",
-             "protective_marking", "widest_role", "delete_by", "days_left", "status",
-             "you_may_see"]
+    shown = ["dataset", "kind", "rows", "partitioned", "owner_agency", "isa_reference",
+             "legal_basis", "protective_marking", "widest_role", "delete_by", "days_left",
+             "status", "you_may_see"]
     if args.json:
         print(table[shown].to_json(orient="records", indent=2))
         return 0

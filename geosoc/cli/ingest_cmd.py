@@ -2,7 +2,9 @@
 
 With ``--workspace W --name NAME`` a successful ingest is stored in the workspace
 (:func:`geosoc.workspace.dataset_store.store_dataset`); a rejected file stores nothing and leaves
-the workspace, its dataset folder and its audit log exactly as they were.
+the workspace, its dataset folder and its audit log exactly as they were. Incidents are
+stored with their harm cube (:func:`geosoc.engine.stored.stored_harm_cube`), and partitioned
+by month with ``--partitioned`` or when over 2,000,000 rows (``--no-partition``: one file).
 """
 
 from __future__ import annotations
@@ -42,6 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="who stores it (default: $GEOSOC_USER/login; analysts only)")
     store.add_argument("--replace", action="store_true",
                        help="replace a stored dataset of the same name")
+    split = store.add_mutually_exclusive_group()
+    split.add_argument("--partitioned", action="store_true", default=None,
+                       help="policeuk/points: store one Parquet file per month in a folder "
+                            "(fast to load, months read on their own); incidents over "
+                            "2,000,000 rows are stored so without this flag")
+    split.add_argument("--no-partition", dest="partitioned", action="store_false", default=None,
+                       help="store the incidents as one file, however many rows")
     from geosoc.cli.datasets_cmd import add_sharing_flags
 
     add_sharing_flags(parser.add_argument_group(
@@ -189,6 +198,15 @@ def _check_store_args(args: argparse.Namespace) -> object | None:
         raise ConfigError("a sharing record needs --workspace", [Problem(
             "sharing flags given without --workspace/--name", column="--workspace",
             fix="add --workspace W --name NAME, or drop the sharing flags")])
+    if args.partitioned is not None and args.kind not in ("policeuk", "points"):
+        flag = "--partitioned" if args.partitioned else "--no-partition"
+        raise ConfigError(f"{flag} is for incidents", [Problem(
+            f"--kind {args.kind} is never stored partitioned", column=flag,
+            fix=f"drop {flag}")])
+    if args.partitioned is not None and args.workspace is None:
+        raise ConfigError("--partitioned/--no-partition need --workspace", [Problem(
+            "nothing is stored without --workspace", column="--workspace",
+            fix="add --workspace W --name NAME")])
     if (args.workspace is None) != (args.name is None):
         given, missing = ("--workspace", "--name") if args.name is None else ("--name",
                                                                             "--workspace")
@@ -214,12 +232,19 @@ def _store(args: argparse.Namespace, result: Ingested, sharing: object | None = 
     from geosoc.workspace import Workspace
     from geosoc.workspace.dataset_store import KIND_BY_READER, store_dataset
 
+    kind = KIND_BY_READER[args.kind]
+    cube = None
+    if kind == "incidents":  # the harm cube is stored beside the points (engine stage)
+        from geosoc.engine.stored import stored_harm_cube as cube
     with Workspace.open(args.workspace) as ws:
         user, role = acting_user(ws, args.user)
-        record = store_dataset(ws, result, name=args.name, kind=KIND_BY_READER[args.kind],
-                               user=user, role=role, source=str(args.path),
-                               replace=args.replace, sharing=sharing)
-    return {k: record[k] for k in ("name", "kind", "rows", "sha256", "path", "loaded_by")}
+        record = store_dataset(ws, result, name=args.name, kind=kind, user=user, role=role,
+                               source=str(args.path), replace=args.replace, sharing=sharing,
+                               partitioned=args.partitioned, cube=cube)
+    meta = record["metadata"]
+    return {**{k: record[k] for k in ("name", "kind", "rows", "sha256", "path", "loaded_by")},
+            "partitioned": bool(meta.get("partitioned")), "parts": len(meta.get("parts", [])),
+            "cube_rows": meta["cube"]["rows"] if "cube" in meta else None}
 
 
 def _check_drops(args: argparse.Namespace, result: Ingested) -> None:
@@ -252,6 +277,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(result.report.summary())
     if stored:
+        how = (f", partitioned into {stored['parts']} monthly files"
+               + (" (over 2,000,000 rows)" if args.partitioned is None else "")
+               if stored["partitioned"] else "")
+        cube = (f"; harm cube of {stored['cube_rows']:,} rows stored beside it"
+                if stored["cube_rows"] is not None else "")
         print(f"stored {stored['rows']:,} rows as {stored['kind']} dataset "
-              f"{stored['name']!r} in {args.workspace}")
+              f"{stored['name']!r} in {args.workspace}{how}{cube}")
     return 0

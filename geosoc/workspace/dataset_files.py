@@ -9,6 +9,7 @@ import contextlib
 import errno
 import os
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -26,6 +27,15 @@ INCOMING_PREFIX = ".incoming-"
 #: Files older than this (seconds) that no dataset record names are orphans of a killed
 #: ingest; younger ones may belong to an ingest still running.
 ORPHAN_AGE_S = 600.0
+#: The manifest of a partitioned dataset's folder (:mod:`geosoc.workspace.partitioned`).
+MANIFEST_NAME = "manifest.json"
+#: Suffix of the harm cube stored beside an incidents dataset.
+CUBE_SUFFIX = ".cube.parquet"
+
+
+def cube_file_name(data_name: str) -> str:
+    """Return the name of the harm cube stored beside the dataset file or folder ``data_name``."""
+    return data_name.removesuffix(".parquet") + CUBE_SUFFIX
 
 
 def remove_orphans(folder: Path, registered: Iterable[str], *,
@@ -37,26 +47,51 @@ def remove_orphans(folder: Path, registered: Iterable[str], *,
     folder : Path
         The workspace's datasets folder.
     registered : iterable of str
-        File names the workspace's dataset records name (never removed).
+        File (and partitioned-dataset folder) names the workspace's dataset records name;
+        never removed, nor their harm cubes.
     min_age_s : float
-        Only files last modified at least this long ago (seconds) are removed.
+        Only files and folders last modified at least this long ago (seconds) are removed.
 
     Returns
     -------
     list of Path
-        The files removed.
+        The files and folders removed (a folder: a partitioned dataset, or its temporary
+        folder, holding ``manifest.json`` or named ``.incoming-*``).
     """
     keep = set(registered)
+    keep |= {cube_file_name(name) for name in keep}
     now = time.time()
     removed = []
-    for path in folder.glob("*.parquet"):
+    for path in folder.iterdir():
         if path.name in keep:
             continue
+        ours = (path.is_dir() and (path.name.startswith(INCOMING_PREFIX)
+                                   or (path / MANIFEST_NAME).is_file())) or (
+            path.is_file() and path.suffix == ".parquet")
         with contextlib.suppress(OSError):
-            if now - path.stat().st_mtime >= min_age_s:
-                path.unlink()
+            if ours and now - path.stat().st_mtime >= min_age_s:
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
                 removed.append(path)
     return removed
+
+
+def stored_names(paths: Iterable[str]) -> set[str]:
+    """Names of the dataset files and folders that the records' ``path`` values name."""
+    named = [Path(p) for p in paths]
+    return {p.parent.name if p.name == MANIFEST_NAME else p.name for p in named}
+
+
+def remove_data(folder: Path, data_name: str) -> None:
+    """Remove a dataset's file or folder ``data_name`` in ``folder`` and its harm cube."""
+    path = folder / data_name
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+    (folder / cube_file_name(data_name)).unlink(missing_ok=True)
 
 
 def check_harm_weights(frame: pd.DataFrame, name: str) -> None:

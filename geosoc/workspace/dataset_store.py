@@ -22,6 +22,7 @@ Stored frames keep their data contract: ``Period[M]`` month columns, the index (
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,18 +33,29 @@ from geosoc.ingest import Ingested
 from geosoc.memo import Memo
 from geosoc.schema import CRS_STORE, KIND, MONTH, SOURCE
 from geosoc.workspace import Workspace
+from geosoc.workspace.cube_files import CubeBuilder
 from geosoc.workspace.dataset_files import (
     check_harm_weights,
     read_parquet_frame,
+    remove_data,
     remove_orphans,
+    stored_names,
     write_parquet_atomically,
 )
+from geosoc.workspace.dataset_list import STORE_FORMAT, hidden_datasets, list_datasets
+from geosoc.workspace.dataset_list import visible_names as _names
 from geosoc.workspace.datasets import file_sha256
+from geosoc.workspace.partitioned import (
+    MANIFEST_NAME,
+    choose_partitioned,
+    filter_frame,
+    read_stored,
+    store_cube,
+    write_partitioned,
+)
 from geosoc.workspace.roles import ANALYSTS, require_role
-from geosoc.workspace.sharing import SharingRecord, visible_to
+from geosoc.workspace.sharing import SharingRecord
 
-#: Marker written in a stored dataset's metadata (datasets registered otherwise lack it).
-STORE_FORMAT = "geosoc-parquet-1"
 #: Dataset kinds, keyed by the ingest reader (``IngestReport.kind``) that produces them.
 KIND_BY_READER = {"policeuk": "incidents", "points": "incidents", "counts": "area_counts",
                   "boundaries": "boundaries", "postcodes": "postcodes", "imd": "imd",
@@ -68,7 +80,8 @@ def datasets_dir(ws: Workspace) -> Path:
 
 def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, user: str,
                   role: str, source: str | None = None, replace: bool = False,
-                  sharing: SharingRecord | None = None) -> dict[str, object]:
+                  sharing: SharingRecord | None = None, partitioned: bool | None = None,
+                  cube: CubeBuilder | None = None) -> dict[str, object]:
     """Write an ingested frame next to the workspace and register it; return the record.
 
     Parameters
@@ -91,6 +104,13 @@ def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, us
     sharing : SharingRecord, optional
         The data-sharing terms (owner, ISA, legal basis, marking, widest role, delete-by),
         checked before anything is written and recorded with the dataset in one transaction.
+    partitioned : bool, optional
+        Incidents only: store one Parquet file per month in a folder
+        (:mod:`geosoc.workspace.partitioned`); default: over ``PARTITION_ROWS`` rows.
+        ``False`` forces one file.
+    cube : CubeBuilder, optional
+        Incidents only: reduces the monthly parts to the harm cube stored beside the data
+        (:func:`geosoc.engine.stored.stored_harm_cube`), recorded in ``metadata["cube"]``.
 
     Returns
     -------
@@ -117,25 +137,36 @@ def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, us
     _check_request(ws, frame, name=name, kind=kind, replace=replace)
     if kind == "incidents":
         check_harm_weights(frame, name)
+    split = choose_partitioned(kind, len(frame), partitioned)
     old = _record_or_none(ws, name)
     folder = datasets_dir(ws)
+    created, data_name = not folder.is_dir(), None
     folder.mkdir(exist_ok=True)
-    remove_orphans(folder, ws.datasets.list()["path"].map(lambda p: Path(p).name))
-    path = write_parquet_atomically(frame, folder, name)
-    metadata = _metadata(frame, ingested, kind=kind, file=path.name,
-                         source=source or ingested.report.source)
     try:
+        remove_orphans(folder, stored_names(ws.datasets.list()["path"]))
+        if split:
+            path, parts = write_partitioned(frame, folder, name)
+            data_name, extra = path.parent.name, {"partitioned": True, "parts": parts}
+        else:
+            path = write_parquet_atomically(frame, folder, name)
+            data_name, extra = path.name, {}
+        if kind == "incidents" and cube is not None:
+            extra["cube"] = store_cube(frame, folder, data_name, cube)
+        metadata = {**_metadata(frame, ingested, kind=kind, file=data_name,
+                                source=source or ingested.report.source), **extra}
         record = ws.datasets.register(name, kind, path, rows=len(frame), user=user, role=role,
                                       metadata=metadata, replace=replace, sharing=sharing)
     except BaseException:
-        # Remove the new file unless a dataset record (an old one, or one a concurrent
-        # ingest registered meanwhile with the same contents) names it.
-        named = set(ws.datasets.list()["path"].map(lambda p: Path(p).name))
-        if path.name not in named:
-            path.unlink(missing_ok=True)
+        # Remove the new files unless a dataset record (an old one, or one a concurrent
+        # ingest registered meanwhile with the same contents) names them.
+        if data_name is not None and data_name not in stored_names(ws.datasets.list()["path"]):
+            remove_data(folder, data_name)
+        if created:  # leave no empty dataset folder behind either
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
-    if old is not None and (previous := _stored_file(ws, old)) not in (None, path):
-        previous.unlink(missing_ok=True)
+    if old is not None and (previous := _stored_file(ws, old)) not in (None, folder / data_name):
+        remove_data(folder, previous.name)
     return record
 
 
@@ -192,8 +223,9 @@ def _stored_file(ws: Workspace, record: dict[str, object]) -> Path | None:
     return datasets_dir(ws) / str(meta["file"])
 
 
-def load_dataset(ws: Workspace, name: str) -> pd.DataFrame:
-    """Read a stored dataset back, checking its SHA-256 first.
+def load_dataset(ws: Workspace, name: str, *, months: tuple[str, str] | None = None,
+                 bbox: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
+    """Read a stored dataset back, checking its SHA-256 (every part's, when partitioned).
 
     Parameters
     ----------
@@ -201,11 +233,17 @@ def load_dataset(ws: Workspace, name: str) -> pd.DataFrame:
         The open workspace.
     name : str
         The dataset name.
+    months : (str, str), optional
+        Incidents: only rows of these months (inclusive ``"YYYY-MM"``); a partitioned
+        dataset reads only their parts.
+    bbox : (lon0, lat0, lon1, lat1), optional
+        Incidents: only rows whose lon/lat (EPSG:4326 degrees) lie in this box.
 
     Returns
     -------
     pandas.DataFrame or geopandas.GeoDataFrame
         The frame as stored: its index, ``Period[M]`` month columns, geometry in EPSG:4326.
+        A partitioned dataset reads back as the same frame as one stored as a single file.
 
     Raises
     ------
@@ -213,7 +251,12 @@ def load_dataset(ws: Workspace, name: str) -> pd.DataFrame:
         No such dataset, it was registered without its data, or its file is missing or altered.
     """
     record = ws.datasets.get(name)
+    meta = record["metadata"]
     path = _stored_file(ws, record)
+    if path is not None and meta.get("partitioned"):
+        return read_stored(path / MANIFEST_NAME, str(record["sha256"]), name=name,
+                           index=meta.get("index"), months=months, bbox=bbox,
+                           memo=_READ_FRAMES)
     if path is None:
         raise WorkspaceError(f"dataset {name!r} has no stored data", [Problem(
             f"{name!r} was registered as the file {record['path']} only", column="name",
@@ -225,57 +268,17 @@ def load_dataset(ws: Workspace, name: str) -> pd.DataFrame:
         raise WorkspaceError(f"dataset {name!r} was altered", [Problem(
             "the data file's SHA-256 no longer matches the one recorded when it was stored",
             file=str(path), fix=_INGEST_FIX)])
-    meta = record["metadata"]
     frame = _READ_FRAMES.get((str(path.resolve()), record["sha256"]), lambda: read_parquet_frame(
         path, geo=bool(meta["geo"]), index=meta.get("index"),
         period_columns=meta.get("period_columns", [])))
+    if months is not None or bbox is not None:
+        return filter_frame(frame, months=months, bbox=bbox)
     return frame.copy()
 
 
-def list_datasets(ws: Workspace) -> pd.DataFrame:
-    """Return every dataset registered in ``ws``, by name.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``name``, ``kind``, ``area_kind`` / ``sources`` / ``months`` (comma-separated),
-        ``rows``, ``loaded_by``, ``loaded_at``, ``stored`` (False for datasets registered
-        without their data, which this module cannot load), and from the sharing record
-        ``owner_agency``, ``widest_role`` and ``delete_by`` (empty: no record).
-    """
-    records = [ws.datasets.get(name) for name in ws.datasets.list()["name"]]
-    columns = ["name", "kind", "area_kind", "sources", "months", "rows", "loaded_by",
-               "loaded_at", "stored", "owner_agency", "widest_role", "delete_by"]
-    terms = ws.sharing.frame().set_index("dataset")
-    rows = [{**{k: r[k] for k in ("name", "kind", "rows", "loaded_by", "loaded_at")},
-             **{k: ", ".join(r["metadata"].get(k, [])) for k in ("area_kind", "sources",
-                                                                 "months")},
-             "stored": r["metadata"].get("store") == STORE_FORMAT,
-             **{k: str(terms.at[r["name"], k]) if r["name"] in terms.index else ""
-                for k in ("owner_agency", "widest_role", "delete_by")}} for r in records]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _names(ws: Workspace, kind: str, area_kind: str | None = None, *, role: str
-           ) -> list[str]:
-    """Return the stored datasets of ``kind`` that ``role`` may see (widest-role rule)."""
-    listed = list_datasets(ws)
-    chosen = listed[(listed["kind"] == kind) & listed["stored"]]
-    if area_kind is not None:
-        listed_kinds = ", " + chosen["area_kind"].astype(str) + ","
-        chosen = chosen[listed_kinds.str.contains(f", {area_kind},", regex=False).astype(bool)]
-    return visible_to(chosen["name"].tolist(), ws.sharing.widest_roles(), role)
-
-
-def hidden_datasets(ws: Workspace, role: str) -> list[str]:
-    """Return the stored datasets ``role`` may not see (their widest role is narrower)."""
-    names = list_datasets(ws)["name"].tolist()
-    shown = set(visible_to(names, ws.sharing.widest_roles(), role))
-    return [n for n in names if n not in shown]
-
-
-def load_incidents(ws: Workspace, *, role: str, sources: list[str] | None = None
-                   ) -> gpd.GeoDataFrame:
+def load_incidents(ws: Workspace, *, role: str, sources: list[str] | None = None,
+                   months: tuple[str, str] | None = None,
+                   bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
     """Return every stored incident dataset (police and partners) ``role`` may see, as one frame.
 
     Parameters
@@ -287,6 +290,10 @@ def load_incidents(ws: Workspace, *, role: str, sources: list[str] | None = None
         record's widest role is narrower are left out, before any aggregation.
     sources : list of str, optional
         Keep only these ``source`` values (``["police"]``, ``["fire"]``); default all.
+    months, bbox : optional
+        Only these months (inclusive ``"YYYY-MM"`` pair) and lon/lat box ``(lon0, lat0,
+        lon1, lat1)`` (EPSG:4326 degrees): partitioned datasets read only those months'
+        parts, filtered by pyarrow (for pages that need the points around one site).
 
     Returns
     -------
@@ -296,14 +303,15 @@ def load_incidents(ws: Workspace, *, role: str, sources: list[str] | None = None
     Raises
     ------
     WorkspaceError
-        No incidents stored (or none from ``sources``).
+        No incidents stored (or none from ``sources``; a months/bbox subset may be empty).
     """
-    frames = [load_dataset(ws, n) for n in _names(ws, "incidents", role=role)]
+    frames = [load_dataset(ws, n, months=months, bbox=bbox)
+              for n in _names(ws, "incidents", role=role)]
     incidents = (gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=CRS_STORE)
                  if frames else None)
     if incidents is not None and sources is not None:
         incidents = incidents[incidents[SOURCE].isin(sources)].reset_index(drop=True)
-    if incidents is None or incidents.empty:
+    if incidents is None or (incidents.empty and months is None and bbox is None):
         wanted = "" if sources is None else " from " + ", ".join(sources)
         limited = [n for n in hidden_datasets(ws, role)
                    if n in set(list_datasets(ws).query("kind == 'incidents'")["name"])]

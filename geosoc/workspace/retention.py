@@ -2,9 +2,10 @@
 
 ``geosoc workspace retention`` and the app's start call :func:`apply_retention`; an analyst
 can delete a dataset early with :func:`delete_dataset` (``geosoc datasets delete``). A
-deletion removes the dataset's row and its (Geo)Parquet file beside the workspace, marks its
-sharing record ``deleted`` (kept for the ISA/DPIA register) and writes one audit entry
-(``dataset.delete``) naming the file, its SHA-256, the rows and the reason.
+deletion removes the dataset's row, its (Geo)Parquet file (or partitioned folder) and harm
+cube beside the workspace, marks its sharing record ``deleted`` (kept for the ISA/DPIA
+register) and writes one audit entry (``dataset.delete``) naming the file, its SHA-256, the
+rows and the reason.
 
 Backups taken before the deletion still hold the data: the deletion entry says so, and
 backups must be kept no longer than the shortest delete-by date they contain.
@@ -13,11 +14,13 @@ backups must be kept no longer than the shortest delete-by date they contain.
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import date
 from pathlib import Path
 
 from geosoc.errors import Problem, WorkspaceError
 from geosoc.workspace import Workspace, audit
+from geosoc.workspace.dataset_files import cube_file_name, stored_names
 from geosoc.workspace.dataset_store import datasets_dir
 from geosoc.workspace.roles import ANALYSTS, require_role
 
@@ -60,21 +63,23 @@ def delete_dataset(ws: Workspace, name: str, *, who: str, role: str, reason: str
     record = ws.datasets.get(name)  # raises when there is no such dataset
     meta = record["metadata"] if isinstance(record["metadata"], dict) else {}
     path = datasets_dir(ws) / str(meta["file"]) if meta.get("file") else None
-    parked = None
-    if path is not None and path.is_file():
-        parked = path.with_name(f"{DELETING_PREFIX}{path.name}")
-        os.replace(path, parked)
+    cube = (datasets_dir(ws) / cube_file_name(path.name)) if path is not None else None
+    parked = {}  # the data file or partitioned folder, and its harm cube
+    for stored in (path, cube):
+        if stored is not None and stored.exists():
+            parked[stored] = stored.with_name(f"{DELETING_PREFIX}{stored.name}")
+            os.replace(stored, parked[stored])
     details = {"reason": reason, "file": path.name if path else None, "kind": record["kind"],
                "rows": int(record["rows"]), "sha256": record["sha256"],
                "backups": "backups taken before this deletion still hold the data"}
     try:
         ws.datasets.remove(name, who=who, role=role, details=details)
     except BaseException:
-        if parked is not None and path is not None:
-            os.replace(parked, path)
+        for stored, aside in parked.items():
+            os.replace(aside, stored)
         raise
-    if parked is not None:
-        parked.unlink(missing_ok=True)
+    for aside in parked.values():
+        _remove(aside)
     return {"dataset": name, **{k: details[k] for k in ("file", "rows", "sha256", "reason")}}
 
 
@@ -122,16 +127,25 @@ def finish_interrupted(ws: Workspace) -> list[Path]:
     folder = datasets_dir(ws)
     if not folder.is_dir():
         return []
-    named = {Path(str(p)).name for p in ws.datasets.list()["path"]}
+    named = stored_names(ws.datasets.list()["path"])
+    named |= {cube_file_name(n) for n in named}
     removed = []
     for parked in sorted(folder.glob(f"{DELETING_PREFIX}*")):
         original = parked.with_name(parked.name[len(DELETING_PREFIX):])
         if original.name in named:
             os.replace(parked, original)
         else:
-            parked.unlink(missing_ok=True)
+            _remove(parked)
             removed.append(parked)
     return removed
+
+
+def _remove(path: Path) -> None:
+    """Remove a dataset file, or a partitioned dataset's folder."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def require_known(ws: Workspace, name: str) -> None:
