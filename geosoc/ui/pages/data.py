@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from geosoc.disclosure.rules import Role
+from geosoc.engine.stored import stored_harm_cube
 from geosoc.errors import GeosocError
 from geosoc.ingest import (
     Ingested,
@@ -188,12 +189,14 @@ if st.button("Check and load", type="primary", key="data_load"):
         with ProgressBar(f"Checking every row of {path.name}…") as bar:
             result = read(path)
             bar(0.7, f"Storing {result.report.rows_kept:,} rows in the workspace…")
+            kind = KIND_BY_READER[result.report.kind]
             with Workspace.open(cache.workspace_path(user)) as ws:
-                record = store_dataset(ws, result, name=name or path.stem,
-                                       kind=KIND_BY_READER[result.report.kind],
+                # incidents get their harm cube stored beside them, as with `geosoc ingest`
+                record = store_dataset(ws, result, name=name or path.stem, kind=kind,
                                        user=user.username, role=user.role.value,
                                        source=upload.name if upload is not None else str(path),
-                                       replace=replace, sharing=sharing)
+                                       replace=replace, sharing=sharing,
+                                       cube=stored_harm_cube if kind == "incidents" else None)
     except GeosocError as error:
         show_error(error)
         st.stop()
