@@ -152,10 +152,10 @@ def record_keys(incidents: pd.DataFrame, secret: bytes) -> np.ndarray:
     identity = pd.DataFrame(index=incidents.index)
     for column in ("incident_id", MONTH, "category", "source"):
         if column in incidents.columns:
-            identity[column] = incidents[column].astype("string").fillna("")
+            identity[column] = _as_text(incidents[column])
     for column in (LON, LAT):
         if column in incidents.columns:
-            identity[column] = incidents[column].astype(float).round(6).astype("string").fillna("")
+            identity[column] = _as_text(incidents[column].astype(float).round(6))
     if identity.shape[1] == 0:
         identity["row"] = np.arange(len(incidents)).astype(str)
     # Identical rows (ASB without an id at one snapped point) are told apart by occurrence.
@@ -166,6 +166,24 @@ def record_keys(incidents: pd.DataFrame, secret: bytes) -> np.ndarray:
     hashed = pd.util.hash_pandas_object(identity, index=False,
                                         hash_key=_hash_key(secret, "record-key"))
     return (hashed.to_numpy(dtype=np.uint64) % np.uint64(KEY_RANGE)).astype(np.int64)
+
+
+def _as_text(values: pd.Series) -> pd.Categorical:
+    """``values`` as text (missing: ``""``), each distinct value converted once.
+
+    A categorical of the distinct values' text hashes exactly as the text itself
+    (``hash_pandas_object`` hashes a categorical's categories and takes its codes), so the
+    keys equal those of converting every row, which costs seconds on a million rows.
+    """
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Index(distinct).astype("string").fillna("").to_numpy(dtype=object)
+    empty = np.flatnonzero(text == "")  # a value whose text is "" joins the missing ones
+    codes = np.where(codes < 0, empty[0] if len(empty) else len(text), codes)
+    if len(empty) > 1 or (len(empty) == 1 and (codes == len(text)).any()):
+        _, inverse = np.unique(text.astype(str), return_inverse=True)  # (rare) text repeats
+        text, codes = np.unique(text.astype(str)).astype(object), inverse[codes]
+    categories = pd.Index(np.append(text, "") if not len(empty) else text, dtype=object)
+    return pd.Categorical.from_codes(codes, categories=categories)
 
 
 def attach_record_keys(incidents: pd.DataFrame, secret: bytes) -> pd.DataFrame:

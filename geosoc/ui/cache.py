@@ -164,12 +164,26 @@ def current_study() -> Study:
 
 
 def _filtered(key: str, filters: state.Filters) -> gpd.GeoDataFrame:
-    return _study(key).filtered(filters.months, filters.categories, filters.sources)
+    return _located_study(key).filtered(filters.months, filters.categories, filters.sources)
 
 
 def filtered(filters: state.Filters) -> gpd.GeoDataFrame:
     """Return the current study's incidents under the sidebar filters (point level)."""
-    return current_study().filtered(filters.months, filters.categories, filters.sources)
+    return _located_study(study_key(), state.view_role().value).filtered(
+        filters.months, filters.categories, filters.sources)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _located_study(key: str, role: str = "analyst") -> Study:
+    """Return the study with lean incidents and their points (the point-level pages' input).
+
+    Without the free-text columns a month filter copies a million rows in a fraction of the
+    time; the points are the study's own (shared, read-only).
+    """
+    study = _study(key, role)
+    lean = gpd.GeoDataFrame(lean_incidents(study.incidents),
+                            geometry=study.incidents.geometry.to_numpy(), crs=study.incidents.crs)
+    return replace(study, incidents=lean)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -31,6 +31,7 @@ from geosoc.ui.cache import (
     _light_study,
     _study,
     _workspace_key,
+    area_index,
     cell_layer,
     demo_dir,
     headline,
@@ -68,6 +69,7 @@ def start_workspace_preload(path: str) -> threading.Thread | None:
         headline(key, default, Role.ANALYST.value)
         monthly(key, default, Role.ANALYST.value, by="source")
         area_outlines(key, "ward")
+        area_index(key, "ward")  # the Sites page locates every point in the wards
         _keyed_study(key, Role.PUBLIC.value)  # record keys for the launch (public) view
 
     thread = threading.Thread(target=preload, name="geosoc-workspace-preload", daemon=True)

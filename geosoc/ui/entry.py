@@ -39,9 +39,10 @@ def run() -> None:
     user = state.current_user()
     apply_retention(cache.default_workspace(), user.workspace if user else None)
     if user is None:
-        # a force's workspace first (the two cores are not shared with the demo town meanwhile)
-        force = cache_views.start_workspace_preload(str(cache.default_workspace()))
-        startup_cache.start_demo_preload(str(cache.demo_dir()), _after=force)
+        # an installation with a force's workspace preloads that, not the demo town (two
+        # preloads would share the cores while the first pages are drawn)
+        if cache_views.start_workspace_preload(str(cache.default_workspace())) is None:
+            startup_cache.start_demo_preload(str(cache.demo_dir()))
         navigation = st.navigation([page("sign_in", "Sign in")])
     else:
         sidebar.render(user)

@@ -35,18 +35,14 @@ PRELOADED_MODULES = ("folium", "pydeck", "geosoc.maps.deck", "geosoc.hotspots.co
 
 
 @st.cache_resource(show_spinner=False)
-def start_demo_preload(directory: str, _after: threading.Thread | None = None
-                       ) -> threading.Thread:
+def start_demo_preload(directory: str) -> threading.Thread:
     """Load the demo town and its default profile view in the background, once per process.
 
-    Started while the sign-in page is shown, so choosing demo mode rarely waits; with
-    ``_after`` (the preload of the installation's workspace) it starts once that has ended,
-    so a force's sign-in does not share the machine with the demo town.
+    Started while the sign-in page is shown (when no workspace of a force is installed), so
+    choosing demo mode rarely waits.
     """
 
     def preload() -> None:
-        if _after is not None:
-            _after.join()
         for module in PRELOADED_MODULES:
             importlib.import_module(module)
         key = directory + cache._harm_tag()
