@@ -61,8 +61,8 @@ def _shape_counts(app: AppSession) -> list[int]:
 
 
 def timed(app: AppSession, wire: Wire, action: Callable[[], None], *,
-          maps: int = 1, timeout_s: float = 300.0) -> tuple[float, float, int, float]:
-    """Run ``action``; return (seconds, MB sent, map shapes, server seconds) once settled.
+          maps: int = 1, timeout_s: float = 300.0) -> tuple[float, float, int, float, int]:
+    """Run ``action``; return (seconds, MB, map shapes, server seconds, reruns) once settled.
 
     Server seconds: from the action to the end of the last rerun it caused (the rest of
     ``seconds`` is the browser drawing).
@@ -101,8 +101,9 @@ def timed(app: AppSession, wire: Wire, action: Callable[[], None], *,
             raise TimeoutError(f"maps not drawn: {counts}")
         app.page.wait_for_timeout(300)
     seconds = max(last, drawn) - start
+    reruns = len([t for t in wire.finished if t >= start])
     return (seconds, (wire.received - bytes_before) / 1e6, sum(_shape_counts(app) or [0]),
-            last - start)
+            last - start, reruns)
 
 
 def sign_in(app: AppSession) -> None:
@@ -145,9 +146,10 @@ def run_size(rows: int, out: Path, workspace: Path | None = None
         app.page.wait_for_timeout(SIGN_IN_READ_S * 1000)  # a person types their password
 
         def step(name: str, action: Callable[[], None], target: float, maps: int = 1) -> None:
-            seconds, mb, shapes, server = timed(app, wire, action, maps=maps)
+            seconds, mb, shapes, server, reruns = timed(app, wire, action, maps=maps)
             results.append((name, seconds, mb, shapes, target))
-            print(f"  {name:<44} {seconds:6.1f} s (server {server:5.1f} s) {mb:7.2f} MB "
+            print(f"  {name:<44} {seconds:6.1f} s (server {server:5.1f} s, {reruns} reruns) "
+                  f"{mb:7.2f} MB "
                   f"{shapes:7,d} shapes", flush=True)
 
         step(f"Locality profile, first load (sign-in after {SIGN_IN_READ_S:g} s)",

@@ -1,5 +1,6 @@
-"""The app's caching seam, with its siblings ``cache_views``, ``startup_cache``, ``partner_cache``.
+"""The app's caching seam: studies, layers and analyses, computed once per key.
 
+Siblings: ``study_views`` (lean views of a loaded study), ``startup_cache``, ``partner_cache``.
 ``st.cache_data``/``st.cache_resource`` live only in these modules; ``cache_views`` is the
 map half (rendered maps, deck.gl maps, outlines, page analyses, the launch pack).
 
@@ -13,21 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from geosoc import aggregate, hotspots
-from geosoc.aggregate.cells import cover_area, h3_ints_to_str, lonlat_to_cells
+from geosoc.aggregate.cells import cover_area, h3_ints_to_str
 from geosoc.aggregate.pip_index import AreaIndex
 from geosoc.aggregate.rates import population_for, with_rates
 from geosoc.assets.files import read_assets
-from geosoc.config import Settings, load_config, server_key
-from geosoc.disclosure.cell_key import attach_record_keys
+from geosoc.config import Settings, load_config
 from geosoc.disclosure.contribution import disclosed_contribution
 from geosoc.disclosure.frames import disclosed_frames, frame_layer, frame_periods
 from geosoc.disclosure.rules import Role, months_for, rules_for
@@ -41,17 +39,22 @@ from geosoc.hotspots.emerging import emerging_hotspots, to_panel
 from geosoc.phases.change import PhasePlan
 from geosoc.phases.displacement import displacement_report
 from geosoc.phases.rings import buffer_rings
-from geosoc.schema import H3, LAT, LON
+from geosoc.schema import H3
 from geosoc.sites.ranking import rank_sites
 from geosoc.synth.demo import DEFAULT_DEMO_DIR
 from geosoc.ui import state
 from geosoc.ui.study import (
     Study,
-    lean_incidents,
     load_demo_study,
     load_workspace_study,
     with_activity_layer,
     workspace_fingerprint,
+)
+from geosoc.ui.study_views import (
+    filtered_rows,
+    located_study,
+    use_loader,
+    with_cells,
 )
 from geosoc.workspace import Workspace
 from geosoc.workspace.users import User
@@ -158,32 +161,22 @@ def _study(key: str, role: str = "analyst") -> Study:
     return demo_study(key, **_harm_options(), role=role)
 
 
+use_loader(_study)  # the lean views (study_views) derive from the studies loaded here
+
+
 def current_study() -> Study:
     """Return the study the session works on, for the role shown (GeosocError if not ready)."""
     return _study(study_key(), state.view_role().value)
 
 
 def _filtered(key: str, filters: state.Filters) -> gpd.GeoDataFrame:
-    return _located_study(key).filtered(filters.months, filters.categories, filters.sources)
+    return located_study(key).filtered(filters.months, filters.categories, filters.sources)
 
 
 def filtered(filters: state.Filters) -> gpd.GeoDataFrame:
     """Return the current study's incidents under the sidebar filters (point level)."""
-    return _located_study(study_key(), state.view_role().value).filtered(
+    return located_study(study_key(), state.view_role().value).filtered(
         filters.months, filters.categories, filters.sources)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _located_study(key: str, role: str = "analyst") -> Study:
-    """Return the study with lean incidents and their points (the point-level pages' input).
-
-    Without the free-text columns a month filter copies a million rows in a fraction of the
-    time; the points are the study's own (shared, read-only).
-    """
-    study = _study(key, role)
-    lean = gpd.GeoDataFrame(lean_incidents(study.incidents),
-                            geometry=study.incidents.geometry.to_numpy(), crs=study.incidents.crs)
-    return replace(study, incidents=lean)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -200,7 +193,7 @@ def cell_layer(key: str, filters: state.Filters, resolution: int, role: str,
     cover = cover_area(study.areas["ward"], resolution)
     # Partner and public: perturbed with the cell key method, and Gi*/LISA computed from
     # the disclosed values only (a raw-value Gi* inverts to the suppressed counts).
-    incidents = _with_cells(with_activity_layer(_keyed_filtered(key, filters, role)), key, role,
+    incidents = with_cells(with_activity_layer(_keyed_filtered(key, filters, role)), key, role,
                             resolution)
     return disclosed_cells(incidents, Role(role), resolution=resolution, cover=cover, by="source",
                            hotspots=with_hotspots, min_count=_min_count(role))
@@ -212,57 +205,8 @@ def _keyed_filtered(key: str, filters: state.Filters, role: str) -> gpd.GeoDataF
     Record keys are computed before the police-activity relabelling, from each incident's
     own identity, so the same incident has the same key on every page.
     """
-    months = months_for(Role(role), filters.months)
-    if Role(role) is Role.ANALYST:
-        return _light_study(key, role).filtered(months, filters.categories, filters.sources)
-    return _keyed_study(key, role).filtered(months, filters.categories, filters.sources)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _light_study(key: str, role: str = "analyst") -> Study:
-    """Return the study with its incidents as a plain frame (lon/lat kept, no geometry).
-
-    The layers aggregate by ``lon``/``lat``: filtering a million rows without their shapely
-    points is ~4x faster, and the tables are identical.
-    """
-    study = _study(key, role)
-    return replace(study, incidents=lean_incidents(study.incidents))
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _point_cells(key: str, role: str, resolution: int) -> np.ndarray:
-    """Return the H3 cell (uint64, ``0`` unlocated) of every incident of the light study.
-
-    Computed once per study, role and resolution, so a month or category change only
-    selects and sums (the cells of a filtered frame are ``cells[frame.index]``).
-    """
-    incidents = _light_study(key, role).incidents
-    return lonlat_to_cells(incidents[LON].to_numpy(dtype="float64", na_value=np.nan),
-                           incidents[LAT].to_numpy(dtype="float64", na_value=np.nan),
-                           resolution)
-
-
-def _with_cells(frame: pd.DataFrame, key: str, role: str, resolution: int) -> pd.DataFrame:
-    """Return ``frame`` (rows of the light study) with its incidents' ``h3`` at ``resolution``.
-
-    The aggregation then sums by the stored cells instead of locating every point again
-    (:func:`geosoc.aggregate.harm_by_cell` reads ``h3`` with ``attrs["h3_resolution"]``).
-    """
-    out = frame.assign(**{H3: _point_cells(key, role, resolution)[frame.index.to_numpy()]})
-    out.attrs["h3_resolution"] = int(resolution)
-    return out
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _keyed_study(key: str, role: str) -> Study:
-    """Return the study with every record key attached, once per study (read-only).
-
-    A record key hashes the incident's own identity (its occurrence among identical rows
-    included, and identical rows share month, category and source), so keying the whole
-    study once gives each filtered incident the key it would get when keyed after filtering.
-    """
-    study = _light_study(key, role)
-    return replace(study, incidents=attach_record_keys(study.incidents, server_key()))
+    return filtered_rows(key, months_for(Role(role), filters.months), filters.categories,
+                          filters.sources, role)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -303,7 +247,7 @@ def month_frames(key: str, filters: state.Filters, kind: str, resolution: int,
     study = _study(key)
     incidents = with_activity_layer(_keyed_filtered(key, filters, role))
     if kind == "h3":
-        incidents = _with_cells(incidents, key, role, resolution)
+        incidents = with_cells(incidents, key, role, resolution)
     places = ({"cover": cover_area(study.areas["ward"], resolution), "resolution": resolution}
               if kind == "h3" else {"areas": study.areas[kind], "index": area_index(key, kind),
                                     "parents": study.areas["ward"] if kind != "ward" else None})
@@ -353,7 +297,7 @@ def emerging_layer(key: str, filters: state.Filters, resolution: int, role: str)
         return pd.DataFrame({"emerging_class": pd.Series(dtype=str),
                              "trend_tau": pd.Series(dtype=float),
                              "trend_p": pd.Series(dtype=float)})
-    located = _with_cells(_keyed_filtered(key, filters, role), key, role, resolution)
+    located = with_cells(_keyed_filtered(key, filters, role), key, role, resolution)
     located = located[located[H3].to_numpy() != 0]
     located = located.assign(h3=h3_ints_to_str(located[H3].to_numpy()))
     panel = to_panel(located, "h3", "Q", ids=cover.index)

@@ -27,8 +27,6 @@ from geosoc.report.pack_base import pack_base
 from geosoc.report.profile_report import ReportInputs, render_profile_report
 from geosoc.ui import state
 from geosoc.ui.cache import (
-    _keyed_study,
-    _light_study,
     _study,
     _workspace_key,
     area_index,
@@ -40,6 +38,7 @@ from geosoc.ui.cache import (
     study_key,
 )
 from geosoc.ui.startup_cache import PRELOADED_MODULES
+from geosoc.ui.study_views import keyed_study, light_study
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -70,7 +69,7 @@ def start_workspace_preload(path: str) -> threading.Thread | None:
         monthly(key, default, Role.ANALYST.value, by="source")
         area_outlines(key, "ward")
         area_index(key, "ward")  # the Sites page locates every point in the wards
-        _keyed_study(key, Role.PUBLIC.value)  # record keys for the launch (public) view
+        keyed_study(key, Role.PUBLIC.value)  # record keys for the launch (public) view
 
     thread = threading.Thread(target=preload, name="geosoc-workspace-preload", daemon=True)
     thread.start()
@@ -175,4 +174,4 @@ def event_count(filters: state.Filters) -> int:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _event_count(key: str, filters: state.Filters, role: str = "analyst") -> int:
-    return _light_study(key, role).count(filters.months, filters.categories, filters.sources)
+    return light_study(key, role).count(filters.months, filters.categories, filters.sources)
