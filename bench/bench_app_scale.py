@@ -101,6 +101,7 @@ def timed(app: AppSession, wire: Wire, action: Callable[[], None], *,
             raise TimeoutError(f"maps not drawn: {counts}")
         app.page.wait_for_timeout(300)
     seconds = max(last, drawn) - start
+    last = wire.finished[-1]  # reruns that ended while the maps were drawing count too
     reruns = len([t for t in wire.finished if t >= start])
     return (seconds, (wire.received - bytes_before) / 1e6, sum(_shape_counts(app) or [0]),
             last - start, reruns)
@@ -146,6 +147,8 @@ def run_size(rows: int, out: Path, workspace: Path | None = None
         app.page.wait_for_timeout(SIGN_IN_READ_S * 1000)  # a person types their password
 
         def step(name: str, action: Callable[[], None], target: float, maps: int = 1) -> None:
+            if os.environ.get("BENCH_TRACE"):
+                print(f"  @ {time.time():.2f} {name}", flush=True)
             seconds, mb, shapes, server, reruns = timed(app, wire, action, maps=maps)
             results.append((name, seconds, mb, shapes, target))
             print(f"  {name:<44} {seconds:6.1f} s (server {server:5.1f} s, {reruns} reruns) "

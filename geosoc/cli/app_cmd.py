@@ -23,6 +23,7 @@ STREAMLIT_OPTIONS: dict[str, str] = {
     "server.headless": "true",
     "server.runOnSave": "false",
     "server.maxUploadSize": "500",
+    "runner.postScriptGC": "false",
     "browser.gatherUsageStats": "false",
     "client.toolbarMode": "minimal",
     "client.showErrorDetails": "none",
