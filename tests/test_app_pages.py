@@ -262,7 +262,10 @@ def test_data_page_loads_a_police_folder_into_the_workspace(app, demo_dir):
     _ok(at)
     assert any("Stored 'police_all'" in s.value for s in at.success)
     folder = demo_dir / "demo-workspace.datasets"
-    assert len(list(folder.glob("police_all-*.parquet"))) == 1  # the replaced file is gone
+    cubes = list(folder.glob("police_all-*.cube.parquet"))
+    points = [f for f in folder.glob("police_all-*.parquet") if f not in cubes]
+    assert len(points) == 1  # the replaced file is gone
+    assert len(cubes) == 1  # incidents stored in the app get their harm cube, as with the CLI
 
 
 def test_data_page_lists_every_problem_of_a_bad_file(app, demo_dir, tmp_path):
