@@ -156,19 +156,24 @@ def write_parquet_atomically(frame: pd.DataFrame, folder: Path, stem: str) -> Pa
         os.replace(temp_path, final)
     except OSError as err:
         temp_path.unlink(missing_ok=True)
-        raise WorkspaceError("dataset not stored", [Problem(
-            f"could not write the dataset file: {err.strerror or err}", file=str(folder),
-            fix="free disk space and ingest again (nothing was stored)"
-            if err.errno == errno.ENOSPC else "check the workspace folder is writable")]
-        ) from err
+        raise write_failure(err, folder, "file") from err
     except BaseException:
         temp_path.unlink(missing_ok=True)
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return final
 
 
-def _fsync_dir(folder: Path) -> None:
+def write_failure(err: OSError, folder: Path, what: str) -> WorkspaceError:
+    """Return the error of a dataset ``what`` ("file", "folder") that could not be written."""
+    return WorkspaceError("dataset not stored", [Problem(
+        f"could not write the dataset {what}: {err.strerror or err}", file=str(folder),
+        fix="free disk space and ingest again (nothing was stored)"
+        if err.errno == errno.ENOSPC else "check the workspace folder is writable")])
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (new or renamed files) to disk, where the platform can."""
     with contextlib.suppress(OSError):  # not every platform can open a folder (Windows)
         descriptor = os.open(folder, os.O_RDONLY)
         try:

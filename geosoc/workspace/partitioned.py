@@ -16,8 +16,6 @@ Reads run the parts in threads (pyarrow releases the GIL) and can read a subset:
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
 import json
 import os
@@ -39,7 +37,12 @@ from geosoc.errors import Problem, WorkspaceError
 from geosoc.memo import Memo
 from geosoc.schema import CATEGORY, CRS_STORE, LAT, LON, MONTH, SOURCE
 from geosoc.workspace.cube_files import CubeBuilder, write_cube
-from geosoc.workspace.dataset_files import INCOMING_PREFIX, MANIFEST_NAME
+from geosoc.workspace.dataset_files import (
+    INCOMING_PREFIX,
+    MANIFEST_NAME,
+    fsync_dir,
+    write_failure,
+)
 
 #: Incidents with more rows than this are stored partitioned even without ``partitioned=True``.
 PARTITION_ROWS = 2_000_000
@@ -89,15 +92,6 @@ def _write_bytes(path: Path, data: bytes | memoryview) -> None:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a folder (Windows)
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
 
 
 def _plain_table(frame: pd.DataFrame, groups: list[tuple[str | None, np.ndarray]]
@@ -180,7 +174,7 @@ def write_partitioned(frame: pd.DataFrame, folder: Path, stem: str
                     "schema_columns": table.schema.names}
         text = json.dumps(manifest, indent=1, sort_keys=True).encode()
         _write_bytes(temp / MANIFEST_NAME, text)
-        _fsync_dir(temp)
+        fsync_dir(temp)
         final = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', stem)}-{_sha(text)[:16]}"
         try:
             os.replace(temp, final)
@@ -191,15 +185,11 @@ def write_partitioned(frame: pd.DataFrame, folder: Path, stem: str
             # concurrent ingest of the same data): the folder's name is its manifest's hash
     except OSError as err:
         shutil.rmtree(temp, ignore_errors=True)
-        raise WorkspaceError("dataset not stored", [Problem(
-            f"could not write the dataset folder: {err.strerror or err}", file=str(folder),
-            fix="free disk space and ingest again (nothing was stored)"
-            if err.errno == errno.ENOSPC else "check the workspace folder is writable")]
-        ) from err
+        raise write_failure(err, folder, "folder") from err
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return final / MANIFEST_NAME, parts
 
 
