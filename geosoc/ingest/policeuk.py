@@ -209,8 +209,12 @@ def _ids_in_several_files(raw: pd.DataFrame) -> np.ndarray:
     if n_files < 2:
         return np.zeros(len(raw), dtype=bool)
     ids, blank = encode(raw["Crime ID"])
-    pairs = np.unique(ids.astype(np.int64) * n_files + files) // n_files
-    shared = np.bincount(pairs, minlength=len(blank)) > 1
+    # an id is in several files when its first and last file differ (no sort of every row)
+    first = np.full(len(blank), n_files, dtype=np.int64)
+    last = np.full(len(blank), -1, dtype=np.int64)
+    np.minimum.at(first, ids, files)
+    np.maximum.at(last, ids, files)
+    shared = first != last
     shared[blank] = False
     return shared[ids]
 
