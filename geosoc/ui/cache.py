@@ -146,6 +146,8 @@ def _harm_tag() -> str:
 
 
 WORKSPACE_KEY = "workspace"
+#: H3 resolution of the Sites page's hot-spot cells (the ranking's default).
+SITE_RESOLUTION = 9
 
 
 def _study(key: str, role: str = "analyst") -> Study:
@@ -319,7 +321,9 @@ def ranked_sites(key: str, filters: state.Filters, scale: str,
     if partner is not None and treatment:
         partner = partner.with_treatment(dict(treatment))
     ranked = rank_sites(
-        _filtered(key, filters), wards=study.areas["ward"], scale=scale,
+        # each incident's resolution-9 cell computed once per study (the ranking's hot spots)
+        with_cells(_filtered(key, filters), key, "analyst", SITE_RESOLUTION),
+        wards=study.areas["ward"], scale=scale, resolution=SITE_RESOLUTION,
         sectors=study.areas.get("postcode_sector"), lsoas=study.areas.get("lsoa"),
         imd=study.imd, assets=study.assets, weights=dict(weights),
         partner_counts=partner, population=study.postcodes,
