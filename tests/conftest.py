@@ -37,3 +37,11 @@ def _server_key_outside_home(tmp_path_factory: pytest.TempPathFactory) -> None:
     key_file.write_text("5e" * 32 + "\n")
     os.environ["GEOSOC_AUDIT_KEY_FILE"] = str(key_file)
     os.environ.pop("GEOSOC_AUDIT_KEY", None)
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo town, generated once per test module (app and pack tests read it)."""
+    from geosoc.synth.demo import ensure_demo
+
+    return ensure_demo(tmp_path_factory.mktemp("demo"))

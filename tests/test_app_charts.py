@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from geosoc.disclosure.rules import Role
-from geosoc.synth.demo import ensure_demo
 from geosoc.ui.state import USER_KEY, SessionUser
 from tests.app_harness import APP, PAGES, open_page
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    return ensure_demo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture

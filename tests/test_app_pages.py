@@ -17,14 +17,9 @@ from streamlit.testing.v1 import AppTest
 from geosoc.disclosure.point_leaks import find_point_leaks
 from geosoc.disclosure.rules import Role
 from geosoc.harm import DEFAULT_WEIGHTS_PATH
-from geosoc.synth.demo import ensure_demo, load_demo
+from geosoc.synth.demo import load_demo
 from geosoc.ui.state import USER_KEY, SessionUser
 from tests.app_harness import APP, PAGES, assert_ok, folium_payloads, open_page
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    return ensure_demo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture

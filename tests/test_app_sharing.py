@@ -7,22 +7,15 @@ workspace signed in to by a partner user.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from geosoc.disclosure.rules import Role
-from geosoc.synth.demo import ensure_demo
 from geosoc.ui.state import SessionUser
 from geosoc.workspace import Workspace
 from tests.app_harness import APP, open_page
 from tests.test_sharing import HEALTH_ONLY, build_workspace, terms
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    return ensure_demo(tmp_path_factory.mktemp("demo"))
 
 
 def make(user: SessionUser, page: str | None = None, view: Role | None = None) -> AppTest:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser_harness import require_browser
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 #: Where to click inside the map frame (fractions of its width and height), tried in turn
 #: until a click lands on the map rather than on a marker cluster.
@@ -20,13 +21,7 @@ SPOTS = ((0.3, 0.3), (0.7, 0.3), (0.3, 0.7), (0.7, 0.7), (0.5, 0.15), (0.15, 0.5
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    pytest.importorskip("playwright")
-    from geosoc.maps.vendor import missing_files
-
-    if missing_files():
-        pytest.skip("offline map assets missing: run python -m geosoc.maps.vendor")
+    require_browser()
     from geosoc.synth.demo import ensure_demo
 
     return ensure_demo(tmp_path_factory.mktemp("demo"))

@@ -11,18 +11,13 @@ from streamlit.testing.v1 import AppTest
 
 from geosoc.disclosure.point_leaks import find_point_leaks
 from geosoc.disclosure.rules import Role
-from geosoc.synth.demo import ensure_demo, load_demo
+from geosoc.synth.demo import load_demo
 from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
 from geosoc.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "geosoc/ui/pages/assets.py"
 HOSTILE = "<img src=x onerror=alert(1)>${alert(2)}`"
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    return ensure_demo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture

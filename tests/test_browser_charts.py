@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser_harness import require_browser
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHART = '[data-testid="stVegaLiteChart"]'
 TOOLTIP = "#vg-tooltip-element"
@@ -22,13 +23,7 @@ TOOLTIP = "#vg-tooltip-element"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    pytest.importorskip("playwright")
-    from geosoc.maps.vendor import missing_files
-
-    if missing_files():
-        pytest.skip("offline map assets missing: run python -m geosoc.maps.vendor")
+    require_browser()
     from geosoc.synth.demo import ensure_demo
     from geosoc.ui.server import app_server
 

@@ -12,18 +12,17 @@ from pathlib import Path
 import pytest
 from team_workspace import PASSWORD
 
+from tests.browser_harness import require_browser
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 OUTCOME = "Twenty young people joined the boxing club"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    pytest.importorskip("playwright")
+    require_browser()
     from team_workspace import team_workspace
 
     from geosoc.synth.demo import ensure_demo

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from tile_fixtures import write_mbtiles
 
+from tests.browser_harness import require_browser
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 PAGES = {"Locality profile": 4, "Sites": 1, "Phases & displacement": 4,
          "Community assets": 1, "Launch presentation": 1}
@@ -27,13 +28,7 @@ CENTRES_JS = """() => Object.keys(window).filter(k => k.startsWith('map_') && wi
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    pytest.importorskip("playwright")
-    from geosoc.maps.vendor import missing_files
-
-    if missing_files():
-        pytest.skip("offline map assets missing: run python -m geosoc.maps.vendor")
+    require_browser()
     from geosoc.synth.demo import ensure_demo
     from geosoc.ui.server import app_server
 

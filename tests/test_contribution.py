@@ -19,7 +19,7 @@ from geosoc.maps.deprivation import (
     decile_legend,
     deprivation_frame,
 )
-from geosoc.synth.demo import ensure_demo, load_demo
+from geosoc.synth.demo import load_demo
 from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -57,11 +57,6 @@ def test_disclosed_contribution_for_partner_and_public() -> None:
         "2024Q1", "2024Q2")
     again = disclosed_contribution(frame, Role.PARTNER, secret=SECRET).set_index("source")
     assert again.loc["police", "records"] == partner.loc["police", "records"]  # same key
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    return ensure_demo(tmp_path_factory.mktemp("demo"))
 
 
 def test_deprivation_layer_and_legend(demo_dir: Path) -> None:

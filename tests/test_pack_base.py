@@ -20,16 +20,11 @@ from geosoc.report.pack_base import PackBase, pack_base
 from geosoc.report.profile_report import ReportInputs, render_profile_report
 from geosoc.report.review_inputs import demo_review_inputs
 from geosoc.report.review_pack import render_review_pack
-from geosoc.synth.demo import ensure_demo, load_demo
+from geosoc.synth.demo import load_demo
 
 pytestmark = pytest.mark.skipif(bool(missing_files()),
                                 reason="map assets not fetched: run python -m geosoc.maps.vendor")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    return ensure_demo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="module")

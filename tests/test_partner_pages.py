@@ -7,7 +7,6 @@ signals keep their own layer and legend, and the harm/indicator choice changes t
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,15 +14,10 @@ from streamlit.testing.v1 import AppTest
 from geosoc.aggregate.count_layers import PartnerCounts
 from geosoc.disclosure.count_tables import disclosed_count_areas, disclosed_count_totals
 from geosoc.disclosure.rules import Role
-from geosoc.synth.demo import ensure_demo, load_demo
+from geosoc.synth.demo import load_demo
 from tests.app_harness import PAGES, assert_ok, open_page
 
 SOURCES = ("health", "housing", "youth")
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory) -> Path:
-    return ensure_demo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture
