@@ -48,6 +48,9 @@ LAT = "lat"
 LSOA_CODE = "lsoa_code"
 POSTCODE = "postcode"
 H3 = "h3"
+#: Optional incidents column: how many identical events a row stands for (a stored
+#: aggregate read back as rows, :mod:`geosoc.engine.cube_rows`); absent means one each.
+EVENTS = "events"
 AREA_CODE = "area_code"
 NAME = "name"
 KIND = "kind"

@@ -23,13 +23,21 @@ from geosoc.aggregate.tables import harm_by_cell, harm_by_month
 from geosoc.cli import main
 from geosoc.engine.cube import (
     KEY_SEP,
+    KEYS,
     combine_cubes,
     cube_cells,
     cube_months,
     cube_unlocated,
     key_parts,
+    partition_cube,
 )
-from geosoc.engine.stored import STORED_RESOLUTION, default_weights_sha256, stored_harm_cube
+from geosoc.engine.stored import (
+    STORED_RESOLUTION,
+    default_weights_sha256,
+    stored_cube_spec,
+    stored_harm_cube,
+    sum_cube_rows,
+)
 from geosoc.errors import WorkspaceError
 from geosoc.harm import apply_harm_weights
 from geosoc.ingest import Ingested, read_points, read_policeuk
@@ -410,8 +418,11 @@ def test_stored_cube_totals_equal_the_points(ws: Workspace, police: Ingested,
     pd.testing.assert_frame_equal(load_cube(ws, "police_parts"), load_cube(ws, "police_file"))
     cube, info = workspace_cube(ws, role="analyst")
     assert info["datasets"] == ["fire", "police_file", "police_parts"]
-    pd.testing.assert_frame_equal(cube, combine_cubes(
-        [load_cube(ws, n) for n in ("fire", "police_file", "police_parts")]))
+    parts = [load_cube(ws, n) for n in ("fire", "police_file", "police_parts")]
+    pd.testing.assert_frame_equal(cube, sum_cube_rows(parts))
+    harm_part = [*KEYS, "count", "harm_micro"]  # the engine's cube, summed apart
+    pd.testing.assert_frame_equal(combine_cubes([cube[harm_part]]),
+                                  combine_cubes([p[harm_part] for p in parts]))
     points = apply_harm_weights(load_incidents(ws, role="analyst"))
     points["h3"] = lonlat_to_cells(points["lon"].to_numpy(), points["lat"].to_numpy(), 10)
     points.attrs["h3_resolution"] = 10  # coarser cells: parents of the res-10 ones, as stored
@@ -488,8 +499,12 @@ def test_cube_is_the_same_however_the_months_are_batched(police: Ingested, monke
 
     plain = pd.DataFrame(police.data[["lon", "lat", "month", "category", "source"]])
     monthly = [plain.iloc[rows] for _, rows in month_groups(plain)]
-    one, _ = stored_harm_cube(monthly)  # one batch: not passed through combine_cubes
-    pd.testing.assert_frame_equal(one, combine_cubes([one]))
+    one, _ = stored_harm_cube(monthly)  # one batch: not passed through sum_cube_rows
+    pd.testing.assert_frame_equal(one, sum_cube_rows([one]))
+    # its harm half is the engine's cube of the same points (partition_cube, resolution 10)
+    harm_part = [*KEYS, "count", "harm_micro"]
+    pd.testing.assert_frame_equal(combine_cubes([one[harm_part]]),
+                                  partition_cube(plain, stored_cube_spec()))
     monkeypatch.setattr(stored, "BATCH_ROWS", len(plain) // 5)
     assert len(stored._batches(monthly)) >= 5
     batched, _ = stored_harm_cube(monthly)

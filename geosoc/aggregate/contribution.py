@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from geosoc.aggregate.tables import event_weights
 from geosoc.schema import HARM, MONTH, SOURCE
 
 #: Columns of :func:`contribution_table`.
@@ -24,8 +25,8 @@ def contribution_table(incidents: pd.DataFrame, owners: Mapping[str, str] | None
     Parameters
     ----------
     incidents : pandas.DataFrame
-        Incidents contract (``source``, ``month`` Period[M], ``harm`` in days if weighted);
-        any CRS, geometry not used.
+        Incidents contract (``source``, ``month`` Period[M], ``harm`` in days if weighted;
+        rows with ``events`` stand for that many); any CRS, geometry not used.
     owners : mapping, optional
         Owner agency per source (from the data-sharing records); a source without one is
         named by itself.
@@ -45,11 +46,14 @@ def contribution_table(incidents: pd.DataFrame, owners: Mapping[str, str] | None
     source_code, sources = pd.factorize(incidents[SOURCE].astype("string"), sort=True)
     month = pd.PeriodIndex(incidents[MONTH], freq="M")
     ordinals = np.where(month.isna(), np.nan, month.asi8.astype("float64"))
+    events = event_weights(incidents)
     frame = pd.DataFrame({"source": source_code, "month": ordinals,
-                          "harm": harm.to_numpy(dtype="float64")})
+                          "harm": harm.to_numpy(dtype="float64"),
+                          "events": np.ones(len(incidents), dtype=np.int64)
+                          if events is None else events})
     grouped = frame[frame["source"] >= 0].groupby("source", sort=True)
     out = pd.DataFrame({
-        "records": grouped.size().astype("int64"),
+        "records": grouped["events"].sum().astype("int64"),
         "harm": grouped["harm"].sum(min_count=1),
         "first_month": _month_text(grouped["month"].min()),
         "last_month": _month_text(grouped["month"].max()),

@@ -8,7 +8,8 @@ silently: incidents that cannot be placed are counted in ``attrs`` of the result
 - ``attrs["outside_count"]`` / ``attrs["outside_harm"]``: located rows outside the cover
   (cells) or outside every area (areas).
 
-So ``result["count"].sum() + outside_count + unlocated_count == len(incidents)`` always.
+So ``result["count"].sum() + outside_count + unlocated_count == len(incidents)`` always (the
+sum of ``events`` when rows stand for several events: a stored cube read back as rows).
 Point-in-area uses :class:`geosoc.aggregate.pip_index.AreaIndex` (exact; a point on a shared
 boundary goes to the area listed first). :func:`roll_up_counts` and :func:`add_rates` live in
 :mod:`geosoc.aggregate.rollup` and are re-exported here.
@@ -36,6 +37,7 @@ from geosoc.schema import (
     CATEGORY,
     COUNT,
     CRS_STORE,
+    EVENTS,
     H3,
     HARM,
     LAT,
@@ -51,6 +53,8 @@ __all__ = [
     "add_rates",
     "assign_areas",
     "build_area_index",
+    "event_total",
+    "event_weights",
     "harm_by_area",
     "harm_by_cell",
     "harm_by_month",
@@ -69,7 +73,8 @@ def harm_by_cell(incidents: pd.DataFrame, resolution: int, *, cover: gpd.GeoData
     Parameters
     ----------
     incidents : pandas.DataFrame or geopandas.GeoDataFrame
-        Incidents with ``harm`` (see :func:`geosoc.harm.apply_harm_weights`) and either a
+        Incidents with ``harm`` (see :func:`geosoc.harm.apply_harm_weights`; a row with an
+        ``events`` column stands for that many events, its ``harm`` their total) and either a
         uint64 ``h3`` column at ``attrs["h3_resolution"]`` >= ``resolution`` (parents are
         taken) or ``lon``/``lat`` in WGS84 degrees.
     resolution : int
@@ -254,6 +259,7 @@ def harm_by_month(incidents: pd.DataFrame, *, by: str | None = None) -> pd.DataF
     ordinal = np.asarray(months.asi8, dtype=np.int64)
     dated = ~months.isna()
     harm = incidents[HARM].to_numpy(dtype="float64")
+    events = event_weights(incidents)
     first = ordinal[dated].min() if dated.any() else 0
     last = ordinal[dated].max() if dated.any() else -1
     span = pd.PeriodIndex.from_ordinals(np.arange(first, last + 1), freq="M")
@@ -261,7 +267,7 @@ def harm_by_month(incidents: pd.DataFrame, *, by: str | None = None) -> pd.DataF
     keys, code = _keys(incidents, by)
     bins = len(span) * len(keys)
     flat = slot[dated] * len(keys) + code[dated]
-    count = np.bincount(flat, minlength=bins).astype("int64")
+    count = _count(flat, events, dated, bins)
     total = np.bincount(flat, weights=harm[dated], minlength=bins)
     frame = {MONTH: np.repeat(span.to_numpy(), len(keys))}
     if by is not None:
@@ -272,9 +278,35 @@ def harm_by_month(incidents: pd.DataFrame, *, by: str | None = None) -> pd.DataF
     out[MONTH] = out[MONTH].astype("period[M]")
     out[COUNT] = count
     out[HARM] = total
-    out.attrs.update(unlocated_count=int((~dated).sum()),
+    out.attrs.update(unlocated_count=_events_in(events, ~dated),
                      unlocated_harm=float(harm[~dated].sum()))
     return out
+
+
+def event_weights(incidents: pd.DataFrame) -> np.ndarray | None:
+    """Return how many events each row stands for (``events`` column), or None (one each)."""
+    if EVENTS not in incidents.columns:
+        return None
+    return incidents[EVENTS].to_numpy(dtype="int64")
+
+
+def event_total(incidents: pd.DataFrame) -> int:
+    """Return how many events ``incidents`` holds: its rows, or the sum of ``events``."""
+    events = event_weights(incidents)
+    return len(incidents) if events is None else int(events.sum())
+
+
+def _count(flat: np.ndarray, events: np.ndarray | None, rows: np.ndarray, bins: int
+           ) -> np.ndarray:
+    """Events per bin of the selected ``rows`` (boolean mask), exact integers."""
+    if events is None:
+        return np.bincount(flat, minlength=bins).astype("int64")
+    # integer weights summed in float64 are exact below 2**53 events per bin
+    return np.bincount(flat, weights=events[rows], minlength=bins).astype("int64")
+
+
+def _events_in(events: np.ndarray | None, rows: np.ndarray) -> int:
+    return int(rows.sum()) if events is None else int(events[rows].sum())
 
 
 def _positions_in(cover_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -328,16 +360,17 @@ def _totals(target: gpd.GeoDataFrame, incidents: pd.DataFrame, position: np.ndar
             by: str | None, *, unlocated: np.ndarray) -> gpd.GeoDataFrame:
     """Copy of ``target`` with count/harm (and per-key columns) from row positions."""
     harm = incidents[HARM].to_numpy(dtype="float64")
+    events = event_weights(incidents)
     placed = position >= 0
     outside = ~placed & ~unlocated
     n = len(target)
     out = target.copy()
-    out[COUNT] = np.bincount(position[placed], minlength=n).astype("int64")
+    out[COUNT] = _count(position[placed], events, placed, n)
     out[HARM] = np.bincount(position[placed], weights=harm[placed], minlength=n)
     if by is not None:
         keys, code = _keys(incidents, by)
         flat = position[placed] * len(keys) + code[placed]
-        counts = np.bincount(flat, minlength=n * len(keys)).reshape(n, len(keys))
+        counts = _count(flat, events, placed, n * len(keys)).reshape(n, len(keys))
         harms = np.bincount(flat, weights=harm[placed], minlength=n * len(keys)).reshape(
             n, len(keys))
         extra = {}
@@ -345,7 +378,8 @@ def _totals(target: gpd.GeoDataFrame, incidents: pd.DataFrame, position: np.ndar
             extra[f"{COUNT}__{key}"] = counts[:, j].astype("int64")
             extra[f"{HARM}__{key}"] = harms[:, j]
         out = out.drop(columns=[c for c in extra if c in out.columns]).assign(**extra)
-    out.attrs.update(outside_count=int(outside.sum()), outside_harm=float(harm[outside].sum()),
-                     unlocated_count=int(unlocated.sum()),
+    out.attrs.update(outside_count=_events_in(events, outside),
+                     outside_harm=float(harm[outside].sum()),
+                     unlocated_count=_events_in(events, unlocated),
                      unlocated_harm=float(harm[unlocated].sum()))
     return out

@@ -15,6 +15,7 @@ import pandas as pd
 
 from geosoc.aggregate import AreaIndex, harm_by_area, harm_by_cell, harm_by_month
 from geosoc.aggregate.rates import with_rates
+from geosoc.aggregate.tables import event_total
 from geosoc.config import server_key
 from geosoc.disclosure.cell_key import RECORD_KEY, add_key_sums, keyed_incidents, record_keys
 from geosoc.disclosure.consistency import parent_codes
@@ -168,7 +169,7 @@ def disclosed_totals(incidents: pd.DataFrame, role: Role | str, *,
     """Return the number of events and their harm (days), disclosed once for ``role``."""
     rules = rules_for(role)
     chosen = in_months(incidents, rules.role, months)
-    count, harm = float(len(chosen)), float(chosen[HARM].sum())
+    count, harm = float(event_total(chosen)), float(chosen[HARM].sum())
     if rules.role is Role.ANALYST:
         return count, harm
     secret = secret or server_key()

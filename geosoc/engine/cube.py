@@ -151,7 +151,7 @@ def partition_cube(frame: pd.DataFrame, spec: CubeSpec) -> pd.DataFrame:
         for index in spec.areas:  # mixed radix: position + 1 in each layer (0 = outside)
             area = area * (len(index.geometries) + 1) + index.locate(lon, lat).astype(
                 np.int64) + 1
-    key_code, key_values = _key_codes(frame, spec.by)
+    key_code, key_values = key_codes(frame, spec.by)
     return _reduce(
         lonlat_to_cells(lon, lat, spec.resolution, threads=1), month_codes(frame[MONTH]),
         key_code.astype(np.int64), key_values, area,
@@ -159,11 +159,15 @@ def partition_cube(frame: pd.DataFrame, spec: CubeSpec) -> pd.DataFrame:
         np.rint(weighted[HARM].to_numpy(dtype="float64") * HARM_SCALE).astype(np.int64))
 
 
-def _key_codes(frame: pd.DataFrame, by: str) -> tuple[np.ndarray, np.ndarray]:
-    """Code of each row's key and the key strings (missing values as :data:`MISSING_KEY`)."""
+def key_codes(frame: pd.DataFrame, by: str) -> tuple[np.ndarray, np.ndarray]:
+    """Code of each row's key and the key strings (missing values as :data:`MISSING_KEY`).
+
+    ``by`` is ``"category"``, ``"source"`` or :data:`SOURCE_CATEGORY`; the key strings are
+    distinct (not sorted).
+    """
     if by == SOURCE_CATEGORY:
-        source_code, sources = _key_codes(frame, SOURCE)
-        category_code, categories = _key_codes(frame, CATEGORY)
+        source_code, sources = key_codes(frame, SOURCE)
+        category_code, categories = key_codes(frame, CATEGORY)
         values = (np.repeat(sources, len(categories)).astype(object) + KEY_SEP
                   + np.tile(categories, len(sources)).astype(object))
         return source_code * len(categories) + category_code, values

@@ -2,31 +2,65 @@
 
 :func:`stored_harm_cube` is the cube builder the CLI and the app hand to
 :func:`geosoc.workspace.dataset_store.store_dataset` (the workspace stage may not import the
-engine, so it is passed in): :func:`~geosoc.engine.cube.partition_cube` on each monthly part
-with ``CubeSpec(resolution=10, by=SOURCE_CATEGORY)`` and the default harm weights
-(``geosoc/resources/harm_weights.csv``, as ``geosoc profile`` uses), no areas (boundaries may
-be stored later), combined with :func:`~geosoc.engine.cube.combine_cubes`. Coordinates are
-WGS84 degrees (EPSG:4326); harm is in days, as integer micro-days.
+engine, so it is passed in). Each row holds the events of one month, one ``source`` +
+``category`` key and one resolution-10 H3 cell (``h3``), as
+:func:`~geosoc.engine.cube.partition_cube` with ``CubeSpec(resolution=10,
+by=SOURCE_CATEGORY)`` and the default harm weights (``geosoc/resources/harm_weights.csv``)
+gives them, plus what the app's views need to be served from the cube alone
+(:mod:`geosoc.engine.cube_rows`):
+
+* ``h3_9``, ``h3_8``, ``h3_7``: the cell *holding the point* at each coarser app resolution.
+  H3 nests only approximately, so the parent of a point's resolution-10 cell is not always
+  its resolution-9 cell; the app's layers use the cell holding the point, so the cube
+  stores it (a row is one combination of the four cells).
+* ``key_sum``: the sum of the rows' record keys
+  (:func:`geosoc.disclosure.cell_key.record_keys`) under the server key, so partner and
+  public layers are perturbed exactly as from the points. ``key_check`` in the cube's record
+  tells which server key (a keyed digest, not the key).
+
+No areas (boundaries may be stored later). Coordinates are WGS84 degrees (EPSG:4326); harm is
+in days, as integer micro-days.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pandas as pd
 
-from geosoc.engine.cube import SOURCE_CATEGORY, CubeSpec, combine_cubes, partition_cube
-from geosoc.harm import DEFAULT_WEIGHTS_PATH
+from geosoc.aggregate.cells import lonlat_to_cells
+from geosoc.config import server_key
+from geosoc.disclosure.cell_key import record_keys
+from geosoc.engine.cube import (
+    HARM_SCALE,
+    NO_AREA,
+    SOURCE_CATEGORY,
+    CubeSpec,
+    empty_cube,
+    key_codes,
+    month_codes,
+)
+from geosoc.harm import DEFAULT_WEIGHTS_PATH, apply_harm_weights
+from geosoc.schema import COUNT, HARM, LAT, LON, MONTH
 
-#: Finest H3 resolution of the stored cube (coarser cells are its parents).
+#: Finest H3 resolution of the stored cube (the ``h3`` column).
 STORED_RESOLUTION = 10
+#: Coarser resolutions whose point-holding cell is stored too (``h3_9`` ...).
+VIEW_RESOLUTIONS = (9, 8, 7)
+#: Column of the summed record keys.
+KEY_SUM = "key_sum"
+#: Columns identifying a stored cube row, in sort order.
+ID_COLUMNS = ("h3", "month", "key", "area", *(f"h3_{r}" for r in VIEW_RESOLUTIONS))
+#: Summed columns of a stored cube.
+MEASURES = (COUNT, "harm_micro", KEY_SUM)
 #: Threads reducing batches at once (H3 and the harm lookup release the GIL in part).
 CUBE_THREADS = 2
-#: Consecutive monthly parts are reduced together up to this many rows: each
-#: :func:`~geosoc.engine.cube.partition_cube` call has ~0.1 s of fixed pandas cost, so 36
-#: small monthly calls cost twice one call on the whole frame (measured at 1M rows).
+#: Consecutive monthly parts are reduced together up to this many rows: each batch has a
+#: fixed pandas cost, so 36 small monthly batches cost more than one on the whole frame.
 BATCH_ROWS = 1_500_000
 
 
@@ -40,36 +74,102 @@ def stored_cube_spec() -> CubeSpec:
     return CubeSpec(resolution=STORED_RESOLUTION, by=SOURCE_CATEGORY)
 
 
-def stored_harm_cube(parts: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, dict[str, object]]:
-    """Reduce an incidents dataset's monthly parts to its harm cube, and describe it.
+def cell_column(resolution: int) -> str:
+    """Return the stored cube's column of the point-holding cells at ``resolution``."""
+    return "h3" if resolution == STORED_RESOLUTION else f"h3_{resolution}"
+
+
+def key_check(secret: bytes) -> str:
+    """Return a keyed digest naming the server key a cube's ``key_sum`` was made with."""
+    return hmac.new(secret, b"geosoc stored cube record keys", hashlib.sha256).hexdigest()[:16]
+
+
+def stored_harm_cube(parts: Sequence[pd.DataFrame], secret: bytes | None = None
+                     ) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Reduce an incidents dataset's monthly parts to its stored cube, and describe it.
 
     Parameters
     ----------
     parts : sequence of pandas.DataFrame
-        Incidents with ``lon``, ``lat`` (EPSG:4326 degrees), ``month``, ``category`` and
-        ``source``, one frame per month (any split gives the same cube: consecutive parts
-        are reduced in batches of up to :data:`BATCH_ROWS` rows).
+        Incidents with ``lon``, ``lat`` (EPSG:4326 degrees), ``month``, ``category``,
+        ``source`` and, when there is one, ``incident_id``, one frame per month (any split
+        of the rows gives the same cube: identical rows share their month).
+    secret : bytes, optional
+        The server key of the record keys (default :func:`geosoc.config.server_key`, the
+        key the app discloses with).
 
     Returns
     -------
     (pandas.DataFrame, dict)
-        The cube (:func:`~geosoc.engine.cube.combine_cubes`) and what it holds:
-        ``resolution``, ``by``, ``scheme`` ("harm"), ``weights`` ("default") and
-        ``weights_sha256``.
+        The cube (columns ``h3``, ``month``, ``key``, ``area``, ``count``, ``harm_micro``,
+        ``h3_9``, ``h3_8``, ``h3_7``, ``key_sum``; rows sorted by :data:`ID_COLUMNS`) and
+        what it holds: ``resolution``, ``by``, ``scheme`` ("harm"), ``weights`` ("default"),
+        ``weights_sha256``, ``view_resolutions`` and ``key_check``.
 
     Raises
     ------
     SchemaError
         A category without a default harm weight (the store checks this first).
     """
-    spec = stored_cube_spec()
+    secret = server_key() if secret is None else secret
     with ThreadPoolExecutor(max_workers=CUBE_THREADS) as pool:
-        cubes = list(pool.map(lambda batch: partition_cube(batch, spec), _batches(parts)))
+        cubes = list(pool.map(lambda batch: _batch_cube(batch, secret), _batches(parts)))
+    spec = stored_cube_spec()
     info: dict[str, object] = {"resolution": STORED_RESOLUTION, "by": SOURCE_CATEGORY,
                                "scheme": spec.scheme, "weights": "default",
-                               "weights_sha256": default_weights_sha256()}
-    # one batch is already reduced and sorted as combine_cubes leaves it
-    return (cubes[0] if len(cubes) == 1 else combine_cubes(cubes)), info
+                               "weights_sha256": default_weights_sha256(),
+                               "view_resolutions": list(VIEW_RESOLUTIONS),
+                               "key_check": key_check(secret)}
+    return (cubes[0] if len(cubes) == 1 else sum_cube_rows(cubes)), info
+
+
+def _batch_cube(batch: pd.DataFrame, secret: bytes) -> pd.DataFrame:
+    """Reduce one batch of incidents to stored cube rows."""
+    if len(batch) == 0:
+        return sum_cube_rows([])
+    weighted = apply_harm_weights(batch[["source", "category"]], None, unknown="error")
+    lon = batch[LON].to_numpy(dtype="float64", na_value=np.nan)
+    lat = batch[LAT].to_numpy(dtype="float64", na_value=np.nan)
+    code, values = key_codes(batch, SOURCE_CATEGORY)
+    rows = pd.DataFrame({
+        "h3": lonlat_to_cells(lon, lat, STORED_RESOLUTION, threads=1),
+        "month": month_codes(batch[MONTH]),
+        "key": pd.Categorical.from_codes(code, categories=pd.Index(values, dtype=object)),
+        "area": np.full(len(batch), NO_AREA, dtype=np.int64),
+        **{f"h3_{r}": lonlat_to_cells(lon, lat, r, threads=1) for r in VIEW_RESOLUTIONS},
+        COUNT: np.ones(len(batch), dtype=np.int64),
+        "harm_micro": np.rint(weighted[HARM].to_numpy(dtype="float64") * HARM_SCALE
+                              ).astype(np.int64),
+        KEY_SUM: record_keys(batch, secret).astype(np.int64)})
+    return sum_cube_rows([rows])
+
+
+def sum_cube_rows(cubes: list[pd.DataFrame]) -> pd.DataFrame:
+    """Sum stored cube rows per :data:`ID_COLUMNS` (exact integer sums, any order).
+
+    Returns the rows sorted by :data:`ID_COLUMNS`, ``key`` a categorical whose categories
+    are sorted as strings; no rows: an empty cube with every column.
+    """
+    parts = [c for c in cubes if len(c)]
+    if not parts:
+        empty = empty_cube()
+        for column in (*ID_COLUMNS[4:], KEY_SUM):
+            empty[column] = pd.Series(dtype=np.uint64 if column != KEY_SUM else np.int64)
+        return empty
+    keys = pd.api.types.union_categoricals([pd.Categorical(c["key"]) for c in parts],
+                                           ignore_order=True)
+    categories = pd.Index(np.sort(np.asarray(keys.categories, dtype=object).astype(str)),
+                          dtype=object)
+    rank = categories.get_indexer(np.asarray(keys.categories, dtype=object).astype(str))
+    long = pd.DataFrame({c: np.concatenate([p[c].to_numpy() for p in parts])
+                         for c in (*ID_COLUMNS, *MEASURES) if c != "key"})
+    long["key"] = rank[keys.codes].astype(np.int64)
+    sums = long.groupby(list(ID_COLUMNS), sort=True)[list(MEASURES)].sum().reset_index()
+    sums["key"] = pd.Categorical.from_codes(sums["key"].to_numpy(), categories=categories)
+    for column in ID_COLUMNS:
+        if column.startswith("h3"):
+            sums[column] = sums[column].astype(np.uint64)
+    return sums[[*ID_COLUMNS[:4], *MEASURES[:2], *ID_COLUMNS[4:], KEY_SUM]]
 
 
 def _batches(parts: Sequence[pd.DataFrame]) -> list[pd.DataFrame]:

@@ -43,6 +43,7 @@ from geosoc.schema import H3
 from geosoc.sites.ranking import rank_sites
 from geosoc.synth.demo import DEFAULT_DEMO_DIR
 from geosoc.ui import state
+from geosoc.ui.cube_study import load_cube_study
 from geosoc.ui.study import (
     Study,
     load_demo_study,
@@ -54,6 +55,8 @@ from geosoc.ui.study_views import (
     filtered_rows,
     located_study,
     use_loader,
+    view_rows,
+    view_study,
     with_cells,
 )
 from geosoc.workspace import Workspace
@@ -115,6 +118,14 @@ def workspace_study(path: str, fingerprint: str, weights_path: str | None = None
                                 role=role)
 
 
+@st.cache_resource(show_spinner="Reading the workspace's stored totals…", max_entries=8)
+def workspace_cube_study(path: str, fingerprint: str, weights_path: str | None = None,
+                         asb_weight: float | None = None, role: str = "analyst"
+                         ) -> Study | None:
+    """Load a workspace's study from its stored cubes (None: they cannot serve it)."""
+    return load_cube_study(path, weights_path=weights_path, asb_weight=asb_weight, role=role)
+
+
 def study_key() -> str:
     """Return the cache key of the session's study: the demo folder, or workspace + datasets.
 
@@ -163,12 +174,32 @@ def _study(key: str, role: str = "analyst") -> Study:
     return demo_study(key, **_harm_options(), role=role)
 
 
-use_loader(_study)  # the lean views (study_views) derive from the studies loaded here
+def _cube_study(key: str, role: str = "analyst") -> Study | None:
+    """Return the study of ``key`` from the workspace's stored cubes, or None.
+
+    None for the demo town, or when a dataset's cube cannot serve the views.
+    """
+    key = key.rpartition("#harm-")[0] or key
+    if not key.startswith(f"{WORKSPACE_KEY}|"):
+        return None
+    _, digest, path = key.split("|", 2)
+    return workspace_cube_study(path, digest, **_harm_options(), role=role)
+
+
+use_loader(_study, _cube_study)  # the lean views (study_views) derive from these studies
 
 
 def current_study() -> Study:
     """Return the study the session works on, for the role shown (GeosocError if not ready)."""
     return _study(study_key(), state.view_role().value)
+
+
+def current_view_study() -> Study:
+    """Return the study the sidebar and the Profile read (GeosocError if not ready).
+
+    The stored cubes' rows when they serve it (no point read), else the points.
+    """
+    return view_study(study_key(), state.view_role().value)
 
 
 def _filtered(key: str, filters: state.Filters) -> gpd.GeoDataFrame:
@@ -191,11 +222,10 @@ def cell_layer(key: str, filters: state.Filters, resolution: int, role: str,
     and Local Moran columns come from :func:`geosoc.hotspots.find_hotspots` (analytic Gi*,
     FDR-binned) on log harm.
     """
-    study = _study(key)
-    cover = cover_area(study.areas["ward"], resolution)
+    cover = cover_area(view_study(key).areas["ward"], resolution)
     # Partner and public: perturbed with the cell key method, and Gi*/LISA computed from
     # the disclosed values only (a raw-value Gi* inverts to the suppressed counts).
-    incidents = with_cells(with_activity_layer(_keyed_filtered(key, filters, role)), key, role,
+    incidents = with_cells(with_activity_layer(_view_filtered(key, filters, role)), key, role,
                             resolution)
     return disclosed_cells(incidents, Role(role), resolution=resolution, cover=cover, by="source",
                            hotspots=with_hotspots, min_count=_min_count(role))
@@ -209,6 +239,12 @@ def _keyed_filtered(key: str, filters: state.Filters, role: str) -> gpd.GeoDataF
     """
     return filtered_rows(key, months_for(Role(role), filters.months), filters.categories,
                           filters.sources, role)
+
+
+def _view_filtered(key: str, filters: state.Filters, role: str) -> pd.DataFrame:
+    """As :func:`_keyed_filtered`, from the stored cubes' rows when they serve the study."""
+    return view_rows(key, months_for(Role(role), filters.months), filters.categories,
+                     filters.sources, role)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -236,8 +272,8 @@ def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.Ge
 @st.cache_data(show_spinner=False, max_entries=32)
 def contribution(key: str, filters: state.Filters, role: str) -> pd.DataFrame:
     """Per-agency records and months behind the filtered study, disclosed for ``role``."""
-    study = _study(key, role)
-    return disclosed_contribution(_keyed_filtered(key, filters, role), Role(role),
+    study = view_study(key, role)
+    return disclosed_contribution(_view_filtered(key, filters, role), Role(role),
                                   owners=study.owners, partner_counts=study.partner_counts,
                                   months=tuple(filters.months) or None)
 
@@ -246,10 +282,12 @@ def contribution(key: str, filters: state.Filters, role: str) -> pd.DataFrame:
 def month_frames(key: str, filters: state.Filters, kind: str, resolution: int,
                  role: str) -> pd.DataFrame:
     """Each month's (public: quarter's) layer, disclosed as the one-month map shows it."""
-    study = _study(key)
-    incidents = with_activity_layer(_keyed_filtered(key, filters, role))
+    study = view_study(key)
     if kind == "h3":
-        incidents = with_cells(incidents, key, role, resolution)
+        incidents = with_cells(with_activity_layer(_view_filtered(key, filters, role)), key,
+                               role, resolution)
+    else:
+        incidents = with_activity_layer(_keyed_filtered(key, filters, role))
     places = ({"cover": cover_area(study.areas["ward"], resolution), "resolution": resolution}
               if kind == "h3" else {"areas": study.areas[kind], "index": area_index(key, kind),
                                     "parents": study.areas["ward"] if kind != "ward" else None})
@@ -268,7 +306,7 @@ def headline(key: str, filters: state.Filters, role: str) -> tuple[float | None,
     each page its own total, and the difference between two pages would reveal what was
     suppressed.
     """
-    return disclosed_totals(_keyed_filtered(key, filters, role), Role(role))
+    return disclosed_totals(_view_filtered(key, filters, role), Role(role))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -279,7 +317,7 @@ def monthly(key: str, filters: state.Filters, role: str, by: str | None = None,
     With ``layers`` (and ``by="source"``) police-activity offences are their own source,
     ``police activity``, as on the map's layer toggles.
     """
-    frame = _keyed_filtered(key, filters, role)
+    frame = _view_filtered(key, filters, role)
     if layers:
         frame = with_activity_layer(frame)
     return disclosed_series(frame, Role(role), by=by, min_count=_min_count(role))
@@ -291,7 +329,7 @@ def emerging_layer(key: str, filters: state.Filters, resolution: int, role: str)
 
     Analysts and partners only: the class of a cell is computed at the disclosed resolution.
     """
-    study = _study(key)
+    study = view_study(key)
     resolution = min(resolution, rules_for(Role(role)).finest_h3_resolution)
     cover = cover_area(study.areas["ward"], resolution)
     if Role(role) is not Role.ANALYST:
@@ -299,7 +337,7 @@ def emerging_layer(key: str, filters: state.Filters, resolution: int, role: str)
         return pd.DataFrame({"emerging_class": pd.Series(dtype=str),
                              "trend_tau": pd.Series(dtype=float),
                              "trend_p": pd.Series(dtype=float)})
-    located = with_cells(_keyed_filtered(key, filters, role), key, role, resolution)
+    located = with_cells(_view_filtered(key, filters, role), key, role, resolution)
     located = located[located[H3].to_numpy() != 0]
     located = located.assign(h3=h3_ints_to_str(located[H3].to_numpy()))
     panel = to_panel(located, "h3", "Q", ids=cover.index)

@@ -38,7 +38,7 @@ from geosoc.ui.cache import (
     study_key,
 )
 from geosoc.ui.startup_cache import PRELOADED_MODULES
-from geosoc.ui.study_views import keyed_study, light_study
+from geosoc.ui.study_views import keyed_study, view_study
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -58,7 +58,7 @@ def start_workspace_preload(path: str) -> threading.Thread | None:
             importlib.import_module(module)
         try:
             key = _workspace_key(path)
-            study = _study(key)
+            study = view_study(key)  # the stored cubes when they serve it: no point read
         except GeosocError:
             return  # an empty or damaged workspace: the pages explain it after sign-in
         months = study.months
@@ -66,8 +66,9 @@ def start_workspace_preload(path: str) -> threading.Thread | None:
         cell_layer(key, default, min(settings().resolution, 10), Role.ANALYST.value)
         _event_count(key, default)
         headline(key, default, Role.ANALYST.value)
-        monthly(key, default, Role.ANALYST.value, by="source")
+        monthly(key, default, Role.ANALYST.value, by="source", layers=True)
         area_outlines(key, "ward")
+        _study(key)  # then the points, for the pages that read them (sites, phases...)
         area_index(key, "ward")  # the Sites page locates every point in the wards
         keyed_study(key, Role.PUBLIC.value)  # record keys for the launch (public) view
 
@@ -81,7 +82,7 @@ def area_outlines(key: str, kind: str) -> pd.DataFrame:
     """Return the study's areas of ``kind`` as deck.gl paths (simplified; no data)."""
     from geosoc.maps.deck_cells import outline_paths
 
-    areas = _study(key).areas.get(kind)
+    areas = view_study(key).areas.get(kind)
     return outline_paths(areas) if areas is not None else outline_paths(gpd.GeoDataFrame())
 
 
@@ -128,7 +129,7 @@ def map_resolution(key: str, wanted: int, limit: int = 4_000) -> int:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _cover_size(key: str, resolution: int) -> int:
-    return len(cover_area(_study(key).areas["ward"], resolution))
+    return len(cover_area(view_study(key).areas["ward"], resolution))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -174,4 +175,4 @@ def event_count(filters: state.Filters) -> int:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _event_count(key: str, filters: state.Filters, role: str = "analyst") -> int:
-    return light_study(key, role).count(filters.months, filters.categories, filters.sources)
+    return view_study(key, role).count(filters.months, filters.categories, filters.sources)

@@ -23,10 +23,14 @@ def show_error(error: GeosocError) -> None:
     show_problems(error)
 
 
-def require_study() -> Study:
-    """Return the session's study, or explain what is missing and stop the page."""
+def require_study(*, views: bool = False) -> Study:
+    """Return the session's study, or explain what is missing and stop the page.
+
+    ``views``: the study of the H3 views (:func:`geosoc.ui.cache.current_view_study`: the
+    stored cubes' rows when they serve it), for a page that reads no point.
+    """
     try:
-        return cache.current_study()
+        return cache.current_view_study() if views else cache.current_study()
     except GeosocError as error:
         show_error(error)
         st.info("An analyst adds police data and ward boundaries on the Data page.")

@@ -22,7 +22,8 @@ from geosoc.disclosure.rules import Role
 from geosoc.phases.change import PhasePlan
 from geosoc.phases.partner_phases import PartnerPhases, partner_phase_report
 from geosoc.phases.rings import buffer_rings
-from geosoc.ui.cache import _min_count, _study
+from geosoc.ui.cache import _min_count
+from geosoc.ui.study_views import view_study
 
 Months = tuple[str, ...]
 Treatment = tuple[tuple[str, str], ...]
@@ -30,7 +31,7 @@ Treatment = tuple[tuple[str, str], ...]
 
 def bundle(key: str, treatment: Treatment = ()) -> PartnerCounts | None:
     """Return the study's partner counts with the user's harm/indicator choice (or None)."""
-    counts = _study(key).partner_counts
+    counts = view_study(key).partner_counts
     if counts is None or not treatment:
         return counts
     return counts.with_treatment(dict(treatment))
@@ -51,7 +52,7 @@ def areas(key: str, months: Months, source: str, role: str) -> gpd.GeoDataFrame:
 def cells(key: str, months: Months, source: str, resolution: int, method: str,
           role: str) -> gpd.GeoDataFrame:
     """One source's disclosed area values apportioned to H3 cells by ``method``."""
-    study = _study(key)
+    study = view_study(key)
     return disclosed_count_cells(bundle(key), source, Role(role),
                                  cover=cover_area(study.areas["ward"], resolution),
                                  method=method, population=study.postcodes,
@@ -76,7 +77,7 @@ def phases(key: str, site: str, plan: tuple[tuple[str, str, str], ...],
            bands_m: tuple[float, ...], control: str, measure: str,
            treatment: Treatment = ()) -> PartnerPhases:
     """Phase change and displacement on partner counts around a site (analysts only)."""
-    study = _study(key)
+    study = view_study(key)
     geometry = study.site.geometry.loc[site]
     rings = buffer_rings(geometry, (0.0, *bands_m)).union_all()
     return partner_phase_report(bundle(key, treatment), geometry, rings,

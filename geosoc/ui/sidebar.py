@@ -28,7 +28,7 @@ def render(user: state.SessionUser) -> None:
         role = state.view_role()
         st.caption(f"Protective marking: **{PROTECTIVE_MARKING[role]}**")
         try:
-            study = cache.current_study()
+            study = cache.current_view_study()  # the stored cubes when they serve it
         except GeosocError:
             st.caption("No study loaded yet (see the Data page).")
             _sign_out_button()

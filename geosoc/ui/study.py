@@ -21,7 +21,7 @@ from geosoc.errors import WorkspaceError
 from geosoc.harm import apply_harm_weights, load_harm_weights
 from geosoc.ingest import IngestReport
 from geosoc.phases.change import PhasePlan
-from geosoc.schema import CATEGORY, CRS_STORE, MONTH, SOURCE
+from geosoc.schema import CATEGORY, CRS_STORE, EVENTS, MONTH, SOURCE
 from geosoc.synth.demo import load_demo
 from geosoc.workspace import Workspace
 from geosoc.workspace.sharing import restrict_by_source
@@ -129,8 +129,14 @@ class Study:
 
     def count(self, months: tuple[str, ...] = (), categories: tuple[str, ...] = (),
               sources: tuple[str, ...] = ()) -> int:
-        """Return how many incidents :meth:`filtered` keeps (without building the frame)."""
-        return int(self._kept(months, categories, sources).sum())
+        """Return how many incidents :meth:`filtered` keeps (without building the frame).
+
+        Rows standing for several events (``events``, a stored cube's rows) count as many.
+        """
+        keep = self._kept(months, categories, sources)
+        if EVENTS in self.incidents.columns:
+            return int(self.incidents[EVENTS].to_numpy()[keep].sum())
+        return int(keep.sum())
 
     def _kept(self, months: tuple[str, ...], categories: tuple[str, ...],
               sources: tuple[str, ...]) -> np.ndarray:
@@ -303,7 +309,8 @@ def workspace_fingerprint(datasets: pd.DataFrame,
 
 
 def load_workspace_study(workspace: str | Path, *, weights_path: str | None = None,
-                         asb_weight: float | None = None, role: str = "analyst") -> Study:
+                         asb_weight: float | None = None, role: str = "analyst",
+                         weighted: pd.DataFrame | None = None) -> Study:
     """Build a Study from the datasets stored in a workspace (:func:`load_study`).
 
     The same stored (Geo)Parquet datasets the CLI reads (``geosoc ingest ... --workspace``)
@@ -318,6 +325,9 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
     role : str
         Whom it is for: datasets whose sharing record limits them to a narrower role are
         not loaded (:func:`geosoc.workspace.study.load_study`).
+    weighted : pandas.DataFrame, optional
+        Incidents already weighted, used instead of reading the stored points (the stored
+        cubes' rows, :func:`geosoc.ui.cube_study.load_cube_study`).
 
     Returns
     -------
@@ -334,7 +344,7 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
     """
     with Workspace.open(workspace, create=False) as ws:
         try:
-            data = load_study(ws, role=role)
+            data = load_study(ws, role=role, incidents=weighted)
         except WorkspaceError as error:
             raise WorkspaceError(error.summary, [
                 replace(p, fix=f"add it on the Data page, or {p.fix}") if p.fix else p
@@ -347,7 +357,8 @@ def load_workspace_study(workspace: str | Path, *, weights_path: str | None = No
              if frame is not None}
     site = gpd.GeoDataFrame(sites[[]], geometry=sites.geometry, crs=CRS_STORE)
     return Study(name=Path(workspace).stem,
-                 incidents=_weighted(data.incidents, weights_path, asb_weight), areas=areas,
+                 incidents=(_weighted(data.incidents, weights_path, asb_weight)
+                            if weighted is None else weighted), areas=areas,
                  assets=data.assets, site=site, plan=plan, ongoing=ongoing, imd=data.imd,
                  postcodes=data.postcodes, population=data.population, owners=data.owners,
                  role=role,

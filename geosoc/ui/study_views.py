@@ -21,23 +21,52 @@ from geosoc.aggregate.cells import lonlat_to_cells
 from geosoc.config import server_key
 from geosoc.disclosure.cell_key import attach_record_keys
 from geosoc.disclosure.rules import Role
+from geosoc.engine.cube_rows import rows_column
 from geosoc.schema import H3, LAT, LON
 from geosoc.ui.study import Study, lean_incidents
 
-#: How a study is loaded for (key, role): :func:`geosoc.ui.cache._study`, registered by
+#: How a study is loaded for (key, role): :func:`geosoc.ui.cache._study` (the points) and
+#: :func:`geosoc.ui.cache._cube_study` (the stored cubes' rows, or None), registered by
 #: :mod:`geosoc.ui.cache` when it is imported (it imports these views, not the reverse).
-_LOADER: list[Callable[[str, str], Study]] = []
+_LOADER: list[Callable[[str, str], Study | None]] = []
 
 
-def use_loader(loader: Callable[[str, str], Study]) -> None:
-    """Register the function loading the study of (key, role) that these views derive from."""
-    _LOADER[:] = [loader]
+def use_loader(points: Callable[[str, str], Study],
+               cubes: Callable[[str, str], Study | None]) -> None:
+    """Register the functions loading the study of (key, role) these views derive from."""
+    _LOADER[:] = [points, cubes]
 
 
 def _loaded(key: str, role: str) -> Study:
     if not _LOADER:
         raise RuntimeError("geosoc.ui.cache registers the study loader; import it first")
-    return _LOADER[0](key, role)
+    return _LOADER[0](key, role)  # type: ignore[return-value]
+
+
+def view_study(key: str, role: str = "analyst") -> Study:
+    """Return the study the views (H3 layers, series, headline) read, for ``role``.
+
+    The stored cubes' rows when every dataset ``role`` may see has a cube that serves them
+    (:mod:`geosoc.ui.cube_study`), so a force's Profile never waits for its points; else the
+    points. Its months, categories, sources, areas and site are the points' study's.
+    """
+    if not _LOADER:
+        raise RuntimeError("geosoc.ui.cache registers the study loader; import it first")
+    cubes = _LOADER[1](key, role)
+    return cubes if cubes is not None else light_study(key, role)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def view_rows(key: str, months: tuple[str, ...], categories: tuple[str, ...],
+              sources: tuple[str, ...], role: str) -> pd.DataFrame:
+    """Return the rows the filters keep for the views, keyed for partner and public.
+
+    The stored cubes' rows (their record-key sums attached) when they serve the study,
+    else :func:`filtered_rows` of the points. Read-only.
+    """
+    if _LOADER[1](key, role) is None:
+        return filtered_rows(key, months, categories, sources, role)
+    return view_study(key, role).filtered(months, categories, sources)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -81,8 +110,13 @@ def with_cells(frame: pd.DataFrame, key: str, role: str, resolution: int) -> pd.
 
     The aggregation then sums by the stored cells instead of locating every point again
     (:func:`geosoc.aggregate.harm_by_cell` reads ``h3`` with ``attrs["h3_resolution"]``).
+    Rows of a stored cube (:func:`view_rows`) carry their cells at every app resolution.
     """
-    out = frame.assign(**{H3: point_cells(key, role, resolution)[frame.index.to_numpy()]})
+    if rows_column(resolution) in frame.columns:
+        cells = frame[rows_column(resolution)].to_numpy()
+    else:
+        cells = point_cells(key, role, resolution)[frame.index.to_numpy()]
+    out = frame.assign(**{H3: cells})
     out.attrs["h3_resolution"] = int(resolution)
     return out
 

@@ -27,8 +27,9 @@ from geosoc.workspace.dataset_files import CUBE_SUFFIX, INCOMING_PREFIX, cube_fi
 #: Reduces monthly incident parts (``lon``, ``lat``, ``month``, ``category``, ``source``) to a
 #: cube, and says what it holds (``resolution``, ``by``, ``scheme``, ``weights``...).
 CubeBuilder = Callable[[Sequence[pd.DataFrame]], tuple[pd.DataFrame, dict[str, object]]]
-#: Columns of a cube, in order.
-CUBE_COLUMNS = ("h3", "month", "key", "area", "count", "harm_micro")
+#: Summed columns of a cube (``key_sum``: record keys, in cubes stored with them); the
+#: others identify a row.
+SUMMED = ("count", "harm_micro", "key_sum")
 
 
 def write_cube(cube: pd.DataFrame, folder: Path, data_name: str) -> tuple[Path, str]:
@@ -78,26 +79,29 @@ def read_cube(path: Path, sha256: str, name: str) -> pd.DataFrame:
 
 
 def add_cubes(cubes: list[pd.DataFrame]) -> pd.DataFrame:
-    """Sum cubes per (h3, month, key, area); rows sorted so, keys sorted as strings. Exact.
+    """Sum cubes per row identity; rows sorted by it, keys sorted as strings. Exact.
 
-    The same result as :func:`geosoc.engine.cube.combine_cubes` (integer sums), which the
+    The identity is every column but the summed ones (:data:`SUMMED`): ``h3``, ``month``,
+    ``key``, ``area`` and, in cubes stored with them, the coarser cells ``h3_9`` ...
+    The same result as :func:`geosoc.engine.stored.sum_cube_rows` (integer sums), which the
     workspace stage may not import.
     """
     if len(cubes) == 1:
         return cubes[0]
+    columns = list(cubes[0].columns)
+    ids = [c for c in columns if c not in SUMMED]
     keys = pd.api.types.union_categoricals([pd.Categorical(c["key"]) for c in cubes],
                                            ignore_order=True)
-    categories = np.sort(np.asarray(keys.categories, dtype=object).astype(str))
-    key = pd.Categorical(np.asarray(keys, dtype=object), categories=categories)
-    long = pd.DataFrame({
-        "h3": np.concatenate([c["h3"].to_numpy(dtype=np.uint64) for c in cubes]),
-        "month": np.concatenate([c["month"].to_numpy(dtype=np.int64) for c in cubes]),
-        "key": key.codes.astype(np.int64),
-        "area": np.concatenate([c["area"].to_numpy(dtype=np.int64) for c in cubes]),
-        "count": np.concatenate([c["count"].to_numpy(dtype=np.int64) for c in cubes]),
-        "harm_micro": np.concatenate([c["harm_micro"].to_numpy(dtype=np.int64)
-                                      for c in cubes])})
-    sums = long.groupby(["h3", "month", "key", "area"], sort=True)[
-        ["count", "harm_micro"]].sum().reset_index()
+    categories = pd.Index(np.sort(np.asarray(keys.categories, dtype=object).astype(str)),
+                          dtype=object)
+    rank = categories.get_indexer(np.asarray(keys.categories, dtype=object).astype(str))
+    long = pd.DataFrame({c: np.concatenate([cube[c].to_numpy() for cube in cubes])
+                         for c in columns if c != "key"})
+    long["key"] = rank[keys.codes].astype(np.int64)
+    summed = [c for c in columns if c in SUMMED]
+    sums = long.groupby(ids, sort=True)[summed].sum().reset_index()
     sums["key"] = pd.Categorical.from_codes(sums["key"].to_numpy(), categories=categories)
-    return sums[list(CUBE_COLUMNS)]
+    for column in ids:
+        if column.startswith("h3"):
+            sums[column] = sums[column].astype(np.uint64)
+    return sums[columns]

@@ -35,7 +35,7 @@ import shapely
 
 from geosoc.errors import Problem, WorkspaceError
 from geosoc.memo import Memo
-from geosoc.schema import CATEGORY, CRS_STORE, LAT, LON, MONTH, SOURCE
+from geosoc.schema import CATEGORY, CRS_STORE, INCIDENT_ID, LAT, LON, MONTH, SOURCE
 from geosoc.workspace.cube_files import CubeBuilder, write_cube
 from geosoc.workspace.dataset_files import (
     INCOMING_PREFIX,
@@ -397,7 +397,9 @@ def store_cube(frame: pd.DataFrame, folder: Path, data_name: str, builder: CubeB
         Its record for the dataset's metadata: ``file``, ``sha256``, ``rows`` and what the
         builder says it holds (``resolution``, ``by``, ``scheme``, ``weights``...).
     """
-    plain = pd.DataFrame(frame[[LON, LAT, MONTH, CATEGORY, SOURCE]])
+    # the identity of the record keys summed in the cube: the columns the app keys on
+    plain = pd.DataFrame(frame[[c for c in (INCIDENT_ID, LON, LAT, MONTH, CATEGORY, SOURCE)
+                                if c in frame.columns]])
     cube, info = builder([plain.iloc[rows] for _, rows in month_groups(plain)])
     path, digest = write_cube(cube, folder, data_name)
     return {"file": path.name, "sha256": digest, "rows": len(cube), **info}

@@ -61,7 +61,8 @@ class StudyData:
     owners: dict[str, str] = field(default_factory=dict)
 
 
-def load_study(ws: Workspace, *, role: str) -> StudyData:
+def load_study(ws: Workspace, *, role: str, incidents: pd.DataFrame | None = None
+               ) -> StudyData:
     """Load everything stored in ``ws`` that ``role`` may see, for profiles, sites and phases.
 
     Parameters
@@ -72,6 +73,9 @@ def load_study(ws: Workspace, *, role: str) -> StudyData:
         Who the analysis is for (``analyst``, ``partner``, ``public``): a dataset whose
         sharing record limits it to a narrower role is never loaded
         (:mod:`geosoc.workspace.sharing`), so nothing derived from it reaches that audience.
+    incidents : pandas.DataFrame, optional
+        The incidents to use instead of reading the stored points (the app's views read
+        the stored cubes' rows, :mod:`geosoc.engine.cube_rows`, limited to ``role`` alike).
 
     Raises
     ------
@@ -79,9 +83,10 @@ def load_study(ws: Workspace, *, role: str) -> StudyData:
         Listing together every missing essential: incidents and ward boundaries.
     """
     problems: list[Problem] = []
-    incidents = wards = None
+    wards = None
     try:
-        incidents = load_incidents(ws, role=role)
+        if incidents is None:
+            incidents = load_incidents(ws, role=role)
     except WorkspaceError as err:
         problems += err.problems
     try:

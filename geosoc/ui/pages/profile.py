@@ -33,7 +33,7 @@ LAYERS = ("Harm or count", "Gi* hot spots", "Emerging hot spots")
 role = state.view_role()
 rules = rules_for(role)
 key = cache.study_key()
-study = require_study()
+study = require_study(views=True)  # the stored cubes when they serve it: no point read
 filters = state.filters()
 require_events(filters)
 
