@@ -37,8 +37,11 @@ from geosoc.ui.cache import (
     settings,
     study_key,
 )
-from geosoc.ui.startup_cache import PRELOADED_MODULES
+from geosoc.ui.startup_cache import PRELOADED_MODULES, activity
 from geosoc.ui.study_views import keyed_study, view_study
+
+#: Seconds without a running page script before the preload reads the points.
+IDLE_BEFORE_LOADING_S = 0.5
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -68,9 +71,12 @@ def start_workspace_preload(path: str) -> threading.Thread | None:
         headline(key, default, Role.ANALYST.value)
         monthly(key, default, Role.ANALYST.value, by="source", layers=True)
         area_outlines(key, "ward")
-        _study(key)  # then the points, for the pages that read them (sites, phases...)
-        area_index(key, "ward")  # the Sites page locates every point in the wards
-        keyed_study(key, Role.PUBLIC.value)  # record keys for the launch (public) view
+        # Then, between the pages people wait for, what the point-level pages read: the
+        # points (sites, phases), the ward index (sites) and public record keys (launch).
+        for step in (lambda: _study(key), lambda: area_index(key, "ward"),
+                     lambda: keyed_study(key, Role.PUBLIC.value)):
+            activity().wait_until_idle(IDLE_BEFORE_LOADING_S)
+            step()
 
     thread = threading.Thread(target=preload, name="geosoc-workspace-preload", daemon=True)
     thread.start()

@@ -62,7 +62,8 @@ def run() -> None:
             sections = {"Present": present}
         navigation = st.navigation(sections)
         state.record_page_view(user, navigation.title)
-    navigation.run()
+    with startup_cache.activity().running():  # background loading waits meanwhile
+        navigation.run()
 
 
 def apply_retention(*workspaces: str | Path | None) -> None:

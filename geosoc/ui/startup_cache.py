@@ -6,8 +6,11 @@ about studies and layers.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
+import time
+from collections.abc import Iterator
 
 import streamlit as st
 
@@ -15,6 +18,51 @@ from geosoc import hotspots
 from geosoc.disclosure.rules import Role
 from geosoc.ui import cache, state
 from geosoc.workspace import Workspace
+
+
+class Activity:
+    """How many page scripts are running in this process, and since when none has.
+
+    Background loading (the points a later page needs) runs only while no script runs, so
+    on two cores it does not slow the page a person is waiting for: Python threads share
+    one interpreter lock, and a preload holding it delays even the sending of a finished
+    page.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._since = time.monotonic()
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """Count a page script as running for the duration of the ``with`` block."""
+        with self._lock:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                self._since = time.monotonic()
+
+    def idle_seconds(self) -> float:
+        """Return how long no script has been running (0 while one is)."""
+        with self._lock:
+            return 0.0 if self._running else time.monotonic() - self._since
+
+    def wait_until_idle(self, seconds: float, *, poll_s: float = 0.2,
+                        give_up_s: float = 120.0) -> None:
+        """Block until no script has run for ``seconds`` (or ``give_up_s`` have passed)."""
+        deadline = time.monotonic() + give_up_s
+        while self.idle_seconds() < seconds and time.monotonic() < deadline:
+            time.sleep(poll_s)
+
+
+@st.cache_resource(show_spinner=False)
+def activity() -> Activity:
+    """Return the process's :class:`Activity` (shared by every session)."""
+    return Activity()
 
 
 @st.cache_resource(show_spinner=False)

@@ -10,6 +10,7 @@ is cached once per process by :mod:`geosoc.ui.cache`; pages treat a Study as rea
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -90,21 +91,34 @@ class Study:
     @property
     def months(self) -> list[str]:
         """Every month from the first to the last incident, ``"YYYY-MM"``."""
-        months = self.incidents[MONTH]
-        if months.empty:
-            return []
-        span = pd.period_range(months.min(), months.max(), freq="M")
-        return [str(p) for p in span]
+        return list(self._distinct[0])
 
     @property
     def categories(self) -> list[str]:
         """Distinct incident categories, sorted."""
-        return sorted(self.incidents[CATEGORY].astype(str).unique())
+        return list(self._distinct[1])
 
     @property
     def sources(self) -> list[str]:
         """Distinct sources (``police`` first)."""
-        return sorted(self.incidents[SOURCE].astype(str).unique(), key=lambda s: (s != "police", s))
+        return list(self._distinct[2])
+
+    @cached_property
+    def _distinct(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], bool]:
+        """Months, categories, sources and whether any police-activity offence is present.
+
+        Computed once per study (the sidebar and every page read them on every rerun, and
+        on a force's million incidents each is a fraction of a second).
+        """
+        frame = self.incidents
+        months = frame[MONTH]
+        span = ([] if months.empty or months.isna().all() else
+                [str(p) for p in pd.period_range(months.min(), months.max(), freq="M")])
+        categories = sorted(_distinct_text(frame[CATEGORY]))
+        sources = sorted(_distinct_text(frame[SOURCE]), key=lambda s: (s != "police", s))
+        activity = ("police_activity" in frame.columns
+                    and bool(frame["police_activity"].to_numpy(dtype=bool).any()))
+        return tuple(span), tuple(categories), tuple(sources), activity
 
     def filtered(self, months: tuple[str, ...] = (), categories: tuple[str, ...] = (),
                  sources: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
@@ -155,15 +169,18 @@ class Study:
     def map_layers(self) -> list[str]:
         """Sources as map layers: police-activity offences split off from ``police``."""
         layers = self.sources
-        if "police_activity" in self.incidents.columns and self.incidents["police_activity"].any():
-            layers = [*layers, POLICE_ACTIVITY_LAYER]
-        return layers
+        return [*layers, POLICE_ACTIVITY_LAYER] if self._distinct[3] else layers
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """``(lon_min, lat_min, lon_max, lat_max)`` of the boundaries, degrees."""
         first = next(iter(self.areas.values()))
         return tuple(float(v) for v in first.total_bounds)
+
+
+def _distinct_text(values: pd.Series) -> list[str]:
+    """Distinct values of a column as text (each distinct value converted once)."""
+    return list(pd.Series(pd.unique(values)).astype(str).unique())
 
 
 def _weighted(incidents: gpd.GeoDataFrame, weights_path: str | None,

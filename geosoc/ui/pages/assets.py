@@ -54,7 +54,7 @@ def _newest_click(returned: dict, mode: str) -> dict | None:
 
 role = state.view_role()
 user = state.current_user()
-study = require_study()
+study = require_study(views=True)  # no point read: areas, assets and site only
 key = cache.study_key()
 filters = state.filters()
 st.title("Community assets")

@@ -30,7 +30,7 @@ ROLE = Role.PUBLIC
 PRESENTATION_CSS = ("<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
                     "[data-testid='stToolbar'],header{display:none !important}</style>")
 
-study = require_study()
+study = require_study(views=True)  # no point read: areas, assets and site only
 key = cache.study_key()
 filters = state.filters()
 site_name = study.site.index[0] if len(study.site) else None
