@@ -18,22 +18,28 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geosoc.aggregate.cells import cover_area, lonlat_to_cells
+from geosoc.aggregate.tables import AREA_POSITION
 from geosoc.config import server_key
 from geosoc.disclosure.cell_key import attach_record_keys
 from geosoc.disclosure.contribution import disclosed_contribution
 from geosoc.disclosure.rules import Role
-from geosoc.disclosure.tables import disclosed_cells, disclosed_series, disclosed_totals
+from geosoc.disclosure.tables import (
+    disclosed_areas,
+    disclosed_cells,
+    disclosed_series,
+    disclosed_totals,
+)
 from geosoc.engine.cube import KEYS, combine_cubes, partition_cube
 from geosoc.engine.cube_rows import CUBE_RESOLUTIONS, rows_column
-from geosoc.engine.stored import stored_cube_spec, stored_harm_cube
+from geosoc.engine.stored import stored_cube_builder, stored_cube_spec, stored_harm_cube
 from geosoc.ingest import Ingested, read_boundaries
 from geosoc.ingest.report import IngestReport
 from geosoc.synth.demo import load_demo
-from geosoc.ui.cube_study import cube_views_missing, load_cube_study
+from geosoc.ui.cube_study import cube_views_missing, load_cube_study, served_area_kinds
 from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
 from geosoc.ui.study import lean_incidents, load_workspace_study, with_activity_layer
 from geosoc.workspace import Workspace
-from geosoc.workspace.dataset_store import store_dataset
+from geosoc.workspace.dataset_store import load_areas, store_dataset
 from tests.app_harness import APP, PAGES, assert_ok
 
 ROLES = [r.value for r in Role]
@@ -52,11 +58,13 @@ def cube_workspace(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     incidents = load_demo(demo_dir).incidents
     with Workspace.open(path) as ws:
         ws.users.create_user("ana", "correct horse battery", "analyst")
-        for source, part in incidents.groupby("source"):
-            _store(ws, part, str(source), cube=stored_harm_cube)
         store_dataset(ws, read_boundaries(demo_dir / "boundaries" / "wards.geojson",
                                           kind="ward"),
                       name="wards", kind="boundaries", user="ana", role="analyst")
+        # as `geosoc ingest` does: the cube located in the boundaries stored before
+        builder = stored_cube_builder({"ward": load_areas(ws, "ward")})
+        for source, part in incidents.groupby("source"):
+            _store(ws, part, str(source), cube=builder)
     return path
 
 
@@ -119,6 +127,37 @@ def test_series_headline_and_contribution_from_the_cube_equal_the_points(both, r
                  disclosed_contribution(rows, role, owners=study.owners))
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_ward_layers_from_the_cube_equal_the_points(both, role: str) -> None:
+    points, rows, study = both[role]
+    assert "area_ward" in rows.columns  # the cube was located in the stored wards
+    wards = study.areas["ward"]
+    expected = disclosed_areas(points, wards, role, by="source")
+    got = disclosed_areas(rows.assign(**{AREA_POSITION: rows["area_ward"].to_numpy()}),
+                          wards, role, by="source")
+    _assert_same(expected, got)
+    assert got.attrs["unlocated_count"] == expected.attrs["unlocated_count"]
+
+
+def test_boundaries_replaced_after_the_incidents_are_not_served_from_the_cube(
+        demo_dir: Path, tmp_path: Path) -> None:
+    incidents = load_demo(demo_dir).incidents
+    wards = read_boundaries(demo_dir / "boundaries" / "wards.geojson", kind="ward")
+    path = tmp_path / "replaced.sqlite"
+    with Workspace.open(path) as ws:
+        ws.users.create_user("ana", "correct horse battery", "analyst")
+        store_dataset(ws, wards, name="wards", kind="boundaries", user="ana", role="analyst")
+        _store(ws, incidents[incidents["source"] == "police"], "police",
+               cube=stored_cube_builder({"ward": load_areas(ws, "ward")}))
+        assert served_area_kinds(ws, "analyst") == ["ward"]
+        fewer = Ingested(wards.data.iloc[:-1], wards.report)  # one ward dropped: other areas
+        store_dataset(ws, fewer, name="wards", kind="boundaries", user="ana", role="analyst",
+                      replace=True)
+        assert served_area_kinds(ws, "analyst") == []
+    study = load_cube_study(path, role="analyst")
+    assert study is not None and "area_ward" not in study.incidents.columns
+
+
 def test_the_cube_keeps_the_point_holding_cell_at_each_resolution(demo_dir: Path) -> None:
     """Not the parent of the resolution-10 cell: they differ for points near cell edges."""
     police = load_demo(demo_dir).incidents
@@ -177,12 +216,14 @@ def test_profile_renders_from_the_cubes_without_reading_a_point(
 
     monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
     monkeypatch.setattr(workspace_study, "load_incidents", no_points)
-    for role in (Role.ANALYST, Role.PARTNER):
+    for role, geography in ((Role.ANALYST, "H3 hexagons"), (Role.PARTNER, "H3 hexagons"),
+                            (Role.ANALYST, "Wards"), (Role.PARTNER, "Wards")):
         at = AppTest.from_file(APP, default_timeout=180)
         at.session_state[USER_KEY] = SessionUser("ana", Role.ANALYST,
                                                  workspace=str(cube_workspace))
         at.session_state[VIEW_ROLE_KEY] = role.value  # the analyst previews the partner view
         at.switch_page(str(PAGES / "profile.py"))
+        at.session_state["pf_geography"] = geography
         at.run()
         assert_ok(at)
         assert "Locality profile" in at.title[0].value

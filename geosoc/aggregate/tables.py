@@ -50,6 +50,8 @@ from geosoc.schema import (
 )
 
 __all__ = [
+    "AREA_POSITION",
+    "UNLOCATED_AREA",
     "add_rates",
     "assign_areas",
     "build_area_index",
@@ -63,6 +65,10 @@ __all__ = [
 ]
 
 _BY = (CATEGORY, SOURCE)
+#: Optional incidents column: the row of the areas holding each incident (see harm_by_area).
+AREA_POSITION = "area_position"
+#: ``area_position`` of an incident without a location.
+UNLOCATED_AREA = -2
 _MISSING_KEY = "<missing>"
 
 
@@ -211,7 +217,9 @@ def harm_by_area(incidents: pd.DataFrame, areas: gpd.GeoDataFrame, *, by: str | 
     Parameters
     ----------
     incidents : pandas.DataFrame or geopandas.GeoDataFrame
-        Incidents with ``harm`` and ``lon``/``lat`` (WGS84 degrees).
+        Incidents with ``harm`` and ``lon``/``lat`` (WGS84 degrees), or with
+        ``area_position``: the row of ``areas`` holding each one (``-1`` outside every
+        area, :data:`UNLOCATED_AREA` without a location), as a stored cube records it.
     areas : geopandas.GeoDataFrame
         Areas contract (index ``area_code``, ``name``, ``kind``), EPSG:4326.
     by : {"category", "source"}, optional
@@ -228,6 +236,11 @@ def harm_by_area(incidents: pd.DataFrame, areas: gpd.GeoDataFrame, *, by: str | 
     validate_areas(areas)
     require_columns(incidents, (HARM,), what="incidents")
     _check_by(incidents, by)
+    if AREA_POSITION in incidents.columns:  # located already (a stored cube's rows)
+        position = incidents[AREA_POSITION].to_numpy(dtype=np.int64)
+        unlocated = position == UNLOCATED_AREA
+        return _totals(areas, incidents, np.where(unlocated, -1, position), by,
+                       unlocated=unlocated)
     position = _positions(incidents, areas, index)
     unlocated = ~(np.isfinite(_float(incidents, LON)) & np.isfinite(_float(incidents, LAT)))
     return _totals(areas, incidents, position, by, unlocated=unlocated)

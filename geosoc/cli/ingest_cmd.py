@@ -233,11 +233,15 @@ def _store(args: argparse.Namespace, result: Ingested, sharing: object | None = 
     from geosoc.workspace.dataset_store import KIND_BY_READER, store_dataset
 
     kind = KIND_BY_READER[args.kind]
-    cube = None
-    if kind == "incidents":  # the harm cube is stored beside the points (engine stage)
-        from geosoc.engine.stored import stored_harm_cube as cube
     with Workspace.open(args.workspace) as ws:
         user, role = acting_user(ws, args.user)
+        cube = None
+        if kind == "incidents":  # the cube beside the points, located in the boundaries
+            from geosoc.engine.stored import CUBE_AREA_KINDS, stored_cube_builder
+            from geosoc.workspace.dataset_store import load_areas
+
+            cube = stored_cube_builder({k: load_areas(ws, k, required=False)
+                                        for k in CUBE_AREA_KINDS})
         record = store_dataset(ws, result, name=args.name, kind=kind, user=user, role=role,
                                source=str(args.path), replace=args.replace, sharing=sharing,
                                partitioned=args.partitioned, cube=cube)

@@ -11,7 +11,8 @@ give the same tables as from the points, without reading a point.
 Harm is re-weighted here rather than read from ``harm_micro`` (default weights): harm
 depends only on source and category (:func:`geosoc.harm.apply_harm_weights`), so each
 row's harm is its events times its key's weight under whatever weights the installation
-configured. Rows carry no ``lon``/``lat``: views by area (wards, LSOAs) need the points.
+configured. Rows carry no ``lon``/``lat``: views by area (wards, LSOAs) are served only for
+the boundary layers the cube was located in (``area_<kind>``); others need the points.
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geosoc.aggregate.tables import UNLOCATED_AREA
 from geosoc.disclosure.cell_key import RECORD_KEY
 from geosoc.engine.cube import NO_MONTH, key_parts
-from geosoc.engine.stored import KEY_SUM, STORED_RESOLUTION, VIEW_RESOLUTIONS, cell_column
+from geosoc.engine.stored import (
+    AREA_PREFIX,
+    KEY_SUM,
+    STORED_RESOLUTION,
+    VIEW_RESOLUTIONS,
+    cell_column,
+)
 from geosoc.harm import apply_harm_weights
 from geosoc.schema import CATEGORY, COUNT, EVENTS, HARM, MONTH, SOURCE
 
@@ -61,7 +69,9 @@ def cube_incidents(cube: pd.DataFrame, *, weights: pd.DataFrame | None = None,
         ``month`` (Period[M]; NaT: none), ``category``, ``source`` (categoricals),
         ``events`` (int64), ``harm`` (float64 days: events x weight; unlisted categories 1
         day each, as the app weighs points), ``police_activity`` (bool), ``record_key``
-        (int64 sum) and ``h3_10``, ``h3_9``, ``h3_8``, ``h3_7`` (uint64; 0: no location).
+        (int64 sum), ``h3_10``, ``h3_9``, ``h3_8``, ``h3_7`` (uint64; 0: no location) and
+        the cube's ``area_<kind>`` positions (-1: outside every area, ``-2``: no location;
+        the ``area_position`` convention of :func:`geosoc.aggregate.harm_by_area`).
         ``attrs["h3_resolution"]`` is not set: pick a column with :func:`rows_column`.
     """
     codes = cube["key"].cat.codes.to_numpy()
@@ -86,4 +96,8 @@ def cube_incidents(cube: pd.DataFrame, *, weights: pd.DataFrame | None = None,
         RECORD_KEY: cube[KEY_SUM].to_numpy(dtype=np.int64),
         **{rows_column(r): cube[cell_column(r)].to_numpy(dtype=np.uint64)
            for r in CUBE_RESOLUTIONS}})
+    unlocated = rows[rows_column(STORED_RESOLUTION)].to_numpy() == 0
+    for column in (c for c in cube.columns if c.startswith(AREA_PREFIX)):
+        position = cube[column].to_numpy(dtype=np.int64)
+        rows[column] = np.where(unlocated, UNLOCATED_AREA, position)
     return rows

@@ -18,21 +18,30 @@ gives them, plus what the app's views need to be served from the cube alone
   public layers are perturbed exactly as from the points. ``key_check`` in the cube's record
   tells which server key (a keyed digest, not the key).
 
-No areas (boundaries may be stored later). Coordinates are WGS84 degrees (EPSG:4326); harm is
-in days, as integer micro-days.
+* ``area_<kind>`` (with :func:`stored_cube_builder` given the workspace's boundaries): the
+  row position of the area holding the point in each boundary layer stored before the
+  incidents (``-1``: outside every area), so views by ward or LSOA are served from the cube
+  too. The cube's record names each layer's :func:`areas_digest`; boundaries stored or
+  replaced later are not those of the cube, and views by them read the points.
+
+Coordinates are WGS84 degrees (EPSG:4326); harm is in days, as integer micro-days.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geosoc.aggregate.cells import lonlat_to_cells
+from geosoc.aggregate.geometry_memo import geometry_digest
+from geosoc.aggregate.pip_index import AreaIndex
+from geosoc.aggregate.tables import build_area_index
 from geosoc.config import server_key
 from geosoc.disclosure.cell_key import record_keys
 from geosoc.engine.cube import (
@@ -53,10 +62,16 @@ STORED_RESOLUTION = 10
 VIEW_RESOLUTIONS = (9, 8, 7)
 #: Column of the summed record keys.
 KEY_SUM = "key_sum"
-#: Columns identifying a stored cube row, in sort order.
+#: Columns identifying a stored cube row, in sort order (``area_<kind>`` columns follow).
 ID_COLUMNS = ("h3", "month", "key", "area", *(f"h3_{r}" for r in VIEW_RESOLUTIONS))
 #: Summed columns of a stored cube.
 MEASURES = (COUNT, "harm_micro", KEY_SUM)
+#: Boundary kinds an incidents cube is located in when the workspace holds them.
+CUBE_AREA_KINDS = ("ward", "lsoa", "postcode_sector")
+#: Prefix of the area position columns (``area_ward``...).
+AREA_PREFIX = "area_"
+#: An area layer of the stored cube: its kind, point-in-area index and :func:`areas_digest`.
+AreaLayer = tuple[str, AreaIndex, str]
 #: Threads reducing batches at once (H3 and the harm lookup release the GIL in part).
 CUBE_THREADS = 2
 #: Consecutive monthly parts are reduced together up to this many rows: each batch has a
@@ -84,7 +99,37 @@ def key_check(secret: bytes) -> str:
     return hmac.new(secret, b"geosoc stored cube record keys", hashlib.sha256).hexdigest()[:16]
 
 
-def stored_harm_cube(parts: Sequence[pd.DataFrame], secret: bytes | None = None
+def areas_digest(areas: gpd.GeoDataFrame) -> str:
+    """Return a digest of an Areas frame: its codes and shapes in row order (EPSG:4326)."""
+    shapes = geometry_digest(areas.geometry.to_numpy())
+    codes = hashlib.sha256("\x1f".join(areas.index.astype(str)).encode()).hexdigest()
+    return hashlib.sha256(f"{codes}:{shapes}".encode()).hexdigest()[:32]
+
+
+def stored_cube_builder(areas: Mapping[str, gpd.GeoDataFrame | None] | None = None
+                        ) -> Callable[[Sequence[pd.DataFrame]],
+                                      tuple[pd.DataFrame, dict[str, object]]]:
+    """Return the cube builder to store incidents with, locating them in ``areas`` too.
+
+    Parameters
+    ----------
+    areas : mapping of str to geopandas.GeoDataFrame, optional
+        The workspace's boundaries by kind (``{"ward": wards, "lsoa": lsoas}``, EPSG:4326;
+        None or empty frames are skipped), as the app loads them for an analyst.
+
+    Returns
+    -------
+    callable
+        ``parts -> (cube, record)``: :func:`stored_harm_cube` with these area layers.
+    """
+    layers = [(kind, build_area_index(frame), areas_digest(frame))
+              for kind, frame in sorted((areas or {}).items())
+              if frame is not None and len(frame)]
+    return lambda parts: stored_harm_cube(parts, areas=layers)
+
+
+def stored_harm_cube(parts: Sequence[pd.DataFrame], secret: bytes | None = None,
+                     areas: Sequence[AreaLayer] = ()
                      ) -> tuple[pd.DataFrame, dict[str, object]]:
     """Reduce an incidents dataset's monthly parts to its stored cube, and describe it.
 
@@ -97,14 +142,18 @@ def stored_harm_cube(parts: Sequence[pd.DataFrame], secret: bytes | None = None
     secret : bytes, optional
         The server key of the record keys (default :func:`geosoc.config.server_key`, the
         key the app discloses with).
+    areas : sequence of (str, AreaIndex, str)
+        Area layers to locate the points in: kind, index and :func:`areas_digest` (see
+        :func:`stored_cube_builder`).
 
     Returns
     -------
     (pandas.DataFrame, dict)
         The cube (columns ``h3``, ``month``, ``key``, ``area``, ``count``, ``harm_micro``,
-        ``h3_9``, ``h3_8``, ``h3_7``, ``key_sum``; rows sorted by :data:`ID_COLUMNS`) and
-        what it holds: ``resolution``, ``by``, ``scheme`` ("harm"), ``weights`` ("default"),
-        ``weights_sha256``, ``view_resolutions`` and ``key_check``.
+        ``h3_9``, ``h3_8``, ``h3_7``, ``key_sum``, then ``area_<kind>`` per area layer; rows
+        sorted by their identity) and what it holds: ``resolution``, ``by``, ``scheme``
+        ("harm"), ``weights`` ("default"), ``weights_sha256``, ``view_resolutions``,
+        ``key_check`` and ``areas`` (kind -> :func:`areas_digest`).
 
     Raises
     ------
@@ -113,20 +162,25 @@ def stored_harm_cube(parts: Sequence[pd.DataFrame], secret: bytes | None = None
     """
     secret = server_key() if secret is None else secret
     with ThreadPoolExecutor(max_workers=CUBE_THREADS) as pool:
-        cubes = list(pool.map(lambda batch: _batch_cube(batch, secret), _batches(parts)))
+        cubes = list(pool.map(lambda batch: _batch_cube(batch, secret, areas),
+                              _batches(parts)))
     spec = stored_cube_spec()
     info: dict[str, object] = {"resolution": STORED_RESOLUTION, "by": SOURCE_CATEGORY,
                                "scheme": spec.scheme, "weights": "default",
                                "weights_sha256": default_weights_sha256(),
                                "view_resolutions": list(VIEW_RESOLUTIONS),
-                               "key_check": key_check(secret)}
-    return (cubes[0] if len(cubes) == 1 else sum_cube_rows(cubes)), info
+                               "key_check": key_check(secret),
+                               "areas": {kind: digest for kind, _, digest in areas}}
+    if len(cubes) == 1:
+        return cubes[0], info
+    return sum_cube_rows(cubes, areas=[kind for kind, _, _ in areas]), info
 
 
-def _batch_cube(batch: pd.DataFrame, secret: bytes) -> pd.DataFrame:
+def _batch_cube(batch: pd.DataFrame, secret: bytes, areas: Sequence[AreaLayer]
+                ) -> pd.DataFrame:
     """Reduce one batch of incidents to stored cube rows."""
     if len(batch) == 0:
-        return sum_cube_rows([])
+        return sum_cube_rows([], areas=[kind for kind, _, _ in areas])
     weighted = apply_harm_weights(batch[["source", "category"]], None, unknown="error")
     lon = batch[LON].to_numpy(dtype="float64", na_value=np.nan)
     lat = batch[LAT].to_numpy(dtype="float64", na_value=np.nan)
@@ -136,40 +190,49 @@ def _batch_cube(batch: pd.DataFrame, secret: bytes) -> pd.DataFrame:
         "month": month_codes(batch[MONTH]),
         "key": pd.Categorical.from_codes(code, categories=pd.Index(values, dtype=object)),
         "area": np.full(len(batch), NO_AREA, dtype=np.int64),
-        **{f"h3_{r}": lonlat_to_cells(lon, lat, r, threads=1) for r in VIEW_RESOLUTIONS},
         COUNT: np.ones(len(batch), dtype=np.int64),
         "harm_micro": np.rint(weighted[HARM].to_numpy(dtype="float64") * HARM_SCALE
                               ).astype(np.int64),
-        KEY_SUM: record_keys(batch, secret).astype(np.int64)})
+        **{f"h3_{r}": lonlat_to_cells(lon, lat, r, threads=1) for r in VIEW_RESOLUTIONS},
+        KEY_SUM: record_keys(batch, secret).astype(np.int64),
+        **{AREA_PREFIX + kind: index.locate(lon, lat).astype(np.int64)
+           for kind, index, _ in areas}})
     return sum_cube_rows([rows])
 
 
-def sum_cube_rows(cubes: list[pd.DataFrame]) -> pd.DataFrame:
-    """Sum stored cube rows per :data:`ID_COLUMNS` (exact integer sums, any order).
+def sum_cube_rows(cubes: list[pd.DataFrame], areas: Sequence[str] = ()) -> pd.DataFrame:
+    """Sum stored cube rows per identity (exact integer sums, any order).
 
-    Returns the rows sorted by :data:`ID_COLUMNS`, ``key`` a categorical whose categories
-    are sorted as strings; no rows: an empty cube with every column.
+    The identity is every column but :data:`MEASURES`: :data:`ID_COLUMNS` and the
+    ``area_<kind>`` columns. Returns the rows sorted by it, ``key`` a categorical whose
+    categories are sorted as strings; no rows: an empty cube with every column (``areas``:
+    the kinds of its area columns).
     """
     parts = [c for c in cubes if len(c)]
     if not parts:
         empty = empty_cube()
-        for column in (*ID_COLUMNS[4:], KEY_SUM):
-            empty[column] = pd.Series(dtype=np.uint64 if column != KEY_SUM else np.int64)
+        for column in ID_COLUMNS[4:]:
+            empty[column] = pd.Series(dtype=np.uint64)
+        empty[KEY_SUM] = pd.Series(dtype=np.int64)
+        for kind in areas:
+            empty[AREA_PREFIX + kind] = pd.Series(dtype=np.int64)
         return empty
+    columns = list(parts[0].columns)
+    ids = [c for c in columns if c not in MEASURES]
     keys = pd.api.types.union_categoricals([pd.Categorical(c["key"]) for c in parts],
                                            ignore_order=True)
     categories = pd.Index(np.sort(np.asarray(keys.categories, dtype=object).astype(str)),
                           dtype=object)
     rank = categories.get_indexer(np.asarray(keys.categories, dtype=object).astype(str))
     long = pd.DataFrame({c: np.concatenate([p[c].to_numpy() for p in parts])
-                         for c in (*ID_COLUMNS, *MEASURES) if c != "key"})
+                         for c in columns if c != "key"})
     long["key"] = rank[keys.codes].astype(np.int64)
-    sums = long.groupby(list(ID_COLUMNS), sort=True)[list(MEASURES)].sum().reset_index()
+    sums = long.groupby(ids, sort=True)[list(MEASURES)].sum().reset_index()
     sums["key"] = pd.Categorical.from_codes(sums["key"].to_numpy(), categories=categories)
-    for column in ID_COLUMNS:
+    for column in ids:
         if column.startswith("h3"):
             sums[column] = sums[column].astype(np.uint64)
-    return sums[[*ID_COLUMNS[:4], *MEASURES[:2], *ID_COLUMNS[4:], KEY_SUM]]
+    return sums[columns]
 
 
 def _batches(parts: Sequence[pd.DataFrame]) -> list[pd.DataFrame]:

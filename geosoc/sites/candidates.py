@@ -202,8 +202,15 @@ def compare_candidates(ranked: gpd.GeoDataFrame, codes: Sequence[str],
     if incidents is not None:
         require_columns(incidents, [SOURCE, MONTH, HARM], what="incidents")
         subset = ranked.loc[codes]
-        pts, cand = locate_points(incidents.geometry.to_numpy(), subset.geometry)
-        police = incidents[SOURCE].astype(str).to_numpy()[pts] == POLICE_SOURCE
+        points = incidents.geometry.to_numpy()
+        # only the points in the candidates' bounding box are located (a force's million
+        # points against two wards): the same points are found, in a fraction of the time
+        west, south, east, north = subset.total_bounds
+        x, y = shapely.get_x(points), shapely.get_y(points)
+        near = np.flatnonzero((x >= west) & (x <= east) & (y >= south) & (y <= north))
+        pts, cand = locate_points(points[near], subset.geometry)
+        pts = near[pts]
+        police = incidents[SOURCE].iloc[pts].astype(str).to_numpy() == POLICE_SOURCE
         monthly = monthly_panel(incidents[MONTH].iloc[pts[police]], cand[police],
                                  incidents[HARM].to_numpy(float)[pts[police]], subset.index).T
         monthly.index.name = MONTH

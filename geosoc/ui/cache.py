@@ -1,6 +1,7 @@
 """The app's caching seam: studies, layers and analyses, computed once per key.
 
-Siblings: ``study_views`` (lean views of a loaded study), ``startup_cache``, ``partner_cache``.
+Siblings: ``study_views`` (lean views of a loaded study), ``startup_cache``, ``partner_cache``,
+``point_cache`` (site ranking and displacement, from the points).
 ``st.cache_data``/``st.cache_resource`` live only in these modules; ``cache_views`` is the
 map half (rendered maps, deck.gl maps, outlines, page analyses, the launch pack).
 
@@ -23,7 +24,8 @@ import streamlit as st
 from geosoc import aggregate, hotspots
 from geosoc.aggregate.cells import cover_area, h3_ints_to_str
 from geosoc.aggregate.pip_index import AreaIndex
-from geosoc.aggregate.rates import population_for, with_rates
+from geosoc.aggregate.rates import population_for
+from geosoc.aggregate.tables import AREA_POSITION
 from geosoc.assets.files import read_assets
 from geosoc.config import Settings, load_config
 from geosoc.disclosure.contribution import disclosed_contribution
@@ -36,11 +38,7 @@ from geosoc.disclosure.tables import (
     disclosed_totals,
 )
 from geosoc.hotspots.emerging import emerging_hotspots, to_panel
-from geosoc.phases.change import PhasePlan
-from geosoc.phases.displacement import displacement_report
-from geosoc.phases.rings import buffer_rings
 from geosoc.schema import H3
-from geosoc.sites.ranking import rank_sites
 from geosoc.synth.demo import DEFAULT_DEMO_DIR
 from geosoc.ui import state
 from geosoc.ui.cube_study import load_cube_study
@@ -157,8 +155,6 @@ def _harm_tag() -> str:
 
 
 WORKSPACE_KEY = "workspace"
-#: H3 resolution of the Sites page's hot-spot cells (the ranking's default).
-SITE_RESOLUTION = 9
 
 
 def _study(key: str, role: str = "analyst") -> Study:
@@ -260,13 +256,29 @@ def area_layer(key: str, filters: state.Filters, kind: str, role: str) -> gpd.Ge
     With a population file, ``population``, ``count_per_1000``, ``harm_per_1000`` and
     ``small_population`` are added, computed from the disclosed counts.
     """
-    study = _study(key)
-    return disclosed_areas(with_activity_layer(_keyed_filtered(key, filters, role)),
+    study = view_study(key)
+    rows, index = _area_rows(key, filters, kind, role)
+    return disclosed_areas(with_activity_layer(rows),
                            study.areas[kind], Role(role), by="source",
-                           index=area_index(key, kind), min_count=_min_count(role),
+                           index=index, min_count=_min_count(role),
                            parents=study.areas["ward"] if kind != "ward" else None,
                            population=population_for(kind, study.areas[kind],
                                                      study.population, study.areas.get("lsoa")))
+
+
+def _area_rows(key: str, filters: state.Filters, kind: str, role: str
+               ) -> tuple[pd.DataFrame, AreaIndex | None]:
+    """Return the filtered rows for a layer of ``kind`` areas, and the index to locate them.
+
+    The stored cubes' rows with their recorded area positions when the cubes were located
+    in these boundaries (:func:`geosoc.ui.cube_study.served_area_kinds`): no point is read.
+    Else the points, with the areas' point-in-polygon index.
+    """
+    column = f"area_{kind}"
+    if column in view_study(key, role).incidents.columns:
+        rows = _view_filtered(key, filters, role)
+        return rows.assign(**{AREA_POSITION: rows[column].to_numpy()}), None
+    return _keyed_filtered(key, filters, role), area_index(key, kind)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -286,10 +298,12 @@ def month_frames(key: str, filters: state.Filters, kind: str, resolution: int,
     if kind == "h3":
         incidents = with_cells(with_activity_layer(_view_filtered(key, filters, role)), key,
                                role, resolution)
+        index = None
     else:
-        incidents = with_activity_layer(_keyed_filtered(key, filters, role))
+        rows, index = _area_rows(key, filters, kind, role)
+        incidents = with_activity_layer(rows)
     places = ({"cover": cover_area(study.areas["ward"], resolution), "resolution": resolution}
-              if kind == "h3" else {"areas": study.areas[kind], "index": area_index(key, kind),
+              if kind == "h3" else {"areas": study.areas[kind], "index": index,
                                     "parents": study.areas["ward"] if kind != "ward" else None})
     months = [m for m in study.months
               if not filters.months or filters.months[0] <= m <= filters.months[1]]
@@ -345,47 +359,9 @@ def emerging_layer(key: str, filters: state.Filters, resolution: int, role: str)
     return result[["emerging_class", "trend_tau", "trend_p"]]
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def ranked_sites(key: str, filters: state.Filters, scale: str,
-                 weights: tuple[tuple[str, float], ...],
-                 treatment: tuple[tuple[str, str], ...] = ()) -> gpd.GeoDataFrame:
-    """Candidate CHB sites of ``scale`` ranked with ``weights`` (analyst view only).
-
-    Partner area counts enter as one component per source (``treatment``: the user's
-    harm/indicator choice per source).
-    """
-    study = _study(key)
-    partner = study.partner_counts
-    if partner is not None and treatment:
-        partner = partner.with_treatment(dict(treatment))
-    ranked = rank_sites(
-        # each incident's resolution-9 cell computed once per study (the ranking's hot spots)
-        with_cells(_filtered(key, filters), key, "analyst", SITE_RESOLUTION),
-        wards=study.areas["ward"], scale=scale, resolution=SITE_RESOLUTION,
-        sectors=study.areas.get("postcode_sector"), lsoas=study.areas.get("lsoa"),
-        imd=study.imd, assets=study.assets, weights=dict(weights),
-        partner_counts=partner, population=study.postcodes,
-    )
-    population = population_for(scale, ranked, study.population, study.areas.get("lsoa"))
-    return ranked if population is None else with_rates(
-        ranked, population, columns=("police_count", "police_harm"))
-
-
 def workspace_path(user: state.SessionUser) -> Path:
     """Return the workspace a user writes to; demo mode has its own, beside the demo town."""
     return Path(user.workspace) if user.workspace else demo_dir() / "demo-workspace.sqlite"
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def displacement(key: str, filters: state.Filters, site: str, plan: dict[str, tuple[str, str]],
-                 bands_m: tuple[float, ...], control: str, measure: str) -> pd.DataFrame:
-    """WDQ/WDD per phase and ring for a site of the study (analysts; point-level input)."""
-    study = _study(key)
-    geometry = study.site.geometry.loc[site]
-    return displacement_report(
-        _filtered(key, filters), geometry, PhasePlan.from_dates(**plan),
-        rings=buffer_rings(geometry, (0.0, *bands_m)),
-        control_geometry=study.areas["ward"].geometry.loc[control], measure=measure)
 
 
 def asset_register(user: state.SessionUser) -> gpd.GeoDataFrame:

@@ -44,6 +44,7 @@ def show_map(
     layer_control: bool = True,
     feature_group: folium.FeatureGroup | None = None,
     content_key: Hashable | None = None,
+    base_key: Hashable | None = None,
 ) -> dict:
     """Localise and draw a folium map; return only the browser state the page asked for.
 
@@ -66,6 +67,11 @@ def show_map(
         Names everything the map shows (study key, filters, **role**, layer choices): the
         rendered map is kept under it, shared by the sessions asking for the same key, and
         reused without rendering again. Omit it to render on every rerun.
+    base_key : hashable, optional
+        With ``feature_group`` and ``content_key``: names everything the map *without* the
+        group shows. The base map is then rendered once per ``base_key`` and only the group
+        once per ``content_key`` (a new ranking recolours the candidates; the boundaries,
+        site and drawing tools are not rendered again, and the browser keeps them).
 
     Returns
     -------
@@ -82,9 +88,21 @@ def show_map(
                               layer_control=layer_control, feature_group=group)
 
         # the tiles and map context come from the settings: part of every map's key
-        args = cache_views.rendered_map((key, tuple(returned_objects or ()), layer_control,
-                                         vendor_url(), repr(cache.settings().map),
-                                         content_key), render)
+        common = (key, tuple(returned_objects or ()), layer_control, vendor_url(),
+                  repr(cache.settings().map))
+        if base_key is not None and (feature_group is not None or callable(m)):
+            def built() -> tuple[folium.Map, folium.FeatureGroup | None]:
+                return (m() if callable(m) and not isinstance(m, folium.Map)
+                        else (m, feature_group))
+
+            base = cache_views.rendered_map((*common, "base", base_key), lambda: render_map(
+                built()[0], key=key, returned_objects=returned_objects,
+                layer_control=layer_control))
+            group = cache_views.rendered_map((*common, "group", content_key), lambda: {
+                "feature_group": render_group(built()[1])})
+            args = {**base, "feature_group": group["feature_group"]}
+        else:
+            args = cache_views.rendered_map((*common, content_key), render)
         return _draw(args, key=key, height=height, returned_objects=returned_objects)
     if callable(m) and not isinstance(m, folium.Map):
         m, feature_group = m()
@@ -136,6 +154,18 @@ def render_map(m: folium.Map, *, key: str, returned_objects: list[str] | None = 
                    "_northEast": {"lat": north, "lng": east}},
         "zoom": m.options.get("zoom") if hasattr(m, "options") else {},
     }
+
+
+def render_group(feature_group: folium.FeatureGroup | None) -> str | None:
+    """Render a layer group to the script the component adds to a map already drawn.
+
+    The group's script names its map ``map_div`` (streamlit-folium's name for the map on
+    the page), so it is rendered against a throwaway map rather than the base map.
+    """
+    if feature_group is None:
+        return None
+    finish_map(feature_group, layer_control=False, base_url=vendor_url())
+    return streamlit_folium._get_feature_group_string(feature_group, map=folium.Map(), idx=0)
 
 
 def _walk(element: Any) -> Any:

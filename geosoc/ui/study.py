@@ -272,13 +272,16 @@ def lean_incidents(incidents: pd.DataFrame) -> pd.DataFrame:
     """Return the columns of :data:`LEAN_COLUMNS` (no geometry) plus :data:`MAP_LAYER`.
 
     Filtering a million incidents without their shapely points and free-text columns
-    (location, outcome) is many times faster; every layer and table computed from the lean
-    frame is identical. The index is reset to positions ``0 .. n - 1`` so per-incident
+    (location, outcome) is many times faster, and category, source and map layer are
+    categoricals (a filter copies their integer codes); every layer and table computed
+    from the lean frame is identical. The index is reset to positions ``0 .. n - 1`` so per-incident
     arrays (H3 cells) line up with any filtered subset by its index.
     """
     lean = pd.DataFrame(incidents[[c for c in LEAN_COLUMNS if c in incidents.columns]])
     lean = lean.reset_index(drop=True)
     lean[MAP_LAYER] = with_activity_layer(lean)[SOURCE].to_numpy()
+    for column in (CATEGORY, SOURCE, MAP_LAYER):  # codes: a filter copies ints, not text
+        lean[column] = lean[column].astype("category")
     lean.attrs = dict(incidents.attrs)
     return lean
 

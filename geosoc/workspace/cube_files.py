@@ -78,15 +78,16 @@ def read_cube(path: Path, sha256: str, name: str) -> pd.DataFrame:
     return cube
 
 
-def add_cubes(cubes: list[pd.DataFrame]) -> pd.DataFrame:
+def add_cubes(cubes: list[pd.DataFrame], *, regroup: bool = False) -> pd.DataFrame:
     """Sum cubes per row identity; rows sorted by it, keys sorted as strings. Exact.
 
     The identity is every column but the summed ones (:data:`SUMMED`): ``h3``, ``month``,
     ``key``, ``area`` and, in cubes stored with them, the coarser cells ``h3_9`` ...
     The same result as :func:`geosoc.engine.stored.sum_cube_rows` (integer sums), which the
-    workspace stage may not import.
+    workspace stage may not import. ``regroup``: sum a single cube too (after columns of
+    its identity were dropped).
     """
-    if len(cubes) == 1:
+    if len(cubes) == 1 and not regroup:
         return cubes[0]
     columns = list(cubes[0].columns)
     ids = [c for c in columns if c not in SUMMED]

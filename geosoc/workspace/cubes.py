@@ -10,6 +10,8 @@ Views are :func:`geosoc.engine.cube.cube_cells`, ``cube_months`` ... on the resu
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pandas as pd
 
 from geosoc.errors import Problem, WorkspaceError
@@ -20,6 +22,8 @@ from geosoc.workspace.dataset_store import datasets_dir
 
 #: What must match for cubes to be added: resolution, key and harm weighting.
 COMPATIBLE = ("resolution", "by", "scheme", "weights_sha256")
+#: Prefix of a cube's area position columns (``area_ward``: see ``geosoc.engine.stored``).
+AREA_PREFIX = "area_"
 
 
 def cube_record(ws: Workspace, name: str) -> dict[str, object]:
@@ -68,8 +72,8 @@ def load_cube(ws: Workspace, name: str) -> pd.DataFrame:
     return read_cube(datasets_dir(ws) / str(record["file"]), str(record["sha256"]), name)
 
 
-def workspace_cube(ws: Workspace, *, role: str, sources: list[str] | None = None
-                   ) -> tuple[pd.DataFrame, dict[str, object]]:
+def workspace_cube(ws: Workspace, *, role: str, sources: list[str] | None = None,
+                   areas: Collection[str] = ()) -> tuple[pd.DataFrame, dict[str, object]]:
     """Add the harm cubes of every incidents dataset ``role`` may see.
 
     Parameters
@@ -81,6 +85,10 @@ def workspace_cube(ws: Workspace, *, role: str, sources: list[str] | None = None
         :func:`geosoc.workspace.dataset_store.load_incidents` does).
     sources : list of str, optional
         Keep only keys of these sources (``["police"]``).
+    areas : collection of str
+        Area kinds whose ``area_<kind>`` positions are kept (every cube must hold them,
+        located in the same boundaries: the caller checks their digests); the others are
+        summed away.
 
     Returns
     -------
@@ -109,7 +117,18 @@ def workspace_cube(ws: Workspace, *, role: str, sources: list[str] | None = None
             f"{n!r}'s cube was built with another resolution or harm weighting", column="name",
             fix=f"re-ingest it with --replace so its cube matches {names[0]!r}'s")
             for n in differ])
-    cube = add_cubes([load_cube(ws, n) for n in names])
+    kept = {f"{AREA_PREFIX}{kind}" for kind in areas}
+    cubes, dropped = [], False
+    for name in names:
+        cube = load_cube(ws, name)
+        if not kept <= set(cube.columns):
+            raise WorkspaceError(f"dataset {name!r}'s cube was not located in those areas", [
+                Problem(f"{name!r} has no area positions for {sorted(areas)}", column="name",
+                        fix="re-ingest it after the boundaries, with --replace")])
+        extra = [c for c in cube.columns if c.startswith(AREA_PREFIX) and c not in kept]
+        dropped = dropped or bool(extra)
+        cubes.append(cube.drop(columns=extra))
+    cube = add_cubes(cubes, regroup=dropped)
     if sources is not None:
         source = cube["key"].astype(str).str.split("\x1f", n=1).str[0]
         cube = cube[source.isin(sources).to_numpy()].reset_index(drop=True)

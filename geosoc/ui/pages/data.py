@@ -18,7 +18,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from geosoc.disclosure.rules import Role
-from geosoc.engine.stored import stored_harm_cube
+from geosoc.engine.stored import CUBE_AREA_KINDS, stored_cube_builder
 from geosoc.errors import GeosocError
 from geosoc.ingest import (
     Ingested,
@@ -35,7 +35,13 @@ from geosoc.ui import cache, sharing_panel, state
 from geosoc.ui.feedback import show_error, show_problems
 from geosoc.ui.progress import ProgressBar
 from geosoc.workspace import Workspace
-from geosoc.workspace.dataset_store import KIND_BY_READER, list_datasets, load_table, store_dataset
+from geosoc.workspace.dataset_store import (
+    KIND_BY_READER,
+    list_datasets,
+    load_areas,
+    load_table,
+    store_dataset,
+)
 
 KINDS = {
     "police.uk street CSVs (a .csv or a .zip of monthly folders)": "policeuk",
@@ -191,12 +197,15 @@ if st.button("Check and load", type="primary", key="data_load"):
             bar(0.7, f"Storing {result.report.rows_kept:,} rows in the workspace…")
             kind = KIND_BY_READER[result.report.kind]
             with Workspace.open(cache.workspace_path(user)) as ws:
-                # incidents get their harm cube stored beside them, as with `geosoc ingest`
+                # incidents get their cube stored beside them, located in the stored
+                # boundaries, as with `geosoc ingest`
+                cube = (stored_cube_builder({k: load_areas(ws, k, required=False)
+                                             for k in CUBE_AREA_KINDS})
+                        if kind == "incidents" else None)
                 record = store_dataset(ws, result, name=name or path.stem, kind=kind,
                                        user=user.username, role=user.role.value,
                                        source=upload.name if upload is not None else str(path),
-                                       replace=replace, sharing=sharing,
-                                       cube=stored_harm_cube if kind == "incidents" else None)
+                                       replace=replace, sharing=sharing, cube=cube)
     except GeosocError as error:
         show_error(error)
         st.stop()

@@ -20,6 +20,7 @@ from geosoc.ui import (
     map_cache,
     operations_panel,
     partner_panel,
+    point_cache,
     state,
     time_panels,
 )
@@ -134,7 +135,7 @@ st.caption(f"Harm in {unit_text(unit)}. Changes compare each phase's monthly rat
 st.subheader("Displacement or diffusion of benefit (WDQ, WDD)")
 try:
     with st.spinner("Weighted displacement quotient and difference…"):
-        report = cache.displacement(key, state.Filters(categories=filters.categories,
+        report = point_cache.displacement(key, state.Filters(categories=filters.categories,
                                                        sources=filters.sources),
                                     site_name, {k: tuple(v) for k, v in analysed.to_dict().items()},
                                     study.ring_bands_m, control_code, measure)

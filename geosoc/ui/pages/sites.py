@@ -6,6 +6,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import folium
 import shapely
 import streamlit as st
 
@@ -17,7 +18,15 @@ from geosoc.report.interactive_charts import candidates_chart
 from geosoc.report.table_labels import column_label, display_table
 from geosoc.sites.candidates import compare_candidates, score_site
 from geosoc.sites.weights import COMPONENTS, DEFAULT_WEIGHTS
-from geosoc.ui import cache, cache_views, chart_panels, map_cache, partner_panel, state
+from geosoc.ui import (
+    cache,
+    cache_views,
+    chart_panels,
+    map_cache,
+    partner_panel,
+    point_cache,
+    state,
+)
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
@@ -48,7 +57,7 @@ scale_label = st.radio("Candidates", list(SCALES), horizontal=True, key="site_sc
 scale = SCALES[scale_label]
 try:
     with st.spinner("Ranking candidate sites…"):
-        ranked = cache.ranked_sites(key, filters, scale, tuple(sorted(weights.items())),
+        ranked = point_cache.ranked_sites(key, filters, scale, tuple(sorted(weights.items())),
                                     partner_panel.treatment_choice(study))
 except GeosocError as error:
     show_error(error)
@@ -68,14 +77,17 @@ with table_col:
 with map_col:
     scale_colours = maps.quantile_scale(ranked["score"].clip(lower=0), classes=5)
     m = map_cache.base_map(boundaries=study.areas["ward"])
+    maps.site_layer(study.site).add_to(m)
+    maps.draw_control().add_to(m)
+    scores = folium.FeatureGroup(name="Site score")  # swapped in when the ranking changes
     maps.value_layer(map_cache.display_areas(ranked), "score", scale_colours, name="Site score",
                      tooltip={"name": "Candidate", "rank": "Rank", "score": "Score"}
                      if "name" in ranked.columns else {"rank": "Rank", "score": "Score"}
-                     ).add_to(m)
-    maps.site_layer(study.site).add_to(m)
-    maps.draw_control().add_to(m)
+                     ).add_to(scores)
     drawn = show_map(m, key="sites_map", height=480, returned_objects=["all_drawings"],
-                     content_key=(key, filters, scale, tuple(sorted(weights.items()))))
+                     feature_group=scores,
+                     content_key=(key, filters, scale, tuple(sorted(weights.items()))),
+                     base_key=(key, cache_views.frame_digest(study.site)))
     st.caption("Draw a polygon or rectangle (toolbar, top left) to score your own site.")
 show_legend(scale_colours.legend("Score", decimals=2), columns=3)
 partner_panel.render_sites(ranked)
