@@ -41,7 +41,7 @@ from geosoc.ui.startup_cache import PRELOADED_MODULES, activity
 from geosoc.ui.study_views import keyed_study, view_study
 
 #: Seconds without a running page script before the preload reads the points.
-IDLE_BEFORE_LOADING_S = 0.5
+IDLE_BEFORE_LOADING_S = 2.5
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
