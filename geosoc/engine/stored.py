@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -72,8 +71,6 @@ CUBE_AREA_KINDS = ("ward", "lsoa", "postcode_sector")
 AREA_PREFIX = "area_"
 #: An area layer of the stored cube: its kind, point-in-area index and :func:`areas_digest`.
 AreaLayer = tuple[str, AreaIndex, str]
-#: Threads reducing batches at once (H3 and the harm lookup release the GIL in part).
-CUBE_THREADS = 2
 #: Consecutive monthly parts are reduced together up to this many rows: each batch has a
 #: fixed pandas cost, so 36 small monthly batches cost more than one on the whole frame.
 BATCH_ROWS = 1_500_000
@@ -161,9 +158,11 @@ def stored_harm_cube(parts: Sequence[pd.DataFrame], secret: bytes | None = None,
         A category without a default harm weight (the store checks this first).
     """
     secret = server_key() if secret is None else secret
-    with ThreadPoolExecutor(max_workers=CUBE_THREADS) as pool:
-        cubes = list(pool.map(lambda batch: _batch_cube(batch, secret, areas),
-                              _batches(parts)))
+    # Batches one after another, H3 indexing spread over the cores inside each: reducing
+    # two batches in threads at once (record keys, area lookup and H3 together) once
+    # aborted a 3M-row ingest with a heap corruption at thread exit (glibc "unaligned
+    # tcache chunk"), in two of nine runs.
+    cubes = [_batch_cube(batch, secret, areas) for batch in _batches(parts)]
     spec = stored_cube_spec()
     info: dict[str, object] = {"resolution": STORED_RESOLUTION, "by": SOURCE_CATEGORY,
                                "scheme": spec.scheme, "weights": "default",
@@ -186,14 +185,14 @@ def _batch_cube(batch: pd.DataFrame, secret: bytes, areas: Sequence[AreaLayer]
     lat = batch[LAT].to_numpy(dtype="float64", na_value=np.nan)
     code, values = key_codes(batch, SOURCE_CATEGORY)
     rows = pd.DataFrame({
-        "h3": lonlat_to_cells(lon, lat, STORED_RESOLUTION, threads=1),
+        "h3": lonlat_to_cells(lon, lat, STORED_RESOLUTION),
         "month": month_codes(batch[MONTH]),
         "key": pd.Categorical.from_codes(code, categories=pd.Index(values, dtype=object)),
         "area": np.full(len(batch), NO_AREA, dtype=np.int64),
         COUNT: np.ones(len(batch), dtype=np.int64),
         "harm_micro": np.rint(weighted[HARM].to_numpy(dtype="float64") * HARM_SCALE
                               ).astype(np.int64),
-        **{f"h3_{r}": lonlat_to_cells(lon, lat, r, threads=1) for r in VIEW_RESOLUTIONS},
+        **{f"h3_{r}": lonlat_to_cells(lon, lat, r) for r in VIEW_RESOLUTIONS},
         KEY_SUM: record_keys(batch, secret).astype(np.int64),
         **{AREA_PREFIX + kind: index.locate(lon, lat).astype(np.int64)
            for kind, index, _ in areas}})

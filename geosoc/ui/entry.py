@@ -35,7 +35,6 @@ def run() -> None:
     """Render the app for this rerun: sign-in for nobody, the role's pages for a user."""
     # No page_icon: a Material icon favicon is fetched from fonts.gstatic.com (fails offline).
     st.set_page_config(page_title="geosoc · Clear, Hold, Build", layout="wide")
-    startup_cache.share_the_interpreter()
     startup_cache.start_hotspot_warm_up()
     user = state.current_user()
     apply_retention(cache.default_workspace(), user.workspace if user else None)

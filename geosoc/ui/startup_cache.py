@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -58,21 +57,6 @@ class Activity:
         deadline = time.monotonic() + give_up_s
         while self.idle_seconds() < seconds and time.monotonic() < deadline:
             time.sleep(poll_s)
-
-
-#: Seconds a thread may hold the interpreter lock while another waits for it (Python's
-#: default is 0.005). A page script makes thousands of short numpy and pandas calls, each
-#: taking the lock back; with a loading thread beside it each call could wait the whole
-#: interval (a 1 s rerun measured at 12 s), so the interval is shortened.
-SWITCH_INTERVAL_S = 0.0005
-
-
-@st.cache_resource(show_spinner=False)
-def share_the_interpreter() -> float:
-    """Shorten the interpreter's thread switch interval once per process; return the old."""
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-    return previous
 
 
 @st.cache_resource(show_spinner=False)
