@@ -74,10 +74,9 @@ def start_workspace_preload(path: str) -> threading.Thread | None:
         # Then, between the pages people wait for, what the point-level pages read: the
         # points (sites, phases), the ward index (sites) and, when the cubes cannot serve
         # the launch's public ward map, public record keys.
-        steps = [lambda: _study(key), lambda: area_index(key, "ward")]
-        if "area_ward" not in view_study(key, Role.PUBLIC.value).incidents.columns:
-            steps.append(lambda: keyed_study(key, Role.PUBLIC.value))
-        for step in steps:
+        for step in (lambda: _study(key), lambda: area_index(key, "ward"), lambda: (
+                None if "area_ward" in view_study(key, Role.PUBLIC.value).incidents.columns
+                else keyed_study(key, Role.PUBLIC.value))):
             activity().wait_until_idle(IDLE_BEFORE_LOADING_S)
             step()
 
