@@ -40,8 +40,11 @@ from geosoc.ui.cache import (
 from geosoc.ui.startup_cache import PRELOADED_MODULES, activity
 from geosoc.ui.study_views import keyed_study, view_study
 
-#: Seconds without a running page script before the preload reads the points.
-IDLE_BEFORE_LOADING_S = 2.5
+#: Seconds without a running page script before the preload reads the points: a person
+#: reading the page. Sooner, the read competed on 2 cores with the browser still drawing the
+#: first map (first load 14 s instead of 6-8 s at 2.5 s) or with the next click (a 4.5 s
+#: month change took 12 s at 0.5 s).
+IDLE_BEFORE_LOADING_S = 8.0
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
