@@ -39,6 +39,7 @@ import pandas as pd
 
 from geosoc.aggregate.cells import lonlat_to_cells
 from geosoc.aggregate.geometry_memo import geometry_digest
+from geosoc.aggregate.keyed_sums import sum_keyed_rows
 from geosoc.aggregate.pip_index import AreaIndex
 from geosoc.aggregate.tables import build_area_index
 from geosoc.config import server_key
@@ -216,22 +217,7 @@ def sum_cube_rows(cubes: list[pd.DataFrame], areas: Sequence[str] = ()) -> pd.Da
         for kind in areas:
             empty[AREA_PREFIX + kind] = pd.Series(dtype=np.int64)
         return empty
-    columns = list(parts[0].columns)
-    ids = [c for c in columns if c not in MEASURES]
-    keys = pd.api.types.union_categoricals([pd.Categorical(c["key"]) for c in parts],
-                                           ignore_order=True)
-    categories = pd.Index(np.sort(np.asarray(keys.categories, dtype=object).astype(str)),
-                          dtype=object)
-    rank = categories.get_indexer(np.asarray(keys.categories, dtype=object).astype(str))
-    long = pd.DataFrame({c: np.concatenate([p[c].to_numpy() for p in parts])
-                         for c in columns if c != "key"})
-    long["key"] = rank[keys.codes].astype(np.int64)
-    sums = long.groupby(ids, sort=True)[list(MEASURES)].sum().reset_index()
-    sums["key"] = pd.Categorical.from_codes(sums["key"].to_numpy(), categories=categories)
-    for column in ids:
-        if column.startswith("h3"):
-            sums[column] = sums[column].astype(np.uint64)
-    return sums[columns]
+    return sum_keyed_rows(parts, MEASURES)
 
 
 def _batches(parts: Sequence[pd.DataFrame]) -> list[pd.DataFrame]:

@@ -271,11 +271,15 @@ def _area_rows(key: str, filters: state.Filters, kind: str, role: str
     """Return the filtered rows for a layer of ``kind`` areas, and the index to locate them.
 
     The stored cubes' rows with their recorded area positions when the cubes were located
-    in these boundaries (:func:`geosoc.ui.cube_study.served_area_kinds`): no point is read.
+    in these boundaries (:func:`geosoc.ui.cube_study.served_area_kinds`, checked against
+    the boundaries ``role`` loads) and the layer's areas (the analyst's) list the same
+    codes in the same order, so each position names the same area: no point is read.
     Else the points, with the areas' point-in-polygon index.
     """
     column = f"area_{kind}"
-    if column in view_study(key, role).incidents.columns:
+    mine = view_study(key, role)
+    if column in mine.incidents.columns and mine.areas[kind].index.equals(
+            view_study(key).areas[kind].index):
         rows = _view_filtered(key, filters, role)
         return rows.assign(**{AREA_POSITION: rows[column].to_numpy()}), None
     return _keyed_filtered(key, filters, role), area_index(key, kind)

@@ -18,9 +18,9 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from geosoc.aggregate.keyed_sums import sum_keyed_rows
 from geosoc.errors import Problem, WorkspaceError
 from geosoc.workspace.dataset_files import CUBE_SUFFIX, INCOMING_PREFIX, cube_file_name
 
@@ -83,26 +83,10 @@ def add_cubes(cubes: list[pd.DataFrame], *, regroup: bool = False) -> pd.DataFra
 
     The identity is every column but the summed ones (:data:`SUMMED`): ``h3``, ``month``,
     ``key``, ``area`` and, in cubes stored with them, the coarser cells ``h3_9`` ...
-    The same result as :func:`geosoc.engine.stored.sum_cube_rows` (integer sums), which the
-    workspace stage may not import. ``regroup``: sum a single cube too (after columns of
-    its identity were dropped).
+    The same sum as :func:`geosoc.engine.stored.sum_cube_rows`
+    (:func:`geosoc.aggregate.keyed_sums.sum_keyed_rows`). ``regroup``: sum a single cube
+    too (after columns of its identity were dropped).
     """
     if len(cubes) == 1 and not regroup:
         return cubes[0]
-    columns = list(cubes[0].columns)
-    ids = [c for c in columns if c not in SUMMED]
-    keys = pd.api.types.union_categoricals([pd.Categorical(c["key"]) for c in cubes],
-                                           ignore_order=True)
-    categories = pd.Index(np.sort(np.asarray(keys.categories, dtype=object).astype(str)),
-                          dtype=object)
-    rank = categories.get_indexer(np.asarray(keys.categories, dtype=object).astype(str))
-    long = pd.DataFrame({c: np.concatenate([cube[c].to_numpy() for cube in cubes])
-                         for c in columns if c != "key"})
-    long["key"] = rank[keys.codes].astype(np.int64)
-    summed = [c for c in columns if c in SUMMED]
-    sums = long.groupby(ids, sort=True)[summed].sum().reset_index()
-    sums["key"] = pd.Categorical.from_codes(sums["key"].to_numpy(), categories=categories)
-    for column in ids:
-        if column.startswith("h3"):
-            sums[column] = sums[column].astype(np.uint64)
-    return sums[columns]
+    return sum_keyed_rows(cubes, SUMMED)
