@@ -17,8 +17,8 @@ import time
 from playwright.sync_api import Error as PlaywrightError
 
 from geosoc.synth.demo import ensure_demo
-from geosoc.ui.browser import MAP_SHAPES, AppSession, app_browser
-from geosoc.ui.server import app_server
+from geosoc.ui.testing.browser import MAP_SHAPES, AppSession, app_browser
+from geosoc.ui.testing.server import app_server
 
 MARK_OLD = f"() => document.querySelectorAll('{MAP_SHAPES}').forEach(p => p.dataset.old = 1)"
 NEW_SHAPES = f"() => document.querySelectorAll('{MAP_SHAPES}:not([data-old])').length > 0"

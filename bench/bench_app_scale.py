@@ -28,9 +28,9 @@ from pathlib import Path
 
 from playwright.sync_api import Error as PlaywrightError
 
-from geosoc.ui.browser import MAP_FRAME, MAP_SHAPES, AppSession, app_browser
-from geosoc.ui.server import app_server
-from geosoc.ui.wire import Wire, attach
+from geosoc.ui.testing.browser import MAP_FRAME, MAP_SHAPES, AppSession, app_browser
+from geosoc.ui.testing.server import app_server
+from geosoc.ui.testing.wire import Wire, attach
 
 try:  # run as a script from the repository root or bench/
     from app_scale_data import PASSWORD, build_workspace

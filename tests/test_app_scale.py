@@ -125,7 +125,7 @@ def test_deck_cells_map_is_compact_offline_and_complete(town, incidents):
 
 
 def test_display_simplification_never_caches_values(town):
-    from geosoc.ui.map_cache import display_areas
+    from geosoc.ui.caching.basemaps import display_areas
 
     first = town.wards.assign(score=1.0)
     second = town.wards.assign(score=2.0)

@@ -29,7 +29,7 @@ def demo(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(demo):
-    from geosoc.ui.server import app_server
+    from geosoc.ui.testing.server import app_server
 
     ARTIFACTS.mkdir(exist_ok=True)
     with app_server(env={"GEOSOC_DEMO_DIR": str(demo)},
@@ -43,7 +43,7 @@ def _click_map_until(app, text: str, timeout_s: float = 120.0) -> None:
     A marker may be in the way, and after a mode change the new map (first in the page)
     may still be starting while the old one is on its way out: keep trying, in turn.
     """
-    from geosoc.ui.browser import MAP_FRAME
+    from geosoc.ui.testing.browser import MAP_FRAME
 
     deadline = time.monotonic() + timeout_s
     for fx, fy in itertools.cycle(SPOTS):
@@ -81,7 +81,7 @@ def _register(demo: Path):
 def test_partner_places_and_moves_an_asset_and_gets_no_points(server, demo) -> None:
     from geosoc.disclosure.point_leaks import find_point_leaks
     from geosoc.synth.demo import load_demo
-    from geosoc.ui.browser import app_browser
+    from geosoc.ui.testing.browser import app_browser
 
     received: list[str] = []
     with app_browser(server) as app:

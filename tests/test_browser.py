@@ -24,7 +24,7 @@ PAGES = {"Locality profile": 4, "Sites": 1, "Phases & displacement": 4,
 def server(tmp_path_factory):
     require_browser()
     from geosoc.synth.demo import ensure_demo
-    from geosoc.ui.server import app_server
+    from geosoc.ui.testing.server import app_server
 
     demo = ensure_demo(tmp_path_factory.mktemp("demo"))
     _seed_hostile_asset(demo)
@@ -48,7 +48,7 @@ def _seed_hostile_asset(demo: Path) -> None:
 
 
 def test_every_page_renders_offline(server):
-    from geosoc.ui.browser import app_browser
+    from geosoc.ui.testing.browser import app_browser
 
     problems = {}
     with app_browser(server) as app:

@@ -25,7 +25,7 @@ TOOLTIP = "#vg-tooltip-element"
 def server(tmp_path_factory):
     require_browser()
     from geosoc.synth.demo import ensure_demo
-    from geosoc.ui.server import app_server
+    from geosoc.ui.testing.server import app_server
 
     demo = ensure_demo(tmp_path_factory.mktemp("demo"))
     ARTIFACTS.mkdir(exist_ok=True)
@@ -61,7 +61,7 @@ def _sidebar_months(app) -> list[str]:
 
 
 def test_charts_show_values_on_hover_offline(server):
-    from geosoc.ui.browser import app_browser
+    from geosoc.ui.testing.browser import app_browser
 
     with app_browser(server) as app:
         app.open()

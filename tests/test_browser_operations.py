@@ -26,7 +26,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     from team_workspace import team_workspace
 
     from geosoc.synth.demo import ensure_demo
-    from geosoc.ui.server import app_server
+    from geosoc.ui.testing.server import app_server
 
     demo_dir = ensure_demo(tmp_path_factory.mktemp("demo"))
     workspace = team_workspace(demo_dir, tmp_path_factory.mktemp("team") / "team.sqlite")
@@ -38,7 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 
 def test_a_partner_adds_an_activity_and_the_review_pack_shows_it(server, tmp_path) -> None:
     from geosoc.disclosure.point_leaks import find_point_leaks
-    from geosoc.ui.browser import app_browser
+    from geosoc.ui.testing.browser import app_browser
     from geosoc.workspace import Workspace
     from geosoc.workspace.dataset_store import load_incidents
 

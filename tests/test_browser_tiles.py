@@ -30,7 +30,7 @@ CENTRES_JS = """() => Object.keys(window).filter(k => k.startsWith('map_') && wi
 def server(tmp_path_factory):
     require_browser()
     from geosoc.synth.demo import ensure_demo
-    from geosoc.ui.server import app_server
+    from geosoc.ui.testing.server import app_server
 
     demo = ensure_demo(tmp_path_factory.mktemp("demo"))
     folder = tmp_path_factory.mktemp("config")
@@ -67,7 +67,7 @@ def _wait_for_tiles(app, count: int, timeout_ms: int = 30_000) -> list[list[str]
 
 
 def test_tiles_player_linked_maps_and_change_layer(server):
-    from geosoc.ui.browser import app_browser
+    from geosoc.ui.testing.browser import app_browser
 
     problems = {}
     with app_browser(server) as app:

@@ -90,7 +90,7 @@ def test_packs_open_from_file_with_every_request_blocked(launch_packs, town, bas
     pytest.importorskip("playwright")
     from playwright.sync_api import sync_playwright
 
-    from geosoc.ui.browser import CHROMIUM_ARGS
+    from geosoc.ui.testing.browser import CHROMIUM_ARGS
 
     review = render_review_pack(
         replace(demo_review_inputs(town, pd.Period("2024-12", freq="M"), role="partner"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from geosoc.ui.startup_cache import Activity
+from geosoc.ui.caching.startup import Activity
 
 
 def test_idle_time_is_zero_while_any_script_runs_and_grows_after() -> None:

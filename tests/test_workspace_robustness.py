@@ -64,7 +64,7 @@ def test_a_foreign_sqlite_file_is_refused_and_left_untouched(tmp_path: Path) -> 
 
 
 def test_the_app_sign_in_refuses_a_foreign_file(tmp_path: Path) -> None:
-    from geosoc.ui import cache
+    from geosoc.ui.caching import studies
 
     path = tmp_path / "other.db"
     conn = sqlite3.connect(path)
@@ -72,7 +72,7 @@ def test_the_app_sign_in_refuses_a_foreign_file(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with pytest.raises(WorkspaceError, match="not a geosoc workspace"):
-        cache.authenticate(str(path), "ana", "whatever password")
+        studies.authenticate(str(path), "ana", "whatever password")
     assert {r[0] for r in sqlite3.connect(path).execute(
         "SELECT name FROM sqlite_master")} == {"t"}
 

@@ -1,11 +1,16 @@
 """The Streamlit app (the only Streamlit code in geosoc): thin pages over the library.
 
+Organised by job:
+
+* ``entry``: page config, sign-in gate, navigation over ``pages/``.
+* ``pages/``: one file per page, run by ``st.navigation``.
+* ``panels/``: the sections pages compose (sidebar, charts, time sections, partner counts,
+  asset and sharing forms, the running of a site).
+* ``caching/``: the one caching place, with the rule for what is cached per process, per
+  role and per session.
+* ``maps/``: folium maps with Streamlit legends, the base map, deck.gl cell layers.
 * ``state``: session keys (who is signed in, role shown, sidebar filters).
-* ``cache``: every ``st.cache_data``/``st.cache_resource`` (small hashable keys, role in
-  the key of anything disclosed).
-* ``study``: what a session analyses, from the demo town or a workspace's datasets.
-* ``sidebar``, ``mapview``, ``feedback``: the shared sidebar, offline maps with Streamlit
-  legends, errors shown with their fixes.
-* ``server``, ``browser``: run the app and drive it in headless chromium (tests, bench).
-* ``pages/``: one file per page, run by ``st.navigation`` in ``app.py``.
+* ``study``, ``cube_study``: what a session analyses, from the points or the stored cubes.
+* ``feedback``, ``progress``: errors shown with their fixes; progress bars.
+* ``testing/``: run the app and drive it in headless chromium (tests, bench).
 """

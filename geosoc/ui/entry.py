@@ -16,7 +16,9 @@ import streamlit as st
 
 from geosoc.disclosure import Role
 from geosoc.errors import GeosocError
-from geosoc.ui import cache, cache_views, sidebar, startup_cache, state
+from geosoc.ui import state
+from geosoc.ui.caching import startup, studies, views
+from geosoc.ui.panels import sidebar
 
 #: The page files (absolute, so the entry works from a checkout or an installed package).
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -35,14 +37,14 @@ def run() -> None:
     """Render the app for this rerun: sign-in for nobody, the role's pages for a user."""
     # No page_icon: a Material icon favicon is fetched from fonts.gstatic.com (fails offline).
     st.set_page_config(page_title="geosoc · Clear, Hold, Build", layout="wide")
-    startup_cache.start_hotspot_warm_up()
+    startup.start_hotspot_warm_up()
     user = state.current_user()
-    apply_retention(cache.default_workspace(), user.workspace if user else None)
+    apply_retention(studies.default_workspace(), user.workspace if user else None)
     if user is None:
         # an installation with a force's workspace preloads that, not the demo town (two
         # preloads would share the cores while the first pages are drawn)
-        if cache_views.start_workspace_preload(str(cache.default_workspace())) is None:
-            startup_cache.start_demo_preload(str(cache.demo_dir()))
+        if views.start_workspace_preload(str(studies.default_workspace())) is None:
+            startup.start_demo_preload(str(studies.demo_dir()))
         navigation = st.navigation([page("sign_in", "Sign in")])
     else:
         sidebar.render(user)
@@ -62,7 +64,7 @@ def run() -> None:
             sections = {"Present": present}
         navigation = st.navigation(sections)
         state.record_page_view(user, navigation.title)
-    with startup_cache.activity().running():  # background loading waits meanwhile
+    with startup.activity().running():  # background loading waits meanwhile
         navigation.run()
 
 
@@ -76,7 +78,7 @@ def apply_retention(*workspaces: str | Path | None) -> None:
     for path in {str(p) for p in workspaces if p}:
         if Path(path).is_file():
             with contextlib.suppress(GeosocError):
-                startup_cache.retention_applied(path, day)
+                startup.retention_applied(path, day)
 
 
 if __name__ == "__main__":

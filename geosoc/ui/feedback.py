@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from geosoc.errors import GeosocError
-from geosoc.ui import cache, cache_views, state
+from geosoc.ui import state
+from geosoc.ui.caching import studies, views
 from geosoc.ui.study import Study
 
 
@@ -26,11 +27,11 @@ def show_error(error: GeosocError) -> None:
 def require_study(*, views: bool = False) -> Study:
     """Return the session's study, or explain what is missing and stop the page.
 
-    ``views``: the study of the H3 views (:func:`geosoc.ui.cache.current_view_study`: the
+    ``views``: the study of the H3 views (:func:`geosoc.ui.caching.studies.current_view_study`: the
     stored cubes' rows when they serve it), for a page that reads no point.
     """
     try:
-        return cache.current_view_study() if views else cache.current_study()
+        return studies.current_view_study() if views else studies.current_study()
     except GeosocError as error:
         show_error(error)
         st.info("An analyst adds police data and ward boundaries on the Data page.")
@@ -40,7 +41,7 @@ def require_study(*, views: bool = False) -> Study:
 
 def require_events(filters: state.Filters) -> None:
     """Stop the page with a hint when the sidebar filters leave no events to show."""
-    if cache_views.event_count(filters) == 0:
+    if views.event_count(filters) == 0:
         st.info("No recorded events match the sidebar filters: widen the months, categories "
                 "or sources.")
         st.stop()

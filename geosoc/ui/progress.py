@@ -32,7 +32,7 @@ class ProgressBar:
     Examples
     --------
     >>> with ProgressBar("Building the launch pack…") as bar:  # doctest: +SKIP
-    ...     html = cache.launch_report(key, filters, role, bar)
+    ...     html = views.launch_report(key, filters, role, bar)
     """
 
     def __init__(self, text: str) -> None:

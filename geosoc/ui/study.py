@@ -4,7 +4,7 @@ The demo town is read from its files through the same ingest readers an analyst'
 through (:func:`geosoc.synth.demo.load_demo`), so demo mode exercises the real path. A workspace's
 study is built from its stored datasets (:func:`geosoc.workspace.study.load_study`), the ones
 ``geosoc ingest ... --workspace`` and the Data page store. Loading takes a few seconds and
-is cached once per process by :mod:`geosoc.ui.cache`; pages treat a Study as read-only.
+is cached once per process by :mod:`geosoc.ui.caching.studies`; pages treat a Study as read-only.
 """
 
 from __future__ import annotations

@@ -17,15 +17,16 @@ from geosoc.assets.coverage import asset_gaps
 from geosoc.assets.model import CATEGORIES, SECTORS
 from geosoc.disclosure.rules import Role
 from geosoc.errors import ConflictError, GeosocError
-from geosoc.ui import cache, cache_views, map_cache, state
-from geosoc.ui.asset_forms import (
+from geosoc.ui import state
+from geosoc.ui.caching import basemaps, studies, views
+from geosoc.ui.feedback import require_study, show_error, show_problems
+from geosoc.ui.maps.mapview import show_legend, show_map
+from geosoc.ui.panels.asset_forms import (
     coverage_panel,
     import_panel,
     register_table,
     structured_inputs,
 )
-from geosoc.ui.feedback import require_study, show_error, show_problems
-from geosoc.ui.mapview import show_legend, show_map
 from geosoc.workspace import Workspace
 
 EDITABLE = ("name", "category", "sector", "services", "serves", "opening_times", "contact",
@@ -55,7 +56,7 @@ def _newest_click(returned: dict, mode: str) -> dict | None:
 role = state.view_role()
 user = state.current_user()
 study = require_study(views=True)  # no point read: areas, assets and site only
-key = cache.study_key()
+key = studies.study_key()
 filters = state.filters()
 st.title("Community assets")
 st.caption("Voluntary, community, faith, sports, business and statutory groups and places "
@@ -63,7 +64,7 @@ st.caption("Voluntary, community, faith, sports, business and statutory groups a
 
 read_only = role is Role.PUBLIC or user is None
 try:
-    register = cache.asset_register(user)
+    register = studies.asset_register(user)
 except GeosocError as error:
     if not study.demo:
         show_error(error)
@@ -104,12 +105,12 @@ mode = CLICK_MODES[0]
 if not read_only:
     mode = st.radio("Clicking the map", CLICK_MODES, key="as_click_mode", horizontal=True)
 
-resolution = cache_views.map_resolution(key, 9)  # a force-wide layer stays drawable
-cells = cache.cell_layer(key, filters, resolution, role.value, False)
+resolution = views.map_resolution(key, 9)  # a force-wide layer stays drawable
+cells = studies.cell_layer(key, filters, resolution, role.value, False)
 colours = maps.category_colours(register["category"])
 map_col, legend_col = st.columns([4, 1])
 with map_col:
-    m = map_cache.base_map(boundaries=study.areas["ward"])
+    m = basemaps.base_map(boundaries=study.areas["ward"])
     scale = maps.quantile_scale(cells["harm"].fillna(0))
     maps.value_layer(cells, "harm", scale, name="Harm (days)",
                      tooltip={"harm": "Harm (days)", "count": "Events"}).add_to(m)
@@ -120,7 +121,7 @@ with map_col:
     clicked = show_map(m, key=f"assets_map_{CLICK_MODES.index(mode)}", height=560,
                        returned_objects=list(CLICKS) if mode != CLICK_MODES[0] else None,
                        content_key=(key, filters, role.value, resolution, mode,
-                                    cache_views.frame_digest(shown)))
+                                    views.frame_digest(shown)))
     point = _newest_click(clicked, mode)
 with legend_col:
     show_legend(maps.category_legend("Assets", {c: colours[c] for c in sorted(
@@ -132,7 +133,7 @@ with st.expander("The register as a table (stale records flagged)"):
 
 
 def _workspace() -> Workspace:
-    return Workspace.open(cache.workspace_path(user))
+    return Workspace.open(studies.workspace_path(user))
 
 
 if mode == CLICK_MODES[1]:
@@ -226,7 +227,7 @@ with add_tab, st.form("asset_add", clear_on_submit=True):
     }
     if st.form_submit_button("Add asset"):
         try:
-            with Workspace.open(cache.workspace_path(user)) as ws:
+            with Workspace.open(studies.workspace_path(user)) as ws:
                 ws.assets.add(record, user=user.username, role=role.value)
         except GeosocError as error:
             show_error(error)
@@ -255,7 +256,7 @@ with edit_tab:
             do_retire = retire.form_submit_button("Retire asset")
         if do_save or do_retire:
             try:
-                with Workspace.open(cache.workspace_path(user)) as ws:
+                with Workspace.open(studies.workspace_path(user)) as ws:
                     if do_retire:
                         ws.assets.retire(asset_id, expected_version=seen,
                                          user=user.username, role=role.value)

@@ -6,7 +6,8 @@ import streamlit as st
 
 from geosoc.disclosure.rules import Role
 from geosoc.errors import GeosocError
-from geosoc.ui import cache, state
+from geosoc.ui import state
+from geosoc.ui.caching import studies
 from geosoc.ui.feedback import show_error
 from geosoc.workspace import Workspace
 
@@ -16,7 +17,7 @@ if user is None or user.role is not Role.ANALYST:
     st.error("The audit log is for analysts only.")
     st.stop()
 try:
-    with Workspace.open(cache.workspace_path(user)) as ws:
+    with Workspace.open(studies.workspace_path(user)) as ws:
         check = ws.verify_audit_chain()
         log = ws.audit_log(role=user.role.value)
 except GeosocError as error:

@@ -31,8 +31,10 @@ from geosoc.ingest import (
     read_postcodes,
 )
 from geosoc.ingest.counts import read_area_counts
-from geosoc.ui import cache, sharing_panel, state
+from geosoc.ui import state
+from geosoc.ui.caching import studies
 from geosoc.ui.feedback import show_error, show_problems
+from geosoc.ui.panels import sharing
 from geosoc.ui.progress import ProgressBar
 from geosoc.workspace import Workspace
 from geosoc.workspace.dataset_store import (
@@ -60,7 +62,7 @@ if user is None:
     st.info("Sign in to see the workspace's datasets.")
     st.stop()
 try:
-    study = cache.current_study()
+    study = studies.current_study()
 except GeosocError as not_ready:
     study = None
     st.info("This workspace is not ready for analysis yet. Add the datasets below.")
@@ -87,7 +89,7 @@ if study is not None:
 
 def show_datasets(slot: DeltaGenerator) -> None:
     """Show the datasets stored in the user's workspace (by the app or the CLI) in ``slot``."""
-    with Workspace.open(cache.workspace_path(user)) as ws:
+    with Workspace.open(studies.workspace_path(user)) as ws:
         slot.dataframe(list_datasets(ws), hide_index=True, width="stretch")
 
 
@@ -98,7 +100,7 @@ if user.role is not Role.ANALYST:
     st.info("Only analysts can store datasets: police data is OFFICIAL-SENSITIVE. Ask an "
             "analyst of your workspace to load it.")
     st.stop()
-sharing_panel.register_panel(user)
+sharing.register_panel(user)
 
 st.subheader("Add a dataset")
 kind_label = st.selectbox("What is it?", list(KINDS), key="data_kind")
@@ -164,7 +166,7 @@ def stored_postcodes() -> pd.DataFrame | None:
     """Return the postcodes partner files are located with: the study's, else the stored ones."""
     if study is not None and study.postcodes is not None:
         return study.postcodes
-    with Workspace.open(cache.workspace_path(user)) as ws:
+    with Workspace.open(studies.workspace_path(user)) as ws:
         return load_table(ws, "postcodes", required=False, role=user.role.value)
 
 
@@ -185,7 +187,7 @@ def read(path: Path) -> Ingested:
 
 
 try:
-    sharing = sharing_panel.sharing_form()
+    sharing_record = sharing.sharing_form()
 except GeosocError as incomplete:
     show_error(incomplete)
     st.stop()
@@ -196,7 +198,7 @@ if st.button("Check and load", type="primary", key="data_load"):
             result = read(path)
             bar(0.7, f"Storing {result.report.rows_kept:,} rows in the workspace…")
             kind = KIND_BY_READER[result.report.kind]
-            with Workspace.open(cache.workspace_path(user)) as ws:
+            with Workspace.open(studies.workspace_path(user)) as ws:
                 # incidents get their cube stored beside them, located in the stored
                 # boundaries, as with `geosoc ingest`
                 cube = (stored_cube_builder({k: load_areas(ws, k, required=False)
@@ -205,7 +207,7 @@ if st.button("Check and load", type="primary", key="data_load"):
                 record = store_dataset(ws, result, name=name or path.stem, kind=kind,
                                        user=user.username, role=user.role.value,
                                        source=upload.name if upload is not None else str(path),
-                                       replace=replace, sharing=sharing, cube=cube)
+                                       replace=replace, sharing=sharing_record, cube=cube)
     except GeosocError as error:
         show_error(error)
         st.stop()

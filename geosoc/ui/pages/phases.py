@@ -13,19 +13,11 @@ from geosoc.phases.change import PhasePlan, compare_phases, monthly_series
 from geosoc.phases.plan import open_ended_steps
 from geosoc.phases.rings import buffer_rings, suggest_control
 from geosoc.report.table_labels import display_table, short_unit, unit_text
-from geosoc.ui import (
-    cache,
-    cache_views,
-    chart_panels,
-    map_cache,
-    operations_panel,
-    partner_panel,
-    point_cache,
-    state,
-    time_panels,
-)
+from geosoc.ui import state
+from geosoc.ui.caching import basemaps, points, studies, views
 from geosoc.ui.feedback import require_study, show_error
-from geosoc.ui.mapview import show_map
+from geosoc.ui.maps.mapview import show_map
+from geosoc.ui.panels import charts, operations, partner_counts, time_sections
 from geosoc.workspace import Workspace
 
 role = state.view_role()
@@ -34,15 +26,15 @@ if role is not Role.ANALYST:
     st.info("Phase tracking works on point-level data and is for analysts and coordinators. "
             "The Launch presentation page shows the public-safe figures.")
     partner_study = require_study()
-    partner_panel.render_partner_series(partner_study, role, tuple(state.filters().months))
+    partner_counts.render_partner_series(partner_study, role, tuple(state.filters().months))
     if role is Role.PARTNER and not partner_study.site.empty:
-        operations_panel.render(str(partner_study.site.index[0]), partner_study.months,
+        operations.render(str(partner_study.site.index[0]), partner_study.months,
                                 partner_study.incidents)
     st.stop()
-key = cache.study_key()
+key = studies.study_key()
 study = require_study()
 filters = state.filters()
-incidents = cache.filtered(state.Filters(categories=filters.categories, sources=filters.sources))
+incidents = studies.filtered(state.Filters(categories=filters.categories, sources=filters.sources))
 
 if study.site.empty:
     st.info("No CHB site recorded yet: draw or upload one on the Sites page and save it.")
@@ -74,7 +66,7 @@ except GeosocError as error:
 user = state.current_user()
 if user is not None and not user.demo and st.button("Save phase dates", key="ph_save"):
     try:
-        with Workspace.open(cache.workspace_path(user)) as ws:
+        with Workspace.open(studies.workspace_path(user)) as ws:
             ws.sites.set_phases(site_name, stored_steps, user=user.username,
                                 role=user.role.value)
     except GeosocError as error:
@@ -87,7 +79,7 @@ for note in trim_notes:
 rings = buffer_rings(site, (0.0, *study.ring_bands_m))
 baseline = (str(analysed.baseline.start), str(analysed.baseline.end))
 try:
-    controls = cache_views.memo(("ph_control", key, filters.categories, filters.sources, site_name,
+    controls = views.memo(("ph_control", key, filters.categories, filters.sources, site_name,
                            baseline, study.ring_bands_m), lambda: suggest_control(
         site, study.areas["ward"], incidents, baseline=baseline, exclude=rings.union_all()))
 except GeosocError as error:
@@ -101,7 +93,7 @@ control = study.areas["ward"].loc[[control_code]]
 
 map_col, chart_col = st.columns([2, 3])
 with map_col:
-    m = map_cache.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
+    m = basemaps.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
     maps.rings_layer(rings, label="ring").add_to(m)
     maps.outline_layer(control, name="Control", label="name", colour="#1b9e77", weight=2.5,
                        fill_opacity=0.1).add_to(m)
@@ -112,16 +104,16 @@ with chart_col:
     measure = st.radio("Measure", ("count", "harm"), horizontal=True, key="ph_measure")
     zones = {"site": site, **dict(zip(rings["ring"], rings.geometry, strict=True)),
              "control": control.geometry.iloc[0]}
-    series = cache_views.memo(("ph_series", key, filters.categories, filters.sources,
+    series = views.memo(("ph_series", key, filters.categories, filters.sources,
                                site_name, control_code, str(analysed.to_dict()),
                                study.ring_bands_m),
                               lambda: monthly_series(incidents, zones, months=analysed.span))
-    chart_panels.phase_panel(series, analysed, measure=measure, site=site_name,
+    charts.phase_panel(series, analysed, measure=measure, site=site_name,
                              months=filters.months, last_month=study.months[-1],
                              ongoing=ongoing)
 
 st.subheader("Change in the site, phase by phase")
-table = cache_views.memo(("ph_table", key, filters.categories, filters.sources, site_name,
+table = views.memo(("ph_table", key, filters.categories, filters.sources, site_name,
                           str(analysed.to_dict())),
                          lambda: compare_phases(incidents, site, analysed, by=("source",)))
 unit = harm_unit(incidents["category"].unique(), incidents["source"].unique())
@@ -135,7 +127,7 @@ st.caption(f"Harm in {unit_text(unit)}. Changes compare each phase's monthly rat
 st.subheader("Displacement or diffusion of benefit (WDQ, WDD)")
 try:
     with st.spinner("Weighted displacement quotient and difference…"):
-        report = point_cache.displacement(key, state.Filters(categories=filters.categories,
+        report = points.displacement(key, state.Filters(categories=filters.categories,
                                                        sources=filters.sources),
                                     site_name, {k: tuple(v) for k, v in analysed.to_dict().items()},
                                     study.ring_bands_m, control_code, measure)
@@ -148,7 +140,7 @@ else:
                                         "wdq", "wdq_band", "tne", "wdd", "wdd_se", "wdd_p"),
                                drop_repeats=False), hide_index=True, width="stretch")
 
-partner_panel.render_phases(study, site_name, analysed, control_code, measure)
+partner_counts.render_phases(study, site_name, analysed, control_code, measure)
 
 st.subheader("Did it work? Calibrated verdicts and the Hold-phase watch")
 st.caption("The figures above are the published measures (descriptive). The verdict below "
@@ -181,7 +173,7 @@ if stored and stored[0] == run_key:
                                            "ratio", "p", "alert", "status"), drop_repeats=False),
                      hide_index=True, width="stretch")
         alerted = set(watch.loc[watch["alert"], "area_code"].dropna())
-        m = map_cache.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
+        m = basemaps.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
         maps.rings_layer(rings, label="ring").add_to(m)
         if len(neighbours):
             flag = neighbours.index.isin(list(alerted))
@@ -196,12 +188,12 @@ if stored and stored[0] == run_key:
                    "than comparable untreated areas allow (one-sided 2.5%); on real null "
                    "sites it fires in about 3% of area-months.")
 
-time_panels.render_time_sections(
+time_sections.render_time_sections(
     study, key=key, filters=filters, kind="h3", resolution=9, role=role, measure=measure,
     label=measure.capitalize(), columns=[measure], prefix="ph",
-    shapes=cache.cell_layer(key, filters, 9, role.value, False),
+    shapes=studies.cell_layer(key, filters, 9, role.value, False),
     bounds=tuple(rings.total_bounds),
     phases={p.name: (str(p.start), str(p.end)) for p in analysed.phases})
 
 site_harm = series[series["zone"] == "site"][["month", "harm"]]
-operations_panel.render(site_name, study.months, study.incidents, harm=site_harm)
+operations.render(site_name, study.months, study.incidents, harm=site_harm)

@@ -12,19 +12,12 @@ from geosoc.harm import harm_unit
 from geosoc.hotspots.concentration import concentration_summary
 from geosoc.maps.deck_cells import DECK_CELL_LIMIT
 from geosoc.report.table_labels import short_unit
-from geosoc.ui import (
-    cache,
-    cell_deck,
-    chart_panels,
-    contribution_panel,
-    deprivation_panel,
-    map_cache,
-    partner_panel,
-    state,
-    time_panels,
-)
+from geosoc.ui import state
+from geosoc.ui.caching import basemaps, studies
 from geosoc.ui.feedback import require_events, require_study
-from geosoc.ui.mapview import show_legend, show_map
+from geosoc.ui.maps import cell_deck
+from geosoc.ui.maps.mapview import show_legend, show_map
+from geosoc.ui.panels import charts, contribution, deprivation, partner_counts, time_sections
 
 GEOGRAPHIES = {"H3 hexagons": "h3", "Wards": "ward", "LSOAs": "lsoa",
                "Postcode sectors": "postcode_sector"}
@@ -32,7 +25,7 @@ LAYERS = ("Harm or count", "Gi* hot spots", "Emerging hot spots")
 
 role = state.view_role()
 rules = rules_for(role)
-key = cache.study_key()
+key = studies.study_key()
 study = require_study(views=True)  # the stored cubes when they serve it: no point read
 filters = state.filters()
 require_events(filters)
@@ -47,15 +40,15 @@ geography = controls[0].radio("Geography", allowed, horizontal=True, key="pf_geo
 finest = rules.finest_h3_resolution
 resolutions = [r for r in (7, 8, 9, 10) if r <= finest] or [7]
 resolution = controls[1].select_slider("H3 resolution", resolutions,
-                                       value=min(cache.settings().resolution, resolutions[-1]),
+                                       value=min(studies.settings().resolution, resolutions[-1]),
                                        key="pf_resolution",
                                        disabled=GEOGRAPHIES[geography] != "h3",
                                        help="7 ≈ 5 km², 8 ≈ 0.7 km², 9 ≈ 0.1 km², "
                                             "10 ≈ 0.015 km² per cell")
 measure = controls[2].radio("Measure", ("harm", "count"), key="pf_measure")
 layer_options = LAYERS if GEOGRAPHIES[geography] == "h3" else LAYERS[:2]
-if deprivation_panel.available(study):
-    layer_options = (*layer_options, deprivation_panel.LAYER)
+if deprivation.available(study):
+    layer_options = (*layer_options, deprivation.LAYER)
 layer_kind = controls[3].radio("Layer", layer_options, key="pf_layer")
 shown_sources = st.multiselect(
     "Layers on the map", study.map_layers, default=study.map_layers, key="pf_sources",
@@ -65,9 +58,9 @@ shown_sources = st.multiselect(
 kind = GEOGRAPHIES[geography]
 with st.spinner("Aggregating harm…"):
     if kind == "h3":
-        frame = cache.cell_layer(key, filters, int(resolution), role.value)
+        frame = studies.cell_layer(key, filters, int(resolution), role.value)
     else:
-        frame = cache.area_layer(key, filters, kind, role.value)
+        frame = studies.area_layer(key, filters, kind, role.value)
 columns = [f"{measure}__{s}" for s in shown_sources if f"{measure}__{s}" in frame.columns]
 value = frame[columns].sum(axis=1, min_count=1) if columns else frame[measure] * 0
 frame = frame.assign(shown=value)
@@ -80,7 +73,7 @@ if "population" in frame.columns and st.toggle(
     label = f"{label} per 1,000 residents"
 
 totals = st.columns(4)
-events, harm = cache.headline(key, filters, role.value)
+events, harm = studies.headline(key, filters, role.value)
 totals[0].metric("Events", "suppressed" if events is None else f"{events:,.0f}")
 totals[1].metric("Harm (days)", "suppressed" if harm is None else f"{harm:,.0f}")
 summary = concentration_summary(frame["shown"].fillna(0).to_numpy(),
@@ -96,25 +89,25 @@ with map_col:
              )  # everything the map shows (rates, IMD domain too): drawn once per view
     if kind == "h3" and len(frame) > DECK_CELL_LIMIT:
         legend = cell_deck.show(frame, layer_kind, label=label, study=study, content_key=drawn,
-                                emerging=lambda: cache.emerging_layer(key, filters,
+                                emerging=lambda: studies.emerging_layer(key, filters,
                                                                       int(resolution),
                                                                       role.value))
     else:
-        m = map_cache.base_map(boundaries=study.areas["ward"])
+        m = basemaps.base_map(boundaries=study.areas["ward"])
         tooltip = {"shown": label, "count": "Events", "harm": "Harm (days)",
                    **({"count_per_1000": "Events per 1,000 residents", "population":
                        "Residents"} if "population" in frame.columns else {})}
         if "name" in frame.columns:
             tooltip = {"name": "Area", **tooltip}
-        if layer_kind == deprivation_panel.LAYER:
-            layer, legend = deprivation_panel.layer(study)
+        if layer_kind == deprivation.LAYER:
+            layer, legend = deprivation.layer(study)
         elif layer_kind == LAYERS[1] and "hotspot_bin" in frame.columns:
             layer = maps.class_layer(frame, "hotspot_bin", maps.legend.HOTSPOT_COLOURS,
                                      name="Gi* hot spots", tooltip={**tooltip, "gi_z": "Gi* z"})
             legend = maps.hotspot_legend()
         elif layer_kind == LAYERS[2]:
             with st.spinner("Emerging hot spot analysis (quarterly)…"):
-                emerging = cache.emerging_layer(key, filters, int(resolution), role.value)
+                emerging = studies.emerging_layer(key, filters, int(resolution), role.value)
             frame = frame.join(emerging, how="left")
             frame["emerging_class"] = frame["emerging_class"].fillna("No Pattern Detected")
             layer = maps.class_layer(frame, "emerging_class", maps.legend.EMERGING_COLOURS,
@@ -139,22 +132,22 @@ with legend_col:
 
 left, right = st.columns(2)
 with left:
-    chart_panels.concentration_panel(frame["shown"], summary, measure=measure,
+    charts.concentration_panel(frame["shown"], summary, measure=measure,
                                      units="cells" if kind == "h3" else "areas")
 with right:
-    chart_panels.top_units_panel(frame, kind=kind, unit=harm_unit([], shown_sources),
+    charts.top_units_panel(frame, kind=kind, unit=harm_unit([], shown_sources),
                                  measure=measure, wards=study.areas["ward"],
                                  every_layer=set(shown_sources) >= set(study.map_layers))
 
-chart_panels.trend_panel(cache.monthly(key, filters, role.value, by="source", layers=True),
+charts.trend_panel(studies.monthly(key, filters, role.value, by="source", layers=True),
                          measure=measure, unit=harm_unit([], shown_sources),
                          layers=list(shown_sources), months_key="sb_months",
                          all_months=study.months)
 
-partner_panel.render_profile(study, role, tuple(filters.months), harm)
+partner_counts.render_profile(study, role, tuple(filters.months), harm)
 
-time_panels.render_time_sections(study, key=key, filters=filters, kind=kind,
+time_sections.render_time_sections(study, key=key, filters=filters, kind=kind,
                                  resolution=int(resolution), role=role, measure=measure,
                                  label=label, columns=columns or [measure], shapes=frame)
 
-contribution_panel.render(key, filters, role)
+contribution.render(key, filters, role)

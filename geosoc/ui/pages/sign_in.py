@@ -6,7 +6,8 @@ import streamlit as st
 
 from geosoc.disclosure.rules import as_role
 from geosoc.errors import GeosocError
-from geosoc.ui import cache, state
+from geosoc.ui import state
+from geosoc.ui.caching import studies
 from geosoc.ui.feedback import show_error
 
 st.title("geosoc · Clear, Hold, Build")
@@ -16,14 +17,14 @@ st.write("Harm hotspots, community assets, site selection and displacement track
 left, right = st.columns(2, gap="large")
 with left, st.form("sign_in"):
     st.subheader("Sign in")
-    workspace = st.text_input("Workspace", value=str(cache.default_workspace()),
+    workspace = st.text_input("Workspace", value=str(studies.default_workspace()),
                               help="The workspace file (.sqlite) your team uses.")
     username = st.text_input("User name")
     password = st.text_input("Password", type="password")
     submitted = st.form_submit_button("Sign in", type="primary")
 if submitted:
     try:
-        user = cache.authenticate(workspace, username, password)
+        user = studies.authenticate(workspace, username, password)
     except GeosocError as error:
         show_error(error)
     else:

@@ -18,17 +18,11 @@ from geosoc.report.interactive_charts import candidates_chart
 from geosoc.report.table_labels import column_label, display_table
 from geosoc.sites.candidates import compare_candidates, score_site
 from geosoc.sites.weights import COMPONENTS, DEFAULT_WEIGHTS
-from geosoc.ui import (
-    cache,
-    cache_views,
-    chart_panels,
-    map_cache,
-    partner_panel,
-    point_cache,
-    state,
-)
+from geosoc.ui import state
+from geosoc.ui.caching import basemaps, points, studies, views
 from geosoc.ui.feedback import require_study, show_error
-from geosoc.ui.mapview import show_legend, show_map
+from geosoc.ui.maps.mapview import show_legend, show_map
+from geosoc.ui.panels import charts, partner_counts
 from geosoc.workspace import Workspace
 
 SCALES = {"Wards": "ward", "Postcode sectors": "sector", "H3 regions (~1 km²)": "h3"}
@@ -41,7 +35,7 @@ if role is not Role.ANALYST:
             "view back to analyst (if you are one) to rank sites.")
     st.stop()
 require_point_access(role, "site ranking")
-key = cache.study_key()
+key = studies.study_key()
 study = require_study()
 filters = state.filters()
 
@@ -57,8 +51,8 @@ scale_label = st.radio("Candidates", list(SCALES), horizontal=True, key="site_sc
 scale = SCALES[scale_label]
 try:
     with st.spinner("Ranking candidate sites…"):
-        ranked = point_cache.ranked_sites(key, filters, scale, tuple(sorted(weights.items())),
-                                    partner_panel.treatment_choice(study))
+        ranked = points.ranked_sites(key, filters, scale, tuple(sorted(weights.items())),
+                                    partner_counts.treatment_choice(study))
 except GeosocError as error:
     show_error(error)
     st.stop()
@@ -76,21 +70,21 @@ with table_col:
                  hide_index=True, width="stretch", height=420)
 with map_col:
     scale_colours = maps.quantile_scale(ranked["score"].clip(lower=0), classes=5)
-    m = map_cache.base_map(boundaries=study.areas["ward"])
+    m = basemaps.base_map(boundaries=study.areas["ward"])
     maps.site_layer(study.site).add_to(m)
     maps.draw_control().add_to(m)
     scores = folium.FeatureGroup(name="Site score")  # swapped in when the ranking changes
-    maps.value_layer(map_cache.display_areas(ranked), "score", scale_colours, name="Site score",
+    maps.value_layer(basemaps.display_areas(ranked), "score", scale_colours, name="Site score",
                      tooltip={"name": "Candidate", "rank": "Rank", "score": "Score"}
                      if "name" in ranked.columns else {"rank": "Rank", "score": "Score"}
                      ).add_to(scores)
     drawn = show_map(m, key="sites_map", height=480, returned_objects=["all_drawings"],
                      feature_group=scores,
                      content_key=(key, filters, scale, tuple(sorted(weights.items()))),
-                     base_key=(key, cache_views.frame_digest(study.site)))
+                     base_key=(key, views.frame_digest(study.site)))
     st.caption("Draw a polygon or rectangle (toolbar, top left) to score your own site.")
 show_legend(scale_colours.legend("Score", decimals=2), columns=3)
-partner_panel.render_sites(ranked)
+partner_counts.render_sites(ranked)
 
 st.subheader("Compare candidates")
 choice = st.multiselect("Pick 2 to 4 candidates", list(ranked.index),
@@ -98,10 +92,10 @@ choice = st.multiselect("Pick 2 to 4 candidates", list(ranked.index),
                         key="site_compare")
 if len(choice) >= 2:
     try:
-        comparison = cache_views.memo(  # everything ranked depends on, and the choice
+        comparison = views.memo(  # everything ranked depends on, and the choice
             ("compare", key, filters, scale, tuple(sorted(weights.items())),
-             partner_panel.treatment_choice(study), tuple(choice)),
-            lambda: compare_candidates(ranked, choice, cache.filtered(filters)))
+             partner_counts.treatment_choice(study), tuple(choice)),
+            lambda: compare_candidates(ranked, choice, studies.filtered(filters)))
     except GeosocError as error:
         show_error(error)
     else:
@@ -110,7 +104,7 @@ if len(choice) >= 2:
             table = table.set_axis(table.loc["name"], axis=1).drop(index="name")
         st.dataframe(table.rename(index=column_label).rename_axis("Figure"), width="stretch")
         if not comparison.monthly.empty:
-            chart_panels.show_chart(candidates_chart(comparison.monthly), key="chart_candidates",
+            charts.show_chart(candidates_chart(comparison.monthly), key="chart_candidates",
                                     alt="Monthly police harm of the candidates compared")
 
 st.subheader("Your own site")
@@ -130,7 +124,7 @@ elif upload is not None:
             show_error(error)
 if geometry is not None:
     try:
-        scored = score_site(geometry, ranked, cache.filtered(filters),
+        scored = score_site(geometry, ranked, studies.filtered(filters),
                             imd=study.imd, lsoas=study.areas.get("lsoa"), assets=study.assets)
     except GeosocError as error:
         show_error(error)
@@ -144,7 +138,7 @@ if geometry is not None:
             reason = st.text_area("Why this site", max_chars=2000)
             if st.form_submit_button("Save site") and user is not None:
                 try:
-                    with Workspace.open(cache.workspace_path(user)) as ws:
+                    with Workspace.open(studies.workspace_path(user)) as ws:
                         ws.sites.add(name, geometry, reason=reason, chosen_by=user.username,
                                      chosen_on=date.today(), score={"score": float(row["score"])},
                                      user=user.username, role=user.role.value)

@@ -1,7 +1,8 @@
 """The caching seam of the point-level pages: site ranking (Sites) and displacement (Phases).
 
-A sibling of :mod:`geosoc.ui.cache` (same rules: small hashable arguments, the study key in
-every key). Both read the points of the analyst's study (:func:`geosoc.ui.cache._filtered`).
+A sibling of :mod:`geosoc.ui.caching.studies` (same rules: small hashable arguments, the
+study key in every key). Both read the points of the analyst's study
+(:func:`geosoc.ui.caching.studies._filtered`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from geosoc.phases.displacement import displacement_report
 from geosoc.phases.rings import buffer_rings
 from geosoc.sites.ranking import rank_sites
 from geosoc.ui import state
-from geosoc.ui.cache import _filtered, _study
-from geosoc.ui.study_views import with_cells
+from geosoc.ui.caching.studies import _filtered, _study
+from geosoc.ui.caching.study_views import with_cells
 
 #: H3 resolution of the Sites page's hot-spot cells (the ranking's default).
 SITE_RESOLUTION = 9

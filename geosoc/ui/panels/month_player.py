@@ -1,10 +1,11 @@
 """Month slider and Play button over monthly harm (cells or areas), disclosed per frame.
 
-Frames come from :func:`geosoc.ui.cache.month_frames`: each month (the public: each quarter)
-disclosed on its own with the cell key method, exactly as the map shows that month when the
-sidebar is set to it. One colour scale serves every frame, so colours compare across months.
-Playing reruns only this fragment (``st.fragment(run_every=...)``) and swaps the layer
-inside the map (``feature_group_to_add``), so the map keeps its zoom and is not reloaded.
+Frames come from :func:`geosoc.ui.caching.studies.month_frames`: each month (the public:
+each quarter) disclosed on its own with the cell key method, exactly as the map shows that
+month when the sidebar is set to it. One colour scale serves every frame, so colours
+compare across months. Playing reruns only this fragment (``st.fragment(run_every=...)``)
+and swaps the layer inside the map (``feature_group_to_add``), so the map keeps its zoom
+and is not reloaded.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import streamlit as st
 
 from geosoc import maps
 from geosoc.report.figures import SUPPRESSED_COLOUR
-from geosoc.ui.mapview import show_legend, show_map
+from geosoc.ui.maps.mapview import show_legend, show_map
 
 #: Seconds between frames while playing.
 PLAY_SECONDS = 1.5
@@ -54,7 +55,7 @@ def render(frames: pd.DataFrame, shapes: gpd.GeoDataFrame, *, key: str, label: s
     Parameters
     ----------
     frames : pandas.DataFrame
-        Long disclosed frames (``period``, unit code, values) from ``cache.month_frames``.
+        Long disclosed frames (``period``, unit code, values) from ``studies.month_frames``.
     shapes : geopandas.GeoDataFrame
         The units' polygons (EPSG:4326), indexed by unit code (``name`` optional).
     key : str

@@ -1,7 +1,7 @@
-"""Cached, role-keyed partner area-count tables for the pages (beside :mod:`geosoc.ui.cache`).
+"""Cached, role-keyed partner area-count tables for the pages.
 
-Same rules as ``cache.py``: small hashable arguments, the role in every key, the study
-read-only. Every non-analyst value comes from :mod:`geosoc.disclosure.count_tables`.
+Same rules as :mod:`geosoc.ui.caching.studies`: small hashable arguments, the role in every
+key, the study read-only. Every non-analyst value comes from :mod:`geosoc.disclosure.count_tables`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from geosoc.disclosure.rules import Role
 from geosoc.phases.change import PhasePlan
 from geosoc.phases.partner_phases import PartnerPhases, partner_phase_report
 from geosoc.phases.rings import buffer_rings
-from geosoc.ui.cache import _min_count
-from geosoc.ui.study_views import view_study
+from geosoc.ui.caching.studies import _min_count
+from geosoc.ui.caching.study_views import view_study
 
 Months = tuple[str, ...]
 Treatment = tuple[tuple[str, str], ...]

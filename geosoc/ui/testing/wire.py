@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from geosoc.ui.browser import AppSession
+from geosoc.ui.testing.browser import AppSession
 
 
 @dataclass

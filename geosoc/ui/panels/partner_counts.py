@@ -1,6 +1,6 @@
 """Partner area counts and vulnerability signals on the Profile, Sites and Phases pages.
 
-Thin: every number comes from :mod:`geosoc.ui.partner_cache` (disclosed for non-analysts by
+Thin: every number comes from :mod:`geosoc.ui.caching.partners` (disclosed for non-analysts by
 :mod:`geosoc.disclosure.count_tables`); this module only draws controls, maps and tables.
 """
 
@@ -16,8 +16,8 @@ from geosoc.disclosure.rules import Role, rules_for
 from geosoc.maps import deck
 from geosoc.maps.legend import BinnedScale
 from geosoc.maps.partner import deck_area_map, partner_title, signal_scale
-from geosoc.ui import cache, map_cache, partner_cache
-from geosoc.ui.mapview import show_legend, show_map
+from geosoc.ui.caching import basemaps, partners, studies
+from geosoc.ui.maps.mapview import show_legend, show_map
 from geosoc.ui.study import Study
 
 TREATMENT_LABELS = {"harm": "in harm (own weight)", "indicator": "separate indicator"}
@@ -64,7 +64,7 @@ def _map(frame: pd.DataFrame, value: str, scale: BinnedScale, title: str,
             chart = deck_area_map(frame, value, scale)
         st.pydeck_chart(chart, key=key)
         return
-    m = map_cache.base_map(boundaries=study.areas["ward"])
+    m = basemaps.base_map(boundaries=study.areas["ward"])
     tooltip = {"name": "Area"} if "name" in frame.columns else {}
     group = folium.FeatureGroup(name=title)
     maps.value_layer(frame, value, scale, name=title,
@@ -77,10 +77,10 @@ def _layer(key: str, months: tuple[str, ...], source: str, role: Role, geography
            method: str) -> tuple[pd.DataFrame, str, str | None]:
     """Return the disclosed layer, its unit name and apportioning method (None: shared areas)."""
     if geography == GEOGRAPHIES[0]:
-        frame = partner_cache.areas(key, months, source, role.value)
+        frame = partners.areas(key, months, source, role.value)
         return frame, str(frame.attrs.get("area_kind", "area")).replace("_", " "), None
     resolution = min(8, rules_for(role).finest_h3_resolution)
-    return partner_cache.cells(key, months, source, resolution, method, role.value), \
+    return partners.cells(key, months, source, resolution, method, role.value), \
         f"H3 r{resolution} cell", method
 
 
@@ -99,13 +99,13 @@ def render_profile(study: Study, role: Role, months: tuple[str, ...],
                "Each source counts in harm with its own weight (days per event, from the "
                "harm weights table) or stays a separate indicator; vulnerability signals "
                "are always their own layer, never harm.")
-    key = cache.study_key()
+    key = studies.study_key()
     if bundle.unmatched and role is Role.ANALYST:
         st.warning("Partner count rows whose area code matches no stored boundary were left "
                    "out: " + ", ".join(f"{s}: {n:,}" for s, n in bundle.unmatched.items())
                    + ". Load the boundaries they refer to (LSOA, ward or postcode sector).")
     treatment = _treatment_controls(study)
-    table = partner_cache.totals(key, months, role.value, treatment)
+    table = partners.totals(key, months, role.value, treatment)
     shown = table.assign(treatment=table["treatment"].map(
         {"harm": "in harm", "indicator": "indicator", "signal": "vulnerability signal"}))
     st.dataframe(shown.rename(columns={"count": "events", "harm": "harm (days)"}),
@@ -142,7 +142,7 @@ def render_profile(study: Study, role: Role, months: tuple[str, ...],
         with right:
             show_legend(scale.legend(title, decimals=0 if used is None else 1))
     render_signals(study, role, months, key="profile")
-    series = partner_cache.series(key, months, role.value)
+    series = partners.series(key, months, role.value)
     period = "quarter" if "quarter" in series.columns else "month"
     wide = series.assign(**{period: series[period].astype(str)}).pivot_table(
         index=period, columns="source", values="count", aggfunc="sum")
@@ -160,7 +160,7 @@ def render_signals(study: Study, role: Role, months: tuple[str, ...], *, key: st
                "referrals, loan sharks, digital key activations: an indicator layer of its "
                "own, counted, never turned into harm days.")
     source = bundle.sources("signal")[0]
-    frame = partner_cache.areas(cache.study_key(), months, source, role.value)
+    frame = partners.areas(studies.study_key(), months, source, role.value)
     unit = str(frame.attrs.get("area_kind", "area")).replace("_", " ")
     title = partner_title(source, "count", unit=unit, signal=True)
     scale = signal_scale(frame["count"].fillna(0))
@@ -201,7 +201,7 @@ def render_phases(study: Study, site: str, plan: object, control: str, measure: 
     st.subheader("Partner area counts: change per phase and displacement")
     steps = tuple((p.name.split(" ")[0], str(p.start), str(p.end)) for p in plan.phases)
     with st.spinner("Partner counts per phase…"):
-        report = partner_cache.phases(cache.study_key(), site, steps, study.ring_bands_m,
+        report = partners.phases(studies.study_key(), site, steps, study.ring_bands_m,
                                       control, measure, treatment_choice(study))
     st.caption("Site = the source's areas whose centre lies in the site; buffer = areas "
                "touching the rings; control = areas in the control ward.")
@@ -227,7 +227,7 @@ def render_launch(study: Study, months: tuple[str, ...]) -> None:
     if study.partner_counts is None:
         return
     st.subheader("Partner data: what health, housing and youth services see")
-    table = partner_cache.totals(cache.study_key(), months, Role.PUBLIC.value,
+    table = partners.totals(studies.study_key(), months, Role.PUBLIC.value,
                                  treatment_choice(study))
     shown = table.assign(treatment=table["treatment"].map(
         {"harm": "in harm", "indicator": "indicator", "signal": "vulnerability signal"}))
@@ -241,7 +241,7 @@ def render_partner_series(study: Study, role: Role, months: tuple[str, ...]) -> 
     if study.partner_counts is None:
         return
     st.subheader("Partner area counts over time")
-    series = partner_cache.series(cache.study_key(), months, role.value)
+    series = partners.series(studies.study_key(), months, role.value)
     period = "quarter" if "quarter" in series.columns else "month"
     wide = series.assign(**{period: series[period].astype(str)}).pivot_table(
         index=period, columns="source", values="count", aggfunc="sum")

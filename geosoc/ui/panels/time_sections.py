@@ -1,7 +1,7 @@
 """The time sections of the Profile and Phases pages: month player, before/after and change.
 
-Thin glue between the pages, :mod:`geosoc.ui.cache` (disclosed layers and frames) and the
-two panels (:mod:`geosoc.ui.month_player`, :mod:`geosoc.ui.compare_panel`).
+Thin glue between the pages, :mod:`geosoc.ui.caching.studies` (disclosed layers and frames) and the
+two panels (:mod:`geosoc.ui.panels.month_player`, :mod:`geosoc.ui.panels.before_after`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import streamlit as st
 
 from geosoc.disclosure.rules import Role, rules_for
 from geosoc.maps import deck_cells
-from geosoc.ui import cache, compare_panel, map_cache, month_player, state
+from geosoc.ui import state
+from geosoc.ui.caching import basemaps, studies
+from geosoc.ui.panels import before_after, month_player
 from geosoc.ui.study import Study
 
 
@@ -22,8 +24,8 @@ def _layer(key: str, filters: state.Filters, kind: str, resolution: int,
     def layer(months: tuple[str, str]) -> gpd.GeoDataFrame:
         chosen = state.Filters(months, filters.categories, filters.sources)
         if kind == "h3":
-            return cache.cell_layer(key, chosen, resolution, role.value, False)
-        return cache.area_layer(key, chosen, kind, role.value)
+            return studies.cell_layer(key, chosen, resolution, role.value, False)
+        return studies.area_layer(key, chosen, kind, role.value)
     return layer
 
 
@@ -69,12 +71,12 @@ def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind
         st.info("Too many cells to play or compare on the map: choose a coarser resolution "
                 "or areas.")
         return
-    frames = cache.month_frames(key, filters, kind, resolution, role.value)
+    frames = studies.month_frames(key, filters, kind, resolution, role.value)
     grain = "Quarter" if rules_for(role).time_grain == "Q" else "Month"
     month_player.render(frames, shapes[["geometry", *(["name"] if "name" in shapes
                                                       else [])]],
                         key=f"{prefix}_player", label=label, columns=columns, grain=grain,
-                        make_map=lambda: map_cache.base_map(boundaries=wards, bounds=extent))
+                        make_map=lambda: basemaps.base_map(boundaries=wards, bounds=extent))
     st.subheader("Before and after")
     if len(months) < 2 and not phases:
         st.info("Choose at least two months in the sidebar to compare periods.")
@@ -82,10 +84,10 @@ def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind
 
     @st.fragment  # choosing periods reruns this panel only, not the whole page
     def compare() -> None:
-        compare_panel.render(
+        before_after.render(
             _layer(key, filters, kind, resolution, role), key=f"{prefix}_cmp",
             measure=measure, role=role, months=months, named=phases,
-            make_dual=lambda: map_cache.dual_base_map(boundaries=wards, bounds=extent),
-            make_map=lambda: map_cache.base_map(boundaries=wards, bounds=extent))
+            make_dual=lambda: basemaps.dual_base_map(boundaries=wards, bounds=extent),
+            make_map=lambda: basemaps.base_map(boundaries=wards, bounds=extent))
 
     compare()

@@ -21,7 +21,8 @@ from geosoc.report.review_inputs import demo_review_inputs, workspace_review_inp
 from geosoc.report.review_pack import render_review_pack
 from geosoc.report.table_labels import display_table
 from geosoc.synth.demo import load_demo, read_demo_operations
-from geosoc.ui import cache, state
+from geosoc.ui import state
+from geosoc.ui.caching import studies
 from geosoc.ui.feedback import show_error
 from geosoc.workspace import Workspace
 
@@ -33,9 +34,9 @@ def _record(user: state.SessionUser, site: str,
     One workspace read per rerun; demo mode reads the demo's seeded record.
     """
     if user.demo:
-        ops = read_demo_operations(cache.demo_dir())
+        ops = read_demo_operations(studies.demo_dir())
         return ops.activities, ops.morile, ""
-    with Workspace.open(cache.workspace_path(user), create=False) as ws:
+    with Workspace.open(studies.workspace_path(user), create=False) as ws:
         return (ws.operations.activities(site, user=user.username, role=role.value),
                 ws.operations.morile(site), ws.operations.agency_of(user.username))
 
@@ -89,7 +90,7 @@ def _add_form(user: state.SessionUser, site: str, role: Role, own: str) -> None:
                          "agency": agency if role is Role.ANALYST else own,
                          "outcome": outcome, "notes": notes}], dtype="object")
     try:
-        with Workspace.open(cache.workspace_path(user), create=False) as ws:
+        with Workspace.open(studies.workspace_path(user), create=False) as ws:
             ws.operations.import_activities(site, row, user=user.username, role=role.value,
                                             source="Phases page")
     except GeosocError as error:
@@ -112,10 +113,10 @@ def _review_pack(user: state.SessionUser, site: str, role: Role, months: list[st
     period = pd.Period(as_of, freq="M")
     try:
         if user.demo:
-            inputs = demo_review_inputs(load_demo(cache.demo_dir()), period,
+            inputs = demo_review_inputs(load_demo(studies.demo_dir()), period,
                                         role=role.value)
         else:
-            with Workspace.open(cache.workspace_path(user), create=False) as ws:
+            with Workspace.open(studies.workspace_path(user), create=False) as ws:
                 inputs = workspace_review_inputs(ws, site, period, incidents=incidents,
                                                  user=user.username, role=role.value)
         page = render_review_pack(inputs, role=role, generated_at=datetime.now(UTC))
@@ -125,7 +126,7 @@ def _review_pack(user: state.SessionUser, site: str, role: Role, months: list[st
     name = f"review-{site}-{as_of}.html".replace(" ", "-")
     if st.download_button("Download the review pack", page, file_name=name, mime="text/html",
                           key="ops_download"):
-        with Workspace.open(cache.workspace_path(user)) as ws:
+        with Workspace.open(studies.workspace_path(user)) as ws:
             ws.record(who=user.username, role=user.role.value, action="export.review",
                       target=f"export:{name}", purpose="CHB 6-month review",
                       details={"site": site, "audience": role.value, "as_of": as_of})

@@ -10,7 +10,8 @@ import streamlit as st
 
 from geosoc.disclosure.rules import PROTECTIVE_MARKING
 from geosoc.errors import GeosocError
-from geosoc.ui import cache, state
+from geosoc.ui import state
+from geosoc.ui.caching import studies
 
 
 def render(user: state.SessionUser) -> None:
@@ -28,7 +29,7 @@ def render(user: state.SessionUser) -> None:
         role = state.view_role()
         st.caption(f"Protective marking: **{PROTECTIVE_MARKING[role]}**")
         try:
-            study = cache.current_view_study()  # the stored cubes when they serve it
+            study = studies.current_view_study()  # the stored cubes when they serve it
         except GeosocError:
             st.caption("No study loaded yet (see the Data page).")
             _sign_out_button()

@@ -15,7 +15,8 @@ from pathlib import Path
 import streamlit as st
 
 from geosoc.errors import GeosocError
-from geosoc.ui import cache, state
+from geosoc.ui import state
+from geosoc.ui.caching import studies
 from geosoc.ui.feedback import show_error
 from geosoc.workspace import Workspace
 from geosoc.workspace.roles import ROLES
@@ -72,7 +73,7 @@ def sharing_form(prefix: str = "share", *, expanded: bool = True) -> SharingReco
 def register_panel(user: state.SessionUser) -> None:
     """Show the ISA/DPIA register and offer it as an audited CSV export (analysts)."""
     st.subheader("ISA / DPIA register")
-    with Workspace.open(cache.workspace_path(user)) as ws:
+    with Workspace.open(studies.workspace_path(user)) as ws:
         table = register_frame(ws.sharing.frame(), ws.datasets.list(), today=ws.now().date())
     if table.empty:
         st.caption("No datasets yet.")
@@ -89,7 +90,7 @@ def register_panel(user: state.SessionUser) -> None:
     if st.button("Export the register (CSV)", key="register_export", disabled=not purpose):
         folder = Path(tempfile.mkdtemp(prefix="geosoc-register-"))
         try:
-            with Workspace.open(cache.workspace_path(user)) as ws:
+            with Workspace.open(studies.workspace_path(user)) as ws:
                 path = ws.export(folder / "isa-dpia-register.csv",
                                  lambda temp, anchor: write_register_csv(table, temp, anchor),
                                  who=user.username, role=user.role.value,
@@ -114,6 +115,6 @@ def _record_terms(user: state.SessionUser, datasets: list[str]) -> None:
         show_error(incomplete)
         return
     if st.button("Record these terms", key="terms_record", disabled=terms is None):
-        with Workspace.open(cache.workspace_path(user)) as ws:
+        with Workspace.open(studies.workspace_path(user)) as ws:
             ws.sharing.record(name, terms, user=user.username, role=user.role.value)
         st.success(f"Recorded the terms of '{name}'; every view applies them now.")

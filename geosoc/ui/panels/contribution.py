@@ -5,13 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from geosoc.disclosure.rules import Role
-from geosoc.ui import cache, state
+from geosoc.ui import state
+from geosoc.ui.caching import studies
 
 
 def render(key: str, filters: state.Filters, role: Role) -> None:
     """Draw the per-agency contribution table (disclosed counts for partner and public)."""
     st.subheader("Whose data is in this profile")
-    table = cache.contribution(key, filters, role.value)
+    table = studies.contribution(key, filters, role.value)
     records = table["records"].map(lambda v: "suppressed" if v != v else f"{v:,.0f}")
     shown = table.assign(records=records).rename(columns={
         "agency": "Agency", "source": "Data", "records": "Records", "first_month": "From",

@@ -3,7 +3,7 @@
 Above :data:`~geosoc.maps.deck_cells.DECK_CELL_LIMIT` cells the profile's value, Gi* and
 emerging layers are drawn by deck.gl instead of folium: the browser pans and zooms without a
 server round trip, and a filter change sends cell ids and colours, not polygons. The frame is
-the disclosed layer of the viewing role (:func:`geosoc.ui.cache.cell_layer`).
+the disclosed layer of the viewing role (:func:`geosoc.ui.caching.studies.cell_layer`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import streamlit as st
 from geosoc import maps
 from geosoc.maps.deck_cells import deck_cells_map
 from geosoc.maps.legend import EMERGING_COLOURS, HOTSPOT_COLOURS, Legend
-from geosoc.ui import cache, cache_views
+from geosoc.ui.caching import studies, views
 from geosoc.ui.study import Study
 
 GI_LAYER = "Gi* hot spots"
@@ -48,7 +48,7 @@ def show(frame: pd.DataFrame, layer_kind: str, *, label: str, study: Study,
     height : int
         Pixels.
     """
-    deck, legend = cache_views.cell_deck(content_key, lambda: _build(frame, layer_kind, label,
+    deck, legend = views.cell_deck(content_key, lambda: _build(frame, layer_kind, label,
                                                                study, emerging))
     st.pydeck_chart(deck, height=height)
     return legend
@@ -86,6 +86,6 @@ def _build(frame: pd.DataFrame, layer_kind: str, label: str, study: Study,
         legend = scale.legend(label)
     tooltip = {c: t for c, t in tooltip.items() if c in frame.columns}
     deck = deck_cells_map(frame, colours, tooltip=tooltip,
-                          outlines=cache_views.area_outlines(cache.study_key(), "ward"),
+                          outlines=views.area_outlines(studies.study_key(), "ward"),
                           site=study.site, bounds=study.bounds)
     return deck, legend

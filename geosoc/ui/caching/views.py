@@ -1,4 +1,4 @@
-"""The map and view half of the app's caching seam (:mod:`geosoc.ui.cache` is the data half).
+"""The map and view half of the app's caching (:mod:`.studies` is the data half).
 
 Rendered folium maps, deck.gl cell maps, simplified outlines, a page's point-level
 analyses and the sign-in preload of a workspace, each cached once per content key. The keys
@@ -26,7 +26,8 @@ from geosoc.hotspots.profile import Progress, build_profile
 from geosoc.report.pack_base import pack_base
 from geosoc.report.profile_report import ReportInputs, render_profile_report
 from geosoc.ui import state
-from geosoc.ui.cache import (
+from geosoc.ui.caching.startup import PRELOADED_MODULES, activity
+from geosoc.ui.caching.studies import (
     _study,
     _workspace_key,
     area_index,
@@ -37,8 +38,7 @@ from geosoc.ui.cache import (
     settings,
     study_key,
 )
-from geosoc.ui.startup_cache import PRELOADED_MODULES, activity
-from geosoc.ui.study_views import keyed_study, view_study
+from geosoc.ui.caching.study_views import keyed_study, view_study
 
 #: Seconds without a running page script before the preload reads the points: a person
 #: reading the page. Sooner, the read competed on 2 cores with the browser still drawing the
@@ -102,7 +102,7 @@ def rendered_map(content_key: Hashable, _render: Callable[[], dict]) -> dict:
     """Return a folium map rendered to component arguments, once per ``content_key``.
 
     ``content_key`` must name everything the map shows, the viewing role included
-    (:func:`geosoc.ui.mapview.show_map`); shared read-only by the sessions asking for it.
+    (:func:`geosoc.ui.maps.mapview.show_map`); shared read-only by the sessions asking for it.
     """
     return _render()
 

@@ -1,9 +1,9 @@
 """The app's caching seam: studies, layers and analyses, computed once per key.
 
-Siblings: ``study_views`` (lean views of a loaded study), ``startup_cache``, ``partner_cache``,
-``point_cache`` (site ranking and displacement, from the points).
-``st.cache_data``/``st.cache_resource`` live only in these modules; ``cache_views`` is the
-map half (rendered maps, deck.gl maps, outlines, page analyses, the launch pack).
+Siblings in :mod:`geosoc.ui.caching` (whose docstring states the rule for what is cached
+where): ``study_views`` (lean views of a loaded study), ``startup``, ``partners``,
+``points`` (site ranking and displacement, from the points); ``views`` is the map half
+(rendered maps, deck.gl maps, outlines, page analyses, the launch pack).
 
 Cached functions take small hashable arguments (paths, fingerprints, ints, tuples of str)
 and anything role-specific takes the role in its key. ``cache_resource`` holds read-only
@@ -41,6 +41,14 @@ from geosoc.hotspots.emerging import emerging_hotspots, to_panel
 from geosoc.schema import H3
 from geosoc.synth.demo import DEFAULT_DEMO_DIR
 from geosoc.ui import state
+from geosoc.ui.caching.study_views import (
+    filtered_rows,
+    located_study,
+    use_loader,
+    view_rows,
+    view_study,
+    with_cells,
+)
 from geosoc.ui.cube_study import load_cube_study
 from geosoc.ui.study import (
     Study,
@@ -48,14 +56,6 @@ from geosoc.ui.study import (
     load_workspace_study,
     with_activity_layer,
     workspace_fingerprint,
-)
-from geosoc.ui.study_views import (
-    filtered_rows,
-    located_study,
-    use_loader,
-    view_rows,
-    view_study,
-    with_cells,
 )
 from geosoc.workspace import Workspace
 from geosoc.workspace.users import User

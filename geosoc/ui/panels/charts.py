@@ -2,7 +2,7 @@
 
 The chart builders live in :mod:`geosoc.report.interactive_charts` and the table formatter in
 :mod:`geosoc.report.table_labels` (no Streamlit there); this module only draws them. Every
-frame passed in is already disclosed for the role shown (``geosoc.ui.cache``).
+frame passed in is already disclosed for the role shown (``geosoc.ui.caching.studies``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Everything here is shared across sessions and holds no incident data (tiles, roads and
 rivers, simplified boundary shapes); values drawn on the maps come from
-:mod:`geosoc.ui.cache`.
+:mod:`geosoc.ui.caching.studies`.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ import streamlit as st
 from geosoc.ingest.context import read_context
 from geosoc.ingest.tiles import open_tiles
 from geosoc.maps.tiles import PublishedTiles, publish_tiles
-from geosoc.ui import basemap, state
-from geosoc.ui.cache import demo_dir, settings
+from geosoc.ui import state
+from geosoc.ui.caching.studies import demo_dir, settings
+from geosoc.ui.maps import basemap
 
 
 def base_map(**options: object) -> folium.Map:
-    """Return :func:`geosoc.ui.basemap.base_map` with this server's tiles and context.
+    """Return :func:`geosoc.ui.maps.basemap.base_map` with this server's tiles and context.
 
     Boundaries are drawn simplified (:func:`display_areas`, about 5 m): they are context,
     and a force's wards at full detail are megabytes on every map.
@@ -33,7 +34,7 @@ def base_map(**options: object) -> folium.Map:
 
 
 def dual_base_map(**options: object) -> folium.plugins.DualMap:
-    """Return two linked maps (:func:`geosoc.ui.basemap.dual_base_map`) on the same base."""
+    """Return two linked maps (:func:`geosoc.ui.maps.basemap.dual_base_map`) on the same base."""
     return basemap.dual_base_map(_base_sources(), **_simplified(options))
 
 

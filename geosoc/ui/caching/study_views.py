@@ -25,9 +25,9 @@ from geosoc.engine.cube_rows import rows_column
 from geosoc.schema import H3, LAT, LON
 from geosoc.ui.study import Study, lean_incidents
 
-#: How a study is loaded for (key, role): :func:`geosoc.ui.cache._study` (the points) and
-#: :func:`geosoc.ui.cache._cube_study` (the stored cubes' rows, or None), registered by
-#: :mod:`geosoc.ui.cache` when it is imported (it imports these views, not the reverse).
+#: How a study is loaded for (key, role): :func:`geosoc.ui.caching.studies._study` (the points) and
+#: :func:`geosoc.ui.caching.studies._cube_study` (the stored cubes' rows, or None), registered by
+#: :mod:`geosoc.ui.caching.studies` when it is imported (it imports these views, not the reverse).
 _LOADER: list[Callable[[str, str], Study | None]] = []
 
 
@@ -39,7 +39,7 @@ def use_loader(points: Callable[[str, str], Study],
 
 def _loaded(key: str, role: str) -> Study:
     if not _LOADER:
-        raise RuntimeError("geosoc.ui.cache registers the study loader; import it first")
+        raise RuntimeError("geosoc.ui.caching.studies registers the study loader; import it first")
     return _LOADER[0](key, role)  # type: ignore[return-value]
 
 
@@ -51,7 +51,7 @@ def view_study(key: str, role: str = "analyst") -> Study:
     points. Its months, categories, sources, areas and site are the points' study's.
     """
     if not _LOADER:
-        raise RuntimeError("geosoc.ui.cache registers the study loader; import it first")
+        raise RuntimeError("geosoc.ui.caching.studies registers the study loader; import it first")
     cubes = _LOADER[1](key, role)
     return cubes if cubes is not None else light_study(key, role)
 

@@ -1,6 +1,6 @@
 """Start-up work of the app, cached once per process: warm-ups and the daily retention run.
 
-A sibling of :mod:`geosoc.ui.cache` (the caching seam), kept apart so that module stays
+A sibling of :mod:`geosoc.ui.caching.studies` (the caching seam), kept apart so that module stays
 about studies and layers.
 """
 
@@ -16,7 +16,8 @@ import streamlit as st
 
 from geosoc import hotspots
 from geosoc.disclosure.rules import Role
-from geosoc.ui import cache, state
+from geosoc.ui import state
+from geosoc.ui.caching import studies
 from geosoc.workspace import Workspace
 
 
@@ -94,12 +95,12 @@ def start_demo_preload(directory: str) -> threading.Thread:
     def preload() -> None:
         for module in PRELOADED_MODULES:
             importlib.import_module(module)
-        key = directory + cache._harm_tag()
-        study = cache._study(key)
+        key = directory + studies._harm_tag()
+        study = studies._study(key)
         months = study.months
         default = state.Filters(months=(months[0], months[-1]) if months else ())
-        cache.cell_layer(key, default, 9, Role.ANALYST.value)
-        cache.monthly(key, default, Role.ANALYST.value, by="source")
+        studies.cell_layer(key, default, 9, Role.ANALYST.value)
+        studies.monthly(key, default, Role.ANALYST.value, by="source")
 
     thread = threading.Thread(target=preload, name="geosoc-demo-preload", daemon=True)
     thread.start()

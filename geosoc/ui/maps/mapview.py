@@ -3,7 +3,7 @@
 Rendering a folium map to Leaflet code costs seconds for thousands of shapes (GeoJSON
 encoding, one Jinja template compiled per element, bounds walked over every vertex), and
 ``st_folium`` does it on every rerun. :func:`show_map` with a ``content_key`` renders once per
-key (:func:`geosoc.ui.cache_views.rendered_map`) and hands the stored strings to the same
+key (:func:`geosoc.ui.caching.views.rendered_map`) and hands the stored strings to the same
 streamlit-folium component, so a rerun that changes nothing on the map costs nothing.
 """
 
@@ -79,7 +79,7 @@ def show_map(
         The requested state, e.g. ``{"all_drawings": [...]}``.
     """
     if content_key is not None:
-        from geosoc.ui import cache, cache_views
+        from geosoc.ui.caching import studies, views
 
         def render() -> dict[str, Any]:
             built, group = m() if callable(m) and not isinstance(m, folium.Map) else (
@@ -89,20 +89,20 @@ def show_map(
 
         # the tiles and map context come from the settings: part of every map's key
         common = (key, tuple(returned_objects or ()), layer_control, vendor_url(),
-                  repr(cache.settings().map))
+                  repr(studies.settings().map))
         if base_key is not None and (feature_group is not None or callable(m)):
             def built() -> tuple[folium.Map, folium.FeatureGroup | None]:
                 return (m() if callable(m) and not isinstance(m, folium.Map)
                         else (m, feature_group))
 
-            base = cache_views.rendered_map((*common, "base", base_key), lambda: render_map(
+            base = views.rendered_map((*common, "base", base_key), lambda: render_map(
                 built()[0], key=key, returned_objects=returned_objects,
                 layer_control=layer_control))
-            group = cache_views.rendered_map((*common, "group", content_key), lambda: {
+            group = views.rendered_map((*common, "group", content_key), lambda: {
                 "feature_group": render_group(built()[1])})
             args = {**base, "feature_group": group["feature_group"]}
         else:
-            args = cache_views.rendered_map((*common, content_key), render)
+            args = views.rendered_map((*common, content_key), render)
         return _draw(args, key=key, height=height, returned_objects=returned_objects)
     if callable(m) and not isinstance(m, folium.Map):
         m, feature_group = m()

@@ -20,7 +20,8 @@ from geosoc.assets.importing import FORMATS, map_columns, plan_import, read_regi
 from geosoc.assets.model import RECORD_COLUMNS
 from geosoc.errors import GeosocError
 from geosoc.report.asset_coverage import coverage_pivot, site_coverage
-from geosoc.ui import cache, state
+from geosoc.ui import state
+from geosoc.ui.caching import studies
 from geosoc.ui.feedback import show_error
 from geosoc.workspace import Workspace
 
@@ -145,7 +146,7 @@ def import_panel(user: state.SessionUser, role: str, register: pd.DataFrame,
                  width="stretch")
     if st.button(f"Import {len(chosen)} assets", key="imp_go", disabled=not len(chosen)):
         try:
-            with Workspace.open(cache.workspace_path(user)) as ws:
+            with Workspace.open(studies.workspace_path(user)) as ws:
                 added = ws.assets.import_frame(chosen, user=user.username, role=role,
                                                source=upload.name)
         except GeosocError as error:

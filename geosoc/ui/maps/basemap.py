@@ -1,6 +1,6 @@
 """The app's base map: configured tiles served from the app's own address, context layers.
 
-Pages call ``map_cache.base_map`` / ``map_cache.dual_base_map``, which pass this server's
+Pages call ``basemaps.base_map`` / ``basemaps.dual_base_map``, which pass this server's
 :class:`BaseSources` (settings and the cached tile copy and context layers) to the
 functions here.
 """
@@ -59,7 +59,7 @@ def add_served_tiles(m: folium.Map, publish: object, attribution: str) -> folium
 
 @dataclass(frozen=True)
 class BaseSources:
-    """Where a base map's layers come from (given by :mod:`geosoc.ui.cache`).
+    """Where a base map's layers come from (given by :mod:`geosoc.ui.caching.studies`).
 
     Attributes
     ----------

@@ -23,7 +23,7 @@ from geosoc.aggregate.change import change_by_unit, month_count
 from geosoc.disclosure.rules import Role, months_for
 from geosoc.maps.change import change_labels, change_layer, change_legend
 from geosoc.report.figures import SUPPRESSED_COLOUR
-from geosoc.ui.mapview import show_legend, show_map
+from geosoc.ui.maps.mapview import show_legend, show_map
 
 Period = tuple[str, str]
 
@@ -81,7 +81,7 @@ def render(layer: Callable[[Period], gpd.GeoDataFrame], *, key: str, measure: st
     months : sequence of str
         Months the user can choose from.
     make_dual, make_map : callable
-        Return the linked base maps (``map_cache.dual_base_map``) and a single base map.
+        Return the linked base maps (``basemaps.dual_base_map``) and a single base map.
     named : mapping, optional
         Named periods (phases) offered instead of month ranges.
     height : int
