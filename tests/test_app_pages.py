@@ -224,7 +224,7 @@ def test_data_page_shows_ingest_reports(app):
     at = app("data")
     _ok(at)
     table = at.dataframe[0].value
-    assert {"policeuk", "points"} <= set(table["kind"])
+    assert {"policeuk", "points"} <= set(table["Kind"])
     _widget(at.selectbox, "What is it?").set_value(
         "Partner incidents CSV (map its columns)").run()
     assert not at.exception
@@ -247,8 +247,8 @@ def test_data_page_loads_a_police_folder_into_the_workspace(app, demo_dir):
         incidents = load_incidents(ws, role="analyst")  # what the CLI reads
     assert listed.loc["police_all", "kind"] == "incidents" and listed.loc["police_all", "stored"]
     assert len(incidents) == listed.loc["police_all", "rows"] > 1000
-    shown = next(d.value for d in at.dataframe if "stored" in d.value.columns)
-    assert "police_all" in set(shown["name"])
+    shown = next(d.value for d in at.dataframe if "Stored" in d.value.columns)
+    assert "police_all" in set(shown["Dataset"])
     load = next(b for b in at.button if b.label == "Check and load")
     load.click().run()  # the same name again: refused until "replace" is ticked
     assert any("dataset not stored" in e.value for e in at.error)
@@ -282,8 +282,8 @@ def test_data_page_lists_every_problem_of_a_bad_file(app, demo_dir, tmp_path):
     next(b for b in at.button if b.label == "Check and load").click().run()
     assert not at.exception
     assert at.error  # the summary, then a table naming file, row, column and fix
-    problems = next(d.value for d in at.dataframe if "message" in d.value.columns)
-    assert {"file", "message", "fix"} <= set(problems.columns)
+    problems = next(d.value for d in at.dataframe if "Message" in d.value.columns)
+    assert {"File", "Message", "Fix"} <= set(problems.columns)
     assert len(problems) >= 2  # every problem, not just the first
     assert not at.success and stored() == before
 
@@ -361,8 +361,8 @@ def test_dataset_stored_by_the_cli_appears_in_the_app(workspace, demo_dir, monke
     at.run()
     _ok(at)
     assert _widget(at.sidebar.multiselect, "Sources").options == ["police", "fire"]
-    listed = next(d.value for d in at.dataframe if "stored" in d.value.columns)
-    assert set(listed["name"]) == {"police_first_month", "wards", "fire"}
+    listed = next(d.value for d in at.dataframe if "Stored" in d.value.columns)
+    assert set(listed["Dataset"]) == {"police_first_month", "wards", "fire"}
 
 
 def test_empty_workspace_says_what_to_load(tmp_path):

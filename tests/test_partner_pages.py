@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from geosoc.aggregate.count_layers import PartnerCounts
 from geosoc.disclosure.count_tables import disclosed_count_areas, disclosed_count_totals
 from geosoc.disclosure.rules import Role
+from geosoc.report.table_labels import column_label, source_label
 from geosoc.synth.demo import load_demo
 from tests.app_harness import PAGES, assert_ok, open_page
 
@@ -33,6 +34,15 @@ def _frames(at: AppTest) -> list:
     return [d.value for d in at.dataframe]
 
 
+def _table(at: AppTest, *headings: str):
+    """The first table on the page with these headings (as a reader sees them)."""
+    return next(f for f in _frames(at) if set(headings) <= set(f.columns))
+
+
+def _named(sources) -> set[str]:
+    return {source_label(s) for s in sources}
+
+
 def _payloads(at: AppTest) -> list[str]:
     return [c.proto.json_args for c in at.get("component_instance")
             if "streamlit_folium" in c.proto.component_name]
@@ -47,9 +57,9 @@ def test_profile_shows_partner_sources_and_signals(app):
     _ok(at)
     headers = [s.value for s in at.subheader]
     assert "Partner area counts" in headers and "Vulnerability signals" in headers
-    totals = next(f for f in _frames(at) if "treatment" in f.columns)
-    assert set(SOURCES) | {"vulnerability"} <= set(totals.index)
-    assert totals.loc["vulnerability", "treatment"] == "vulnerability signal"
+    totals = _table(at, "How it counts").set_index("Source")
+    assert _named((*SOURCES, "vulnerability")) <= set(totals.index)
+    assert totals.loc["Vulnerability", "How it counts"] == "vulnerability signal"
     text = _markdown(at)
     assert "vulnerability signals" in text  # the signal legend is its own
     # H3 apportioned: the method is named in the legend
@@ -70,29 +80,29 @@ def test_profile_treatment_choice_moves_harm(app):
     _ok(at)
     after = next(m for m in at.metric if m.label == "Partner area-count harm (days)").value
     assert float(after.replace(",", "")) < float(before.replace(",", ""))
-    totals = next(f for f in _frames(at) if "treatment" in f.columns)
-    assert totals.loc["housing", "treatment"] == "indicator"
+    totals = _table(at, "How it counts").set_index("Source")
+    assert totals.loc["Housing", "How it counts"] == "indicator"
     at.switch_page(str(PAGES / "sites.py")).run()  # the choice follows to the Sites page
     _ok(at)
-    table = next(f for f in _frames(at) if any(str(c).startswith("signal__")
-                                                for c in f.columns))
-    assert "partner_count__housing" in table.columns
-    assert "partner_harm__housing" not in table.columns
+    table = _table(at, column_label("signals_per_km2"))
+    assert column_label("partner_count__housing") in table.columns
+    assert column_label("partner_harm__housing") not in table.columns
 
 
 def test_partner_view_sees_only_disclosed_partner_values(app, demo_dir):
     at = app(view=Role.PARTNER)
     _ok(at)
-    totals = next(f for f in _frames(at) if "treatment" in f.columns)
+    totals = _table(at, "How it counts").set_index("Source")
     town = load_demo(demo_dir)
     bundle = PartnerCounts.build(town.area_counts, {"lsoa": town.lsoas, "ward": town.wards})
     months = (str(town.incidents["month"].min()), str(town.incidents["month"].max()))
     disclosed = disclosed_count_totals(bundle, Role.PARTNER, months=months)
     raw = town.area_counts.groupby("source")["count"].sum()
     for source in (*SOURCES, "vulnerability"):
-        assert totals.loc[source, "events"] == disclosed.loc[source, "count"]
+        assert totals.loc[source_label(source), "Events"] == disclosed.loc[source, "count"]
     # at least one source total differs from the raw total: the values are perturbed
-    assert any(totals.loc[s, "events"] != raw[s] for s in (*SOURCES, "vulnerability"))
+    assert any(totals.loc[source_label(s), "Events"] != raw[s]
+               for s in (*SOURCES, "vulnerability"))
     # the signal map carries disclosed LSOA values, never a raw small count
     areas = disclosed_count_areas(bundle, "vulnerability", Role.PARTNER, months=months)
     shown = areas["count"].dropna()
@@ -106,10 +116,10 @@ def test_partner_view_sees_only_disclosed_partner_values(app, demo_dir):
 def test_sites_page_has_partner_components(app):
     at = app("sites")
     _ok(at)
-    table = next(f for f in _frames(at) if any(str(c).startswith("signal__") for c in f.columns))
+    table = _table(at, column_label("signals_per_km2"))
     for source in SOURCES:
-        assert f"partner_harm__{source}" in table.columns
-    assert "signals_per_km2" in table.columns
+        assert column_label(f"partner_harm__{source}") in table.columns
+    assert not [c for c in table.columns if "__" in str(c)]  # headings in words
 
 
 def test_phases_page_has_partner_change_and_displacement(app):
@@ -117,10 +127,10 @@ def test_phases_page_has_partner_change_and_displacement(app):
     _ok(at)
     assert "Partner area counts: change per phase and displacement" in [
         s.value for s in at.subheader]
-    change = next(f for f in _frames(at) if "treatment" in f.columns and "reading" in f.columns)
-    assert set(SOURCES) <= set(change["source"])
-    displacement = next(f for f in _frames(at) if "wdq" in f.columns and "source" in f.columns)
-    assert set(SOURCES) <= set(displacement["source"])
+    change = _table(at, "How it counts", "Reading")
+    assert _named(SOURCES) <= set(change["Source"])
+    displacement = _table(at, column_label("wdq"), "Source")
+    assert _named(SOURCES) <= set(displacement["Source"])
 
 
 def test_launch_page_shows_public_safe_partner_figures(app):
@@ -128,9 +138,9 @@ def test_launch_page_shows_public_safe_partner_figures(app):
     _ok(at)
     assert "Partner data: what health, housing and youth services see" in [
         s.value for s in at.subheader]
-    totals = next(f for f in _frames(at) if "treatment" in f.columns)
-    events = totals["events (rounded to 5)"].dropna()
-    assert set(SOURCES) <= set(totals.index)
+    totals = _table(at, "How it counts").set_index("Source")
+    events = totals["Events (rounded to 5)"].dropna()
+    assert _named(SOURCES) <= set(totals.index)
     assert len(events) and (events % 5 == 0).all()
     payload = next(p for p in _payloads(at) if "vulnerability signals" in p)
     assert "E01999" not in payload  # LSOAs rolled up to wards for the public
@@ -140,7 +150,7 @@ def test_phases_page_partner_view_shows_disclosed_series(app):
     at = app("phases", view=Role.PARTNER)
     _ok(at)
     assert "Partner area counts over time" in [s.value for s in at.subheader]
-    assert not [f for f in _frames(at) if "wdq" in f.columns]  # no analyst tables
+    assert not [f for f in _frames(at) if column_label("wdq") in f.columns]  # analysts only
 
 
 def test_data_page_stores_partner_area_counts(app, demo_dir):

@@ -82,6 +82,11 @@ def test_sources_and_per_source_columns_read_as_words() -> None:
     assert column_label("count__fire") == "Events from Fire service"
     assert column_label("police_harm__norm") == "Police harm (days, CCHI), scaled 0 to 1"
     assert column_label("some_new_column") == "Some new column"
+    assert column_label("nearest__youth") == "Nearest youth asset"
+    assert column_label("distance_m__youth") == "Distance to the nearest youth asset (m)"
+    assert column_label("partner_harm__council_asb") == \
+        "Partner harm from Council ASB reports (days, CCHI)"
+    assert "__" not in column_label("share__faith_groups")
     assert short_unit("ASB weight units (not days: ASB is not a CCHI offence)") == \
         "ASB weight units, not days: ASB is not a CCHI offence"
 
@@ -96,16 +101,44 @@ def test_codes_periods_and_flags_become_text_and_input_is_untouched() -> None:
                                   "harm_pct_change", "not_there"))
     pd.testing.assert_frame_equal(frame, before)
     assert table.iloc[0].tolist() == ["2024-01", "Police recorded crime", "yes",
-                                      "High harm among high (hot cluster)", 0.0123, -12.3]
+                                      "High harm among high (hot cluster)", "0.012", -12.3]
     assert "Change in harm per month vs baseline (%)" in table.columns
 
 
-def test_index_kept_as_a_named_column() -> None:
-    frame = pd.DataFrame({"name": ["Market Square"], "harm": [10.0]},
-                         index=pd.Index(["E05999013"], name="area_code"))
+def test_a_code_is_shown_only_beside_its_name() -> None:
+    frame = pd.DataFrame({"name": ["Market Square", "Hollins"], "harm": [10.0, 2.0]},
+                         index=pd.Index(["E05999013", "E05999008"], name="area_code"))
     table = display_table(frame, ("area_code", "name", "harm"), index="area_code")
-    assert table.columns.tolist() == ["Area code", "Area", "Harm (days, CCHI)"]
-    assert table.iloc[0, 0] == "E05999013"
+    assert table.columns.tolist() == ["Area", "Harm (days, CCHI)"]
+    assert table.iloc[:, 0].tolist() == ["Market Square (E05999013)", "Hollins (E05999008)"]
+    # a code column without a name column takes the names given, else says it is an area
+    codes = pd.DataFrame({"control_code": ["E05999008", "E05999099", None]})
+    named = display_table(codes, names={"E05999008": "Hollins"})
+    assert named.iloc[:, 0].tolist() == ["Hollins (E05999008)", "Area (E05999099)",
+                                         "not known"]
+
+
+def test_every_column_is_readable_by_default() -> None:
+    """The rules the page walk enforces: no H3 id, no bare code, <= 3 decimals, no nan."""
+    cell = h3.latlng_to_cell(52.98, -2.05, 9)
+    frame = pd.DataFrame({
+        "h3": [cell, None], "share": [0.8826086956521737, 0.001065330600050125],
+        "harm_total": [375470.2999999996, 12.25], "wdd_p": [0.00001, 0.2512],
+        "ward": ["E05999013", "E05999008"], "notes": ["ok", None],
+        "last_verified": [pd.NaT, pd.Timestamp("2026-12-08 00:35:33.625411", tz="UTC")],
+        "logged_at": ["2026-12-08T00:35:33.625411+00:00", None]})
+    table = display_table(frame, areas=None, names={"E05999013": "Market Square"})
+    text = table.astype(str).to_numpy().ravel().tolist()
+    assert not [v for v in text if len(v) == 15 and v.startswith("8")]
+    assert table["Share"].tolist() == [0.883, 0.001]
+    assert table["Harm total"].tolist() == [375470.0, 12.0]
+    assert table["WDD p-value"].tolist() == ["< 0.001", "0.251"]
+    assert table["Ward"].tolist() == ["Market Square (E05999013)", "Area (E05999008)"]
+    assert table["Notes"].tolist() == ["ok", "not known"]
+    assert table["Last verified"].tolist() == ["not known", "2026-12-08 00:35 UTC"]
+    assert table["Logged at"].tolist() == ["2026-12-08 00:35 UTC", "not known"]
+    assert table["H3 cell"].iloc[0].startswith("Cell ") and table["H3 cell"].iloc[1] == \
+        "not known"
 
 
 def test_an_open_last_phase_runs_to_the_last_month_of_data() -> None:

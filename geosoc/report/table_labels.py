@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geosoc.maps.legend import HOTSPOT_LABELS
+from geosoc.report.readable import cell_labels, named_codes, p_value_text, readable_values
 
 #: Local Moran cluster codes in words.
 LISA_LABELS = {"HH": "High harm among high (hot cluster)", "LL": "Low harm among low (cold "
@@ -38,7 +38,8 @@ SOURCE_LABELS = {
 #: Column -> heading; ``{unit}`` is replaced by the harm unit of the table.
 COLUMN_LABELS: dict[str, str] = {
     "name": "Area", "code": "Code", "area_code": "Area code", "h3": "H3 cell",
-    "cell": "Cell (ward of its centre, short id)", "kind": "Area kind",
+    "cell": "Cell (ward of its centre, short id)", "kind": "Kind",
+    "area_kind": "Area kind", "loaded_by": "Loaded by", "loaded_at": "Loaded at",
     "count": "Events", "harm": "Harm ({unit})", "shown": "Harm in the layers shown ({unit})",
     "hotspot_bin": "Gi* hot spot (FDR-corrected)", "gi_z": "Gi* z-score",
     "gi_p": "Gi* p-value", "lisa_cluster": "Local Moran cluster",
@@ -59,7 +60,9 @@ COLUMN_LABELS: dict[str, str] = {
     "wdd_p": "WDD p-value", "month": "Month", "quarter": "Quarter",
     "observed": "Observed", "expected": "Expected (from untreated areas)",
     "ratio": "Observed ÷ expected", "p": "p-value (one-sided)", "alert": "Alert",
-    "status": "Status", "category": "Category", "sector": "Sector", "services": "Services",
+    "status": "Status",
+    "treatment": "How it counts", "category": "Category", "sector": "Sector",
+    "services": "Services",
     "contact": "Contact", "n": "Assets",
     "activity_id": "Reference", "date": "Date", "pillar": "4P pillar", "agency": "Agency",
     "activity_type": "Activity", "outcome": "Outcome", "notes": "Notes",
@@ -85,8 +88,11 @@ _DIGITS = {
     2: ("gi_z", "hotspot", "rate_ratio", "ratio", "wdq", "wdd", "wdd_se", "tne", "observed",
         "expected"),
     3: ("score",),
-    4: ("p", "gi_p", "rr_p", "wdd_p"),
 }
+#: p-value columns: 3 decimals as text, "< 0.001" below.
+_P_VALUES = ("p", "gi_p", "rr_p", "wdd_p", "p_value")
+#: Code columns shown as "Name (code)" (merged into a ``name`` column when there is one).
+_CODE_COLUMNS = ("code", "area_code", "ward_code", "lsoa_code", "control_code", "zone_code")
 
 
 def source_label(source: object) -> str:
@@ -130,6 +136,14 @@ def column_label(column: str, unit: str = "days, CCHI") -> str:
         what = "Harm" if measure == "harm" else "Events"
         suffix = f" ({unit})" if measure == "harm" else ""
         return f"{what} from {source_label(source)}{suffix}"
+    if sep and measure == "nearest":
+        return f"Nearest {source.replace('_', ' ')} asset"
+    if sep and measure == "distance_m":
+        return f"Distance to the nearest {source.replace('_', ' ')} asset (m)"
+    if sep and measure == "partner_harm":
+        return f"Partner harm from {source_label(source)} ({unit})"
+    if sep:  # any other per-source or per-category column: never a raw "__" key
+        return f"{column_label(measure, unit)}: {source_label(source)}"
     if column in COLUMN_LABELS:
         return COLUMN_LABELS[column].format(unit=unit)
     text = column.replace("_", " ")
@@ -164,23 +178,12 @@ def cell_names(cells: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None, *,
     pandas.Series of str
         Same index as ``cells``.
     """
-    short = short_cell_id(cells.index)
-    if areas is None or areas.empty or cells.empty:
-        return pd.Series([f"Cell {s}" for s in short], index=cells.index, dtype=object)
-    centres = shapely.centroid(cells.geometry.to_numpy())
-    tree = shapely.STRtree(areas.geometry.to_numpy())
-    cell_i, area_i = tree.query(centres, predicate="within")
-    names = areas["name"].astype(str).to_numpy() if "name" in areas.columns else \
-        areas.index.astype(str).to_numpy()
-    where = np.full(len(cells), f"({outside})", dtype=object)
-    first = pd.Series(area_i).groupby(cell_i).first()  # a centre on a shared edge: one area
-    where[first.index.to_numpy()] = "in " + names[first.to_numpy()].astype(object)
-    return pd.Series([f"Cell {s} {w}" for s, w in zip(short, where, strict=True)],
-                     index=cells.index, dtype=object)
+    return cell_labels(cells.index, areas, outside=outside).set_axis(cells.index)
 
 
-def _as_text(values: pd.Series, column: str) -> pd.Series:
-    """Codes to words: Gi* bins, Local Moran clusters, periods, flags, sources."""
+def _as_text(values: pd.Series, column: str, *, names: Mapping[str, str] | pd.Series | None,
+             areas: gpd.GeoDataFrame | None) -> pd.Series:
+    """Codes to words: Gi* bins, Local Moran clusters, periods, flags, sources, ids, gaps."""
     if column == "hotspot_bin":
         return values.map(lambda b: HOTSPOT_LABELS.get(int(b), str(b)) if pd.notna(b) else "")
     if column == "lisa_cluster":
@@ -197,15 +200,17 @@ def _as_text(values: pd.Series, column: str) -> pd.Series:
         whole = values.dropna()
         if (whole == whole.round()).all():
             return values.astype("Int64")  # suppressed stays empty, counts show no ".0"
+    if column in _P_VALUES:
+        return p_value_text(values)
     if pd.api.types.is_float_dtype(values):
-        for digits, names in _DIGITS.items():
-            if column in names or (digits == 1 and column.endswith(("_pct", "_pct_change"))):
+        for digits, columns in _DIGITS.items():
+            if column in columns or (digits == 1 and column.endswith(("_pct", "_pct_change"))):
                 return values.round(digits)
-    if isinstance(values.dtype, pd.PeriodDtype):
-        return values.astype(str)
-    if pd.api.types.is_bool_dtype(values):
-        return values.map({True: "yes", False: "no"})
-    return values
+    if column in ("h3", "cell") and not pd.api.types.is_numeric_dtype(values):
+        return cell_labels(values, areas).set_axis(values.index)
+    if column in _CODE_COLUMNS:
+        return named_codes(values, names)
+    return readable_values(values, names=names, areas=areas)
 
 
 def _same(a: pd.Series, b: pd.Series) -> bool:
@@ -217,18 +222,20 @@ def _same(a: pd.Series, b: pd.Series) -> bool:
     return a.equals(b)
 
 
-def display_table(frame: pd.DataFrame, columns: Sequence[str] | Mapping[str, str], *,
+def display_table(frame: pd.DataFrame,
+                  columns: Sequence[str] | Mapping[str, str] | None = None, *,
                   unit: str = "days, CCHI", index: str | None = None,
-                  drop_repeats: bool = True) -> pd.DataFrame:
+                  drop_repeats: bool = True, names: Mapping[str, str] | pd.Series | None = None,
+                  areas: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
     """Return ``frame`` ready to show: chosen columns in words, codes as labels, no repeats.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         Any table (a disclosed layer, a phase comparison...); not modified.
-    columns : sequence of str or mapping of str to str
+    columns : sequence of str or mapping of str to str, optional
         Columns to show, in order; a mapping gives its own heading for some. Columns not in
-        ``frame`` are skipped.
+        ``frame`` are skipped. Default: every column but the geometry.
     unit : str
         Unit of harm in this table (e.g. :func:`geosoc.harm.harm_unit`), put in headings.
     index : str, optional
@@ -236,15 +243,29 @@ def display_table(frame: pd.DataFrame, columns: Sequence[str] | Mapping[str, str
     drop_repeats : bool
         Leave out a column whose values equal an earlier shown column's (e.g. the harm of the
         layers shown when every layer is shown).
+    names : mapping or Series of area code -> name, optional
+        Names for code columns (a boundary frame's ``name`` indexed by code); a code is only
+        ever shown beside its name. A ``name`` column of ``frame`` is used first: the code
+        column is then folded into it (``"Hollins (E05999008)"``).
+    areas : geopandas.GeoDataFrame, optional
+        Areas (EPSG:4326, ``name`` column) that H3 cells are named by.
 
     Returns
     -------
     pandas.DataFrame
-        A new frame with a plain 0..n-1 index and headings in words.
+        A new frame with a plain 0..n-1 index and headings in words: no H3 id, no code
+        without its name, no float with more than 3 decimals, "not known" for missing text.
     """
+    if columns is None:
+        columns = [*([index] if index else []), *(c for c in frame.columns if c != "geometry")]
     wanted = dict(columns) if isinstance(columns, Mapping) else {c: None for c in columns}
     source = frame.reset_index(names=index) if index else frame
     present = [c for c in wanted if c in source.columns]
+    code = next((c for c in present if c in _CODE_COLUMNS), None)
+    if code is not None and "name" in present:  # one column: "Hollins (E05999008)"
+        names = dict(zip(source[code], source["name"], strict=True))
+        wanted[code] = wanted["name"] or wanted[code] or "Area"
+        present.remove("name")
     out = pd.DataFrame(index=range(len(source)))
     headings: list[str] = []
     kept: list[pd.Series] = []
@@ -257,5 +278,57 @@ def display_table(frame: pd.DataFrame, columns: Sequence[str] | Mapping[str, str
         if heading in headings:  # two columns, one heading: say which is which
             heading = f"{heading} [{column}]"
         headings.append(heading)
-        out[heading] = _as_text(values, column)
+        out[heading] = _as_text(values, column, names=names, areas=areas)
     return out
+
+
+def side_by_side(table: pd.DataFrame, names: Mapping[str, str] | pd.Series | None = None, *,
+                 unit: str = "days, CCHI") -> pd.DataFrame:
+    """Return a figures x items table (rows: figures, columns: candidates) fit to read.
+
+    Each figure row is formatted as :func:`display_table` formats that column (rounded,
+    codes to words); rows are named in words, columns by the items' names. A ``name`` row,
+    if present, is used for the column headings and dropped.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Index: figure keys (``score``, ``police_harm``...); columns: item codes.
+    names : mapping or Series of code -> name, optional
+        Column names when ``table`` has no ``name`` row.
+    unit : str
+        Harm unit for the figure names.
+
+    Returns
+    -------
+    pandas.DataFrame of str, index "Figure".
+    """
+    lookup = dict(names.items()) if names is not None else {}
+    if "name" in table.index:
+        lookup.update(table.loc["name"].astype(str).to_dict())
+        table = table.drop(index="name")
+    columns = {figure: _numeric_if_possible(values) for figure, values in table.T.items()}
+    rows = display_table(pd.DataFrame(columns), list(table.index), unit=unit,
+                         drop_repeats=False)
+    text = rows.map(_cell_text)
+    text.index = [lookup.get(c, str(c)) for c in table.columns]
+    return text.T.rename_axis("Figure")
+
+
+def _cell_text(value: object) -> str:
+    """One value as text: whole numbers with thousands separators, gaps "not known"."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "not known"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+    return str(value)
+
+
+def _numeric_if_possible(values: pd.Series) -> pd.Series:
+    """Return a transposed figure row (object dtype) as numbers when every value is one."""
+    try:
+        return pd.to_numeric(values)
+    except (TypeError, ValueError):
+        return values

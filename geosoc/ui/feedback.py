@@ -8,6 +8,7 @@ import streamlit as st
 from geosoc.errors import GeosocError
 from geosoc.ui import state
 from geosoc.ui.caching import studies, views
+from geosoc.ui.panels.tables import show_table
 from geosoc.ui.study import Study
 
 
@@ -15,7 +16,7 @@ def show_problems(error: GeosocError) -> None:
     """Render the problems of a :class:`GeosocError` as a table (file, row, column, fix)."""
     if error.problems:
         table = pd.DataFrame([p.to_dict() for p in error.problems]).dropna(axis=1, how="all")
-        st.dataframe(table, hide_index=True, width="stretch")
+        show_table(table)
 
 
 def show_error(error: GeosocError) -> None:

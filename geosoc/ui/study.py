@@ -165,6 +165,16 @@ class Study:
             keep &= frame[SOURCE].isin(list(sources)).to_numpy()
         return keep
 
+    @cached_property
+    def area_names(self) -> pd.Series:
+        """Name of every area of every kind, indexed by its code (for readable tables)."""
+        names = [frame["name"].astype(str) for frame in self.areas.values()
+                 if "name" in frame.columns and len(frame)]
+        if not names:
+            return pd.Series(dtype=object)
+        joined = pd.concat(names)
+        return joined[~joined.index.duplicated()]
+
     @property
     def map_layers(self) -> list[str]:
         """Sources as map layers: police-activity offences split off from ``police``."""

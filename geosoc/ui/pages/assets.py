@@ -8,6 +8,7 @@ cells and assets only, never an incident point.
 
 from __future__ import annotations
 
+import folium
 import pandas as pd
 import streamlit as st
 
@@ -27,6 +28,7 @@ from geosoc.ui.panels.asset_forms import (
     register_table,
     structured_inputs,
 )
+from geosoc.ui.panels.tables import show_table
 from geosoc.workspace import Workspace
 
 EDITABLE = ("name", "category", "sector", "services", "serves", "opening_times", "contact",
@@ -35,6 +37,32 @@ CLICK_MODES = ("Just look", "Place a new asset", "Move an asset")
 #: A click on the bare map comes back as ``last_clicked``; one on a hexagon or marker as
 #: ``last_object_clicked`` (the layer takes the event), both ``{"lat", "lng"}``.
 CLICKS = ("last_clicked", "last_object_clicked")
+#: Session key of the message a save leaves for the rerun that shows its result.
+FLASH_KEY = "as_flash"
+
+
+def _text(value: object) -> str:
+    """Return a stored field as form text: empty when missing (never "nan" or "None")."""
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def _edit_input(field: str, current: pd.Series, asset_id: object) -> str:
+    """One field of the edit form: the same drop-downs as the add form, text otherwise."""
+    label = field.replace("_", " ").capitalize()
+    value = _text(current.get(field))
+    choices = {"category": CATEGORIES, "sector": SECTORS}.get(field)
+    if choices is None:
+        return st.text_input(label, value=value, key=f"as_e_{asset_id}_{field}")
+    options = list(choices) if value in choices or not value else [value, *choices]
+    return st.selectbox(label, options, index=options.index(value) if value else 0,
+                        key=f"as_e_{asset_id}_{field}")
+
+
+def _saved(message: str) -> None:
+    """Keep ``message`` for the next run and rerun, so the map and the count show the change."""
+    st.session_state[FLASH_KEY] = message
+    st.session_state.pop("as_point", None)
+    st.rerun()
 
 
 def _newest_click(returned: dict, mode: str) -> dict | None:
@@ -59,6 +87,8 @@ study = require_study(views=True)  # no point read: areas, assets and site only
 key = studies.study_key()
 filters = state.filters()
 st.title("Community assets")
+if FLASH_KEY in st.session_state:  # what the last save did, shown after the map refreshed
+    st.success(st.session_state.pop(FLASH_KEY))
 st.caption("Voluntary, community, faith, sports, business and statutory groups and places "
            "that the Build phase can work with (FB5).")
 
@@ -111,6 +141,12 @@ colours = maps.category_colours(register["category"])
 map_col, legend_col = st.columns([4, 1])
 with map_col:
     m = basemaps.base_map(boundaries=study.areas["ward"])
+    pending = (st.session_state.get("as_point")
+               if st.session_state.get("as_click_mode_seen") == mode != CLICK_MODES[0] else None)
+    if pending:  # where the last click landed: the new asset's place, or the move's target
+        folium.Marker([float(pending["lat"]), float(pending["lng"])],
+                      tooltip="New asset here" if mode == CLICK_MODES[1] else "Move it here",
+                      icon=folium.Icon(color="green", icon="plus", prefix="fa")).add_to(m)
     scale = maps.quantile_scale(cells["harm"].fillna(0))
     maps.value_layer(cells, "harm", scale, name="Harm (days)",
                      tooltip={"harm": "Harm (days)", "count": "Events"}).add_to(m)
@@ -121,7 +157,7 @@ with map_col:
     clicked = show_map(m, key=f"assets_map_{CLICK_MODES.index(mode)}", height=560,
                        returned_objects=list(CLICKS) if mode != CLICK_MODES[0] else None,
                        content_key=(key, filters, role.value, resolution, mode,
-                                    views.frame_digest(shown)))
+                                    views.frame_digest(shown), str(pending)))
     point = _newest_click(clicked, mode)
 with legend_col:
     show_legend(maps.category_legend("Assets", {c: colours[c] for c in sorted(
@@ -129,7 +165,7 @@ with legend_col:
     show_legend(scale.legend("Harm (days)"))
 st.caption(f"{len(shown)} of {len(register)} active assets shown.")
 with st.expander("The register as a table (stale records flagged)"):
-    st.dataframe(register_table(shown, analyst=analyst), hide_index=True, width="stretch")
+    show_table(register_table(shown, analyst=analyst))
 
 
 def _workspace() -> Workspace:
@@ -158,7 +194,7 @@ if mode == CLICK_MODES[1]:
                 except GeosocError as error:
                     show_error(error)
                 else:
-                    st.success(f"Added {placed['name']} at {lat:.5f}, {lon:.5f}.")
+                    _saved(f"Added {placed['name']} at {lat:.5f}, {lon:.5f}.")
 elif mode == CLICK_MODES[2] and not register.empty:
     names = register.set_index("asset_id")["name"]
     moving = st.selectbox("Asset to move", list(names.index), key="mv_id",
@@ -184,7 +220,8 @@ elif mode == CLICK_MODES[2] and not register.empty:
             except GeosocError as error:
                 show_error(error)
             else:
-                st.success(f"Moved to {lat:.5f}, {lon:.5f}.")
+                st.session_state.pop(f"mv_seen_{moving}", None)
+                _saved(f"Moved {row['name']} to {lat:.5f}, {lon:.5f}.")
             st.session_state.pop(f"mv_seen_{moving}", None)
 
 st.subheader("Coverage of the CHB site and its rings")
@@ -204,8 +241,8 @@ if wanted and not register.empty:
     except GeosocError as error:
         show_error(error)
     else:
-        table = pd.DataFrame(gaps.drop(columns="geometry", errors="ignore"))
-        st.dataframe(table, width="stretch", height=260)
+        show_table(pd.DataFrame(gaps.drop(columns="geometry", errors="ignore")), study=study,
+                   index="h3", height=260)
 
 if read_only:
     st.stop()
@@ -232,7 +269,7 @@ with add_tab, st.form("asset_add", clear_on_submit=True):
         except GeosocError as error:
             show_error(error)
         else:
-            st.success(f"Added {record['name']}")
+            _saved(f"Added {record['name']}.")
 with edit_tab:
     if register.empty:
         st.info("The register is empty.")
@@ -246,14 +283,17 @@ with edit_tab:
         seen_key = f"as_seen_{asset_id}"
         seen = st.session_state.setdefault(seen_key, int(current["version"]))
         with st.form("asset_edit"):
-            changes = {f: st.text_input(f.replace("_", " ").capitalize(),
-                                        value=str(current.get(f) or ""),
-                                        key=f"as_e_{asset_id}_{f}")
-                       for f in EDITABLE}
+            changes = {f: _edit_input(f, current, asset_id) for f in EDITABLE}
             changes |= structured_inputs(f"as_s_{asset_id}", current, analyst=analyst)
             save, retire = st.columns(2)
             do_save = save.form_submit_button("Save changes")
+            sure = retire.checkbox(f"Yes, retire {_text(current.get('name'))}: it leaves the "
+                                   "map; its history stays in the register",
+                                   key=f"as_retire_ok_{asset_id}")
             do_retire = retire.form_submit_button("Retire asset")
+        if do_retire and not sure:
+            st.warning("Tick the box beside 'Retire asset' to confirm: nothing was retired.")
+            do_retire = False
         if do_save or do_retire:
             try:
                 with Workspace.open(studies.workspace_path(user)) as ws:
@@ -262,7 +302,7 @@ with edit_tab:
                                          user=user.username, role=role.value)
                     else:
                         edited = {k: v for k, v in changes.items()
-                                  if v != str(current.get(k) or "")}
+                                  if v != _text(current.get(k))}
                         ws.assets.edit(asset_id, edited, expected_version=seen,
                                        user=user.username, role=role.value)
             except ConflictError as error:
@@ -275,6 +315,8 @@ with edit_tab:
                 show_error(error)
             else:
                 del st.session_state[seen_key]
-                st.success("Saved." if do_save else "Retired.")
+                _saved(f"Saved {_text(current.get('name'))}." if do_save
+                       else f"Retired {_text(current.get('name'))}.")
 with import_tab:
     import_panel(user, role.value, register, study.postcodes)
+

@@ -9,6 +9,7 @@ from geosoc.errors import GeosocError
 from geosoc.ui import state
 from geosoc.ui.caching import studies
 from geosoc.ui.feedback import show_error
+from geosoc.ui.panels.tables import show_table
 from geosoc.workspace import Workspace
 
 user = state.current_user()
@@ -30,4 +31,4 @@ else:
 actions = st.multiselect("Actions", sorted(log["action"].unique()) if len(log) else [],
                          key="audit_actions", placeholder="All actions")
 shown = log[log["action"].isin(actions)] if actions else log
-st.dataframe(shown.iloc[::-1], hide_index=True, width="stretch", height=520)
+show_table(shown.iloc[::-1], height=520)

@@ -35,6 +35,7 @@ from geosoc.ui import state
 from geosoc.ui.caching import studies
 from geosoc.ui.feedback import show_error, show_problems
 from geosoc.ui.panels import sharing
+from geosoc.ui.panels.tables import show_table
 from geosoc.ui.progress import ProgressBar
 from geosoc.workspace import Workspace
 from geosoc.workspace.dataset_store import (
@@ -84,13 +85,15 @@ if study is not None:
         st.info("Demo mode: the fictional town below was loaded from its files without any "
                 "upload, through the same readers as your own data.")
     if study.reports:
-        st.dataframe(report_table(list(study.reports)), hide_index=True, width="stretch")
+        show_table(report_table(list(study.reports)))
 
 
 def show_datasets(slot: DeltaGenerator) -> None:
     """Show the datasets stored in the user's workspace (by the app or the CLI) in ``slot``."""
     with Workspace.open(studies.workspace_path(user)) as ws:
-        slot.dataframe(list_datasets(ws), hide_index=True, width="stretch")
+        listing = list_datasets(ws)
+        show_table(listing, {**dict.fromkeys(listing.columns), "name": "Dataset"},
+                   target=slot)
 
 
 st.subheader("Datasets in this workspace")
@@ -213,5 +216,5 @@ if st.button("Check and load", type="primary", key="data_load"):
         st.stop()
     st.success(f"Stored '{record['name']}': {result.report.rows_kept:,} of "
                f"{result.report.rows_read:,} rows of {path.name} accepted.")
-    st.dataframe(report_table([result.report]), hide_index=True, width="stretch")
+    show_table(report_table([result.report]))
     show_datasets(listing)

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import folium
+import pandas as pd
 import shapely
 import streamlit as st
 
@@ -15,7 +16,7 @@ from geosoc.disclosure.rules import Role, require_point_access
 from geosoc.errors import GeosocError
 from geosoc.ingest.boundaries import read_boundaries
 from geosoc.report.interactive_charts import candidates_chart
-from geosoc.report.table_labels import column_label, display_table
+from geosoc.report.table_labels import display_table, side_by_side
 from geosoc.sites.candidates import compare_candidates, score_site
 from geosoc.sites.weights import COMPONENTS, DEFAULT_WEIGHTS
 from geosoc.ui import state
@@ -87,8 +88,11 @@ show_legend(scale_colours.legend("Score", decimals=2), columns=3)
 partner_counts.render_sites(ranked)
 
 st.subheader("Compare candidates")
+candidate_names = (ranked["name"].astype(str) if "name" in ranked.columns
+                   else pd.Series(ranked.index.astype(str), index=ranked.index))
 choice = st.multiselect("Pick 2 to 4 candidates", list(ranked.index),
                         default=list(ranked.index[:min(2, top_n)]), max_selections=4,
+                        format_func=lambda code: candidate_names.get(code, str(code)),
                         key="site_compare")
 if len(choice) >= 2:
     try:
@@ -99,13 +103,11 @@ if len(choice) >= 2:
     except GeosocError as error:
         show_error(error)
     else:
-        table = comparison.table.astype(str)
-        if "name" in table.index:  # candidates by name, figures in words
-            table = table.set_axis(table.loc["name"], axis=1).drop(index="name")
-        st.dataframe(table.rename(index=column_label).rename_axis("Figure"), width="stretch")
+        st.dataframe(side_by_side(comparison.table, candidate_names), width="stretch")
         if not comparison.monthly.empty:
-            charts.show_chart(candidates_chart(comparison.monthly), key="chart_candidates",
-                                    alt="Monthly police harm of the candidates compared")
+            monthly = comparison.monthly.rename(columns=lambda c: candidate_names.get(c, c))
+            charts.show_chart(candidates_chart(monthly), key="chart_candidates",
+                              alt="Monthly police harm of the candidates compared")
 
 st.subheader("Your own site")
 upload = st.file_uploader("…or upload a boundary (GeoJSON, GeoPackage or zipped shapefile)",

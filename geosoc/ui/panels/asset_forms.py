@@ -23,6 +23,7 @@ from geosoc.report.asset_coverage import coverage_pivot, site_coverage
 from geosoc.ui import state
 from geosoc.ui.caching import studies
 from geosoc.ui.feedback import show_error
+from geosoc.ui.panels.tables import show_table
 from geosoc.workspace import Workspace
 
 FORMAT_LABELS = {"csv": "CSV (our own columns, mapped below)",
@@ -133,17 +134,15 @@ def import_panel(user: state.SessionUser, role: str, register: pd.DataFrame,
     if not plan.ok:
         st.error(f"{len(plan.problems)} problem(s) found; nothing will be imported until "
                  "they are fixed in the file.")
-        st.dataframe(pd.DataFrame([p.to_dict() for p in plan.problems]), hide_index=True,
-                     width="stretch")
+        show_table(pd.DataFrame([p.to_dict() for p in plan.problems]))
         return
     if len(plan.matches):
         st.warning(f"{len(plan.matches)} record(s) are already in the register or repeated "
                    "in the file (same external id, or same name within 50 m).")
-        st.dataframe(plan.matches.drop(columns="record"), hide_index=True, width="stretch")
+        show_table(plan.matches.drop(columns="record"))
     keep = st.checkbox("Import the matched records too", key="imp_keep", value=False)
     chosen = plan.records if keep else plan.new
-    st.dataframe(pd.DataFrame(chosen.drop(columns="geometry")).head(200), hide_index=True,
-                 width="stretch")
+    show_table(pd.DataFrame(chosen.drop(columns="geometry")).head(200))
     if st.button(f"Import {len(chosen)} assets", key="imp_go", disabled=not len(chosen)):
         try:
             with Workspace.open(studies.workspace_path(user)) as ws:
@@ -167,8 +166,8 @@ def coverage_panel(site: gpd.GeoDataFrame, register: gpd.GeoDataFrame,
     name = st.selectbox("Site", list(site.index), key="cov_site")
     coverage = site_coverage(register, site.geometry.loc[name], site=str(name),
                              harm_layer=cells, bands_m=(0.0, *bands_m))
-    st.dataframe(coverage.gaps, width="stretch")
+    show_table(coverage.gaps, index="zone")
     cols = st.columns(3)
     for col, dimension in zip(cols, ("sector", "pillar", "capability"), strict=True):
         col.markdown(f"**By {dimension}**")
-        col.dataframe(coverage_pivot(coverage, dimension), width="stretch")
+        show_table(coverage_pivot(coverage, dimension), index=dimension, target=col)

@@ -23,6 +23,7 @@ from geosoc.aggregate.change import change_by_unit, month_count
 from geosoc.disclosure.rules import Role, months_for
 from geosoc.maps.change import change_labels, change_layer, change_legend
 from geosoc.report.figures import SUPPRESSED_COLOUR
+from geosoc.report.readable import cell_labels, is_h3_column, readable_values
 from geosoc.ui.maps.mapview import show_legend, show_map
 
 Period = tuple[str, str]
@@ -65,7 +66,7 @@ def choose_periods(months: Sequence[str], *, key: str, role: Role,
 def render(layer: Callable[[Period], gpd.GeoDataFrame], *, key: str, measure: str,
            role: Role, months: Sequence[str], make_dual: Callable[[], folium.Map],
            make_map: Callable[[], folium.Map], named: Mapping[str, Period] | None = None,
-           height: int = 420) -> None:
+           height: int = 420, areas: gpd.GeoDataFrame | None = None) -> None:
     """Draw the before/after panel: linked maps, the change map, its legend and table.
 
     Parameters
@@ -86,10 +87,12 @@ def render(layer: Callable[[Period], gpd.GeoDataFrame], *, key: str, measure: st
         Named periods (phases) offered instead of month ranges.
     height : int
         Map height in pixels.
+    areas : geopandas.GeoDataFrame, optional
+        Wards (EPSG:4326, ``name``) that H3 cells are named by in tooltips and the table.
     """
     previous, current, prev_label, cur_label = choose_periods(months, key=key, role=role,
                                                               named=named)
-    before, after = layer(previous), layer(current)
+    before, after = _named(layer(previous), areas), _named(layer(current), areas)
     n_prev, n_cur = month_count(previous), month_count(current)
     per_month = n_prev != n_cur
     unit = f"{measure} per month" if per_month else measure
@@ -125,6 +128,8 @@ def render(layer: Callable[[Period], gpd.GeoDataFrame], *, key: str, measure: st
     shown_columns = [c for c in ("name", "cur_text", "prev_text", "diff_text", "perc_text")
                      if c in table.columns]
     table = table.sort_values("diff_cnt", ascending=False, na_position="last")
+    table["name"] = readable_values(table["name"]) if "name" in table.columns else \
+        "not known"
     st.dataframe(table[shown_columns].rename(columns={
         "name": "Area", "cur_text": f"Current ({cur_label})",
         "prev_text": f"Previous ({prev_label})", "diff_text": "Difference",
@@ -132,3 +137,10 @@ def render(layer: Callable[[Period], gpd.GeoDataFrame], *, key: str, measure: st
     if role is not Role.ANALYST:
         st.caption("Both periods are disclosed for this view before anything is compared; "
                    "a suppressed value leaves that unit's change empty.")
+
+
+def _named(frame: gpd.GeoDataFrame, areas: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Give H3 cells a ``name`` ("Cell 9a7f3 in Hollins"); areas keep their own names."""
+    if "name" in frame.columns or not is_h3_column(pd.Series(frame.index.astype(str))):
+        return frame
+    return frame.assign(name=cell_labels(frame.index.astype(str), areas).to_numpy())

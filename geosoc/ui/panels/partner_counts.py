@@ -16,8 +16,11 @@ from geosoc.disclosure.rules import Role, rules_for
 from geosoc.maps import deck
 from geosoc.maps.legend import BinnedScale
 from geosoc.maps.partner import deck_area_map, partner_title, signal_scale
+from geosoc.report.readable import total_text
+from geosoc.report.table_labels import source_label
 from geosoc.ui.caching import basemaps, partners, studies
 from geosoc.ui.maps.mapview import show_legend, show_map
+from geosoc.ui.panels.tables import show_table
 from geosoc.ui.study import Study
 
 TREATMENT_LABELS = {"harm": "in harm (own weight)", "indicator": "separate indicator"}
@@ -108,8 +111,7 @@ def render_profile(study: Study, role: Role, months: tuple[str, ...],
     table = partners.totals(key, months, role.value, treatment)
     shown = table.assign(treatment=table["treatment"].map(
         {"harm": "in harm", "indicator": "indicator", "signal": "vulnerability signal"}))
-    st.dataframe(shown.rename(columns={"count": "events", "harm": "harm (days)"}),
-                 width="stretch")
+    show_table(shown, index="source", study=study)
     in_harm = table[table["treatment"] == "harm"]
     police_harm = incident_harm
     cols = st.columns(2)
@@ -145,7 +147,8 @@ def render_profile(study: Study, role: Role, months: tuple[str, ...],
     series = partners.series(key, months, role.value)
     period = "quarter" if "quarter" in series.columns else "month"
     wide = series.assign(**{period: series[period].astype(str)}).pivot_table(
-        index=period, columns="source", values="count", aggfunc="sum")
+        index=period, columns="source", values="count", aggfunc="sum").rename(
+        columns=source_label)
     st.caption("Partner area counts per " + period)
     st.line_chart(wide, height=220)
 
@@ -169,10 +172,10 @@ def render_signals(study: Study, role: Role, months: tuple[str, ...], *, key: st
         _map(frame, "count", scale, title, study, f"signal_map_{key}")
     with right:
         show_legend(scale.legend(title))
-    per_category = {c.removeprefix("count__"): frame[c].sum(min_count=1)
-                    for c in frame.columns if c.startswith("count__")}
-    st.dataframe(pd.Series(per_category, name="events (shown areas)").to_frame(),
-                 width="stretch")
+    per_category = pd.DataFrame(
+        [(source_label(c.removeprefix("count__")), total_text(frame[c])) for c in frame.columns
+         if c.startswith("count__")], columns=["Signal", "Events (the areas shown)"])
+    st.dataframe(per_category, hide_index=True, width="stretch")
     if role is not Role.ANALYST:
         st.caption("Disclosed values: perturbed with the cell key method and suppressed "
                    f"below {rules_for(role).min_count}.")
@@ -191,7 +194,7 @@ def render_sites(ranked: pd.DataFrame) -> None:
                "counts are apportioned to candidates by "
                f"{ranked.attrs.get('partner_method', 'area')} share.")
     keep = [c for c in ("name", "rank", "score") if c in ranked.columns] + partner + signals
-    st.dataframe(ranked[keep].head(25).round(1), width="stretch")
+    show_table(ranked[keep].head(25), ["code", *keep], index="code")
 
 
 def render_phases(study: Study, site: str, plan: object, control: str, measure: str) -> None:
@@ -207,8 +210,8 @@ def render_phases(study: Study, site: str, plan: object, control: str, measure: 
                "touching the rings; control = areas in the control ward.")
     if not report.change.empty:
         totals = report.change[report.change["category"] == "all"]
-        st.dataframe(totals[["source", "treatment", "phase", "months", "count", "harm",
-                             "count_pct_change", "reading"]], hide_index=True, width="stretch")
+        show_table(totals, ["source", "treatment", "phase", "months", "count", "harm",
+                            "count_pct_change", "reading"], study=study)
         st.caption("Descriptive only: the reading is a Poisson rate-ratio test against the "
                    "baseline, not calibrated on untreated areas. Its rate of 'significant' "
                    "where nothing happened has not been measured for area counts, and "
@@ -217,7 +220,7 @@ def render_phases(study: Study, site: str, plan: object, control: str, measure: 
     if not report.displacement.empty:
         cols = [c for c in ("source", "phase", "ring", "site_pct", "ring_pct", "control_pct",
                             "wdq", "wdq_band", "wdd", "wdd_p") if c in report.displacement]
-        st.dataframe(report.displacement[cols], hide_index=True, width="stretch")
+        show_table(report.displacement, cols, study=study)
     for note in report.notes:
         st.caption(f"Note: {note}.")
 
@@ -231,8 +234,8 @@ def render_launch(study: Study, months: tuple[str, ...]) -> None:
                                  treatment_choice(study))
     shown = table.assign(treatment=table["treatment"].map(
         {"harm": "in harm", "indicator": "indicator", "signal": "vulnerability signal"}))
-    st.dataframe(shown.rename(columns={"count": "events (rounded to 5)",
-                                       "harm": "harm (days)"}), width="stretch")
+    show_table(shown, {"source": None, "treatment": None, "count": "Events (rounded to 5)",
+                       "harm": None}, index="source", study=study)
     render_signals(study, Role.PUBLIC, months, key="launch")
 
 
@@ -244,7 +247,8 @@ def render_partner_series(study: Study, role: Role, months: tuple[str, ...]) -> 
     series = partners.series(studies.study_key(), months, role.value)
     period = "quarter" if "quarter" in series.columns else "month"
     wide = series.assign(**{period: series[period].astype(str)}).pivot_table(
-        index=period, columns="source", values="count", aggfunc="sum")
+        index=period, columns="source", values="count", aggfunc="sum").rename(
+        columns=source_label)
     st.line_chart(wide, height=260, y_label="Events (disclosed)")
     if study.plan is not None:
         st.caption("Phases: " + "; ".join(f"{p.name} {p.start} to {p.end}"

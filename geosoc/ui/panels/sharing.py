@@ -18,6 +18,7 @@ from geosoc.errors import GeosocError
 from geosoc.ui import state
 from geosoc.ui.caching import studies
 from geosoc.ui.feedback import show_error
+from geosoc.ui.panels.tables import show_table
 from geosoc.workspace import Workspace
 from geosoc.workspace.roles import ROLES
 from geosoc.workspace.sharing import (
@@ -78,7 +79,7 @@ def register_panel(user: state.SessionUser) -> None:
     if table.empty:
         st.caption("No datasets yet.")
         return
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_table(table)
     _record_terms(user, [d for d, s in zip(table["dataset"], table["status"], strict=True)
                          if s != "deleted"])
     overdue = table[(table["status"] == "held") & (table["days_left"].fillna(1) <= 0)]

@@ -13,6 +13,7 @@ import streamlit as st
 
 from geosoc.disclosure.rules import Role, rules_for
 from geosoc.maps import deck_cells
+from geosoc.report.readable import cell_labels
 from geosoc.ui import state
 from geosoc.ui.caching import basemaps, studies
 from geosoc.ui.panels import before_after, month_player
@@ -73,8 +74,9 @@ def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind
         return
     frames = studies.month_frames(key, filters, kind, resolution, role.value)
     grain = "Quarter" if rules_for(role).time_grain == "Q" else "Month"
-    month_player.render(frames, shapes[["geometry", *(["name"] if "name" in shapes
-                                                      else [])]],
+    if "name" not in shapes.columns:  # H3 cells: named by their ward, never by their id
+        shapes = shapes.assign(name=cell_labels(shapes.index.astype(str), wards).to_numpy())
+    month_player.render(frames, shapes[["geometry", "name"]],
                         key=f"{prefix}_player", label=label, columns=columns, grain=grain,
                         make_map=lambda: basemaps.base_map(boundaries=wards, bounds=extent))
     st.subheader("Before and after")
@@ -88,6 +90,6 @@ def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind
             _layer(key, filters, kind, resolution, role), key=f"{prefix}_cmp",
             measure=measure, role=role, months=months, named=phases,
             make_dual=lambda: basemaps.dual_base_map(boundaries=wards, bounds=extent),
-            make_map=lambda: basemaps.base_map(boundaries=wards, bounds=extent))
+            make_map=lambda: basemaps.base_map(boundaries=wards, bounds=extent), areas=wards)
 
     compare()
