@@ -10,7 +10,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from geosoc.disclosure.rules import Role
-from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
+from geosoc.ui.state import DEMO_WORKSPACE_KEY, USER_KEY, VIEW_ROLE_KEY, SessionUser
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = Path("geosoc/ui/pages")
@@ -46,3 +46,8 @@ def folium_payloads(at: AppTest) -> list[str]:
     """The JSON sent for every folium map on the page (streamlit-folium components)."""
     return [c.proto.json_args for c in at.get("component_instance")
             if "streamlit_folium" in c.proto.component_name]
+
+
+def session_workspace(at: AppTest) -> Path:
+    """The demo session's own workspace (its copy of the demo town's), once a page used it."""
+    return Path(at.session_state[DEMO_WORKSPACE_KEY])

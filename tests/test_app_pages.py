@@ -19,7 +19,14 @@ from geosoc.disclosure.rules import Role
 from geosoc.harm import DEFAULT_WEIGHTS_PATH
 from geosoc.synth.demo import load_demo
 from geosoc.ui.state import USER_KEY, SessionUser
-from tests.app_harness import APP, PAGES, assert_ok, folium_payloads, open_page
+from tests.app_harness import (
+    APP,
+    PAGES,
+    assert_ok,
+    folium_payloads,
+    open_page,
+    session_workspace,
+)
 
 
 @pytest.fixture
@@ -190,7 +197,7 @@ def test_asset_edit_conflict_is_explained(app, demo_dir):
     at = app("assets")
     _ok(at)
     asset_id = _widget(at.selectbox, "Asset").value
-    with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:  # someone else edits it
+    with Workspace.open(session_workspace(at)) as ws:  # someone else edits it
         version = int(ws.assets.get(asset_id)["version"])
         ws.assets.edit(asset_id, {"services": "changed elsewhere"}, expected_version=version,
                        user="other", role="partner")
@@ -198,8 +205,30 @@ def test_asset_edit_conflict_is_explained(app, demo_dir):
     next(b for b in at.button if b.label == "Save changes").click().run()
     assert not at.exception
     assert any("Someone else saved this asset" in w.value for w in at.warning)
-    with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:
+    with Workspace.open(session_workspace(at)) as ws:
         assert ws.assets.get(asset_id)["services"] == "changed elsewhere"
+
+
+def test_demo_edits_live_only_in_their_session(app, demo_dir):
+    """The demo banner says nothing is saved: an edit reaches no other (or later) session."""
+    from geosoc.workspace import Workspace
+
+    first = app("assets")
+    _ok(first)
+    mine = session_workspace(first)
+    asset_id = _widget(first.selectbox, "Asset").value
+    first.text_input(key=f"as_e_{asset_id}_services").set_value("only in my session")
+    next(b for b in first.button if b.label == "Save changes").click().run()
+    _ok(first)
+    assert any("Saved" in s.value for s in first.success)
+    with Workspace.open(mine) as ws:
+        assert ws.assets.get(asset_id)["services"] == "only in my session"
+    second = app("assets")  # a new visitor (or the same one after closing the tab)
+    _ok(second)
+    theirs = session_workspace(second)
+    assert theirs != mine and mine.parent.parent == theirs.parent.parent == demo_dir / "sessions"
+    with Workspace.open(theirs) as ws:
+        assert ws.assets.get(asset_id)["services"] != "only in my session"
 
 
 def test_launch_is_public_safe(app, demo_dir):
@@ -242,7 +271,7 @@ def test_data_page_loads_a_police_folder_into_the_workspace(app, demo_dir):
     _ok(at)
     assert any("Stored 'police_all'" in s.value for s in at.success)
     assert not at.get("progress")  # the progress bar is gone once stored
-    with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:
+    with Workspace.open(session_workspace(at)) as ws:
         listed = list_datasets(ws).set_index("name")
         incidents = load_incidents(ws, role="analyst")  # what the CLI reads
     assert listed.loc["police_all", "kind"] == "incidents" and listed.loc["police_all", "stored"]
@@ -256,7 +285,7 @@ def test_data_page_loads_a_police_folder_into_the_workspace(app, demo_dir):
     next(b for b in at.button if b.label == "Check and load").click().run()
     _ok(at)
     assert any("Stored 'police_all'" in s.value for s in at.success)
-    folder = demo_dir / "demo-workspace.datasets"
+    folder = session_workspace(at).with_suffix(".datasets")
     cubes = list(folder.glob("police_all-*.cube.parquet"))
     points = [f for f in folder.glob("police_all-*.parquet") if f not in cubes]
     assert len(points) == 1  # the replaced file is gone
@@ -268,7 +297,7 @@ def test_data_page_lists_every_problem_of_a_bad_file(app, demo_dir, tmp_path):
     from geosoc.workspace.dataset_store import datasets_dir, list_datasets
 
     def stored() -> tuple[list[str], list[str]]:
-        with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:
+        with Workspace.open(session_workspace(at)) as ws:
             folder = datasets_dir(ws)
             files = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
             return list_datasets(ws)["name"].tolist(), files

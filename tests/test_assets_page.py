@@ -14,6 +14,7 @@ from geosoc.disclosure.rules import Role
 from geosoc.synth.demo import load_demo
 from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
 from geosoc.workspace import Workspace
+from tests.app_harness import session_workspace
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "geosoc/ui/pages/assets.py"
@@ -50,8 +51,17 @@ def _payloads(at: AppTest) -> str:
     return "".join(c.proto.json_args for c in at.get("component_instance"))
 
 
-def _ws(demo_dir: Path) -> Workspace:
-    return Workspace.open(demo_dir / "demo-workspace.sqlite")
+def _ws(at: AppTest) -> Workspace:
+    """The demo session's own workspace (each demo session edits its own copy)."""
+    return Workspace.open(session_workspace(at))
+
+
+def _view(at: AppTest, role: Role) -> AppTest:
+    """Show the same session's page as ``role`` (the sidebar's preview)."""
+    at.session_state[VIEW_ROLE_KEY] = role.value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
 
 
 def test_partner_places_an_asset_by_clicking_the_map(page, demo_dir) -> None:
@@ -66,7 +76,8 @@ def test_partner_places_an_asset_by_clicking_the_map(page, demo_dir) -> None:
         ["prevent"])
     next(b for b in at.button if b.label == "Add asset here").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    with _ws(demo_dir) as ws:
+    assert any("Added Clicked club" in s.value for s in at.success)  # after the refresh
+    with _ws(at) as ws:
         added = ws.assets.frame().set_index("name").loc["Clicked club"]
     assert (added["lon"], added["lat"], added["pillars"]) == (-2.0511, 52.9791, "prevent")
     assert added["updated_by"] == "demo"
@@ -80,19 +91,19 @@ def test_analyst_moves_an_asset_by_clicking_its_new_place(page, demo_dir) -> Non
     _click(at, -2.0533, 52.9777)
     next(b for b in at.button if b.label == "Move it here").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    with _ws(demo_dir) as ws:
+    with _ws(at) as ws:
         moved = ws.assets.get(asset_id)
         assert (moved["lon"], moved["lat"]) == (-2.0533, 52.9777)
         assert ws.assets.history(asset_id)["change"].tolist()[-1] == "edit"
 
 
 def test_partner_page_holds_no_incident_points_or_contact_owner(page, demo_dir) -> None:
-    page(Role.ANALYST)  # the demo workspace's register is seeded on the first visit
-    with _ws(demo_dir) as ws:
+    at = page(Role.ANALYST)  # the session's register is seeded on its first visit
+    with _ws(at) as ws:
         asset = ws.assets.frame().iloc[0]
         ws.assets.edit(asset["asset_id"], {"contact_owner": "DS Secret Owner"},
                        expected_version=int(asset["version"]), user="ana", role="analyst")
-    at = page(Role.PARTNER)
+    at = _view(at, Role.PARTNER)
     payload = _payloads(at)
     assert payload
     incidents = load_demo(demo_dir).incidents
@@ -100,17 +111,18 @@ def test_partner_page_holds_no_incident_points_or_contact_owner(page, demo_dir) 
     shown = payload + "".join(str(d.value.to_dict()) for d in at.dataframe)
     assert "DS Secret Owner" not in shown
     assert any(s.value.startswith("Coverage") for s in at.subheader)
-    analyst = page(Role.ANALYST)
+    analyst = _view(at, Role.ANALYST)
     expander_tables = "".join(str(d.value.to_dict()) for d in analyst.dataframe)
     assert "DS Secret Owner" in expander_tables
 
 
 def test_hostile_text_is_text_on_the_map_and_in_tables(page, demo_dir) -> None:
-    with _ws(demo_dir) as ws:
+    at = page(Role.ANALYST)
+    with _ws(at) as ws:
         ws.assets.add({"name": HOSTILE, "category": "youth", "lon": "-2.052",
                        "lat": "52.978", "capabilities_other": HOSTILE, "source": "test"},
                       user="ana", role="analyst")
-    at = page(Role.PARTNER)
+    at = _view(at, Role.PARTNER)
     payload = _payloads(at)
     assert "<img src=x" not in payload and "${alert" not in payload
     tables = [d.value for d in at.dataframe]

@@ -16,7 +16,7 @@ from geosoc.disclosure.count_tables import disclosed_count_areas, disclosed_coun
 from geosoc.disclosure.rules import Role
 from geosoc.report.table_labels import column_label, source_label
 from geosoc.synth.demo import load_demo
-from tests.app_harness import PAGES, assert_ok, open_page
+from tests.app_harness import PAGES, assert_ok, open_page, session_workspace
 
 SOURCES = ("health", "housing", "youth")
 
@@ -167,7 +167,7 @@ def test_data_page_stores_partner_area_counts(app, demo_dir):
     next(b for b in at.button if b.label == "Check and load").click().run()
     _ok(at)
     assert any("Stored 'housing_counts'" in s.value for s in at.success)
-    with Workspace.open(demo_dir / "demo-workspace.sqlite") as ws:
+    with Workspace.open(session_workspace(at)) as ws:
         listed = list_datasets(ws).set_index("name")
         counts = load_table(ws, "area_counts", role="analyst")  # what load_study and the CLI read
     assert listed.loc["housing_counts", "kind"] == "area_counts"

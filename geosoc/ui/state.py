@@ -15,6 +15,8 @@ from geosoc.workspace import Workspace
 
 USER_KEY = "geosoc_user"
 VIEW_ROLE_KEY = "geosoc_view_role"
+#: Session key of a demo session's own copy of the demo workspace (its path).
+DEMO_WORKSPACE_KEY = "geosoc_demo_workspace"
 FILTERS_KEY = "geosoc_filters"
 
 #: Roles each signed-in role may preview (an analyst can check what partners will see).
@@ -79,7 +81,7 @@ def sign_in(user: SessionUser) -> None:
 
 def sign_out() -> None:
     """Forget the user and their view settings."""
-    for key in (USER_KEY, VIEW_ROLE_KEY):
+    for key in (USER_KEY, VIEW_ROLE_KEY, DEMO_WORKSPACE_KEY):
         st.session_state.pop(key, None)
 
 

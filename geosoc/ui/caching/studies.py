@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import sqlite3
+import time
+import uuid
 from pathlib import Path
 
 import geopandas as gpd
@@ -363,9 +367,53 @@ def emerging_layer(key: str, filters: state.Filters, resolution: int, role: str)
     return result[["emerging_class", "trend_tau", "trend_p"]]
 
 
+#: The demo town's shared workspace: the template every demo session starts from.
+DEMO_WORKSPACE = "demo-workspace.sqlite"
+#: A demo session's own copy is dropped after this long without use (seconds).
+DEMO_SESSION_TTL_S = 24 * 3600
+
+
 def workspace_path(user: state.SessionUser) -> Path:
-    """Return the workspace a user writes to; demo mode has its own, beside the demo town."""
-    return Path(user.workspace) if user.workspace else demo_dir() / "demo-workspace.sqlite"
+    """Return the workspace a user writes to.
+
+    A signed-in user writes to their workspace. A demo session writes to **its own copy**
+    of the demo town's workspace (``<demo>/sessions/<id>/``), made when the session first
+    needs it, so what one visitor adds, moves or saves in the demo lives only in their
+    session, as the demo banner says, and a new session starts from the town as shipped.
+    """
+    if user.workspace:
+        return Path(user.workspace)
+    known = st.session_state.get(state.DEMO_WORKSPACE_KEY)
+    if known and Path(known).exists():
+        return Path(known)
+    path = new_demo_session(demo_dir())
+    st.session_state[state.DEMO_WORKSPACE_KEY] = str(path)
+    return path
+
+
+def new_demo_session(directory: Path) -> Path:
+    """Copy the demo workspace (database, dataset files) for one session; prune old copies.
+
+    Returns the copy's database path. Copies unused for :data:`DEMO_SESSION_TTL_S` are
+    deleted. The database is copied with SQLite's online backup (consistent even while
+    the template is open elsewhere).
+    """
+    sessions = directory / "sessions"
+    cutoff = time.time() - DEMO_SESSION_TTL_S
+    for old in sessions.glob("*") if sessions.exists() else ():
+        if old.is_dir() and old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
+    target = sessions / uuid.uuid4().hex
+    target.mkdir(parents=True)
+    template = directory / DEMO_WORKSPACE
+    copy = target / DEMO_WORKSPACE
+    if template.exists():
+        with sqlite3.connect(template) as source, sqlite3.connect(copy) as dest:
+            source.backup(dest)
+        datasets = template.with_suffix(".datasets")
+        if datasets.is_dir():
+            shutil.copytree(datasets, copy.with_suffix(".datasets"))
+    return copy
 
 
 def asset_register(user: state.SessionUser) -> gpd.GeoDataFrame:
