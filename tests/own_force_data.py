@@ -89,6 +89,51 @@ def write_reduced_extract(path: Path, n: int = 150) -> Path:
     return path
 
 
+def write_multi_year_download(folder: Path, n_per_month: int = 15, *, years: int = 3,
+                              repeated: int = 4) -> Path:
+    """A published multi-year police.uk download, as data.police.uk ships it.
+
+    ``years`` x 12 month folders (2023-01 onwards) of ``*-street.csv``; ``repeated`` Crime
+    IDs of the first month are listed again in later months (one of them in five months), as
+    real downloads do.
+    """
+    months = [f"{2023 + m // 12}-{m % 12 + 1:02d}" for m in range(12 * years)]
+    first_ids: list[str] = []
+    for number, month in enumerate(months):
+        rows = police_rows(n_per_month, seed=10 + number)
+        rows["Month"] = month
+        rows["Crime ID"] = [f"{month}-{i:04d}" if t != "Anti-social behaviour" else ""
+                            for i, t in enumerate(rows["Crime type"])]
+        if number == 0:
+            first_ids = [i for i in rows["Crime ID"] if i][:repeated]
+        elif first_ids and number in (1, 2, 5, 9, 20):  # one id listed in five months
+            take = first_ids if number == 1 else first_ids[:1]
+            spot = rows.index[rows["Crime ID"] != ""][:len(take)]
+            rows.loc[spot, "Crime ID"] = take[:len(spot)]
+        path = folder / month / f"{month}-northtown-street.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows.to_csv(path, index=False)
+    return folder
+
+
+def write_gzip_month(path: Path, n: int = 120) -> Path:
+    """One month of police.uk street crime, gzip-compressed (``*.csv.gz``)."""
+    import gzip
+
+    rows = police_rows(n, seed=5)
+    path.write_bytes(gzip.compress(rows.to_csv(index=False).encode("utf-8")))
+    return path
+
+
+def write_points_extract(path: Path, n: int = 200) -> Path:
+    """A reduced extract of one crime type: month, longitude, latitude, location, LSOA code."""
+    rows = police_rows(n, seed=6)
+    rows[["Month", "Longitude", "Latitude", "Location", "LSOA code"]].rename(
+        columns={"Month": "month", "Longitude": "longitude", "Latitude": "latitude",
+                 "Location": "location", "LSOA code": "lsoa_code"}).to_csv(path, index=False)
+    return path
+
+
 def write_wards_gpkg(path: Path) -> Path:
     """Wards in EPSG:27700 with arbitrary column names (``ward_ref``, ``ward_label``)."""
     wards = ward_squares().rename(columns={"code": "ward_ref", "name": "ward_label"})
@@ -169,4 +214,7 @@ def write_all(root: Path) -> Path:
     write_population_xlsx(root / "lsoa_population_2022.xlsx")
     write_imd(root / "imd2019.csv")
     write_fires_bng(root / "fires.csv")
+    write_multi_year_download(root / "police-2023-2025")
+    write_gzip_month(root / "2025-q2-northtown-street.csv.gz")
+    write_points_extract(root / "asb_points_2025.csv")
     return root

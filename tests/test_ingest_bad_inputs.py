@@ -138,9 +138,12 @@ CASES: dict[str, Case] = {
     "future months": (
         lambda t: read_policeuk(police(t, [police_row(month="2999-01")])), SchemaError,
         ["row 2", "column 'Month'", "future"]),
-    "duplicate Crime IDs across files": (
-        lambda t: read_policeuk(_duplicated_month(t)), SchemaError,
-        ["row 2", "column 'Crime ID'", "more than one file"]),
+    "the same month file twice (identical copies)": (
+        lambda t: read_policeuk(_duplicated_month(t)), InputFileError,
+        ["copy", "byte-for-byte identical", "2024-01", "remove one copy"]),
+    "the same month twice (a Crime ID listed for one month in two files)": (
+        lambda t: read_policeuk(_duplicated_month(t, edited=True)), SchemaError,
+        ["row 2", "column 'Crime ID'", "same month in another file", "read twice"]),
     "zip with path traversal": (
         lambda t: read_policeuk(zipped(t, {"../evil.csv": b"x\n"})), InputFileError,
         ["data.zip", "../evil.csv", "path traversal"]),
@@ -213,11 +216,12 @@ def _utf16(tmp: Path, encoding: str = "utf-16") -> Path:
     return path
 
 
-def _duplicated_month(tmp: Path) -> Path:
+def _duplicated_month(tmp: Path, edited: bool = False) -> Path:
     for folder in ("2024-01", "copy"):
         (tmp / folder).mkdir()
+        extra = [police_row("other")] if edited and folder == "copy" else []
         police(tmp / folder, [police_row("dup1"), police_row("", crime_type="Anti-social "
-                                                             "behaviour")])
+                                                             "behaviour"), *extra])
     return tmp
 
 

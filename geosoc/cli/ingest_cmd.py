@@ -70,6 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name in ("area-code", "area-name", "count"):
         points.add_argument(f"--{name}", metavar="COLUMN",
                             help=f"counts: column holding the {name.replace('-', ' ')}")
+    points.add_argument("--crime-type", metavar="TYPE",
+                        help="policeuk: an extract without a crime type column; the one "
+                             "police.uk crime type of every row (e.g. 'Anti-social behaviour')")
     points.add_argument("--date-format", help="strftime format of --date (e.g. %%d/%%m/%%Y)")
     points.add_argument("--category-value", help="fixed category for every row")
     points.add_argument("--source", default=None,
@@ -99,14 +102,14 @@ def _unused_flags(args: argparse.Namespace) -> None:
     """Refuse mapping flags the chosen --kind does not read (never ignore a flag silently)."""
     used = {"points": {"lon", "lat", "easting", "northing", "postcode", "date", "category",
                        "id", "date_format", "category_value", "source", "postcodes", "within"},
-            "policeuk": {"id", "date", "lon", "lat", "category", "lsoa"},
+            "policeuk": {"id", "date", "lon", "lat", "category", "lsoa", "crime_type"},
             "counts": {"area_code", "area_name", "date", "category", "count", "source"},
             "boundaries": {"code_field", "name_field"},
             "imd": {"population"}, "postcodes": set(), "population": {"level"}}[args.kind]
     every = {"lon", "lat", "easting", "northing", "postcode", "date", "category", "id",
              "date_format", "category_value", "source", "postcodes", "lsoa", "area_code",
              "area_name", "count", "code_field", "name_field", "population", "within",
-             "level"}
+             "level", "crime_type"}
     wasted = sorted(f"--{n.replace('_', '-')}" for n in every - used if getattr(args, n, None))
     if wasted:
         raise ConfigError(f"{', '.join(wasted)} not used with --kind {args.kind}", [Problem(
@@ -179,7 +182,8 @@ def _read(args: argparse.Namespace) -> Ingested:
     if args.kind == "policeuk":
         columns = {k: getattr(args, k) for k in ("id", "date", "lon", "lat", "category",
                                                  "lsoa") if getattr(args, k)}
-        return ingest.read_policeuk(args.path, columns=columns, delimiter=delimiter)
+        return ingest.read_policeuk(args.path, columns=columns, delimiter=delimiter,
+                                    crime_type=args.crime_type)
     if args.kind == "imd":
         return ingest.read_imd(args.path, delimiter=delimiter, sheet=args.sheet,
                                population=args.population)

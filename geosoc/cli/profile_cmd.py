@@ -111,6 +111,10 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--{name}", metavar="COLUMN",
                             help=f"police.uk files: column holding the {name} when not named "
                                  "as police.uk names it")
+    parser.add_argument("--crime-type", metavar="TYPE",
+                        help="police.uk files without a crime type column (a reduced "
+                             "extract): the one crime type of every row, e.g. "
+                             "'Anti-social behaviour'")
     parser.add_argument("--workspace", type=Path,
                         help="use this workspace's stored datasets (police and partners)")
     parser.add_argument("--demo", action="store_true",
@@ -240,7 +244,7 @@ def load_data(args: argparse.Namespace, account: RowAccount, *, geometry: bool =
     frames = []
     for path in args.inputs:
         result = ingest.read_policeuk(path, columns=columns, delimiter=delimiter,
-                                      geometry=geometry)
+                                      geometry=geometry, crime_type=args.crime_type)
         account.add_report(result.report)
         frames.append(result.data)
     incidents = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

@@ -4,9 +4,10 @@
 binary, UTF-16 and single-giant-line files before pandas sees them, tries UTF-8 (with or
 without a byte-order mark) and falls back to Windows-1252 with a note, and tells the user
 when the file is split on another delimiter than the one asked for (a tab-separated file is
-recognised and read as such, with a note). Excel ``.xlsx`` workbooks are read through
-:mod:`geosoc.ingest.spreadsheet`. All columns are read as strings (``""`` for blanks) so each
-reader can report exactly which cells fail to parse.
+recognised and read as such, with a note). Gzip and bzip2 files (``.csv.gz``, ``.csv.bz2``,
+recognised by content) are read decompressed (:mod:`geosoc.ingest.compressed`). Excel
+``.xlsx`` workbooks are read through :mod:`geosoc.ingest.spreadsheet`. All columns are read
+as strings (``""`` for blanks) so each reader can report exactly which cells fail to parse.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from geosoc.errors import ConfigError, InputFileError, Problem, SchemaError
+from geosoc.ingest.compressed import compression_of, plain_text
 from geosoc.ingest.spreadsheet import XLSX_SUFFIXES, read_xlsx_checked
 
 #: Largest CSV accepted, in bytes.
@@ -60,6 +62,7 @@ _MAGIC = {
     b"\xff\xd8\xff": "a JPEG image",
     b"SQLite format 3\x00": "a SQLite database / GeoPackage",
     b"PAR1": "a Parquet file",
+    b"\x1f\x8b": "gzip-compressed (read it with read_csv_checked, which decompresses it)",
 }
 
 
@@ -261,6 +264,18 @@ def read_csv_checked(
     path = Path(path)
     if path.suffix.lower() in XLSX_SUFFIXES and path.is_file():
         return _read_workbook(path, required, header, names, notes, sheet)
+    with plain_text(path) as plain:
+        if plain != path and notes is not None:
+            notes.append(f"{path.name} is {compression_of(path)}-compressed; read it "
+                         "decompressed")
+        return _read_plain(plain, required=required, header=header, names=names, notes=notes,
+                           delimiter=delimiter, flags=flags, skip=skip)
+
+
+def _read_plain(path: Path, *, required: Sequence[str], header: bool,
+                names: Sequence[str] | None, notes: list[str] | None, delimiter: str | None,
+                flags: Mapping[str, str] | None, skip: Collection[str]) -> pd.DataFrame:
+    """:func:`read_csv_checked` of an uncompressed text file."""
     head = sniff_text(path)
     if delimiter is None:
         delimiter = sniff_delimiter(head)

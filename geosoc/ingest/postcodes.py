@@ -20,6 +20,7 @@ from geosoc import schema
 from geosoc.errors import InputFileError, Problem, SchemaError
 from geosoc.ingest.archives import local_input
 from geosoc.ingest.checks import FILE, ROW, bng_to_lonlat, lonlat_to_bng, numeric, row_problems
+from geosoc.ingest.compressed import is_csv_name, plain_text
 from geosoc.ingest.files import read_csv_checked, sniff_text
 from geosoc.ingest.geocode import normalise_postcodes
 from geosoc.ingest.report import Ingested, IngestReport
@@ -38,7 +39,8 @@ _LAD = ("oslaua", "admin_district_code", "lad_code", "lad22cd")
 
 
 def _first_fields(path: Path) -> list[str]:
-    head = sniff_text(path)
+    with plain_text(path) as plain:  # a .csv.gz is read decompressed
+        head = sniff_text(plain)
     line = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
     return [f.strip() for f in next(csv.reader(io.StringIO(line)), [])]
 
@@ -117,7 +119,7 @@ def read_postcodes(path: str | Path) -> Ingested:
     report = IngestReport(source=str(path), kind="postcodes")
     with local_input(given) as root:
         files = [root] if root.is_file() else sorted(
-            p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".csv"
+            p for p in root.rglob("*") if p.is_file() and is_csv_name(p)
         )
         frames = [f for f in (_read_one(p, str(p if root == given else p.name), report.notes)
                               for p in files) if f is not None]
