@@ -141,6 +141,13 @@ def write_wards_gpkg(path: Path) -> Path:
     return path
 
 
+def write_ward_gpkg_plain(path: Path, offset_m: float = 0.0) -> Path:
+    """Wards as a GeoPackage with the plain names ``ward_code``/``ward_name`` (EPSG:27700)."""
+    wards = ward_squares(offset_m).rename(columns={"code": "ward_code", "name": "ward_name"})
+    wards.to_file(path, driver="GPKG", layer="wards")
+    return path
+
+
 def write_wd13_geojson(path: Path) -> Path:
     """The same wards as a 2013-era GeoJSON (``WD13CD``, ``WD13NM``, EPSG:4326)."""
     wards = ward_squares().rename(columns={"code": "WD13CD", "name": "WD13NM"})
@@ -183,6 +190,24 @@ def write_population_xlsx(path: Path) -> Path:
     return path
 
 
+def write_ward_population_xlsx(path: Path, codes: tuple[str, ...] = WARD_CODES[:3]) -> Path:
+    """An ONS ward population workbook in common column names (``gss_code, ward,
+    population``) below a cover sheet and title rows; by default one ward is missing."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Cover"
+    book.active.append(["Ward-level population estimates (fictional, for tests)"])
+    data = book.create_sheet("Mid-2022 Ward 2022")
+    data.append(["Mid-2022 population estimates for wards"])
+    data.append([])
+    data.append(["gss_code", "ward", "population"])
+    for i, code in enumerate(codes):
+        data.append([code, WARD_NAMES[WARD_CODES.index(code)], 4000 + 10 * i])
+    book.save(path)
+    return path
+
+
 def write_imd(path: Path) -> Path:
     """IMD 2019 in plain contract columns for the three LSOAs."""
     pd.DataFrame({"lsoa_code": [f"E0190000{i}" for i in range(1, 4)],
@@ -217,4 +242,5 @@ def write_all(root: Path) -> Path:
     write_multi_year_download(root / "police-2023-2025")
     write_gzip_month(root / "2025-q2-northtown-street.csv.gz")
     write_points_extract(root / "asb_points_2025.csv")
+    write_ward_population_xlsx(root / "ward_population_2022.xlsx")
     return root

@@ -255,6 +255,25 @@ def _store(args: argparse.Namespace, result: Ingested, sharing: object | None = 
             "cube_rows": meta["cube"]["rows"] if "cube" in meta else None}
 
 
+def _population_gaps(args: argparse.Namespace, result: Ingested) -> None:
+    """Warn (stderr and a report note) when stored areas have no population in the file."""
+    if args.workspace is None or not args.workspace.is_file():
+        return
+    import sys
+
+    from geosoc.ingest.population import population_gaps
+    from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import load_areas
+
+    with Workspace.open(args.workspace, create=False) as ws:
+        layers = {k: load_areas(ws, k, required=False) for k in ("ward", "lsoa")}
+    for kind, areas in layers.items():
+        gap = None if areas is None else population_gaps(result.data, areas, kind)
+        if gap:
+            result.report.note(gap)
+            print(f"warning: {gap}", file=sys.stderr, flush=True)
+
+
 def _check_drops(args: argparse.Namespace, result: Ingested) -> None:
     """Warn loudly on stderr above --max-drop rows dropped; refuse with --strict."""
     import sys
@@ -277,6 +296,8 @@ def run(args: argparse.Namespace) -> int:
         require_analyst(args.workspace, args.user, "store datasets")
     sharing = _check_store_args(args)
     result = _read(args)  # a rejected file raises here, before the workspace is touched
+    if args.kind == "population":
+        _population_gaps(args, result)
     _check_drops(args, result)
     stored = _store(args, result, sharing) if args.workspace is not None else None
     if args.json:
