@@ -39,6 +39,17 @@ def ward_squares(offset_m: float = 0.0) -> gpd.GeoDataFrame:
                             crs="EPSG:27700")
 
 
+def ward_grid(n: int = 4, size_m: float = 500.0, *, east_m: float = 0.0,
+              prefix: str = "E059") -> gpd.GeoDataFrame:
+    """``n`` x ``n`` square wards of ``size_m`` (EPSG:4326), from (E0 + east_m, N0)."""
+    boxes = [box(E0 + east_m + i * size_m, N0 + j * size_m, E0 + east_m + (i + 1) * size_m,
+                 N0 + (j + 1) * size_m) for j in range(n) for i in range(n)]
+    codes = [f"{prefix}{k:05d}" for k in range(1, n * n + 1)]
+    frame = gpd.GeoDataFrame({"area_code": codes, "name": [f"Ward {c[-3:]}" for c in codes],
+                              "kind": "ward"}, geometry=boxes, crs="EPSG:27700")
+    return frame.to_crs("EPSG:4326").set_index("area_code")
+
+
 def points_bng(n: int, seed: int, *, width: float = 2000.0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points in the patch, clustered in the first ward (a hot spot)."""
     rng = np.random.default_rng(seed)

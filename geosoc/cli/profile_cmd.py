@@ -344,6 +344,10 @@ def run(args: argparse.Namespace) -> int:
     actor = resolve_actor(args.workspace, args.user)
     account = RowAccount()
     incidents, areas, data = load_data(args, account, geometry=False, role=actor.role)
+    from geosoc.cli.profile_checks import nothing_kept
+
+    if incidents is not None and len(incidents) == 0:
+        raise nothing_kept(account)
     warm.join()
     from geosoc.cli.partner_outputs import partner_lines
     from geosoc.cli.profile_outputs import months_asked, partner_and_contribution, write_profile
@@ -354,6 +358,8 @@ def run(args: argparse.Namespace) -> int:
     if incidents is None:  # a Parquet dataset: every row was read by the engine
         account.rows_read = int(profile.parameters.get("incidents_in", 0))
     profile_account(account, profile)
+    if int(profile.cells["count"].sum()) == 0:
+        raise nothing_kept(account)
     report_account(account, args, quiet=args.json)
     keys = profile.keys
     profile, marking = disclose_for(profile, actor.role, incidents)
@@ -399,6 +405,8 @@ def run(args: argparse.Namespace) -> int:
     for kind, frame in profile.areas.items():
         print(f"  {kind}: {len(frame):,} areas holding "
               f"{profile.table_totals.get(f'areas_{kind}', 0):,} incidents")
+    if profile.parameters.get("study_area"):
+        print(f"  note: {profile.parameters['study_area']}")
     for line in partner_lines(partner, actor.role, months_asked(args, incidents)):
         print(line)
     print("Hotspot bins (units):\n" + counts.to_string())
