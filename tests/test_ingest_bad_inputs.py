@@ -150,6 +150,13 @@ CASES: dict[str, Case] = {
     "zip bomb": (
         lambda t: read_policeuk(zipped(t, {"big.csv": b"0" * 20_000_000})), InputFileError,
         ["data.zip", "big.csv", "zip bomb"]),
+    "zip of many mid-size one-line members (was an unhandled _csv.Error)": (
+        lambda t: read_policeuk(zipped(t, {f"m{i}.csv": b"%d" % i * 300_000
+                                           for i in range(12)})), InputFileError,
+        ["data.zip!m0.csv", "row 1", "300,000 bytes long", "header of column names"]),
+    "a 200 KB first line in a postcode folder": (
+        lambda t: read_postcodes(write(t / "pc.csv", ["x" * 200_000])),
+        InputFileError, ["pc.csv", "row 1", "200,000 bytes long"]),
     "VRT disguised as GeoJSON": (
         lambda t: read_boundaries(CORPUS / "disguised_vrt.geojson", kind="ward"),
         InputFileError, ["disguised_vrt.geojson", "VRT", "not opened"]),

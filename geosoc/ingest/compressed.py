@@ -55,16 +55,20 @@ def is_csv_name(path: str | Path) -> bool:
     return plain_name(path).lower().endswith(".csv")
 
 
-def _renamed(err: GeosocError, temp: Path, shown: Path) -> GeosocError:
-    """Return the same error naming ``shown`` wherever it named the temporary file."""
+def renamed(err: GeosocError, temp: str | Path, shown: str | Path) -> GeosocError:
+    """Return the same error naming ``shown`` wherever it named ``temp`` (a temporary copy)."""
+    old, new = str(temp), str(shown)
+    old_name, new_name = Path(old).name, Path(new).name.split("!")[-1]
+
     def fix(text: str | None) -> str | None:
-        return None if text is None else text.replace(str(temp), str(shown)).replace(
-            temp.name, shown.name)
+        if text is None:
+            return None
+        text = text.replace(old, new)
+        return text.replace(old_name, new_name) if old_name != new_name else text
 
     problems = [replace(p, file=fix(p.file), message=fix(p.message) or p.message)
                 for p in err.problems]
-    out = type(err)(fix(err.summary) or err.summary, problems)
-    return out
+    return type(err)(fix(err.summary) or err.summary, problems)
 
 
 @contextmanager
@@ -91,7 +95,7 @@ def plain_text(path: str | Path, *, max_bytes: int = MAX_PLAIN_BYTES) -> Iterato
         try:
             yield temp
         except GeosocError as err:
-            raise _renamed(err, temp, path) from err
+            raise renamed(err, temp, path) from err
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

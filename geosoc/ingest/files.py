@@ -28,6 +28,8 @@ from geosoc.ingest.spreadsheet import XLSX_SUFFIXES, read_xlsx_checked
 MAX_FILE_BYTES = 4 * 1024**3
 #: Bytes inspected to sniff encoding, binary content and line length.
 SNIFF_BYTES = 1024**2
+#: Longest first line taken for a header row, in bytes (Python's csv field limit is 128 KiB).
+MAX_HEADER_BYTES = 100_000
 #: Files larger than this are parsed with the multi-threaded pyarrow engine (about 4x
 #: faster than the C engine when every column is read as text); smaller ones with the C
 #: engine, which starts faster.
@@ -123,15 +125,31 @@ def sniff_text(path: Path) -> bytes:
         raise _fail(path, "no line breaks",
                     f"no line break in the first {SNIFF_BYTES:,} bytes: not a row-per-line CSV",
                     "check the file is a CSV with one record per line")
+    first = len(head.split(b"\n", 1)[0])
+    if first > MAX_HEADER_BYTES:
+        raise InputFileError(f"{path.name}: no header row", [Problem(
+            f"the first line is {first:,} bytes long (a header of column names is a few "
+            f"hundred): not a CSV with a header row", file=str(path), row=1,
+            fix="check the file is the CSV export itself (one record per line, a header of "
+            "column names first), not another file renamed .csv")])
     return head
+
+
+def split_line(line: str, delimiter: str = ",") -> list[str]:
+    """Split one CSV line into fields.
+
+    Only first lines that passed :func:`sniff_text` are split: they are under
+    :data:`MAX_HEADER_BYTES`, below the 128 KiB field limit of Python's csv module (a longer
+    line raised an unhandled ``_csv.Error``).
+    """
+    return next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
 
 
 def _header_fields(head: bytes, encoding: str, delimiter: str = ","
                    ) -> tuple[list[str], str]:
     """Return the header fields (split on ``delimiter``) and the raw first line."""
     first = head.split(b"\n", 1)[0].rstrip(b"\r").decode(encoding, errors="replace")
-    fields = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
-    return [f.strip() for f in fields], first
+    return [f.strip() for f in split_line(first, delimiter)], first
 
 
 def sniff_delimiter(head: bytes, encoding: str = "utf-8-sig") -> str:
@@ -327,7 +345,7 @@ def _read_workbook(path: Path, required: Sequence[str], header: bool,
 def _kept_columns(head: bytes, delimiter: str, skip: Collection[str]) -> list[str] | None:
     """Header names to parse (those not in ``skip``); ``None``: parse every column."""
     first = head.decode("utf-8-sig", errors="replace").splitlines()[:1]
-    fields = next(csv.reader(first, delimiter=delimiter), []) if first else []
+    fields = split_line(first[0], delimiter) if first else []
     kept = [f for f in fields if f.strip() not in skip]
     if len(kept) == len(fields) or len(set(fields)) != len(fields) or not kept:
         return None

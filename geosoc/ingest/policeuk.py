@@ -40,7 +40,14 @@ import numpy as np
 import pandas as pd
 
 from geosoc import schema
-from geosoc.errors import ConfigError, CRSError, InputFileError, Problem, SchemaError
+from geosoc.errors import (
+    ConfigError,
+    CRSError,
+    GeosocError,
+    InputFileError,
+    Problem,
+    SchemaError,
+)
 from geosoc.ingest.archives import local_input
 from geosoc.ingest.checks import (
     FILE,
@@ -51,8 +58,8 @@ from geosoc.ingest.checks import (
     parse_months,
     row_problems,
 )
-from geosoc.ingest.compressed import is_csv_name, plain_name
-from geosoc.ingest.coords import coordinate_layout_problem
+from geosoc.ingest.compressed import is_csv_name, plain_name, renamed
+from geosoc.ingest.coords import coordinate_layout_problem, note_far_points
 from geosoc.ingest.files import read_csv_checked
 from geosoc.ingest.repeats import (
     OTHER_MONTH,
@@ -180,16 +187,19 @@ def _read_all(files: Sequence[Path], root: Path, given: Path, notes: list[str],
               columns: Mapping[str, str], delimiter: str | None, lean: bool = False,
               crime_type: str | None = None) -> pd.DataFrame:
     skip = LEAN_SKIPPED - set(columns.values()) if lean else ()
-    identical_files(files, [_display(f, root, given) for f in files])
     frames = []
     for number, file in enumerate(files):
         shown = _display(file, root, given)
-        frame = read_csv_checked(file, notes=notes, delimiter=delimiter, skip=skip)
+        try:
+            frame = read_csv_checked(file, notes=notes, delimiter=delimiter, skip=skip)
+        except GeosocError as err:  # name archive members as archive.zip!member
+            raise renamed(err, file, shown) from err
         frame = _standard_columns(frame, file, shown, columns, notes, crime_type)
         frame[FILE] = shown
         frame[_FILE_NUMBER] = number
         frame[ROW] = np.arange(2, len(frame) + 2)
         frames.append(frame)
+    identical_files(files, [_display(f, root, given) for f in files])
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
@@ -345,7 +355,7 @@ def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
                     "(police.uk sometimes places anonymised locations far away)")
     keep = ~(no_location | far)
     out = _incidents(raw, months, lon, lat, keep, optional=geometry)
-    _note_far_points(out, report)
+    note_far_points(out, report, FAR_AWAY_M)
     report.rows_kept = len(out)
     asb = raw["Crime type"] == "Anti-social behaviour"
     if asb.any():
@@ -393,20 +403,3 @@ def _incidents(raw: pd.DataFrame, months: pd.Series, lon: np.ndarray, lat: np.nd
         elif optional:
             out[name] = ""
     return out
-
-
-def _note_far_points(out: pd.DataFrame, report: IngestReport) -> None:
-    """Note points kept but more than :data:`FAR_AWAY_M` from the median location.
-
-    Distances use an equirectangular approximation (metres), ample for a 50 km threshold.
-    """
-    if out.empty:
-        return
-    lon, lat = out[schema.LON].to_numpy(), out[schema.LAT].to_numpy()
-    lon0, lat0 = np.median(lon), np.median(lat)
-    dx = (lon - lon0) * 111_320.0 * np.cos(np.radians(lat0))
-    dy = (lat - lat0) * 110_540.0
-    n = int((np.hypot(dx, dy) > FAR_AWAY_M).sum())
-    if n:
-        report.note(f"{n} point(s) lie more than {FAR_AWAY_M / 1000:.0f} km from the median "
-                    "location (kept; police.uk snaps some locations far away)")

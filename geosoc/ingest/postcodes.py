@@ -9,8 +9,6 @@ contract: ``postcode`` (``"EC1A 1BB"``), ``sector``, ``district``, ``lon``/``lat
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +19,7 @@ from geosoc.errors import InputFileError, Problem, SchemaError
 from geosoc.ingest.archives import local_input
 from geosoc.ingest.checks import FILE, ROW, bng_to_lonlat, lonlat_to_bng, numeric, row_problems
 from geosoc.ingest.compressed import is_csv_name, plain_text
-from geosoc.ingest.files import read_csv_checked, sniff_text
+from geosoc.ingest.files import read_csv_checked, sniff_text, split_line
 from geosoc.ingest.geocode import normalise_postcodes
 from geosoc.ingest.report import Ingested, IngestReport
 
@@ -42,7 +40,7 @@ def _first_fields(path: Path) -> list[str]:
     with plain_text(path) as plain:  # a .csv.gz is read decompressed
         head = sniff_text(plain)
     line = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
-    return [f.strip() for f in next(csv.reader(io.StringIO(line)), [])]
+    return [f.strip() for f in split_line(line)]
 
 
 def _pick(columns: dict[str, str], options: tuple) -> object:
