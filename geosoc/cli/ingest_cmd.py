@@ -12,14 +12,18 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geosoc import ingest
 from geosoc.cli import SUBCOMMANDS
 from geosoc.errors import ConfigError, Problem
-from geosoc.ingest import Ingested
-from geosoc.schema import AREA_KINDS
+
+if TYPE_CHECKING:  # the readers (pandas, GDAL) are imported once the input passed precheck
+    from geosoc.ingest import Ingested
 
 KINDS = ("policeuk", "points", "counts", "boundaries", "postcodes", "imd", "population")
+#: :data:`geosoc.schema.AREA_KINDS` (not imported here: ``geosoc.schema`` loads geopandas,
+#: and a refused ingest should answer at once; a test keeps the two equal).
+AREA_KINDS = ("ward", "lsoa", "lad", "postcode_sector", "postcode_district", "site", "custom")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -140,9 +144,9 @@ def _within(args: argparse.Namespace) -> tuple[float, float, float, float] | Non
 
 
 def _read(args: argparse.Namespace) -> Ingested:
-    from geosoc.ingest.files import parse_delimiter
+    from geosoc import ingest
+    from geosoc.ingest.sniff import parse_delimiter
 
-    _unused_flags(args)
     delimiter = parse_delimiter(args.delimiter)
     if args.kind == "points":
         missing = [f"--{n}" for n in ("date", "source") if not getattr(args, n)]
@@ -294,6 +298,11 @@ def run(args: argparse.Namespace) -> int:
         from geosoc.workspace.acting import require_analyst
 
         require_analyst(args.workspace, args.user, "store datasets")
+    from geosoc.ingest.sniff import parse_delimiter, precheck
+
+    _unused_flags(args)
+    parse_delimiter(args.delimiter)
+    precheck(args.path)  # a missing, empty or binary file is refused before pandas loads
     sharing = _check_store_args(args)
     result = _read(args)  # a rejected file raises here, before the workspace is touched
     if args.kind == "population":

@@ -45,12 +45,6 @@ WARN_SHARE = 0.05
 MARKING = "OFFICIAL-SENSITIVE"
 #: Marking of every output built from the fictional demo town.
 DEMO_MARKING = "DEMO — fictional data"
-#: What to pass when no data is given (named flags).
-NO_DATA_FIX = ("pass police.uk files or folders (geosoc profile 2024-01/ --areas "
-               "ward=wards.gpkg --out DIR), --workspace W (datasets stored with geosoc "
-               "ingest), or --demo for the fictional demo town")
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``profile`` subcommand to ``subparsers``."""
     parser = subparsers.add_parser(
@@ -187,18 +181,9 @@ def load_data(args: argparse.Namespace, account: RowAccount, *, geometry: bool =
     import pandas as pd
 
     from geosoc import ingest
+    from geosoc.cli.profile_checks import check_sources
 
-    given = [flag for flag, on in (("INPUT files", bool(args.inputs)),
-                                   ("--workspace", args.workspace is not None),
-                                   ("--demo", args.demo)) if on]
-    if len(given) > 1:
-        raise ConfigError("give one source of data", [Problem(
-            f"{' and '.join(given)} were given together", column="--workspace",
-            fix="give INPUT files, or --workspace W, or --demo")])
-    if not given:
-        raise ConfigError("no data given: geosoc does not fall back to the demo town",
-                          [Problem("no INPUT files, no --workspace and no --demo",
-                                   column="INPUT", fix=NO_DATA_FIX)])
+    check_sources(args)
     areas = read_areas(args)
     if args.workspace is not None:
         from geosoc.ingest.accounting import add_stored_reports
@@ -236,7 +221,7 @@ def load_data(args: argparse.Namespace, account: RowAccount, *, geometry: bool =
     if parquet_inputs(args.inputs):
         account.notes.append("Parquet dataset read by the engine (no police.uk checks)")
         return None, areas, {"demo": False, "title": None, "source": ", ".join(args.inputs)}
-    from geosoc.ingest.files import parse_delimiter
+    from geosoc.ingest.sniff import parse_delimiter
 
     columns = {k: getattr(args, k) for k in ("id", "date", "lon", "lat", "category", "lsoa")
                if getattr(args, k)}
@@ -336,6 +321,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--scheduler is for the dask engine", [Problem(
             f"--scheduler {args.scheduler} was given with --engine {args.engine}",
             column="--scheduler", fix="add --engine dask, or leave out --scheduler")])
+    from geosoc.cli.profile_checks import check_sources
+
+    check_sources(args)  # a refusal answers before the analysis modules load
     warm = threading.Thread(target=_import_analysis, name="geosoc-imports", daemon=True)
     warm.start()
     from geosoc.ingest.accounting import RowAccount

@@ -100,6 +100,28 @@ def plain_text(path: str | Path, *, max_bytes: int = MAX_PLAIN_BYTES) -> Iterato
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def read_head(path: Path, kind: str, size: int) -> bytes:
+    """Return the first ``size`` decompressed bytes of a ``kind`` (gzip/bzip2) file.
+
+    Raises
+    ------
+    InputFileError
+        A truncated or corrupt file (as :func:`plain_text`).
+    """
+    try:
+        with _OPENERS[kind](path, "rb") as src:
+            return src.read(size)
+    except (OSError, EOFError, zlib.error, ValueError) as err:
+        raise _unreadable(path, kind, err) from err
+
+
+def _unreadable(path: Path, kind: str, err: BaseException) -> InputFileError:
+    return InputFileError(f"{path.name}: unreadable {kind} file", [Problem(
+        f"the file starts like {kind} but could not be decompressed ({err})",
+        file=str(path), fix="download the file again (it may be cut short), or "
+        "decompress it yourself and ingest the plain CSV")])
+
+
 def _expand(path: Path, temp: Path, kind: str, max_bytes: int) -> None:
     """Stream ``path`` decompressed into ``temp``, counting bytes against ``max_bytes``."""
     total = 0
@@ -113,7 +135,4 @@ def _expand(path: Path, temp: Path, kind: str, max_bytes: int) -> None:
                         fix="split the data (for example by month) and ingest the parts")])
                 out.write(chunk)
     except (OSError, EOFError, zlib.error, ValueError) as err:
-        raise InputFileError(f"{path.name}: unreadable {kind} file", [Problem(
-            f"the file starts like {kind} but could not be decompressed ({err})",
-            file=str(path), fix="download the file again (it may be cut short), or "
-            "decompress it yourself and ingest the plain CSV")]) from err
+        raise _unreadable(path, kind, err) from err

@@ -19,9 +19,10 @@ from geosoc.errors import InputFileError, Problem, SchemaError
 from geosoc.ingest.archives import local_input
 from geosoc.ingest.checks import FILE, ROW, bng_to_lonlat, lonlat_to_bng, numeric, row_problems
 from geosoc.ingest.compressed import is_csv_name, plain_text
-from geosoc.ingest.files import read_csv_checked, sniff_text, split_line
+from geosoc.ingest.files import read_csv_checked
 from geosoc.ingest.geocode import normalise_postcodes
 from geosoc.ingest.report import Ingested, IngestReport
+from geosoc.ingest.sniff import sniff_text, split_line
 
 #: Column order of OS Code-Point Open CSVs (from Code-Point_Open_Column_Headers.csv).
 CODEPOINT_COLUMNS = (
