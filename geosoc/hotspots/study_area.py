@@ -140,7 +140,7 @@ def areas_in_data_cover(areas: Mapping[str, gpd.GeoDataFrame],
             raise AnalysisError(f"the {kind} boundaries hold none of the incidents", [Problem(
                 f"none of the {len(frame):,} {kind} areas (lon {x0:.2f}..{x1:.2f}, lat "
                 f"{y0:.2f}..{y1:.2f}) holds an incident: the boundaries are far from the data",
-                column=kind, fix="use the boundaries of the data's area (another force's or "
+                column="--areas", fix="use the boundaries of the data's area (another force's or "
                 "county's file?), or check the incidents' coordinates")])
         inside = np.zeros(len(frame), dtype=bool)
         if len(frame) and not shapely.is_empty(cover):
