@@ -9,6 +9,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from own_force_data import (
     write_gzip_month,
@@ -20,7 +21,7 @@ from geosoc.cli import main
 from geosoc.errors import ConfigError, InputFileError, SchemaError
 from geosoc.ingest import read_points, read_policeuk
 from geosoc.ingest.points import PointMapping
-from geosoc.ingest.repeats import OTHER_MONTH
+from geosoc.ingest.repeats import OTHER_MONTH, SAME_MONTH
 
 
 def test_ids_relisted_in_later_months_are_kept_and_counted(tmp_path: Path) -> None:
@@ -130,3 +131,19 @@ def test_cli_ingest_and_profile_read_a_reduced_gzip_extract(
     assert main(["profile", str(packed), "--crime-type", "Anti-social behaviour", "--out",
                  str(tmp_path / "p"), "--emerging", "none"]) == 0
     assert (tmp_path / "p" / "summary.json").is_file()
+
+
+def test_two_forces_files_of_one_month_sharing_a_few_ids_are_kept(tmp_path: Path) -> None:
+    root = write_multi_year_download(tmp_path / "dl", years=1)
+    first = next((root / "2023-04").glob("*.csv"))
+    other = pd.read_csv(first, dtype=str, keep_default_na=False)
+    other["Crime ID"] = [f"n-{i}" if c else "" for i, c in enumerate(other["Crime ID"])]
+    shared = other.index[other["Crime ID"] != ""][:1]
+    other.loc[shared, "Crime ID"] = "2023-04-0000"  # one cross-border crime in both files
+    if "2023-04-0000" not in set(pd.read_csv(first, dtype=str)["Crime ID"]):
+        pytest.skip("the fixture's first id of 2023-04 is ASB")
+    other["Falls within"] = "Southtown Police"
+    other.to_csv(root / "2023-04" / "2023-04-southtown-street.csv", index=False)
+    result = read_policeuk(root)
+    assert result.report.counted[SAME_MONTH] == 2
+    assert result.report.rows_kept == 12 * 15 + 15

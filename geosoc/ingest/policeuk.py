@@ -12,8 +12,8 @@ Decisions (documented for users in the report):
   listed at several locations or with several outcomes): every row is kept and counted. A
   Crime ID listed in *another month* is normal too (police.uk re-lists some crimes in a
   later month): every row is kept as published, counted in the report and named in a note.
-  A Crime ID listed for the *same month in two files*, or two identical files, is an error:
-  the same month was read twice (:mod:`geosoc.ingest.repeats`).
+  Two files listing mostly the same Crime IDs for the same month, or two identical files,
+  are an error: the same month was read twice (:mod:`geosoc.ingest.repeats`).
 - Unknown crime types, a month read twice, unreadable coordinates, bad or future months
   are errors: they mean the file is not what it claims to be.
 - When *most* located points fall outside the UK, the columns are mis-mapped (swapped, or
@@ -64,6 +64,8 @@ from geosoc.ingest.files import read_csv_checked
 from geosoc.ingest.repeats import (
     OTHER_MONTH,
     SAME_FILE,
+    SAME_MONTH,
+    copied_files,
     id_repeats,
     identical_files,
     other_month_note,
@@ -245,21 +247,28 @@ def _problems(raw: pd.DataFrame, months: pd.Series, bad_month: np.ndarray,
 def _repeats(raw: pd.DataFrame, months: pd.Series, report: IngestReport) -> None:
     """Refuse a month read twice; count (and keep) Crime IDs repeated across months."""
     codes = np.asarray(months.array.asi8, dtype=np.int64)
-    flags = id_repeats(raw["Crime ID"], codes, raw[_FILE_NUMBER].to_numpy(dtype=np.int64))
+    files = raw[_FILE_NUMBER].to_numpy(dtype=np.int64)
+    flags = id_repeats(raw["Crime ID"], codes, files)
     twice = flags["same_month_other_file"]
-    if twice.any():
-        names = ", ".join(pd.unique(raw.loc[twice, FILE]))
+    copied = twice & copied_files(twice, files, (raw["Crime ID"] != "").to_numpy())
+    if copied.any():
+        names = ", ".join(pd.unique(raw.loc[copied, FILE]))
         raise SchemaError(f"a month was read twice: these files list the same crimes for the "
                           f"same month: {names}", row_problems(
-            raw, twice, column="Crime ID", value_column="Crime ID",
+            raw, copied, column="Crime ID", value_column="Crime ID",
             message="Crime ID '{value}' is listed for the same month in another file too",
             fix="remove the duplicated file: police.uk publishes one street file per force "
             "and month, so the same month was read twice"))
+    report.count(SAME_MONTH, int(twice.sum()))
+    if twice.any():
+        report.note(f"{int(twice.sum()):,} rows carry a Crime ID another file lists for the "
+                    "same month (a few, as between two forces' files: kept)")
     report.count(SAME_FILE, int((flags["same_file"] & ~flags["other_month"]).sum()))
     other = flags["other_month"]
     report.count(OTHER_MONTH, int(other.sum()))
     if other.any():
         report.note(other_month_note(raw["Crime ID"], months, other))
+
 
 def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
                   delimiter: str | None = None, geometry: bool = True,

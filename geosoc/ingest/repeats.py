@@ -2,9 +2,12 @@
 
 The rule (documented for users in :mod:`geosoc.ingest.policeuk`):
 
-- **Same month, two files** (a Crime ID listed for the same month in two files, or two files
-  byte for byte identical): the same month was read twice. That is an error naming both
-  files; nothing is stored.
+- **Same month, two files, mostly the same IDs** (at least :data:`COPIED_SHARE` of a file's
+  Crime IDs listed for the same month by another file, or two files byte for byte
+  identical): the same month was read twice. That is an error naming the files; nothing is
+  stored. A *few* shared IDs (two forces' files of one month may both list a cross-border
+  crime) are kept and counted (``counted["Crime ID listed for the same month in two
+  files"]``).
 - **Different months** (a Crime ID in, say, the 2024-01 and the 2024-03 files): police.uk
   re-lists some crimes in a later month (a real 35-month download had 12 such rows of
   172,709, one ID in five months). Every row is kept as published, counted in the report
@@ -32,6 +35,10 @@ from geosoc.ingest.checks import encode
 OTHER_MONTH = "Crime ID also listed in another month"
 #: Report tally of rows sharing a Crime ID with another row of the same month file.
 SAME_FILE = "Crime ID repeated within one month file"
+#: Report tally of rows whose Crime ID another file lists for the same month (a few: kept).
+SAME_MONTH = "Crime ID listed for the same month in two files"
+#: Share of a file's Crime IDs listed for the same month elsewhere that means a copied month.
+COPIED_SHARE = 0.5
 
 
 def identical_files(files: Sequence[Path], shown: Sequence[str]) -> None:
@@ -104,6 +111,24 @@ def id_repeats(ids: pd.Series, months: np.ndarray, files: np.ndarray
     return {"same_month_other_file": ok & in_files & same_month_files,
             "other_month": ok & month_spread,
             "same_file": ok & same_file}
+
+
+def copied_files(twice: np.ndarray, files: np.ndarray, has_id: np.ndarray) -> np.ndarray:
+    """Return True on the rows of files whose IDs are mostly listed for that month elsewhere.
+
+    Parameters
+    ----------
+    twice : numpy.ndarray of bool
+        Rows whose (Crime ID, month) another file also lists (:func:`id_repeats`).
+    files : numpy.ndarray of int
+        File number of each row.
+    has_id : numpy.ndarray of bool
+        Rows with a Crime ID.
+    """
+    n = int(files.max()) + 1 if len(files) else 0
+    shared = np.bincount(files[twice], minlength=n)
+    with_id = np.maximum(np.bincount(files[has_id], minlength=n), 1)
+    return (shared / with_id >= COPIED_SHARE)[files]
 
 
 def other_month_note(ids: pd.Series, months: pd.Series, flagged: np.ndarray) -> str:
