@@ -97,3 +97,12 @@ def test_own_codes_are_kept_with_a_note(tmp_path: Path) -> None:
                              name_field="name")
     assert result.data.index.tolist() == ["B1", "B2", "B3", "B4"]
     assert any("not GSS codes" in n for n in result.report.notes)
+
+
+def test_a_mixture_of_kinds_is_noted(tmp_path: Path) -> None:
+    frame = ward_squares()
+    frame.loc[3, "code"] = "E01000009"  # one LSOA among three wards
+    result = read_boundaries(_write(tmp_path, frame), kind="ward", code_field="code",
+                             name_field="name")
+    assert any("besides 3 ward codes the file holds 1 lsoa codes" in n
+               for n in result.report.notes)

@@ -38,6 +38,7 @@ def _csv(path: Path, header: str, rows: list[str]) -> Path:
     ("LSOA21CD,LSOA21NM,All Ages", "lsoa"),
     ("LSOA11CD,LSOA11NM,population", "lsoa"),
     ("code,name,usual residents", "lsoa"),
+    ("geography code,geography,All usual residents", "ward"),
 ])
 def test_common_column_names_are_detected(tmp_path: Path, header: str, kind: str) -> None:
     prefix = "E05" if kind == "ward" else "E01"

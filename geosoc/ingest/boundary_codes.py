@@ -88,10 +88,11 @@ def check_code_values(raw: pd.DataFrame, code: str, name: str, kind: str, shown:
             notes.append(f"{int((~codes.str.fullmatch(GSS)).sum()):,} area codes are not GSS "
                          f"codes (like {_EXAMPLE[kind]}): read as your own codes")
         return
-    _check_kind(codes, kind, shown, code)
+    _check_kind(codes, kind, shown, code, notes)
 
 
-def _check_kind(codes: pd.Series, kind: str, shown: str, field: str) -> None:
+def _check_kind(codes: pd.Series, kind: str, shown: str, field: str,
+                notes: list[str]) -> None:
     """Raise when the GSS prefixes say the areas are another kind than ``kind``."""
     if kind not in GSS_KINDS:
         return
@@ -101,6 +102,10 @@ def _check_kind(codes: pd.Series, kind: str, shown: str, field: str) -> None:
     if counts.empty:
         return
     top = str(counts.index[0])
+    if top == kind and len(counts) > 1:
+        others = ", ".join(f"{int(n):,} {k}" for k, n in counts.iloc[1:].items())
+        notes.append(f"besides {int(counts.iloc[0]):,} {kind} codes the file holds {others} "
+                     "codes: check it is one kind of area")
     if top == kind or top == "other":
         return
     example = codes[kinds == top].iloc[0]

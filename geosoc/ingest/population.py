@@ -49,7 +49,7 @@ YEAR_PATTERNS = (r"year$", r"mid[- ]?year$")
 #: Header patterns of the total (all ages, persons) column.
 TOTAL_PATTERNS = (r"total$", r"all ages$", r"all_ages$", r"population$",
                   r"total[ _]population", r"usual residents$", r"residents$", r"all persons$",
-                  r"persons$")
+                  r"persons$", r"all usual residents$", r"total[ _]?pop$", r"pop$")
 #: GSS code shape per level (England ``E``, Wales ``W``).
 CODE_SHAPES = {"lsoa": r"[EW]01\d{6}", "ward": r"[EW]05\d{6}"}
 _LEVEL_NAMES = {"lsoa": "LSOA", "ward": "ward"}
