@@ -20,6 +20,7 @@ from own_force_data import (
 from geosoc.cli import main
 from geosoc.errors import ConfigError, InputFileError, SchemaError
 from geosoc.ingest import read_points, read_policeuk
+from geosoc.ingest.extracts import needs_crime_type
 from geosoc.ingest.points import PointMapping
 from geosoc.ingest.repeats import OTHER_MONTH, SAME_MONTH
 
@@ -147,3 +148,13 @@ def test_two_forces_files_of_one_month_sharing_a_few_ids_are_kept(tmp_path: Path
     result = read_policeuk(root)
     assert result.report.counted[SAME_MONTH] == 2
     assert result.report.rows_kept == 12 * 15 + 15
+
+
+def test_the_data_page_can_ask_whether_a_type_is_needed(tmp_path: Path) -> None:
+    plain = write_points_extract(tmp_path / "asb.csv")
+    packed = tmp_path / "asb.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert needs_crime_type(plain) and needs_crime_type(packed)
+    assert not needs_crime_type(write_gzip_month(tmp_path / "m.csv.gz"))
+    assert needs_crime_type(write_gzip_month(tmp_path / "n.csv.gz"), category="offence")
+    assert not needs_crime_type(tmp_path)  # a folder: read_policeuk's error names crime_type

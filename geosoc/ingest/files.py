@@ -20,7 +20,14 @@ import pandas as pd
 
 from geosoc.errors import InputFileError, Problem, SchemaError
 from geosoc.ingest.compressed import compression_of, plain_text
-from geosoc.ingest.sniff import DELIMITERS, SHOWN, file_error, sniff_text, split_line
+from geosoc.ingest.sniff import (
+    DELIMITERS,
+    SHOWN,
+    file_error,
+    sniff_delimiter,
+    sniff_text,
+    split_line,
+)
 from geosoc.ingest.spreadsheet import XLSX_SUFFIXES, read_xlsx_checked
 
 #: Files larger than this are parsed with the multi-threaded pyarrow engine (about 4x
@@ -32,12 +39,6 @@ def _header_fields(head: bytes, encoding: str, delimiter: str = ","
     """Return the header fields (split on ``delimiter``) and the raw first line."""
     first = head.split(b"\n", 1)[0].rstrip(b"\r").decode(encoding, errors="replace")
     return [f.strip() for f in split_line(first, delimiter)], first
-
-
-def sniff_delimiter(head: bytes, encoding: str = "utf-8-sig") -> str:
-    """Return a tab when the header line has more tabs than commas, else a comma."""
-    first = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
-    return "\t" if first.count("\t") > first.count(",") else ","
 
 
 def check_header(

@@ -176,3 +176,9 @@ def precheck(path: str | Path) -> None:
         sniff_text(path)
     else:
         check_head(path, read_head(path, kind, SNIFF_BYTES))
+
+
+def sniff_delimiter(head: bytes, encoding: str = "utf-8-sig") -> str:
+    """Return a tab when the header line has more tabs than commas, else a comma."""
+    first = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
+    return "\t" if first.count("\t") > first.count(",") else ","
