@@ -39,6 +39,17 @@ def ward_squares(offset_m: float = 0.0) -> gpd.GeoDataFrame:
                             crs="EPSG:27700")
 
 
+def ward_grid(n: int = 4, size_m: float = 500.0, *, east_m: float = 0.0,
+              prefix: str = "E059") -> gpd.GeoDataFrame:
+    """``n`` x ``n`` square wards of ``size_m`` (EPSG:4326), from (E0 + east_m, N0)."""
+    boxes = [box(E0 + east_m + i * size_m, N0 + j * size_m, E0 + east_m + (i + 1) * size_m,
+                 N0 + (j + 1) * size_m) for j in range(n) for i in range(n)]
+    codes = [f"{prefix}{k:05d}" for k in range(1, n * n + 1)]
+    frame = gpd.GeoDataFrame({"area_code": codes, "name": [f"Ward {c[-3:]}" for c in codes],
+                              "kind": "ward"}, geometry=boxes, crs="EPSG:27700")
+    return frame.to_crs("EPSG:4326").set_index("area_code")
+
+
 def points_bng(n: int, seed: int, *, width: float = 2000.0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` points in the patch, clustered in the first ward (a hot spot)."""
     rng = np.random.default_rng(seed)
@@ -89,9 +100,61 @@ def write_reduced_extract(path: Path, n: int = 150) -> Path:
     return path
 
 
+def write_multi_year_download(folder: Path, n_per_month: int = 15, *, years: int = 3,
+                              repeated: int = 4) -> Path:
+    """A published multi-year police.uk download, as data.police.uk ships it.
+
+    ``years`` x 12 month folders (2023-01 onwards) of ``*-street.csv``; ``repeated`` Crime
+    IDs of the first month are listed again in later months (one of them in five months), as
+    real downloads do.
+    """
+    months = [f"{2023 + m // 12}-{m % 12 + 1:02d}" for m in range(12 * years)]
+    first_ids: list[str] = []
+    for number, month in enumerate(months):
+        rows = police_rows(n_per_month, seed=10 + number)
+        rows["Month"] = month
+        rows["Crime ID"] = [f"{month}-{i:04d}" if t != "Anti-social behaviour" else ""
+                            for i, t in enumerate(rows["Crime type"])]
+        if number == 0:
+            first_ids = [i for i in rows["Crime ID"] if i][:repeated]
+        elif first_ids and number in (1, 2, 5, 9, 20):  # one id listed in five months
+            take = first_ids if number == 1 else first_ids[:1]
+            spot = rows.index[rows["Crime ID"] != ""][:len(take)]
+            rows.loc[spot, "Crime ID"] = take[:len(spot)]
+        path = folder / month / f"{month}-northtown-street.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows.to_csv(path, index=False)
+    return folder
+
+
+def write_gzip_month(path: Path, n: int = 120) -> Path:
+    """One month of police.uk street crime, gzip-compressed (``*.csv.gz``)."""
+    import gzip
+
+    rows = police_rows(n, seed=5)
+    path.write_bytes(gzip.compress(rows.to_csv(index=False).encode("utf-8")))
+    return path
+
+
+def write_points_extract(path: Path, n: int = 200) -> Path:
+    """A reduced extract of one crime type: month, longitude, latitude, location, LSOA code."""
+    rows = police_rows(n, seed=6)
+    rows[["Month", "Longitude", "Latitude", "Location", "LSOA code"]].rename(
+        columns={"Month": "month", "Longitude": "longitude", "Latitude": "latitude",
+                 "Location": "location", "LSOA code": "lsoa_code"}).to_csv(path, index=False)
+    return path
+
+
 def write_wards_gpkg(path: Path) -> Path:
     """Wards in EPSG:27700 with arbitrary column names (``ward_ref``, ``ward_label``)."""
     wards = ward_squares().rename(columns={"code": "ward_ref", "name": "ward_label"})
+    wards.to_file(path, driver="GPKG", layer="wards")
+    return path
+
+
+def write_ward_gpkg_plain(path: Path, offset_m: float = 0.0) -> Path:
+    """Wards as a GeoPackage with the plain names ``ward_code``/``ward_name`` (EPSG:27700)."""
+    wards = ward_squares(offset_m).rename(columns={"code": "ward_code", "name": "ward_name"})
     wards.to_file(path, driver="GPKG", layer="wards")
     return path
 
@@ -138,6 +201,24 @@ def write_population_xlsx(path: Path) -> Path:
     return path
 
 
+def write_ward_population_xlsx(path: Path, codes: tuple[str, ...] = WARD_CODES[:3]) -> Path:
+    """An ONS ward population workbook in common column names (``gss_code, ward,
+    population``) below a cover sheet and title rows; by default one ward is missing."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Cover"
+    book.active.append(["Ward-level population estimates (fictional, for tests)"])
+    data = book.create_sheet("Mid-2022 Ward 2022")
+    data.append(["Mid-2022 population estimates for wards"])
+    data.append([])
+    data.append(["gss_code", "ward", "population"])
+    for i, code in enumerate(codes):
+        data.append([code, WARD_NAMES[WARD_CODES.index(code)], 4000 + 10 * i])
+    book.save(path)
+    return path
+
+
 def write_imd(path: Path) -> Path:
     """IMD 2019 in plain contract columns for the three LSOAs."""
     pd.DataFrame({"lsoa_code": [f"E0190000{i}" for i in range(1, 4)],
@@ -169,4 +250,8 @@ def write_all(root: Path) -> Path:
     write_population_xlsx(root / "lsoa_population_2022.xlsx")
     write_imd(root / "imd2019.csv")
     write_fires_bng(root / "fires.csv")
+    write_multi_year_download(root / "police-2023-2025")
+    write_gzip_month(root / "2025-q2-northtown-street.csv.gz")
+    write_points_extract(root / "asb_points_2025.csv")
+    write_ward_population_xlsx(root / "ward_population_2022.xlsx")
     return root

@@ -138,15 +138,25 @@ CASES: dict[str, Case] = {
     "future months": (
         lambda t: read_policeuk(police(t, [police_row(month="2999-01")])), SchemaError,
         ["row 2", "column 'Month'", "future"]),
-    "duplicate Crime IDs across files": (
-        lambda t: read_policeuk(_duplicated_month(t)), SchemaError,
-        ["row 2", "column 'Crime ID'", "more than one file"]),
+    "the same month file twice (identical copies)": (
+        lambda t: read_policeuk(_duplicated_month(t)), InputFileError,
+        ["copy", "byte-for-byte identical", "2024-01", "remove one copy"]),
+    "the same month twice (a Crime ID listed for one month in two files)": (
+        lambda t: read_policeuk(_duplicated_month(t, edited=True)), SchemaError,
+        ["row 2", "column 'Crime ID'", "same month in another file", "read twice"]),
     "zip with path traversal": (
         lambda t: read_policeuk(zipped(t, {"../evil.csv": b"x\n"})), InputFileError,
         ["data.zip", "../evil.csv", "path traversal"]),
     "zip bomb": (
         lambda t: read_policeuk(zipped(t, {"big.csv": b"0" * 20_000_000})), InputFileError,
         ["data.zip", "big.csv", "zip bomb"]),
+    "zip of many mid-size one-line members (was an unhandled _csv.Error)": (
+        lambda t: read_policeuk(zipped(t, {f"m{i}.csv": b"%d" % i * 300_000
+                                           for i in range(12)})), InputFileError,
+        ["data.zip!m0.csv", "row 1", "300,000 bytes long", "header of column names"]),
+    "a 200 KB first line in a postcode folder": (
+        lambda t: read_postcodes(write(t / "pc.csv", ["x" * 200_000])),
+        InputFileError, ["pc.csv", "row 1", "200,000 bytes long"]),
     "VRT disguised as GeoJSON": (
         lambda t: read_boundaries(CORPUS / "disguised_vrt.geojson", kind="ward"),
         InputFileError, ["disguised_vrt.geojson", "VRT", "not opened"]),
@@ -213,11 +223,12 @@ def _utf16(tmp: Path, encoding: str = "utf-16") -> Path:
     return path
 
 
-def _duplicated_month(tmp: Path) -> Path:
+def _duplicated_month(tmp: Path, edited: bool = False) -> Path:
     for folder in ("2024-01", "copy"):
         (tmp / folder).mkdir()
+        extra = [police_row("other")] if edited and folder == "copy" else []
         police(tmp / folder, [police_row("dup1"), police_row("", crime_type="Anti-social "
-                                                             "behaviour")])
+                                                             "behaviour"), *extra])
     return tmp
 
 

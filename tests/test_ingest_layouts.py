@@ -26,7 +26,7 @@ from own_force_data import (
 from geosoc.cli import main
 from geosoc.errors import ConfigError, CRSError, SchemaError
 from geosoc.ingest import PointMapping, read_points, read_policeuk, read_population
-from geosoc.ingest.files import parse_delimiter
+from geosoc.ingest.sniff import parse_delimiter
 
 
 def run_json(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:

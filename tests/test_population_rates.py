@@ -90,10 +90,10 @@ def test_bad_population_files_name_file_row_column_and_fix(tmp_path: Path) -> No
     assert (2, "LSOA 2021 Code") in problems  # E01000001 twice
     assert all(p.file == str(bad) and p.fix for p in err.value.problems)
     wrong = tmp_path / "wrong.csv"
-    wrong.write_text("code,persons\nE01000001,3\n", encoding="utf-8")
+    wrong.write_text("zone,people\nE01000001,3\n", encoding="utf-8")  # code,persons reads
     with pytest.raises(SchemaError) as err:
         read_population(wrong)
-    assert "'code', 'persons'" in str(err.value.to_dict())
+    assert "'zone', 'people'" in str(err.value.to_dict())
     book = ons_lsoa_workbook(tmp_path / "pop.xlsx")
     from openpyxl import load_workbook
 
@@ -114,7 +114,9 @@ def test_rates_per_1000_with_small_population_flag() -> None:
     assert np.isnan(out.loc["C", "count_per_1000"])  # suppressed count: no rate
     assert np.isnan(out.loc["D", "count_per_1000"])  # no population: no rate
     assert out.loc["A", "harm_per_1000"] == 400.0
-    assert out["small_population"].tolist() == [False, True, False, True]
+    # D has no population: "not known" (NaN), not flagged as under 100 residents
+    assert out["small_population"].tolist() == [False, True, False, False]
+    assert np.isnan(out.loc["D", "population"])
     assert SMALL_POPULATION == 100
     assert out.index.equals(areas.index) and "population" not in areas.columns  # new frame
     assert rate_per_1000([5.0], [0]).tolist() == [pytest.approx(np.nan, nan_ok=True)]

@@ -40,7 +40,10 @@ def test_the_section_covers_every_layout() -> None:
     text = " ".join(" ".join(c) for c in readme_commands())
     for fragment in ("--kind policeuk", "--delimiter tab", "wards_27700.gpkg", "--code-field",
                      "wards_2013.geojson", "codepo/", "--kind postcodes", ".xlsx",
-                     "workspace backup", "workspace restore"):
+                     "workspace backup", "workspace restore", "police-2023-2025/",
+                     ".csv.gz", "--crime-type", "ward_population_2022.xlsx",
+                     "profile police-2023-2025/", "profile asb_points_2025.csv",
+                     "profile 2025-q2-northtown-street.csv.gz"):
         assert fragment in text, fragment
 
 
@@ -49,10 +52,19 @@ def test_every_readme_command_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     write_all(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GEOSOC_USER", "ana")
+    printed = {}
     for args in readme_commands():
         code = main(args)
         out, err = capsys.readouterr()
         assert code == 0, f"geosoc {' '.join(args)} exited {code}:\n{out}\n{err}"
+        printed[" ".join(args[:2])] = out + err
+    assert ("kept and counted 12: Crime ID also listed in another month"
+            in printed["ingest police-2023-2025/"])
+    assert "gzip-compressed" in printed["ingest 2025-q2-northtown-street.csv.gz"]
+    assert "200 rows read, 200 kept" in printed["ingest asb_points_2025.csv"]
+    assert ("1 of 4 wards have no population in this file"
+            in printed["ingest ward_population_2022.xlsx"])
+    assert "540 incidents" in printed["profile police-2023-2025/"]
     summary = json.loads((tmp_path / "profile" / "summary.json").read_text())
     assert summary["title"] == "Northtown CHB 2026: locality profile"
     assert summary["rows"]["rows_read"] > 0 and not summary["demo"]

@@ -68,14 +68,16 @@ def with_rates(frame: pd.DataFrame, population: pd.Series, *,
     pandas.DataFrame or geopandas.GeoDataFrame
         A new frame, same index and CRS: ``population`` (float, NaN where unknown),
         ``<column>_per_1000`` (per 1,000 residents; harm in days per 1,000) and
-        ``small_population`` (True under ``small_population`` residents or unknown).
+        ``small_population`` (True under ``small_population`` residents; False where the
+        population is not known: such an area reads "population not known", NaN
+        ``population``, not "under 100 residents").
     """
     pop = pd.to_numeric(population, errors="coerce")
     pop.index = pop.index.astype(str)
     values = pop.reindex(frame.index.astype(str)).to_numpy(dtype=float)
     out = add_rates(frame.assign(**{POPULATION: values}), POPULATION, per=1000,
                     columns=tuple(columns))
-    out[SMALL] = ~(values >= small_population)
+    out[SMALL] = values < small_population  # NaN (not known) is not small
     return out
 
 

@@ -32,6 +32,7 @@ from geosoc.assets.model import (
 )
 from geosoc.assets.osm import assets_from_osm
 from geosoc.errors import GeocodeError, InputFileError, Problem, SchemaError
+from geosoc.ingest.compressed import plain_name, plain_text
 from geosoc.schema import CRS_STORE, UK_BOUNDS_LONLAT
 
 #: Header spellings accepted for each record column.
@@ -242,8 +243,9 @@ def read_raw_assets(path: str | Path, *, format: str | None = None) -> pd.DataFr
         ``attrs["row_numbers"]`` holds each record's row (CSV) or feature number.
     """
     path = Path(path)
+    suffix = Path(plain_name(path)).suffix.lower()  # rows.csv.gz is a CSV
     fmt = (format or {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}
-           .get(path.suffix.lower(), "")).lower()
+           .get(suffix, "")).lower()
     if fmt not in ("csv", "geojson", "osm"):
         raise InputFileError("unknown asset file format", [Problem(
             f"cannot tell the format of '{path.name}'", file=str(path),
@@ -251,10 +253,11 @@ def read_raw_assets(path: str | Path, *, format: str | None = None) -> pd.DataFr
     if not path.is_file() or path.stat().st_size == 0:
         raise InputFileError("asset file is missing or empty",
                              [Problem("file is missing or empty", file=str(path))])
-    is_csv = path.suffix.lower() == ".csv"
+    is_csv = suffix == ".csv"
     try:
-        frame = (pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-                 if is_csv else _read_geojson(path))
+        with plain_text(path) as plain:  # gzip/bzip2 read decompressed
+            frame = (pd.read_csv(plain, dtype=str, keep_default_na=False,
+                                 encoding="utf-8-sig") if is_csv else _read_geojson(plain))
     except (UnicodeDecodeError, ValueError, OSError) as err:
         raise InputFileError("asset file cannot be read",
                              [Problem(str(err), file=str(path),

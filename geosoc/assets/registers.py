@@ -71,6 +71,11 @@ def _oruk_json(path: Path) -> pd.DataFrame:
     except (ValueError, UnicodeDecodeError) as err:
         raise _input_error(path, f"not valid JSON: {err}", "save the directory as UTF-8 "
                            "JSON (an Open Referral UK /services page)") from err
+    except RecursionError:
+        raise _input_error(path, "the JSON is nested too deeply to be read (an Open Referral "
+                           "services list is a few levels deep)", "download the services "
+                           "again from the directory's Open Referral API (/services pages), "
+                           "or give its CSV tables (a folder or .zip)") from None
     services = data.get("content", data.get("items", [data])) if isinstance(data, dict) else data
     if not isinstance(services, list) or not all(isinstance(s, dict) for s in services):
         raise _input_error(path, "no list of services found", "give the JSON list of "

@@ -43,10 +43,12 @@ def run_import(args: argparse.Namespace) -> int:
         user, role = acting_user(ws, args.user)
         stored = ws.operations.import_activities(args.site, raw, user=user, role=role,
                                                  source=str(args.file))
+    mapped = list(stored.attrs.get("mapped", []))
     summary = {"imported": len(stored), "site": args.site,
-               "by_pillar": stored["pillar"].value_counts().to_dict()}
+               "by_pillar": stored["pillar"].value_counts().to_dict(), "mapped": mapped}
     print(json.dumps(summary) if args.json else
-          f"imported {len(stored)} activities for {args.site}")
+          "\n".join([f"imported {len(stored)} activities for {args.site}",
+                     *(f"  activity type {m}" for m in mapped)]))
     return 0
 
 

@@ -12,14 +12,18 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geosoc import ingest
 from geosoc.cli import SUBCOMMANDS
 from geosoc.errors import ConfigError, Problem
-from geosoc.ingest import Ingested
-from geosoc.schema import AREA_KINDS
+
+if TYPE_CHECKING:  # the readers (pandas, GDAL) are imported once the input passed precheck
+    from geosoc.ingest import Ingested
 
 KINDS = ("policeuk", "points", "counts", "boundaries", "postcodes", "imd", "population")
+#: :data:`geosoc.schema.AREA_KINDS` (not imported here: ``geosoc.schema`` loads geopandas,
+#: and a refused ingest should answer at once; a test keeps the two equal).
+AREA_KINDS = ("ward", "lsoa", "lad", "postcode_sector", "postcode_district", "site", "custom")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,6 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name in ("area-code", "area-name", "count"):
         points.add_argument(f"--{name}", metavar="COLUMN",
                             help=f"counts: column holding the {name.replace('-', ' ')}")
+    points.add_argument("--crime-type", metavar="TYPE",
+                        help="policeuk: an extract without a crime type column; the one "
+                             "police.uk crime type of every row (e.g. 'Anti-social behaviour')")
     points.add_argument("--date-format", help="strftime format of --date (e.g. %%d/%%m/%%Y)")
     points.add_argument("--category-value", help="fixed category for every row")
     points.add_argument("--source", default=None,
@@ -99,14 +106,14 @@ def _unused_flags(args: argparse.Namespace) -> None:
     """Refuse mapping flags the chosen --kind does not read (never ignore a flag silently)."""
     used = {"points": {"lon", "lat", "easting", "northing", "postcode", "date", "category",
                        "id", "date_format", "category_value", "source", "postcodes", "within"},
-            "policeuk": {"id", "date", "lon", "lat", "category", "lsoa"},
+            "policeuk": {"id", "date", "lon", "lat", "category", "lsoa", "crime_type"},
             "counts": {"area_code", "area_name", "date", "category", "count", "source"},
             "boundaries": {"code_field", "name_field"},
             "imd": {"population"}, "postcodes": set(), "population": {"level"}}[args.kind]
     every = {"lon", "lat", "easting", "northing", "postcode", "date", "category", "id",
              "date_format", "category_value", "source", "postcodes", "lsoa", "area_code",
              "area_name", "count", "code_field", "name_field", "population", "within",
-             "level"}
+             "level", "crime_type"}
     wasted = sorted(f"--{n.replace('_', '-')}" for n in every - used if getattr(args, n, None))
     if wasted:
         raise ConfigError(f"{', '.join(wasted)} not used with --kind {args.kind}", [Problem(
@@ -137,9 +144,9 @@ def _within(args: argparse.Namespace) -> tuple[float, float, float, float] | Non
 
 
 def _read(args: argparse.Namespace) -> Ingested:
-    from geosoc.ingest.files import parse_delimiter
+    from geosoc import ingest
+    from geosoc.ingest.sniff import parse_delimiter
 
-    _unused_flags(args)
     delimiter = parse_delimiter(args.delimiter)
     if args.kind == "points":
         missing = [f"--{n}" for n in ("date", "source") if not getattr(args, n)]
@@ -179,7 +186,8 @@ def _read(args: argparse.Namespace) -> Ingested:
     if args.kind == "policeuk":
         columns = {k: getattr(args, k) for k in ("id", "date", "lon", "lat", "category",
                                                  "lsoa") if getattr(args, k)}
-        return ingest.read_policeuk(args.path, columns=columns, delimiter=delimiter)
+        return ingest.read_policeuk(args.path, columns=columns, delimiter=delimiter,
+                                    crime_type=args.crime_type)
     if args.kind == "imd":
         return ingest.read_imd(args.path, delimiter=delimiter, sheet=args.sheet,
                                population=args.population)
@@ -251,6 +259,25 @@ def _store(args: argparse.Namespace, result: Ingested, sharing: object | None = 
             "cube_rows": meta["cube"]["rows"] if "cube" in meta else None}
 
 
+def _population_gaps(args: argparse.Namespace, result: Ingested) -> None:
+    """Warn (stderr and a report note) when stored areas have no population in the file."""
+    if args.workspace is None or not args.workspace.is_file():
+        return
+    import sys
+
+    from geosoc.ingest.population import population_gaps
+    from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import load_areas
+
+    with Workspace.open(args.workspace, create=False) as ws:
+        layers = {k: load_areas(ws, k, required=False) for k in ("ward", "lsoa")}
+    for kind, areas in layers.items():
+        gap = None if areas is None else population_gaps(result.data, areas, kind)
+        if gap:
+            result.report.note(gap)
+            print(f"warning: {gap}", file=sys.stderr, flush=True)
+
+
 def _check_drops(args: argparse.Namespace, result: Ingested) -> None:
     """Warn loudly on stderr above --max-drop rows dropped; refuse with --strict."""
     import sys
@@ -271,8 +298,15 @@ def run(args: argparse.Namespace) -> int:
         from geosoc.workspace.acting import require_analyst
 
         require_analyst(args.workspace, args.user, "store datasets")
+    from geosoc.ingest.sniff import parse_delimiter, precheck
+
+    _unused_flags(args)
+    parse_delimiter(args.delimiter)
+    precheck(args.path)  # a missing, empty or binary file is refused before pandas loads
     sharing = _check_store_args(args)
     result = _read(args)  # a rejected file raises here, before the workspace is touched
+    if args.kind == "population":
+        _population_gaps(args, result)
     _check_drops(args, result)
     stored = _store(args, result, sharing) if args.workspace is not None else None
     if args.json:

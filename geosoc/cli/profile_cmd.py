@@ -45,12 +45,6 @@ WARN_SHARE = 0.05
 MARKING = "OFFICIAL-SENSITIVE"
 #: Marking of every output built from the fictional demo town.
 DEMO_MARKING = "DEMO — fictional data"
-#: What to pass when no data is given (named flags).
-NO_DATA_FIX = ("pass police.uk files or folders (geosoc profile 2024-01/ --areas "
-               "ward=wards.gpkg --out DIR), --workspace W (datasets stored with geosoc "
-               "ingest), or --demo for the fictional demo town")
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``profile`` subcommand to ``subparsers``."""
     parser = subparsers.add_parser(
@@ -111,6 +105,10 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--{name}", metavar="COLUMN",
                             help=f"police.uk files: column holding the {name} when not named "
                                  "as police.uk names it")
+    parser.add_argument("--crime-type", metavar="TYPE",
+                        help="police.uk files without a crime type column (a reduced "
+                             "extract): the one crime type of every row, e.g. "
+                             "'Anti-social behaviour'")
     parser.add_argument("--workspace", type=Path,
                         help="use this workspace's stored datasets (police and partners)")
     parser.add_argument("--demo", action="store_true",
@@ -183,18 +181,9 @@ def load_data(args: argparse.Namespace, account: RowAccount, *, geometry: bool =
     import pandas as pd
 
     from geosoc import ingest
+    from geosoc.cli.profile_checks import check_sources
 
-    given = [flag for flag, on in (("INPUT files", bool(args.inputs)),
-                                   ("--workspace", args.workspace is not None),
-                                   ("--demo", args.demo)) if on]
-    if len(given) > 1:
-        raise ConfigError("give one source of data", [Problem(
-            f"{' and '.join(given)} were given together", column="--workspace",
-            fix="give INPUT files, or --workspace W, or --demo")])
-    if not given:
-        raise ConfigError("no data given: geosoc does not fall back to the demo town",
-                          [Problem("no INPUT files, no --workspace and no --demo",
-                                   column="INPUT", fix=NO_DATA_FIX)])
+    check_sources(args)
     areas = read_areas(args)
     if args.workspace is not None:
         from geosoc.ingest.accounting import add_stored_reports
@@ -232,7 +221,7 @@ def load_data(args: argparse.Namespace, account: RowAccount, *, geometry: bool =
     if parquet_inputs(args.inputs):
         account.notes.append("Parquet dataset read by the engine (no police.uk checks)")
         return None, areas, {"demo": False, "title": None, "source": ", ".join(args.inputs)}
-    from geosoc.ingest.files import parse_delimiter
+    from geosoc.ingest.sniff import parse_delimiter
 
     columns = {k: getattr(args, k) for k in ("id", "date", "lon", "lat", "category", "lsoa")
                if getattr(args, k)}
@@ -240,7 +229,7 @@ def load_data(args: argparse.Namespace, account: RowAccount, *, geometry: bool =
     frames = []
     for path in args.inputs:
         result = ingest.read_policeuk(path, columns=columns, delimiter=delimiter,
-                                      geometry=geometry)
+                                      geometry=geometry, crime_type=args.crime_type)
         account.add_report(result.report)
         frames.append(result.data)
     incidents = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -332,6 +321,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--scheduler is for the dask engine", [Problem(
             f"--scheduler {args.scheduler} was given with --engine {args.engine}",
             column="--scheduler", fix="add --engine dask, or leave out --scheduler")])
+    from geosoc.cli.profile_checks import check_sources
+
+    check_sources(args)  # a refusal answers before the analysis modules load
     warm = threading.Thread(target=_import_analysis, name="geosoc-imports", daemon=True)
     warm.start()
     from geosoc.ingest.accounting import RowAccount
@@ -340,6 +332,10 @@ def run(args: argparse.Namespace) -> int:
     actor = resolve_actor(args.workspace, args.user)
     account = RowAccount()
     incidents, areas, data = load_data(args, account, geometry=False, role=actor.role)
+    from geosoc.cli.profile_checks import nothing_kept
+
+    if incidents is not None and len(incidents) == 0:
+        raise nothing_kept(account)
     warm.join()
     from geosoc.cli.partner_outputs import partner_lines
     from geosoc.cli.profile_outputs import months_asked, partner_and_contribution, write_profile
@@ -350,6 +346,8 @@ def run(args: argparse.Namespace) -> int:
     if incidents is None:  # a Parquet dataset: every row was read by the engine
         account.rows_read = int(profile.parameters.get("incidents_in", 0))
     profile_account(account, profile)
+    if int(profile.cells["count"].sum()) == 0:
+        raise nothing_kept(account)
     report_account(account, args, quiet=args.json)
     keys = profile.keys
     profile, marking = disclose_for(profile, actor.role, incidents)
@@ -395,6 +393,8 @@ def run(args: argparse.Namespace) -> int:
     for kind, frame in profile.areas.items():
         print(f"  {kind}: {len(frame):,} areas holding "
               f"{profile.table_totals.get(f'areas_{kind}', 0):,} incidents")
+    if profile.parameters.get("study_area"):
+        print(f"  note: {profile.parameters['study_area']}")
     for line in partner_lines(partner, actor.role, months_asked(args, incidents)):
         print(line)
     print("Hotspot bins (units):\n" + counts.to_string())

@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geosoc.aggregate.cells import cover_area, h3_ints_to_str, h3_strs_to_int
+from geosoc.aggregate.cells import cell_centres, cover_area, h3_ints_to_str, h3_strs_to_int
 from geosoc.aggregate.tables import build_area_index
 from geosoc.engine.cube import (
     HARM_SCALE,
@@ -48,7 +48,12 @@ from geosoc.hotspots.profile_result import (
     Progress,
     profile_statistics,
 )
-from geosoc.hotspots.study_area import hull_candidates, study_area
+from geosoc.hotspots.study_area import (
+    areas_in_data_cover,
+    data_cover,
+    hull_candidates,
+    study_area,
+)
 from geosoc.schema import CATEGORY, COUNT, H3, HARM, LAT, LON, MONTH, SOURCE
 
 
@@ -219,16 +224,23 @@ def aggregates_from_part(part: ProfilePart, spec: CubeSpec,
     """Turn a combined :class:`ProfilePart` into the statistics' aggregates.
 
     Cells are the zero-filled cover (EPSG:4326) of the areas' union, or of the incident hull
-    buffered by 1e-3 degrees; areas are zero-filled per layer; the monthly totals and the
-    panel count the incidents inside the cover, as the in-memory profile does.
+    buffered by 1e-3 degrees; areas are zero-filled per layer, keeping only the areas in the
+    data's cover (:func:`geosoc.hotspots.study_area.areas_in_data_cover`, computed from the
+    chosen incidents' cells); the monthly totals and the panel count the incidents inside
+    the cover, as the in-memory profile does.
     """
     areas = dict(areas or {})
     chosen, dropped = _filter_cube(part.cube, months, categories, sources)
     _check_weights(chosen, spec, unknown)
     resolution = spec.resolution
-    cover = cover_area(study_area(areas, None if areas else part.hull), resolution)
-    cover_ids = h3_strs_to_int(cover.index.to_numpy())
     sums = cube_cells(chosen, resolution)
+    layer_sums = {kind: cube_areas(chosen, spec.layer_sizes(), layer)
+                  for layer, kind in enumerate(areas)}
+    rule = areas_in_data_cover(areas, {k: v[COUNT].to_numpy() for k, v in layer_sums.items()},
+                               data_cover(*cell_centres(sums.index.to_numpy(dtype=np.uint64)),
+                                          sums[COUNT].to_numpy()) if areas else None)
+    cover = cover_area(study_area(rule.apply(areas), None if areas else part.hull), resolution)
+    cover_ids = h3_strs_to_int(cover.index.to_numpy())
     at = _positions(cover_ids, sums.index.to_numpy(dtype=np.uint64))
     inside = at >= 0
     cells = cover.copy()
@@ -247,17 +259,17 @@ def aggregates_from_part(part: ProfilePart, spec: CubeSpec,
             dropped[reason] = n
     in_cover = chosen[_positions(cover_ids, chosen["h3"].to_numpy(dtype=np.uint64)) >= 0]
     totals = {}
-    for layer, (kind, frame) in enumerate(areas.items()):
-        sums_area = cube_areas(chosen, spec.layer_sizes(), layer)
+    for kind, frame in areas.items():
         out = frame.copy()
-        out[COUNT] = sums_area[COUNT].to_numpy()
-        out[HARM] = sums_area[HARM].to_numpy()
-        totals[kind] = out
+        out[COUNT] = layer_sums[kind][COUNT].to_numpy()
+        out[HARM] = layer_sums[kind][HARM].to_numpy()
+        totals[kind] = out if rule.keep[kind].all() else out[rule.keep[kind]]
     monthly = cube_months(in_cover)
     return ProfileAggregates(
         cells=cells, areas=totals, monthly=monthly,
         panel=lambda freq: _panel(in_cover, cells.index, freq), dropped=dropped, lost=lost,
-        incidents_in=part.rows, incidents_used=int(chosen[COUNT].sum()))
+        incidents_in=part.rows, incidents_used=int(chosen[COUNT].sum()),
+        notes=tuple(rule.notes))
 
 
 def profile_from_part(part: ProfilePart, spec: CubeSpec,

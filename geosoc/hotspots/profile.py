@@ -27,8 +27,13 @@ from geosoc.hotspots.profile_result import (
     Progress,
     profile_statistics,
 )
-from geosoc.hotspots.study_area import hull_candidates, study_area
-from geosoc.schema import CATEGORY, H3, LAT, LON, MONTH, SOURCE
+from geosoc.hotspots.study_area import (
+    areas_in_data_cover,
+    data_cover,
+    hull_candidates,
+    study_area,
+)
+from geosoc.schema import CATEGORY, COUNT, H3, LAT, LON, MONTH, SOURCE
 
 __all__ = ["BINS", "MEASURES", "LocalityProfile", "Progress", "build_profile"]
 
@@ -126,9 +131,13 @@ def build_profile(
     chosen = _filter(incidents, months, categories, sources, dropped)
     weighted = apply_harm_weights(chosen, weights, scheme=scheme, unknown=unknown)
     report(0.15, f"covering the study area with H3 resolution {resolution} cells")
-    hull = None if areas else hull_candidates(weighted[LON].to_numpy(dtype=float),
-                                              weighted[LAT].to_numpy(dtype=float))
-    cover = cover_area(study_area(areas, hull), resolution)
+    lon, lat = weighted[LON].to_numpy(dtype=float), weighted[LAT].to_numpy(dtype=float)
+    hull = None if areas else hull_candidates(lon, lat)
+    totals = {kind: harm_by_area(weighted, frame) for kind, frame in areas.items()}
+    rule = areas_in_data_cover(areas, {k: v[COUNT].to_numpy() for k, v in totals.items()},
+                               data_cover(lon, lat) if areas else None)
+    totals = rule.apply(totals)
+    cover = cover_area(study_area(rule.apply(areas), hull), resolution)
     cells = harm_by_cell(weighted, resolution, cover=cover)
     lost = {"outside_cover": int(cells.attrs.get("outside_count", 0)),
             "unlocated": int(cells.attrs.get("unlocated_count", 0))}
@@ -140,11 +149,11 @@ def build_profile(
                                          weighted[LAT].to_numpy(dtype=float), resolution))
     located = weighted.assign(**{H3: ids})
     located = located[located[H3].isin(cells.index)]
-    totals = {kind: harm_by_area(weighted, frame) for kind, frame in areas.items()}
     aggregates = ProfileAggregates(
         cells=cells, areas=totals, monthly=harm_by_month(located.drop(columns=H3)),
         panel=lambda freq: to_panel(located, H3, freq, ids=cells.index), dropped=dropped,
-        lost=lost, incidents_in=len(incidents), incidents_used=len(weighted))
+        lost=lost, incidents_in=len(incidents), incidents_used=len(weighted),
+        notes=tuple(rule.notes))
     parameters = {"resolution": resolution, "scheme": scheme, "months": months,
                   "categories": categories, "sources": sources}
     return profile_statistics(aggregates, permutations=permutations,

@@ -127,6 +127,8 @@ class ProfileAggregates:
         ``outside_cover`` and ``unlocated`` counts of the cell table.
     incidents_in, incidents_used : int
         Incidents given, and left after the month/category/source filters.
+    notes : tuple of str
+        How the study area was chosen (areas left out by the data's cover rule).
     """
 
     cells: gpd.GeoDataFrame
@@ -137,6 +139,7 @@ class ProfileAggregates:
     lost: dict[str, int]
     incidents_in: int
     incidents_used: int
+    notes: tuple[str, ...] = ()
 
 
 def bin_counts(layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -224,6 +227,8 @@ def profile_statistics(
             "incidents_in": aggregates.incidents_in,
             "incidents_used": aggregates.incidents_used, **aggregates.lost,
             "dropped": dict(aggregates.dropped)}
+    if aggregates.notes:
+        used["study_area"] = " ".join(aggregates.notes)
     return LocalityProfile(cells=cells, areas=areas, monthly=monthly,
                            concentration=concentration, emerging=emerging,
                            hotspot_counts=counts, parameters=used, table_totals=totals)

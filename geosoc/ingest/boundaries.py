@@ -6,8 +6,13 @@ Inputs: a GeoJSON, a GeoPackage, a zipped ESRI shapefile, or a folder of such fi
 
 Decisions: invalid polygons (self-intersections, bow-ties) are **repaired** with
 ``shapely.make_valid`` keeping the polygonal parts, and the report names them; a feature
-with no area left after repair is an error. Features sharing a code are dissolved into one
-area (noted). Files in one folder must share a CRS (else :class:`CRSError`).
+with no area left after repair is an error. The code and name values are checked
+(:mod:`geosoc.ingest.boundary_codes`): swapped fields, names as codes, codes of another area
+kind than asked and one code on areas of different names are errors with the fix. Features
+sharing code and name are dissolved into one area (noted). Files in one folder must share a
+CRS (else :class:`CRSError`). Fields are detected: ONS ``WD22CD``/``WD22NM``,
+``LSOA11CD``/``LSOA21CD``..., then ``ward_code``/``ward_name`` (``lsoa_code``...), then
+``GSS_CODE``/``AREA_CODE``/``CODE`` and ``NAME``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import shapely
 from geosoc import schema
 from geosoc.errors import ConfigError, CRSError, InputFileError, Problem, SchemaError
 from geosoc.ingest.archives import local_input
+from geosoc.ingest.boundary_codes import check_code_values, shared_codes
 from geosoc.ingest.geometry import polygonal_parts
 from geosoc.ingest.report import Ingested, IngestReport
 from geosoc.ingest.vector import ALLOWED_SUFFIXES, check_vector_file
@@ -34,8 +40,10 @@ _KIND_PREFIXES = {
     "lsoa": ("LSOA",),
     "lad": ("LAD", "LTLA", "UTLA"),
 }
-_GENERIC_CODES = ("GSS_CODE", "AREA_CODE", "CODE")
-_GENERIC_NAMES = ("NAME", "AREA_NAME")
+_GENERIC_CODES = ("GSS_CODE", "AREA_CODE", "CODE", "ONS_CODE", "GEOGRAPHY_CODE")
+_GENERIC_NAMES = ("NAME", "AREA_NAME", "GEOGRAPHY_NAME")
+#: Plain per-kind field names (``ward_code``/``ward_name``...), matched ignoring case.
+_KIND_FIELDS = {"ward": ("WARD",), "lsoa": ("LSOA",), "lad": ("LAD", "LA", "LOCAL_AUTHORITY")}
 _ONS_CODE = re.compile(r"^([A-Z]+)\d{2}CD$", re.IGNORECASE)
 
 
@@ -54,8 +62,10 @@ def _code_field(fields: list[str], kind: str) -> str | None:
     ons = [f for f in fields if _ONS_CODE.match(f)]
     preferred = [f for f in ons if _ONS_CODE.match(f).group(1).upper()
                  in _KIND_PREFIXES.get(kind, ())]
+    plain = [upper[f"{k}_CODE"] for k in _KIND_FIELDS.get(kind, ()) if f"{k}_CODE" in upper]
     generic = [upper[g] for g in _GENERIC_CODES if g in upper]
-    return next(iter(preferred + generic + ons), None)
+    others = [upper[u] for u in upper if u.endswith("_CODE") and upper[u] not in plain]
+    return next(iter(preferred + plain + generic + ons + others), None)
 
 
 def _name_field(fields: list[str], code: str) -> str | None:
@@ -64,6 +74,8 @@ def _name_field(fields: list[str], code: str) -> str | None:
         candidate = code[:-2] + ("NM" if code[-2:].isupper() else "nm")
         if candidate.upper() in upper:
             return upper[candidate.upper()]
+    if code.upper().endswith("_CODE") and code.upper()[:-5] + "_NAME" in upper:
+        return upper[code.upper()[:-5] + "_NAME"]
     return next((upper[n] for n in _GENERIC_NAMES if n in upper), None)
 
 
@@ -181,6 +193,8 @@ def read_boundaries(
             f"feature {int(n)} has no area code", file=f, row=int(n), column=code,
             fix="fill in the code or remove the feature")
             for f, n in zip(bad["_file"], bad["_feature"], strict=True)])
+    check_code_values(raw, code, name, kind, str(given), report.notes)
+    shared_codes(raw, name, str(given), code)
     geoms = _repair(raw.geometry.to_numpy(), raw, report)
     areas = gpd.GeoDataFrame({
         schema.AREA_CODE: raw["_code"].to_numpy(),

@@ -10,10 +10,13 @@ the one that puts most points in the expected place, with the flag that fixes it
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from pyproj import Transformer
 
+from geosoc import schema
 from geosoc.errors import Problem
 from geosoc.ingest.checks import bng_to_lonlat
+from geosoc.ingest.report import IngestReport
 from geosoc.schema import CRS_STORE, UK_BOUNDS_LONLAT
 
 #: Share of located points that must lie in the expected place for a layout to be accepted.
@@ -139,3 +142,20 @@ def coordinate_layout_problem(
                    column=f"{xflag}/{yflag}",
                    fix=f"check which columns {xflag} and {yflag} name, the sign of the "
                    "longitude, and the CRS the partner exported")
+
+
+def note_far_points(out: pd.DataFrame, report: IngestReport, far_m: float) -> None:
+    """Note points kept but more than ``far_m`` metres from the median location.
+
+    Distances use an equirectangular approximation (metres), ample for a 50 km threshold.
+    """
+    if out.empty:
+        return
+    lon, lat = out[schema.LON].to_numpy(), out[schema.LAT].to_numpy()
+    lon0, lat0 = np.median(lon), np.median(lat)
+    dx = (lon - lon0) * 111_320.0 * np.cos(np.radians(lat0))
+    dy = (lat - lat0) * 110_540.0
+    n = int((np.hypot(dx, dy) > far_m).sum())
+    if n:
+        report.note(f"{n} point(s) lie more than {far_m / 1000:.0f} km from the median "
+                    "location (kept; police.uk snaps some locations far away)")

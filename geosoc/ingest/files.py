@@ -4,137 +4,41 @@
 binary, UTF-16 and single-giant-line files before pandas sees them, tries UTF-8 (with or
 without a byte-order mark) and falls back to Windows-1252 with a note, and tells the user
 when the file is split on another delimiter than the one asked for (a tab-separated file is
-recognised and read as such, with a note). Excel ``.xlsx`` workbooks are read through
-:mod:`geosoc.ingest.spreadsheet`. All columns are read as strings (``""`` for blanks) so each
-reader can report exactly which cells fail to parse.
+recognised and read as such, with a note). Gzip and bzip2 files (``.csv.gz``, ``.csv.bz2``,
+recognised by content) are read decompressed (:mod:`geosoc.ingest.compressed`). Excel
+``.xlsx`` workbooks are read through :mod:`geosoc.ingest.spreadsheet`. All columns are read
+as strings (``""`` for blanks) so each reader can report exactly which cells fail to parse.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from geosoc.errors import ConfigError, InputFileError, Problem, SchemaError
+from geosoc.errors import InputFileError, Problem, SchemaError
+from geosoc.ingest.compressed import compression_of, plain_text
+from geosoc.ingest.sniff import (
+    DELIMITERS,
+    SHOWN,
+    file_error,
+    sniff_delimiter,
+    sniff_text,
+    split_line,
+)
 from geosoc.ingest.spreadsheet import XLSX_SUFFIXES, read_xlsx_checked
 
-#: Largest CSV accepted, in bytes.
-MAX_FILE_BYTES = 4 * 1024**3
-#: Bytes inspected to sniff encoding, binary content and line length.
-SNIFF_BYTES = 1024**2
 #: Files larger than this are parsed with the multi-threaded pyarrow engine (about 4x
 #: faster than the C engine when every column is read as text); smaller ones with the C
 #: engine, which starts faster.
 PYARROW_BYTES = 1024**2
-_DELIMITERS = (",", ";", "\t", "|")
-#: Names accepted for ``--delimiter`` (besides the character itself).
-DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "semicolon": ";", "pipe": "|"}
-_SHOWN = {",": "comma ','", "\t": "tab", ";": "semicolon ';'", "|": "pipe '|'"}
-
-
-def parse_delimiter(text: str | None) -> str | None:
-    """Return the delimiter character for ``text`` (``"tab"``, ``";"``...), None for auto.
-
-    Raises
-    ------
-    ConfigError
-        Naming ``--delimiter`` when ``text`` is not one character or a known name.
-    """
-    if text is None or text == "":
-        return None
-    value = DELIMITER_NAMES.get(text.lower(), text)
-    if len(value) != 1 or value in "\"\r\n":
-        raise ConfigError(f"invalid delimiter {text!r}", [Problem(
-            f"--delimiter {text!r} is not a single character", column="--delimiter",
-            fix="use --delimiter tab, comma, semicolon, pipe or one character such as ';'")])
-    return value
-_MAGIC = {
-    b"PK\x03\x04": "a zip archive or Excel .xlsx workbook (name it .xlsx to read it)",
-    b"\xd0\xcf\x11\xe0": "an old Excel .xls / Office document",
-    b"%PDF": "a PDF document",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"SQLite format 3\x00": "a SQLite database / GeoPackage",
-    b"PAR1": "a Parquet file",
-}
-
-
-def _fail(path: Path, summary: str, message: str, fix: str) -> InputFileError:
-    return InputFileError(f"{path.name}: {summary}", [Problem(message, file=str(path), fix=fix)])
-
-
-def _looks_utf16(head: bytes) -> bool:
-    """Return True when one byte of each pair is almost always NUL (BOM-less UTF-16)."""
-    even, odd = head[0:400:2], head[1:400:2]
-    if len(odd) < 20:
-        return False
-    zeros = sorted((even.count(0) / len(even), odd.count(0) / len(odd)))
-    return zeros[1] > 0.8 and zeros[0] < 0.05
-
-
-def sniff_text(path: Path) -> bytes:
-    """Check that ``path`` looks like a line-based text file and return its first bytes.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        The file to check.
-
-    Returns
-    -------
-    bytes
-        Up to :data:`SNIFF_BYTES` bytes from the start of the file.
-
-    Raises
-    ------
-    InputFileError
-        If the file is missing, empty, too large, binary, UTF-16/32, or has no line break
-        in its first megabyte.
-    """
-    if not path.is_file():
-        raise _fail(path, "not found", "no such file", "check the path and spelling")
-    size = path.stat().st_size
-    if size == 0:
-        raise _fail(path, "empty file", "the file is empty (0 bytes)",
-                    "export the data again; the download or save may have failed")
-    if size > MAX_FILE_BYTES:
-        raise _fail(path, "file too large", f"{size:,} bytes (limit {MAX_FILE_BYTES:,})",
-                    "split the file (for example by month) and ingest the parts")
-    with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
-        raise _fail(path, "UTF-16 text", "the file is UTF-16 encoded text, not UTF-8",
-                    "save it as 'CSV UTF-8 (comma delimited)' (Excel) or re-encode to UTF-8")
-    for magic, what in _MAGIC.items():
-        if head.startswith(magic):
-            raise _fail(path, "not a text file", f"the file is {what}, not a CSV",
-                        "export the data as CSV (comma-separated text) and ingest that")
-    if b"\x00" in head:
-        raise _fail(path, "binary file", "the file contains binary (NUL) bytes, not CSV text",
-                    "export the data as CSV (comma-separated text) and ingest that")
-    if len(head) == SNIFF_BYTES and b"\n" not in head and b"\r" not in head:
-        raise _fail(path, "no line breaks",
-                    f"no line break in the first {SNIFF_BYTES:,} bytes: not a row-per-line CSV",
-                    "check the file is a CSV with one record per line")
-    return head
-
-
 def _header_fields(head: bytes, encoding: str, delimiter: str = ","
                    ) -> tuple[list[str], str]:
     """Return the header fields (split on ``delimiter``) and the raw first line."""
     first = head.split(b"\n", 1)[0].rstrip(b"\r").decode(encoding, errors="replace")
-    fields = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
-    return [f.strip() for f in fields], first
-
-
-def sniff_delimiter(head: bytes, encoding: str = "utf-8-sig") -> str:
-    """Return a tab when the header line has more tabs than commas, else a comma."""
-    first = head.split(b"\n", 1)[0].decode(encoding, errors="replace")
-    return "\t" if first.count("\t") > first.count(",") else ","
+    return [f.strip() for f in split_line(first, delimiter)], first
 
 
 def check_header(
@@ -175,14 +79,14 @@ def check_header(
     missing = [c for c in required if c not in fields]
     if not missing and (required or len(fields) > 1):
         return fields
-    counts = {d: first.count(d) for d in (*_DELIMITERS, delimiter)}
+    counts = {d: first.count(d) for d in (*DELIMITERS, delimiter)}
     best = max(counts, key=counts.__getitem__)
     if best != delimiter and counts[best] > counts[delimiter]:
         name = {"\t": "tab", ";": "';'", "|": "'|'", ",": "comma"}[best]
         raise InputFileError(
             f"{path.name}: wrong delimiter",
-            [Problem(f"the header is separated by {_SHOWN[best]}, not by "
-                     f"{_SHOWN.get(delimiter, repr(delimiter))}",
+            [Problem(f"the header is separated by {SHOWN[best]}, not by "
+                     f"{SHOWN.get(delimiter, repr(delimiter))}",
                      file=str(path), row=1, column="--delimiter",
                      fix=f"add --delimiter {name} (library: delimiter={best!r}), or save the "
                      "file as comma-separated CSV")],
@@ -261,6 +165,18 @@ def read_csv_checked(
     path = Path(path)
     if path.suffix.lower() in XLSX_SUFFIXES and path.is_file():
         return _read_workbook(path, required, header, names, notes, sheet)
+    with plain_text(path) as plain:
+        if plain != path and notes is not None:
+            notes.append(f"{path.name} is {compression_of(path)}-compressed; read it "
+                         "decompressed")
+        return _read_plain(plain, required=required, header=header, names=names, notes=notes,
+                           delimiter=delimiter, flags=flags, skip=skip)
+
+
+def _read_plain(path: Path, *, required: Sequence[str], header: bool,
+                names: Sequence[str] | None, notes: list[str] | None, delimiter: str | None,
+                flags: Mapping[str, str] | None, skip: Collection[str]) -> pd.DataFrame:
+    """:func:`read_csv_checked` of an uncompressed text file."""
     head = sniff_text(path)
     if delimiter is None:
         delimiter = sniff_delimiter(head)
@@ -278,7 +194,7 @@ def read_csv_checked(
             if notes is not None:
                 notes.append(f"{path.name} is not UTF-8; read it as Windows-1252 (cp1252)")
     except pd.errors.EmptyDataError as err:
-        raise _fail(path, "no data", "the file has no columns or rows",
+        raise file_error(path, "no data", "the file has no columns or rows",
                     "export the data again with a header row and data rows") from err
     except pd.errors.ParserError as err:
         line = re.search(r"line (\d+)", str(err))
@@ -287,7 +203,7 @@ def read_csv_checked(
             row=int(line.group(1)) if line else None,
             fix="check for stray delimiters or unbalanced quotes on this row")]) from err
     if frame.empty:
-        raise _fail(path, "no data rows", "the file has a header but no data rows",
+        raise file_error(path, "no data rows", "the file has a header but no data rows",
                     "export the data again; check the date range or filters used")
     frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
     return frame
@@ -312,7 +228,7 @@ def _read_workbook(path: Path, required: Sequence[str], header: bool,
 def _kept_columns(head: bytes, delimiter: str, skip: Collection[str]) -> list[str] | None:
     """Header names to parse (those not in ``skip``); ``None``: parse every column."""
     first = head.decode("utf-8-sig", errors="replace").splitlines()[:1]
-    fields = next(csv.reader(first, delimiter=delimiter), []) if first else []
+    fields = split_line(first[0], delimiter) if first else []
     kept = [f for f in fields if f.strip() not in skip]
     if len(kept) == len(fields) or len(set(fields)) != len(fields) or not kept:
         return None

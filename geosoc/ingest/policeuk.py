@@ -9,11 +9,13 @@ Decisions (documented for users in the report):
   the user cannot fix the file. Points inside the UK but over 50 km from the median location
   are kept and mentioned in a note.
 - A Crime ID repeated *within one monthly file* is normal police.uk output (one crime
-  listed at several locations or with several outcomes): every row is kept and a note says
-  how many. A Crime ID found in *more than one file* is an error (the same month was
-  ingested twice, or files overlap).
-- Unknown crime types, cross-file duplicate Crime IDs, unreadable coordinates, bad or
-  future months are errors: they mean the file is not what it claims to be.
+  listed at several locations or with several outcomes): every row is kept and counted. A
+  Crime ID listed in *another month* is normal too (police.uk re-lists some crimes in a
+  later month): every row is kept as published, counted in the report and named in a note.
+  Two files listing mostly the same Crime IDs for the same month, or two identical files,
+  are an error: the same month was read twice (:mod:`geosoc.ingest.repeats`).
+- Unknown crime types, a month read twice, unreadable coordinates, bad or future months
+  are errors: they mean the file is not what it claims to be.
 - When *most* located points fall outside the UK, the columns are mis-mapped (swapped, or
   metres in degree columns): that is an error naming the likely mix-up
   (:mod:`geosoc.ingest.coords`), not a drop.
@@ -21,7 +23,11 @@ Decisions (documented for users in the report):
   underscores (``crime_type`` is ``Crime type``), any column can be named with a mapping
   (``--date``, ``--lon``, ``--lat``, ``--category``, ``--id``, ``--lsoa`` on the command
   line), ``Crime ID`` may be absent (every id then ``""``), crime types are matched ignoring
-  case, and a tab-separated file is read as such.
+  case, and a tab-separated file is read as such. An extract without a crime type column
+  (month, longitude, latitude, maybe location and LSOA code) names its one type for the
+  whole file with ``crime_type=`` (``--crime-type "Anti-social behaviour"``).
+- Files may be gzip or bzip2 compressed (``.csv.gz``, ``.csv.bz2``), inside a folder or zip
+  too.
 """
 
 from __future__ import annotations
@@ -34,21 +40,36 @@ import numpy as np
 import pandas as pd
 
 from geosoc import schema
-from geosoc.errors import CRSError, InputFileError, Problem, SchemaError
+from geosoc.errors import (
+    ConfigError,
+    CRSError,
+    GeosocError,
+    InputFileError,
+    Problem,
+    SchemaError,
+)
 from geosoc.ingest.archives import local_input
 from geosoc.ingest.checks import (
     FILE,
     ROW,
-    duplicate_ids,
-    encode,
     future_months,
     numeric,
     outside_uk,
     parse_months,
     row_problems,
 )
-from geosoc.ingest.coords import coordinate_layout_problem
+from geosoc.ingest.compressed import is_csv_name, plain_name, renamed
+from geosoc.ingest.coords import coordinate_layout_problem, note_far_points
 from geosoc.ingest.files import read_csv_checked
+from geosoc.ingest.repeats import (
+    OTHER_MONTH,
+    SAME_FILE,
+    SAME_MONTH,
+    copied_files,
+    id_repeats,
+    identical_files,
+    other_month_note,
+)
 from geosoc.ingest.report import Ingested, IngestReport
 
 REQUIRED = ("Crime ID", "Month", "Longitude", "Latitude", "Crime type")
@@ -80,8 +101,8 @@ def _csv_files(root: Path) -> tuple[list[Path], list[Path]]:
     """Return the street CSVs under ``root`` and the other CSVs that were skipped."""
     if root.is_file():
         return [root], []
-    every = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".csv")
-    street = [p for p in every if p.stem.endswith("-street")]
+    every = sorted(p for p in root.rglob("*") if p.is_file() and is_csv_name(p))
+    street = [p for p in every if plain_name(p).lower().endswith("-street.csv")]
     if street:
         return street, [p for p in every if p not in set(street)]
     return every, []
@@ -99,8 +120,12 @@ def _squash(name: str) -> str:
 
 
 def _standard_columns(frame: pd.DataFrame, file: Path, shown: str,
-                      columns: Mapping[str, str], notes: list[str]) -> pd.DataFrame:
-    """Rename the file's columns to the police.uk names (mapping, then loose match)."""
+                      columns: Mapping[str, str], notes: list[str],
+                      crime_type: str | None = None) -> pd.DataFrame:
+    """Rename the file's columns to the police.uk names (mapping, then loose match).
+
+    ``crime_type`` fills a missing ``Crime type`` column (a reduced extract of one type).
+    """
     fields = [str(c) for c in frame.columns]
     loose = {_squash(f): f for f in fields}
     renames, problems = {}, []
@@ -118,14 +143,28 @@ def _standard_columns(frame: pd.DataFrame, file: Path, shown: str,
         else:
             found = std if std in fields else next(
                 (loose[a] for a in (_squash(std), *_ALIASES.get(std, ())) if a in loose), None)
+        if found is not None and std == "Crime type" and crime_type is not None:
+            problems.append(Problem(
+                f"--crime-type '{crime_type}' was given but the file has a crime type column "
+                f"'{found}'", file=shown, row=1, column=found,
+                fix="drop --crime-type (the column is read), or give the column with "
+                "--category"))
+            continue
         if found is None:
+            if std == "Crime type" and crime_type is not None:
+                continue
             if std in REQUIRED and std != "Crime ID":
                 flag = _FLAG.get(std)
+                fix = (f"name the file's {std.lower()} column with {flag} (e.g. {flag} "
+                       f"'{std.lower()}'), or rename it to '{std}'")
+                if std == "Crime type":
+                    fix = ("a reduced extract of one type: give it once for the file with "
+                           "--crime-type (e.g. --crime-type 'Anti-social behaviour'; library: "
+                           f"crime_type=...); or {fix}")
                 problems.append(Problem(
                     f"required column '{std}' is missing; the header has: "
                     + ", ".join(f"'{f}'" for f in fields[:20]), file=shown, row=1, column=std,
-                    fix=f"name the file's {std.lower()} column with {flag} (e.g. {flag} "
-                    f"'{std.lower()}'), or rename it to '{std}'"))
+                    fix=fix))
             continue
         if found != std:
             renames[found] = std
@@ -139,22 +178,30 @@ def _standard_columns(frame: pd.DataFrame, file: Path, shown: str,
     if "Crime ID" not in out.columns:
         out["Crime ID"] = ""
         notes.append(f"{file.name} has no Crime ID column: every incident id is blank")
+    if "Crime type" not in out.columns:
+        out["Crime type"] = crime_type
+        notes.append(f"{file.name} has no crime type column: every row is '{crime_type}' "
+                     "(--crime-type)")
     return out
 
 
 def _read_all(files: Sequence[Path], root: Path, given: Path, notes: list[str],
-              columns: Mapping[str, str], delimiter: str | None, lean: bool = False
-              ) -> pd.DataFrame:
+              columns: Mapping[str, str], delimiter: str | None, lean: bool = False,
+              crime_type: str | None = None) -> pd.DataFrame:
     skip = LEAN_SKIPPED - set(columns.values()) if lean else ()
     frames = []
     for number, file in enumerate(files):
         shown = _display(file, root, given)
-        frame = read_csv_checked(file, notes=notes, delimiter=delimiter, skip=skip)
-        frame = _standard_columns(frame, file, shown, columns, notes)
+        try:
+            frame = read_csv_checked(file, notes=notes, delimiter=delimiter, skip=skip)
+        except GeosocError as err:  # name archive members as archive.zip!member
+            raise renamed(err, file, shown) from err
+        frame = _standard_columns(frame, file, shown, columns, notes, crime_type)
         frame[FILE] = shown
         frame[_FILE_NUMBER] = number
         frame[ROW] = np.arange(2, len(frame) + 2)
         frames.append(frame)
+    identical_files(files, [_display(f, root, given) for f in files])
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
@@ -194,33 +241,38 @@ def _problems(raw: pd.DataFrame, months: pd.Series, bad_month: np.ndarray,
                     "own categories read the file with --kind points --category COLUMN")
             for t, f, r in zip(firsts["Crime type"], firsts[FILE], firsts[ROW], strict=True)
         ]
-    problems += row_problems(
-        raw, _ids_in_several_files(raw), column="Crime ID", value_column="Crime ID",
-        message="Crime ID '{value}' appears in more than one file",
-        fix="remove the duplicated file or rows (was the same month ingested twice?)",
-    )
     return problems
 
 
-def _ids_in_several_files(raw: pd.DataFrame) -> np.ndarray:
-    """Return True on rows whose non-empty Crime ID also occurs in another file."""
-    files = raw[_FILE_NUMBER].to_numpy()
-    n_files = int(files.max()) + 1
-    if n_files < 2:
-        return np.zeros(len(raw), dtype=bool)
-    ids, blank = encode(raw["Crime ID"])
-    # an id is in several files when its first and last file differ (no sort of every row)
-    first = np.full(len(blank), n_files, dtype=np.int64)
-    last = np.full(len(blank), -1, dtype=np.int64)
-    np.minimum.at(first, ids, files)
-    np.maximum.at(last, ids, files)
-    shared = first != last
-    shared[blank] = False
-    return shared[ids]
+def _repeats(raw: pd.DataFrame, months: pd.Series, report: IngestReport) -> None:
+    """Refuse a month read twice; count (and keep) Crime IDs repeated across months."""
+    codes = np.asarray(months.array.asi8, dtype=np.int64)
+    files = raw[_FILE_NUMBER].to_numpy(dtype=np.int64)
+    flags = id_repeats(raw["Crime ID"], codes, files)
+    twice = flags["same_month_other_file"]
+    copied = twice & copied_files(twice, files, (raw["Crime ID"] != "").to_numpy())
+    if copied.any():
+        names = ", ".join(pd.unique(raw.loc[copied, FILE]))
+        raise SchemaError(f"a month was read twice: these files list the same crimes for the "
+                          f"same month: {names}", row_problems(
+            raw, copied, column="Crime ID", value_column="Crime ID",
+            message="Crime ID '{value}' is listed for the same month in another file too",
+            fix="remove the duplicated file: police.uk publishes one street file per force "
+            "and month, so the same month was read twice"))
+    report.count(SAME_MONTH, int(twice.sum()))
+    if twice.any():
+        report.note(f"{int(twice.sum()):,} rows carry a Crime ID another file lists for the "
+                    "same month (a few, as between two forces' files: kept)")
+    report.count(SAME_FILE, int((flags["same_file"] & ~flags["other_month"]).sum()))
+    other = flags["other_month"]
+    report.count(OTHER_MONTH, int(other.sum()))
+    if other.any():
+        report.note(other_month_note(raw["Crime ID"], months, other))
 
 
 def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
-                  delimiter: str | None = None, geometry: bool = True) -> Ingested:
+                  delimiter: str | None = None, geometry: bool = True,
+                  crime_type: str | None = None) -> Ingested:
     """Read police.uk street-level crime (or a reduced extract of it) into incidents.
 
     Parameters
@@ -239,6 +291,10 @@ def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
         DataFrame without geometry (a shapely Point per incident costs about 1 s per
         million rows) and without the descriptive columns of :data:`LEAN_SKIPPED`, which
         are not parsed (``location``, ``lsoa_name`` and ``outcome`` are left out).
+    crime_type : str, optional
+        The one police.uk crime type of every row, for an extract without a crime type
+        column (CLI ``--crime-type``; matched ignoring case). An error when the file has
+        the column.
 
     Returns
     -------
@@ -247,17 +303,20 @@ def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
         ``month`` (Period[M]), ``category`` (police.uk crime type), ``source``
         (``"police"``), ``lon``/``lat`` (WGS84 degrees), ``lsoa_code``, ``lsoa_name``,
         ``location``, ``outcome`` and Point geometry in EPSG:4326. ``report``: rows read
-        and kept, ``"no location"`` and ``"outside the UK"`` drops, notes.
+        and kept, ``"no location"`` and ``"outside the UK"`` drops, notes, and
+        ``counted`` rows kept whose Crime ID repeats (in its file, or in another month).
 
     Raises
     ------
     InputFileError
         Unreadable, empty or unsafe files (see :mod:`geosoc.ingest.files`).
     SchemaError
-        Missing columns, unknown crime types, Crime IDs repeated across files, bad or future months,
-        non-numeric coordinates; every problem is listed with file, row and column.
+        Missing columns, unknown crime types, a month read twice (a Crime ID listed for the
+        same month in two files; identical files are an InputFileError), bad or future
+        months, non-numeric coordinates; every problem is listed with file, row and column.
     """
     given = Path(path)
+    crime_type = _known_type(crime_type)
     report = IngestReport(source=str(path), kind="policeuk")
     with local_input(given) as root:
         files, skipped = _csv_files(root)
@@ -270,7 +329,7 @@ def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
         if skipped:
             report.note(f"skipped {len(skipped)} non-street CSV(s) (outcomes, stop and search)")
         raw = _read_all(files, root, given, report.notes, dict(columns or {}), delimiter,
-                        lean=not geometry)
+                        lean=not geometry, crime_type=crime_type)
     report.rows_read = len(raw)
     months, bad_month = parse_months(raw["Month"], date_format="%Y-%m")
     if bad_month.any():  # extracts may give dates (2025-04-15, 15/04/2025): take their month
@@ -281,10 +340,10 @@ def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
     if problems:
         raise SchemaError(f"{given.name}: {len(problems)} problem(s) in police.uk data", problems)
 
-    repeats = duplicate_ids(raw["Crime ID"])
-    if repeats.any():
-        report.note(f"{int(repeats.sum()):,} rows share a Crime ID with another row of the same "
-                    "month file (police.uk lists some crimes more than once); all kept")
+    _repeats(raw, months, report)
+    if report.counted.get(SAME_FILE):
+        report.note(f"{report.counted[SAME_FILE]:,} rows share a Crime ID with another row of "
+                    "the same month file (police.uk lists some crimes more than once); all kept")
     no_location = lon_blank | lat_blank
     names = {k: (columns or {}).get(k) or v for k, v in MAPPABLE.items()}
     layout = coordinate_layout_problem(lon, lat, kind="lonlat", file=str(given),
@@ -305,7 +364,7 @@ def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
                     "(police.uk sometimes places anonymised locations far away)")
     keep = ~(no_location | far)
     out = _incidents(raw, months, lon, lat, keep, optional=geometry)
-    _note_far_points(out, report)
+    note_far_points(out, report, FAR_AWAY_M)
     report.rows_kept = len(out)
     asb = raw["Crime type"] == "Anti-social behaviour"
     if asb.any():
@@ -315,6 +374,20 @@ def read_policeuk(path: str | Path, *, columns: Mapping[str, str] | None = None,
         return Ingested(out, report)
     points = gpd.points_from_xy(out[schema.LON], out[schema.LAT], crs=schema.CRS_STORE)
     return Ingested(gpd.GeoDataFrame(out, geometry=points), report)
+
+
+def _known_type(crime_type: str | None) -> str | None:
+    """Return the police.uk spelling of ``crime_type`` (any case); else a ConfigError."""
+    if crime_type is None:
+        return None
+    canonical = {t.lower(): t for t in schema.POLICEUK_CRIME_TYPES}
+    found = canonical.get(str(crime_type).strip().lower())
+    if found is None:
+        raise ConfigError(f"--crime-type {crime_type!r} is not a police.uk crime type", [
+            Problem(f"'{crime_type}' is not one of the 14 police.uk crime types",
+                    column="--crime-type", fix="give one of: "
+                    + ", ".join(schema.POLICEUK_CRIME_TYPES))])
+    return found
 
 
 def _incidents(raw: pd.DataFrame, months: pd.Series, lon: np.ndarray, lat: np.ndarray,
@@ -339,20 +412,3 @@ def _incidents(raw: pd.DataFrame, months: pd.Series, lon: np.ndarray, lat: np.nd
         elif optional:
             out[name] = ""
     return out
-
-
-def _note_far_points(out: pd.DataFrame, report: IngestReport) -> None:
-    """Note points kept but more than :data:`FAR_AWAY_M` from the median location.
-
-    Distances use an equirectangular approximation (metres), ample for a 50 km threshold.
-    """
-    if out.empty:
-        return
-    lon, lat = out[schema.LON].to_numpy(), out[schema.LAT].to_numpy()
-    lon0, lat0 = np.median(lon), np.median(lat)
-    dx = (lon - lon0) * 111_320.0 * np.cos(np.radians(lat0))
-    dy = (lat - lat0) * 110_540.0
-    n = int((np.hypot(dx, dy) > FAR_AWAY_M).sum())
-    if n:
-        report.note(f"{n} point(s) lie more than {FAR_AWAY_M / 1000:.0f} km from the median "
-                    "location (kept; police.uk snaps some locations far away)")

@@ -9,8 +9,6 @@ contract: ``postcode`` (``"EC1A 1BB"``), ``sector``, ``district``, ``lon``/``lat
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +18,11 @@ from geosoc import schema
 from geosoc.errors import InputFileError, Problem, SchemaError
 from geosoc.ingest.archives import local_input
 from geosoc.ingest.checks import FILE, ROW, bng_to_lonlat, lonlat_to_bng, numeric, row_problems
-from geosoc.ingest.files import read_csv_checked, sniff_text
+from geosoc.ingest.compressed import is_csv_name, plain_text
+from geosoc.ingest.files import read_csv_checked
 from geosoc.ingest.geocode import normalise_postcodes
 from geosoc.ingest.report import Ingested, IngestReport
+from geosoc.ingest.sniff import sniff_text, split_line
 
 #: Column order of OS Code-Point Open CSVs (from Code-Point_Open_Column_Headers.csv).
 CODEPOINT_COLUMNS = (
@@ -38,9 +38,10 @@ _LAD = ("oslaua", "admin_district_code", "lad_code", "lad22cd")
 
 
 def _first_fields(path: Path) -> list[str]:
-    head = sniff_text(path)
+    with plain_text(path) as plain:  # a .csv.gz is read decompressed
+        head = sniff_text(plain)
     line = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
-    return [f.strip() for f in next(csv.reader(io.StringIO(line)), [])]
+    return [f.strip() for f in split_line(line)]
 
 
 def _pick(columns: dict[str, str], options: tuple) -> object:
@@ -117,7 +118,7 @@ def read_postcodes(path: str | Path) -> Ingested:
     report = IngestReport(source=str(path), kind="postcodes")
     with local_input(given) as root:
         files = [root] if root.is_file() else sorted(
-            p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".csv"
+            p for p in root.rglob("*") if p.is_file() and is_csv_name(p)
         )
         frames = [f for f in (_read_one(p, str(p if root == given else p.name), report.notes)
                               for p in files) if f is not None]

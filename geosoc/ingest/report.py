@@ -25,6 +25,9 @@ class IngestReport:
         Rows left out, by reason (``"no location"``, ``"outside the UK"``...).
     notes : list of str
         Anything else worth telling the user (encoding fallbacks, repairs, far-away points).
+    counted : dict of str to int
+        Rows kept but worth counting, by reason (``"Crime ID also listed in another
+        month"``...): they are in ``rows_kept``, not dropped.
     """
 
     source: str
@@ -33,6 +36,12 @@ class IngestReport:
     rows_kept: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    counted: dict[str, int] = field(default_factory=dict)
+
+    def count(self, reason: str, rows: int) -> None:
+        """Tally ``rows`` kept rows under ``reason`` (zero counts are not recorded)."""
+        if rows:
+            self.counted[reason] = self.counted.get(reason, 0) + int(rows)
 
     def drop(self, reason: str, count: int) -> None:
         """Add ``count`` rows to the ``reason`` tally (zero counts are not recorded)."""
@@ -54,6 +63,7 @@ class IngestReport:
             f"{self.rows_kept:,} kept"
         ]
         lines += [f"  dropped {n:,}: {reason}" for reason, n in self.dropped.items()]
+        lines += [f"  kept and counted {n:,}: {reason}" for reason, n in self.counted.items()]
         lines += [f"  note: {text}" for text in self.notes]
         return "\n".join(lines)
 

@@ -104,7 +104,10 @@ def validate_activities(raw: pd.DataFrame, *, today: date, plan: pd.DataFrame | 
     Returns
     -------
     pandas.DataFrame
-        The activities (``date`` as ``datetime64``), ids filled in where blank.
+        The activities (``date`` as ``datetime64``), ids filled in where blank;
+        ``attrs["mapped"]`` lists every synonym stored under another activity type
+        (``"'target hardening' stored as 'environmental fix' (2 rows)"``), so a mapping is
+        never silent.
 
     Raises
     ------
@@ -191,4 +194,30 @@ def validate_activities(raw: pd.DataFrame, *, today: date, plan: pd.DataFrame | 
         "outcome": frame["outcome"].astype(str), "zone": frame["zone"].astype(str),
         "notes": frame["notes"].astype(str),
     }, index=raw.index)
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out.attrs["mapped"] = mapped_types(_clean(frame["activity_type"]), kind)
+    return out
+
+
+def mapped_types(given: pd.Series, stored: pd.Series) -> list[str]:
+    """Return one sentence per activity type given that was stored under another name.
+
+    Parameters
+    ----------
+    given : pandas.Series of str
+        Types as written in the file (cleaned: lower case, single spaces).
+    stored : pandas.Series of str
+        The canonical type each row was stored as.
+
+    Examples
+    --------
+    >>> mapped_types(pd.Series(["cctv", "arrest", "cctv"]),
+    ...              pd.Series(["environmental fix", "arrest", "environmental fix"]))
+    ["'cctv' stored as 'environmental fix' (2 rows)"]
+    """
+    pairs = pd.DataFrame({"given": given.astype(str).to_numpy(),
+                          "stored": stored.astype(str).to_numpy()})
+    pairs = pairs[pairs["given"] != pairs["stored"]]
+    counts = pairs.value_counts(sort=False).sort_index()
+    return [f"'{g}' stored as '{k}' ({n} row{'s' if n != 1 else ''})"
+            for (g, k), n in counts.items()]
