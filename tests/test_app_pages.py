@@ -504,3 +504,26 @@ def test_public_totals_agree_across_pages_and_geographies(app, demo_dir):
     assert len(shown) == 1
     value = shown.pop()
     assert value % 5 == 0 and abs(value - true_total) <= 2 + 2.5
+
+
+def test_data_page_reads_a_gzip_reduced_extract_with_its_crime_type(app, tmp_path):
+    """A reduced extract (month, lon, lat; no crime type), gzip-compressed, on the Data page."""
+    import gzip
+
+    from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import list_datasets
+
+    rows = "".join(f"2024-0{1 + i % 3},-2.05{i % 10},52.97{i % 10}\n" for i in range(30))
+    extract = tmp_path / "asb_extract.csv.gz"
+    extract.write_bytes(gzip.compress(("Month,Longitude,Latitude\n" + rows).encode()))
+    at = app("data")
+    _widget(at.text_input, "…or point at a file or folder on this server (e.g. a folder of "
+            "police.uk monthly downloads)").set_value(str(extract)).run()
+    assert any("no crime type column" in i.value for i in at.info)
+    _widget(at.selectbox, "Crime type of every row").set_value("Anti-social behaviour").run()
+    _widget(at.text_input, "Dataset name").set_value("asb_extract")
+    next(b for b in at.button if b.label == "Check and load").click().run()
+    _ok(at)
+    assert any("30 of 30 rows" in s.value for s in at.success)
+    with Workspace.open(session_workspace(at)) as ws:
+        assert "asb_extract" in set(list_datasets(ws)["name"])

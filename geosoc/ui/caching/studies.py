@@ -15,10 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import sqlite3
-import time
-import uuid
 from pathlib import Path
 
 import geopandas as gpd
@@ -62,6 +58,7 @@ from geosoc.ui.study import (
     workspace_fingerprint,
 )
 from geosoc.workspace import Workspace
+from geosoc.workspace.demo_sessions import new_demo_session
 from geosoc.workspace.users import User
 
 
@@ -367,12 +364,6 @@ def emerging_layer(key: str, filters: state.Filters, resolution: int, role: str)
     return result[["emerging_class", "trend_tau", "trend_p"]]
 
 
-#: The demo town's shared workspace: the template every demo session starts from.
-DEMO_WORKSPACE = "demo-workspace.sqlite"
-#: A demo session's own copy is dropped after this long without use (seconds).
-DEMO_SESSION_TTL_S = 24 * 3600
-
-
 def workspace_path(user: state.SessionUser) -> Path:
     """Return the workspace a user writes to.
 
@@ -389,31 +380,6 @@ def workspace_path(user: state.SessionUser) -> Path:
     path = new_demo_session(demo_dir())
     st.session_state[state.DEMO_WORKSPACE_KEY] = str(path)
     return path
-
-
-def new_demo_session(directory: Path) -> Path:
-    """Copy the demo workspace (database, dataset files) for one session; prune old copies.
-
-    Returns the copy's database path. Copies unused for :data:`DEMO_SESSION_TTL_S` are
-    deleted. The database is copied with SQLite's online backup (consistent even while
-    the template is open elsewhere).
-    """
-    sessions = directory / "sessions"
-    cutoff = time.time() - DEMO_SESSION_TTL_S
-    for old in sessions.glob("*") if sessions.exists() else ():
-        if old.is_dir() and old.stat().st_mtime < cutoff:
-            shutil.rmtree(old, ignore_errors=True)
-    target = sessions / uuid.uuid4().hex
-    target.mkdir(parents=True)
-    template = directory / DEMO_WORKSPACE
-    copy = target / DEMO_WORKSPACE
-    if template.exists():
-        with sqlite3.connect(template) as source, sqlite3.connect(copy) as dest:
-            source.backup(dest)
-        datasets = template.with_suffix(".datasets")
-        if datasets.is_dir():
-            shutil.copytree(datasets, copy.with_suffix(".datasets"))
-    return copy
 
 
 def asset_register(user: state.SessionUser) -> gpd.GeoDataFrame:

@@ -31,6 +31,9 @@ from geosoc.ingest import (
     read_postcodes,
 )
 from geosoc.ingest.counts import read_area_counts
+from geosoc.ingest.extracts import needs_crime_type
+from geosoc.ingest.population import population_gaps
+from geosoc.schema import POLICEUK_CRIME_TYPES
 from geosoc.ui import state
 from geosoc.ui.caching import studies
 from geosoc.ui.feedback import show_error, show_problems
@@ -73,9 +76,10 @@ except GeosocError as not_ready:
 def report_table(reports: list) -> pd.DataFrame:
     """Tabulate ingest reports: what was read, kept and dropped."""
     return pd.DataFrame([{
-        "source": Path(r.source).name, "kind": r.kind, "rows read": r.rows_read,
+        "file": Path(r.source).name, "kind": r.kind, "rows read": r.rows_read,
         "rows kept": r.rows_kept,
         "dropped": "; ".join(f"{n:,} {why}" for why, n in r.dropped.items()),
+        "kept and counted": "; ".join(f"{n:,} {why}" for why, n in r.counted.items()),
         "notes": " ".join(r.notes)} for r in reports])
 
 
@@ -108,8 +112,8 @@ sharing.register_panel(user)
 st.subheader("Add a dataset")
 kind_label = st.selectbox("What is it?", list(KINDS), key="data_kind")
 kind = KINDS[kind_label]
-upload = st.file_uploader("Upload a file", type=["csv", "zip", "geojson", "json", "gpkg",
-                                                 "xlsx"],
+upload = st.file_uploader("Upload a file", type=["csv", "gz", "bz2", "zip", "geojson",
+                                                 "json", "gpkg", "xlsx"],
                           key="data_upload")
 server_path = st.text_input("…or point at a file or folder on this server (e.g. a folder of "
                             "police.uk monthly downloads)", key="data_path").strip()
@@ -130,6 +134,13 @@ name = st.text_input("Dataset name", value=path.stem, key="data_name", max_chars
 
 options: dict[str, object] = {}
 area_kind, source = "ward", ""
+crime_type: str | None = None
+if kind == "policeuk" and needs_crime_type(path):  # a reduced extract: month, lon, lat
+    st.info("This file has no crime type column (a reduced extract). Say which type every "
+            "row is; it is given once for the whole file.")
+    crime_type = st.selectbox("Crime type of every row", POLICEUK_CRIME_TYPES, index=None,
+                              placeholder="Choose the type (nothing is assumed)",
+                              key="data_crime_type")
 if kind == "points":
     try:
         header = list(pd.read_csv(path, nrows=0, dtype=str).columns)
@@ -176,7 +187,7 @@ def stored_postcodes() -> pd.DataFrame | None:
 def read(path: Path) -> Ingested:
     """Read ``path`` with the ingest reader of the chosen kind (raises GeosocError)."""
     if kind == "policeuk":
-        return read_policeuk(path)
+        return read_policeuk(path, crime_type=crime_type)
     if kind == "points":
         return read_points(path, PointMapping(**options), source=source or "partner",
                            postcodes=stored_postcodes())
@@ -217,4 +228,10 @@ if st.button("Check and load", type="primary", key="data_load"):
     st.success(f"Stored '{record['name']}': {result.report.rows_kept:,} of "
                f"{result.report.rows_read:,} rows of {path.name} accepted.")
     show_table(report_table([result.report]))
+    if kind == "population":
+        with Workspace.open(studies.workspace_path(user)) as ws:
+            gaps = [population_gaps(result.data, areas, level) for level in ("ward", "lsoa")
+                    if (areas := load_areas(ws, level, required=False)) is not None]
+        for gap in filter(None, gaps):
+            st.warning(gap)
     show_datasets(listing)
