@@ -171,10 +171,10 @@ def test_rehash_on_sign_in_when_parameters_rise(tmp_path: Path) -> None:
 def _cli(args: list[str], monkeypatch: pytest.MonkeyPatch, *, stdin: str = "",
          password_env: str | None = None) -> int:
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    if password_env is None:
-        monkeypatch.delenv("GEOSOC_PASSWORD", raising=False)
+    if password_env is None:  # the new user's password; ana proves herself with $GEOSOC_PASSWORD
+        monkeypatch.delenv("GEOSOC_NEW_PASSWORD", raising=False)
     else:
-        monkeypatch.setenv("GEOSOC_PASSWORD", password_env)
+        monkeypatch.setenv("GEOSOC_NEW_PASSWORD", password_env)
     return main(args)
 
 

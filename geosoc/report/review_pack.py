@@ -32,9 +32,10 @@ from geosoc.operations import (
     agency_share,
     compare_waves,
     morile_by_phase,
+    morile_for_role,
     phase_of,
     pillar_balance,
-    suppress_small_cells,
+    waves_for_role,
 )
 from geosoc.phases.rings import buffer_rings
 from geosoc.report.asset_coverage import coverage_section_html, site_coverage
@@ -208,7 +209,13 @@ def _morile_section(inputs: ReviewInputs, role: Role) -> str:
     series = inputs.morile
     if series.empty:
         return "<section><h2>MoRiLE</h2><p>No MoRiLE scores recorded.</p></section>"
-    summary = morile_by_phase(series, phase_of(series["date"], inputs.plan))
+    phases = phase_of(series["date"], inputs.plan)
+    if role is not Role.ANALYST:  # a site-level trend only: no score, no OCG reference
+        return ("<section><h2>MoRiLE threat trend</h2><p>The site's threat assessments, all "
+                "groups together, per phase against the phase before; scores and group "
+                f"references stay in the police copy.</p>"
+                f"{_table(morile_for_role(series, phases, role.value))}</section>")
+    summary = morile_by_phase(series, phases)
     body = _table(summary.round(1))
     if role is not Role.PUBLIC:
         chart = phase_series_svg(series.assign(month=series["date"].dt.to_period("M")),
@@ -225,10 +232,13 @@ def _perception_section(inputs: ReviewInputs, role: Role) -> str:
     if len(labels) < 2:
         return ("<section><h2>Community perception</h2><p>Fewer than two survey waves: "
                 "change cannot be shown yet.</p></section>")
-    shown = waves if role is Role.ANALYST else suppress_small_cells(waves)
-    result = compare_waves(shown, labels[0], labels[-1])
+    result = compare_waves(waves_for_role(waves, role.value), labels[0], labels[-1])
     table = result[["question", "response", "share_before", "share_after", "change_pts",
                     "verdict"]].round(3)
+    if role is not Role.ANALYST:  # answers from too few respondents are pooled, unnamed
+        shares = ["share_before", "share_after", "change_pts"]
+        table[shares] = table[shares].astype(object).where(table[shares].notna(),
+                                                           "not known (suppressed)")
     return (f"<section><h2>Community perception</h2><p>From {html.escape(labels[0])} to "
             f"{html.escape(labels[-1])}. Shares of respondents; cells under 30 respondents "
             f"are suppressed outside the police copy.</p>{_table(table)}</section>")
