@@ -54,12 +54,19 @@ def run(args: argparse.Namespace) -> int:
         if password is None and credential.prompt is not None:
             password = credential.prompt(f"geosoc password for {username}: ")
         if password is None:
+            ws.users.log_refusal(username, "public", "login without a password")
             raise AuthenticationError("geosoc login needs your password", [Problem(
-                f"no password was given for '{username}'", column="password",
-                fix="set $GEOSOC_PASSWORD, pipe it with --password-stdin, or run in a "
-                    "terminal to be asked")])
-        text, token = ws.users.issue_token(username, password,
-                                           timedelta(minutes=args.minutes))
+                f"no password was given for '{username}' (a token cannot make another)",
+                column="password", fix="set $GEOSOC_PASSWORD, pipe it with --password-stdin, "
+                                       "or run in a terminal to be asked")])
+        try:
+            text, token = ws.users.issue_token(username, password,
+                                               timedelta(minutes=args.minutes))
+        except AuthenticationError as err:
+            raise AuthenticationError(str(err), err.problems or [Problem(
+                f"the password given for '{username}' is not theirs, or no such user",
+                column="password", fix="check the name and give your own password; after 5 "
+                "failures the account locks for 15 minutes")]) from None
     until = token.expires.strftime("%Y-%m-%d %H:%M UTC")
     if args.print_token:
         print(json.dumps({"token": text, "expires": token.expires.isoformat()})
