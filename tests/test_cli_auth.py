@@ -318,7 +318,7 @@ def test_a_token_ends_with_a_password_reset_and_is_bound_to_its_workspace(seeded
         with pytest.raises(AuthenticationError, match="password or role changed"):
             ws.users.check_token(fresh, "pub")
         ws.users.reset_password("pub", PASSWORD, by="ana", by_role="analyst")
-        with pytest.raises(AuthenticationError, match="at most|1 minute"):
+        with pytest.raises(AuthenticationError, match="may last from 1 minute"):
             ws.users.issue_token("pub", PASSWORD, timedelta(days=2))
 
 
