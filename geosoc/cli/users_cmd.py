@@ -70,7 +70,7 @@ def read_password(first_user: bool = False) -> str:
 def run_add(args: argparse.Namespace) -> int:
     """Create the user with a salted argon2id hash; only a registered analyst may."""
     with Workspace.open(args.workspace) as ws:
-        actor = authorise(ws.acting(args.by), ANALYSTS, "add users")
+        actor = authorise(ws.acting(args.by), ANALYSTS, "add users", ws.users)
         user = ws.users.create_user(args.username, read_password(not actor.registered),
                                     args.role,
                                     by=actor.username, by_role=actor.role)
@@ -85,7 +85,7 @@ def run_add(args: argparse.Namespace) -> int:
 def run_agency(args: argparse.Namespace) -> int:
     """Record which agency a user belongs to."""
     with Workspace.open(args.workspace, create=False) as ws:
-        actor = authorise(ws.acting(args.by), ANALYSTS, "set a user's agency")
+        actor = authorise(ws.acting(args.by), ANALYSTS, "set a user's agency", ws.users)
         ws.operations.set_agency(args.username, args.agency_name, by=actor.username,
                                  role=actor.role)
     print(f"{args.username}: {args.agency_name}")
@@ -95,8 +95,8 @@ def run_agency(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     """Print the users."""
     with Workspace.open(args.workspace, create=False) as ws:
-        authorise(ws.acting(args.user), ANALYSTS, "list users")
-        table = ws.users.list()
+        actor = authorise(ws.acting(args.user), ANALYSTS, "list users", ws.users)
+        table = ws.users.list(role=actor.role)
     print(table.to_json(orient="records") if args.json
           else table.to_string(index=False) if len(table) else "no users")
     return 0

@@ -245,8 +245,14 @@ def resolve_actor(workspace: str | Path | None, name: str | None,
     return actor
 
 
-def authorise(actor: Actor, allowed: tuple[str, ...], action: str) -> Actor:
-    """Return ``actor`` when their role is one of ``allowed``, else raise AccessDeniedError."""
+def authorise(actor: Actor, allowed: tuple[str, ...], action: str,
+              users: UserStore | None = None) -> Actor:
+    """Return ``actor`` when their role is one of ``allowed``, else raise AccessDeniedError.
+
+    With ``users`` (the workspace's), a refusal is audited first (``access.refused``).
+    """
+    if actor.role not in allowed and users is not None:
+        users.log_access_refused(actor.username, actor.role, action)
     require_role(actor.role, allowed, action)
     return actor
 
@@ -265,6 +271,11 @@ def require_analyst(workspace: str | Path | None, name: str | None, action: str)
     """
     actor = resolve_actor(workspace, name)
     if actor.role not in ANALYSTS:
+        conn = connect(workspace, create=False)  # resolved, so the workspace exists
+        try:
+            UserStore(conn, utc_now).log_access_refused(actor.username, actor.role, action)
+        finally:
+            conn.close()
         raise AccessDeniedError(f"role '{actor.role}' may not {action}", [Problem(
             f"'{actor.username}' is {actor.role}; {action} is analyst work on point-level "
             "police data", column="--user",

@@ -242,6 +242,13 @@ class UserStore:
         """Audit a refused attempt to act as ``username`` (``sign_in.refused``)."""
         self._log_attempt(username, role, "sign_in.refused", {"reason": reason, "via": "cli"})
 
+    def log_access_refused(self, username: str, role: str, action: str) -> None:
+        """Audit that ``username`` (signed in, with ``role``) was refused ``action``."""
+        with transaction(self._conn):
+            audit.record(self._conn, who=username, role=role, at=self._clock(),
+                         action="access.refused", target=f"user:{username}",
+                         details={"refused": action})
+
     def workspace_id(self) -> str | None:
         """Return the workspace's signed id (tokens are bound to it), or ``None``."""
         return token_workspace_id(self._conn)
@@ -270,8 +277,12 @@ class UserStore:
         """Return how many users the workspace has."""
         return int(self._conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
 
-    def list(self) -> pd.DataFrame:
-        """Return users (never hashes): username, role, failed_attempts, locked_until."""
+    def list(self, *, role: str) -> pd.DataFrame:
+        """Return users (never hashes): username, role, failed_attempts, locked_until.
+
+        ``role`` is the reader's: only analysts may list users (AccessDeniedError).
+        """
+        require_role(role, ANALYSTS, "list users")
         return pd.read_sql_query(
             "SELECT username, role, failed_attempts, locked_until, created_at FROM users "
             "ORDER BY username", self._conn)
