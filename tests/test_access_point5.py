@@ -257,3 +257,13 @@ def test_workspace_datasets_archive_and_token_are_private(tmp_path: Path) -> Non
     tokens = list((Path(os.environ["XDG_CONFIG_HOME"]) / "geosoc" / "tokens").glob("*.token"))
     assert tokens and all(_mode(t) == 0o600 for t in tokens)
     assert _mode(tokens[0].parent) == 0o700
+
+
+def test_the_first_workspace_creates_the_key_and_says_so(own_key: Path, tmp_path: Path,
+                                                         capsys) -> None:
+    ws_path = tmp_path / "new.sqlite"
+    assert main(["users", "add", "ana", "--role", "analyst", "--workspace", str(ws_path)]) == 0
+    err = capsys.readouterr().err
+    assert own_key.exists() and f"created a new server key at {own_key}" in err
+    assert main(["users", "list", "--workspace", str(ws_path), "--user", "ana"]) == 0
+    assert "server key" not in capsys.readouterr().err  # said once, when it was made

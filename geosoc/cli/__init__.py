@@ -13,9 +13,10 @@ import contextlib
 import errno
 import importlib
 import json
+import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from geosoc.errors import GeosocError
 
@@ -124,6 +125,23 @@ def _credential(argv: list[str], password_stdin: bool) -> contextlib.AbstractCon
     return supplied_credential(Credential.from_environment(password_stdin))
 
 
+@contextlib.contextmanager
+def _key_note() -> Iterator[None]:
+    """Say so on stderr when the command created the server key (a new workspace's)."""
+    from geosoc.config import KEY_ENV, key_file_path
+
+    path = None if os.environ.get(KEY_ENV) else key_file_path()
+    existed = path is None or path.exists()
+    try:
+        yield
+    finally:
+        if not existed and path.exists():
+            print(f"note: created a new server key at {path} (readable by you only). Back it "
+                  "up with the server's configuration: the workspace's users and audit log "
+                  "are signed with it, and geosoc never makes a replacement for an existing "
+                  "workspace.", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code.
 
@@ -138,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         try:
-            with _credential(argv, password_stdin):
+            with _credential(argv, password_stdin), _key_note():
                 return int(args.func(args))
         except Exception as raw:  # translated when the user can fix it, else re-raised
             translated = user_error(raw)
