@@ -350,3 +350,23 @@ def test_the_demo_needs_no_credentials(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("GEOSOC_PASSWORD", raising=False)
     assert main(["export", "profile", "--role", "partner", "--demo", "--out",
                  str(tmp_path / "demo.html")]) == 0
+
+
+def test_a_restore_over_a_workspace_needs_an_analyst_of_it(seeded, tmp_path, monkeypatch,
+                                                           capsys) -> None:
+    target = tmp_path / "ws.sqlite"
+    shutil.copy(seeded["path"], target)
+    shutil.copytree(seeded["path"].with_name("ws.datasets"), tmp_path / "ws.datasets")
+    archive = str(seeded["path"].with_name("archive.zip"))
+    _use("right", "pat", seeded, monkeypatch)
+    assert main(["workspace", "restore", archive, "--workspace", str(target), "--user", "pat",
+                 "--replace"]) == 2
+    assert "may not restore over this workspace" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.before-restore-*"))  # nothing was set aside
+    with Workspace.open(target) as ws:
+        log = ws.audit_log(role="analyst")
+    assert "pat" in set(log.loc[log["action"] == "access.refused", "who"])
+    _use("right", "ana", seeded, monkeypatch)
+    assert main(["workspace", "restore", archive, "--workspace", str(target), "--user", "ana",
+                 "--replace"]) == 0
+    assert list(tmp_path.glob("ws.sqlite.before-restore-*"))
