@@ -6,8 +6,9 @@ phase, police vs partner share, monthly timeline); the MoRiLE trend; community p
 change between waves; community assets engaged; data caveats. Every page carries the role's
 protective marking. Role-safe by construction: partner and public packs hold no incident
 point, no free-text note and no small count (series through
-:func:`geosoc.disclosure.disclose_series`, perception cells under 30 respondents suppressed
-before any share or test is computed), and the final text is leak-scanned. Two renders of
+:func:`geosoc.disclosure.disclose_series`, perception answers under 30 respondents pooled,
+unnamed, before any share or test is computed, MoRiLE as a site-level trend without scores or
+OCG references: :mod:`geosoc.operations`), and the final text is leak-scanned. Two renders of
 the same inputs differ only in the "Produced" line.
 """
 
@@ -215,15 +216,12 @@ def _morile_section(inputs: ReviewInputs, role: Role) -> str:
                 "groups together, per phase against the phase before; scores and group "
                 f"references stay in the police copy.</p>"
                 f"{_table(morile_for_role(series, phases, role.value))}</section>")
-    summary = morile_by_phase(series, phases)
-    body = _table(summary.round(1))
-    if role is not Role.PUBLIC:
-        chart = phase_series_svg(series.assign(month=series["date"].dt.to_period("M")),
-                                 inputs.plan, period=MONTH, value="score",
-                                 label="MoRiLE score", groups="ocg_ref")
-        body = f"<div class='figure'>{chart}</div>" + body
+    chart = phase_series_svg(series.assign(month=series["date"].dt.to_period("M")),
+                             inputs.plan, period=MONTH, value="score", label="MoRiLE score",
+                             groups="ocg_ref")
     return ("<section><h2>MoRiLE threat scores</h2><p>Groups are named by opaque reference "
-            f"only.</p>{body}</section>")
+            f"only.</p><div class='figure'>{chart}</div>"
+            f"{_table(morile_by_phase(series, phases).round(1))}</section>")
 
 
 def _perception_section(inputs: ReviewInputs, role: Role) -> str:
@@ -240,8 +238,9 @@ def _perception_section(inputs: ReviewInputs, role: Role) -> str:
         table[shares] = table[shares].astype(object).where(table[shares].notna(),
                                                            "not known (suppressed)")
     return (f"<section><h2>Community perception</h2><p>From {html.escape(labels[0])} to "
-            f"{html.escape(labels[-1])}. Shares of respondents; cells under 30 respondents "
-            f"are suppressed outside the police copy.</p>{_table(table)}</section>")
+            f"{html.escape(labels[-1])}. Shares of respondents; outside the police copy, "
+            f"answers from fewer than 30 respondents are pooled, unnamed.</p>"
+            f"{_table(table)}</section>")
 
 
 def _assets_section(inputs: ReviewInputs, role: Role) -> str:
