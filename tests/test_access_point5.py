@@ -267,3 +267,19 @@ def test_the_first_workspace_creates_the_key_and_says_so(own_key: Path, tmp_path
     assert own_key.exists() and f"created a new server key at {own_key}" in err
     assert main(["users", "list", "--workspace", str(ws_path), "--user", "ana"]) == 0
     assert "server key" not in capsys.readouterr().err  # said once, when it was made
+
+
+def test_a_restored_workspace_is_private_too(tmp_path: Path) -> None:
+    from team_workspace import team_workspace
+
+    from geosoc.synth.demo import DEFAULT_DEMO_DIR, ensure_demo
+
+    ws_path = team_workspace(Path(ensure_demo(DEFAULT_DEMO_DIR)), tmp_path / "t.sqlite")
+    archive, target = tmp_path / "b.zip", tmp_path / "again" / "r.sqlite"
+    assert main(["workspace", "backup", "--workspace", str(ws_path), "--user", "ana",
+                 "--out", str(archive)]) == 0
+    assert main(["workspace", "restore", str(archive), "--workspace", str(target), "--user",
+                 "ana"]) == 0
+    assert _mode(target) == 0o600 and _mode(target.with_name("r.datasets")) == 0o700
+    assert all(_mode(p) == 0o600 for p in target.with_name("r.datasets").rglob("*")
+               if p.is_file())

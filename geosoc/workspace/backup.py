@@ -287,10 +287,11 @@ def restore_workspace(archive: str | Path, target: str | Path, *, user: str,
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         staging = Path(tmp)
         with zipfile.ZipFile(archive) as zf:
-            for name in manifest["files"]:
+            for name in manifest["files"]:  # readable by their owner only, as written
                 dest = staging / name
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(name) as src, dest.open("wb") as out:
+                dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with zf.open(name) as src, os.fdopen(fd, "wb") as out:
                     shutil.copyfileobj(src, out)
         check = sqlite3.connect(staging / DATABASE_MEMBER)
         try:
