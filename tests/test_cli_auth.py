@@ -370,3 +370,22 @@ def test_a_restore_over_a_workspace_needs_an_analyst_of_it(seeded, tmp_path, mon
     assert main(["workspace", "restore", archive, "--workspace", str(target), "--user", "ana",
                  "--replace"]) == 0
     assert list(tmp_path.glob("ws.sqlite.before-restore-*"))
+
+
+def test_on_a_terminal_the_password_is_asked_for_once(seeded, tmp_path) -> None:
+    from geosoc.errors import AuthenticationError
+    from geosoc.workspace.acting import Credential
+
+    asked: list[str] = []
+
+    def prompt(text: str) -> str:
+        asked.append(text)
+        return PASSWORD
+
+    credential = Credential(prompt=prompt, saved_tokens=False)
+    with Workspace.open(seeded["path"]) as ws:
+        assert ws.acting("pat", credential).role == "partner"
+        assert ws.acting("pat", credential).role == "partner"  # proved once per command
+        assert asked == ["geosoc password for pat: "]
+        with pytest.raises(AuthenticationError, match="wrong password"):
+            ws.acting("pub", Credential(prompt=lambda _: "not it at all", saved_tokens=False))

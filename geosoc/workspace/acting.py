@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geosoc.errors import AccessDeniedError, AuthenticationError, Problem
+from geosoc.workspace import tokens
 from geosoc.workspace.db import connect, utc_now
 from geosoc.workspace.roles import ANALYSTS, ROLES, require_role
 from geosoc.workspace.users import User, UserStore
@@ -154,24 +155,23 @@ def _prove(users: UserStore, user: User, credential: Credential) -> None:
     key = (users.database(), user.username)
     if credential._verified.get(key) == user.role:  # proved once in this command
         return
-    saved = _saved_token(users, user.username) if credential.saved_tokens else None
     if credential.password is not None:
         _check_password(users, user.username, credential.password)
     elif credential.token is not None:
         users.check_token(credential.token, user.username)
-    elif saved is not None and credential.prompt is None:
-        users.check_token(saved, user.username)  # an expired one is refused, with the fix
-    elif saved is not None and _quietly_valid(users, saved, user.username):
-        pass
-    elif credential.prompt is not None:
-        credential.password = credential.prompt(f"geosoc password for {user.username}: ")
-        _check_password(users, user.username, credential.password)
     else:
-        users.log_refusal(user.username, user.role, "no password or token")
-        raise AuthenticationError(
-            f"'{user.username}' must prove who they are: a name alone is not enough", [Problem(
-                f"no password or token was given for '{user.username}'", column="--user",
-                fix=_HOW)])
+        saved = _saved_token(users, user.username) if credential.saved_tokens else None
+        if saved is not None and credential.prompt is None:
+            users.check_token(saved, user.username)  # an expired one is refused, with the fix
+        elif saved is None or not _quietly_valid(users, saved, user.username):
+            if credential.prompt is None:
+                users.log_refusal(user.username, user.role, "no password or token")
+                raise AuthenticationError(
+                    f"'{user.username}' must prove who they are: a name alone is not enough",
+                    [Problem(f"no password or token was given for '{user.username}'",
+                             column="--user", fix=_HOW)])
+            credential.password = credential.prompt(f"geosoc password for {user.username}: ")
+            _check_password(users, user.username, credential.password)
     credential._verified[key] = user.role
 
 
@@ -188,8 +188,7 @@ def _check_password(users: UserStore, username: str, password: str) -> None:
 
 
 def _saved_token(users: UserStore, username: str) -> str | None:
-    from geosoc.workspace import tokens
-
+    """Return the token ``geosoc login`` saved for ``username`` on this workspace, if any."""
     ws_id = users.workspace_id()
     return None if ws_id is None else tokens.read_token_file(tokens.token_file(ws_id, username))
 
