@@ -100,28 +100,70 @@ KEY_FILE_ENV = "GEOSOC_AUDIT_KEY_FILE"
 KEY_ENV = "GEOSOC_AUDIT_KEY"
 
 
-def key_file_path(settings: Settings | None = None) -> Path:
-    """Return where the server key lives: the setting, ``$GEOSOC_AUDIT_KEY_FILE`` or default.
+#: Environment variable naming the settings file (read by the app, the CLI and the library).
+CONFIG_ENV = "GEOSOC_CONFIG"
 
-    The default is ``$XDG_CONFIG_HOME/geosoc/audit.key`` (``~/.config/geosoc/audit.key``):
-    beside the server's configuration, never inside a workspace, so whoever can write a
-    workspace file cannot re-key its audit chain.
+
+def _configured_key_file() -> Path | None:
+    """Return ``audit_key_file`` of the settings file ``$GEOSOC_CONFIG``, if it names one.
+
+    Only that one setting is read here (relative to the file's folder, as
+    :func:`load_config` does), so the app, the CLI and the library resolve the same key
+    whether or not they loaded the whole configuration.
+    """
+    name = os.environ.get(CONFIG_ENV)
+    if not name:
+        return None
+    try:
+        raw = tomllib.loads(Path(name).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError("cannot read the server key's location from the settings", [Problem(
+            str(err), file=name, fix=f"fix or unset ${CONFIG_ENV}")]) from err
+    value = raw.get("audit_key_file")
+    return Path(name).parent / str(value) if value else None
+
+
+def key_file_path(settings: Settings | None = None) -> Path:
+    """Return where the server key lives, resolved the same way by every entry point.
+
+    In order: ``settings.audit_key_file`` when settings are passed, else the
+    ``audit_key_file`` of ``$GEOSOC_CONFIG`` (the file the app reads), else
+    ``$GEOSOC_AUDIT_KEY_FILE``, else ``$XDG_CONFIG_HOME/geosoc/audit.key``
+    (``~/.config/geosoc/audit.key``): beside the server's configuration, never inside a
+    workspace, so whoever can write a workspace file cannot re-key its audit chain.
     """
     if settings is not None and settings.audit_key_file is not None:
         return Path(settings.audit_key_file)
+    configured = _configured_key_file()
+    if configured is not None:
+        return configured
     if os.environ.get(KEY_FILE_ENV):
         return Path(os.environ[KEY_FILE_ENV])
-    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(base) / "geosoc" / "audit.key"
+    return config_home() / "geosoc" / "audit.key"
 
 
-def server_key(settings: Settings | None = None) -> bytes:
-    """Return the server key (32 bytes), creating the key file (mode 0600) on first use.
+def config_home() -> Path:
+    """Return ``$XDG_CONFIG_HOME``, else ``~/.config``: the OS user's own settings folder."""
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+
+
+def key_source(settings: Settings | None = None) -> str:
+    """Return where :func:`server_key` reads the key from, for messages."""
+    return f"${KEY_ENV}" if os.environ.get(KEY_ENV) else str(key_file_path(settings))
+
+
+def server_key(settings: Settings | None = None, *, create: bool = True) -> bytes:
+    """Return the server key (32 bytes).
 
     Parameters
     ----------
     settings : Settings, optional
-        Settings naming the key file.
+        Settings naming the key file (else ``$GEOSOC_CONFIG``'s, see :func:`key_file_path`).
+    create : bool
+        Create a missing key file (mode 0600, folder 0700). Opening an existing workspace
+        passes ``False``: a lost key is reported, never silently replaced, because every
+        signature in the workspace was made with it. A new workspace, the demo town and
+        files named on the command line may create it.
 
     Returns
     -------
@@ -131,7 +173,7 @@ def server_key(settings: Settings | None = None) -> bytes:
     Raises
     ------
     ConfigError
-        The key in the environment or the file is malformed, or the file cannot be written.
+        The key is malformed, missing (``create=False``) or cannot be written.
     """
     if os.environ.get(KEY_ENV):
         text, where = os.environ[KEY_ENV].strip(), f"${KEY_ENV}"
@@ -139,17 +181,14 @@ def server_key(settings: Settings | None = None) -> bytes:
         path = key_file_path(settings)
         where = str(path)
         if not path.exists():
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(secrets.token_hex(32) + "\n")
-            except FileExistsError:
-                pass
-            except OSError as err:
-                raise ConfigError("cannot create the server key", [Problem(
-                    str(err), file=where, fix=f"create the folder, or set {KEY_FILE_ENV}")]
-                ) from err
+            if not create:
+                raise ConfigError("the server key file is missing", [Problem(
+                    "no key file here; it signs this workspace's users and audit log, so a "
+                    "new one cannot check them", file=where,
+                    fix="restore the key file from the server's backup (or point "
+                        f"${KEY_FILE_ENV} or audit_key_file in ${CONFIG_ENV} at it); geosoc "
+                        "creates a key only when a new workspace is created")])
+            _create_key(path)
         text = path.read_text(encoding="ascii", errors="replace").strip()
     try:
         key = bytes.fromhex(text)
@@ -160,6 +199,21 @@ def server_key(settings: Settings | None = None) -> bytes:
             "the key must be at least 64 hexadecimal digits", file=where,
             fix="restore the key file from the server's backup")])
     return key
+
+
+def _create_key(path: Path) -> None:
+    """Write a new random key to ``path`` (0600) in a folder readable by its owner (0700)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+    except FileExistsError:
+        pass
+    except OSError as err:
+        raise ConfigError("cannot create the server key", [Problem(
+            str(err), file=str(path), fix=f"create the folder, or set {KEY_FILE_ENV}")]
+        ) from err
 
 
 def checkpoint_dir(settings: Settings | None = None) -> Path:

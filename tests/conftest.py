@@ -37,6 +37,25 @@ def _server_key_outside_home(tmp_path_factory: pytest.TempPathFactory) -> None:
     key_file.write_text("5e" * 32 + "\n")
     os.environ["GEOSOC_AUDIT_KEY_FILE"] = str(key_file)
     os.environ.pop("GEOSOC_AUDIT_KEY", None)
+    os.environ.pop("GEOSOC_CONFIG", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cli_password(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Let CLI tests act as their users: they share one password, ``$GEOSOC_PASSWORD``.
+
+    Acting as a workspace user needs their password or a token (issue 27), so the test
+    users are created with :data:`team_workspace.PASSWORD` and the command line reads it
+    from the environment (subprocesses inherit it). Tests of refusals unset it. Tokens from
+    ``geosoc login`` are saved in a temporary folder, never the real home.
+    """
+    import os
+
+    from team_workspace import PASSWORD
+
+    os.environ["GEOSOC_PASSWORD"] = PASSWORD
+    os.environ.pop("GEOSOC_TOKEN", None)
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("user-config"))
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from geosoc.errors import AccessDeniedError, AuthenticationError, WorkspaceError
 from geosoc.workspace import Workspace
 from geosoc.workspace.audit import GENESIS_HASH, canonical_json
 
-PASSWORD = "a long enough passphrase"
+PASSWORD = "correct horse battery staple"  # $GEOSOC_PASSWORD of the test run
 
 
 @pytest.fixture
@@ -253,7 +253,7 @@ def test_a_workspace_from_before_the_keyed_chain_upgrades_and_verifies(tmp_path,
         prev = digest
     conn.close()
     with Workspace.open(path) as ws:
-        assert ws.acting("pat").role == "partner"  # legacy roles signed from their entries
+        assert ws.users.get("pat").role == "partner"  # legacy roles signed from their entries
         ws.record(who="ana", role="analyst", action="page.view", target="page:y")
     assert _verify(path, capsys)[0] == 0
     conn = _raw(path)

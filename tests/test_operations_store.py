@@ -188,6 +188,7 @@ def test_cli_morile_hand_entry_uses_the_file_checks(workspace: Path,
 def test_cli_users_carry_an_agency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = str(tmp_path / "agency.sqlite")
     monkeypatch.setenv("GEOSOC_PASSWORD", PASSWORD)
+    monkeypatch.setenv("GEOSOC_NEW_PASSWORD", PASSWORD)
     monkeypatch.setenv("GEOSOC_USER", "ana")
     assert main(["users", "add", "ana", "--role", "analyst", "--workspace", path]) == 0
     assert main(["users", "add", "pat", "--role", "partner", "--agency", "Council",

@@ -28,8 +28,8 @@ def workspace(demo: Path, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("partner_ws")
     ws_path = folder / "ws.sqlite"
     with Workspace.open(ws_path) as ws:
-        ws.users.create_user("ana", "a long analyst passphrase", "analyst")
-        ws.users.create_user("pat", "a long partner passphrase", "partner", by="ana")
+        ws.users.create_user("ana", "correct horse battery staple", "analyst")
+        ws.users.create_user("pat", "correct horse battery staple", "partner", by="ana")
     police = folder / "police"
     for month in ("2024-01", "2024-02", "2024-03"):
         shutil.copytree(demo / "police" / month, police / month)

@@ -63,8 +63,8 @@ def build_workspace(demo: Path, path: Path, *, health_delete_by: str = "2030-01-
                                         isa=f"ISA-{source}"))
         store_dataset(ws, read_boundaries(demo / writer.BOUNDARY_FILES["wards"], kind="ward"),
                       name="wards", kind="boundaries", **ANALYST)
-        ws.users.create_user("ana", "a long analyst passphrase", "analyst")
-        ws.users.create_user("pat", "a long partner passphrase", "partner", by="ana")
+        ws.users.create_user("ana", "correct horse battery staple", "analyst")
+        ws.users.create_user("pat", "correct horse battery staple", "partner", by="ana")
     return path
 
 

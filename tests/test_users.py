@@ -47,7 +47,7 @@ def test_hashes_are_salted_argon2id_and_never_listed(ws: Workspace) -> None:
     assert all(h.startswith("$argon2id$") for h in hashes)
     assert hashes[0] != hashes[1]  # same password, different salt
     assert PASSWORD not in " ".join(hashes)
-    assert "password_hash" not in ws.users.list().columns
+    assert "password_hash" not in ws.users.list(role="analyst").columns
 
 
 def test_authenticate_returns_the_user(ws: Workspace) -> None:
@@ -171,10 +171,10 @@ def test_rehash_on_sign_in_when_parameters_rise(tmp_path: Path) -> None:
 def _cli(args: list[str], monkeypatch: pytest.MonkeyPatch, *, stdin: str = "",
          password_env: str | None = None) -> int:
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    if password_env is None:
-        monkeypatch.delenv("GEOSOC_PASSWORD", raising=False)
+    if password_env is None:  # the new user's password; ana proves herself with $GEOSOC_PASSWORD
+        monkeypatch.delenv("GEOSOC_NEW_PASSWORD", raising=False)
     else:
-        monkeypatch.setenv("GEOSOC_PASSWORD", password_env)
+        monkeypatch.setenv("GEOSOC_NEW_PASSWORD", password_env)
     return main(args)
 
 

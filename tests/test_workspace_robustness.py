@@ -204,7 +204,7 @@ def test_a_partner_dataset_without_harm_weights_is_rejected_when_stored(ws) -> N
 def staffed(tmp_path: Path) -> Path:
     path = tmp_path / "staffed.sqlite"
     with Workspace.open(path) as ws:
-        ws.users.create_user("ana", "a long analyst passphrase", "analyst")
+        ws.users.create_user("ana", "correct horse battery staple", "analyst")
     return path
 
 
@@ -233,7 +233,7 @@ def test_a_workspace_without_users_is_its_analyst_s_own_file(tmp_path) -> None:
     with Workspace.open(path) as ws:
         assert ws.acting("whoever").role == "analyst"
         with pytest.raises(AccessDeniedError, match="first user must be an analyst"):
-            ws.users.create_user("pat", "a long partner passphrase", "partner")
+            ws.users.create_user("pat", "correct horse battery staple", "partner")
 
 
 def test_the_app_records_page_views_under_the_user_s_real_role(staffed, monkeypatch) -> None:

@@ -9,12 +9,14 @@ module of the command being run is imported (its heavy library imports with it),
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import importlib
 import json
+import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from geosoc.errors import GeosocError
 
@@ -37,8 +39,11 @@ SUBCOMMANDS: dict[str, str] = {
     "workspace": "name a study; back up, restore or apply retention to a workspace",
     "datasets": "datasets held and their data-sharing records (ISA register, delete-by)",
     "app": "set up the offline map files and demo town, then start the app",
+    "login": "sign in to a workspace once; commands then use a short-lived token",
 }
 SUBCOMMAND_MODULES = tuple(SUBCOMMANDS)
+#: Read the acting user's password from the first line of stdin (any command, any place).
+PASSWORD_STDIN = "--password-stdin"  # noqa: S105 - a flag, not a password
 
 
 def month_arg(text: str) -> str:
@@ -70,6 +75,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="geosoc",
         description="Clear, Hold, Build analysis: harm hotspots, assets, sites, displacement.",
+        epilog="Acting as a user of a workspace with users (--user NAME or $GEOSOC_USER) needs "
+               "their password ($GEOSOC_PASSWORD, --password-stdin, or a prompt on a "
+               "terminal) or a token from geosoc login ($GEOSOC_TOKEN or the saved one).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     if only is None:
@@ -105,6 +113,35 @@ def user_error(err: BaseException) -> GeosocError | None:
     return None
 
 
+def _credential(argv: list[str], password_stdin: bool) -> contextlib.AbstractContextManager:
+    """Return the context giving the command one credential (read once, proved once).
+
+    Only a command on a workspace needs one, so the others do not import the workspace code.
+    """
+    if not password_stdin and not any(a.startswith("--workspace") for a in argv):
+        return contextlib.nullcontext()
+    from geosoc.workspace.acting import Credential, supplied_credential
+
+    return supplied_credential(Credential.from_environment(password_stdin))
+
+
+@contextlib.contextmanager
+def _key_note() -> Iterator[None]:
+    """Say so on stderr when the command created the server key (a new workspace's)."""
+    from geosoc.config import KEY_ENV, key_file_path
+
+    path = None if os.environ.get(KEY_ENV) else key_file_path()
+    existed = path is None or path.exists()
+    try:
+        yield
+    finally:
+        if not existed and path.exists():
+            print(f"note: created a new server key at {path} (readable by you only). Back it "
+                  "up with the server's configuration: the workspace's users and audit log "
+                  "are signed with it, and geosoc never makes a replacement for an existing "
+                  "workspace.", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code.
 
@@ -112,12 +149,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     exit code 2; anything else is a bug and propagates.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    password_stdin = PASSWORD_STDIN in argv
+    argv = [a for a in argv if a != PASSWORD_STDIN]
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in SUBCOMMAND_MODULES else None)
     args = parser.parse_args(argv)
     try:
         try:
-            return int(args.func(args))
+            with _credential(argv, password_stdin), _key_note():
+                return int(args.func(args))
         except Exception as raw:  # translated when the user can fix it, else re-raised
             translated = user_error(raw)
             if translated is None:

@@ -86,9 +86,12 @@ def run_reanchor(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print every entry, oldest first."""
+    from geosoc.workspace.acting import authorise
+    from geosoc.workspace.roles import ANALYSTS
+
     with Workspace.open(args.workspace, create=False) as ws:
-        _, role = acting_user(ws, args.user)
-        log = ws.audit_log(role=role)
+        actor = authorise(ws.acting(args.user), ANALYSTS, "review the audit log", ws.users)
+        log = ws.audit_log(role=actor.role)
     if args.json:  # JSON escapes control characters itself
         print(log.to_json(orient="records", force_ascii=False))
     else:

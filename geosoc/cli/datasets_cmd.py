@@ -177,12 +177,13 @@ def run_share(args: argparse.Namespace) -> int:
 
 def run_register(args: argparse.Namespace) -> int:
     """Write the ISA/DPIA register CSV through :meth:`Workspace.export`; 0."""
-    from geosoc.workspace.roles import ANALYSTS, require_role
+    from geosoc.workspace.acting import Actor, authorise
+    from geosoc.workspace.roles import ANALYSTS
     from geosoc.workspace.sharing import register_frame, write_register_csv
 
     ws, user, role = _open(args)
     with ws:
-        require_role(role, ANALYSTS, "export the ISA/DPIA register")
+        authorise(Actor(user, role, True), ANALYSTS, "export the ISA/DPIA register", ws.users)
         table = register_frame(ws.sharing.frame(), ws.datasets.list(), today=ws.now().date())
         path = ws.export(args.out, lambda temp, anchor: write_register_csv(table, temp, anchor),
                          who=user, role=role, action="export.sharing_register",

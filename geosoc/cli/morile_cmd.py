@@ -61,18 +61,28 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """Print the series with first, last and median score per phase."""
-    from geosoc.operations import morile_by_phase, phase_of
+    """Print the summary the acting user may see (audited).
+
+    Analysts: first, last and median score per OCG reference and phase, and the series.
+    Partners and the public: the site-level trend per phase only
+    (:func:`geosoc.operations.morile_for_role`), never a score or an OCG reference.
+    """
+    from geosoc.cli.assets_cmd import acting_user
+    from geosoc.operations import morile_for_role, phase_of
     from geosoc.workspace import Workspace
 
     with Workspace.open(args.workspace, create=False) as ws:
+        user, role = acting_user(ws, args.user)
         series = ws.operations.morile(args.site)
         plan = ws.sites.phases(args.site)
-    summary = morile_by_phase(series, phase_of(series["date"], plan))
+        ws.record(who=user, role=role, action="morile.list", target=f"site:{args.site}")
+    summary = morile_for_role(series, phase_of(series["date"], plan), role)
     if args.json:
-        print(json.dumps({"series": json.loads(series.assign(
-            date=series["date"].dt.strftime("%Y-%m-%d")).to_json(orient="records")),
-            "by_phase": json.loads(summary.to_json(orient="records"))}))
+        shown = {"by_phase": json.loads(summary.to_json(orient="records"))}
+        if role == "analyst":
+            shown["series"] = json.loads(series.assign(
+                date=series["date"].dt.strftime("%Y-%m-%d")).to_json(orient="records"))
+        print(json.dumps(shown))
     else:
         print(summary.to_string(index=False))
     return 0

@@ -42,15 +42,14 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    """Compare two waves; partners and the public get small cells suppressed first."""
+    """Compare two waves; partners and the public see small answers pooled, unnamed."""
     from geosoc.cli.assets_cmd import acting_user
-    from geosoc.operations import compare_waves, suppress_small_cells
+    from geosoc.operations import compare_waves, waves_for_role
     from geosoc.workspace import Workspace
 
     with Workspace.open(args.workspace, create=False) as ws:
         _, role = acting_user(ws, args.user)
         waves = ws.operations.waves(args.site)
-    shown = waves if role == "analyst" else suppress_small_cells(waves)
-    result = compare_waves(shown, args.before, args.after)
+    result = compare_waves(waves_for_role(waves, role), args.before, args.after)
     print(result.to_json(orient="records") if args.json else result.to_string(index=False))
     return 0

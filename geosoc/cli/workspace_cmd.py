@@ -97,13 +97,11 @@ def run_backup(args: argparse.Namespace) -> int:
 
 def run_restore(args: argparse.Namespace) -> int:
     """Verify the archive and restore it; return 0."""
-    import getpass
-    import os
-
+    from geosoc.workspace.acting import default_name
     from geosoc.workspace.backup import restore_workspace, verify_archive
 
     verify_archive(args.archive)
-    user = args.user or os.environ.get("GEOSOC_USER") or getpass.getuser()
+    user = default_name(args.user)  # proved against the archive's users (and the replaced)
     result = restore_workspace(args.archive, args.workspace, user=user, replace=args.replace)
     aside = result["set_aside"]
     note = f"; previous files kept as {', '.join(aside)}" if aside else ""

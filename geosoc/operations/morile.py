@@ -93,3 +93,49 @@ def morile_by_phase(series: pd.DataFrame, phases: pd.Series) -> pd.DataFrame:
     grouped = frame.sort_values("date").groupby(["ocg_ref", "phase"], sort=False)["score"]
     return grouped.agg(assessments="size", first="first", last="last",
                        median="median").reset_index()
+
+
+#: A phase's median within this fraction of the previous phase's reads "about the same".
+TREND_TOLERANCE = 0.10
+
+
+def morile_trend(series: pd.DataFrame, phases: pd.Series) -> pd.DataFrame:
+    """Return the site-level MoRiLE trend per phase: what partners and the public may see.
+
+    Every assessment of the site (all OCG references pooled, none named) gives one median
+    per phase; each phase reads "higher", "lower" or "about the same" against the phase
+    before (within :data:`TREND_TOLERANCE`). No score, no OCG reference and no count of
+    assessments (which could count the groups) is returned.
+
+    Parameters
+    ----------
+    series : pandas.DataFrame
+        Output of :func:`validate_morile`.
+    phases : pandas.Series
+        Phase of each row of ``series``, in plan order of first appearance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``phase`` and ``trend`` (the first phase: "first assessed phase").
+    """
+    frame = series.assign(phase=phases.to_numpy()).dropna(subset=["phase"])
+    order = list(dict.fromkeys(frame.sort_values("date")["phase"]))
+    median = frame.groupby("phase")["score"].median().reindex(order)
+    ratio = median / median.shift(1)
+    trend = np.select([ratio > 1 + TREND_TOLERANCE, ratio < 1 - TREND_TOLERANCE],
+                      ["higher than the phase before", "lower than the phase before"],
+                      "about the same as the phase before")
+    trend = np.where(ratio.isna(), "first assessed phase", trend)
+    return pd.DataFrame({"phase": order, "trend": trend})
+
+
+def morile_for_role(series: pd.DataFrame, phases: pd.Series, role: str) -> pd.DataFrame:
+    """Return the MoRiLE summary ``role`` may see.
+
+    Analysts: :func:`morile_by_phase` (scores per OCG reference and phase). Partners and
+    the public: :func:`morile_trend` only (a site-level trend, never an OCG reference).
+    """
+    if role == "analyst":
+        return morile_by_phase(series, phases)
+    return morile_trend(series, phases)

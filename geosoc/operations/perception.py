@@ -7,9 +7,12 @@ responses (scipy), and each response's share with a two-proportion z test, Holm-
 across the question's responses. A question with too few respondents, or expected counts
 under 5 in more than a fifth of its cells, is reported as "cannot test" instead.
 
-Partners and the public see counts of at least :data:`MIN_RESPONDENTS` only
-(:func:`suppress_small_cells`); shares and tests shown to them are computed from the
-disclosed cells.
+Partners and the public see :func:`waves_for_role`: a response is named only when every
+wave's count of it is 0 or at least :data:`MIN_RESPONDENTS`; the others (a free-text answer
+typed by one respondent among them) are pooled, unnamed, into one "other answers" row, which
+is itself shown only with at least that many respondents. A question that cannot be shown so
+is suppressed whole. :func:`compare_waves` never computes a share as if a suppressed answer
+did not exist: with any answer of a question suppressed its shares are "not known".
 """
 
 from __future__ import annotations
@@ -86,14 +89,72 @@ def suppress_small_cells(waves: pd.DataFrame, min_respondents: int = MIN_RESPOND
     return out
 
 
+#: The label of pooled answers each given by too few respondents to be named.
+OTHER_ANSWERS = "Other answers (each from fewer respondents than can be shown)"
+
+
+def waves_for_role(waves: pd.DataFrame, role: str,
+                   min_respondents: int = MIN_RESPONDENTS) -> pd.DataFrame:
+    """Return the perception aggregates ``role`` may see (analysts: all, as stored).
+
+    For partners and the public, per question: a response is named only when its count is
+    0 or at least ``min_respondents`` in every wave and at least that in one; every other
+    response is pooled into :data:`OTHER_ANSWERS` (its words never shown). While a wave's
+    pool holds from 1 to ``min_respondents - 1`` respondents the smallest named response
+    joins it (so the pool cannot be recovered as total minus the others); a question whose
+    pool stays too small is suppressed whole (respondents NaN: not known).
+
+    Parameters
+    ----------
+    waves : pandas.DataFrame
+        Output of :func:`validate_waves`.
+    role : str
+        ``analyst``, ``partner`` or ``public``.
+    min_respondents : int
+        The smallest count that may be shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns of :data:`WAVE_COLUMNS`; ``respondents`` float (NaN where suppressed).
+    """
+    if role == "analyst" or waves.empty:
+        return waves.copy()
+    order = list(dict.fromkeys(waves["wave"]))
+    blocks = []
+    for question, rows in waves.groupby("question", sort=False):
+        table = rows.pivot_table(index="response", columns="wave", values="respondents",
+                                 aggfunc="sum", fill_value=0, sort=False)
+        table = table.reindex(columns=[w for w in order if w in table.columns])
+        named = ((table == 0) | (table >= min_respondents)).all(axis=1) & \
+            (table >= min_respondents).any(axis=1)
+        pool = table[~named].sum()
+        while ((pool > 0) & (pool < min_respondents)).any() and named.any():
+            smallest = table[named].sum(axis=1).idxmin()
+            named[smallest] = False
+            pool = table[~named].sum()
+        shown = table[named].astype("float64")
+        if (~named).any():
+            shown.loc[OTHER_ANSWERS] = pool.astype("float64")
+        if ((pool > 0) & (pool < min_respondents)).any():  # cannot be shown at all
+            shown = pd.DataFrame(np.nan, index=[OTHER_ANSWERS], columns=table.columns)
+        long = shown.rename_axis("response").reset_index().melt(
+            id_vars="response", var_name="wave", value_name="respondents")
+        blocks.append(long.assign(question=question))
+    out = pd.concat(blocks, ignore_index=True)
+    out["wave"] = pd.Categorical(out["wave"], categories=order)
+    out = out.sort_values("wave", kind="stable").astype({"wave": str})
+    return out[list(WAVE_COLUMNS)].reset_index(drop=True)
+
+
 def compare_waves(waves: pd.DataFrame, before: str, after: str) -> pd.DataFrame:
     """Test each question's change in responses from wave ``before`` to wave ``after``.
 
     Parameters
     ----------
     waves : pandas.DataFrame
-        Output of :func:`validate_waves` (or disclosed counts, NaN where suppressed: such
-        cells are left out of the test, and say so).
+        Output of :func:`validate_waves` or :func:`waves_for_role` (NaN where suppressed:
+        a question with a suppressed answer gets no shares and no test, and says so).
     before, after : str
         Wave labels.
 
@@ -107,11 +168,14 @@ def compare_waves(waves: pd.DataFrame, before: str, after: str) -> pd.DataFrame:
     """
     pair = waves[waves["wave"].isin([before, after])]
     table = (pair.groupby(["question", "response", "wave"], sort=False)["respondents"]
-             .sum(min_count=1).unstack("wave").reindex(columns=[before, after]))
+             .sum(min_count=1).unstack("wave", fill_value=0)  # no row: nobody said it
+             .reindex(columns=[before, after]))
     results = []
     for _, block in table.groupby(level="question", sort=False):
         counts = block.to_numpy(dtype=float)
-        usable = ~np.isnan(counts).any(axis=1)
+        hidden = int(np.isnan(counts).any(axis=1).sum())
+        # a share computed without the hidden answers would be wrong: then none is known
+        usable = np.full(len(counts), hidden == 0)
         counts = counts[usable]
         totals = counts.sum(axis=0)
         out = pd.DataFrame(index=block.index)
@@ -131,8 +195,9 @@ def compare_waves(waves: pd.DataFrame, before: str, after: str) -> pd.DataFrame:
             out.loc[usable, "p_holm"] = _holm(p)
         out["change_pts"] = 100 * (out["share_after"] - out["share_before"])
         out["chi2"], out["chi2_p"], out["verdict"] = chi2, chi2_p, verdict
-        if not usable.all():
-            out["verdict"] = verdict + f" ({int((~usable).sum())} response(s) suppressed)"
+        if hidden:
+            out["verdict"] = (f"cannot test: {hidden} answer(s) suppressed, so shares are "
+                              "not known")
         results.append(out)
     if not results:
         return pd.DataFrame()

@@ -6,8 +6,9 @@ phase, police vs partner share, monthly timeline); the MoRiLE trend; community p
 change between waves; community assets engaged; data caveats. Every page carries the role's
 protective marking. Role-safe by construction: partner and public packs hold no incident
 point, no free-text note and no small count (series through
-:func:`geosoc.disclosure.disclose_series`, perception cells under 30 respondents suppressed
-before any share or test is computed), and the final text is leak-scanned. Two renders of
+:func:`geosoc.disclosure.disclose_series`, perception answers under 30 respondents pooled,
+unnamed, before any share or test is computed, MoRiLE as a site-level trend without scores or
+OCG references: :mod:`geosoc.operations`), and the final text is leak-scanned. Two renders of
 the same inputs differ only in the "Produced" line.
 """
 
@@ -32,9 +33,10 @@ from geosoc.operations import (
     agency_share,
     compare_waves,
     morile_by_phase,
+    morile_for_role,
     phase_of,
     pillar_balance,
-    suppress_small_cells,
+    waves_for_role,
 )
 from geosoc.phases.rings import buffer_rings
 from geosoc.report.asset_coverage import coverage_section_html, site_coverage
@@ -208,15 +210,18 @@ def _morile_section(inputs: ReviewInputs, role: Role) -> str:
     series = inputs.morile
     if series.empty:
         return "<section><h2>MoRiLE</h2><p>No MoRiLE scores recorded.</p></section>"
-    summary = morile_by_phase(series, phase_of(series["date"], inputs.plan))
-    body = _table(summary.round(1))
-    if role is not Role.PUBLIC:
-        chart = phase_series_svg(series.assign(month=series["date"].dt.to_period("M")),
-                                 inputs.plan, period=MONTH, value="score",
-                                 label="MoRiLE score", groups="ocg_ref")
-        body = f"<div class='figure'>{chart}</div>" + body
+    phases = phase_of(series["date"], inputs.plan)
+    if role is not Role.ANALYST:  # a site-level trend only: no score, no OCG reference
+        return ("<section><h2>MoRiLE threat trend</h2><p>The site's threat assessments, all "
+                "groups together, per phase against the phase before; scores and group "
+                f"references stay in the police copy.</p>"
+                f"{_table(morile_for_role(series, phases, role.value))}</section>")
+    chart = phase_series_svg(series.assign(month=series["date"].dt.to_period("M")),
+                             inputs.plan, period=MONTH, value="score", label="MoRiLE score",
+                             groups="ocg_ref")
     return ("<section><h2>MoRiLE threat scores</h2><p>Groups are named by opaque reference "
-            f"only.</p>{body}</section>")
+            f"only.</p><div class='figure'>{chart}</div>"
+            f"{_table(morile_by_phase(series, phases).round(1))}</section>")
 
 
 def _perception_section(inputs: ReviewInputs, role: Role) -> str:
@@ -225,13 +230,17 @@ def _perception_section(inputs: ReviewInputs, role: Role) -> str:
     if len(labels) < 2:
         return ("<section><h2>Community perception</h2><p>Fewer than two survey waves: "
                 "change cannot be shown yet.</p></section>")
-    shown = waves if role is Role.ANALYST else suppress_small_cells(waves)
-    result = compare_waves(shown, labels[0], labels[-1])
+    result = compare_waves(waves_for_role(waves, role.value), labels[0], labels[-1])
     table = result[["question", "response", "share_before", "share_after", "change_pts",
                     "verdict"]].round(3)
+    if role is not Role.ANALYST:  # answers from too few respondents are pooled, unnamed
+        shares = ["share_before", "share_after", "change_pts"]
+        table[shares] = table[shares].astype(object).where(table[shares].notna(),
+                                                           "not known (suppressed)")
     return (f"<section><h2>Community perception</h2><p>From {html.escape(labels[0])} to "
-            f"{html.escape(labels[-1])}. Shares of respondents; cells under 30 respondents "
-            f"are suppressed outside the police copy.</p>{_table(table)}</section>")
+            f"{html.escape(labels[-1])}. Shares of respondents; outside the police copy, "
+            f"answers from fewer than 30 respondents are pooled, unnamed.</p>"
+            f"{_table(table)}</section>")
 
 
 def _assets_section(inputs: ReviewInputs, role: Role) -> str:

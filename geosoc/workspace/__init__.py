@@ -30,7 +30,7 @@ from geosoc.errors import Problem, WorkspaceError
 from geosoc.workspace import anchor as _anchor
 from geosoc.workspace import audit as _audit
 from geosoc.workspace import db
-from geosoc.workspace.acting import Actor, acting_user
+from geosoc.workspace.acting import Actor, Credential, acting_user
 from geosoc.workspace.analyses import AnalysisStore
 from geosoc.workspace.asset_register import AssetRegister
 from geosoc.workspace.audit import ChainVerification
@@ -42,6 +42,25 @@ from geosoc.workspace.sites import SiteStore
 from geosoc.workspace.users import LockoutPolicy, User, UserStore
 
 __all__ = ["Actor", "ChainVerification", "LockoutPolicy", "User", "Workspace"]
+
+
+def _private_file_and_key(path: Path, create: bool) -> None:
+    """Check the server key before opening ``path``; create a new workspace file as 0600.
+
+    An existing workspace needs the key it was signed with: a missing key file is an error
+    (:func:`geosoc.config.server_key` with ``create=False``), never silently replaced. A new
+    workspace may create the key, and its file is created readable by its owner only (SQLite
+    gives the ``-wal`` and ``-shm`` files the same mode).
+    """
+    from geosoc.config import server_key
+
+    if path.exists():
+        server_key(create=False)
+        return
+    server_key(create=create)
+    if create and path.parent.is_dir():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class Workspace:
@@ -69,6 +88,7 @@ class Workspace:
                  lockout: LockoutPolicy | None, create: bool) -> None:
         self.path = path
         self._clock = clock
+        _private_file_and_key(path, create)
         self._conn = db.connect(path, create=create)
         self.assets = AssetRegister(self._conn, clock)
         self.sites = SiteStore(self._conn, clock)
@@ -129,9 +149,9 @@ class Workspace:
                                               "workspace_id": self._id})
         _anchor.write_checkpoint(self._conn, self._id, force=True)
 
-    def acting(self, name: str | None) -> Actor:
-        """Return the acting user (see :func:`geosoc.workspace.acting.acting_user`)."""
-        return acting_user(self.users, name)
+    def acting(self, name: str | None, credential: Credential | None = None) -> Actor:
+        """Return the acting user, once proved (see :func:`geosoc.workspace.acting.acting_user`)."""
+        return acting_user(self.users, name, credential)
 
     def audit_anchor(self) -> str:
         """Return the chain head text an export carries (``geosoc-audit-anchor: ...``)."""

@@ -151,7 +151,7 @@ def write_checkpoint(conn: sqlite3.Connection, workspace_id: str | None, *,
         return
     path = _checkpoint_path(workspace_id)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temp = path.with_suffix(f".{os.getpid()}.tmp")
         temp.write_text(json.dumps({"workspace_id": workspace_id, "seq": seq, "hash": digest,
                                     "path": _db_path(conn)}), encoding="utf-8")

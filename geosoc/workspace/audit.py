@@ -27,7 +27,7 @@ import pandas as pd
 
 from geosoc.config import server_key
 from geosoc.errors import AccessDeniedError, Problem, WorkspaceError
-from geosoc.workspace.signing import get_signed, role_mac
+from geosoc.workspace.signing import get_signed, role_mac, tampered_role_error
 
 #: ``prev_hash`` of the first row.
 GENESIS_HASH = "0" * 64
@@ -114,10 +114,7 @@ def check_actor(conn: sqlite3.Connection, who: str, role: str, action: str,
             fix="act as a registered user (--user NAME or $GEOSOC_USER), or ask an analyst to "
                 "add you with geosoc users add")])
     if not hmac.compare_digest(row["role_mac"] or "", role_mac(key, who, row["role"])):
-        raise AccessDeniedError(f"user '{who}' has a tampered role", [Problem(
-            f"the stored role of '{who}' does not carry a valid signature", column="role",
-            fix="the users table was edited outside geosoc: run geosoc audit verify and "
-                "restore the workspace from a backup")])
+        raise tampered_role_error(conn, key, who)
     if row["role"] != role:
         raise AccessDeniedError(f"user '{who}' is registered as {row['role']}, not {role}", [
             Problem(f"'{who}' acts with role {role!r} but is registered as {row['role']!r}",

@@ -17,12 +17,18 @@ one; it never overwrites an existing workspace or dataset folder unless ``replac
 then keeps the old files beside it (``*.before-restore-<time>``). Both steps are written to
 the audit log (the backup in the source workspace, before the copy, so the archive holds its
 own record; the restore in the restored workspace).
+
+An archive holds every point, every agency's 4P notes, the users and the audit log, so both
+steps are **analysts' only**, in the library: a partner, public or unregistered user is
+refused (the refusal audited) whatever shell calls it. Archives are written readable by
+their owner only (0600).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -30,9 +36,12 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from geosoc.errors import Problem, WorkspaceError
+from geosoc.errors import AccessDeniedError, Problem, WorkspaceError
 from geosoc.workspace import Workspace
+from geosoc.workspace.acting import Credential, acting_user
 from geosoc.workspace.dataset_store import datasets_dir
+from geosoc.workspace.roles import ANALYSTS
+from geosoc.workspace.users import UserStore
 
 #: Format tag written into (and required from) every manifest.
 ARCHIVE_FORMAT = "geosoc-workspace-backup/1"
@@ -55,6 +64,24 @@ def _refuse(summary: str, message: str, file: Path | str, fix: str,
     return WorkspaceError(summary, [Problem(message, file=str(file), column=column, fix=fix)])
 
 
+def refuse_raw_data(ws: Workspace, *, user: str, role: str, action: str) -> None:
+    """Refuse anyone but an analyst an output that holds raw data; audit the refusal.
+
+    For outputs holding points, 4P notes, users or the audit log (a backup, a restore, a
+    dataset file): partner and public users are refused (``access.refused`` in the audit
+    log, then :class:`~geosoc.errors.AccessDeniedError`).
+    """
+    if role in ANALYSTS:
+        return
+    ws.record(who=user, role=role, action="access.refused", target=f"workspace:{ws.path.name}",
+              details={"refused": action, "reason": "raw data is for analysts only"})
+    raise AccessDeniedError(f"role '{role}' may not {action}", [Problem(
+        f"'{user}' is {role}; to {action} hands out every point, 4P note, user and the "
+        "audit log, which only analysts may hold", column="--user",
+        fix="ask an analyst; partners and the public get the disclosed outputs "
+            "(geosoc profile --workspace W --user NAME, geosoc export profile)")])
+
+
 def backup_workspace(workspace: str | Path, archive: str | Path, *, user: str, role: str,
                      overwrite: bool = False) -> dict[str, object]:
     """Write ``workspace`` (database and dataset folder) into one zip ``archive``.
@@ -66,7 +93,7 @@ def backup_workspace(workspace: str | Path, archive: str | Path, *, user: str, r
     archive : str or Path
         The ``.zip`` to write.
     user, role : str
-        Who takes the backup (audited in the workspace before the copy).
+        Who takes the backup (audited in the workspace before the copy); analysts only.
     overwrite : bool
         Replace an existing archive (otherwise an existing file is an error).
 
@@ -75,6 +102,11 @@ def backup_workspace(workspace: str | Path, archive: str | Path, *, user: str, r
     dict
         The manifest written (``files``: member -> ``{"sha256", "bytes"}``), plus
         ``archive`` and ``archive_sha256``.
+
+    Raises
+    ------
+    AccessDeniedError
+        ``role`` is not analyst (audited), or ``user`` is not registered with ``role``.
     """
     workspace, archive = Path(workspace), Path(archive)
     if archive.exists() and not overwrite:
@@ -84,6 +116,7 @@ def backup_workspace(workspace: str | Path, archive: str | Path, *, user: str, r
         raise _refuse("no workspace to back up", "no such workspace file", workspace,
                       "check the --workspace path")
     with Workspace.open(workspace, create=False) as ws:
+        refuse_raw_data(ws, user=user, role=role, action="back up the workspace")
         folder = datasets_dir(ws)
         files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
         ws.record(who=user, role=role, action="workspace.backup",
@@ -103,6 +136,8 @@ def backup_workspace(workspace: str | Path, archive: str | Path, *, user: str, r
                           for name, p in members.items()},
             }
             partial = archive.with_name(archive.name + ".partial")
+            partial.unlink(missing_ok=True)
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as zf:
                 for name, p in members.items():
                     zf.write(p, name)
@@ -173,6 +208,23 @@ def verify_archive(archive: str | Path) -> dict[str, object]:
     return manifest
 
 
+def _require_restoring_analyst(database: Path, user: str,
+                               credential: Credential | None) -> None:
+    """Refuse a restore unless ``user`` proves they are an analyst of the archived workspace."""
+    from geosoc.workspace import db
+
+    conn = db.connect(database, create=False)
+    try:
+        actor = acting_user(UserStore(conn, db.utc_now), user, credential)
+    finally:
+        conn.close()
+    if actor.role not in ANALYSTS:
+        raise AccessDeniedError(f"role '{actor.role}' may not restore a workspace", [Problem(
+            f"'{actor.username}' is {actor.role} in the archived workspace; a restore writes "
+            "every point, note, user and the audit log", column="--user",
+            fix="ask an analyst of that workspace to restore it")])
+
+
 def _set_aside(path: Path, stamp: str) -> Path | None:
     """Rename ``path`` to ``<path>.before-restore-<stamp>`` if it exists; return the new name."""
     if not path.exists():
@@ -183,7 +235,8 @@ def _set_aside(path: Path, stamp: str) -> Path | None:
 
 
 def restore_workspace(archive: str | Path, target: str | Path, *, user: str,
-                      role: str | None = None, replace: bool = False) -> dict[str, object]:
+                      role: str | None = None, replace: bool = False,
+                      credential: Credential | None = None) -> dict[str, object]:
     """Restore a verified backup to ``target`` (``NAME.sqlite`` and ``NAME.datasets/``).
 
     Parameters
@@ -193,12 +246,18 @@ def restore_workspace(archive: str | Path, target: str | Path, *, user: str,
     target : str or Path
         The workspace file to create.
     user : str
-        Who restores it (audited in the restored workspace).
+        Who restores it (audited in the restored workspace). When the archive's workspace
+        has users, ``user`` must be one of its analysts and prove it (``credential``, as
+        :func:`geosoc.workspace.acting.acting_user`); so must they in the workspace
+        replaced. Anyone else is refused before anything is written.
     role : str, optional
         Their role; default: their role registered in the restored workspace, else analyst.
+        Only ``analyst`` may restore.
     replace : bool
         Restore over an existing workspace; its database and dataset folder are kept beside
         it as ``*.before-restore-<time>``. Without it an existing target is an error.
+    credential : Credential, optional
+        The user's password or token (default: the command's, else the environment).
 
     Returns
     -------
@@ -215,14 +274,24 @@ def restore_workspace(archive: str | Path, target: str | Path, *, user: str,
             f"{p} already exists", file=str(p), column="--workspace",
             fix="restore to a new --workspace path, or pass --replace (the old files are "
                 "kept beside it as *.before-restore-<time>)") for p in existing])
+    if role is not None and role not in ANALYSTS:
+        raise AccessDeniedError(f"role '{role}' may not restore a workspace", [Problem(
+            "a restore writes every point, note, user and the audit log", column="--user",
+            fix="ask an analyst to restore it")])
+    if target.exists():  # replacing: an analyst of the workspace replaced
+        with Workspace.open(target, create=False) as old:
+            actor = old.acting(user, credential)
+            refuse_raw_data(old, user=actor.username, role=actor.role,
+                            action="restore over this workspace")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         staging = Path(tmp)
         with zipfile.ZipFile(archive) as zf:
-            for name in manifest["files"]:
+            for name in manifest["files"]:  # readable by their owner only, as written
                 dest = staging / name
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(name) as src, dest.open("wb") as out:
+                dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with zf.open(name) as src, os.fdopen(fd, "wb") as out:
                     shutil.copyfileobj(src, out)
         check = sqlite3.connect(staging / DATABASE_MEMBER)
         try:
@@ -232,6 +301,7 @@ def restore_workspace(archive: str | Path, target: str | Path, *, user: str,
         if verdict != "ok":
             raise _refuse("restore refused", f"the database fails SQLite's integrity check "
                           f"({verdict})", archive, "use another backup")
+        _require_restoring_analyst(staging / DATABASE_MEMBER, user, credential)
         from datetime import UTC, datetime
 
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -141,7 +141,7 @@ def store_dataset(ws: Workspace, ingested: Ingested, *, name: str, kind: str, us
     old = _record_or_none(ws, name)
     folder = datasets_dir(ws)
     created, data_name = not folder.is_dir(), None
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)  # readable by its owner only
     try:
         remove_orphans(folder, stored_names(ws.datasets.list()["path"]))
         if split:

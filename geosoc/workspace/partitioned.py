@@ -88,7 +88,8 @@ def _sha(data: bytes | memoryview) -> str:
 
 
 def _write_bytes(path: Path, data: bytes | memoryview) -> None:
-    with path.open("wb") as out:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # readable by owner only
+    with os.fdopen(fd, "wb") as out:
         out.write(data)
         out.flush()
         os.fsync(out.fileno())

@@ -23,7 +23,9 @@ from geosoc.errors import AccessDeniedError, AuthenticationError, Problem, Works
 from geosoc.workspace import audit
 from geosoc.workspace.db import Clock, transaction
 from geosoc.workspace.roles import ANALYSTS, ROLES, require_role
-from geosoc.workspace.signing import role_mac
+from geosoc.workspace.signing import role_mac, tampered_role_error
+from geosoc.workspace.tokens import DEFAULT_LIFETIME, Token, issue_token, verify_token
+from geosoc.workspace.tokens import workspace_id as token_workspace_id
 
 #: Shortest password accepted.
 MIN_PASSWORD_LENGTH = 12
@@ -46,16 +48,14 @@ class LockoutPolicy:
     lockout: timedelta = timedelta(minutes=15)
 
 
-def _check_signed(row: sqlite3.Row) -> None:
-    """Refuse a user whose role is not the one geosoc signed."""
+def _check_signed(conn: sqlite3.Connection, row: sqlite3.Row) -> None:
+    """Refuse a user whose role is not the one geosoc signed (or a key that is not ours)."""
     import hmac
 
-    expected = role_mac(server_key(), row["username"], row["role"])
-    if not hmac.compare_digest(row["role_mac"] or "", expected):
-        raise AccessDeniedError(f"user '{row['username']}' has a tampered role", [Problem(
-            f"the stored role of '{row['username']}' does not carry a valid signature",
-            column="role", fix="the users table was edited outside geosoc: run geosoc audit "
-                               "verify and restore the workspace from a backup")])
+    key = server_key()
+    if not hmac.compare_digest(row["role_mac"] or "", role_mac(key, row["username"],
+                                                               row["role"])):
+        raise tampered_role_error(conn, key, row["username"])
 
 
 def _check_password(password: str) -> None:
@@ -192,7 +192,7 @@ class UserStore:
         if not self._verify(row["password_hash"], password):
             self._record_failure(row, now)
             raise AuthenticationError(_SIGN_IN_FAILED)
-        _check_signed(row)
+        _check_signed(self._conn, row)
         new_hash = (self._hasher.hash(password)
                     if self._hasher.check_needs_rehash(row["password_hash"])
                     else row["password_hash"])
@@ -208,6 +208,56 @@ class UserStore:
             raise AuthenticationError("account locked")
         return User(username, row["role"])
 
+    def issue_token(self, username: str, password: str,
+                    lifetime: timedelta | None = None) -> tuple[str, Token]:
+        """Check ``password`` (as :meth:`authenticate`), then return a signed login token.
+
+        See :mod:`geosoc.workspace.tokens`; the issue is audited (``sign_in.token_issued``).
+        """
+        user = self.authenticate(username, password)
+        now = self._clock()
+        text, token = issue_token(self._conn, user.username, now,
+                                  lifetime or DEFAULT_LIFETIME)
+        self._log_attempt(user.username, user.role, "sign_in.token_issued",
+                          {"expires": token.expires.isoformat()})
+        return text, token
+
+    def check_token(self, text: str, username: str, *, audit_refusal: bool = True) -> Token:
+        """Return the verified token of ``username``; a refusal is audited and raised.
+
+        Raises
+        ------
+        AuthenticationError
+            See :func:`geosoc.workspace.tokens.verify_token`.
+        """
+        try:
+            return verify_token(self._conn, text, username, self._clock())
+        except AuthenticationError as err:
+            if audit_refusal:
+                row = self.get(username)
+                self.log_refusal(username, row.role if row else "public", str(err))
+            raise
+
+    def log_refusal(self, username: str, role: str, reason: str) -> None:
+        """Audit a refused attempt to act as ``username`` (``sign_in.refused``)."""
+        self._log_attempt(username, role, "sign_in.refused", {"reason": reason, "via": "cli"})
+
+    def log_access_refused(self, username: str, role: str, action: str) -> None:
+        """Audit that ``username`` (signed in, with ``role``) was refused ``action``."""
+        with transaction(self._conn):
+            audit.record(self._conn, who=username, role=role, at=self._clock(),
+                         action="access.refused", target=f"user:{username}",
+                         details={"refused": action})
+
+    def workspace_id(self) -> str | None:
+        """Return the workspace's signed id (tokens are bound to it), or ``None``."""
+        return token_workspace_id(self._conn)
+
+    def database(self) -> str:
+        """Return the path of the database file (identifies the workspace in one process)."""
+        row = self._conn.execute("PRAGMA database_list").fetchone()
+        return str(row[2])
+
     def get(self, username: str) -> User | None:
         """Return the user named ``username``, or ``None``.
 
@@ -220,15 +270,19 @@ class UserStore:
                                  "WHERE username = ?", (username,)).fetchone()
         if row is None:
             return None
-        _check_signed(row)
+        _check_signed(self._conn, row)
         return User(row["username"], row["role"])
 
     def count(self) -> int:
         """Return how many users the workspace has."""
         return int(self._conn.execute("SELECT COUNT(*) FROM users").fetchone()[0])
 
-    def list(self) -> pd.DataFrame:
-        """Return users (never hashes): username, role, failed_attempts, locked_until."""
+    def list(self, *, role: str) -> pd.DataFrame:
+        """Return users (never hashes): username, role, failed_attempts, locked_until.
+
+        ``role`` is the reader's: only analysts may list users (AccessDeniedError).
+        """
+        require_role(role, ANALYSTS, "list users")
         return pd.read_sql_query(
             "SELECT username, role, failed_attempts, locked_until, created_at FROM users "
             "ORDER BY username", self._conn)
