@@ -72,3 +72,21 @@ def test_a_partner_adds_an_activity_on_the_phases_page(
         assert stored["agency"].tolist() == ["Demoford Youth Trust"]
         assert stored["outcome"].tolist() == ["<b>20 young people</b>"]
         assert "activity.import" in set(ws.audit_log(role="analyst")["action"])
+
+
+def test_partner_sees_the_morile_trend_never_a_group_or_score(
+        demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A partner preview of the Phases page: MoRiLE as a site trend, no OCG reference."""
+    monkeypatch.setenv("GEOSOC_DEMO_DIR", str(demo_dir))
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.session_state[USER_KEY] = SessionUser("demo", Role.ANALYST, demo=True)
+    at.session_state[VIEW_ROLE_KEY] = Role.PARTNER.value
+    at.switch_page(PHASES)
+    at.run()
+    _ok(at)
+    tables = [d.value for d in at.dataframe]
+    shown = " ".join(t.to_csv() for t in tables) + " ".join(m.value for m in at.markdown)
+    assert "MoRiLE" in shown and "OCG-DEMO" not in shown
+    charts = " ".join(str(c.proto) for c in at.get("arrow_vega_lite_chart"))
+    assert "OCG-DEMO" not in charts  # no chart carries a group reference either
+    assert any(word in shown for word in ("higher", "lower", "about the same"))

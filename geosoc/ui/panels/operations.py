@@ -17,6 +17,8 @@ import streamlit as st
 from geosoc.disclosure import Role
 from geosoc.errors import GeosocError
 from geosoc.operations import ACTIVITY_TYPES, PILLARS, agency_share, pillar_balance
+from geosoc.operations.activities import phase_of
+from geosoc.operations.morile import morile_for_role
 from geosoc.report.review_inputs import demo_review_inputs, workspace_review_inputs
 from geosoc.report.review_pack import render_review_pack
 from geosoc.report.table_labels import display_table
@@ -24,6 +26,7 @@ from geosoc.synth.demo import load_demo, read_demo_operations
 from geosoc.ui import state
 from geosoc.ui.caching import studies
 from geosoc.ui.feedback import show_error
+from geosoc.ui.panels.tables import show_table
 from geosoc.workspace import Workspace
 
 
@@ -177,7 +180,18 @@ def render(site: str, months: list[str], incidents: pd.DataFrame,
                      hide_index=True, width="stretch", key="ops_log")
     if not user.demo and role in (Role.ANALYST, Role.PARTNER):
         _add_form(user, site, role, own_agency)
-    if not morile.empty:
+    if not morile.empty and role is Role.ANALYST:
         st.markdown("**MoRiLE threat scores** (groups by opaque reference only)")
         st.altair_chart(morile_chart(morile), width="stretch")
+    elif not morile.empty:  # partners: the site-level trend only, never a group or a score
+        plan = studies.current_view_study().plan
+        if plan is None:
+            st.caption("The MoRiLE trend is shown once the site has phase dates.")
+        else:
+            spans = pd.DataFrame({
+                "phase": [p.name.split(" ")[0].lower() for p in plan.phases],
+                "start_month": [pd.Period(str(p.start), freq="M") for p in plan.phases],
+                "end_month": [pd.Period(str(p.end), freq="M") for p in plan.phases]})
+            st.markdown("**Organised crime threat (MoRiLE), site trend by phase**")
+            show_table(morile_for_role(morile, phase_of(morile["date"], spans), role.value))
     _review_pack(user, site, role, months, incidents)
