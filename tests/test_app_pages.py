@@ -336,7 +336,7 @@ def test_audit_verifies_the_chain(app):
 def test_public_user_sees_only_the_launch_page(app):
     at = app(role=Role.PUBLIC)
     _ok(at)
-    assert "locality profile" in at.title[0].value
+    assert "Clear, Hold, Build" in at.title[0].value
 
 
 # --- a real workspace ----------------------------------------------------------------------
@@ -527,3 +527,19 @@ def test_data_page_reads_a_gzip_reduced_extract_with_its_crime_type(app, tmp_pat
     assert any("30 of 30 rows" in s.value for s in at.success)
     with Workspace.open(session_workspace(at)) as ws:
         assert "asb_extract" in set(list_datasets(ws)["name"])
+
+
+def test_launch_says_the_site_share_in_words_and_presents_without_controls(app):
+    """The launch opens on the site with a headline in words; presenting hides every control."""
+    at = app("launch")
+    _ok(at)
+    words = [m.value for m in at.markdown if "recorded harm in" in m.value]
+    assert words and "Market Square" in words[0] and " in 8 " in words[0]
+    assert not any("days of imprisonment" in m.value for m in at.markdown)
+    assert any(r.label == "Show harm by" for r in at.radio)
+    next(t for t in at.toggle if t.label.startswith("Presentation mode")).set_value(True).run()
+    _ok(at)
+    assert not at.main.radio and not any(t.label.startswith("Prepare") for t in at.toggle)
+    assert len(at.main.toggle) == 1  # the way out, at the foot of the page
+    payload = folium_payloads(at)[0].replace("\\", "")
+    assert '"collapsed": true' in payload and '"collapsed": false' not in payload
