@@ -30,7 +30,7 @@ from geosoc.harm import load_harm_weights
 from geosoc.phases.evaluation import evaluate_change
 from geosoc.phases.plan import PhasePlan
 from geosoc.phases.verdicts import SIG_FALL, calibrate
-from geosoc.phases.watch import watch_table
+from geosoc.phases.watch import watch_alerts, watch_table
 from geosoc.schema import CRS_METRIC, POLICE_ACTIVITY_CATEGORIES
 
 #: Complete months of the shared counts (2023-05..09 are incomplete upstream).
@@ -228,7 +228,8 @@ def run_site(city: City, kind: str, i: int, plan: PhasePlan, *, fall: float = 0.
                                       donor_km=km, donor_xy=xy,
                                       separation_km=units.separation_km))
         if watch and measure == "count":
-            watched = watch_table(series, donors, plan, donor_km=km)
+            watched = watch_alerts(watch_table(series, donors, plan, donor_km=km),
+                                   hold_months=plan.hold.months if plan.hold else None)
     return calibrate(pd.concat(tables, ignore_index=True)), watched
 
 
