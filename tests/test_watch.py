@@ -19,7 +19,7 @@ def _world(spike: dict[str, float] | None = None, seed: int = 0, n: int = 120,
     """Ring(s) and ``n`` donors per ring; ``step`` multiplies every area from Clear on."""
     rng = np.random.default_rng(seed)
     season = 1 + 0.2 * np.cos(2 * np.pi * MONTHS.month.to_numpy() / 12)
-    town = np.where(MONTHS >= pd.Period("2024-01", "M"), step, 1.0)
+    town = np.where(pd.Period("2024-01", "M") <= MONTHS, step, 1.0)
     names = [f"ring {i}" for i in range(zones)]
     rows, parts = [], []
     for name in names:
