@@ -27,7 +27,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely import affinity
 
 from geosoc.schema import CRS_METRIC, CRS_STORE, MONTH
 
@@ -181,16 +180,36 @@ def translation_offsets(
     ys = np.arange(y0 - footprint.centroid.y, y1 - footprint.centroid.y + step, step)
     grid = np.array(np.meshgrid(xs, ys)).reshape(2, -1).T
     grid = grid[np.hypot(grid[:, 0], grid[:, 1]) > diameter]
-    copies = np.array([affinity.translate(footprint, dx, dy) for dx, dy in grid])
-    if len(copies):
+    # nearest first (stable, as the result is ordered), tested in chunks until enough qualify
+    grid = grid[np.argsort(np.hypot(grid[:, 0], grid[:, 1]), kind="stable")]
+    kept: list[np.ndarray] = []
+    found = 0
+    for start in range(0, len(grid), _CHUNK):
+        part = grid[start:start + _CHUNK]
+        copies = _translated(footprint, part)
         inside = shapely.area(shapely.intersection(copies, extent)) / footprint.area
         keep = (inside >= coverage) & ~shapely.intersects(copies, footprint)
-    else:
-        keep = np.zeros(0, bool)
-    if avoid is not None and len(copies):
-        keep &= ~shapely.intersects(copies, avoid)
-    grid = grid[keep]
-    return grid[np.argsort(np.hypot(grid[:, 0], grid[:, 1]), kind="stable")][:max_copies]
+        if avoid is not None:
+            keep &= ~shapely.intersects(copies, avoid)
+        kept.append(part[keep])
+        found += int(keep.sum())
+        if found >= max_copies:
+            break
+    return np.concatenate(kept)[:max_copies] if kept else np.zeros((0, 2))
+
+
+#: Candidate shifts tested at once by :func:`translation_offsets`.
+_CHUNK = 1024
+
+
+def _translated(shape: shapely.Geometry, offsets: np.ndarray) -> np.ndarray:
+    """Return copies of ``shape`` shifted by each ``(dx, dy)`` (vectorised, no Python loop)."""
+    copies = np.full(len(offsets), shape, dtype=object)
+    copies = shapely.transform(copies, lambda xy: xy) if len(offsets) else copies
+    n = len(shapely.get_coordinates(shape))
+    coords = np.tile(shapely.get_coordinates(shape), (len(offsets), 1)) + np.repeat(
+        offsets, n, axis=0)
+    return shapely.set_coordinates(copies, coords)
 
 
 def translated_donors(
