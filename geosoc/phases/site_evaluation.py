@@ -31,7 +31,7 @@ from geosoc.errors import AnalysisError, Problem
 from geosoc.harm import apply_harm_weights
 from geosoc.phases.evaluation import CANNOT
 from geosoc.phases.plan import PhasePlan
-from geosoc.schema import HARM, MONTH
+from geosoc.schema import HARM, MONTH, SOURCE
 
 #: The published measures' columns, named for a reader.
 DESCRIPTIVE_COLUMNS = {
@@ -113,6 +113,18 @@ class SiteEvaluation:
         tests = self.tests.assign(measure=self.tests["measure"] + " in " + where)[
             ["phase", "measure", "zone", "verdict", "reading", "method"]]
         return pd.concat([head, tests], ignore_index=True)
+
+
+def evaluation_events(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the incidents a site is evaluated on: police records when there are any.
+
+    As ``geosoc phases report --source police`` (its default), so the report, the review
+    pack and the Phases page evaluate the same events; every source when there is no police
+    record.
+    """
+    if SOURCE in incidents.columns and (incidents[SOURCE] == "police").any():
+        return incidents[incidents[SOURCE] == "police"]
+    return incidents
 
 
 def trim_to(plan: PhasePlan, first: pd.Period, as_of: pd.Period) -> tuple[PhasePlan, list[str]]:

@@ -17,9 +17,14 @@ from geosoc.aggregate.count_layers import PartnerCounts
 from geosoc.harm import POLICE_ACTIVITY, apply_harm_weights
 from geosoc.phases.change import monthly_series
 from geosoc.phases.plan import PhasePlan
-from geosoc.phases.site_evaluation import SiteEvaluation, cannot_evaluate, evaluate_site
+from geosoc.phases.site_evaluation import (
+    SiteEvaluation,
+    cannot_evaluate,
+    evaluate_site,
+    evaluation_events,
+)
 from geosoc.report.review_pack import ReviewInputs
-from geosoc.schema import HARM, LAT, LON, MONTH, SOURCE
+from geosoc.schema import HARM, LAT, LON, MONTH
 
 if TYPE_CHECKING:
     from geosoc.synth.demo import DemoTown
@@ -78,16 +83,6 @@ def series_to(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry, plan: pd.
         "the data's last month is not shown (not zero)."])
     return site_series(incidents, geometry, months), site_events(incidents, geometry,
                                                                  months), caveats
-
-
-def evaluation_events(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return the incidents the evaluation reads: police records when there are any.
-
-    As ``geosoc phases report --source police`` (its default); every source otherwise.
-    """
-    if SOURCE in incidents.columns and (incidents[SOURCE] == "police").any():
-        return incidents[incidents[SOURCE] == "police"]
-    return incidents
 
 
 def site_evaluation(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry,
