@@ -1,4 +1,4 @@
-"""The Phases page (AppTest, demo town): one verdict first, then evidence that never contradicts it."""
+"""The Phases page (AppTest, demo town): one verdict first, evidence that never contradicts it."""
 
 from __future__ import annotations
 
