@@ -250,15 +250,21 @@ def translated_donors(
     month_idx = pd.Index(months).get_indexer(events[MONTH].to_numpy())
     w = np.ones(len(x)) if values is None else events[values].to_numpy(dtype=float)
     inside = month_idx >= 0
+    tree = shapely.STRtree(shapely.points(x[inside], y[inside]))
+    month_in, w_in = month_idx[inside], w[inside]
     rows, keys = [], []
+    n_m = len(months)
     for name, geom in zip(zones, metric, strict=True):
-        shapely.prepare(geom)
-        for j, (dx, dy) in enumerate(offsets):  # loop over a few hundred copies, not points
-            hit = inside & shapely.contains_xy(geom, x - dx, y - dy)
-            rows.append(np.bincount(month_idx[hit], weights=w[hit], minlength=len(months)))
-            keys.append((name, f"copy {j + 1}"))
+        # every copy against every point in one spatial-index query (no loop over copies)
+        copies = _translated(geom, offsets) if len(offsets) else np.zeros(0, dtype=object)
+        copy_i, point_i = (tree.query(copies, predicate="contains") if len(copies)
+                           else (np.zeros(0, int), np.zeros(0, int)))
+        cells = np.bincount(copy_i * n_m + month_in[point_i], weights=w_in[point_i],
+                            minlength=len(offsets) * n_m)
+        rows.append(cells.reshape(len(offsets), n_m))
+        keys += [(name, f"copy {j + 1}") for j in range(len(offsets))]
     index = pd.MultiIndex.from_tuples(keys, names=["zone", "donor"])
-    wide = pd.DataFrame(np.array(rows).reshape(len(keys), len(months)), index=index,
+    wide = pd.DataFrame(np.vstack(rows) if rows else np.zeros((0, n_m)), index=index,
                         columns=months)
     km = np.hypot(offsets[:, 0], offsets[:, 1]) / 1000 if len(offsets) else np.zeros(0)
     return wide, pd.Series(np.tile(km, len(zones)), index=index, name="distance_km")
