@@ -73,6 +73,8 @@ def test_a_town_wide_step_moves_the_expected_counts_not_the_alerts():
 def test_thresholds_follow_the_family_size():
     pair, single = thresholds(9, 6)
     assert pair == pytest.approx(np.sqrt(0.025 / 45)) and single == pytest.approx(0.025 / 54)
+    # months that move together need a stricter pair threshold (the same chance of a pair)
+    assert thresholds(9, 6, rho=0.5)[0] < pair / 2
     assert thresholds(1, 3) == thresholds(1, 6)  # a short Hold is treated as six months
 
 

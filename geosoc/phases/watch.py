@@ -17,9 +17,11 @@ For every zone (the site, each ring, each neighbouring area) and every Hold mont
 :func:`watch_alerts` then controls false alarms over the whole family of one Hold (every
 zone x every Hold month, ``Z x M`` tests). An alert needs either
 
-* **two consecutive months** each with ``p < sqrt(alpha_pair / (Z (M - 1)))`` (persistence:
-  under no displacement the chance of any such pair in the family is at most
-  ``alpha_pair`` when months are independent), or
+* **two consecutive months** each below a threshold set so that the chance of any such
+  pair in the family is ``alpha_pair`` (persistence). Real areas' months are not
+  independent (an area that drifts up stays up), so the threshold allows for the
+  correlation of consecutive months' scores measured in the comparable areas themselves
+  (``sqrt(alpha_pair / (Z (M - 1)))`` only when they are uncorrelated), or
 * **one month far out**, ``p < alpha_single / (Z M)`` (Bonferroni).
 
 ``alpha_pair = alpha_single = 0.025`` by default, so the chance of any alert in a null Hold
@@ -33,7 +35,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from geosoc.phases.controls import baseline_features, match_donors
 from geosoc.phases.evaluation import (
@@ -52,7 +54,7 @@ ALPHA_PAIR, ALPHA_SINGLE = 0.025, 0.025
 #: Hold length assumed for the thresholds while a Hold is shorter (or still running).
 MIN_HOLD_MONTHS = 6
 COLUMNS = ["month", "zone", "observed", "expected", "ratio", "donor_ratio", "p", "n_donors",
-           "status", "reason"]
+           "rho", "status", "reason"]
 
 
 def _reason(months: int, events: float, donors: int, zone: str) -> str | None:
@@ -136,8 +138,9 @@ def watch_table(
         stat = np.log((y[hold] + 0.5) / (mean + 0.5))
         ds = np.log((pv[picked][:, hold] + 0.5) / (dmean[:, None] + 0.5)).T  # (months, n)
         test = placebo_test(stat, ds)
-        ref = np.concatenate([_loo_z(d) for d in ds]) if reason is None else np.zeros(0)
-        df, scale = null_scale(ref)
+        ref_z = np.array([_loo_z(d) for d in ds]) if reason is None else np.zeros((0, 0))
+        df, scale = null_scale(ref_z.ravel())
+        rho = _lag_correlation(ref_z)
         p = stats.t.sf(test["z"] / scale, df)
         for j, t in enumerate(hold):
             ok = reason is None
@@ -147,16 +150,51 @@ def watch_table(
                          "ratio": (y[t] + 0.5) / (mean + 0.5) if ok else math.nan,
                          "donor_ratio": math.exp(test["loc"][j]) if ok else math.nan,
                          "p": float(p[j]) if ok else math.nan, "n_donors": len(picked),
+                         "rho": rho,
                          "status": "tested" if ok else CANNOT, "reason": reason})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def thresholds(n_zones: int, n_months: int, *, alpha_pair: float = ALPHA_PAIR,
-               alpha_single: float = ALPHA_SINGLE) -> tuple[float, float]:
-    """Per-month p thresholds ``(pair, single)`` for a family of zones x Hold months."""
+def _lag_correlation(z: np.ndarray) -> float:
+    """Correlation of comparable areas' z-scores in consecutive Hold months (0 if unknown).
+
+    ``z`` is ``(months, donors)``. Real areas that drift stay drifted, so two high months in
+    a row are likelier than two independent draws; the pair threshold allows for it.
+    """
+    if z.ndim != 2 or z.shape[0] < 2:
+        return 0.0
+    a, b = z[:-1].ravel(), z[1:].ravel()
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 20:
+        return 0.0
+    return float(np.clip(np.corrcoef(a[ok], b[ok])[0, 1], 0.0, 0.95))
+
+
+def _pair_p(budget: float, rho: float) -> float:
+    """Per-month p threshold with P(two months in a row below it) = ``budget``.
+
+    The two months' normal scores are taken as bivariate normal with correlation ``rho``
+    (``sqrt(budget)`` when ``rho = 0``, ``budget`` when they move together).
+    """
+    if rho <= 0:
+        return math.sqrt(budget)
+    both = stats.multivariate_normal(mean=[0, 0], cov=[[1, rho], [rho, 1]])
+    c = optimize.brentq(lambda c: both.cdf([-c, -c]) - budget, 0.0, 10.0)
+    return float(stats.norm.sf(c))
+
+
+def thresholds(n_zones: int, n_months: int, *, rho: float = 0.0,
+               alpha_pair: float = ALPHA_PAIR, alpha_single: float = ALPHA_SINGLE
+               ) -> tuple[float, float]:
+    """Per-month p thresholds ``(pair, single)`` for a family of zones x Hold months.
+
+    ``rho`` is the correlation of consecutive months' scores in comparable areas
+    (:func:`watch_table`'s ``rho``); the pair budget ``alpha_pair`` is shared by the
+    ``Z (M - 1)`` consecutive pairs, the single budget by the ``Z M`` zone-months.
+    """
     m = max(n_months, MIN_HOLD_MONTHS)
     z = max(n_zones, 1)
-    return math.sqrt(alpha_pair / (z * (m - 1))), alpha_single / (z * m)
+    return _pair_p(alpha_pair / (z * (m - 1)), rho), alpha_single / (z * m)
 
 
 def _reading(row: pd.Series, where: str, pair: float, single: float) -> str:
@@ -210,8 +248,10 @@ def watch_alerts(table: pd.DataFrame, *, hold_months: int | None = None,
     tested = out["status"] == "tested"
     n_zones = int(out.loc[tested, "zone"].nunique())
     months = hold_months or int(out["month"].nunique())
-    pair, single = thresholds(n_zones, months, alpha_pair=alpha_pair,
-                              alpha_single=alpha_single)
+    rhos = out.loc[tested, "rho"] if "rho" in out.columns else pd.Series(dtype=float)
+    rho = float(rhos.groupby(out.loc[tested, "zone"]).first().median()) if len(rhos) else 0.0
+    pair, single = thresholds(n_zones, months, rho=rho if math.isfinite(rho) else 0.0,
+                              alpha_pair=alpha_pair, alpha_single=alpha_single)
     p = out["p"].to_numpy(dtype=float)
     high = tested.to_numpy() & (np.nan_to_num(p, nan=1.0) < pair)
     out["high"] = high
