@@ -361,6 +361,7 @@ def run_report(args: argparse.Namespace) -> int:
     print(f"{summary['site']} ({MARKING})")
     print(f"  verdict: {summary['verdict']['reading']}")
     print(f"  method: {summary['verdict']['method']}")
+    print(f"  Hold watch: {summary['watch_alerts']} alert(s) (every month in summary.md)")
     for line in summary["site_change"]:
         print(f"  {line}")
     for text in summary["displacement"]["harm"]:
