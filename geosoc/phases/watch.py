@@ -25,8 +25,11 @@ zone x every Hold month, ``Z x M`` tests). An alert needs either
 * **one month far out**, ``p < alpha_single / (Z M)`` (Bonferroni).
 
 ``alpha_pair = alpha_single = 0.025`` by default, so the chance of any alert in a null Hold
-is at most about 5%; the share measured on real null sites is printed by
-``bench/bench_null_sites.py``. Every row carries a one-line reason.
+is at most about 5%. Measured by ``bench/bench_null_sites.py`` (one run each): 4.2% of 120
+null Holds on London and Liverpool LSOA counts (site and rings), 5.0% of 40 with a baseline
+year 30% lower town-wide; 2 of 25 City of London wards (police.uk points, site, rings and
+neighbouring wards), from two real unusual ward-months (Aldgate 2025-05, Dowgate 2025-08)
+that several overlapping pseudo-sites watch. Every row carries a one-line reason.
 """
 
 from __future__ import annotations
