@@ -173,7 +173,7 @@ def test_phases_readings_and_invalid_dates(app):
     at = app("phases")
     _ok(at)
     assert any(getattr(e, "type", "") == "vega_lite_chart" for e in at.main)  # phase chart
-    assert any("WDQ" in s.value or "WDD" in s.value for s in at.subheader)
+    assert any("WDQ" in e.label for e in at.expander)  # published measures, folded
     images = len(_map_payloads(at))
     assert images == 4  # rings map, month player, linked before/after maps, change map
     _widget(at.radio, "Measure").set_value("harm").run()

@@ -124,3 +124,23 @@ def test_too_few_events_or_donors_cannot_be_evaluated():
     rows = evaluate_change(series, donors, PLAN)
     assert rows["reason"].str.contains("comparable untreated areas").all()
     assert rows["p"].isna().all()
+
+
+def test_power_beside_no_evidence_matches_a_simulation():
+    """The stated chance of detecting a fall equals the share of simulated falls detected."""
+    from geosoc.phases.evaluation import power
+
+    predicted, found = [], []
+    for seed in range(40):
+        series, donors = _world(seed=200 + seed, fall=0.2)
+        rows = calibrate(evaluate_change(series, donors, PLAN))
+        n_tests = int(np.isfinite(rows["p"]).sum())
+        hold = rows[(rows["zone"] == "site") & (rows["phase"] == "hold")].iloc[0]
+        predicted.append(float(power(hold["z_per_log"], -0.2, hold["null_df"],
+                                     hold["null_scale"], n_tests=n_tests)))
+        found.append(hold["p_adjusted"] < 0.05)
+    assert np.mean(found) == pytest.approx(np.mean(predicted), abs=0.15)
+    assert 0.3 < np.mean(predicted) < 0.95  # a case where the answer is not trivially 0 or 1
+    rows = calibrate(evaluate_change(*_world(seed=1), PLAN))
+    assert rows["reading"].str.contains("a fall of 40% would be detected").any()
+    assert "would be detected" in site_verdict(rows)["reading"]

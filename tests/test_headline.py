@@ -128,3 +128,14 @@ def test_public_site_share_is_the_sites_own_not_its_coarse_cells(public_pack) ->
     # the demo site is the Market Square ward: the two shares agree (the site figure used
     # to be the harm of the two ~5 km² public cells around it, 45%)
     assert abs(share - ward_share) <= 1, (share, ward_share)
+
+
+def test_the_average_is_over_the_areas_the_data_cover() -> None:
+    # 25 wards of the force's own data and 111 neighbouring wards with a few snapped points
+    wards = _wards([*[400.0] * 24, 2000.0, *[0.5] * 111])
+    first = concentration_sentences(wards)[0]
+    # 2000 against the average of the 25 covered wards (11,600 / 25 = 464), not of 136
+    assert "4.3 times the average of the 25 wards the data cover" in first
+    assert "111 wards outside the data" in first
+    assert "times the average ward." in concentration_sentences(_wards([400.0, 300.0,
+                                                                        *[100.0] * 18]))[0]

@@ -94,11 +94,10 @@ def test_police_activity_rises_in_clear_and_is_kept_apart(analysis, demo):
     se = math.sqrt(1 / clear["count"] + 1 / baseline["count"])
     assert clear["rate_ratio"] > 1
     assert abs(math.log(clear["rate_ratio"]) - math.log(want)) < 3 * se
-    significant = clear["rr_ci_low"] > 1
-    assert clear["reading"].startswith("significant rise" if significant else "no significant")
+    assert clear["reading"].startswith("rate ratio") and "significant" not in clear["reading"]
     harm = totals[totals["layer"] == LAYER_HARM].set_index("phase")
     assert harm.loc["clear", "rr_ci_high"] < 1
-    assert harm.loc["clear", "reading"].startswith("significant fall")
+    assert "not calibrated" in harm.loc["clear", "reading"]
 
 
 @pytest.fixture
@@ -118,7 +117,7 @@ def test_cli_writes_tables_charts_and_summary(tmp_path, capsys, cached_demo):
         assert (tmp_path / name).stat().st_size > 0
     for name in ("phases_count.png", "phases_harm.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert any("during Hold" in t for t in summary["displacement"]["count"])
+    assert any(t.startswith("Hold, 0-250 m ring, crime") for t in summary["displacement"]["count"])
     # the calibrated verdict leads, names its method, and one line per phase x zone x measure
     assert summary["verdict"]["verdict"] in ("effect", "no evidence of an effect",
                                              "cannot evaluate yet")
@@ -131,9 +130,9 @@ def test_cli_writes_tables_charts_and_summary(tmp_path, capsys, cached_demo):
     assert summary["verdict"]["claim"]
     assert "significant fall in the site during Clear" in summary["verdict"]["reading"]
     assert all(v["reading"].startswith(v["phase"].capitalize()) for v in summary["verdicts"])
-    # the published measures are shown as descriptive, with no significance claim
-    assert all("descriptive" in t and "significant" not in t
-               for t in summary["site_change"] + summary["displacement"]["harm"])
+    # the published measures are numbers, with no significance claim
+    assert all("WDQ" in t and "significant" not in t for t in summary["displacement"]["harm"])
+    assert all("no verdict" in t and "significant" not in t for t in summary["site_change"])
     assert len(summary["sppt"]) == 3 * 3 and "SPPT" in summary["sppt"][0]
     assert (tmp_path / "verdicts.csv").stat().st_size > 0
 
@@ -185,7 +184,7 @@ def test_cli_workspace_site(tmp_path, capsys, demo):
     assert summary["phases"]["build"][1] == demo.manifest.months[1]  # open end = data end
     assert summary["control"].startswith("control wards best matching")
     assert demo.site.ward_code not in summary["control"]
-    assert summary["site_change"][0].startswith("harm fell")
+    assert summary["site_change"][0].startswith("Clear, harm in the site: raw change -")
 
 
 def test_cli_workspace_needs_site(tmp_path, capsys):
@@ -227,8 +226,8 @@ def test_cli_workspace_runs_on_stored_datasets(tmp_path, capsys, demo):
     assert summary["phases"]["baseline"] == [str(p) for p in demo.site.phases["baseline"]]
     assert summary["control"].startswith("control wards best matching")
     assert demo.site.ward_code not in summary["control"]
-    assert summary["site_change"][0].startswith("harm fell")
-    assert any("during Hold" in t for t in summary["displacement"]["count"])
+    assert summary["site_change"][0].startswith("Clear, harm in the site: raw change -")
+    assert any(t.startswith("Hold, 0-250 m ring, crime") for t in summary["displacement"]["count"])
 
 
 def test_cli_workspace_without_data_says_what_to_ingest(tmp_path, capsys, demo):

@@ -40,7 +40,7 @@ def test_every_section_is_filled_for_the_demo_site(demo: DemoTown) -> None:
     assert "No activity recorded" not in page and "No MoRiLE" not in page
     assert "Community asset coverage: " in page and "4P pillar" in page
     # the calibrated verdict leads, with its method; the injected Clear fall is found
-    assert "site verdict" in page and "placebo-in-space" in page
+    assert "<strong>Verdict:</strong>" in page and "placebo-in-space" in page
     assert "significant fall in the site during Clear" in page
     assert "significant change" in page  # the seeded waves improve
     assert page.count("<svg") == 2  # harm series and MoRiLE, with phase bands

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import pandas as pd
 
 from geosoc.cli import month_arg
 from geosoc.errors import ConfigError, Problem
+from geosoc.phases.plan import PhasePlan
 
 
 def _span(text: str, phase: str) -> tuple[str, str | None]:
@@ -77,3 +79,25 @@ def _cycle(args: argparse.Namespace) -> list[tuple[str, str, str | None]]:
                 fix="e.g. --cycle clear:2024-01:2024-03,hold:2024-04:2024-09,clear:2024-10:")])
         steps.append((phase, *_span(span, phase)))
     return steps
+
+
+def plan_within_data(phases: pd.DataFrame, months: pd.Series) -> PhasePlan:
+    """Make a PhasePlan (cycles allowed) from stored phase rows, trimmed to the data's months.
+
+    An open last phase ends with the data; phases running past the data are trimmed with a
+    note on stderr (per-month rates would otherwise count missing months as no crime).
+    """
+    first, last = months.min(), months.max()
+    rows = list(zip(phases["phase"], phases["start_month"], phases["end_month"], strict=True))
+    # a phase still running (no end) that starts after the data is not yet in the data: it
+    # is left out with a note, not closed at the data's end before it starts
+    later = [(p, s) for p, s, e in rows if pd.isna(e) and s > last]
+    notes = [f"{p} starts {s}, after the data end ({last}): left out until its months are "
+             "loaded" for p, s in later]
+    steps = [(p, s, last if pd.isna(e) else e) for p, s, e in rows
+             if not (pd.isna(e) and s > last)]
+    plan, trimmed = PhasePlan.from_sequence(steps).within(first, last)
+    notes += trimmed
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return plan

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,17 +25,19 @@ import pandas as pd
 import shapely
 
 from geosoc.assets.files import neutralise_formulas
-from geosoc.cli import SUBCOMMANDS
+from geosoc.cli import SUBCOMMANDS, month_arg
 from geosoc.cli.partner_args import add_partner_flags, partner_counts_for
 from geosoc.cli.partner_outputs import write_partner_phases
+from geosoc.cli.phase_dates import plan_within_data
 from geosoc.errors import AnalysisError, ConfigError, Problem, WorkspaceError
 from geosoc.harm import apply_harm_weights
 from geosoc.ingest.accounting import RowAccount
-from geosoc.phases.calibrated import calibrated_verdicts, sppt_report
-from geosoc.phases.change import LAYER_HARM, PhasePlan, compare_phases, monthly_series
-from geosoc.phases.displacement import displacement_report
+from geosoc.phases.change import LAYER_HARM, PhasePlan, monthly_series
+from geosoc.phases.readings import describe_published
 from geosoc.phases.rings import buffer_rings, suggest_control
-from geosoc.phases.verdicts import descriptive_change, descriptive_displacement
+from geosoc.phases.site_evaluation import SiteEvaluation, evaluate_site
+from geosoc.phases.verdicts import descriptive_change
+from geosoc.report.evaluation_text import evaluation_markdown
 from geosoc.report.phase_chart import phase_chart
 from geosoc.schema import HARM, MONTH, SOURCE
 
@@ -98,6 +99,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     watch.add_argument("--source", default="police", help="incident source, or 'all'")
     watch.add_argument("--bands", default="0,250,500", help="buffer ring edges in metres")
     watch.add_argument("--json", action="store_true", help="print the watch table as JSON")
+    watch.add_argument("--since", type=month_arg, metavar="YYYY-MM",
+                       help="print only the alert digest from this month on (e.g. the "
+                            "month just ingested)")
     watch.set_defaults(func=run_watch)
     dates = sub.add_parser("set", help="record a site's phase dates in the workspace")
     dates.add_argument("--workspace", type=Path, required=True, help="workspace with the site")
@@ -127,27 +131,12 @@ def _bands(text: str) -> tuple[float, ...]:
             fix="write e.g. 0,250,500")]) from err
 
 
-def _plan(phases: pd.DataFrame, months: pd.Series) -> PhasePlan:
-    """Make a PhasePlan (cycles allowed) from stored phase rows, trimmed to the data's months.
-
-    An open last phase ends with the data; phases running past the data are trimmed with a
-    note on stderr (per-month rates would otherwise count missing months as no crime).
-    """
-    first, last = months.min(), months.max()
-    steps = [(p, s, last if pd.isna(e) else e) for p, s, e in zip(
-        phases["phase"], phases["start_month"], phases["end_month"], strict=True)]
-    plan, notes = PhasePlan.from_sequence(steps).within(first, last)
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-    return plan
-
-
 def _demo_inputs(args: argparse.Namespace) -> SiteInputs:
     from geosoc.synth.demo import load_demo
 
     demo = load_demo(args.demo_dir) if args.demo_dir else load_demo()
     site = demo.site
-    plan = _plan(site.plan_frame(), demo.incidents[MONTH])
+    plan = plan_within_data(site.plan_frame(), demo.incidents[MONTH])
     controls = list(demo.manifest.truth.get("control_wards", []))
     control = shapely.union_all(demo.wards.loc[controls].geometry.to_numpy())
     note = f"control wards chosen for the demo: {', '.join(controls)}"
@@ -197,7 +186,7 @@ def _workspace_inputs(args: argparse.Namespace) -> SiteInputs:
                     "--build 2025-03:")])
         incidents, wards = _workspace_data(ws, args)
         partner = _workspace_partner(ws, args)
-    plan = _plan(phases, incidents[MONTH])
+    plan = plan_within_data(phases, incidents[MONTH])
     exclude = buffer_rings(geometry, (0, max(_bands(args.bands)))).union_all()
     exclude = shapely.union(exclude, geometry)
     best = suggest_control(geometry, wards, incidents, exclude=exclude,
@@ -222,62 +211,74 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def evaluate_inputs(inputs: SiteInputs, bands_m: tuple[float, ...], *,
+                    parts: tuple[str, ...] = ("tests", "watch", "sppt", "descriptive")
+                    ) -> SiteEvaluation:
+    """Evaluate the site once (:func:`geosoc.phases.site_evaluation.evaluate_site`)."""
+    from geosoc.phases.rings import adjacent_areas
+
+    neighbours = (adjacent_areas(inputs.geometry, inputs.areas)
+                  if inputs.areas is not None and "watch" in parts else None)
+    return evaluate_site(inputs.incidents, inputs.geometry, inputs.plan, name=inputs.name,
+                         bands_m=bands_m, control=inputs.control, neighbours=neighbours,
+                         parts=parts)
+
+
 def build_report(inputs: SiteInputs, bands_m: tuple[float, ...], out: Path) -> dict:
-    """Compute every table and chart for one site, write them to ``out``; return the summary."""
+    """Compute the site's evaluation once, write its tables and charts to ``out``; summarise."""
     incidents = inputs.incidents
     if HARM not in incidents.columns:
         incidents = apply_harm_weights(incidents, unknown=1.0)
+        inputs = replace(inputs, incidents=incidents)
     rings = buffer_rings(inputs.geometry, bands_m)
     out.mkdir(parents=True, exist_ok=True)
-    phases = compare_phases(incidents, inputs.geometry, inputs.plan)
+    result = evaluate_inputs(inputs, bands_m)
     zones = {"site": inputs.geometry, **dict(zip(rings["ring"], rings.geometry, strict=True)),
              "control": inputs.control}
-    series = monthly_series(incidents, zones, months=inputs.plan.span,
+    series = monthly_series(incidents, zones, months=result.plan.span,
                             exclude_police_activity=True)
-    written = [_write_csv(phases, out / "phases.csv"), _write_csv(series, out / "monthly.csv")]
-    readings: dict[str, list[str]] = {}
+    written = [_write_csv(result.site_change, out / "phases.csv"),
+               _write_csv(series, out / "monthly.csv")]
+    published = result.published
     for measure in ("count", "harm"):
-        table = displacement_report(incidents, inputs.geometry, inputs.plan, rings=rings,
-                                    control_geometry=inputs.control, measure=measure)
-        written.append(_write_csv(table, out / f"displacement_{measure}.csv"))
-        readings[measure] = [descriptive_displacement(r, q, d, e) for r, q, d, e in zip(
-            table["reading"], table["wdq"], table["wdd"], table["wdd_se"], strict=True)]
+        written.append(_write_csv(published[published["measure"] == measure],
+                                  out / f"displacement_{measure}.csv"))
         chart = out / f"phases_{measure}.png"
-        phase_chart(series, inputs.plan, measure=measure, path=chart,
+        phase_chart(series, result.plan, measure=measure, path=chart,
                     title=f"{inputs.name}: {measure} per month (excluding police activity)")
         written.append(chart)
-    ring_zones = dict(zip(rings["ring"], rings.geometry, strict=True))
-    verdicts, verdict = calibrated_verdicts(incidents, inputs.geometry, ring_zones, inputs.plan)
-    written.append(_write_csv(verdicts, out / "verdicts.csv"))
-    pattern = sppt_report(incidents, inputs.geometry, ring_zones, inputs.plan)
-    written.append(_write_csv(pattern, out / "sppt.csv"))
-    totals = phases[(phases["layer"] == LAYER_HARM) & (phases["category"] == "all")]
+    written += [_write_csv(result.tests, out / "verdicts.csv"),
+                _write_csv(result.sppt, out / "sppt.csv"),
+                _write_csv(result.descriptive, out / "published_measures.csv"),
+                _write_csv(result.watch, out / "watch.csv")]
+    verdicts = result.tests
+    totals = result.site_change[(result.site_change["layer"] == LAYER_HARM)
+                                & (result.site_change["category"] == "all")]
+    displacement = {m: [describe_published(r.phase, r.ring, r.measure, r.site_pct, r.ring_pct,
+                                           r.control_pct, r.wdq, r.wdd, r.wdd_se)
+                        for r in published[published["measure"] == m].itertuples()]
+                    for m in ("count", "harm")}
+    watch = result.watch
     summary = {
-        "marking": MARKING, "site": inputs.name, "phases": inputs.plan.to_dict(),
-        "control": inputs.control_note, "rings_m": list(bands_m),
-        "verdict": verdict,
-        "verdicts": verdicts[["phase", "zone", "measure", "verdict", "p_adjusted", "method",
-                              "reading"]].astype(object).where(verdicts.notna(), None)
-        .to_dict("records"),
+        "marking": MARKING, "site": inputs.name, "phases": result.plan.to_dict(),
+        "as_of": str(result.as_of), "control": inputs.control_note, "rings_m": list(bands_m),
+        "verdict": result.verdict,
+        "verdicts": verdicts[["phase", "zone", "measure", "verdict", "p_adjusted", "power",
+                              "method", "reading"]].astype(object)
+        .where(verdicts[["phase", "zone", "measure", "verdict", "p_adjusted", "power",
+                         "method", "reading"]].notna(), None).to_dict("records"),
+        "watch_alerts": int(watch["alert"].sum()) if len(watch) else 0,
+        "watch": watch["reading"].tolist() if len(watch) else [],
         "site_change": [descriptive_change(p, h, r) for p, h, r in zip(
             totals["phase"], totals["harm_pct_change"], totals["rate_ratio"], strict=True)
             if p != "baseline"],
-        "displacement": readings,
-        "sppt": pattern["reading"].tolist() if len(pattern) else [],
+        "displacement": displacement,
+        "sppt": result.sppt["reading"].tolist() if len(result.sppt) else [],
         "files": [str(p) for p in written],
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    lines = [f"# {inputs.name}: phases and displacement ({MARKING})", "",
-             f"**Verdict:** {verdict['reading']}", "", f"Method: {verdict['method']}", "",
-             *[f"- {r}" for r in verdicts["reading"]], "",
-             f"Control (published measures): {inputs.control_note}", "",
-             "## Site change (harm layer, descriptive)", "",
-             *[f"- {t}" for t in summary["site_change"]], ""]
-    for measure, texts in readings.items():
-        lines += [f"## Displacement ({measure}, descriptive)", "",
-                  *[f"- {t}" for t in texts], ""]
-    lines += ["## Spatial pattern (Andresen's SPPT, descriptive)", "",
-              *[f"- {t}" for t in summary["sppt"]], ""]
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    lines = evaluation_markdown(result, title=f"{inputs.name}: did it work? ({MARKING})",
+                                control_note=inputs.control_note)
     (out / "summary.md").write_text("\n".join(lines))
     summary["files"] += [str(out / "summary.json"), str(out / "summary.md")]
     return summary
@@ -360,6 +361,7 @@ def run_report(args: argparse.Namespace) -> int:
     print(f"{summary['site']} ({MARKING})")
     print(f"  verdict: {summary['verdict']['reading']}")
     print(f"  method: {summary['verdict']['method']}")
+    print(f"  Hold watch: {summary['watch_alerts']} alert(s) (every month in summary.md)")
     for line in summary["site_change"]:
         print(f"  {line}")
     for text in summary["displacement"]["harm"]:
@@ -372,26 +374,27 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    """Print the Hold-phase displacement watch for the demo site or a workspace site."""
-    from geosoc.phases.calibrated import displacement_watch
-    from geosoc.phases.rings import adjacent_areas
+    """Print the Hold watch (or its digest from ``--since``) for the demo or a workspace site."""
+    from geosoc.phases.watch import watch_digest
 
     inputs = _chosen(args)
-    rings = buffer_rings(inputs.geometry, _bands(args.bands))
-    neighbours = (adjacent_areas(inputs.geometry, inputs.areas)
-                  if inputs.areas is not None else None)
-    table = displacement_watch(inputs.incidents, inputs.geometry,
-                               dict(zip(rings["ring"], rings.geometry, strict=True)),
-                               inputs.plan, neighbours=neighbours)
+    table = evaluate_inputs(inputs, _bands(args.bands), parts=("watch",)).watch
     if args.json:
         records = table.astype(object).where(table.notna(), None).to_dict("records")
-        print(json.dumps({"marking": MARKING, "site": inputs.name,
-                          "hold": inputs.plan.to_dict().get("hold"),
-                          "alerts": int(table["alert"].sum()), "watch": records}, indent=2))
+        body = {"marking": MARKING, "site": inputs.name,
+                "hold": inputs.plan.to_dict().get("hold"),
+                "alerts": int(table["alert"].sum()) if len(table) else 0, "watch": records}
+        if args.since:
+            body["digest"] = watch_digest(table, args.since)
+        print(json.dumps(body, indent=2, default=str))
         return 0
     print(f"{inputs.name} ({MARKING}): Hold-phase displacement watch")
+    if args.since:
+        for text in watch_digest(table, args.since):
+            print(f"  {text}")
+        return 0
     if table.empty:
         print("  no Hold phase in the data yet")
-    for text in table["reading"]:
+    for text in table.get("reading", []):
         print(f"  {text}")
     return 0

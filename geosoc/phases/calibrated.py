@@ -22,7 +22,7 @@ from geosoc.phases.controls import translated_donors, translation_offsets
 from geosoc.phases.evaluation import evaluate_change
 from geosoc.phases.plan import PhasePlan
 from geosoc.phases.verdicts import calibrate, site_verdict
-from geosoc.phases.watch import watch_table
+from geosoc.phases.watch import watch_alerts, watch_table
 from geosoc.schema import CRS_METRIC, CRS_STORE, HARM, MONTH
 
 __all__ = ["calibrated_verdicts", "displacement_watch"]
@@ -139,8 +139,9 @@ def displacement_watch(
     Returns
     -------
     pandas.DataFrame
-        :func:`geosoc.phases.watch.watch_table` rows plus ``kind`` (``"site"``, ``"ring"``
-        or ``"neighbour"``) and ``area_code`` (neighbours only).
+        :func:`geosoc.phases.watch.watch_alerts` rows (family-wise control over every zone
+        x Hold month) plus ``kind`` (``"site"``, ``"ring"`` or ``"neighbour"``) and
+        ``area_code`` (neighbours only).
     """
     events = _prepare(incidents, plan)
     zones = {"site": site_geometry, **dict(rings)}
@@ -159,7 +160,8 @@ def displacement_watch(
             own = translation_offsets(shape, extent, avoid=footprint, max_copies=max_copies)
             table = _watch(events, {str(name): geom}, plan, own)
             parts.append(table.assign(kind="neighbour", area_code=str(code)))
-    return pd.concat(parts, ignore_index=True)
+    hold = plan.hold.months if plan.hold is not None else None
+    return watch_alerts(pd.concat(parts, ignore_index=True), hold_months=hold)
 
 
 def _watch(events: gpd.GeoDataFrame, zones: Mapping[str, shapely.Geometry], plan: PhasePlan,

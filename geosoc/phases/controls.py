@@ -27,7 +27,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely import affinity
 
 from geosoc.schema import CRS_METRIC, CRS_STORE, MONTH
 
@@ -181,16 +180,36 @@ def translation_offsets(
     ys = np.arange(y0 - footprint.centroid.y, y1 - footprint.centroid.y + step, step)
     grid = np.array(np.meshgrid(xs, ys)).reshape(2, -1).T
     grid = grid[np.hypot(grid[:, 0], grid[:, 1]) > diameter]
-    copies = np.array([affinity.translate(footprint, dx, dy) for dx, dy in grid])
-    if len(copies):
+    # nearest first (stable, as the result is ordered), tested in chunks until enough qualify
+    grid = grid[np.argsort(np.hypot(grid[:, 0], grid[:, 1]), kind="stable")]
+    kept: list[np.ndarray] = []
+    found = 0
+    for start in range(0, len(grid), _CHUNK):
+        part = grid[start:start + _CHUNK]
+        copies = _translated(footprint, part)
         inside = shapely.area(shapely.intersection(copies, extent)) / footprint.area
         keep = (inside >= coverage) & ~shapely.intersects(copies, footprint)
-    else:
-        keep = np.zeros(0, bool)
-    if avoid is not None and len(copies):
-        keep &= ~shapely.intersects(copies, avoid)
-    grid = grid[keep]
-    return grid[np.argsort(np.hypot(grid[:, 0], grid[:, 1]), kind="stable")][:max_copies]
+        if avoid is not None:
+            keep &= ~shapely.intersects(copies, avoid)
+        kept.append(part[keep])
+        found += int(keep.sum())
+        if found >= max_copies:
+            break
+    return np.concatenate(kept)[:max_copies] if kept else np.zeros((0, 2))
+
+
+#: Candidate shifts tested at once by :func:`translation_offsets`.
+_CHUNK = 1024
+
+
+def _translated(shape: shapely.Geometry, offsets: np.ndarray) -> np.ndarray:
+    """Return copies of ``shape`` shifted by each ``(dx, dy)`` (vectorised, no Python loop)."""
+    copies = np.full(len(offsets), shape, dtype=object)
+    copies = shapely.transform(copies, lambda xy: xy) if len(offsets) else copies
+    n = len(shapely.get_coordinates(shape))
+    coords = np.tile(shapely.get_coordinates(shape), (len(offsets), 1)) + np.repeat(
+        offsets, n, axis=0)
+    return shapely.set_coordinates(copies, coords)
 
 
 def translated_donors(
@@ -231,15 +250,21 @@ def translated_donors(
     month_idx = pd.Index(months).get_indexer(events[MONTH].to_numpy())
     w = np.ones(len(x)) if values is None else events[values].to_numpy(dtype=float)
     inside = month_idx >= 0
+    tree = shapely.STRtree(shapely.points(x[inside], y[inside]))
+    month_in, w_in = month_idx[inside], w[inside]
     rows, keys = [], []
+    n_m = len(months)
     for name, geom in zip(zones, metric, strict=True):
-        shapely.prepare(geom)
-        for j, (dx, dy) in enumerate(offsets):  # loop over a few hundred copies, not points
-            hit = inside & shapely.contains_xy(geom, x - dx, y - dy)
-            rows.append(np.bincount(month_idx[hit], weights=w[hit], minlength=len(months)))
-            keys.append((name, f"copy {j + 1}"))
+        # every copy against every point in one spatial-index query (no loop over copies)
+        copies = _translated(geom, offsets) if len(offsets) else np.zeros(0, dtype=object)
+        copy_i, point_i = (tree.query(copies, predicate="contains") if len(copies)
+                           else (np.zeros(0, int), np.zeros(0, int)))
+        cells = np.bincount(copy_i * n_m + month_in[point_i], weights=w_in[point_i],
+                            minlength=len(offsets) * n_m)
+        rows.append(cells.reshape(len(offsets), n_m))
+        keys += [(name, f"copy {j + 1}") for j in range(len(offsets))]
     index = pd.MultiIndex.from_tuples(keys, names=["zone", "donor"])
-    wide = pd.DataFrame(np.array(rows).reshape(len(keys), len(months)), index=index,
+    wide = pd.DataFrame(np.vstack(rows) if rows else np.zeros((0, n_m)), index=index,
                         columns=months)
     km = np.hypot(offsets[:, 0], offsets[:, 1]) / 1000 if len(offsets) else np.zeros(0)
     return wide, pd.Series(np.tile(km, len(zones)), index=index, name="distance_km")

@@ -260,6 +260,8 @@ def evaluate_change(
                 "donor_km": float(np.median(km[picked])) if km is not None and len(picked)
                 else math.nan,
                 "z": t["z"][0] if t else math.nan,
+                "z_per_log": 1 / (t["scale"][0] * math.sqrt(1 + 1 / t["n"][0])) if t
+                else math.nan,
                 "status": "tested" if t else CANNOT, "reason": reason,
             })
     out = pd.DataFrame(rows)
@@ -267,3 +269,38 @@ def evaluate_change(
     out["p"] = 2 * stats.t.sf(np.abs(out["z"].to_numpy(dtype=float)) / scale, df)
     out["null_df"], out["null_scale"] = df, scale
     return out
+
+
+def power(z_per_log: ArrayLike, change: float, df: ArrayLike, scale: ArrayLike, *,
+          alpha: float = 0.05, n_tests: int = 1) -> np.ndarray:
+    """Chance that a true change of ``change`` (-0.4 = a 40% fall) would be called significant.
+
+    From the calibrated placebo distribution of the same test: under no effect the site's
+    ``z`` is ``scale x t(df)`` (:func:`null_scale`); a true change shifts it by
+    ``log(1 + change) x z_per_log``. The level is ``alpha / n_tests``, the first (strictest)
+    step of Holm's method, so the figure is a lower bound of the chance under Holm.
+
+    Parameters
+    ----------
+    z_per_log : array-like
+        The ``z_per_log`` column of :func:`evaluate_change` (1 / (donor SD x sqrt(1+1/k))).
+    change : float
+        Relative change of the monthly rate, e.g. ``-0.4``.
+    df, scale : array-like
+        The calibrated null (``null_df``, ``null_scale`` columns).
+    alpha : float
+        Family-wise level.
+    n_tests : int
+        Tests in the family.
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities in [0, 1]; NaN where the test could not be run.
+    """
+    zl = np.asarray(z_per_log, dtype=float)
+    df = np.broadcast_to(np.asarray(df, dtype=float), zl.shape)
+    scale = np.broadcast_to(np.asarray(scale, dtype=float), zl.shape)
+    crit = stats.t.isf(alpha / max(n_tests, 1) / 2, df)
+    shift = np.log1p(change) * zl / scale
+    return stats.t.sf(crit - shift, df) + stats.t.cdf(-crit - shift, df)

@@ -30,7 +30,7 @@ from geosoc.harm import load_harm_weights
 from geosoc.phases.evaluation import evaluate_change
 from geosoc.phases.plan import PhasePlan
 from geosoc.phases.verdicts import SIG_FALL, calibrate
-from geosoc.phases.watch import watch_table
+from geosoc.phases.watch import watch_alerts, watch_table
 from geosoc.schema import CRS_METRIC, POLICE_ACTIVITY_CATEGORIES
 
 #: Complete months of the shared counts (2023-05..09 are incomplete upstream).
@@ -166,15 +166,33 @@ def random_plan(months: pd.PeriodIndex, rng: np.random.Generator) -> PhasePlan:
     return PhasePlan.from_dates(**spans)  # type: ignore[arg-type]
 
 
+def _stepped(values: np.ndarray, months: pd.PeriodIndex, plan: PhasePlan, step: float,
+             rng: np.random.Generator, *, counts: bool) -> np.ndarray:
+    """Baseline months lowered by ``step`` (binomial thinning of counts; harm scaled)."""
+    if step <= 0:
+        return values
+    base = (months >= plan.phases[0].start) & (months <= plan.phases[0].end)
+    out = np.array(values, dtype=float, copy=True)
+    out[..., base] = (rng.binomial(out[..., base].astype(int), 1 - step) if counts
+                      else out[..., base] * (1 - step))
+    return out
+
+
 def _frames(units: Units, i: int, months: pd.PeriodIndex, measure: str,
-            fall: float, plan: PhasePlan, rng: np.random.Generator
+            fall: float, plan: PhasePlan, rng: np.random.Generator, step: float = 0.0
             ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.DataFrame, pd.DataFrame]:
-    """Target, donor and distance frames of unit ``i`` (site thinned by ``fall`` after Clear)."""
+    """Target, donor and distance frames of unit ``i`` (site thinned by ``fall`` after Clear).
+
+    ``step`` lowers every area's baseline year alike (a town-wide step the donors share).
+    """
     overlap = np.asarray((units.footprint[i] @ units.footprint.T).todense()).ravel() > 0
     donors = np.flatnonzero(~overlap)
     km = np.hypot(*(units.xy[donors] - units.xy[i]).T) / 1000
-    target = {z: units.series[measure][z][i].copy() for z in ZONES}
-    counts = {z: units.series["count"][z][i].copy() for z in ZONES}
+    is_count = measure == "count"
+    target = {z: _stepped(units.series[measure][z][i], months, plan, step, rng,
+                          counts=is_count) for z in ZONES}
+    counts = {z: target[z].copy() if is_count else units.series["count"][z][i].copy()
+              for z in ZONES}
     if fall > 0:
         after = months >= plan.clear.start
         kept = rng.binomial(counts["site"][after].astype(int), 1 - fall)
@@ -185,7 +203,8 @@ def _frames(units: Units, i: int, months: pd.PeriodIndex, measure: str,
     series = pd.DataFrame([target[z] for z in ZONES], index=list(ZONES), columns=months)
     events = pd.DataFrame([counts[z] for z in ZONES], index=list(ZONES), columns=months)
     index = pd.MultiIndex.from_product([list(ZONES), units.names[donors]])
-    values = np.vstack([units.series[measure][z][donors] for z in ZONES])
+    values = np.vstack([_stepped(units.series[measure][z][donors], months, plan, step, rng,
+                                 counts=is_count) for z in ZONES])
     donor = pd.DataFrame(values, index=index, columns=months)
     xy = pd.DataFrame(np.tile(units.xy[donors] / 1000, (len(ZONES), 1)), index=index,
                       columns=["x_km", "y_km"])
@@ -193,7 +212,8 @@ def _frames(units: Units, i: int, months: pd.PeriodIndex, measure: str,
 
 
 def run_site(city: City, kind: str, i: int, plan: PhasePlan, *, fall: float = 0.0,
-             seed: int = 0, watch: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+             seed: int = 0, watch: bool = False, step: float = 0.0
+             ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Evaluate one pseudo-site exactly as the report does; return its calibrated rows.
 
     Parameters
@@ -212,6 +232,9 @@ def run_site(city: City, kind: str, i: int, plan: PhasePlan, *, fall: float = 0.
         Seed of the thinning.
     watch : bool
         Also run the Hold-phase watch (count measure, site and rings).
+    step : float
+        Lower every area's baseline year by this share (an unusual baseline year shared
+        town-wide, e.g. 0.3).
 
     Returns
     -------
@@ -223,12 +246,13 @@ def run_site(city: City, kind: str, i: int, plan: PhasePlan, *, fall: float = 0.
     for measure in ("count", "harm"):
         rng = np.random.default_rng(seed)
         series, donors, km, events, xy = _frames(units, i, city.months, measure, fall, plan,
-                                                 rng)
+                                                 rng, step)
         tables.append(evaluate_change(series, donors, plan, measure=measure, events=events,
                                       donor_km=km, donor_xy=xy,
                                       separation_km=units.separation_km))
         if watch and measure == "count":
-            watched = watch_table(series, donors, plan, donor_km=km)
+            watched = watch_alerts(watch_table(series, donors, plan, donor_km=km),
+                                   hold_months=plan.hold.months if plan.hold else None)
     return calibrate(pd.concat(tables, ignore_index=True)), watched
 
 

@@ -1,5 +1,11 @@
 """One-line plain-English readings of change and displacement results.
 
+The calibrated verdict (:mod:`geosoc.phases.verdicts`) is the only reading that may say
+"significant", "evidence", "displacement" or "diffusion". The published measures are
+written by :func:`describe_published` as numbers under their own names. The WDQ bands below
+are the published interpretation, kept for reference tables; reports do not print them as
+sentences.
+
 Every function here takes plain numbers and returns a sentence a coordinator can read out at
 a partnership meeting. The wording never claims an effect that the statistics do not support:
 when a confidence interval includes "no change", the reading says so.
@@ -105,7 +111,7 @@ def describe_ring_change(pct: float | None, ring: str) -> str:
 
 
 def describe_wdq(wdq: float | None, refused_reason: str | None = None) -> str:
-    """Return ``"WDQ -0.2: some displacement, net gain"`` or why there is no WDQ.
+    """Return ``"WDQ -0.20"`` or why there is no WDQ (the band is not written as words).
 
     Parameters
     ----------
@@ -117,11 +123,11 @@ def describe_wdq(wdq: float | None, refused_reason: str | None = None) -> str:
     Returns
     -------
     str
-        The quotient with its band, or ``"no WDQ: <reason>"``.
+        The quotient, or ``"no WDQ: <reason>"``.
     """
     if wdq is None:
         return f"no WDQ: {refused_reason or 'not meaningful'}"
-    return f"WDQ {wdq:+.1f}: {wdq_band(wdq)}"
+    return f"WDQ {wdq:+.2f}"
 
 
 def describe_displacement(
@@ -155,14 +161,14 @@ def describe_displacement(
     control_pct : float, optional
         Change in the control; WDQ is relative to it, so it is shown when given.
     wdd_significant : bool, optional
-        Whether the WDD confidence interval excludes zero; when given the sentence ends with
-        whether the net change is statistically significant.
+        Whether the WDD confidence interval excludes zero; when given the sentence ends by
+        saying whether the interval includes 0 (a published test, not the verdict).
 
     Returns
     -------
     str
         E.g. ``"harm fell 38% in the site during Hold; the 250 m ring rose 6%
-        (WDQ -0.2: some displacement, net gain)"``.
+        (WDQ -0.20)"``.
     """
     context = describe_wdq(wdq, refused_reason)
     if control_pct is not None and math.isfinite(control_pct):
@@ -172,15 +178,19 @@ def describe_displacement(
     text = (f"{describe_pct_change(measure, site_pct, 'the site', phase)}; "
             f"{describe_ring_change(ring_pct, ring)} ({context})")
     if wdd_significant is not None:
-        text += ("; the net change is statistically significant" if wdd_significant
-                 else "; the net change is not statistically significant")
+        text += ("; the WDD interval excludes 0" if wdd_significant
+                 else "; the WDD interval includes 0")
     return text
+
+
+#: Tag of the published tests' figures: they are shown, never read as a verdict.
+PUBLISHED_TEST = "published test, not calibrated: no verdict"
 
 
 def describe_wdd(
     wdd: float, ci_low: float, ci_high: float, p: float, *, confidence: float = 0.95
 ) -> str:
-    """Read a weighted displacement difference without over-claiming.
+    """Write a weighted displacement difference and its interval as numbers, no verdict.
 
     Parameters
     ----------
@@ -196,22 +206,20 @@ def describe_wdd(
     Returns
     -------
     str
-        ``"no significant change: ..."`` whenever the interval includes zero.
+        ``"WDD -120.3, 95% CI -211.9 to -28.6, p=0.01 (published test, ...)"``, or
+        ``"cannot test: ..."`` without an interval.
     """
     level = f"{confidence * 100:.0f}%"
     interval = f"WDD {wdd:+.1f}, {level} CI {ci_low:+.1f} to {ci_high:+.1f}, p={p:.2f}"
     if not (math.isfinite(ci_low) and math.isfinite(ci_high)):
         return f"cannot test: {interval}"
-    if ci_low <= 0 <= ci_high:
-        return f"no significant change relative to control ({interval})"
-    direction = "net fall" if wdd < 0 else "net rise"
-    return f"significant {direction} in site and buffer relative to control ({interval})"
+    return f"{interval} ({PUBLISHED_TEST})"
 
 
 def describe_rate_ratio(
     rate_ratio: float, ci_low: float, ci_high: float, p: float, *, confidence: float = 0.95
 ) -> str:
-    """Read a Poisson rate-ratio test (phase rate against baseline rate).
+    """Write a Poisson rate-ratio test (phase rate against baseline rate) as numbers.
 
     Parameters
     ----------
@@ -227,12 +235,34 @@ def describe_rate_ratio(
     Returns
     -------
     str
-        ``"no significant change"`` whenever the interval includes 1.
+        ``"rate ratio 0.76, 95% CI 0.59 to 0.99, p=0.038 (published test, ...)"``; the
+        calibrated verdict, not this, says whether a change stands out.
     """
     level = f"{confidence * 100:.0f}%"
     if not math.isfinite(rate_ratio) or not (math.isfinite(ci_low) and math.isfinite(ci_high)):
         return "cannot test (no events in the baseline or the phase)"
-    interval = f"rate ratio {rate_ratio:.2f}, {level} CI {ci_low:.2f} to {ci_high:.2f}, p={p:.3f}"
-    if ci_low <= 1 <= ci_high:
-        return f"no significant change ({interval})"
-    return f"significant {'rise' if rate_ratio > 1 else 'fall'} ({interval})"
+    return (f"rate ratio {rate_ratio:.2f}, {level} CI {ci_low:.2f} to {ci_high:.2f}, "
+            f"p={p:.3f} ({PUBLISHED_TEST})")
+
+
+def _signed(pct: float | None) -> str:
+    return "n/a" if pct is None or not math.isfinite(pct) else f"{pct:+.0f}%"
+
+
+def describe_published(phase: str, ring: str, measure: str, site_pct: float | None,
+                       ring_pct: float | None, control_pct: float | None, wdq: float | None,
+                       wdd: float | None, wdd_se: float | None) -> str:
+    """Write the published measures of one phase x ring as numbers, with no verdict words.
+
+    Returns
+    -------
+    str
+        E.g. ``"Hold, 0-250 m ring, crime: raw change site -30%, ring +26%, control +2%;
+        WDQ -0.51; WDD -138.3 (SE 78.8)"``.
+    """
+    what = "crime" if measure == "count" else measure
+    q = f"WDQ {wdq:+.2f}" if wdq is not None and math.isfinite(wdq) else "no WDQ"
+    d = (f"WDD {wdd:+.1f} (SE {wdd_se:.1f})" if wdd is not None and wdd_se is not None
+         and math.isfinite(wdd) and math.isfinite(wdd_se) else "no WDD")
+    return (f"{phase.capitalize()}, {ring}, {what}: raw change site {_signed(site_pct)}, "
+            f"ring {_signed(ring_pct)}, control {_signed(control_pct)}; {q}; {d}")

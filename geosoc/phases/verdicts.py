@@ -14,11 +14,26 @@ import math
 import numpy as np
 import pandas as pd
 
-from geosoc.phases.evaluation import CANNOT, METHOD, NO_EVIDENCE, holm
-from geosoc.phases.readings import describe_pct_change
+from geosoc.phases.evaluation import CANNOT, METHOD, NO_EVIDENCE, holm, power
 
 #: Verdict labels.
 SIG_FALL, SIG_RISE = "significant fall", "significant rise"
+#: The change whose chance of detection is given beside every "no evidence".
+POWER_CHANGE = 0.4
+
+
+def _tens(p: float) -> str:
+    return "about 1 time in 10 or less" if p < 0.15 else (
+        "almost always" if p > 0.95 else f"about {round(p * 10):.0f} times in 10")
+
+
+def power_sentence(row: pd.Series, where: str = "") -> str:
+    """``"with this baseline, a fall of 40% would be detected about 8 times in 10"``."""
+    if not math.isfinite(row.get("power", math.nan)):
+        return ""
+    what = "a fall" if row["zone"] == "site" else "a rise"
+    return (f"with this baseline, {what} of {POWER_CHANGE:.0%}{where} would be detected "
+            f"{_tens(float(row['power']))}")
 
 
 def _where(zone: str) -> str:
@@ -42,7 +57,7 @@ def _reading(row: pd.Series, n_tests: int) -> str:
             f"{row['expected_pct']:+.0f}% in {row['n_donors']} comparable areas{km}; "
             f"Holm-adjusted p={row['p_adjusted']:.2f} over {n_tests} tests")
     if row["verdict"] == NO_EVIDENCE:
-        return f"{head}: {NO_EVIDENCE} ({base})"
+        return f"{head}: {NO_EVIDENCE} ({base}); {power_sentence(row)}"
     meaning = ""
     if row["zone"] != "site":
         meaning = (" (possible displacement)" if row["verdict"] == SIG_RISE
@@ -66,12 +81,18 @@ def calibrate(table: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``table`` plus ``p_adjusted``, ``verdict`` (``"significant fall"``, ``"significant
-        rise"``, ``"no evidence of an effect"`` or ``"cannot evaluate yet"``), ``method`` and
+        rise"``, ``"no evidence of an effect"`` or ``"cannot evaluate yet"``), ``power``
+        (chance that a 40% fall in the site, or a 40% rise in a ring, would be called
+        significant in this family: :func:`geosoc.phases.evaluation.power`), ``method`` and
         ``reading`` (one plain-English line).
     """
     out = table.reset_index(drop=True).copy()
     out["p_adjusted"] = holm(out["p"].to_numpy(dtype=float))
     n_tests = int(np.isfinite(out["p"].to_numpy(dtype=float)).sum())
+    change = np.where(out["zone"] == "site", -POWER_CHANGE, POWER_CHANGE)
+    out["power"] = [float(power(z, c, d, sc, alpha=alpha, n_tests=n_tests))
+                    for z, c, d, sc in zip(out["z_per_log"], change, out["null_df"],
+                                           out["null_scale"], strict=True)]
     sig = out["p_adjusted"] < alpha
     out["verdict"] = np.select(
         [out["status"] == CANNOT, sig & (out["z"] < 0), sig & (out["z"] > 0)],
@@ -102,9 +123,18 @@ def site_verdict(calibrated: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, 
                 "reading": f"{CANNOT}: {reasons or 'no tests'}"}
     hits = tested[tested["p_adjusted"] < alpha]
     if hits.empty:
+        site = tested[tested["zone"] == "site"]
+        hold = site[site["phase"] == "hold"]
+        pick = (hold if len(hold) else site).head(1)
+        power_text = ""
+        if len(pick):
+            row = pick.iloc[0]
+            power_text = "; " + power_sentence(
+                row, f" in the site during {row['phase'].capitalize()}")
         return {"claim": False, "verdict": NO_EVIDENCE, "method": method,
+                "power": float(pick["power"].iloc[0]) if len(pick) else math.nan,
                 "reading": f"{NO_EVIDENCE}: no change in the site or its rings stands out from "
-                           f"comparable untreated areas ({n} tests, Holm-adjusted)"}
+                           f"comparable untreated areas ({n} tests, Holm-adjusted){power_text}"}
     parts = [f"{r.verdict} in {_where(r.zone)} during {r.phase.capitalize()} ({r.measure})"
              for r in hits.itertuples()]
     return {"claim": True, "verdict": "effect", "method": method,
@@ -112,19 +142,11 @@ def site_verdict(calibrated: pd.DataFrame, *, alpha: float = 0.05) -> dict[str, 
 
 
 #: Label of the published measures, which are shown but never give the verdict.
-DESCRIPTIVE = "descriptive, published measure (not calibrated; the verdict is above)"
+DESCRIPTIVE = "published measure, not calibrated: no verdict"
 
 
 def descriptive_change(phase: str, harm_pct: float, rate_ratio: float) -> str:
-    """Write a site-change line from the published rate ratio, with no significance claim."""
-    moved = describe_pct_change("harm", harm_pct, "the site", phase.capitalize())
+    """Write a site-change line from the published rate ratio, as numbers only."""
+    pct = f"{harm_pct:+.0f}%" if math.isfinite(harm_pct) else "n/a (no baseline harm)"
     rr = f"crime rate ratio {rate_ratio:.2f}" if math.isfinite(rate_ratio) else "no rate ratio"
-    return f"{moved}; {rr} [{DESCRIPTIVE}]"
-
-
-def descriptive_displacement(reading: str, wdq: float, wdd: float, se: float) -> str:
-    """Write a displacement line from the published WDQ/WDD, its significance clause removed."""
-    text = reading.split("; the net change is")[0]
-    wdd_text = (f"WDD {wdd:+.1f} (SE {se:.1f})" if math.isfinite(wdd) and math.isfinite(se)
-                else "no WDD")
-    return f"{text}; {wdd_text} [{DESCRIPTIVE}]"
+    return f"{phase.capitalize()}, harm in the site: raw change {pct}; {rr} [{DESCRIPTIVE}]"

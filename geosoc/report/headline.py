@@ -20,6 +20,9 @@ from geosoc.schema import HARM
 
 #: Below this many units Gi* with FDR rarely finds anything (few neighbours, many tests).
 LOW_POWER_UNITS = 30
+#: An area holding less than this share of the average area's harm is taken to lie outside
+#: the data (police.uk snaps a few points across a force's edge into its neighbours' wards).
+COVERED_SHARE = 0.05
 _FRACTIONS = ((1 / 3, "A third"), (1 / 2, "Half"))
 
 
@@ -51,10 +54,18 @@ def concentration_sentences(areas: pd.DataFrame, *, kind: str = "ward",
     Returns
     -------
     list of str
-        The highest-harm area against the average area, and the fewest areas holding a
-        third (or half) of all harm; empty with fewer than 3 areas or no harm.
+        The highest-harm area against the average of the areas the data cover, and the
+        fewest areas holding a third (or half) of all harm; empty with fewer than 3 areas
+        or no harm. Areas holding under :data:`COVERED_SHARE` of the average area's harm
+        are taken to lie outside the data and left out of the average and the counts, and
+        the sentence says so (a suppressed area stays in, counted as 0).
     """
-    harm = areas[HARM].astype(float).fillna(0.0)
+    raw = areas[HARM].astype(float)
+    harm = raw.fillna(0.0)
+    # a suppressed area (NaN) is small, not outside the data: it stays in the average
+    covered = raw.isna() | (harm >= COVERED_SHARE * harm.mean())
+    outside = int((~covered).sum())
+    areas, harm = areas[covered], harm[covered]
     total = float(harm.sum()) if total is None else float(total)
     if len(areas) < 3 or total <= 0:
         return []
@@ -63,8 +74,10 @@ def concentration_sentences(areas: pd.DataFrame, *, kind: str = "ward",
         else order.index.astype(str).tolist()
     top_share = float(order.iloc[0]) / total
     times = float(order.iloc[0]) / (total / len(areas))
+    of = (f" of the {len(areas)} {kind}s the data cover ({outside} {kind}s outside the "
+          "data, with almost no recorded harm, left out)") if outside else ""
     sentences = [f"Harm concentrates in {names[0]}: {top_share:.0%} of all recorded harm, "
-                 f"{times:.1f} times the average {kind}."]
+                 f"{times:.1f} times the average{of if of else ' ' + kind}."]
     cumulative = order.cumsum().to_numpy() / total
     for fraction, word in _FRACTIONS:
         # the fewest areas whose share, as printed (whole per cent), reaches the fraction

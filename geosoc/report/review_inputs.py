@@ -16,6 +16,13 @@ import shapely
 from geosoc.aggregate.count_layers import PartnerCounts
 from geosoc.harm import POLICE_ACTIVITY, apply_harm_weights
 from geosoc.phases.change import monthly_series
+from geosoc.phases.plan import PhasePlan
+from geosoc.phases.site_evaluation import (
+    SiteEvaluation,
+    cannot_evaluate,
+    evaluate_site,
+    evaluation_events,
+)
 from geosoc.report.review_pack import ReviewInputs
 from geosoc.schema import HARM, LAT, LON, MONTH
 
@@ -78,41 +85,53 @@ def series_to(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry, plan: pd.
                                                                  months), caveats
 
 
-def evaluation_rows(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry,
-                    plan: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
-    """Return the calibrated verdicts: the site verdict, then one row per test.
+def site_evaluation(incidents: gpd.GeoDataFrame, geometry: shapely.Geometry,
+                    plan: pd.DataFrame, series: pd.DataFrame, *, name: str,
+                    wards: gpd.GeoDataFrame | None = None) -> SiteEvaluation:
+    """Return the site's one evaluation up to the series' last month (tests and watch).
 
-    From :func:`geosoc.phases.calibrated.calibrated_verdicts` (placebo-in-space against
-    matched untreated areas, Holm family-wise control), which says "cannot evaluate yet"
-    rather than a verdict when the data cannot support one. Columns ``phase``, ``measure``,
-    ``verdict`` (the label alone), ``reading`` (with the raw-derived figures: analyst copy)
-    and ``method``.
+    The same :func:`geosoc.phases.site_evaluation.evaluate_site` as ``geosoc phases
+    report`` and ``geosoc phases watch``, on the same events (:func:`evaluation_events`,
+    harm-weighted there), so the pack's verdicts (counts and harm) are theirs. When the plan
+    or data cannot support a test the result says "cannot evaluate yet" and why.
     """
     from geosoc.errors import GeosocError
-    from geosoc.phases.calibrated import calibrated_verdicts
-    from geosoc.phases.plan import PhasePlan
-    from geosoc.phases.rings import buffer_rings
+    from geosoc.phases.rings import adjacent_areas
 
-    last = series[MONTH].max()
+    last = series[MONTH].max() if len(series) else plan["start_month"].min()
     steps = [(p, s, last if pd.isna(e) or e > last else e) for p, s, e in zip(
         plan["phase"], plan["start_month"], plan["end_month"], strict=True) if s <= last]
     try:
-        cycle, _ = PhasePlan.from_sequence(steps).within(incidents[MONTH].min(), last)
-        rings = buffer_rings(geometry, (0.0, 250.0, 500.0))
-        rows, verdict = calibrated_verdicts(
-            incidents[incidents[MONTH] <= last], geometry,
-            dict(zip(rings["ring"], rings.geometry, strict=True)), cycle)
+        cycle = PhasePlan.from_sequence(steps)
+        neighbours = adjacent_areas(geometry, wards) if wards is not None else None
+        return evaluate_site(evaluation_events(incidents), geometry, cycle, name=name,
+                             as_of=last, neighbours=neighbours, parts=("tests", "watch"))
     except GeosocError as error:
-        return pd.DataFrame([{"phase": "all phases", "measure": "site verdict",
-                              "verdict": "cannot evaluate yet",
-                              "reading": f"cannot evaluate yet: {error.summary}",
-                              "method": "none (the plan or data cannot support a test)"}])
-    head = pd.DataFrame([{"phase": "all phases", "measure": "site verdict",
-                          "verdict": verdict["reading"],  # names phases and zones, no figures
-                          "reading": verdict["reading"], "method": verdict["method"]}])
-    tests = rows.assign(measure=rows["measure"] + " in the " + rows["zone"])[
-        ["phase", "measure", "verdict", "reading", "method"]]
-    return pd.concat([head, tests], ignore_index=True)
+        return cannot_evaluate(name, last, None, error.summary)
+
+
+def evaluation_rows(result: SiteEvaluation) -> pd.DataFrame:
+    """Return the pack's verdict rows: the site verdict, then one row per calibrated test.
+
+    Columns ``phase``, ``measure``, ``zone``, ``verdict`` (the label alone), ``reading``
+    (with the figures: analyst copy) and ``method``
+    (:meth:`geosoc.phases.site_evaluation.SiteEvaluation.review_rows`).
+    """
+    return result.review_rows()
+
+
+def _check_as_of(plan: pd.DataFrame, as_of: pd.Period, site: str) -> None:
+    """Refuse a review month before the site's plan starts, with the fix."""
+    first = plan["start_month"].min()
+    if pd.isna(first) or as_of < first:
+        from geosoc.errors import ConfigError, Problem
+
+        clear = plan.loc[plan["phase"] == "clear", "start_month"]
+        since = clear.min() if len(clear) else first
+        raise ConfigError(f"--as-of {as_of} is before the plan of {site!r} starts", [Problem(
+            f"the baseline starts in {first}; nothing of the site's plan has happened by "
+            f"{as_of}", column="--as-of",
+            fix=f"choose a review month from {since} (Clear starts) on")])
 
 
 def _up_to(frame: pd.DataFrame, column: str, as_of: pd.Period) -> pd.DataFrame:
@@ -136,14 +155,18 @@ def demo_review_inputs(demo: DemoTown, as_of: pd.Period, *, role: str) -> Review
             demo.incidents, demo.sharing, role).reset_index(drop=True), area_counts=None
             if demo.area_counts is None else restrict_by_source(
                 demo.area_counts, demo.sharing, role).reset_index(drop=True))
-    plan = trim_plan(demo.site.plan_frame(), as_of)
+    full = demo.site.plan_frame()
+    _check_as_of(full, as_of, demo.site.name)
+    plan = trim_plan(full, as_of)
     series, events, data_caveats = series_to(demo.incidents, demo.site.geometry, plan, as_of)
+    result = site_evaluation(demo.incidents, demo.site.geometry, plan, series,
+                             name=demo.site.name, wards=demo.wards)
     ops = demo.operations
     assert ops is not None  # load_demo always reads them
     return ReviewInputs(
         study="Demoford (fictional)", site=demo.site.name, as_of=as_of, plan=plan,
         monthly=series, site_incidents=events,
-        evaluation=evaluation_rows(demo.incidents, demo.site.geometry, plan, series),
+        evaluation=evaluation_rows(result), result=result,
         activities=_up_to(ops.activities, "date", as_of),
         morile=_up_to(ops.morile, "date", as_of), waves=ops.waves,
         assets=demo.assets, site_geometry=demo.site.geometry,
@@ -181,13 +204,18 @@ def workspace_review_inputs(ws: Workspace, site: str, as_of: pd.Period, *,
 
     study = study or study_name(ws) or "CHB study"
     geometry = ws.sites.frame().geometry[site]
+    from geosoc.workspace.dataset_store import load_areas
+
     full = ws.sites.phases(site)
+    _check_as_of(full, as_of, site)
     plan = trim_plan(full, as_of)
     first = incidents[MONTH].min()
     series, events, caveats = series_to(incidents, geometry, plan, as_of)
     if pd.isna(first) or first > plan["start_month"].min():
         caveats.append(f"The data start in {first}, after the baseline starts: the baseline "
                        "is shorter than planned.")
+    result = site_evaluation(incidents, geometry, plan, series, name=site,
+                             wards=load_areas(ws, "ward", required=False, role=role))
     if (plan["phase"] == "baseline").any():
         base = plan[plan["phase"] == "baseline"].iloc[0]
         length = (base["end_month"] - base["start_month"]).n + 1
@@ -197,7 +225,7 @@ def workspace_review_inputs(ws: Workspace, site: str, as_of: pd.Period, *,
     return ReviewInputs(
         study=study, site=site, as_of=as_of, plan=plan, monthly=series,
         site_incidents=events, partner_counts=workspace_partner_counts(ws, role=role),
-        evaluation=evaluation_rows(incidents, geometry, plan, series),
+        evaluation=evaluation_rows(result), result=result,
         activities=_up_to(ws.operations.activities(site, user=user, role=role), "date", as_of),
         morile=_up_to(ws.operations.morile(site), "date", as_of),
         waves=ws.operations.waves(site), assets=ws.assets.frame(role=role),

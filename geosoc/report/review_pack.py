@@ -39,6 +39,8 @@ from geosoc.operations import (
     waves_for_role,
 )
 from geosoc.phases.rings import buffer_rings
+from geosoc.phases.site_evaluation import SiteEvaluation
+from geosoc.phases.watch import zone_label
 from geosoc.report.asset_coverage import coverage_section_html, site_coverage
 from geosoc.report.pack_base import PackBase, base_points, site_map_html
 from geosoc.report.partner_section import review_partner_html
@@ -87,6 +89,9 @@ class ReviewInputs:
         Built from the fictional demo town (said on the first page).
     base : PackBase, optional
         The site map's base (embedded tiles, context layers).
+    result : SiteEvaluation, optional
+        The site's one evaluation (``evaluation`` holds its rows); its verdict leads the
+        change section and its Hold watch follows the tests.
     """
 
     study: str
@@ -106,6 +111,7 @@ class ReviewInputs:
     partner_counts: PartnerCounts | None = None
     demo: bool = False
     base: PackBase | None = None
+    result: SiteEvaluation | None = None
 
 
 def _table(frame: pd.DataFrame, *, index: bool = False) -> str:
@@ -140,19 +146,43 @@ def _change_section(inputs: ReviewInputs, role: Role) -> str:
     period = "quarter" if "quarter" in series.columns else MONTH
     chart = phase_series_svg(series, inputs.plan, period=period, value=HARM,
                              label=f"Harm (days) per {period}")
-    verdicts = inputs.evaluation.assign(
-        reading=inputs.evaluation["reading" if role is Role.ANALYST else "verdict"])
+    evaluation = inputs.evaluation
+    head = evaluation[evaluation["measure"] == "site verdict"]
+    lead = (f"<p class='verdict'><strong>Verdict:</strong> "
+            f"{html.escape(str(head['reading'].iloc[0]))}</p>" if len(head) else "")
+    tests = evaluation[evaluation["measure"] != "site verdict"]
+    verdicts = tests.assign(reading=tests["reading" if role is Role.ANALYST else "verdict"])
     described = (phase_change_rows(series, inputs.plan) if period == MONTH
                  else pd.DataFrame(columns=["phase", "measure", "reading", "method"]))
-    rows = pd.concat([verdicts[["phase", "measure", "reading", "method"]], described],
-                     ignore_index=True)
+    rows = verdicts[["phase", "measure", "reading", "method"]]
     note = ("" if role is Role.ANALYST else
             "<p>Figures are disclosed for this audience (small counts suppressed, values "
             "perturbed with the cell key method"
             + (" and rounded, by quarter" if role is Role.PUBLIC else "")
             + "); the verdicts come from the full data.</p>")
     return ("<section><h2>Harm change and displacement</h2>"
-            f"<div class='figure'>{chart}</div>{note}{_table(rows)}</section>")
+            f"{lead}<div class='figure'>{chart}</div>{note}<h3>The calibrated tests</h3>"
+            f"{_table(rows)}{_watch_html(inputs, role)}"
+            "<h3>Harm per month against the baseline (descriptive, no verdict)</h3>"
+            f"{_table(described)}</section>")
+
+
+def _watch_html(inputs: ReviewInputs, role: Role) -> str:
+    """Render the Hold watch: every reading for analysts; alerts by month and zone for others."""
+    watch = inputs.result.watch if inputs.result is not None else pd.DataFrame()
+    if watch.empty:
+        return ""
+    alerts = watch[watch["alert"]]
+    if role is Role.ANALYST:
+        items = watch["reading"].tolist()
+    else:  # no counts: the alert's month and zone only
+        items = [f"{m}, {zone_label(z, k)}: displacement alert" for m, z, k in zip(
+            alerts["month"], alerts["zone"], alerts.get("kind", [None] * len(alerts)),
+            strict=True)] or [f"no displacement alert in {watch['month'].min()} to "
+                              f"{watch['month'].max()} ({watch['zone'].nunique()} zones)"]
+    body = "".join(f"<li>{html.escape(t)}</li>" for t in items)
+    return (f"<h3>The Hold watch ({len(alerts)} alert(s), family-wise over every zone and "
+            f"Hold month)</h3><ul>{body}</ul>")
 
 
 def phase_change_rows(series: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:

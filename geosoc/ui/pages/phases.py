@@ -1,4 +1,10 @@
-"""Phases & displacement: phase dates, change per phase, WDQ/WDD in rings against a control."""
+"""Phases & displacement: did it work? The verdict first, then the evidence in sections.
+
+The phase dates and the control are the inputs; the site's one evaluation
+(:func:`geosoc.phases.site_evaluation.evaluate_site`, the same as ``geosoc phases report``,
+``geosoc phases watch`` and the review pack) gives the verdict and every line under it
+(:mod:`geosoc.ui.panels.phase_verdict`). Detail tables are folded in expanders.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +20,16 @@ from geosoc.phases.plan import open_ended_steps
 from geosoc.phases.rings import buffer_rings, suggest_control
 from geosoc.report.table_labels import display_table, short_unit, unit_text
 from geosoc.ui import state
-from geosoc.ui.caching import basemaps, points, studies, views
+from geosoc.ui.caching import basemaps, studies, views
 from geosoc.ui.feedback import require_study, show_error
 from geosoc.ui.maps.mapview import show_map
-from geosoc.ui.panels import charts, operations, partner_counts, time_sections
+from geosoc.ui.panels import (
+    charts,
+    operations,
+    partner_counts,
+    phase_verdict,
+    time_sections,
+)
 from geosoc.workspace import Workspace
 
 role = state.view_role()
@@ -91,6 +103,37 @@ control_code = st.selectbox(
     format_func=lambda c: f"{controls.loc[c, 'name']} (rank {controls.loc[c, 'rank']})")
 control = study.areas["ward"].loc[[control_code]]
 
+
+def _evaluate() -> object:
+    from geosoc.phases.rings import adjacent_areas
+    from geosoc.phases.site_evaluation import evaluate_site, evaluation_events
+
+    # the same events as `geosoc phases report` and the review pack (police records, every
+    # category), whatever the sidebar shows: one answer for the site
+    return evaluate_site(evaluation_events(study.incidents), site, analysed, name=site_name,
+                         bands_m=(0.0, *study.ring_bands_m), control=control.geometry.iloc[0],
+                         neighbours=adjacent_areas(site, study.areas["ward"]))
+
+
+st.header("Did it work?")
+try:
+    with st.spinner("Comparing the site and rings with comparable untreated areas…"):
+        result = views.memo(("ph_result", key, site_name, str(analysed.to_dict()),
+                             study.ring_bands_m, control_code), _evaluate)
+except GeosocError as error:
+    show_error(error)
+    st.stop()
+phase_verdict.render_verdict(result)
+
+measure = st.radio("Measure", ("count", "harm"), horizontal=True, key="ph_measure")
+table = views.memo(("ph_table", key, filters.categories, filters.sources, site_name,
+                    str(analysed.to_dict())),
+                   lambda: compare_phases(incidents, site, analysed, by=("source",)))
+unit = harm_unit(incidents["category"].unique(), incidents["source"].unique())
+wanted = {"phase": None, "layer": None, "source": None, "months": None,
+          "count": "Events in the phase", "harm": f"Harm in the phase ({short_unit(unit)})",
+          f"{measure}_pct_change": None, "rate_ratio": None, "rr_p": None}
+phase_verdict.render_change(result, display_table(table, wanted, unit=unit))
 map_col, chart_col = st.columns([2, 3])
 with map_col:
     m = basemaps.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
@@ -101,92 +144,20 @@ with map_col:
     show_map(m, key="phases_map", height=420,
              content_key=(key, site_name, control_code, study.ring_bands_m))
 with chart_col:
-    measure = st.radio("Measure", ("count", "harm"), horizontal=True, key="ph_measure")
     zones = {"site": site, **dict(zip(rings["ring"], rings.geometry, strict=True)),
              "control": control.geometry.iloc[0]}
     series = views.memo(("ph_series", key, filters.categories, filters.sources,
-                               site_name, control_code, str(analysed.to_dict()),
-                               study.ring_bands_m),
-                              lambda: monthly_series(incidents, zones, months=analysed.span))
+                         site_name, control_code, str(analysed.to_dict()),
+                         study.ring_bands_m),
+                        lambda: monthly_series(incidents, zones, months=analysed.span))
     charts.phase_panel(series, analysed, measure=measure, site=site_name,
-                             months=filters.months, last_month=study.months[-1],
-                             ongoing=ongoing)
-
-st.subheader("Change in the site, phase by phase")
-table = views.memo(("ph_table", key, filters.categories, filters.sources, site_name,
-                          str(analysed.to_dict())),
-                         lambda: compare_phases(incidents, site, analysed, by=("source",)))
-unit = harm_unit(incidents["category"].unique(), incidents["source"].unique())
-wanted = {"phase": None, "layer": None, "source": None, "months": None,
-          "count": "Events in the phase", "harm": f"Harm in the phase ({short_unit(unit)})",
-          f"{measure}_pct_change": None, "rate_ratio": None, "rr_p": None, "reading": None}
-st.dataframe(display_table(table, wanted, unit=unit), hide_index=True, width="stretch")
+                       months=filters.months, last_month=study.months[-1], ongoing=ongoing)
 st.caption(f"Harm in {unit_text(unit)}. Changes compare each phase's monthly rate with the "
            "baseline's.")
 
-st.subheader("Displacement or diffusion of benefit (WDQ, WDD)")
-try:
-    with st.spinner("Weighted displacement quotient and difference…"):
-        report = points.displacement(key, state.Filters(categories=filters.categories,
-                                                       sources=filters.sources),
-                                    site_name, {k: tuple(v) for k, v in analysed.to_dict().items()},
-                                    study.ring_bands_m, control_code, measure)
-except GeosocError as error:
-    show_error(error)
-else:
-    for reading in report["reading"].dropna().unique():
-        st.markdown(f"- {reading}")
-    st.dataframe(display_table(report, ("phase", "ring", "site_pct", "ring_pct", "control_pct",
-                                        "wdq", "wdq_band", "tne", "wdd", "wdd_se", "wdd_p"),
-                               drop_repeats=False), hide_index=True, width="stretch")
-
+phase_verdict.render_displacement(result)
 partner_counts.render_phases(study, site_name, analysed, control_code, measure)
-
-st.subheader("Did it work? Calibrated verdicts and the Hold-phase watch")
-st.caption("The figures above are the published measures (descriptive). The verdict below "
-           "compares the site and rings with shifted copies of them elsewhere in the data "
-           "(placebo-in-space), allows for heavy-tailed real changes, and controls the chance "
-           "of any false claim over all phases, rings and measures (Holm).")
-run_key = ("ph_verdicts", site_name, str(analysed.to_dict()), key)
-if st.button("Evaluate (takes a few seconds)", key="ph_evaluate"):
-    from geosoc.phases.calibrated import calibrated_verdicts, displacement_watch
-    from geosoc.phases.rings import adjacent_areas
-
-    ring_zones = dict(zip(rings["ring"], rings.geometry, strict=True))
-    with st.spinner("Comparing with untreated areas…"):
-        rows, verdict = calibrated_verdicts(incidents, site, ring_zones, analysed)
-        neighbours = adjacent_areas(site, study.areas["ward"])
-        watch = displacement_watch(incidents, site, ring_zones, analysed, neighbours=neighbours)
-    st.session_state["ph_verdicts"] = (run_key, rows, verdict, watch, neighbours)
-stored = st.session_state.get("ph_verdicts")
-if stored and stored[0] == run_key:
-    _, rows, verdict, watch, neighbours = stored
-    st.markdown(f"**Verdict: {verdict['reading']}**")
-    st.caption(f"Method: {verdict['method']}")
-    for line in rows["reading"]:
-        st.markdown(f"- {line}")
-    st.markdown("**Hold-phase displacement watch** (observed against expected each Hold month)")
-    if watch.empty:
-        st.info("No Hold month in the data yet.")
-    else:
-        st.dataframe(display_table(watch, ("month", "zone", "kind", "observed", "expected",
-                                           "ratio", "p", "alert", "status"), drop_repeats=False),
-                     hide_index=True, width="stretch")
-        alerted = set(watch.loc[watch["alert"], "area_code"].dropna())
-        m = basemaps.base_map(boundaries=study.areas["ward"], bounds=tuple(rings.total_bounds))
-        maps.rings_layer(rings, label="ring").add_to(m)
-        if len(neighbours):
-            flag = neighbours.index.isin(list(alerted))
-            for mask, colour, label in ((flag, "#d7301f", "Neighbour: alert"),
-                                        (~flag, "#1b9e77", "Neighbour: within range")):
-                if mask.any():
-                    maps.outline_layer(neighbours[mask], name=label, label="name",
-                                       colour=colour, weight=2.5, fill_opacity=0.15).add_to(m)
-        maps.site_layer(study.site.loc[[site_name]]).add_to(m)
-        show_map(m, key="phases_watch_map", height=380)
-        st.caption(f"{int(watch['alert'].sum())} alert(s). An alert means a month higher "
-                   "than comparable untreated areas allow (one-sided 2.5%); on real null "
-                   "sites it fires in about 3% of area-months.")
+phase_verdict.render_watch(result)
 
 time_sections.render_time_sections(
     study, key=key, filters=filters, kind="h3", resolution=9, role=role, measure=measure,
@@ -197,3 +168,4 @@ time_sections.render_time_sections(
 
 site_harm = series[series["zone"] == "site"][["month", "harm"]]
 operations.render(site_name, study.months, study.incidents, harm=site_harm)
+phase_verdict.render_perceptions(phase_verdict.perception_waves(user, site_name))
