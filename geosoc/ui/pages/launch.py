@@ -32,9 +32,10 @@ PRESENTATION_CSS = (
     "h1{font-size:3.2rem !important}h2,h3{font-size:2rem !important}"
     "[data-testid='stMarkdownContainer'] p,[data-testid='stCaptionContainer']"
     "{font-size:1.45rem !important;line-height:1.45 !important}"
-    "[data-testid='stMetricValue'],[data-testid='stMetricValue'] *"
-    "{font-size:3rem !important;line-height:1.2 !important}"
-    "[data-testid='stMetricLabel'] p{font-size:1.3rem !important}</style>")
+    "[data-testid='stMetric'] [data-testid='stMetricValue'] p"
+    "{font-size:3.2rem !important;line-height:1.2 !important;font-weight:600 !important}"
+    "[data-testid='stMetric'] [data-testid='stMetricLabel'] p{font-size:1.3rem !important}"
+    "</style>")
 #: Metres of surroundings shown around the site when the launch opens.
 SURROUNDINGS_M = 1200.0
 PRESENT_KEY = "ln_present"
