@@ -31,6 +31,15 @@ def render(demo: DemoTown, role: str, when: datetime = WHEN) -> str:
                               generated_at=when)
 
 
+def _published_vertices(demo: DemoTown) -> set[str]:
+    """The ``lon,lat`` keys of what the pack's site map draws on purpose."""
+    from geosoc.disclosure.point_leaks import coordinate_keys
+    from geosoc.report.review_pack import _map_points
+
+    points = _map_points(demo_review_inputs(demo, AS_OF, role="partner"))
+    return set(coordinate_keys(points["lon"].to_numpy(), points["lat"].to_numpy()))
+
+
 def test_every_section_is_filled_for_the_demo_site(demo: DemoTown) -> None:
     page = render(demo, "analyst")
     for heading in ("Phases", "Harm change and displacement", "Activity and disruption (4P)",
@@ -51,9 +60,12 @@ def test_partner_and_public_packs_hold_no_notes_points_or_small_counts(
         demo: DemoTown) -> None:
     analyst, partner, public = (render(demo, r) for r in ("analyst", "partner", "public"))
     assert "fictional demo record" in analyst
+    # the site and ring outlines are published on purpose: a vertex that falls on an
+    # incident's 1-m spot is not a leak (the guard allows the same; the demo has one)
+    published = _published_vertices(demo)
     for page in (partner, public):
         assert "fictional demo record" not in page and "Notes (analyst" not in page
-        assert not find_point_leaks(page, demo.incidents)
+        assert not [k for k in find_point_leaks(page, demo.incidents) if k not in published]
     assert "OFFICIAL</div>" in public and "per quarter" in public
     # verdict figures come from raw counts: only the analyst copy carries them
     assert "typical change of" in analyst

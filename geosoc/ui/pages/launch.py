@@ -46,7 +46,7 @@ def words_legend(scale: maps.BinnedScale) -> Legend:
     words = ["Least harm", *(["Less harm"] if n > 3 else []), *(["Some harm"] * max(0, n - 4)),
              *(["More harm"] if n > 2 else []), "Most harm"][-n:] if n > 1 else ["Harm"]
     return Legend("Harm in each ward (weighted by seriousness)",
-                  (("None recorded", ZERO_COLOUR), *zip(words, scale.colours, strict=True)))
+                  (("No harm recorded", ZERO_COLOUR), *zip(words, scale.colours, strict=True)))
 
 
 def _focus() -> tuple[float, float, float, float] | None:
