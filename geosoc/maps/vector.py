@@ -260,3 +260,29 @@ def _gzipped(data: bytes) -> bytes:
     import gzip
 
     return data if data[:2] == b"\x1f\x8b" else gzip.compress(data)
+
+
+def demo_vector_base(context_dir: Path, out_dir: Path = VECTOR_DIR) -> Path | None:
+    """Return the demo town's vector base: its own file, else one made once from its streets.
+
+    A demo folder generated before the vector base existed has none; it is then written
+    from the folder's context layers into ``out_dir`` (no incident data: streets, parks,
+    ward names), keyed by the folder and its roads file's modification time.
+
+    Parameters
+    ----------
+    context_dir : pathlib.Path
+        The demo town's ``context`` folder.
+    out_dir : pathlib.Path
+        Where a made copy goes.
+    """
+    from geosoc.synth.vector_base import write_demo_vector_base
+
+    own = context_dir / "basemap.pmtiles"
+    roads = context_dir / "roads.geojson"
+    if own.is_file() or not roads.is_file():
+        return own if own.is_file() else None
+    key = hashlib.sha256(f"{context_dir.resolve()}|{roads.stat().st_mtime_ns}".encode()
+                         ).hexdigest()[:12]
+    out = out_dir / f"demo-{key}.pmtiles"
+    return out if out.is_file() else write_demo_vector_base(context_dir.parent, out)
