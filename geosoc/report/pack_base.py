@@ -60,7 +60,8 @@ def pack_base(settings: Settings, *, bounds: tuple[float, float, float, float],
     """Return the configured base for a pack of the area ``bounds`` (EPSG:4326 degrees).
 
     ``map.vector`` (once cut), else the demo town's own vector base (with
-    ``demo_context`` and no vector base configured), is embedded with its labels;
+    ``demo_context`` and neither a vector base nor tiles configured), is embedded with its
+    labels;
     ``map.tiles`` (a local file) is embedded;
     the context is ``map.context``, else ``demo_context`` (the demo town's layers) when
     neither tiles nor a vector base are drawn.
@@ -68,7 +69,7 @@ def pack_base(settings: Settings, *, bounds: tuple[float, float, float, float],
     config = settings.map
     vector = (config.vector if config.vector is not None and config.vector.is_file()
               else demo_vector_base(demo_context) if config.vector is None
-              and demo_context is not None else None)
+              and config.tile_source is None and demo_context is not None else None)
     plain = config.tile_source is None and vector is None
     source = config.context or (demo_context if plain else None)
     context = (read_context(source, bounds=bounds).data

@@ -87,11 +87,14 @@ class BaseSources:
 
 
 def vector_source(sources: BaseSources) -> Path | None:
-    """Return the vector base archive to draw: ``[map] vector`` if cut, else the demo's."""
+    """Return the vector base archive to draw: ``[map] vector`` if cut, else the demo's.
+
+    The demo town's is the base only when no raster tiles are configured (as its context).
+    """
     vector = sources.config.vector
     if vector is not None and vector.is_file():
         return vector
-    if vector is None and sources.demo_vector is not None:
+    if vector is None and sources.config.tile_source is None and sources.demo_vector is not None:
         return sources.demo_vector()
     return None
 
