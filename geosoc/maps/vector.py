@@ -44,6 +44,8 @@ STREAMLIT_VECTOR_URL = f"{STREAMLIT_TILES_URL}/vector"
 LABEL_PANE = "vector-labels"
 #: Default byte budget of the vector tiles embedded in a pack (gzip bytes; base64 adds 1/3).
 EMBED_BUDGET_BYTES = 2_500_000
+#: Share of the mapped area's size embedded around it on each side (a wide map's sides).
+EMBED_MARGIN = 0.6
 #: Land colour behind the vector layers.
 BACKGROUND = "#f2efe9"
 
@@ -232,7 +234,7 @@ def embedded_vector_base(path: Path, bounds: tuple[float, float, float, float], 
 
     archive = _Archive(_file_reader(path), str(path))
     header = archive.header
-    area = padded(bounds, 0.1)
+    area = padded(bounds, EMBED_MARGIN)
     start = max(int(header["min_zoom"]), fit_zoom(area, width_px) - 3)
     tiles: dict[str, str] = {}
     total, kept = 0, 0

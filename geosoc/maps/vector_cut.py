@@ -131,8 +131,9 @@ class _Archive:
         from pmtiles.tile import deserialize_directory, deserialize_header
 
         self.read, self.name = read, name
+        head = read(0, 127)  # a read error is its own message, not "not an archive"
         try:
-            self.header = deserialize_header(read(0, 127))
+            self.header = deserialize_header(head)
         except Exception as err:  # the package raises its own exception types
             raise _error(name, f"not a PMTiles v3 archive ({type(err).__name__})",
                          "convert it with `pmtiles convert` (v2 and MBTiles convert to v3)"
