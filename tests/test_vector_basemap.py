@@ -203,3 +203,33 @@ def test_the_demo_town_writes_a_labelled_vector_base(demo_dir: Path) -> None:
                     for y in range(y0, y1 + 1)
                     if (loc := archive.locate(zxy_to_tileid(z, x, y))) is not None)
     assert b"High Street" in text and b"Station Road" in text and b"Market Square" in text
+
+
+def test_with_no_base_map_the_datas_own_names_label_the_map() -> None:
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from geosoc.maps.name_labels import MIN_STREET_INCIDENTS, name_labels, street_labels
+
+    n = MIN_STREET_INCIDENTS
+    incidents = pd.DataFrame({
+        "location": ["On or near Bishopsgate"] * (n + 2) + ["On or near Parking Area"] * 30
+        + ["On or near Tiny Court"] * (n - 1) + ["On or near Smith & <Co> Lane"] * n,
+        "lon": [-0.0812] * (n + 2) + [-0.09] * 30 + [-0.1] * (n - 1) + [-0.07] * n,
+        "lat": [51.5171] * (n + 2) + [51.51] * 30 + [51.52] * (n - 1) + [51.515] * n})
+    streets = street_labels(incidents)
+    # non-streets and streets with few records are left out; positions are on the grid,
+    # never an incident's own point
+    assert list(streets["name"]) == ["Bishopsgate", "Smith & <Co> Lane"]
+    assert (streets.loc[0, "lon"], streets.loc[0, "lat"]) == (pytest.approx(-0.081),
+                                                              pytest.approx(51.517))
+    wards = gpd.GeoDataFrame({"name": ["Bishopsgate & Co"]},
+                             geometry=[shapely.box(-0.09, 51.51, -0.07, 51.52)], crs="EPSG:4326")
+    m = maps.build_map(bounds=(-0.1, 51.5, -0.06, 51.53))
+    name_labels(wards=wards, incidents=incidents).add_to(m)
+    html = maps.finish_map(m).get_root().render()
+    # escaped as HTML (then as JSON: & is \u0026 in the script)
+    assert r"Bishopsgate \u0026amp; Co" in html and r"Smith \u0026amp; \u0026lt;Co\u0026gt;" in html
+    assert "<Co>" not in html
+    assert name_labels(wards=wards.iloc[:0]) is None

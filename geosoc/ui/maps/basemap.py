@@ -22,6 +22,7 @@ from geosoc import maps
 from geosoc.config import MapSettings
 from geosoc.errors import GeosocError
 from geosoc.maps.context import add_context
+from geosoc.maps.name_labels import name_labels
 from geosoc.maps.tiles import STREAMLIT_TILES_URL, PublishedTiles, served_tile_layer
 from geosoc.maps.vector import STREAMLIT_VECTOR_URL, served_vector_base
 
@@ -126,12 +127,19 @@ def with_base_layers(m: folium.Map, options: dict[str, object],
                      sources: BaseSources) -> folium.Map:
     """Add the configured base to ``m``: the vector base, local tiles, the context layers.
 
+    With no vector base, the boundaries' own names label the map (:mod:`geosoc.maps.name_labels`).
+
     The context is ``config.context``, else (demo mode, no tiles and no vector base drawn)
     the demo town's.
     """
     config = sources.config
     area = study_area(options)
     vector = add_vector_base(m, sources)
+    boundaries = options.get("boundaries")
+    if not vector and isinstance(boundaries, gpd.GeoDataFrame):
+        labels = name_labels(wards=boundaries)  # no base-map file: the data's own names
+        if labels is not None:
+            labels.add_to(m)
     if config.tile_source is not None and area is not None:
         add_served_tiles(m, lambda: sources.publish(str(config.tile_source), area),
                          config.attribution)
