@@ -115,11 +115,12 @@ class RangeReader:
 
 
 def _file_reader(path: Path) -> Callable[[int, int], bytes]:
-    handle = path.open("rb")
+    """Return ``read(offset, length)`` on a file, opened per read (no handle kept open)."""
 
     def read(offset: int, length: int) -> bytes:
-        handle.seek(offset)
-        return handle.read(length)
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            return handle.read(length)
 
     return read
 
