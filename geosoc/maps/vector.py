@@ -115,7 +115,9 @@ class VectorBase(JSCSSMixin):
                 var P = protomapsL, style = ({{ this.style }})(P);
                 var source = {{ this.url|tojson }};
                 var tiles = {{ this.embedded|tojson }};
-                if (tiles) {
+                if (!tiles) {  // one archive reader (header, directories) for both layers
+                    source = new P.PmtilesSource(source, true).p;
+                } else {
                     source = {getZxy: function (z, x, y) {
                         var t = tiles[z + "/" + x + "/" + y];
                         if (!t) { return Promise.resolve(undefined); }
