@@ -233,3 +233,23 @@ def test_with_no_base_map_the_datas_own_names_label_the_map() -> None:
     assert r"Bishopsgate \u0026amp; Co" in html and r"Smith \u0026amp; \u0026lt;Co\u0026gt;" in html
     assert "<Co>" not in html
     assert name_labels(wards=wards.iloc[:0]) is None
+
+
+def test_a_demo_folder_made_before_the_vector_base_gets_one_made_once(demo_dir: Path,
+                                                                      tmp_path: Path) -> None:
+    import shutil
+
+    from geosoc.maps.vector import demo_vector_base
+
+    old = tmp_path / "old-demo"
+    shutil.copytree(demo_dir / "context", old / "context")
+    shutil.copytree(demo_dir / "boundaries", old / "boundaries")
+    (old / "context" / "basemap.pmtiles").unlink()
+    made = demo_vector_base(old / "context", out_dir=tmp_path / "static")
+    assert made is not None and made.parent == tmp_path / "static"
+    assert archive_facts(made)["layers"] == archive_facts(
+        demo_dir / "context" / "basemap.pmtiles")["layers"]
+    stamp = made.stat().st_mtime_ns
+    assert demo_vector_base(old / "context", out_dir=tmp_path / "static") == made
+    assert made.stat().st_mtime_ns == stamp  # reused, not made again
+    assert demo_vector_base(demo_dir / "context") == demo_dir / "context" / "basemap.pmtiles"
