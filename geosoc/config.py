@@ -15,6 +15,7 @@ leak settings into each other. Example ``geosoc.toml``::
                                   # ("" = none; or an internal tile server's URL template)
     attribution = ""
     context = "os_open_roads_greenspace.gpkg" # roads, rail, water, parks drawn under harm
+    vector = "basemap.pmtiles"    # labelled vector base map: a cut made by `geosoc basemap`
 """
 
 from __future__ import annotations
@@ -50,12 +51,18 @@ class MapSettings:
         A GeoPackage (or folder of layer files) of roads, railways, water and green space
         on the server (e.g. OS Open Roads + OS Open Greenspace), drawn under every harm layer
         so maps read without tiles; ``None``: none (the demo town brings its own).
+    vector : pathlib.Path or None
+        A PMTiles vector archive of the study area (a cut made by ``geosoc basemap``, which
+        writes it here): drawn in the browser with street and place names, served from the
+        app's own address and embedded in the packs. It need not exist yet (``geosoc
+        basemap`` creates it); the maps then go on without it.
     """
 
     tiles: str | None = None
     attribution: str = ""
     context: Path | None = None
     tile_source: Path | None = None
+    vector: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -299,6 +306,10 @@ def load_config(path: str | Path | None) -> Settings:
     if context is not None and not (base / str(context)).exists():
         bad("map.context", f"map context {context!r} does not exist",
             "point it at a GeoPackage or folder of roads/railways/water/greenspace layers")
+    vector = map_raw.get("vector") or None
+    if vector is not None and not str(vector).lower().endswith(".pmtiles"):
+        bad("map.vector", f"vector base map {vector!r} is not a .pmtiles file",
+            "name a .pmtiles file (`geosoc basemap` writes the study area's cut there)")
     if problems:
         raise ConfigError(f"{name} has {len(problems)} problem(s)", problems)
     weights = raw.get("harm_weights")
@@ -310,6 +321,6 @@ def load_config(path: str | Path | None) -> Settings:
         partner_min_count=min_count,
         map=MapSettings(tiles=tiles, attribution=str(map_raw.get("attribution", "")),
                         context=base / str(context) if context else None,
-                        tile_source=tile_source),
+                        tile_source=tile_source, vector=base / str(vector) if vector else None),
         audit_key_file=base / raw["audit_key_file"] if raw.get("audit_key_file") else None,
     )

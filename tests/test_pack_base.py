@@ -25,6 +25,21 @@ from geosoc.synth.demo import load_demo
 pytestmark = pytest.mark.skipif(bool(missing_files()),
                                 reason="map assets not fetched: run python -m geosoc.maps.vendor")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+#: Canvases the vector renderer painted: base tiles with more than one colour (roads or water
+#: on the land), label tiles with any opaque pixel (a name was drawn).
+VECTOR_DRAWN_JS = """() => {
+    const painted = (sel, test) => Array.from(document.querySelectorAll(sel)).filter(c => {
+        if (!c.width) { return false; }
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        return test(d); }).length;
+    return {
+        base: painted('.leaflet-tile-pane canvas', d => { for (let i = 4; i < d.length; i += 4) {
+            if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2]) { return true; } }
+            return false; }),
+        labels: painted('.leaflet-vector-labels-pane canvas', d => {
+            for (let i = 3; i < d.length; i += 4) { if (d[i] > 200) { return true; } }
+            return false; })};
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +50,12 @@ def town(demo_dir):
 @pytest.fixture(scope="module")
 def bases(demo_dir, tmp_path_factory) -> dict[str, PackBase]:
     tiles = write_mbtiles(tmp_path_factory.mktemp("tiles") / "base.mbtiles", zooms=range(11, 15))
-    context = pack_base(Settings(), bounds=DEMO_BOUNDS, demo_context=demo_dir / "context")
+    context = pack_base(Settings(map=MapSettings(context=demo_dir / "context")),
+                        bounds=DEMO_BOUNDS)
     with_tiles = pack_base(Settings(map=MapSettings(tile_source=tiles, attribution="Test")),
                            bounds=DEMO_BOUNDS, demo_context=demo_dir / "context")
-    return {"context": context, "tiles": with_tiles}
+    vector = pack_base(Settings(), bounds=DEMO_BOUNDS, demo_context=demo_dir / "context")
+    return {"context": context, "tiles": with_tiles, "vector": vector}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +74,9 @@ def launch_packs(town, bases) -> dict[str, str]:
 
 def test_base_from_settings(bases) -> None:
     assert set(bases["context"].context) >= {"roads", "water", "greenspace"}
-    assert bases["context"].tiles is None
+    assert bases["context"].tiles is None and bases["context"].vector is None
+    # the demo with nothing configured: its own labelled vector base, no GeoJSON context
+    assert bases["vector"].vector is not None and not bases["vector"].context
     # tiles configured: embedded; the demo's context is then not added on top
     assert bases["tiles"].tiles is not None and not bases["tiles"].context
 
@@ -66,6 +85,7 @@ def test_launch_pack_carries_context_or_embedded_tiles(launch_packs) -> None:
     with_context, with_tiles = launch_packs["context"], launch_packs["tiles"]
     assert "Roads" in with_context and "context-lines" in with_context
     assert "o.embedded[" in with_tiles and "o.embedded[" not in with_context
+    assert "protomapsL" in launch_packs["vector"] and "protomapsL" not in with_context
     for document in launch_packs.values():
         assert external_urls(document) == []
 
@@ -80,6 +100,7 @@ def test_review_pack_has_a_site_map_on_the_same_base(town, bases) -> None:
         assert external_urls(document) == []
         assert ("o.embedded[" in document) == (name == "tiles")
         assert ("Roads" in document) == (name == "context")
+        assert ("protomapsL" in document) == (name == "vector")
 
 
 @pytest.mark.browser
@@ -96,8 +117,13 @@ def test_packs_open_from_file_with_every_request_blocked(launch_packs, town, bas
         replace(demo_review_inputs(town, pd.Period("2024-12", freq="M"), role="partner"),
                 base=bases["tiles"]),
         role="partner", generated_at=datetime(2025, 1, 6, tzinfo=UTC))
+    review_vector = render_review_pack(
+        replace(demo_review_inputs(town, pd.Period("2024-12", freq="M"), role="partner"),
+                base=bases["vector"]),
+        role="partner", generated_at=datetime(2025, 1, 6, tzinfo=UTC))
     files = {"launch-context": launch_packs["context"], "launch-tiles": launch_packs["tiles"],
-             "review-tiles": review}
+             "review-tiles": review, "launch-vector": launch_packs["vector"],
+             "review-vector": review_vector}
     blocked: list[str] = []
     errors: list[str] = []
     with sync_playwright() as pw:
@@ -124,7 +150,11 @@ def test_packs_open_from_file_with_every_request_blocked(launch_packs, town, bas
             frame.wait_for_selector("path.leaflet-interactive", state="attached",
                                     timeout=30_000)
             page.wait_for_timeout(800)
-            if "tiles" in name:
+            if "vector" in name:
+                # the vector base drew: canvases in the tile pane and the labels pane
+                drawn = frame.evaluate(VECTOR_DRAWN_JS)
+                assert drawn["base"] > 0 and drawn["labels"] > 0, (name, drawn)
+            elif "tiles" in name:
                 tiles = frame.evaluate("""() => Array.from(document.querySelectorAll(
                     'img.leaflet-tile-loaded')).filter(i => i.naturalWidth > 0
                     && i.src.startsWith('data:image/png')).length""")

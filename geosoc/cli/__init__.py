@@ -38,6 +38,7 @@ SUBCOMMANDS: dict[str, str] = {
     "review": "write a site's 6-month review pack (standalone HTML)",
     "workspace": "name a study; back up, restore or apply retention to a workspace",
     "datasets": "datasets held and their data-sharing records (ISA register, delete-by)",
+    "basemap": "cut the study area out of a vector tile archive for an offline labelled map",
     "app": "set up the offline map files and demo town, then start the app",
     "login": "sign in to a workspace once; commands then use a short-lived token",
 }

@@ -250,10 +250,27 @@ def boundary_layer(areas: gpd.GeoDataFrame, *, name: str = "Boundaries") -> foli
                          fill_opacity=0.03)
 
 
+#: Inline style of the site's name label, always shown (bold on white: readable on any fill).
+SITE_LABEL_STYLE = ("background-color: rgba(255,255,255,0.85); border: 1px solid #111;"
+                    " font: 700 14px sans-serif; color: #111; padding: 1px 6px;")
+
+
 def site_layer(site: gpd.GeoDataFrame, *, name: str = "CHB site") -> folium.GeoJson:
-    """Draw a Clear, Hold, Build site boundary: thick dark outline, no fill."""
-    label = "name" if "name" in site.columns else None
-    return outline_layer(site, name=name, label=label, colour="#111111", weight=3.0)
+    """Draw a Clear, Hold, Build site boundary: thick dark outline, its name always shown.
+
+    The name is the ``name`` column, else the index when it is named ``name`` (the app's
+    sites are indexed by name); it is escaped and shown as a permanent label at the site.
+    """
+    frame = site
+    if "name" not in site.columns and site.index.name == "name":
+        frame = site.assign(name=site.index.astype(str))
+    layer = outline_layer(frame, name=name, label=None, colour="#111111", weight=3.0)
+    if "name" in frame.columns and len(frame):
+        layer.data = compact_geojson(frame, ["name"])
+        folium.GeoJsonTooltip(fields=["name"], labels=False, permanent=True,
+                              direction="center", class_name="geosoc-site-label",
+                              sticky=False, style=SITE_LABEL_STYLE).add_to(layer)
+    return layer
 
 
 def rings_layer(

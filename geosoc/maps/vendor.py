@@ -91,10 +91,13 @@ PACKAGES: dict[str, VendorPackage] = {
         VendorPackage(
             "leaflet.featuregroup.subgroup@1.0.2", ("dist/leaflet.featuregroup.subgroup.js",)
         ),
+        VendorPackage("protomaps-leaflet@5.1.0", ("dist/protomaps-leaflet.js", "LICENSE")),
     )
 }
 
 _CDNJS = "https://cdnjs.cloudflare.com/ajax/libs"
+#: The vector tile renderer (protomaps-leaflet: PMTiles/MVT drawn on Leaflet canvases).
+PROTOMAPS_JS = "https://unpkg.com/protomaps-leaflet@5.1.0/dist/protomaps-leaflet.js"
 _JSDELIVR = "https://cdn.jsdelivr.net"
 
 #: CDN URL used by folium 0.20 -> (npm spec, path inside the package).
@@ -140,6 +143,8 @@ CDN_TO_LOCAL: dict[str, tuple[str, str]] = {
         "leaflet-groupedlayercontrol@0.6.1", "dist/leaflet.groupedlayercontrol.min.css"),
     "https://unpkg.com/leaflet.featuregroup.subgroup@1.0.2/dist/leaflet.featuregroup.subgroup.js": (
         "leaflet.featuregroup.subgroup@1.0.2", "dist/leaflet.featuregroup.subgroup.js"),
+    # geosoc's own vector base map element (geosoc.maps.vector) names the renderer this way
+    PROTOMAPS_JS: ("protomaps-leaflet@5.1.0", "dist/protomaps-leaflet.js"),
 }
 
 #: CDN files folium adds that no geosoc map uses; they are removed rather than served

@@ -1,9 +1,11 @@
 """The base map of the standalone packs: the same context the app draws, inside the file.
 
 A launch or review pack opens from ``file://`` on a laptop with no network, so its map
-carries its own base: the configured local tiles embedded as ``data:`` URIs (within a byte
-budget, :func:`geosoc.maps.tiles.embedded_tile_layer`) and/or the vector context layers
-(roads, railways, water, green space) as GeoJSON, under the harm layer. Neither holds
+carries its own base: the labelled vector base (``[map] vector``, or the demo town's; its
+tiles and the renderer inlined, :func:`geosoc.maps.vector.embedded_vector_base`), the
+configured local tiles embedded as ``data:`` URIs (within a byte budget,
+:func:`geosoc.maps.tiles.embedded_tile_layer`) and/or the vector context layers (roads,
+railways, water, green space) as GeoJSON, under the harm layer. Neither holds
 incident data; their coordinates are listed for the leak guard as published on purpose.
 """
 
@@ -28,6 +30,7 @@ from geosoc.ingest.context import read_context
 from geosoc.ingest.tiles import TileSource, open_tiles
 from geosoc.maps.context import add_context
 from geosoc.maps.tiles import embedded_tile_layer
+from geosoc.maps.vector import demo_vector_base, embedded_vector_base
 
 
 @dataclass(frozen=True)
@@ -42,33 +45,49 @@ class PackBase:
         A local raster tile source to embed.
     attribution : str
         Tile attribution (the config's; else the source's).
+    vector : pathlib.Path or None
+        A PMTiles vector archive (labelled streets and places) to embed.
     """
 
     context: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
     tiles: TileSource | None = None
     attribution: str = ""
+    vector: Path | None = None
 
 
 def pack_base(settings: Settings, *, bounds: tuple[float, float, float, float],
               demo_context: Path | None = None) -> PackBase:
     """Return the configured base for a pack of the area ``bounds`` (EPSG:4326 degrees).
 
-    ``map.tiles`` (a local file) is embedded; the context is ``map.context``, else
-    ``demo_context`` (the demo town's layers) when no tiles are configured.
+    ``map.vector`` (once cut), else the demo town's own vector base (with
+    ``demo_context`` and neither a vector base nor tiles configured), is embedded with its
+    labels;
+    ``map.tiles`` (a local file) is embedded;
+    the context is ``map.context``, else ``demo_context`` (the demo town's layers) when
+    neither tiles nor a vector base are drawn.
     """
     config = settings.map
-    source = config.context or (demo_context if config.tile_source is None else None)
+    vector = (config.vector if config.vector is not None and config.vector.is_file()
+              else demo_vector_base(demo_context) if config.vector is None
+              and config.tile_source is None and demo_context is not None else None)
+    plain = config.tile_source is None and vector is None
+    source = config.context or (demo_context if plain else None)
     context = (read_context(source, bounds=bounds).data
                if source is not None and Path(source).exists() else {})
     tiles = open_tiles(config.tile_source) if config.tile_source is not None else None
-    return PackBase(context=context, tiles=tiles, attribution=config.attribution)
+    return PackBase(context=context, tiles=tiles, attribution=config.attribution,
+                    vector=vector)
 
 
 def add_pack_base(m: folium.Map, base: PackBase | None,
                   bounds: tuple[float, float, float, float]) -> folium.Map:
-    """Add the embedded tiles and the context layers to a pack map; return ``m``."""
+    """Add the embedded vector base, tiles and context layers to a pack map; return ``m``."""
     if base is None:
         return m
+    if base.vector is not None:
+        layer = embedded_vector_base(base.vector, bounds, attribution=base.attribution)
+        if layer is not None:
+            layer.add_to(m)
     if base.tiles is not None:
         layer = embedded_tile_layer(base.tiles, bounds, attribution=base.attribution)
         if layer is not None:

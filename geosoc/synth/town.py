@@ -32,6 +32,7 @@ from geosoc.synth.partner_counts import COUNT_FILES, area_count_tables, signal_l
 from geosoc.synth.partners import ae_assaults, council_asb, fire_deliberate
 from geosoc.synth.postcodes import build_postcodes
 from geosoc.synth.scenario import MONTHS, PHASES, RING_BANDS_M, Scenario, build_scenario
+from geosoc.synth.vector_base import write_demo_vector_base
 
 
 def _source_fingerprint() -> str:
@@ -142,6 +143,7 @@ def _generate(root: Path, seed: int) -> DemoManifest:
         target = root / writer.CONTEXT_DIR / f"{kind}.geojson"
         writer.write_geojson(layer.to_crs(CRS_STORE), target)
         files.append(target)
+    files.append(write_demo_vector_base(root))  # the labelled vector base of the streets
     files += [root / writer.POSTCODE_FILE, root / writer.IMD_FILE, root / writer.ASSETS_FILE]
     files += [root / p for p in writer.PARTNER_FILES.values()]
 

@@ -8,6 +8,7 @@ rivers, simplified boundary shapes); values drawn on the maps come from
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import folium
 import folium.plugins
@@ -19,6 +20,7 @@ import streamlit as st
 from geosoc.ingest.context import read_context
 from geosoc.ingest.tiles import open_tiles
 from geosoc.maps.tiles import PublishedTiles, publish_tiles
+from geosoc.maps.vector import demo_vector_base
 from geosoc.ui import state
 from geosoc.ui.caching.studies import demo_dir, settings
 from geosoc.ui.maps import basemap
@@ -49,7 +51,18 @@ def _base_sources() -> basemap.BaseSources:
     user = state.current_user()
     demo = user is None or user.demo or not user.workspace
     return basemap.BaseSources(settings().map, published_tiles, map_context,
-                               demo_dir() / "context" if demo else None)
+                               demo_dir() / "context" if demo else None,
+                               demo_vector if demo else None)
+
+
+def demo_vector() -> Path | None:
+    """Return the demo town's vector base (:func:`geosoc.maps.vector.demo_vector_base`)."""
+    return _demo_vector(str(demo_dir() / "context"))
+
+
+@st.cache_resource(show_spinner="Drawing the demo town's street map…", max_entries=2)
+def _demo_vector(context_dir: str) -> Path | None:
+    return demo_vector_base(Path(context_dir))
 
 
 @st.cache_resource(show_spinner="Preparing the base map tiles…", max_entries=8)

@@ -1,4 +1,7 @@
-"""The app's base map: configured tiles served from the app's own address, context layers.
+"""The app's base map: a labelled vector base, configured tiles, context layers, all local.
+
+The vector base (``[map] vector``, a cut made by ``geosoc basemap``; in demo mode the demo
+town's own) is drawn in the browser with street and place names, from the app's own address.
 
 Pages call ``basemaps.base_map`` / ``basemaps.dual_base_map``, which pass this server's
 :class:`BaseSources` (settings and the cached tile copy and context layers) to the
@@ -19,7 +22,9 @@ from geosoc import maps
 from geosoc.config import MapSettings
 from geosoc.errors import GeosocError
 from geosoc.maps.context import add_context
+from geosoc.maps.name_labels import name_labels
 from geosoc.maps.tiles import STREAMLIT_TILES_URL, PublishedTiles, served_tile_layer
+from geosoc.maps.vector import STREAMLIT_VECTOR_URL, served_vector_base
 
 
 def study_area(options: dict[str, object]) -> tuple[float, float, float, float] | None:
@@ -71,27 +76,75 @@ class BaseSources:
         ``read_context(path)``: the cached context layers.
     demo_context : pathlib.Path or None
         The demo town's context folder in demo mode, else ``None``.
+    demo_vector : callable or None
+        In demo mode, ``demo_vector()`` returns the demo town's vector base (made once).
     """
 
     config: MapSettings
     publish: Callable[[str, tuple[float, float, float, float]], PublishedTiles]
     read_context: Callable[[str], dict[str, gpd.GeoDataFrame]]
     demo_context: Path | None = None
+    demo_vector: Callable[[], Path | None] | None = None
+
+
+def vector_source(sources: BaseSources) -> Path | None:
+    """Return the vector base archive to draw: ``[map] vector`` if cut, else the demo's.
+
+    The demo town's is the base only when no raster tiles are configured (as its context).
+    """
+    vector = sources.config.vector
+    if vector is not None and vector.is_file():
+        return vector
+    if vector is None and sources.config.tile_source is None and sources.demo_vector is not None:
+        return sources.demo_vector()
+    return None
+
+
+def add_vector_base(m: folium.Map, sources: BaseSources) -> bool:
+    """Add the labelled vector base to ``m``; return whether one was drawn.
+
+    A configured ``[map] vector`` that is not cut yet, or cannot be read, is a warning
+    saying how to make it; the map goes on with its other layers.
+    """
+    vector = sources.config.vector
+    if vector is not None and not vector.is_file():
+        st.warning(f"The labelled base map {vector.name} is not made yet: run `geosoc basemap "
+                   "ARCHIVE --workspace WORKSPACE` (see README, Base maps with no internet).")
+        return False
+    path = vector_source(sources)
+    if path is None:
+        return False
+    try:
+        served_vector_base(path, base_url=static_url(STREAMLIT_VECTOR_URL),
+                           attribution=sources.config.attribution).add_to(m)
+    except GeosocError as error:
+        st.warning(f"The labelled base map is not shown: {error}")
+        return False
+    return True
 
 
 def with_base_layers(m: folium.Map, options: dict[str, object],
                      sources: BaseSources) -> folium.Map:
-    """Add the configured base to ``m``: served local tiles, then the context layers.
+    """Add the configured base to ``m``: the vector base, local tiles, the context layers.
 
-    The context is ``config.context``, else (demo mode, no tiles configured) the demo
-    town's.
+    With no vector base, the boundaries' own names label the map (:mod:`geosoc.maps.name_labels`).
+
+    The context is ``config.context``, else (demo mode, no tiles and no vector base drawn)
+    the demo town's.
     """
     config = sources.config
     area = study_area(options)
+    vector = add_vector_base(m, sources)
+    boundaries = options.get("boundaries")
+    if not vector and isinstance(boundaries, gpd.GeoDataFrame):
+        labels = name_labels(wards=boundaries)  # no base-map file: the data's own names
+        if labels is not None:
+            labels.add_to(m)
     if config.tile_source is not None and area is not None:
         add_served_tiles(m, lambda: sources.publish(str(config.tile_source), area),
                          config.attribution)
-    source = config.context or (sources.demo_context if config.tile_source is None else None)
+    demo = sources.demo_context if config.tile_source is None and not vector else None
+    source = config.context or demo
     if source is not None and source.exists():
         add_context(m, sources.read_context(str(source)))
     return m

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import folium
+import folium.plugins
 import geopandas as gpd
 import streamlit as st
 
+from geosoc import maps
 from geosoc.disclosure.rules import Role, rules_for
+from geosoc.errors import GeosocError
 from geosoc.maps import deck_cells
+from geosoc.phases.rings import buffer_rings
 from geosoc.report.readable import cell_labels
 from geosoc.ui import state
 from geosoc.ui.caching import basemaps, studies
@@ -30,6 +35,33 @@ def _layer(key: str, filters: state.Filters, kind: str, resolution: int,
     return layer
 
 
+def with_site(m: folium.Map, study: Study) -> folium.Map:
+    """Draw the study's first CHB site (its name shown) and its buffer rings on ``m``."""
+    site = study.site
+    if site is None or not len(site):
+        return m
+    first = site.iloc[[0]]
+    try:
+        rings = buffer_rings(first.geometry.iloc[0], (0.0, *study.ring_bands_m))
+    except GeosocError:  # a site the rings cannot be drawn around still gets its outline
+        rings = None
+    if rings is not None and len(rings):
+        maps.rings_layer(rings, label="ring").add_to(m)
+    maps.site_layer(first).add_to(m)
+    return m
+
+
+def _site_map(study: Study, wards: gpd.GeoDataFrame, extent) -> folium.Map:
+    return with_site(basemaps.base_map(boundaries=wards, bounds=extent), study)
+
+
+def _site_dual(study: Study, wards: gpd.GeoDataFrame, extent) -> folium.plugins.DualMap:
+    dual = basemaps.dual_base_map(boundaries=wards, bounds=extent)
+    for m in (dual.m1, dual.m2):
+        with_site(m, study)
+    return dual
+
+
 def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind: str,
                          resolution: int, role: Role, measure: str, label: str,
                          columns: Sequence[str], shapes: gpd.GeoDataFrame,
@@ -37,6 +69,8 @@ def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind
                          prefix: str = "pf",
                          phases: dict[str, tuple[str, str]] | None = None) -> None:
     """Draw "Month by month" (slider and Play) and "Before and after" (linked maps, change).
+
+    Every map shows the study's CHB site (named) and its rings (:func:`with_site`).
 
     Parameters
     ----------
@@ -78,7 +112,7 @@ def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind
         shapes = shapes.assign(name=cell_labels(shapes.index.astype(str), wards).to_numpy())
     month_player.render(frames, shapes[["geometry", "name"]],
                         key=f"{prefix}_player", label=label, columns=columns, grain=grain,
-                        make_map=lambda: basemaps.base_map(boundaries=wards, bounds=extent))
+                        make_map=lambda: _site_map(study, wards, extent))
     st.subheader("Before and after")
     if len(months) < 2 and not phases:
         st.info("Choose at least two months in the sidebar to compare periods.")
@@ -89,7 +123,7 @@ def render_time_sections(study: Study, *, key: str, filters: state.Filters, kind
         before_after.render(
             _layer(key, filters, kind, resolution, role), key=f"{prefix}_cmp",
             measure=measure, role=role, months=months, named=phases,
-            make_dual=lambda: basemaps.dual_base_map(boundaries=wards, bounds=extent),
-            make_map=lambda: basemaps.base_map(boundaries=wards, bounds=extent), areas=wards)
+            make_dual=lambda: _site_dual(study, wards, extent),
+            make_map=lambda: _site_map(study, wards, extent), areas=wards)
 
     compare()
