@@ -11,6 +11,7 @@ should never have to read: an H3 id, an area code without its name, a float with
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -30,11 +31,19 @@ UNREADABLE = {
     "nan/None/NaT": re.compile(r"\b(?:nan|NaN|None|NaT|<NA>)\b"),
     "__ key": re.compile(r"\b[A-Za-z0-9]+__[A-Za-z0-9_]+\b"),
 }
-#: The page's visible text without Material icon ligatures (their names are not text).
+#: The page's text, one line per element holding text directly (so that two legend entries
+#: side by side are not read as one number), without Material icon ligatures.
 VISIBLE_TEXT = """() => {
   const body = document.body.cloneNode(true);
-  body.querySelectorAll('[data-testid="stIconMaterial"], style, script').forEach(e => e.remove());
-  return body.innerText;
+  body.querySelectorAll('[data-testid="stIconMaterial"], style, script, noscript')
+      .forEach(e => e.remove());
+  const lines = [];
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim();
+    if (text) lines.push(text);
+  }
+  return lines.join('\\n');
 }"""
 #: Every cell of every data grid and table (the grid's accessible copy).
 TABLE_CELLS = """() => Array.from(document.querySelectorAll(
@@ -69,6 +78,24 @@ def server(tmp_path_factory):
         yield url
 
 
+BUSY = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
+
+
+def _settle(app, timeout_s: float = 240.0) -> None:
+    """Wait until the script has run to its end: no running status or spinner for 1.5 s."""
+    deadline = time.monotonic() + timeout_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if app.page.query_selector(BUSY):
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 1.5:
+            return
+        app.page.wait_for_timeout(250)
+    raise AssertionError("the page never finished running")
+
+
 def _read_page(app, slug: str) -> str:
     """Open every folded section, wait for the reruns, screenshot, and return all text."""
     from playwright.sync_api import Error as PlaywrightError
@@ -78,10 +105,11 @@ def _read_page(app, slug: str) -> str:
             summary.click(timeout=2000)
         except PlaywrightError:  # a rerun replaced the element: the others still open
             continue
-    app.page.wait_for_timeout(800)
-    app.idle(timeout_s=120)
+    _settle(app)
     app.screenshot(ARTIFACTS / f"{slug}.png")
-    return app.page.evaluate(VISIBLE_TEXT) + "\n" + "\n".join(app.page.evaluate(TABLE_CELLS))
+    text = app.page.evaluate(VISIBLE_TEXT) + "\n" + "\n".join(app.page.evaluate(TABLE_CELLS))
+    (ARTIFACTS / f"{slug}.txt").write_text(text, encoding="utf-8")  # what the reader read
+    return text
 
 
 def test_every_page_reads_as_words_for_every_role(server) -> None:
@@ -99,8 +127,7 @@ def test_every_page_reads_as_words_for_every_role(server) -> None:
                 app.idle(timeout_s=120)
             for title in PAGES:
                 app.go_to(title)
-                app.page.wait_for_timeout(400)
-                app.idle(timeout_s=120)
+                _settle(app)
                 if app.page.query_selector(MAP_FRAME):  # partners see no Sites map
                     app.wait_for_maps(1, timeout_s=60)
                 slug = f"{role}-{title.split()[0].lower()}"

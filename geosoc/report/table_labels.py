@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 
 from geosoc.maps.legend import HOTSPOT_LABELS
-from geosoc.report.readable import cell_labels, named_codes, p_value_text, readable_values
+from geosoc.report.readable import (
+    cell_labels,
+    is_h3_column,
+    named_codes,
+    p_value_text,
+    readable_values,
+)
 
 #: Local Moran cluster codes in words.
 LISA_LABELS = {"HH": "High harm among high (hot cluster)", "LL": "Low harm among low (cold "
@@ -206,7 +212,7 @@ def _as_text(values: pd.Series, column: str, *, names: Mapping[str, str] | pd.Se
         for digits, columns in _DIGITS.items():
             if column in columns or (digits == 1 and column.endswith(("_pct", "_pct_change"))):
                 return values.round(digits)
-    if column in ("h3", "cell") and not pd.api.types.is_numeric_dtype(values):
+    if column in ("h3", "cell") and is_h3_column(values):  # ids; a label stays as it is
         return cell_labels(values, areas).set_axis(values.index)
     if column in _CODE_COLUMNS:
         return named_codes(values, names)

@@ -11,7 +11,7 @@ from geosoc.disclosure.rules import Role, rules_for
 from geosoc.harm import harm_unit
 from geosoc.hotspots.concentration import concentration_summary
 from geosoc.maps.deck_cells import DECK_CELL_LIMIT
-from geosoc.report.table_labels import short_unit
+from geosoc.report.table_labels import short_unit, source_label
 from geosoc.ui import state
 from geosoc.ui.caching import basemaps, studies
 from geosoc.ui.feedback import require_events, require_study
@@ -52,6 +52,7 @@ if deprivation.available(study):
 layer_kind = controls[3].radio("Layer", layer_options, key="pf_layer")
 shown_sources = st.multiselect(
     "Layers on the map", study.map_layers, default=study.map_layers, key="pf_sources",
+    format_func=source_label,
     help="Toggle each agency's contribution. 'police activity' is drugs and weapons "
          "possession, which rise when police go looking (kept apart from police harm).")
 

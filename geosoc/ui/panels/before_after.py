@@ -124,16 +124,16 @@ def render(layer: Callable[[Period], gpd.GeoDataFrame], *, key: str, measure: st
                  ).add_to(m)
     show_map(m, key=f"{key}_change", height=height)
     show_legend(change_legend(), columns=4)
-    table = change_labels(pd.DataFrame(change.drop(columns="geometry")))
+    table = change_labels(pd.DataFrame(_named(change, areas).drop(columns="geometry")))
+    table = table.sort_values("diff_cnt", ascending=False, na_position="last")
+    table["name"] = (readable_values(table["name"]) if "name" in table.columns
+                     else readable_values(pd.Series(table.index.astype(str), index=table.index)))
     shown_columns = [c for c in ("name", "cur_text", "prev_text", "diff_text", "perc_text")
                      if c in table.columns]
-    table = table.sort_values("diff_cnt", ascending=False, na_position="last")
-    table["name"] = readable_values(table["name"]) if "name" in table.columns else \
-        "not known"
     st.dataframe(table[shown_columns].rename(columns={
         "name": "Area", "cur_text": f"Current ({cur_label})",
         "prev_text": f"Previous ({prev_label})", "diff_text": "Difference",
-        "perc_text": "% change"}), width="stretch", height=260)
+        "perc_text": "% change"}), width="stretch", height=260, hide_index=True)
     if role is not Role.ANALYST:
         st.caption("Both periods are disclosed for this view before anything is compared; "
                    "a suppressed value leaves that unit's change empty.")

@@ -15,7 +15,7 @@ import streamlit as st
 from geosoc.phases.evaluation import CANNOT
 from geosoc.phases.site_evaluation import DESCRIPTIVE_NOTE, SiteEvaluation
 from geosoc.phases.watch import watch_digest
-from geosoc.report.table_labels import display_table
+from geosoc.ui.panels.tables import show_table
 
 WATCH_COLUMNS = ("month", "zone", "kind", "observed", "expected", "ratio", "donor_ratio", "p",
                  "alert", "status", "reading")
@@ -61,7 +61,7 @@ def render_displacement(result: SiteEvaluation) -> None:
     with st.expander("Published measures: WDQ, WDD, rate ratio, raw % change"):
         st.caption(DESCRIPTIVE_NOTE)
         if len(result.descriptive):
-            st.dataframe(result.descriptive, hide_index=True, width="stretch")
+            show_table(result.descriptive, drop_repeats=False)
 
 
 def render_watch(result: SiteEvaluation) -> None:
@@ -78,8 +78,7 @@ def render_watch(result: SiteEvaluation) -> None:
                "allow, or one month far above.")
     with st.expander("Every Hold month, zone by zone"):
         shown = [c for c in WATCH_COLUMNS if c in watch.columns]
-        st.dataframe(display_table(watch, shown, drop_repeats=False), hide_index=True,
-                     width="stretch")
+        show_table(watch, shown, drop_repeats=False)
 
 
 def perception_waves(user: object | None, site: str) -> pd.DataFrame | None:
@@ -113,10 +112,10 @@ def render_perceptions(waves: pd.DataFrame | None) -> None:
     shares = (waves.groupby(["question", "response", "wave"], sort=False)["respondents"]
               .sum(min_count=1).unstack("wave").reindex(columns=labels))
     with st.expander("Respondents per wave"):
-        st.dataframe(shares.reset_index(), hide_index=True, width="stretch")
+        show_table(shares.reset_index(), drop_repeats=False)
     if len(labels) >= 2:
         changed = compare_waves(waves, labels[0], labels[-1])
         st.caption(f"Survey change from {labels[0]} to {labels[-1]} (a test of the survey "
                    "answers, separate from the crime verdict above).")
         with st.expander("Change between the first and the last wave"):
-            st.dataframe(changed.reset_index(), hide_index=True, width="stretch")
+            show_table(changed.reset_index(), drop_repeats=False)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from geosoc.disclosure.rules import PROTECTIVE_MARKING
 from geosoc.errors import GeosocError
+from geosoc.report.table_labels import source_label
 from geosoc.ui import state
 from geosoc.ui.caching import studies
 
@@ -44,7 +45,7 @@ def render(user: state.SessionUser) -> None:
         categories = st.multiselect("Categories", study.categories, key="sb_categories",
                                     placeholder="All categories")
         sources = st.multiselect("Sources", study.sources, key="sb_sources",
-                                 placeholder="All sources")
+                                 placeholder="All sources", format_func=source_label)
         state.set_filters(state.Filters(
             months=(first, last) if months else (), categories=tuple(categories),
             sources=tuple(sources)))
