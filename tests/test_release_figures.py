@@ -124,3 +124,51 @@ def test_public_profile_pack_shows_the_site_harm(site_inputs) -> None:
         title="Demoford", site=site, incidents=demo.incidents, demo=True))
     found = re.search(r"harm inside the site: ([^<]+)", page)
     assert found and not found.group(1).startswith("0 ")
+
+
+def test_the_workspace_keeps_one_release_per_version_of_the_data(tmp_path, town) -> None:
+    """A release is made once per data version; a new month makes a new one, the old one
+    stays readable with its figures unchanged; partners and the public cannot make one."""
+    from geosoc.disclosure.release_set import build_release
+    from geosoc.errors import AccessDeniedError
+    from geosoc.ingest import Ingested, IngestReport
+    from geosoc.workspace import Workspace
+    from geosoc.workspace.dataset_store import store_dataset
+    from geosoc.workspace.release_making import ensure_release
+
+    demo, incidents = town
+    months = sorted(incidents["month"].unique())
+    first = demo.incidents[demo.incidents["month"] <= months[1]]
+    with Workspace.open(tmp_path / "ws.sqlite") as ws:
+        ws.users.create_user("ana", "a long analyst passphrase", "analyst")
+        report = IngestReport(source="demo", kind="points", rows_read=len(first),
+                              rows_kept=len(first))
+        store_dataset(ws, Ingested(first, report), name="police", kind="incidents",
+                      user="ana", role="analyst")
+        one = apply_harm_weights(first)
+        made = ensure_release(ws, one, {"ward": demo.wards}, user="ana", role="analyst",
+                              secret=SECRET)
+        assert ensure_release(ws, one, {"ward": demo.wards}, user="ana", role="analyst",
+                              secret=SECRET)["release_id"] == made["release_id"]
+        table = ws.releases.load(int(made["release_id"]))
+        assert set(table.columns) == {"geography", "unit", "month", "category", "source",
+                                      "released", "released_harm"}
+        pd.testing.assert_frame_equal(table, build_release(one, {"ward": demo.wards},
+                                                           secret=SECRET))
+        more = demo.incidents[demo.incidents["month"] <= months[2]]
+        store_dataset(ws, Ingested(more, report), name="police", kind="incidents",
+                      user="ana", role="analyst", replace=True)
+        with pytest.raises(AccessDeniedError):
+            ensure_release(ws, apply_harm_weights(more), {"ward": demo.wards}, user="pat",
+                           role="partner", secret=SECRET)
+        second = ensure_release(ws, apply_harm_weights(more), {"ward": demo.wards},
+                                user="ana", role="analyst", secret=SECRET)
+        assert second["release_id"] != made["release_id"]
+        assert len(ws.releases.list()) == 2
+        old = ws.releases.load(int(made["release_id"]))
+        pd.testing.assert_frame_equal(old, table)  # the earlier release is kept as it was
+        new = ws.releases.load(int(second["release_id"]))
+        keys = ["geography", "unit", "month", "category", "source"]
+        same = new.merge(old, on=keys, suffixes=("", "_old"))
+        assert len(same) == len(old)  # earlier months: the same base values
+        assert (same["released"] == same["released_old"]).all()

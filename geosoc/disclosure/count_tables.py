@@ -40,6 +40,7 @@ __all__ = [
     "disclosed_count_series",
     "disclosed_count_totals",
     "disclosed_group_totals",
+    "disclosed_signal_totals",
     "released_rows",
 ]
 
@@ -283,3 +284,38 @@ def disclosed_group_totals(rows: pd.DataFrame, role: Role | str, *, by: list[str
     out[COUNT] = [np.nan if c is None else c for c, _ in shown]
     out[HARM] = [np.nan if h is None else h for _, h in shown]
     return out
+
+
+def disclosed_signal_totals(bundle: PartnerCounts, role: Role | str, *,
+                            months: tuple[str, str] | None = None,
+                            secret: bytes | None = None) -> pd.DataFrame:
+    """Return events per vulnerability-signal category, each a sum of released rows.
+
+    The per-category figure of a signal table must come from here, not from summing the
+    shown areas of a layer: that sum leaves every suppressed area out (all of them, for a
+    rare signal), so it reads 0 where the analyst sees 41.
+
+    Parameters
+    ----------
+    bundle : PartnerCounts
+        The study's partner counts.
+    role : Role or str
+        Who will see them.
+    months : tuple of str, optional
+        Month range (whole quarters for the public).
+    secret : bytes, optional
+        The server key.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``source``, ``category``, ``count`` (events; NaN when suppressed), one row per
+        signal category; empty without signal sources.
+    """
+    rules = rules_for(role)
+    signals = bundle.sources("signal")
+    if not signals:
+        return pd.DataFrame(columns=[SOURCE, CATEGORY, COUNT])
+    rows = bundle.rows(sources=signals, months=months_for(rules.role, months) or None)
+    table = disclosed_group_totals(rows, rules.role, by=[SOURCE, CATEGORY], secret=secret)
+    return table.drop(columns=HARM)

@@ -22,7 +22,7 @@ from geosoc.schema import COUNT, HARM
 if TYPE_CHECKING:
     from geosoc.disclosure.rules import DisclosureRules
 
-__all__ = ["REASON", "suppress"]
+__all__ = ["REASON", "shown_sum", "suppress"]
 
 #: Column saying why a row's total is suppressed (empty when shown).
 REASON = "suppression_reason"
@@ -171,3 +171,24 @@ def _suppress_across_columns(frame: pd.DataFrame, masks: dict[str, pd.Series],
     for c in breakdown:
         out[c] = wide[c].reindex(frame.index).fillna(False).astype(bool)
     return out
+
+
+def shown_sum(values: pd.Series) -> tuple[float | None, int]:
+    """Return the sum of a disclosed column's shown values and how many are suppressed.
+
+    A total over disclosed rows that hides some of them must say so: show the sum with
+    "includes suppressed values" when the count is above 0, and "suppressed" when the sum
+    is ``None`` (every value hidden), never 0.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Disclosed values (NaN where suppressed).
+
+    Returns
+    -------
+    tuple
+        ``(sum of the shown values or None when none is shown, number suppressed)``.
+    """
+    hidden = int(values.isna().sum())
+    return (float(values.sum()) if values.notna().any() else None), hidden
