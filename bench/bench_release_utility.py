@@ -6,8 +6,8 @@ wards). For each period (one month, one quarter, a year, two years) and role it 
 
 * ward totals and H3 totals (partner resolution 8, public 7): the median and 90th percentile
   of ``|shown - true| / true`` over the units with at least 10 true events that are shown,
-  and the share of units suppressed;
-* the whole-study total's relative error;
+  pooled over five releases (five server keys), and the share of units suppressed;
+* the whole-study total's relative error (mean over the five);
 * Gi* on the partner's disclosed values against the analyst's Gi* on raw values, City wards
   and (the City has ~10 resolution-8 cells, none hot) the demo town's resolution-8 cells: the
   share of units whose hot spot class (``hotspot_bin``, -3..3) agrees, and the share of the
@@ -41,16 +41,22 @@ from geosoc.harm import apply_harm_weights
 
 CITY = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "city-of-london"
 SECRET = b"bench-release-utility-key-0123456789abcdef"
+#: Server keys the errors are pooled over (each gives an independent release).
+SECRETS = tuple(SECRET + bytes([i]) for i in range(5))
 
 
-def _errors(shown: pd.Series, true: pd.Series) -> tuple[float, float, float]:
-    """Median and p90 relative error over shown units with >= 10 true events; share hidden."""
-    big = (true >= 10) & shown.notna()
-    rel = ((shown[big] - true[big]).abs() / true[big]).to_numpy()
-    hidden = float(shown.isna().mean())
-    if not len(rel):
-        return float("nan"), float("nan"), hidden
-    return float(np.median(rel)), float(np.quantile(rel, 0.9)), hidden
+def _errors(pairs: list[tuple[pd.Series, pd.Series]]) -> tuple[float, float, float]:
+    """Median and p90 relative error over shown units with >= 10 true events (pooled over
+    the releases), and the share of units suppressed."""
+    rel, hidden = [], []
+    for shown, true in pairs:
+        big = (true >= 10) & shown.notna()
+        rel.append(((shown[big] - true[big]).abs() / true[big]).to_numpy())
+        hidden.append(float(shown.isna().mean()))
+    pooled = np.concatenate(rel)
+    if not len(pooled):
+        return float("nan"), float("nan"), float(np.mean(hidden))
+    return float(np.median(pooled)), float(np.quantile(pooled, 0.9)), float(np.mean(hidden))
 
 
 def _dp_ward_errors(incidents: pd.DataFrame, wards, months: tuple[str, str],
@@ -89,8 +95,8 @@ def main() -> int:
         print(f"real data not found at {CITY}")
         return 1
     started = time.perf_counter()
-    incidents = apply_harm_weights(ingest.read_policeuk(CITY / "crime").data)
-    incidents = attach_record_keys(incidents, SECRET)
+    raw = apply_harm_weights(ingest.read_policeuk(CITY / "crime").data)
+    incidents = attach_record_keys(raw, SECRET)
     wards = ingest.read_boundaries(CITY / "boundaries/wards_by_lad/E09000001.json",
                                    kind="ward").data
     covers = {8: cover_area(wards, 8), 7: cover_area(wards, 7)}
@@ -108,18 +114,22 @@ def main() -> int:
             window = months_for(role, asked)
             true_wards = disclosed_areas(incidents, wards, "analyst", months=window)["count"]
             true_total, _ = disclosed_totals(incidents, "analyst", months=window)
-            shown_wards = disclosed_areas(incidents, wards, role, months=window,
-                                          secret=SECRET)["count"]
             true_cells = disclosed_cells(incidents, "analyst", resolution=resolution,
                                          cover=covers[resolution], months=window,
                                          hotspots=False)["count"]
-            shown_cells = disclosed_cells(incidents, role, resolution=resolution,
-                                          cover=covers[resolution], months=window,
-                                          hotspots=False, secret=SECRET)["count"]
-            total, _ = disclosed_totals(incidents, role, months=window, secret=SECRET)
-            wm, w9, wh = _errors(shown_wards, true_wards)
-            hm, h9, hh = _errors(shown_cells, true_cells.reindex(shown_cells.index))
-            err = abs((total or 0) - true_total) / true_total
+            ward_pairs, cell_pairs, totals = [], [], []
+            for key in SECRETS:
+                keyed = attach_record_keys(raw, key)
+                ward_pairs.append((disclosed_areas(keyed, wards, role, months=window,
+                                                   secret=key)["count"], true_wards))
+                shown = disclosed_cells(keyed, role, resolution=resolution,
+                                        cover=covers[resolution], months=window,
+                                        hotspots=False, secret=key)["count"]
+                cell_pairs.append((shown, true_cells.reindex(shown.index)))
+                totals.append(disclosed_totals(keyed, role, months=window, secret=key)[0])
+            wm, w9, wh = _errors(ward_pairs)
+            hm, h9, hh = _errors(cell_pairs)
+            err = float(np.mean([abs((t or 0) - true_total) / true_total for t in totals]))
             print(f"{label:<12} {role:<8} {wm:>8.1%} {w9:>8.1%} {wh:>8.0%} {hm:>7.1%} "
                   f"{h9:>7.1%} {hh:>7.0%} {err:>9.2%}")
     print("\nGi* hot spot class (hotspot_bin), partner (from disclosed values) against "

@@ -17,16 +17,18 @@ The method of the ONS Census 2021 and ABS TableBuilder (see ``docs/disclosure.md
    difference of two outputs is the difference of two noises, not a person.
 
 The perturbation table (:func:`perturbation_table`) is geosoc's own: noise ``0`` with
-probability 40/256, ``+1`` and ``-1`` with 60/256 each, ``+2`` and ``-2`` with 48/256 each
-(mean 0, variance 1.97). A count of 1 has its own row: ``-1`` and ``+1`` with 108/256 each,
-``0`` with 40/256 (mean 0). So every true count from 1 up is released unchanged with the
-same probability 40/256 = 15.6% (:data:`RELEASE_EXACT_RATE`), no released value is negative
-and all are unbiased; a released 0 may be a true 1 or 2, so a zero no longer proves that
-nothing was recorded. A value shown suppressed is recovered exactly by its best differencing
-estimate (the released value itself) with probability at most 40/148 = 27%
-(:func:`geosoc.disclosure.release.suppressed_exact_rate`, at the edge counts 1 and
-``min_count - 1``; the earlier table, 64/256 unperturbed, gave 40% there). Zero counts are
-never perturbed. The noise is applied once, to the base cells of the release
+probability 52/256, ``+1`` and ``-1`` with 56/256 each, ``+2`` and ``-2`` with 46/256 each
+(mean 0, variance 1.88). A count of 1 has its own row: ``-1`` with 120/256, ``0`` 48/256,
+``+1`` 56/256, ``+2`` 32/256 (mean 0, variance 1.19). So a true count is released unchanged
+with probability at most 52/256 = 20.3% (:data:`RELEASE_EXACT_RATE`), no released value is
+negative and all are unbiased; a released 0 may be a true 1 or 2, so a zero no longer proves
+that nothing was recorded. The two rows were chosen (over a grid of unbiased tables with noise
+in -2..2) to make the worst case small: a value shown suppressed is recovered exactly by its
+best differencing estimate (its released sum) with probability at most 35.5%, for any
+composition of base cells (:func:`geosoc.disclosure.release.suppressed_exact_rate`; the
+worst is a true 4 made of two base cells of 2). A symmetric count-1 row (0 or +-1) made two
+base cells of 1 cancel 36% of the time and that worst case 46%. Zero counts are never
+perturbed. The noise is applied once, to the base cells of the release
 (:mod:`geosoc.disclosure.release`); every published figure is a sum of released values.
 
 The table row of a value is ``LAYOUT[(cell key + SHIFT[count mod 256]) mod 256]``, with
@@ -67,10 +69,11 @@ RECORD_KEY = "record_key"
 #: Prefix of the columns holding the sum of record keys of a published count.
 KEY_SUM = "keysum"
 #: Noise values and their probabilities (out of :data:`KEY_RANGE` cell keys).
-NOISE_PROBABILITIES: dict[int, int] = {0: 40, 1: 60, -1: 60, 2: 48, -2: 48}
-#: Noise of a true count of 1 (mean 0; the released value is 0, 1 or 2).
-NOISE_PROBABILITIES_ONE: dict[int, int] = {0: 40, 1: 108, -1: 108}
-#: Probability that a released base value equals the true count (every count from 1 up).
+NOISE_PROBABILITIES: dict[int, int] = {0: 52, 1: 56, -1: 56, 2: 46, -2: 46}
+#: Noise of a true count of 1 (mean 0; the released value is 0 .. 3).
+NOISE_PROBABILITIES_ONE: dict[int, int] = {0: 48, 1: 56, -1: 120, 2: 32}
+#: Largest probability that a released base value equals its true count (counts from 2 up;
+#: a count of 1: 48/256).
 RELEASE_EXACT_RATE = NOISE_PROBABILITIES[0] / KEY_RANGE
 #: Probability that two independent perturbations are equal (a difference of two published
 #: values is then exactly the true difference): ``sum(p_d ** 2)``.

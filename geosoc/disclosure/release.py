@@ -258,27 +258,50 @@ def released_total(released: pd.DataFrame) -> tuple[float, float]:
     return (float(released["released"].sum()), float(released["released_harm"].sum()))
 
 
-def suppressed_exact_rate(min_count: int) -> float:
-    """Return the design's exact-recovery rate of a suppressed base value.
+def _partitions(total: int, largest: int | None = None) -> list[list[int]]:
+    """Every way to write ``total`` as a sum of positive counts (largest first)."""
+    if total == 0:
+        return [[]]
+    top = total if largest is None else min(total, largest)
+    return [[part, *rest] for part in range(top, 0, -1)
+            for rest in _partitions(total - part, part)]
 
-    A value shown suppressed has a released value from 1 to ``min_count - 1``; differencing
-    two outputs gives at best that released value. This is the largest, over true counts
-    ``c``, of P(released == c | true == c, released suppressed), read off the perturbation
-    table (every cell key equally likely). Unconditionally a released value equals the
-    true count with :data:`geosoc.disclosure.cell_key.RELEASE_EXACT_RATE`.
+
+def _released_distribution(counts: list[int]) -> np.ndarray:
+    """P(sum of the released values of base cells with true ``counts``), index = value."""
+    keys = np.arange(KEY_RANGE)
+    out = np.ones(1)
+    for count in counts:
+        shown = count + noise_for(np.full(KEY_RANGE, count), keys)
+        out = np.convolve(out, np.bincount(shown, minlength=count + 3) / KEY_RANGE)
+    return out
+
+
+def suppressed_exact_rate(min_count: int, *, max_cells: int = 9) -> float:
+    """Return the design's exact-recovery rate of a value shown suppressed.
+
+    A value is shown suppressed when its released sum is from 1 to ``min_count - 1``;
+    differencing outputs gives at best that released sum. This is the largest, over true
+    totals ``t`` below ``min_count`` and every way of making ``t`` from up to ``max_cells``
+    base cells, of P(released sum == t | released sum suppressed), from the perturbation
+    table (every cell key equally likely, base cells independent).
 
     Parameters
     ----------
     min_count : int
         The role's suppression threshold (partner 5, public 10).
+    max_cells : int
+        Most base cells counted (a total below 10 has at most 9: every composition).
     """
-    keys = np.arange(KEY_RANGE)
     rates = []
-    for count in range(1, min_count + 2):
-        shown = count + noise_for(np.full(KEY_RANGE, count), keys)
-        hidden = (shown >= 1) & (shown < min_count)
-        if hidden.any():
-            rates.append(float((hidden & (shown == count)).sum() / hidden.sum()))
+    for total in range(1, min_count):
+        for counts in _partitions(total):
+            if len(counts) > max_cells:
+                continue
+            dist = _released_distribution(counts)
+            hidden = float(dist[1:min_count].sum())
+            if hidden > 0:
+                rates.append(float(dist[total]) / hidden)
     return max(rates)
 
 
