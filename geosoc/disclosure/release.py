@@ -155,22 +155,30 @@ def base_cells(incidents: pd.DataFrame, unit: np.ndarray) -> pd.DataFrame:
         np.zeros(len(rows), np.int64), np.array([_MISSING], dtype=object))
     events = (rows[EVENTS].to_numpy(dtype=np.int64) if EVENTS in rows.columns
               else np.ones(len(rows), dtype=np.int64))
-    frame = pd.DataFrame({
-        "unit": unit[keep], "m": ordinal, "c": category, "s": source, COUNT: events,
-        "keysum": rows[RECORD_KEY].to_numpy(dtype=np.int64),
-        HARM: rows[HARM].to_numpy(dtype="float64")})
-    sums = frame.groupby(["unit", "m", "c", "s"], sort=True).sum().reset_index()
-    sums = sums[sums[COUNT] > 0]
-    month = np.where(sums["m"].to_numpy() == _NO_MONTH, np.iinfo(np.int64).min,
-                     sums["m"].to_numpy())
+    month_code, months_seen = pd.factorize(ordinal, sort=True)
+    sizes = (len(months_seen) or 1, len(categories), len(sources))
+    # one int64 key per row (unit, month, category, source): hashed once, summed by bincount
+    key = ((unit[keep] * sizes[0] + month_code) * sizes[1] + category) * sizes[2] + source
+    code, distinct = pd.factorize(key, sort=True)
+    n = len(distinct)
+    counts = np.bincount(code, weights=events, minlength=n).astype(np.int64)
+    keysum = np.bincount(code, weights=rows[RECORD_KEY].to_numpy(dtype="float64"),
+                         minlength=n).round().astype(np.int64)
+    harm = np.bincount(code, weights=rows[HARM].to_numpy(dtype="float64"), minlength=n)
+    distinct = np.asarray(distinct, dtype=np.int64)
+    s_code = distinct % sizes[2]
+    c_code = (distinct // sizes[2]) % sizes[1]
+    m_code = (distinct // (sizes[2] * sizes[1])) % sizes[0]
+    unit_of = distinct // (sizes[2] * sizes[1] * sizes[0])
+    month = np.asarray(months_seen, dtype=np.int64)[m_code] if len(months_seen) else \
+        np.zeros(0, dtype=np.int64)
+    nonzero = counts > 0
     return pd.DataFrame({
-        "unit": sums["unit"].to_numpy(dtype=np.int64),
-        MONTH: pd.PeriodIndex.from_ordinals(month, freq="M"),
-        CATEGORY: categories[sums["c"].to_numpy()].astype(str),
-        SOURCE: sources[sums["s"].to_numpy()].astype(str),
-        COUNT: sums[COUNT].to_numpy(dtype=np.int64),
-        "keysum": sums["keysum"].to_numpy(dtype=np.int64),
-        HARM: sums[HARM].to_numpy(dtype="float64")})
+        "unit": unit_of[nonzero],
+        MONTH: pd.PeriodIndex.from_ordinals(month[nonzero], freq="M"),
+        CATEGORY: categories[c_code[nonzero]].astype(str),
+        SOURCE: sources[s_code[nonzero]].astype(str),
+        COUNT: counts[nonzero], "keysum": keysum[nonzero], HARM: harm[nonzero]})
 
 
 def release(base: pd.DataFrame) -> pd.DataFrame:

@@ -14,9 +14,11 @@ from __future__ import annotations
 from typing import Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geosoc.aggregate import AreaIndex, harm_by_area, harm_by_cell, harm_by_month
+from geosoc.aggregate.cells import lonlat_to_cells
 from geosoc.aggregate.rates import with_rates
 from geosoc.aggregate.tables import event_total
 from geosoc.disclosure.consistency import parent_codes
@@ -37,7 +39,7 @@ from geosoc.disclosure.release import (
 )
 from geosoc.disclosure.rules import Role, months_for, rules_for
 from geosoc.hotspots import find_hotspots
-from geosoc.schema import HARM, MONTH
+from geosoc.schema import H3, HARM, LAT, LON, MONTH
 
 __all__ = ["disclosed_areas", "disclosed_cells", "disclosed_series", "disclosed_totals",
            "in_months", "released_areas", "released_base", "released_cells", "released_whole"]
@@ -53,6 +55,18 @@ def in_months(incidents: pd.DataFrame, role: Role | str,
         return incidents
     start, end = (pd.Period(str(m), freq="M") for m in months)
     return incidents[(incidents[MONTH] >= start) & (incidents[MONTH] <= end)]
+
+
+def _placed(incidents: pd.DataFrame, resolution: int) -> pd.DataFrame:
+    """``incidents`` with uint64 ``h3`` ids at ``resolution`` (kept when already finer)."""
+    stored = incidents.attrs.get("h3_resolution")
+    if H3 in incidents.columns and stored is not None and stored >= resolution:
+        return incidents
+    ids = lonlat_to_cells(incidents[LON].to_numpy(dtype="float64", na_value=np.nan),
+                          incidents[LAT].to_numpy(dtype="float64", na_value=np.nan), resolution)
+    out = incidents.assign(**{H3: np.asarray(ids, dtype=np.uint64)})
+    out.attrs = {**incidents.attrs, "h3_resolution": int(resolution)}
+    return out
 
 
 def disclosed_cells(incidents: pd.DataFrame, role: Role | str, *, resolution: int,
@@ -90,6 +104,8 @@ def disclosed_cells(incidents: pd.DataFrame, role: Role | str, *, resolution: in
     """
     rules = rules_for(role, min_count=min_count)
     chosen = in_months(incidents, rules.role, months)
+    if rules.role is not Role.ANALYST:  # place each point once, for the layer and its release
+        chosen = _placed(chosen, resolution)
     cells = harm_by_cell(chosen, resolution, cover=cover, by=by)
     if rules.role is Role.ANALYST:
         if hotspots and len(cells) > 2:
