@@ -306,13 +306,15 @@ def test_harm_over_count_gives_back_the_released_count_only(town) -> None:
 
 def test_city_month_differencing_through_the_cli(city_of_london: Path, tmp_path: Path) -> None:
     """``geosoc profile --user pat --from a --to m`` minus ``--to m-1``, every start a."""
+    from team_workspace import PASSWORD  # the test run's $GEOSOC_PASSWORD once the CLI asks
+
     from geosoc.cli import main
     from geosoc.workspace import Workspace
 
     ws_path = tmp_path / "ws.sqlite"
     with Workspace.open(ws_path) as ws:
-        ws.users.create_user("ana", "a long analyst passphrase", "analyst")
-        ws.users.create_user("pat", "a long partner passphrase", "partner", by="ana")
+        ws.users.create_user("ana", PASSWORD, "analyst")
+        ws.users.create_user("pat", PASSWORD, "partner", by="ana")
     wards = city_of_london / "boundaries/wards_by_lad/E09000001.json"
     assert main(["ingest", str(city_of_london / "crime"), "--kind", "policeuk",
                  "--workspace", str(ws_path), "--name", "police", "--user", "ana"]) == 0
