@@ -7,11 +7,14 @@ the published Gi* z-scores by least squares. A *target* is a value the role sees
 suppressed whose true count is at least 1 and for which the attack yields an estimate.
 
 Every attack is run twice: against the threshold-only rules (the control, which the attack
-must break, so the attack is known to work) and against the cell key method, where its exact
-recovery rate must stay within the rate the perturbation design states
-(:data:`geosoc.disclosure.cell_key.EXACT_DIFFERENCE_RATE` for one difference;
-:func:`averaged_exact_rate` when many independent estimates are averaged) plus three binomial
-standard errors. The measured rates are printed (``pytest -s``) and quoted in
+must break, so the attack is known to work) and against the release
+(:mod:`geosoc.disclosure.release`, each base value perturbed once), where its exact recovery
+rate must stay within :data:`geosoc.disclosure.cell_key.EXACT_DIFFERENCE_RATE` (20.5%, the
+rate of a difference of two independent noises, which the earlier per-output design
+stated) plus three binomial standard errors; the averaging attack, which beat that design,
+must now stay there too. The release's own stated rates and the attacks through the CLI, on
+the real City of London data and over N = 1 ... 200 queries are in
+``tests/test_release_attacks.py``. The measured rates are printed (``pytest -s``) and quoted in
 ``docs/disclosure.md``.
 """
 
@@ -176,7 +179,9 @@ def test_public_sees_quarters_only(town) -> None:
     assert series["quarter"].astype(str).tolist() == ["2024Q2"]
     month_only = incidents[incidents["month"] == pd.Period("2024-05", "M")]
     quarter = incidents[incidents["month"].dt.asfreq("Q") == pd.Period("2024Q2", "Q")]
-    assert abs(series["count"].iloc[0] - len(quarter)) <= 5 + 2  # rounding + noise
+    # rounding + the released noise of the quarter's base cells (month x category x source)
+    n_base = len(quarter.groupby(["month", "category", "source"]).size())
+    assert abs(series["count"].iloc[0] - len(quarter)) <= 2.5 + 4 * np.sqrt(2.0 * n_base)
     assert abs(series["count"].iloc[0] - len(month_only)) > 100
 
 
@@ -303,6 +308,8 @@ def test_averaging_many_differences_stays_within_the_stated_rate(town) -> None:
     rate = _report(f"averaging {k} differences (partner, cell key)", exact, targets, stated)
     assert targets > 20
     assert rate <= _bound(stated, targets)
+    # one release: every difference is the same released value, so averaging gains nothing
+    assert rate <= _bound(EXACT_DIFFERENCE_RATE, targets)
 
 
 def _invert_gi(layer: pd.DataFrame, hidden: np.ndarray) -> np.ndarray:

@@ -17,18 +17,26 @@ The method of the ONS Census 2021 and ABS TableBuilder (see ``docs/disclosure.md
    difference of two outputs is the difference of two noises, not a person.
 
 The perturbation table (:func:`perturbation_table`) is geosoc's own: noise ``0`` with
-probability 64/256, ``+1`` and ``-1`` with 56/256 each, ``+2`` and ``-2`` with 40/256 each
-(mean 0, variance 1.69). The table row of a value is ``LAYOUT[(cell key + SHIFT[count mod
-256]) mod 256]``, with ``LAYOUT`` and ``SHIFT`` two fixed permutations of 0..255 (seeded
-2021 and 2022, published): the same cell key with a different count gives an unrelated
-draw, and two overlapping sets of records (``A + B`` and ``B``) do not get noises that move
-together, so averaging many differences narrows the error only as independent noise would
-(a contiguous layout, as in the ONS sample table, makes such noises equal whenever the
-key difference is small). Zero counts are never perturbed,
-and a count is never perturbed below 1. The difference of two published values equals the
-true difference with probability ``sum(p_d^2)`` = 0.207 (:data:`EXACT_DIFFERENCE_RATE`),
-the stated rate at which a differencing attack can land on the exact suppressed count
-without being able to tell that it did.
+probability 52/256, ``+1`` and ``-1`` with 56/256 each, ``+2`` and ``-2`` with 46/256 each
+(mean 0, variance 1.88). A count of 1 has its own row: ``-1`` with 120/256, ``0`` 48/256,
+``+1`` 56/256, ``+2`` 32/256 (mean 0, variance 1.19). So a true count is released unchanged
+with probability at most 52/256 = 20.3% (:data:`RELEASE_EXACT_RATE`), no released value is
+negative and all are unbiased; a released 0 may be a true 1 or 2, so a zero no longer proves
+that nothing was recorded. The two rows were chosen (over a grid of unbiased tables with noise
+in -2..2) to make the worst case small: a value shown suppressed is recovered exactly by its
+best differencing estimate (its released sum) with probability at most 35.5%, for any
+composition of base cells (:func:`geosoc.disclosure.release.suppressed_exact_rate`; the
+worst is a true 4 made of two base cells of 2). A symmetric count-1 row (0 or +-1) made two
+base cells of 1 cancel 36% of the time and that worst case 46%. Zero counts are never
+perturbed. The noise is applied once, to the base cells of the release
+(:mod:`geosoc.disclosure.release`); every published figure is a sum of released values.
+
+The table row of a value is ``LAYOUT[(cell key + SHIFT[count mod 256]) mod 256]``, with
+``LAYOUT`` and ``SHIFT`` two fixed permutations of 0..255 (seeded 2021 and 2022,
+published): the same cell key with a different count gives an unrelated draw, and two
+overlapping sets of records (``A + B`` and ``B``) do not get noises that move together (a
+contiguous layout, as in the ONS sample table, makes such noises equal whenever the key
+difference is small).
 The ONS package ``cell-key-perturbation`` (3.1.0) was evaluated: it tabulates microdata with
 ``groupby`` for one categorical table at a time from a ``ptable`` data frame and ships a 10-5
 rounding ptable without noise; it has no H3 or area layers, no harm magnitudes and no
@@ -48,7 +56,8 @@ import pandas as pd
 from geosoc.schema import COUNT, HARM, LAT, LON, MONTH
 
 __all__ = [
-    "EXACT_DIFFERENCE_RATE", "KEY_RANGE", "KEY_SUM", "NOISE_PROBABILITIES", "RECORD_KEY",
+    "EXACT_DIFFERENCE_RATE", "KEY_RANGE", "KEY_SUM", "NOISE_PROBABILITIES",
+    "NOISE_PROBABILITIES_ONE", "RECORD_KEY", "RELEASE_EXACT_RATE",
     "add_key_sums", "attach_record_keys", "cell_keys", "content_keys", "key_sum_columns",
     "keyed_incidents", "noise_for", "perturbation_table", "record_keys",
 ]
@@ -60,7 +69,12 @@ RECORD_KEY = "record_key"
 #: Prefix of the columns holding the sum of record keys of a published count.
 KEY_SUM = "keysum"
 #: Noise values and their probabilities (out of :data:`KEY_RANGE` cell keys).
-NOISE_PROBABILITIES: dict[int, int] = {0: 64, 1: 56, -1: 56, 2: 40, -2: 40}
+NOISE_PROBABILITIES: dict[int, int] = {0: 52, 1: 56, -1: 56, 2: 46, -2: 46}
+#: Noise of a true count of 1 (mean 0; the released value is 0 .. 3).
+NOISE_PROBABILITIES_ONE: dict[int, int] = {0: 48, 1: 56, -1: 120, 2: 32}
+#: Largest probability that a released base value equals its true count (counts from 2 up;
+#: a count of 1: 48/256).
+RELEASE_EXACT_RATE = NOISE_PROBABILITIES[0] / KEY_RANGE
 #: Probability that two independent perturbations are equal (a difference of two published
 #: values is then exactly the true difference): ``sum(p_d ** 2)``.
 EXACT_DIFFERENCE_RATE = sum(v * v for v in NOISE_PROBABILITIES.values()) / KEY_RANGE ** 2
@@ -69,17 +83,18 @@ TABLE_SEED = 2021
 _ALPHABET = string.ascii_letters + string.digits + "+/"
 
 
-def _noise_by_key() -> np.ndarray:
+def _noise_by_key(probabilities: dict[int, int]) -> np.ndarray:
     """Return the noise of each (shifted) cell key: the fixed layout of the table."""
     out = np.zeros(KEY_RANGE, dtype=np.int64)
     start = 0
-    for value, share in NOISE_PROBABILITIES.items():
+    for value, share in probabilities.items():
         out[start:start + share] = value
         start += share
     return out
 
 
-_NOISE = _noise_by_key()
+_NOISE = _noise_by_key(NOISE_PROBABILITIES)
+_NOISE_ONE = _noise_by_key(NOISE_PROBABILITIES_ONE)
 _LAYOUT = np.random.default_rng(TABLE_SEED).permutation(KEY_RANGE)
 _SHIFT = np.random.default_rng(TABLE_SEED + 1).permutation(KEY_RANGE)
 
@@ -97,13 +112,14 @@ def noise_for(counts: np.ndarray, keys: np.ndarray) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        int64 noise in ``-2 .. 2``; 0 where the count is 0, and never more negative than
-        ``-(count - 1)`` so a non-zero count stays at least 1.
+        int64 noise in ``-2 .. 2``; 0 where the count is 0; a count of 1 from its own row
+        (:data:`NOISE_PROBABILITIES_ONE`), so no released value is negative and each is
+        unbiased.
     """
     counts = np.asarray(counts, dtype=np.int64)
     keys = np.asarray(keys, dtype=np.int64) % KEY_RANGE
-    noise = _NOISE[_LAYOUT[(keys + _SHIFT[counts % KEY_RANGE]) % KEY_RANGE]]
-    noise = np.maximum(noise, 1 - counts)
+    row = _LAYOUT[(keys + _SHIFT[counts % KEY_RANGE]) % KEY_RANGE]
+    noise = np.where(counts == 1, _NOISE_ONE[row], _NOISE[row])
     return np.where(counts > 0, noise, 0)
 
 

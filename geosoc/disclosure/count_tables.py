@@ -1,14 +1,16 @@
 """Partner area counts disclosed for a role: the only path partner/public see them through.
 
-Area counts have no records to key, so each **count row** (source, area, month, category) gets
-a record key -- a keyed hash of that identity with the server secret -- and a published
-value's cell key is the sum of the row keys it adds up, modulo 256 (the cell key method of
-:mod:`geosoc.disclosure.cell_key`, with rows standing in for records). The same rows always
-get the same noise, whatever the month range, geography or page, so asking many tables and
-subtracting gives noise, not the suppressed count.
+Area counts have no records to key, so each **count row** (source, area, month, category) is a
+base cell of the release (:mod:`geosoc.disclosure.release`): it gets a record key -- a keyed
+hash of that identity with the server secret -- and its count is perturbed once by the cell
+key method (:func:`released_rows`), its harm the released count times the source's weight.
+Every published value (an area over a month range, a ward roll-up, a source total, a phase
+or category group, the H3 apportionment) is a sum of released rows, so no month range,
+geography or page draws fresh noise, and the difference of two tables is a sum of released
+rows.
 
 Disclosure happens at the **source areas** (the unit the partner shared): partner roles see
-the perturbed, suppressed area totals; the public sees them rolled up to wards (best fit of
+the released, suppressed area totals; the public sees them rolled up to wards (best fit of
 each area's representative point) and rounded to 5, by quarter. Anything shown on a finer or
 other geography (H3 cells, candidate sites) is apportioned *from the disclosed values*
 (:func:`disclosed_count_cells`), never from the raw counts.
@@ -24,8 +26,9 @@ import shapely
 from geosoc.aggregate.apportion import apportion, apportion_weights
 from geosoc.aggregate.count_layers import AREA_KIND, PartnerCounts, count_totals
 from geosoc.config import server_key
-from geosoc.disclosure.cell_key import KEY_RANGE, KEY_SUM, _hash_key
+from geosoc.disclosure.cell_key import KEY_RANGE, _hash_key
 from geosoc.disclosure.layers import disclose_areas, disclose_series, disclose_totals
+from geosoc.disclosure.release import release
 from geosoc.disclosure.rules import Role, allowed_resolution, months_for, rules_for
 from geosoc.errors import AccessDeniedError, Problem
 from geosoc.schema import AREA_CODE, CATEGORY, COUNT, HARM, KIND, MONTH, SOURCE
@@ -37,6 +40,8 @@ __all__ = [
     "disclosed_count_series",
     "disclosed_count_totals",
     "disclosed_group_totals",
+    "disclosed_signal_totals",
+    "released_rows",
 ]
 
 
@@ -59,6 +64,30 @@ def count_row_keys(rows: pd.DataFrame, secret: bytes) -> np.ndarray:
     return (hashed.to_numpy(dtype=np.uint64) % np.uint64(KEY_RANGE)).astype(np.int64)
 
 
+def released_rows(rows: pd.DataFrame, secret: bytes) -> pd.DataFrame:
+    """Return count rows with ``count`` and ``harm`` replaced by their released values.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Area counts contract rows with ``count`` (events) and ``harm`` (days).
+    secret : bytes
+        The server's disclosure secret.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy: ``count`` (float events) perturbed once by the cell key of the row's key,
+        ``harm`` that count times the row's weight (``harm / count``).
+    """
+    counts = rows[COUNT].fillna(0).round().astype(np.int64)
+    base = pd.DataFrame({COUNT: counts.to_numpy(), HARM: rows[HARM].to_numpy(dtype=float),
+                         "keysum": count_row_keys(rows, secret)}, index=rows.index)
+    out = release(base)
+    return rows.assign(**{COUNT: out["released"].astype(float).to_numpy(),
+                          HARM: out["released_harm"].to_numpy()})
+
+
 def _best_fit(areas: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> pd.Series:
     """Ward code of each area's representative point (EPSG:4326 both)."""
     points = shapely.point_on_surface(areas.geometry.to_numpy())
@@ -79,7 +108,8 @@ def _rows_for(bundle: PartnerCounts, source: str, role: Role,
               months: tuple[str, str] | None, secret: bytes) -> tuple[pd.DataFrame, str]:
     """Rows of ``source`` in the role's months, keyed, on a geography the role may see."""
     rows = _in_months(bundle.rows(sources=[source]), role, months)
-    rows = rows.assign(_key=count_row_keys(rows, secret).astype(float))
+    if role is not Role.ANALYST:
+        rows = released_rows(rows, secret)
     kinds = sorted(rows[AREA_KIND].astype(str).unique()) or ["ward"]
     allowed = rules_for(role).area_kinds
     if all(k in allowed for k in kinds) and len(kinds) == 1:
@@ -120,8 +150,8 @@ def disclosed_count_areas(bundle: PartnerCounts, source: str, role: Role | str, 
     -------
     geopandas.GeoDataFrame
         Areas contract (index ``area_code``, ``name``, ``kind``, geometry EPSG:4326) with
-        ``count``/``harm`` (and breakdowns); for partner and public perturbed by the cell key
-        method on count-row keys, suppressed and (public) rounded, with ``suppressed``.
+        ``count``/``harm`` (and breakdowns); for partner and public sums of released rows
+        (:func:`released_rows`), suppressed and (public) rounded, with ``suppressed``.
         ``attrs["area_kind"]`` names the geography.
     """
     rules = rules_for(role, min_count=min_count)
@@ -129,15 +159,11 @@ def disclosed_count_areas(bundle: PartnerCounts, source: str, role: Role | str, 
     rows, kind = _rows_for(bundle, source, rules.role, months, secret)
     areas = bundle.areas[kind]
     totals = count_totals(rows, by=by)
-    if rules.role is not Role.ANALYST:
-        keyed = count_totals(rows.assign(**{HARM: rows["_key"]}), by=by)
-        for column in [c for c in keyed.columns if c == HARM or c.startswith(f"{HARM}__")]:
-            totals[KEY_SUM + column[len(HARM):]] = keyed[column]
     frame = gpd.GeoDataFrame(totals.reindex(areas.index).fillna(0.0).join(
         areas[[c for c in ("name", KIND) if c in areas.columns]]),
         geometry=areas.geometry, crs=areas.crs)
     frame.index.name = AREA_CODE
-    layer = disclose_areas(frame, rules.role, min_count=min_count, secret=secret)
+    layer = disclose_areas(frame, rules.role, min_count=min_count, released=True)
     layer.attrs["area_kind"] = kind
     return layer
 
@@ -194,12 +220,10 @@ def disclosed_count_series(bundle: PartnerCounts, role: Role | str, *,
     rules = rules_for(role, min_count=min_count)
     secret = secret or server_key()
     rows = _in_months(bundle.rows(sources=sources), rules.role, months)
-    table = rows.groupby([MONTH, SOURCE], as_index=False)[[COUNT, HARM]].sum()
     if rules.role is not Role.ANALYST:
-        keys = rows.assign(_key=count_row_keys(rows, secret).astype(float)) \
-            .groupby([MONTH, SOURCE], as_index=False)["_key"].sum()
-        table = table.merge(keys.rename(columns={"_key": KEY_SUM}), on=[MONTH, SOURCE])
-    return disclose_series(table, rules.role, by=[SOURCE], min_count=min_count, secret=secret)
+        rows = released_rows(rows, secret)
+    table = rows.groupby([MONTH, SOURCE], as_index=False)[[COUNT, HARM]].sum()
+    return disclose_series(table, rules.role, by=[SOURCE], min_count=min_count, released=True)
 
 
 def disclosed_count_totals(bundle: PartnerCounts, role: Role | str, *,
@@ -218,9 +242,10 @@ def disclosed_count_totals(bundle: PartnerCounts, role: Role | str, *,
     records = []
     for source in bundle.sources():  # a handful of sources
         rows = _in_months(bundle.rows(sources=[source]), rules.role, months)
-        key_sum = float(count_row_keys(rows, secret).sum())
+        if rules.role is not Role.ANALYST:
+            rows = released_rows(rows, secret)
         count, harm = disclose_totals(float(rows[COUNT].sum()), float(rows[HARM].sum()),
-                                      rules.role, key_sum=key_sum, secret=secret)
+                                      rules.role, released=True)
         treatment = bundle.treatment[source]
         records.append({SOURCE: source, "treatment": treatment, COUNT: count,
                         HARM: harm if treatment == "harm" else None})
@@ -246,15 +271,51 @@ def disclosed_group_totals(rows: pd.DataFrame, role: Role | str, *, by: list[str
     -------
     pandas.DataFrame
         One row per group: the ``by`` columns, ``count`` and ``harm`` (NaN when suppressed),
-        perturbed with the sum of the group's count-row keys for partner and public.
+        sums of released rows (:func:`released_rows`) for partner and public.
     """
     rules = rules_for(role)
     secret = secret or server_key()
-    keyed = rows.assign(_key=count_row_keys(rows, secret).astype(float))
-    sums = keyed.groupby(by, as_index=False, observed=True)[[COUNT, HARM, "_key"]].sum()
-    shown = [disclose_totals(c, h, rules.role, key_sum=k, secret=secret)
-             for c, h, k in zip(sums[COUNT], sums[HARM], sums["_key"], strict=True)]
+    if rules.role is not Role.ANALYST:
+        rows = released_rows(rows, secret)
+    sums = rows.groupby(by, as_index=False, observed=True)[[COUNT, HARM]].sum()
+    shown = [disclose_totals(c, h, rules.role, released=True)
+             for c, h in zip(sums[COUNT], sums[HARM], strict=True)]
     out = sums[by].copy()
     out[COUNT] = [np.nan if c is None else c for c, _ in shown]
     out[HARM] = [np.nan if h is None else h for _, h in shown]
     return out
+
+
+def disclosed_signal_totals(bundle: PartnerCounts, role: Role | str, *,
+                            months: tuple[str, str] | None = None,
+                            secret: bytes | None = None) -> pd.DataFrame:
+    """Return events per vulnerability-signal category, each a sum of released rows.
+
+    The per-category figure of a signal table must come from here, not from summing the
+    shown areas of a layer: that sum leaves every suppressed area out (all of them, for a
+    rare signal), so it reads 0 where the analyst sees 41.
+
+    Parameters
+    ----------
+    bundle : PartnerCounts
+        The study's partner counts.
+    role : Role or str
+        Who will see them.
+    months : tuple of str, optional
+        Month range (whole quarters for the public).
+    secret : bytes, optional
+        The server key.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``source``, ``category``, ``count`` (events; NaN when suppressed), one row per
+        signal category; empty without signal sources.
+    """
+    rules = rules_for(role)
+    signals = bundle.sources("signal")
+    if not signals:
+        return pd.DataFrame(columns=[SOURCE, CATEGORY, COUNT])
+    rows = bundle.rows(sources=signals, months=months_for(rules.role, months) or None)
+    table = disclosed_group_totals(rows, rules.role, by=[SOURCE, CATEGORY], secret=secret)
+    return table.drop(columns=HARM)

@@ -20,15 +20,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geosoc.aggregate import harm_by_area, harm_by_cell, harm_by_month
 from geosoc.config import server_key
-from geosoc.disclosure.cell_key import add_key_sums, keyed_incidents, record_keys
+from geosoc.disclosure.cell_key import RECORD_KEY, attach_record_keys, record_keys
 from geosoc.disclosure.consistency import parent_codes
 from geosoc.disclosure.layers import (
     disclose_areas,
     disclose_cells,
     disclose_series,
     disclose_totals,
+)
+from geosoc.disclosure.release import (
+    released_areas,
+    released_cells,
+    released_series,
+    released_total,
+    released_whole,
 )
 from geosoc.disclosure.rules import Role, rules_for
 from geosoc.hotspots import concentration_summary, find_hotspots
@@ -102,6 +108,13 @@ def _filtered(incidents: pd.DataFrame, parameters: dict[str, object]) -> pd.Data
     return incidents[keep]
 
 
+def _at(cells: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFrame:
+    """``cells`` with its resolution in ``attrs`` (a profile's layer may have lost it)."""
+    out = cells.copy()
+    out.attrs = {**cells.attrs, "h3_resolution": int(resolution)}
+    return out
+
+
 def key_sums_for_incidents(incidents: pd.DataFrame, secret: bytes) -> float:
     """Return the record-key sum of ``incidents`` (the cell key of a total)."""
     return float(record_keys(incidents, secret).sum())
@@ -140,19 +153,23 @@ def disclose_profile(profile: LocalityProfile, role: Role | str, *,
         return profile
     secret = secret or server_key()
     cells, areas, monthly = profile.cells, dict(profile.areas), profile.monthly
-    if incidents is not None:
+    released = incidents is not None
+    if incidents is not None:  # every value a sum of released base values
         from geosoc.harm import apply_harm_weights
 
         chosen = _filtered(incidents, profile.parameters)
         if HARM not in chosen.columns:
             chosen = apply_harm_weights(chosen, scheme="count", unknown=1.0)
-        keyed = keyed_incidents(chosen, secret)
+        chosen = attach_record_keys(chosen, secret) if RECORD_KEY not in chosen else chosen
         resolution = int(profile.parameters.get("resolution", cells.attrs.get("h3_resolution")))
-        cells = add_key_sums(cells, harm_by_cell(keyed, resolution, cover=cells))
-        areas = {kind: add_key_sums(frame, harm_by_area(keyed, frame[["name", "kind", "geometry"]]))
-                 for kind, frame in areas.items()}
-        monthly = add_key_sums(monthly, harm_by_month(keyed), on=[MONTH])
-    out_cells = hotspots_on_disclosed(disclose_cells(cells, rules.role, secret=secret),
+        cells = released_cells(_at(cells, resolution), chosen, rules.role,
+                               secret=secret)
+        areas = {kind: released_areas(frame, chosen, secret=secret)
+                 for kind, frame in areas.items() if kind in rules.area_kinds}
+        whole = released_whole(chosen, secret)
+        monthly = released_series(whole, monthly[[MONTH, COUNT, HARM]], None)
+    out_cells = hotspots_on_disclosed(disclose_cells(cells, rules.role, secret=secret,
+                                                     released=released),
                                       lisa_permutations=lisa_permutations, seed=seed)
     out_areas = {}
     for kind, frame in areas.items():
@@ -160,9 +177,10 @@ def disclose_profile(profile: LocalityProfile, role: Role | str, *,
             parent = (parent_codes(frame, areas["ward"])
                       if kind != "ward" and "ward" in areas else None)
             out_areas[kind] = hotspots_on_disclosed(
-                disclose_areas(frame, rules.role, parent=parent, secret=secret),
+                disclose_areas(frame, rules.role, parent=parent, secret=secret,
+                               released=released),
                 lisa_permutations=lisa_permutations, seed=seed)
-    out_monthly = disclose_series(monthly, rules.role, secret=secret)
+    out_monthly = disclose_series(monthly, rules.role, secret=secret, released=released)
     harm = out_cells[HARM].fillna(0.0)
     km2 = out_cells.geometry.to_crs(CRS_METRIC).area.to_numpy() / 1e6
     concentration = concentration_summary(harm, km2, n_events=int(out_cells[COUNT].sum()),
@@ -172,11 +190,12 @@ def disclose_profile(profile: LocalityProfile, role: Role | str, *,
                            .reindex(range(3, -4, -1), fill_value=0)
                            for name, frame in layers.items() if "hotspot_bin" in frame})
     counts.index.name = "hotspot_bin"
-    total_count = float(profile.cells[COUNT].sum())
-    total_harm = float(profile.cells[HARM].sum())
-    key_sum = (key_sums_for_incidents(chosen, secret) if incidents is not None else None)
-    headline = disclose_totals(total_count, total_harm, rules.role, key_sum=key_sum,
-                               label="profile total", secret=secret)
+    if incidents is not None:
+        headline = disclose_totals(*released_total(whole), rules.role, released=True)
+    else:
+        headline = disclose_totals(float(profile.cells[COUNT].sum()),
+                                   float(profile.cells[HARM].sum()), rules.role,
+                                   label="profile total", secret=secret)
     parameters = {**profile.parameters, "role": str(rules.role), "headline": headline,
                   "disclosure": "cell key perturbation + suppression"
                   + (" + rounding" if rules.rounding_base > 1 else ""),

@@ -1,14 +1,14 @@
 """Frames of a month player: one disclosed layer per month (per quarter for the public).
 
-Each frame is disclosed on its own with the cell key method, through the same function and
-arguments a single-month map uses (:func:`geosoc.disclosure.tables.disclosed_cells` or
-``disclosed_areas`` with ``months=(m, m)``). The cell key is a sum of the records' keys, so
-the same cell and month always get the same perturbation, on the player, on the map with the
-sidebar set to that month, and in any export: replaying, differencing or averaging frames
-gives nothing a single month's map does not. A frame's suppressed cells stay suppressed;
-the sum of frames differs from the disclosed total of the whole period by the sum of
-independent noises, so subtracting frames from the total does not recover a hidden count
-(measured in ``tests/test_month_frames.py``).
+Each frame is disclosed through the same function and arguments a single-month map uses
+(:func:`geosoc.disclosure.tables.disclosed_cells` or ``disclosed_areas`` with
+``months=(m, m)``), so every value is a sum of released base values
+(:mod:`geosoc.disclosure.release`): the same cell and month show the same figure on the
+player, on the map with the sidebar set to that month, and in any export. The frames add up
+to the whole period's released values (before suppression and rounding), so subtracting the
+other frames from the period's figure gives a hidden frame's released value, which equals
+the truth only at the release's stated rate (measured in ``tests/test_month_frames.py``);
+replaying or averaging frames gives nothing more.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ See :mod:`geosoc.disclosure` for the rules table and the secondary suppression d
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -50,9 +51,14 @@ def _secret(rules: DisclosureRules, secret: bytes | None) -> bytes | None:
     return (secret or server_key()) if rules.perturb else secret
 
 
+def _display_rules(rules: DisclosureRules, released: bool) -> DisclosureRules:
+    """Return the rules for released values (suppress and round only), else ``rules``."""
+    return replace(rules, perturb=False) if released else rules
+
+
 def disclose_cells(cells: gpd.GeoDataFrame, role: Role | str, *,
-                   min_count: int | None = None,
-                   secret: bytes | None = None) -> gpd.GeoDataFrame:
+                   min_count: int | None = None, secret: bytes | None = None,
+                   released: bool = False) -> gpd.GeoDataFrame:
     """Return an H3 cell layer fit for ``role``: coarsened, suppressed and rounded.
 
     Parameters
@@ -66,6 +72,9 @@ def disclose_cells(cells: gpd.GeoDataFrame, role: Role | str, *,
         Stricter suppression threshold.
     secret : bytes, optional
         Server key for fallback cell keys (:func:`geosoc.config.server_key` by default).
+    released : bool
+        The values are sums of released base values already
+        (:mod:`geosoc.disclosure.release`): suppress and round only, add no noise.
 
     Returns
     -------
@@ -93,11 +102,12 @@ def disclose_cells(cells: gpd.GeoDataFrame, role: Role | str, *,
     if target > public_res:
         ids = h3cells.h3_strs_to_int(layer.index.to_numpy())
         groups.append(pd.Series(h3cells.parent_cells(ids, public_res), index=layer.index))
-    out = gpd.GeoDataFrame(suppress(layer, rules, groups=groups,
-                                    secret=_secret(rules, secret)),
+    display = _display_rules(rules, released)
+    out = gpd.GeoDataFrame(suppress(layer, display, groups=groups,
+                                    secret=_secret(display, secret)),
                            geometry="geometry", crs=cells.crs)
     out.attrs = {**attrs, "role": str(rules.role), "min_count": rules.min_count,
-                 "perturbed": rules.perturb}
+                 "perturbed": rules.perturb, "released": released}
     return out
 
 
@@ -125,7 +135,7 @@ def _merge_to_parent(cells: gpd.GeoDataFrame, resolution: int) -> gpd.GeoDataFra
 def disclose_areas(areas: gpd.GeoDataFrame, role: Role | str, *,
                    parent: pd.Series | None = None,
                    min_count: int | None = None,
-                   secret: bytes | None = None) -> gpd.GeoDataFrame:
+                   secret: bytes | None = None, released: bool = False) -> gpd.GeoDataFrame:
     """Return an area layer fit for ``role``.
 
     Parameters
@@ -141,6 +151,8 @@ def disclose_areas(areas: gpd.GeoDataFrame, role: Role | str, *,
         Stricter suppression threshold.
     secret : bytes, optional
         Server key for fallback cell keys (:func:`geosoc.config.server_key` by default).
+    released : bool
+        The values are released sums already: suppress and round only.
 
     Returns
     -------
@@ -163,17 +175,18 @@ def disclose_areas(areas: gpd.GeoDataFrame, role: Role | str, *,
     if rules.role is Role.ANALYST:
         return _without_keys(areas)
     groups = [parent.reindex(areas.index)] if parent is not None else []
-    out = gpd.GeoDataFrame(suppress(_without_statistics(areas), rules, groups=groups,
-                                    secret=_secret(rules, secret)),
+    display = _display_rules(rules, released)
+    out = gpd.GeoDataFrame(suppress(_without_statistics(areas), display, groups=groups,
+                                    secret=_secret(display, secret)),
                            geometry="geometry", crs=areas.crs)
     out.attrs = {**areas.attrs, "role": str(rules.role), "min_count": rules.min_count,
-                 "perturbed": rules.perturb}
+                 "perturbed": rules.perturb, "released": released}
     return out
 
 
 def disclose_series(series: pd.DataFrame, role: Role | str, *, by: Iterable[str] = (),
                     min_count: int | None = None,
-                    secret: bytes | None = None) -> pd.DataFrame:
+                    secret: bytes | None = None, released: bool = False) -> pd.DataFrame:
     """Return a monthly table (``month``, ``count``, ``harm``...) fit for ``role``.
 
     The public role gets quarters (``month`` replaced by ``quarter`` Period[Q]); partner and
@@ -191,6 +204,8 @@ def disclose_series(series: pd.DataFrame, role: Role | str, *, by: Iterable[str]
         Stricter suppression threshold.
     secret : bytes, optional
         Server key for fallback cell keys (:func:`geosoc.config.server_key` by default).
+    released : bool
+        The values are released sums already: suppress and round only.
 
     Returns
     -------
@@ -213,13 +228,15 @@ def disclose_series(series: pd.DataFrame, role: Role | str, *, by: Iterable[str]
         return _without_keys(table)
     table = _without_statistics(table)
     groups = [table[k] for k in keys]
-    return suppress(table, rules, groups=groups,
-                    secret=_secret(rules, secret)).reset_index(drop=True)
+    display = _display_rules(rules, released)
+    return suppress(table, display, groups=groups,
+                    secret=_secret(display, secret)).reset_index(drop=True)
 
 
 def disclose_totals(count: float, harm: float, role: Role | str, *,
                     key_sum: float | None = None, label: str = "total",
-                    secret: bytes | None = None) -> tuple[float | None, float | None]:
+                    secret: bytes | None = None,
+                    released: bool = False) -> tuple[float | None, float | None]:
     """Return a published total count and harm (days) for ``role``, perturbed together.
 
     Parameters
@@ -235,6 +252,10 @@ def disclose_totals(count: float, harm: float, role: Role | str, *,
         Names the figure for the fallback key.
     secret : bytes, optional
         Server key for the fallback key.
+    released : bool
+        ``count`` and ``harm`` are sums of released base values
+        (:mod:`geosoc.disclosure.release`): suppressed when the count is from 1 to
+        ``min_count - 1``, rounded for the public, never perturbed again.
 
     Returns
     -------
@@ -245,6 +266,13 @@ def disclose_totals(count: float, harm: float, role: Role | str, *,
     """
     rules = rules_for(role)
     if rules.role is Role.ANALYST:
+        return float(count), float(harm)
+    if released:
+        if 0 < round(count) < rules.min_count:
+            return None, None
+        base = rules.rounding_base
+        if base > 1:
+            return float(round(count / base) * base), float(round(harm / base) * base)
         return float(count), float(harm)
     if key_sum is not None:
         keys = cell_keys(np.array([key_sum]))

@@ -22,7 +22,10 @@ from geosoc.schema import COUNT, HARM
 if TYPE_CHECKING:
     from geosoc.disclosure.rules import DisclosureRules
 
-__all__ = ["suppress"]
+__all__ = ["REASON", "shown_sum", "suppress"]
+
+#: Column saying why a row's total is suppressed (empty when shown).
+REASON = "suppression_reason"
 
 
 def _count_columns(frame: pd.DataFrame) -> list[str]:
@@ -87,7 +90,8 @@ def suppress(
         cell key, harm scaled by the same ratio), values whose true or perturbed count is
         from 1 to ``min_count - 1`` suppressed to ``NaN`` (with secondary suppression),
         rounded to ``rules.rounding_base``, a boolean ``suppressed`` column for the row
-        total, and no ``keysum`` columns.
+        total with its reason in ``suppression_reason`` (``"fewer than 5"``, ``"protects
+        another suppressed value"``, ``""`` when shown), and no ``keysum`` columns.
     """
     out = frame.copy()
     key_columns = [c for c in out.columns if c == KEY_SUM or c.startswith(f"{KEY_SUM}__")]
@@ -102,10 +106,13 @@ def suppress(
     whole = pd.Series(0, index=out.index)
     group_list = [whole, *groups]
     masks: dict[str, pd.Series] = {}
+    primary = pd.Series(False, index=out.index)
     for col in count_cols:
         values = raw[col]
         shown = out[col].fillna(0).astype(float)
         mask = (values > 0) & ((values < rules.min_count) | (shown < rules.min_count))
+        if col == COUNT:
+            primary = mask.copy()
         for grouping in group_list:
             mask = _secondary_mask(values, mask, grouping.reindex(out.index), rules.min_count)
         masks[col] = mask
@@ -123,6 +130,9 @@ def suppress(
             if harm_col in out.columns:
                 out[harm_col] = (out[harm_col] / base).round() * base
     out["suppressed"] = masks.get(COUNT, False)
+    out[REASON] = np.where(primary.to_numpy(bool), f"fewer than {rules.min_count}",
+                           np.where(out["suppressed"].to_numpy(bool),
+                                    "protects another suppressed value", ""))
     return out
 
 
@@ -161,3 +171,24 @@ def _suppress_across_columns(frame: pd.DataFrame, masks: dict[str, pd.Series],
     for c in breakdown:
         out[c] = wide[c].reindex(frame.index).fillna(False).astype(bool)
     return out
+
+
+def shown_sum(values: pd.Series) -> tuple[float | None, int]:
+    """Return the sum of a disclosed column's shown values and how many are suppressed.
+
+    A total over disclosed rows that hides some of them must say so: show the sum with
+    "includes suppressed values" when the count is above 0, and "suppressed" when the sum
+    is ``None`` (every value hidden), never 0.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Disclosed values (NaN where suppressed).
+
+    Returns
+    -------
+    tuple
+        ``(sum of the shown values or None when none is shown, number suppressed)``.
+    """
+    hidden = int(values.isna().sum())
+    return (float(values.sum()) if values.notna().any() else None), hidden

@@ -1,8 +1,11 @@
 """Role-aware tables straight from incidents: the one path every shell uses to disclose.
 
 Each function aggregates the incidents it is given (after the role's time grain is applied
-to ``months``), adds the record-key sums of the cell key method for partner and public, and
-returns the disclosed table; statistics (Gi*, Local Moran) are computed from the disclosed
+to ``months``). For analysts that is the table. For partner and public every value is a sum
+of **released base values** (:mod:`geosoc.disclosure.release`): the incidents are split into
+base cells (unit x month x category x source), each perturbed once by the cell key method,
+and the layer, series or total adds them up; display suppression and (public) rounding are
+then applied to those sums. Statistics (Gi*, Local Moran) are computed from the disclosed
 values for partner and public, from the raw values for analysts.
 """
 
@@ -11,13 +14,13 @@ from __future__ import annotations
 from typing import Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geosoc.aggregate import AreaIndex, harm_by_area, harm_by_cell, harm_by_month
+from geosoc.aggregate.cells import lonlat_to_cells
 from geosoc.aggregate.rates import with_rates
 from geosoc.aggregate.tables import event_total
-from geosoc.config import server_key
-from geosoc.disclosure.cell_key import RECORD_KEY, add_key_sums, keyed_incidents, record_keys
 from geosoc.disclosure.consistency import parent_codes
 from geosoc.disclosure.derived import hotspots_on_disclosed
 from geosoc.disclosure.layers import (
@@ -26,12 +29,20 @@ from geosoc.disclosure.layers import (
     disclose_series,
     disclose_totals,
 )
+from geosoc.disclosure.release import (
+    released_areas,
+    released_base,
+    released_cells,
+    released_series,
+    released_total,
+    released_whole,
+)
 from geosoc.disclosure.rules import Role, months_for, rules_for
 from geosoc.hotspots import find_hotspots
-from geosoc.schema import HARM, MONTH
+from geosoc.schema import H3, HARM, LAT, LON, MONTH
 
 __all__ = ["disclosed_areas", "disclosed_cells", "disclosed_series", "disclosed_totals",
-           "in_months"]
+           "in_months", "released_areas", "released_base", "released_cells", "released_whole"]
 
 By = Literal["category", "source"] | None
 
@@ -46,10 +57,16 @@ def in_months(incidents: pd.DataFrame, role: Role | str,
     return incidents[(incidents[MONTH] >= start) & (incidents[MONTH] <= end)]
 
 
-def _keyed(incidents: pd.DataFrame, secret: bytes) -> pd.DataFrame:
-    if RECORD_KEY in incidents.columns:
+def _placed(incidents: pd.DataFrame, resolution: int) -> pd.DataFrame:
+    """``incidents`` with uint64 ``h3`` ids at ``resolution`` (kept when already finer)."""
+    stored = incidents.attrs.get("h3_resolution")
+    if H3 in incidents.columns and stored is not None and stored >= resolution:
         return incidents
-    return incidents.assign(**{RECORD_KEY: record_keys(incidents, secret)})
+    ids = lonlat_to_cells(incidents[LON].to_numpy(dtype="float64", na_value=np.nan),
+                          incidents[LAT].to_numpy(dtype="float64", na_value=np.nan), resolution)
+    out = incidents.assign(**{H3: np.asarray(ids, dtype=np.uint64)})
+    out.attrs = {**incidents.attrs, "h3_resolution": int(resolution)}
+    return out
 
 
 def disclosed_cells(incidents: pd.DataFrame, role: Role | str, *, resolution: int,
@@ -87,17 +104,16 @@ def disclosed_cells(incidents: pd.DataFrame, role: Role | str, *, resolution: in
     """
     rules = rules_for(role, min_count=min_count)
     chosen = in_months(incidents, rules.role, months)
+    if rules.role is not Role.ANALYST:  # place each point once, for the layer and its release
+        chosen = _placed(chosen, resolution)
     cells = harm_by_cell(chosen, resolution, cover=cover, by=by)
     if rules.role is Role.ANALYST:
         if hotspots and len(cells) > 2:
             cells = find_hotspots(cells, HARM, lisa_permutations=lisa_permutations,
                                   transform_value=transform_value)
         return disclose_cells(cells, rules.role)
-    secret = secret or server_key()
-    keyed = keyed_incidents(_keyed(chosen, secret))
-    keys = harm_by_cell(keyed, resolution, cover=cover, by=by)
-    layer = disclose_cells(add_key_sums(cells, keys), rules.role, min_count=min_count,
-                           secret=secret)
+    layer = disclose_cells(released_cells(cells, chosen, rules.role, by=by, secret=secret),
+                           rules.role, min_count=min_count, released=True)
     if hotspots and len(layer) > 2:
         layer = hotspots_on_disclosed(layer, transform_value=transform_value,
                                       lisa_permutations=lisa_permutations)
@@ -138,11 +154,9 @@ def _disclosed_areas(incidents: pd.DataFrame, areas: gpd.GeoDataFrame, role: Rol
         if hotspots and len(totals) > 2:
             totals = find_hotspots(totals, HARM, lisa_permutations=99)
         return disclose_areas(totals, rules.role)
-    secret = secret or server_key()
-    keys = harm_by_area(keyed_incidents(_keyed(chosen, secret)), areas, by=by, index=index)
     parent = parent_codes(areas, parents) if parents is not None else None
-    layer = disclose_areas(add_key_sums(totals, keys), rules.role, parent=parent,
-                           min_count=min_count, secret=secret)
+    layer = disclose_areas(released_areas(totals, chosen, index=index, by=by, secret=secret),
+                           rules.role, parent=parent, min_count=min_count, released=True)
     if hotspots and len(layer) > 2:
         layer = hotspots_on_disclosed(layer, lisa_permutations=99)
     return layer
@@ -155,12 +169,10 @@ def disclosed_series(incidents: pd.DataFrame, role: Role | str, *, by: By = None
     rules = rules_for(role, min_count=min_count)
     chosen = in_months(incidents, rules.role, months)
     table = harm_by_month(chosen, by=by)
-    if rules.role is not Role.ANALYST:
-        secret = secret or server_key()
-        keys = harm_by_month(keyed_incidents(_keyed(chosen, secret)), by=by)
-        table = add_key_sums(table, keys, on=[MONTH, *([by] if by else [])])
-    return disclose_series(table, rules.role, by=[by] if by else [], min_count=min_count,
-                           secret=secret)
+    if rules.role is Role.ANALYST:
+        return disclose_series(table, rules.role, by=[by] if by else [])
+    return disclose_series(released_series(released_whole(chosen, secret), table, by), rules.role,
+                           by=[by] if by else [], min_count=min_count, released=True)
 
 
 def disclosed_totals(incidents: pd.DataFrame, role: Role | str, *,
@@ -172,6 +184,5 @@ def disclosed_totals(incidents: pd.DataFrame, role: Role | str, *,
     count, harm = float(event_total(chosen)), float(chosen[HARM].sum())
     if rules.role is Role.ANALYST:
         return count, harm
-    secret = secret or server_key()
-    key_sum = float(_keyed(chosen, secret)[RECORD_KEY].sum())
-    return disclose_totals(count, harm, rules.role, key_sum=key_sum, secret=secret)
+    count, harm = released_total(released_whole(chosen, secret))
+    return disclose_totals(count, harm, rules.role, released=True)

@@ -3,9 +3,12 @@
 When a report is built for a chosen site, :func:`site_figures` measures the site itself
 (harm and incidents inside it and their share of the whole area, how it would rank among
 the areas, its hot spot cells, its monthly trend and the community assets inside it) and
-:func:`site_section_html` renders them for a role, disclosing every figure first (headline
-rules for single figures, :func:`geosoc.disclosure.disclose_series` for the trend, whose slope
-is computed from the disclosed values).
+:func:`site_section_html` renders them for a role. For partner and public every figure comes
+from the release (:mod:`geosoc.disclosure.release`): the site is a unit of the ``site``
+geography (:func:`geosoc.disclosure.tables.disclosed_areas`), its total and trend sums of
+released base values; without the incidents the site's figures are sums of the disclosed
+cells and say how many suppressed cells they leave out. A suppressed figure reads
+"suppressed", never 0.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import pandas as pd
 import shapely
 
 from geosoc.disclosure.layers import disclose_headline, disclose_series
-from geosoc.disclosure.rules import Role
+from geosoc.disclosure.rules import Role, as_role
+from geosoc.disclosure.tables import disclosed_areas, disclosed_series, disclosed_totals
 from geosoc.harm import apply_harm_weights
 from geosoc.hotspots.profile import LocalityProfile
 from geosoc.schema import CATEGORY, COUNT, HARM, LAT, LON, MONTH, SOURCE
@@ -79,20 +83,25 @@ def site_figures(profile: LocalityProfile, site: gpd.GeoDataFrame, *,
     """
     geom = shapely.union_all(site.geometry.to_numpy())
     name = ", ".join(site["name"].astype(str)) if "name" in site.columns else "Site"
+    role = as_role(str(profile.parameters.get("role", "analyst")))
     cells = profile.cells
     centres = shapely.centroid(cells.geometry.to_numpy())
     inside = _inside(geom, shapely.get_x(centres), shapely.get_y(centres))
     if not inside.any():  # a site smaller than a cell: the cells it touches
         inside = shapely.intersects(cells.geometry.to_numpy(), geom)
-    harm = float(cells.loc[inside, HARM].sum())
+    shown = cells.loc[inside, HARM]
+    hidden = int(shown.isna().sum())  # suppressed cells: left out, and said so
+    harm = float(shown.sum()) if shown.notna().any() else None
     total = float(cells[HARM].sum())
     hot = int((cells.loc[inside, "hotspot_bin"] >= 2).sum()) if "hotspot_bin" in cells else 0
+    counted = cells.loc[inside, COUNT]
     figures: dict[str, object] = {
-        "name": name, "harm": harm, "count": float(cells.loc[inside, COUNT].sum()),
-        "share_harm": harm / total if total else 0.0, "total_harm": total,
-        "cells": int(inside.sum()),
+        "name": name, "harm": harm,
+        "count": float(counted.sum()) if counted.notna().any() else None,
+        "share_harm": harm / total if total and harm is not None else None,
+        "total_harm": total, "cells": int(inside.sum()), "suppressed_cells": hidden,
         "hot_cells": hot, "area_harm": None, "of": None, "monthly": None, "assets": None,
-        "area_kind": area_kind,
+        "area_kind": area_kind, "disclosed": role is not Role.ANALYST, "series": None,
     }
     if area_kind in profile.areas:
         figures["area_harm"] = profile.areas[area_kind][HARM].to_numpy(dtype=float)
@@ -101,6 +110,9 @@ def site_figures(profile: LocalityProfile, site: gpd.GeoDataFrame, *,
         chosen = _in_profile(incidents, profile)
         scheme = str(profile.parameters.get("scheme", "harm"))
         weighted = apply_harm_weights(chosen, scheme=scheme, unknown=0.0)
+        if role is not Role.ANALYST:
+            figures.update(_released_site(weighted, geom, name, role))
+            return _with_assets(figures, assets, geom)
         inside_site = _inside(geom, weighted[LON].to_numpy(float), weighted[LAT].to_numpy(float))
         mine = weighted[inside_site]
         # The site's own incidents, not the cells whose centre falls in it: a public
@@ -116,15 +128,43 @@ def site_figures(profile: LocalityProfile, site: gpd.GeoDataFrame, *,
             span = pd.period_range(first, last, freq="M")
             figures["monthly"] = (monthly.set_index(MONTH).reindex(span, fill_value=0)
                                   .rename_axis(MONTH).reset_index())
+    return _with_assets(figures, assets, geom)
+
+
+def _with_assets(figures: dict[str, object], assets: pd.DataFrame | None,
+                 geom: shapely.Geometry) -> dict[str, object]:
     if assets is not None and len(assets):
         here = assets[_inside(geom, assets[LON].to_numpy(float), assets[LAT].to_numpy(float))]
         figures["assets"] = here.groupby("category").size().astype(int).to_dict()
     return figures
 
 
-def _shown(value: float, role: Role, unit: str = "") -> str:
-    disclosed = disclose_headline(value, role)
-    return "suppressed" if disclosed is None else f"{disclosed:,.0f}{unit}"
+def _released_site(weighted: pd.DataFrame, geom: shapely.Geometry, name: str,
+                   role: Role) -> dict[str, object]:
+    """Return the site's figures for partner and public: sums of released base values.
+
+    The site is the one unit of a ``site`` geography (its incidents by point in polygon),
+    the whole study the whole-study geography; the trend is the site's own series.
+    """
+    area = gpd.GeoDataFrame({"name": [name], "kind": ["site"]}, geometry=[geom],
+                            crs="EPSG:4326", index=pd.Index(["site"], name="area_code"))
+    layer = disclosed_areas(weighted, area, role)
+    count, harm = (None if pd.isna(layer[c].iloc[0]) else float(layer[c].iloc[0])
+                   for c in (COUNT, HARM))
+    _, total = disclosed_totals(weighted, role)
+    mine = weighted[_inside(geom, weighted[LON].to_numpy(float), weighted[LAT].to_numpy(float))]
+    return {"count": count, "harm": harm, "total_harm": total,
+            "share_harm": harm / total if harm is not None and total else None,
+            "suppressed_cells": 0, "series": disclosed_series(mine, role) if len(mine) else None}
+
+
+def _shown(value: float | None, role: Role, unit: str = "", *, disclosed: bool = False) -> str:
+    """Return a figure as the role sees it, ``None`` reading "suppressed".
+
+    ``disclosed`` figures (from the release) are shown as they are.
+    """
+    shown = value if disclosed or value is None else disclose_headline(value, role)
+    return "suppressed" if shown is None else f"{shown:,.0f}{unit}"
 
 
 def _trend_sentence(series: pd.DataFrame) -> str:
@@ -147,13 +187,23 @@ def _trend_sentence(series: pd.DataFrame) -> str:
 def site_section_html(figures: dict[str, object], role: Role, unit: str) -> str:
     """Render the site section for ``role`` (every figure disclosed; text escaped)."""
     name = html.escape(str(figures["name"]))
-    site_harm = disclose_headline(float(figures["harm"]), role)
-    total = disclose_headline(float(figures["total_harm"]), role)
+    disclosed = bool(figures.get("disclosed"))
+
+    def value(key: str) -> float | None:
+        raw = figures[key]
+        if raw is None or disclosed:
+            return None if raw is None else float(raw)  # type: ignore[arg-type]
+        return disclose_headline(float(raw), role)  # type: ignore[arg-type]
+
+    site_harm, total = value("harm"), value("total_harm")
     share = (f" ({site_harm / total:.0%} of the whole study area's harm)"
              if site_harm is not None and total else "")  # from disclosed values only
+    hidden = int(figures.get("suppressed_cells") or 0)
+    note = (f" (includes suppressed values: {hidden} suppressed cell(s) left out)"
+            if hidden else "")
     items = [
-        f"harm inside the site: {_shown(float(figures['harm']), role)} {unit}{share}",
-        f"incidents inside the site: {_shown(float(figures['count']), role)}",
+        f"harm inside the site: {_shown(site_harm, role, disclosed=True)} {unit}{share}{note}",
+        f"incidents inside the site: {_shown(value('count'), role, disclosed=True)}{note}",
         f"hot spot cells (Gi* 95% or more) among the {figures['cells']} H3 cells covering "
         f"the site: {figures['hot_cells']}",
     ]
@@ -164,10 +214,11 @@ def site_section_html(figures: dict[str, object], role: Role, unit: str) -> str:
         rank = int(above.sum()) + 1
         items.append(f"by harm the site would rank {rank} of {figures['of']} "
                      f"{figures['area_kind']}s")
-    monthly = figures["monthly"]
-    if monthly is not None:
-        series = disclose_series(monthly, role)
-        items.append("trend: " + _trend_sentence(series))
+    series = figures.get("series")
+    if series is None and figures["monthly"] is not None:
+        series = disclose_series(figures["monthly"], role)  # type: ignore[arg-type]
+    if series is not None:
+        items.append("trend: " + _trend_sentence(series))  # type: ignore[arg-type]
     assets = figures["assets"]
     if assets is not None:
         listed = ", ".join(f"{n} {c}" for c, n in sorted(assets.items()))

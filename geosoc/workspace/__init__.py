@@ -36,6 +36,7 @@ from geosoc.workspace.asset_register import AssetRegister
 from geosoc.workspace.audit import ChainVerification
 from geosoc.workspace.datasets import DatasetStore
 from geosoc.workspace.operations_store import OperationsStore
+from geosoc.workspace.releases import ReleaseStore
 from geosoc.workspace.roles import ANALYSTS, require_role
 from geosoc.workspace.sharing import SharingRegister
 from geosoc.workspace.sites import SiteStore
@@ -82,6 +83,8 @@ class Workspace:
         Data-sharing records per dataset (owner, ISA, legal basis, widest role, delete-by).
     users : UserStore
         Users, sign-in and lockout.
+    releases : ReleaseStore
+        Disclosure releases, one per version of the data (:mod:`geosoc.workspace.releases`).
     """
 
     def __init__(self, path: Path, *, clock: db.Clock, hasher: PasswordHasher | None,
@@ -97,6 +100,8 @@ class Workspace:
         self.sharing = SharingRegister(self._conn, clock)
         self.users = UserStore(self._conn, clock, hasher, lockout)
         self.operations = OperationsStore(self._conn, clock, self.sites)
+        self.releases = ReleaseStore(self._conn, clock,
+                                     path.parent / f"{path.stem}.releases")
         try:
             self._id = _anchor.ensure_identity(self._conn)
         except BaseException:

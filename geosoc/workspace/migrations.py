@@ -230,6 +230,22 @@ CREATE TABLE dataset_sharing (
 );
 """
 
+#: Disclosure releases: released base values of one version of the data (file beside the
+#: workspace), one row each, never replaced (:mod:`geosoc.workspace.releases`).
+_RELEASES = """
+CREATE TABLE releases (
+    release_id INTEGER PRIMARY KEY,
+    data_digest TEXT NOT NULL,
+    rules_digest TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (data_digest, rules_digest)
+);
+"""
+
 #: Migration scripts in order; index 0 is schema version 1.
 MIGRATIONS: tuple[str, ...] = (
     _V1_CORE + _V1_ASSETS + _V1_SITES,
@@ -237,10 +253,11 @@ MIGRATIONS: tuple[str, ...] = (
     _ASSET_FIELDS,
     _OPERATIONS,
     _SHARING,
+    _RELEASES,
 )
 
 #: Tables every migrated workspace has (a missing one means the file was damaged).
 REQUIRED_TABLES = ("schema_version", "users", "audit_log", "datasets", "analyses", "assets",
                    "asset_history", "sites", "phases", "settings", "activities",
                    "activity_history", "morile_scores", "perception_waves",
-                   "dataset_sharing")
+                   "dataset_sharing", "releases")
