@@ -253,10 +253,41 @@ def _store(args: argparse.Namespace, result: Ingested, sharing: object | None = 
         record = store_dataset(ws, result, name=args.name, kind=kind, user=user, role=role,
                                source=str(args.path), replace=args.replace, sharing=sharing,
                                partitioned=args.partitioned, cube=cube)
+        release = _release(ws, user, role) if kind in ("incidents", "boundaries") else None
     meta = record["metadata"]
     return {**{k: record[k] for k in ("name", "kind", "rows", "sha256", "path", "loaded_by")},
             "partitioned": bool(meta.get("partitioned")), "parts": len(meta.get("parts", [])),
-            "cube_rows": meta["cube"]["rows"] if "cube" in meta else None}
+            "cube_rows": meta["cube"]["rows"] if "cube" in meta else None,
+            "release": release}
+
+
+def _release(ws: object, user: str, role: str) -> str | None:
+    """Make (or find) the disclosure release of the workspace's data as it now stands.
+
+    Partners and the public see only values of a release; a new one is made when the data
+    change and earlier ones are kept (:mod:`geosoc.workspace.release_making`). Returns its
+    id, or None while the workspace has no incidents or no ward boundaries yet.
+    """
+    from geosoc.engine.stored import CUBE_AREA_KINDS
+    from geosoc.errors import GeosocError
+    from geosoc.harm import apply_harm_weights
+    from geosoc.workspace.dataset_store import load_areas, load_incidents
+    from geosoc.workspace.release_making import ensure_release
+
+    areas = {k: a for k in CUBE_AREA_KINDS
+             if (a := load_areas(ws, k, required=False)) is not None and len(a)}
+    if "ward" not in areas:
+        return None
+    try:
+        incidents = load_incidents(ws, role="analyst")
+    except GeosocError:  # boundaries stored before any incidents: nothing to release yet
+        return None
+    if incidents.empty:
+        return None
+    if "harm" not in incidents.columns:
+        incidents = apply_harm_weights(incidents)
+    found = ensure_release(ws, incidents, areas, user=user, role=role)
+    return str(found.get("release_id", found.get("id", "")))
 
 
 def _population_gaps(args: argparse.Namespace, result: Ingested) -> None:
@@ -322,4 +353,7 @@ def run(args: argparse.Namespace) -> int:
                 if stored["cube_rows"] is not None else "")
         print(f"stored {stored['rows']:,} rows as {stored['kind']} dataset "
               f"{stored['name']!r} in {args.workspace}{how}{cube}")
+        if stored.get("release"):
+            print(f"partners and the public now see release {stored['release']} "
+                  "(made once for this data; earlier releases are kept)")
     return 0
