@@ -212,11 +212,10 @@ def render_phases(study: Study, site: str, plan: object, control: str, measure: 
         totals = report.change[report.change["category"] == "all"]
         show_table(totals, ["source", "treatment", "phase", "months", "count", "harm",
                             "count_pct_change", "reading"], study=study)
-        st.caption("Descriptive only: the reading is a Poisson rate-ratio test against the "
-                   "baseline, not calibrated on untreated areas. Its rate of 'significant' "
-                   "where nothing happened has not been measured for area counts, and "
-                   "partner counts vary more than Poisson, so it overstates significance. "
-                   "The calibrated verdict below uses the incidents.")
+        st.caption("Numbers only, no verdict: the rate ratio against the baseline is not "
+                   "calibrated on untreated areas, its false-alarm rate on area counts is "
+                   "not measured, and partner counts vary more than Poisson allows. The "
+                   "site's one verdict ('Did it work?') comes from the incidents.")
     if not report.displacement.empty:
         cols = [c for c in ("source", "phase", "ring", "site_pct", "ring_pct", "control_pct",
                             "wdq", "wdq_band", "wdd", "wdd_p") if c in report.displacement]
