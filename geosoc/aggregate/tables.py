@@ -117,7 +117,7 @@ def harm_by_cell(incidents: pd.DataFrame, resolution: int, *, cover: gpd.GeoData
         raise SchemaError("cover resolution differs from the requested resolution", [Problem(
             f"cover holds cells at resolution {found_res}, asked for {resolution}",
             fix="build the cover with cover_area(areas, resolution)")])
-    position = _positions_in(cover_ids, distinct)[code]
+    position = positions_in(cover_ids, distinct)[code]
     out = _totals(cover, incidents, position, by, unlocated=ids == 0)
     out.attrs["h3_resolution"] = int(resolution)
     return out
@@ -322,8 +322,8 @@ def _events_in(events: np.ndarray | None, rows: np.ndarray) -> int:
     return int(rows.sum()) if events is None else int(events[rows].sum())
 
 
-def _positions_in(cover_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Row of each id in ``cover_ids`` (any order), ``-1`` if absent or ``0``."""
+def positions_in(cover_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Return the row of each id in ``cover_ids`` (any order), ``-1`` if absent or ``0``."""
     if len(cover_ids) == 0:
         return np.full(len(ids), -1, dtype=np.int64)
     order = np.argsort(cover_ids, kind="stable")

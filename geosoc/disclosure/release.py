@@ -38,7 +38,7 @@ import pandas as pd
 
 from geosoc.aggregate.cells import h3_strs_to_int, lonlat_to_cells, parent_cells
 from geosoc.aggregate.pip_index import AreaIndex
-from geosoc.aggregate.tables import AREA_POSITION, UNLOCATED_AREA, locate_in_areas
+from geosoc.aggregate.tables import AREA_POSITION, UNLOCATED_AREA, locate_in_areas, positions_in
 from geosoc.config import server_key
 from geosoc.disclosure.cell_key import KEY_RANGE, RECORD_KEY, cell_keys, noise_for, record_keys
 from geosoc.disclosure.layers import _merge_to_parent
@@ -90,18 +90,7 @@ def cell_units(incidents: pd.DataFrame, resolution: int, unit_ids: np.ndarray, *
         up = np.zeros_like(ids)
         up[located] = parent_cells(ids[located], parent)
         ids = up
-    return _positions(np.asarray(unit_ids, dtype=np.uint64), ids)
-
-
-def _positions(unit_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Row of each id in ``unit_ids`` (any order); ``-1`` when absent or 0."""
-    if len(unit_ids) == 0:
-        return np.full(len(ids), -1, dtype=np.int64)
-    order = np.argsort(unit_ids, kind="stable")
-    ordered = unit_ids[order]
-    slot = np.minimum(np.searchsorted(ordered, ids), len(ordered) - 1)
-    hit = (ordered[slot] == ids) & (ids != 0)
-    return np.where(hit, order[slot], -1).astype(np.int64)
+    return positions_in(np.asarray(unit_ids, dtype=np.uint64), ids)
 
 
 def area_units(incidents: pd.DataFrame, areas: pd.DataFrame, index: object = None
