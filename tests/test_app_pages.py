@@ -543,3 +543,18 @@ def test_launch_says_the_site_share_in_words_and_presents_without_controls(app):
     assert len(at.main.toggle) == 1  # the way out, at the foot of the page
     payload = folium_payloads(at)[0].replace("\\", "")
     assert '"collapsed": true' in payload and '"collapsed": false' not in payload
+
+
+def test_asb_only_harm_says_its_own_unit_not_days(app):
+    """Anti-social behaviour is not a CCHI offence: its harm is never labelled days."""
+    at = app()
+    _ok(at)
+    _widget(at.sidebar.multiselect, "Categories").set_value(["Anti-social behaviour"]).run()
+    _ok(at)
+    labels = [m.label for m in at.metric]
+    assert any(label.startswith("Harm (ASB weight units") for label in labels), labels
+    assert "Harm (days)" not in labels
+    at.switch_page(str(PAGES / "assets.py")).run()
+    _ok(at)
+    legends = [m.value for m in at.markdown if m.value.startswith("**Harm")]
+    assert legends and all("ASB weight units" in v for v in legends)

@@ -68,7 +68,8 @@ def chart_points(curve: pd.DataFrame, limit: int = 400) -> pd.DataFrame:
 
 def _build(frame: pd.DataFrame, layer_kind: str, label: str, study: Study,
            emerging: Callable[[], pd.DataFrame]) -> tuple[object, Legend]:
-    tooltip = {"shown": label, "count": "Events", "harm": "Harm (days)"}
+    tooltip = {"shown": label, "count": "Events", "harm": label if label.startswith("Harm")
+               else "Harm"}
     if layer_kind == GI_LAYER and "hotspot_bin" in frame.columns:
         bins = frame["hotspot_bin"].fillna(0).astype(int)
         colours = bins.map(HOTSPOT_COLOURS).fillna(HOTSPOT_COLOURS[0]).to_numpy()

@@ -18,6 +18,8 @@ from geosoc.assets.coverage import asset_gaps
 from geosoc.assets.model import CATEGORIES, SECTORS
 from geosoc.disclosure.rules import Role
 from geosoc.errors import ConflictError, GeosocError
+from geosoc.harm import harm_unit
+from geosoc.report.table_labels import short_unit
 from geosoc.ui import state
 from geosoc.ui.caching import basemaps, studies, views
 from geosoc.ui.feedback import require_study, show_error, show_problems
@@ -135,6 +137,9 @@ mode = CLICK_MODES[0]
 if not read_only:
     mode = st.radio("Clicking the map", CLICK_MODES, key="as_click_mode", horizontal=True)
 
+#: What the harm layer is in: CCHI days, or ASB weight units for ASB-only data.
+HARM_UNIT = harm_unit(filters.categories or study.categories, study.sources)
+HARM_LABEL = f"Harm ({short_unit(HARM_UNIT)})"
 resolution = views.map_resolution(key, 9)  # a force-wide layer stays drawable
 cells = studies.cell_layer(key, filters, resolution, role.value, False)
 colours = maps.category_colours(register["category"])
@@ -148,8 +153,8 @@ with map_col:
                       tooltip="New asset here" if mode == CLICK_MODES[1] else "Move it here",
                       icon=folium.Icon(color="green", icon="plus", prefix="fa")).add_to(m)
     scale = maps.quantile_scale(cells["harm"].fillna(0))
-    maps.value_layer(cells, "harm", scale, name="Harm (days)",
-                     tooltip={"harm": "Harm (days)", "count": "Events"}).add_to(m)
+    maps.value_layer(cells, "harm", scale, name=HARM_LABEL,
+                     tooltip={"harm": HARM_LABEL, "count": "Events"}).add_to(m)
     for group in maps.asset_layers(shown, colours):
         group.add_to(m)
     # streamlit-folium reads returned_objects once, when the map first starts: each mode
@@ -162,7 +167,7 @@ with map_col:
 with legend_col:
     show_legend(maps.category_legend("Assets", {c: colours[c] for c in sorted(
         shown["category"].unique())}))
-    show_legend(scale.legend("Harm (days)"))
+    show_legend(scale.legend(HARM_LABEL))
 st.caption(f"{len(shown)} of {len(register)} active assets shown.")
 with st.expander("The register as a table (stale records flagged)"):
     show_table(register_table(shown, analyst=analyst))

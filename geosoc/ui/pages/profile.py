@@ -66,7 +66,9 @@ columns = [f"{measure}__{s}" for s in shown_sources if f"{measure}__{s}" in fram
 value = frame[columns].sum(axis=1, min_count=1) if columns else frame[measure] * 0
 frame = frame.assign(shown=value)
 # a layer of only council ASB is not CCHI days: say what the shown layers are in
-label = f"Harm ({short_unit(harm_unit([], shown_sources))})" if measure == "harm" else "Events"
+unit = harm_unit(filters.categories or study.categories, shown_sources)  # ASB-only: not days
+harm_label = f"Harm ({short_unit(unit)})"
+label = harm_label if measure == "harm" else "Events"
 if "population" in frame.columns and st.toggle(
         "Per 1,000 residents", key="pf_rates",
         help="ONS mid-year population; areas under 100 residents are flagged."):
@@ -76,7 +78,7 @@ if "population" in frame.columns and st.toggle(
 totals = st.columns(4)
 events, harm = studies.headline(key, filters, role.value)
 totals[0].metric("Events", "suppressed" if events is None else f"{events:,.0f}")
-totals[1].metric("Harm (days)", "suppressed" if harm is None else f"{harm:,.0f}")
+totals[1].metric(harm_label, "suppressed" if harm is None else f"{harm:,.0f}")
 summary = concentration_summary(frame["shown"].fillna(0).to_numpy(),
                                 unit="cells" if kind == "h3" else "areas")
 totals[2].metric("Units holding half the harm", f"{summary.units_needed:,}",
@@ -95,7 +97,7 @@ with map_col:
                                                                       role.value))
     else:
         m = basemaps.base_map(boundaries=study.areas["ward"])
-        tooltip = {"shown": label, "count": "Events", "harm": "Harm (days)",
+        tooltip = {"shown": label, "count": "Events", "harm": harm_label,
                    **({"count_per_1000": "Events per 1,000 residents", "population":
                        "Residents"} if "population" in frame.columns else {})}
         if "name" in frame.columns:
@@ -136,12 +138,12 @@ with left:
     charts.concentration_panel(frame["shown"], summary, measure=measure,
                                      units="cells" if kind == "h3" else "areas")
 with right:
-    charts.top_units_panel(frame, kind=kind, unit=harm_unit([], shown_sources),
+    charts.top_units_panel(frame, kind=kind, unit=unit,
                                  measure=measure, wards=study.areas["ward"],
                                  every_layer=set(shown_sources) >= set(study.map_layers))
 
 charts.trend_panel(studies.monthly(key, filters, role.value, by="source", layers=True),
-                         measure=measure, unit=harm_unit([], shown_sources),
+                         measure=measure, unit=unit,
                          layers=list(shown_sources), months_key="sb_months",
                          all_months=study.months)
 
