@@ -67,7 +67,8 @@ COLUMN_LABELS: dict[str, str] = {
     "observed": "Observed", "expected": "Expected (from untreated areas)",
     "ratio": "Observed ÷ expected", "p": "p-value (one-sided)", "alert": "Alert",
     "status": "Status",
-    "treatment": "How it counts", "category": "Category", "sector": "Sector",
+    "treatment": "How it counts", "p_holm": "p-value (Holm-adjusted)", "z": "z-score",
+    "power": "Power (chance a 40% fall is detected)", "category": "Category", "sector": "Sector",
     "services": "Services",
     "contact": "Contact", "n": "Assets",
     "activity_id": "Reference", "date": "Date", "pillar": "4P pillar", "agency": "Agency",
@@ -206,7 +207,7 @@ def _as_text(values: pd.Series, column: str, *, names: Mapping[str, str] | pd.Se
         whole = values.dropna()
         if (whole == whole.round()).all():
             return values.astype("Int64")  # suppressed stays empty, counts show no ".0"
-    if column in _P_VALUES:
+    if column in _P_VALUES or column.startswith("p_") or column.endswith("_p"):
         return p_value_text(values)
     if pd.api.types.is_float_dtype(values):
         for digits, columns in _DIGITS.items():

@@ -118,4 +118,5 @@ def render_perceptions(waves: pd.DataFrame | None) -> None:
         st.caption(f"Survey change from {labels[0]} to {labels[-1]} (a test of the survey "
                    "answers, separate from the crime verdict above).")
         with st.expander("Change between the first and the last wave"):
-            show_table(changed.reset_index(), drop_repeats=False)
+            show_table(changed if isinstance(changed.index, pd.RangeIndex)
+                       else changed.reset_index(), drop_repeats=False)
