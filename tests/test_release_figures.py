@@ -172,3 +172,18 @@ def test_the_workspace_keeps_one_release_per_version_of_the_data(tmp_path, town)
         same = new.merge(old, on=keys, suffixes=("", "_old"))
         assert len(same) == len(old)  # earlier months: the same base values
         assert (same["released"] == same["released_old"]).all()
+
+
+def test_a_partner_profile_without_its_records_is_refused(town) -> None:
+    """No release without the records: a partner profile is never given fresh noise."""
+    import pytest
+
+    from geosoc.disclosure.derived import disclose_profile
+    from geosoc.errors import AccessDeniedError
+    from geosoc.hotspots.profile import build_profile
+
+    profile = build_profile(town.incidents, {"ward": town.wards}, resolution=8,
+                            lisa_permutations=0, emerging_freq=None)
+    with pytest.raises(AccessDeniedError, match="only from the disclosure release"):
+        disclose_profile(profile, "partner", incidents=None)
+    assert disclose_profile(profile, "analyst", incidents=None) is profile

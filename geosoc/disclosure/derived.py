@@ -132,9 +132,9 @@ def disclose_profile(profile: LocalityProfile, role: Role | str, *,
     role : Role or str
         Who will see it; an analyst gets ``profile`` back unchanged.
     incidents : pandas.DataFrame, optional
-        The incidents the profile was built from (before its filters); their record keys
-        give the cell keys. Without them the fallback keys of
-        :func:`geosoc.disclosure.cell_key.content_keys` are used.
+        The incidents the profile was built from (before its filters): the release is
+        made from their records. Required for partner and public (without them a
+        ``AccessDeniedError`` is raised: per-output fallback keys would draw fresh noise).
     secret : bytes, optional
         The server key (:func:`geosoc.config.server_key` by default).
     lisa_permutations, seed : int
@@ -151,23 +151,30 @@ def disclose_profile(profile: LocalityProfile, role: Role | str, *,
     rules = rules_for(role)
     if rules.role is Role.ANALYST:
         return profile
+    if incidents is None:  # without the records there is no release to sum: never fresh noise
+        from geosoc.errors import AccessDeniedError, Problem
+
+        raise AccessDeniedError(
+            f"a {rules.role.value} profile is made only from the disclosure release", [Problem(
+                "the incidents behind this profile were not given (a Parquet file read by "
+                "the engine), so its figures cannot be sums of released values",
+                fix="profile the workspace (--workspace) as this user, or run it as an "
+                    "analyst: raw files are for analysts")])
     secret = secret or server_key()
     cells, areas, monthly = profile.cells, dict(profile.areas), profile.monthly
-    released = incidents is not None
-    if incidents is not None:  # every value a sum of released base values
-        from geosoc.harm import apply_harm_weights
+    released = True  # every value below is a sum of released base values
+    from geosoc.harm import apply_harm_weights
 
-        chosen = _filtered(incidents, profile.parameters)
-        if HARM not in chosen.columns:
-            chosen = apply_harm_weights(chosen, scheme="count", unknown=1.0)
-        chosen = attach_record_keys(chosen, secret) if RECORD_KEY not in chosen else chosen
-        resolution = int(profile.parameters.get("resolution", cells.attrs.get("h3_resolution")))
-        cells = released_cells(_at(cells, resolution), chosen, rules.role,
-                               secret=secret)
-        areas = {kind: released_areas(frame, chosen, secret=secret)
-                 for kind, frame in areas.items() if kind in rules.area_kinds}
-        whole = released_whole(chosen, secret)
-        monthly = released_series(whole, monthly[[MONTH, COUNT, HARM]], None)
+    chosen = _filtered(incidents, profile.parameters)
+    if HARM not in chosen.columns:
+        chosen = apply_harm_weights(chosen, scheme="count", unknown=1.0)
+    chosen = attach_record_keys(chosen, secret) if RECORD_KEY not in chosen else chosen
+    resolution = int(profile.parameters.get("resolution", cells.attrs.get("h3_resolution")))
+    cells = released_cells(_at(cells, resolution), chosen, rules.role, secret=secret)
+    areas = {kind: released_areas(frame, chosen, secret=secret)
+             for kind, frame in areas.items() if kind in rules.area_kinds}
+    whole = released_whole(chosen, secret)
+    monthly = released_series(whole, monthly[[MONTH, COUNT, HARM]], None)
     out_cells = hotspots_on_disclosed(disclose_cells(cells, rules.role, secret=secret,
                                                      released=released),
                                       lisa_permutations=lisa_permutations, seed=seed)
@@ -190,14 +197,10 @@ def disclose_profile(profile: LocalityProfile, role: Role | str, *,
                            .reindex(range(3, -4, -1), fill_value=0)
                            for name, frame in layers.items() if "hotspot_bin" in frame})
     counts.index.name = "hotspot_bin"
-    if incidents is not None:
-        headline = disclose_totals(*released_total(whole), rules.role, released=True)
-    else:
-        headline = disclose_totals(float(profile.cells[COUNT].sum()),
-                                   float(profile.cells[HARM].sum()), rules.role,
-                                   label="profile total", secret=secret)
+    headline = disclose_totals(*released_total(whole), rules.role, released=True)
     parameters = {**profile.parameters, "role": str(rules.role), "headline": headline,
-                  "disclosure": "cell key perturbation + suppression"
+                  "disclosure": "disclosure release (cell key, each base value once) + "
+                                "suppression"
                   + (" + rounding" if rules.rounding_base > 1 else ""),
                   "resolution": out_cells.attrs.get("h3_resolution")}
     return replace(profile, cells=out_cells, areas=out_areas, monthly=out_monthly,
