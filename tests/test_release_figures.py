@@ -182,7 +182,8 @@ def test_a_partner_profile_without_its_records_is_refused(town) -> None:
     from geosoc.errors import AccessDeniedError
     from geosoc.hotspots.profile import build_profile
 
-    profile = build_profile(town.incidents, {"ward": town.wards}, resolution=8,
+    demo, _ = town
+    profile = build_profile(demo.incidents, {"ward": demo.wards}, resolution=8,
                             lisa_permutations=0, emerging_freq=None)
     with pytest.raises(AccessDeniedError, match="only from the disclosure release"):
         disclose_profile(profile, "partner", incidents=None)
