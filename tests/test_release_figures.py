@@ -184,7 +184,7 @@ def test_a_partner_profile_without_its_records_is_refused(town) -> None:
 
     demo, _ = town
     profile = build_profile(demo.incidents, {"ward": demo.wards}, resolution=8,
-                            lisa_permutations=0, emerging_freq=None)
+                            lisa_permutations=99, emerging_freq=None)
     with pytest.raises(AccessDeniedError, match="only from the disclosure release"):
         disclose_profile(profile, "partner", incidents=None)
     assert disclose_profile(profile, "analyst", incidents=None) is profile
