@@ -382,14 +382,15 @@ def test_dataset_stored_by_the_cli_appears_in_the_app(workspace, demo_dir, monke
     at.switch_page(str(PAGES / "data.py"))
     at.run()
     _ok(at)
-    assert _widget(at.sidebar.multiselect, "Sources").options == ["police"]
+    assert _widget(at.sidebar.multiselect, "Sources").options == ["Police recorded crime"]
     fire = demo_dir / "partners" / "fire_deliberate_fires.csv"
     with Workspace.open(workspace) as ws:  # as `geosoc ingest FILE --kind points ...` does
         store_dataset(ws, read_points(fire, PARTNER_MAPPINGS["fire"], source="fire"),
                       name="fire", kind="incidents", user="ana", role="analyst")
     at.run()
     _ok(at)
-    assert _widget(at.sidebar.multiselect, "Sources").options == ["police", "fire"]
+    assert _widget(at.sidebar.multiselect, "Sources").options == ["Police recorded crime",
+                                                                  "Fire service"]
     listed = next(d.value for d in at.dataframe if "Stored" in d.value.columns)
     assert set(listed["Dataset"]) == {"police_first_month", "wards", "fire"}
 

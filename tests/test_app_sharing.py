@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geosoc.disclosure.rules import Role
+from geosoc.report.table_labels import source_label
 from geosoc.ui.state import SessionUser
 from geosoc.workspace import Workspace
 from tests.app_harness import APP, open_page
@@ -33,7 +34,11 @@ def page_text(at: AppTest) -> str:
 
 
 def sources_offered(at: AppTest) -> list[str]:
-    return next(w for w in at.multiselect if w.label == "Sources").options
+    """The sidebar's sources as codes (the widget shows them in words)."""
+    words = next(w for w in at.multiselect if w.label == "Sources").options
+    codes = {source_label(code): code for code in ("police", "council_asb", "fire",
+                                                    "health_ae")}
+    return [codes.get(w, w) for w in words]
 
 
 @pytest.mark.parametrize("view", [Role.PARTNER, Role.PUBLIC])
@@ -47,7 +52,7 @@ def test_demo_partner_and_public_views_never_show_the_ae_data(demo_dir, monkeypa
         agencies = next(d.value for d in at.dataframe if "Agency" in d.value.columns)
         points = agencies[~agencies["Data"].str.contains("area counts")]
         assert len(points) == 3, page  # police, council and fire: the totality shown
-        counted = {d.split(" (")[0] for d in agencies["Data"] if "area counts" in d}
+        counted = {d.split(" (")[0].lower() for d in agencies["Data"] if "area counts" in d}
         # partner area counts too; safeguarding signals are partner-wide, never public (the
         # launch page is always the public view)
         expected = {"health", "housing", "youth"} | (
@@ -117,8 +122,8 @@ def test_data_page_stores_a_sharing_record_and_exports_the_register(demo_dir, tm
     assert (record["owner_agency"], record["isa_reference"], record["widest_role"]) == (
         "Demoford Police", "ISA-7", "partner")
     at = make(user, "data")
-    register = next(d.value for d in at.dataframe if "isa_reference" in d.value.columns)
-    assert register.set_index("dataset").loc["police", "status"] == "held"
+    register = next(d.value for d in at.dataframe if "ISA reference" in d.value.columns)
+    assert register.set_index("Dataset").loc["police", "Status"] == "held"
     field("Purpose of the export (audited)").set_value("DPO review").run()
     next(b for b in at.button if b.label == "Export the register (CSV)").click().run()
     assert not at.exception and not at.error
