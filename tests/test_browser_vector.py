@@ -8,7 +8,6 @@ range requests (HTTP 206) from the app's own address, and no other request is ma
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -100,12 +99,10 @@ def test_a_city_of_london_workspace_draws_its_cut(city_of_london: Path, tmp_path
     for step in ([str(city_of_london / "crime"), "--kind", "policeuk", "--name", "police"],
                  [str(wards), "--kind", "boundaries", "--area-kind", "ward", "--name", "wards"]):
         assert main(["ingest", *step, "--workspace", str(ws), "--user", "ana"]) == 0
-    os.environ["GEOSOC_PASSWORD"] = "a-long-test-password-1"
-    try:
-        assert main(["users", "add", "ana", "--role", "analyst", "--workspace", str(ws),
-                     "--by", "ana"]) == 0
-    finally:
-        del os.environ["GEOSOC_PASSWORD"]
+    # the first user of the workspace, with the test run's shared password (never removed
+    # from the environment: later CLI tests in this process act with it)
+    assert main(["users", "add", "ana", "--role", "analyst", "--workspace", str(ws),
+                 "--by", "ana"]) == 0
     config = tmp_path / "geosoc.toml"
     config.write_text(f'workspace = "{ws.name}"\n[map]\nvector = "basemap.pmtiles"\n')
     archive = city_of_london / "basemap" / "central-london-osm-z12.pmtiles"

@@ -142,7 +142,8 @@ def test_profile_page_rates_imd_layer_and_contribution(demo_dir: Path,
     assert len(points) == 4 and records.sum() == len(load_demo(demo_dir).incidents)
     town = load_demo(demo_dir)
     counted = table[table["Data"].str.contains("area counts")].assign(
-        source=lambda t: t["Data"].str.split(" (", regex=False).str[0]).set_index("source")
+        source=lambda t: t["Data"].str.split(" (", regex=False).str[0].str.lower()
+    ).set_index("source")
     raw = town.area_counts.groupby("source")["count"].sum()
     assert counted["Records"].str.replace(",", "").astype(int).to_dict() == raw.to_dict()
     next(r for r in at.radio if r.label == "Geography").set_value("Wards").run()

@@ -34,6 +34,7 @@ from geosoc.engine.cube_rows import CUBE_RESOLUTIONS, rows_column
 from geosoc.engine.stored import stored_cube_builder, stored_cube_spec, stored_harm_cube
 from geosoc.ingest import Ingested, read_boundaries
 from geosoc.ingest.report import IngestReport
+from geosoc.report.table_labels import source_label
 from geosoc.synth.demo import load_demo
 from geosoc.ui.cube_study import cube_views_missing, load_cube_study, served_area_kinds
 from geosoc.ui.state import USER_KEY, VIEW_ROLE_KEY, SessionUser
@@ -228,7 +229,8 @@ def test_profile_renders_from_the_cubes_without_reading_a_point(
         assert_ok(at)
         assert "Locality profile" in at.title[0].value
         sources = next(w for w in at.sidebar.multiselect if w.label == "Sources")
-        assert sources.options == ["police", "council_asb", "fire", "health_ae"]
+        assert sources.options == [source_label(s) for s in (
+                "police", "council_asb", "fire", "health_ae")]
         events = next(m for m in at.metric if m.label == "Events")
         total = len(load_demo(demo_dir).incidents)
         if role is Role.ANALYST:

@@ -269,7 +269,10 @@ def test_cli_rejected_file_does_not_create_a_workspace(tmp_path: Path, capsys) -
     assert main(["ingest", str(bad), "--kind", "imd", "--workspace", str(ws_path),
                  "--name", "imd"]) == 2
     assert not ws_path.exists() and not (tmp_path / "new.datasets").exists()
-    assert main(["ingest", str(bad), "--kind", "imd", "--name", "imd"]) == 2
+    capsys.readouterr()
+    readable = tmp_path / "imd2.csv"  # a file that passes the first checks: then the flags
+    readable.write_text("a,b\n1,2\n")
+    assert main(["ingest", str(readable), "--kind", "imd", "--name", "imd"]) == 2
     assert "--workspace" in capsys.readouterr().err
 
 
