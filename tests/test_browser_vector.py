@@ -8,6 +8,7 @@ range requests (HTTP 206) from the app's own address, and no other request is ma
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -111,7 +112,7 @@ def test_a_city_of_london_workspace_draws_its_cut(city_of_london: Path, tmp_path
 
     def sign_in(app) -> None:
         app.page.get_by_role("textbox", name="User name").fill("ana")
-        app.page.get_by_role("textbox", name="Password").fill("a-long-test-password-1")
+        app.page.get_by_role("textbox", name="Password").fill(os.environ["GEOSOC_PASSWORD"])
         app.page.get_by_role("button", name="Sign in").click()
 
     with app_server(env={"GEOSOC_CONFIG": str(config), "GEOSOC_WORKSPACE": str(ws)},
