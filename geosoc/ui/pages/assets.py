@@ -224,10 +224,10 @@ elif mode == CLICK_MODES[2] and not register.empty:
                 show_error(error)
             except GeosocError as error:
                 show_error(error)
-            else:
+            else:  # _saved reruns the page, so the version is forgotten first
                 st.session_state.pop(f"mv_seen_{moving}", None)
                 _saved(f"Moved {row['name']} to {lat:.5f}, {lon:.5f}.")
-            st.session_state.pop(f"mv_seen_{moving}", None)
+            st.session_state.pop(f"mv_seen_{moving}", None)  # refused: the next try reads anew
 
 st.subheader("Coverage of the CHB site and its rings")
 coverage_panel(study.site, register, cells, tuple(study.ring_bands_m))

@@ -42,9 +42,9 @@ PRESENT_KEY = "ln_present"
 
 def words_legend(scale: maps.BinnedScale) -> Legend:
     """Return the harm legend in words (a room reads "most harm", not 241,191 - 368,665)."""
-    n = len(scale.colours)
-    words = ["Least harm", *(["Less harm"] if n > 3 else []), *(["Some harm"] * max(0, n - 4)),
-             *(["More harm"] if n > 2 else []), "Most harm"][-n:] if n > 1 else ["Harm"]
+    ladder = ("Least harm", "Less harm", "Some harm", "More harm", "Most harm")
+    n = len(scale.colours)  # at most 5 classes here: one word a class, least to most
+    words = [ladder[round(i * (len(ladder) - 1) / max(1, n - 1))] for i in range(n)]
     return Legend("Harm in each ward (weighted by seriousness)",
                   (("No harm recorded", ZERO_COLOUR), *zip(words, scale.colours, strict=True)))
 
